@@ -1,0 +1,1 @@
+//! lazaret-store
