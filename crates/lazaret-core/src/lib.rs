@@ -1,1 +1,21 @@
-//! lazaret-core
+//! Lazaret's domain: types and rules with no I/O.
+//!
+//! Values are parsed once at the edge (`parse`, serde `try_from`) so that
+//! everything past it holds only valid data.
+
+pub mod alert;
+pub mod audit;
+pub mod checkin;
+pub mod contact;
+pub mod contact_info;
+pub mod error;
+pub mod exposure;
+pub mod geo;
+pub mod ids;
+pub mod order;
+pub mod person;
+pub mod symptom;
+pub mod test_result;
+pub mod user;
+
+pub use error::{DomainError, ValidationError};
