@@ -1,1 +1,15 @@
-//! lazaret-face
+//! lazaret-face — the 1:1 face-verification engine.
+//!
+//! Safeguards by construction: every comparison is between one enrolled template and the
+//! frames of one check-in. There is no gallery search and no identification, and nothing
+//! infers age, gender, expression or any other attribute: only the detector, the 68-point
+//! landmark net and the recognition net are ever loaded.
+
+pub mod detector;
+pub mod inference;
+pub mod landmarks;
+pub mod models;
+pub mod models_fetch;
+pub mod preprocess;
+pub mod recognition;
+pub mod weights;

@@ -1,0 +1,312 @@
+//! TinyFaceDetector: a depthwise-separable tiny-YOLO with 5 anchors and one class.
+
+use std::sync::OnceLock;
+
+use crate::inference::{CompiledNet, GraphBuilder, InferenceError, Padding};
+use crate::preprocess::{normalize_nchw, square_resize, RgbView, SquarePad};
+use crate::weights::{WeightMap, WeightsError};
+
+/// Input sizes the detector supports (multiples of 32).
+pub const INPUT_SIZES: [usize; 4] = [224, 320, 416, 608];
+const MEAN_RGB: [f32; 3] = [117.001, 114.697, 97.404];
+const ANCHORS: [(f64, f64); 5] = [
+    (1.603231, 2.094468),
+    (6.041143, 7.080126),
+    (2.882459, 3.518061),
+    (4.266906, 5.178857),
+    (9.041765, 10.66308),
+];
+/// NMS drops a box whose IoU with a kept, higher-scoring box exceeds this.
+pub const IOU_THRESHOLD: f64 = 0.4;
+
+/// Detector configuration.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DetectorConfig {
+    pub input_size: usize,
+    pub score_threshold: f64,
+}
+
+impl Default for DetectorConfig {
+    fn default() -> Self {
+        DetectorConfig {
+            input_size: 320,
+            score_threshold: 0.5,
+        }
+    }
+}
+
+/// An axis-aligned box in image pixels (top-left corner, size).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct BoxF {
+    pub x: f64,
+    pub y: f64,
+    pub width: f64,
+    pub height: f64,
+}
+
+impl BoxF {
+    pub fn right(&self) -> f64 {
+        self.x + self.width
+    }
+    pub fn bottom(&self) -> f64 {
+        self.y + self.height
+    }
+    pub fn area(&self) -> f64 {
+        self.width * self.height
+    }
+    pub fn iou(&self, o: &BoxF) -> f64 {
+        let w = (self.right().min(o.right()) - self.x.max(o.x)).max(0.0);
+        let h = (self.bottom().min(o.bottom()) - self.y.max(o.y)).max(0.0);
+        let inter = w * h;
+        inter / (self.area() + o.area() - inter)
+    }
+}
+
+/// One detected face.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Detection {
+    pub bbox: BoxF,
+    pub score: f64,
+}
+
+/// The detector's weights, with one compiled graph per input size (built on first use).
+pub struct TinyFaceDetector {
+    weights: WeightMap,
+    nets: [OnceLock<Result<CompiledNet, String>>; 4],
+}
+
+impl std::fmt::Debug for TinyFaceDetector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TinyFaceDetector").finish_non_exhaustive()
+    }
+}
+
+/// Names and shapes the detector needs, checked at load.
+fn required() -> Vec<(String, Vec<usize>)> {
+    let mut v = vec![
+        ("conv0/filters".to_string(), vec![3, 3, 3, 16]),
+        ("conv0/bias".to_string(), vec![16]),
+    ];
+    let ch = [16, 32, 64, 128, 256, 512];
+    for i in 1..=5 {
+        let (cin, cout) = (ch[i - 1], ch[i]);
+        v.push((format!("conv{i}/depthwise_filter"), vec![3, 3, cin, 1]));
+        v.push((format!("conv{i}/pointwise_filter"), vec![1, 1, cin, cout]));
+        v.push((format!("conv{i}/bias"), vec![cout]));
+    }
+    v.push(("conv8/filters".to_string(), vec![1, 1, 512, 25]));
+    v.push(("conv8/bias".to_string(), vec![25]));
+    v
+}
+
+impl TinyFaceDetector {
+    pub fn load(weights: WeightMap) -> Result<Self, WeightsError> {
+        for (name, shape) in required() {
+            weights.get(&name, &shape)?;
+        }
+        Ok(TinyFaceDetector {
+            weights,
+            nets: Default::default(),
+        })
+    }
+
+    fn build(&self, size: usize) -> Result<CompiledNet, InferenceError> {
+        let w = |n: &str| {
+            let (name, shape) = required()
+                .into_iter()
+                .find(|(k, _)| k == n)
+                .expect("known name");
+            self.weights.get(&name, &shape).expect("checked at load")
+        };
+        let (mut g, x) = GraphBuilder::new([1, 3, size, size]);
+        let mut out = g.conv(
+            &x,
+            w("conv0/filters"),
+            Some(&w("conv0/bias").data),
+            1,
+            Padding::Valid,
+        );
+        out = g.leaky_relu(&out, 0.1);
+        for i in 1..=5 {
+            out = g.max_pool(&out, 2, 2, Padding::Same);
+            // face-api pads by one pixel, then a "valid" separable conv.
+            out = g.separable(
+                &out,
+                w(&format!("conv{i}/depthwise_filter")),
+                w(&format!("conv{i}/pointwise_filter")),
+                &w(&format!("conv{i}/bias")).data,
+                1,
+                Padding::Explicit([1, 1, 1, 1]),
+            );
+            out = g.leaky_relu(&out, 0.1);
+        }
+        out = g.max_pool(&out, 2, 1, Padding::Same);
+        out = g.conv(
+            &out,
+            w("conv8/filters"),
+            Some(&w("conv8/bias").data),
+            1,
+            Padding::Valid,
+        );
+        g.finish(&out)
+    }
+
+    fn net(&self, size: usize) -> Result<&CompiledNet, InferenceError> {
+        let idx = INPUT_SIZES
+            .iter()
+            .position(|&s| s == size)
+            .ok_or_else(|| InferenceError(format!("unsupported detector input size {size}")))?;
+        self.nets[idx]
+            .get_or_init(|| self.build(size).map_err(|e| e.0))
+            .as_ref()
+            .map_err(|e| InferenceError(e.clone()))
+    }
+
+    /// Raw network output `[25, G, G]` for an image (the whole view).
+    pub fn forward(&self, image: &RgbView, size: usize) -> Result<Vec<f32>, InferenceError> {
+        let net = self.net(size)?;
+        let hwc = square_resize(image, SquarePad::BottomRight, size);
+        net.run(normalize_nchw(&hwc, size, MEAN_RGB))
+    }
+
+    /// All faces scoring above the threshold, after NMS, highest score first.
+    pub fn detect(
+        &self,
+        image: &RgbView,
+        cfg: &DetectorConfig,
+    ) -> Result<Vec<Detection>, InferenceError> {
+        let size = cfg.input_size;
+        let out = self.forward(image, size)?;
+        Ok(decode(
+            &out,
+            size,
+            image.width,
+            image.height,
+            cfg.score_threshold,
+        ))
+    }
+}
+
+fn sigmoid(x: f64) -> f64 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+/// Decodes the `[5 anchors × 5, G, G]` output into boxes in image pixels, then NMS.
+pub fn decode(
+    out: &[f32],
+    size: usize,
+    width: usize,
+    height: usize,
+    threshold: f64,
+) -> Vec<Detection> {
+    let g = size / 32;
+    let plane = g * g;
+    debug_assert_eq!(out.len(), 25 * plane);
+    let scale = size as f64 / width.max(height) as f64;
+    let (rw, rh) = (
+        (width as f64 * scale).round(),
+        (height as f64 * scale).round(),
+    );
+    let side = rw.max(rh);
+    let (cfx, cfy) = (side / rw, side / rh);
+    let gf = g as f64;
+    let mut found: Vec<(BoxF, f64)> = Vec::new();
+    for row in 0..g {
+        for col in 0..g {
+            for (a, &(aw, ah)) in ANCHORS.iter().enumerate() {
+                let t = |k: usize| out[(a * 5 + k) * plane + row * g + col] as f64;
+                let score = sigmoid(t(4));
+                if score <= threshold {
+                    continue;
+                }
+                let cx = ((col as f64 + sigmoid(t(0))) / gf) * cfx;
+                let cy = ((row as f64 + sigmoid(t(1))) / gf) * cfy;
+                let bw = ((t(2).exp() * aw) / gf) * cfx;
+                let bh = ((t(3).exp() * ah) / gf) * cfy;
+                let (x, y) = (cx - bw / 2.0, cy - bh / 2.0);
+                // Relative box as left/top/right/bottom, like face-api's BoundingBox.
+                found.push((
+                    BoxF {
+                        x,
+                        y,
+                        width: (x + bw) - x,
+                        height: (y + bh) - y,
+                    },
+                    score,
+                ));
+            }
+        }
+    }
+    let keep = nms(&found, size as f64);
+    keep.into_iter()
+        .map(|i| {
+            let (b, score) = found[i];
+            Detection {
+                bbox: BoxF {
+                    x: b.x * width as f64,
+                    y: b.y * height as f64,
+                    width: b.width * width as f64,
+                    height: b.height * height as f64,
+                },
+                score,
+            }
+        })
+        .collect()
+}
+
+/// Greedy NMS on boxes scaled by `scale`; returns kept indices by descending score.
+fn nms(found: &[(BoxF, f64)], scale: f64) -> Vec<usize> {
+    let scaled: Vec<BoxF> = found
+        .iter()
+        .map(|(b, _)| BoxF {
+            x: b.x * scale,
+            y: b.y * scale,
+            width: b.width * scale,
+            height: b.height * scale,
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..found.len()).collect();
+    // Ascending by score, stable; the highest is popped from the end (as face-api does).
+    order.sort_by(|&a, &b| found[a].1.total_cmp(&found[b].1));
+    let mut pick = Vec::new();
+    while let Some(cur) = order.pop() {
+        pick.push(cur);
+        order.retain(|&i| scaled[cur].iou(&scaled[i]) <= IOU_THRESHOLD);
+    }
+    pick
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nms_drops_overlaps_keeps_disjoint() {
+        let b = |x: f64| BoxF {
+            x,
+            y: 0.0,
+            width: 0.2,
+            height: 0.2,
+        };
+        let found = vec![(b(0.0), 0.9), (b(0.01), 0.95), (b(0.5), 0.6)];
+        assert_eq!(nms(&found, 320.0), vec![1, 2]);
+    }
+
+    #[test]
+    fn decode_places_a_confident_cell() {
+        // One strong anchor-0 score at cell (row 2, col 3) on a 224 grid (G=7), square image.
+        let g = 7;
+        let mut out = vec![-20f32; 25 * g * g];
+        let at = |k: usize| k * g * g + 2 * g + 3;
+        out[at(4)] = 5.0;
+        for k in 0..4 {
+            out[at(k)] = 0.0;
+        }
+        let d = decode(&out, 224, 700, 700, 0.5);
+        assert_eq!(d.len(), 1);
+        let bw = ANCHORS[0].0 / 7.0 * 700.0;
+        assert!((d[0].bbox.width - bw).abs() < 1e-9);
+        assert!((d[0].bbox.x + bw / 2.0 - 3.5 / 7.0 * 700.0).abs() < 1e-9);
+        assert!((d[0].score - sigmoid(5.0)).abs() < 1e-12);
+    }
+}

@@ -1,0 +1,207 @@
+//! FaceLandmark68TinyNet: three dense blocks and a fully connected head giving 68 points.
+
+use crate::detector::BoxF;
+use crate::inference::{CompiledNet, GraphBuilder, InferenceError, Padding, Wire};
+use crate::preprocess::{normalize_nchw, square_resize, RgbView, SquarePad};
+use crate::weights::{WeightMap, WeightsError};
+
+pub const INPUT_SIZE: usize = 112;
+const MEAN_RGB: [f32; 3] = [122.782, 117.001, 104.298];
+
+/// A point in image pixels.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Point {
+    pub x: f64,
+    pub y: f64,
+}
+
+/// The 68 iBUG points of one face, in image pixels.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Landmarks68 {
+    pub points: Vec<Point>,
+    /// The face crop the net saw (detection box clipped to the image, floored): x, y, w, h.
+    pub crop: [usize; 4],
+}
+
+fn mean(points: &[Point]) -> Point {
+    let (sx, sy) = points
+        .iter()
+        .fold((0.0, 0.0), |(a, b), p| (a + p.x, b + p.y));
+    Point {
+        x: sx / points.len() as f64,
+        y: sy / points.len() as f64,
+    }
+}
+
+impl Landmarks68 {
+    pub fn left_eye(&self) -> Point {
+        mean(&self.points[36..42])
+    }
+    pub fn right_eye(&self) -> Point {
+        mean(&self.points[42..48])
+    }
+    pub fn mouth(&self) -> Point {
+        mean(&self.points[48..68])
+    }
+    pub fn nose_tip(&self) -> Point {
+        self.points[30]
+    }
+}
+
+/// The detection box clipped to the image and floored, as face-api's `clipAtImageBorders`.
+pub fn clip_box(b: &BoxF, width: usize, height: usize) -> Option<[usize; 4]> {
+    let x = b.x.max(0.0);
+    let y = b.y.max(0.0);
+    let w = (b.right() - x).min(width as f64 - x);
+    let h = (b.bottom() - y).min(height as f64 - y);
+    let (x, y, w, h) = (x.floor(), y.floor(), w.floor(), h.floor());
+    if w <= 0.0 || h <= 0.0 || !(x.is_finite() && y.is_finite()) {
+        return None;
+    }
+    let (x, y) = (x as usize, y as usize);
+    // Flooring can push the far edge one pixel out; keep the crop inside the image.
+    let w = (w as usize).min(width - x);
+    let h = (h as usize).min(height - y);
+    (w > 0 && h > 0).then_some([x, y, w, h])
+}
+
+pub struct LandmarkNet {
+    net: CompiledNet,
+}
+
+impl std::fmt::Debug for LandmarkNet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LandmarkNet").finish_non_exhaustive()
+    }
+}
+
+/// Error loading a network: bad weights or a graph the backend refused.
+#[derive(Debug, thiserror::Error)]
+pub enum NetLoadError {
+    #[error(transparent)]
+    Weights(#[from] WeightsError),
+    #[error(transparent)]
+    Inference(#[from] InferenceError),
+}
+
+fn dense_block(
+    g: &mut GraphBuilder,
+    w: &WeightMap,
+    x: &Wire,
+    prefix: &str,
+    cin: usize,
+    cout: usize,
+    first: bool,
+) -> Result<Wire, WeightsError> {
+    let sep = |g: &mut GraphBuilder,
+               x: &Wire,
+               name: &str,
+               ci: usize,
+               stride: usize|
+     -> Result<Wire, WeightsError> {
+        let dw = w.get(&format!("{prefix}/{name}/depthwise_filter"), &[3, 3, ci, 1])?;
+        let pw = w.get(
+            &format!("{prefix}/{name}/pointwise_filter"),
+            &[1, 1, ci, cout],
+        )?;
+        let b = w.get(&format!("{prefix}/{name}/bias"), &[cout])?;
+        Ok(g.separable(x, dw, pw, &b.data, stride, Padding::Same))
+    };
+    let c0 = if first {
+        let f = w.get(&format!("{prefix}/conv0/filters"), &[3, 3, cin, cout])?;
+        let b = w.get(&format!("{prefix}/conv0/bias"), &[cout])?;
+        g.conv(x, f, Some(&b.data), 2, Padding::Same)
+    } else {
+        sep(g, x, "conv0", cin, 2)?
+    };
+    let out1 = g.relu(&c0);
+    let out2 = sep(g, &out1, "conv1", cout, 1)?;
+    let s12 = g.add(&out1, &out2);
+    let in3 = g.relu(&s12);
+    let out3 = sep(g, &in3, "conv2", cout, 1)?;
+    let s23 = g.add(&out2, &out3);
+    let s = g.add(&out1, &s23);
+    Ok(g.relu(&s))
+}
+
+impl LandmarkNet {
+    pub fn load(w: &WeightMap) -> Result<Self, NetLoadError> {
+        let (mut g, x) = GraphBuilder::new([1, 3, INPUT_SIZE, INPUT_SIZE]);
+        let mut out = dense_block(&mut g, w, &x, "dense0", 3, 32, true)?;
+        out = dense_block(&mut g, w, &out, "dense1", 32, 64, false)?;
+        out = dense_block(&mut g, w, &out, "dense2", 64, 128, false)?;
+        out = g.global_mean(&out);
+        let fc = w.get("fc/weights", &[128, 136])?;
+        let fb = w.get("fc/bias", &[136])?;
+        out = g.dense(&out, fc, Some(&fb.data));
+        Ok(LandmarkNet {
+            net: g.finish(&out)?,
+        })
+    }
+
+    /// Raw output (136 values, x/y interleaved, fractions of the padded square) for a crop.
+    pub fn forward(&self, crop: &RgbView) -> Result<Vec<f32>, InferenceError> {
+        let hwc = square_resize(crop, SquarePad::Centered, INPUT_SIZE);
+        self.net.run(normalize_nchw(&hwc, INPUT_SIZE, MEAN_RGB))
+    }
+
+    /// Landmarks of the face in `det` (image pixels), as face-api places them.
+    pub fn detect(
+        &self,
+        image: &RgbView,
+        det: &BoxF,
+    ) -> Result<Option<Landmarks68>, InferenceError> {
+        let Some(crop) = clip_box(det, image.width, image.height) else {
+            return Ok(None);
+        };
+        let view = image.crop(crop[0], crop[1], crop[2], crop[3]);
+        let out = self.forward(&view)?;
+        Ok(Some(Landmarks68 {
+            points: to_points(&out, crop[2], crop[3], det.x, det.y),
+            crop,
+        }))
+    }
+}
+
+/// Output fractions -> image pixels. The arithmetic mirrors face-api's f32 tensor ops, then
+/// its f64 `relative × crop size + unclipped box corner`.
+pub fn to_points(out: &[f32], cw: usize, ch: usize, shift_x: f64, shift_y: f64) -> Vec<Point> {
+    let scale = INPUT_SIZE as f64 / cw.max(ch) as f64;
+    let (w, h) = (cw as f64 * scale, ch as f64 * scale);
+    let pad_x = if w < h { (w - h).abs() / 2.0 } else { 0.0 } as f32;
+    let pad_y = if h < w { (w - h).abs() / 2.0 } else { 0.0 } as f32;
+    let (wf, hf) = (w as f32, h as f32);
+    (0..68)
+        .map(|i| {
+            let rx = (out[2 * i] * INPUT_SIZE as f32 - pad_x) / wf;
+            let ry = (out[2 * i + 1] * INPUT_SIZE as f32 - pad_y) / hf;
+            Point {
+                x: rx as f64 * cw as f64 + shift_x,
+                y: ry as f64 * ch as f64 + shift_y,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clip_box_floors_and_clips() {
+        let b = BoxF {
+            x: -3.5,
+            y: 10.7,
+            width: 50.0,
+            height: 500.0,
+        };
+        assert_eq!(clip_box(&b, 40, 100), Some([0, 10, 40, 89]));
+        let out = BoxF {
+            x: 200.0,
+            y: 0.0,
+            width: 5.0,
+            height: 5.0,
+        };
+        assert_eq!(clip_box(&out, 40, 100), None);
+    }
+}

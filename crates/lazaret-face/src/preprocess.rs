@@ -1,0 +1,152 @@
+//! Turning image regions into network inputs, exactly as face-api.js does: pad to a square
+//! (at the bottom/right, or centred), bilinear resize (TF semantics: align_corners = false,
+//! half_pixel_centers = false, computed in f64 and stored as f32), then `(v − mean) / 255`
+//! in f32, laid out NCHW.
+
+/// A read-only view of a rectangular region of an 8-bit RGB buffer.
+#[derive(Debug, Clone, Copy)]
+pub struct RgbView<'a> {
+    data: &'a [u8],
+    stride: usize,
+    x0: usize,
+    y0: usize,
+    pub width: usize,
+    pub height: usize,
+}
+
+impl<'a> RgbView<'a> {
+    /// The whole image. `data` is row-major `height × width × 3`.
+    pub fn new(data: &'a [u8], width: usize, height: usize) -> Self {
+        assert_eq!(data.len(), width * height * 3, "rgb buffer size");
+        RgbView {
+            data,
+            stride: width,
+            x0: 0,
+            y0: 0,
+            width,
+            height,
+        }
+    }
+
+    /// A sub-rectangle (must lie inside this view).
+    pub fn crop(&self, x: usize, y: usize, width: usize, height: usize) -> Self {
+        assert!(
+            x + width <= self.width && y + height <= self.height,
+            "crop inside view"
+        );
+        RgbView {
+            data: self.data,
+            stride: self.stride,
+            x0: self.x0 + x,
+            y0: self.y0 + y,
+            width,
+            height,
+        }
+    }
+
+    #[inline]
+    pub fn get(&self, x: usize, y: usize, c: usize) -> u8 {
+        self.data[((self.y0 + y) * self.stride + self.x0 + x) * 3 + c]
+    }
+}
+
+/// Where the zero padding goes when making the region square.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SquarePad {
+    /// All padding after the image (detector).
+    BottomRight,
+    /// Split, the odd pixel after (landmark and recognition nets).
+    Centered,
+}
+
+/// Pads `view` to a square and resizes it to `size × size`; returns HWC f32 values in 0..=255.
+pub fn square_resize(view: &RgbView, pad: SquarePad, size: usize) -> Vec<f32> {
+    let (w, h) = (view.width, view.height);
+    let side = w.max(h);
+    let diff = side - w.min(h);
+    let before = match pad {
+        SquarePad::BottomRight => 0,
+        // JS: append round(diff/2) (0.5 rounds up), prepend the rest.
+        SquarePad::Centered => diff - (diff as f64 * 0.5).round() as usize,
+    };
+    let (left, top) = if w < h { (before, 0) } else { (0, before) };
+    let px = |x: usize, y: usize, c: usize| -> f64 {
+        if x < left || y < top || x - left >= w || y - top >= h {
+            0.0
+        } else {
+            view.get(x - left, y - top, c) as f64
+        }
+    };
+    let ratio = side as f64 / size as f64;
+    let taps = |o: usize| {
+        let f = ratio * o as f64;
+        let lo = f.floor().max(0.0);
+        let frac = f - lo;
+        let hi = (f.ceil() as usize).min(side - 1);
+        (lo as usize, hi, frac)
+    };
+    let cols: Vec<(usize, usize, f64)> = (0..size).map(taps).collect();
+    let mut out = vec![0f32; size * size * 3];
+    for r in 0..size {
+        let (y0, y1, fy) = taps(r);
+        for (c, &(x0, x1, fx)) in cols.iter().enumerate() {
+            for ch in 0..3 {
+                let tl = px(x0, y0, ch);
+                let tr = px(x1, y0, ch);
+                let bl = px(x0, y1, ch);
+                let br = px(x1, y1, ch);
+                let top = tl + (tr - tl) * fx;
+                let bottom = bl + (br - bl) * fx;
+                out[(r * size + c) * 3 + ch] = (top + (bottom - top) * fy) as f32;
+            }
+        }
+    }
+    out
+}
+
+/// HWC values -> NCHW `(v − mean) / 255`, in f32 like TF.js.
+pub fn normalize_nchw(hwc: &[f32], size: usize, mean: [f32; 3]) -> Vec<f32> {
+    let plane = size * size;
+    let mut out = vec![0f32; plane * 3];
+    for i in 0..plane {
+        for c in 0..3 {
+            out[c * plane + i] = (hwc[i * 3 + c] - mean[c]) / 255.0;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identity_when_already_square_and_sized() {
+        let data: Vec<u8> = (0..4 * 4 * 3).map(|v| v as u8).collect();
+        let v = RgbView::new(&data, 4, 4);
+        let out = square_resize(&v, SquarePad::Centered, 4);
+        assert_eq!(out, data.iter().map(|&b| b as f32).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn centered_padding_puts_odd_pixel_after() {
+        // 1 wide, 4 high: diff 3 -> 1 column before, 2 after.
+        let data = vec![255u8; 4 * 3];
+        let v = RgbView::new(&data, 1, 4);
+        let out = square_resize(&v, SquarePad::Centered, 4);
+        let col = |x: usize| out[x * 3];
+        assert_eq!((col(0), col(1), col(2), col(3)), (0.0, 255.0, 0.0, 0.0));
+        let out = square_resize(&v, SquarePad::BottomRight, 4);
+        assert_eq!(out[0], 255.0);
+        assert_eq!(out[3], 0.0);
+    }
+
+    #[test]
+    fn downscale_samples_at_dest_times_ratio() {
+        // 4x4 -> 2x2 with ratio 2: samples source pixels (0,0), (2,0), ... exactly.
+        let data: Vec<u8> = (0..16).flat_map(|v| [v as u8; 3]).collect();
+        let v = RgbView::new(&data, 4, 4);
+        let out = square_resize(&v, SquarePad::BottomRight, 2);
+        assert_eq!([out[0], out[3], out[6], out[9]], [0.0, 2.0, 8.0, 10.0]);
+    }
+}

