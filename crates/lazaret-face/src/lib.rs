@@ -5,11 +5,16 @@
 //! infers age, gender, expression or any other attribute: only the detector, the 68-point
 //! landmark net and the recognition net are ever loaded.
 
+pub mod align;
 pub mod detector;
+pub mod error;
+pub mod image_input;
 pub mod inference;
 pub mod landmarks;
 pub mod models;
 pub mod models_fetch;
+pub mod pipeline;
 pub mod preprocess;
+pub mod quality;
 pub mod recognition;
 pub mod weights;
