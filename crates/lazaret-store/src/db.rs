@@ -1,0 +1,202 @@
+//! Connecting to a backend and running its migrations.
+//!
+//! SQLite and PostgreSQL each keep their own append-only migrations
+//! (`migrations/<backend>/NNNN_name.sql`), embedded in the binary. Queries are
+//! written once in portable SQL with `$n` parameters and run on either pool
+//! through [`on_pool!`].
+
+use std::borrow::Cow;
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+use crate::error::StoreError;
+
+/// Runs the same body against whichever pool the store holds. The body is
+/// compiled once per backend, so it may only use what both drivers support.
+macro_rules! on_pool {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match &$store.backend {
+            $crate::db::Backend::Sqlite($pool) => $body,
+            $crate::db::Backend::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use on_pool;
+
+#[derive(Debug, Clone)]
+pub(crate) enum Backend {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Which engine a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackendKind {
+    Sqlite,
+    Postgres,
+}
+
+impl BackendKind {
+    /// Picks the backend from the URL scheme.
+    pub fn from_url(url: &str) -> Result<Self, StoreError> {
+        if url.starts_with("sqlite:") {
+            Ok(Self::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres)
+        } else {
+            Err(StoreError::UnsupportedUrl(url.to_owned()))
+        }
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgres",
+        }
+    }
+}
+
+/// Handle to the database. Cheap to clone; holds a connection pool.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pub(crate) backend: Backend,
+}
+
+macro_rules! embed_migrations {
+    ($dir:literal: $($version:literal $name:literal),* $(,)?) => {
+        vec![$(
+            Migration::new(
+                $version,
+                Cow::Borrowed($name),
+                MigrationType::Simple,
+                Cow::Borrowed(include_str!(concat!("../migrations/", $dir, "/", $name, ".sql"))),
+                false,
+            )
+        ),*]
+    };
+}
+
+fn migrator(kind: BackendKind) -> Migrator {
+    let migrations = match kind {
+        BackendKind::Sqlite => embed_migrations!("sqlite": 1 "0001_foundation"),
+        BackendKind::Postgres => embed_migrations!("postgres": 1 "0001_foundation"),
+    };
+    Migrator {
+        migrations: Cow::Owned(migrations),
+        ..Migrator::DEFAULT
+    }
+}
+
+/// The SQL text of every migration of a backend, for schema checks.
+pub fn migration_sql(kind: BackendKind) -> Vec<String> {
+    migrator(kind)
+        .migrations
+        .iter()
+        .map(|m| m.sql.to_string())
+        .collect()
+}
+
+impl Store {
+    /// Opens the database named by `url` (creating an SQLite file if needed).
+    /// Does not migrate; call [`Store::migrate`].
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let backend = match BackendKind::from_url(url)? {
+            BackendKind::Sqlite => {
+                let opts = SqliteConnectOptions::from_str(url)
+                    .map_err(StoreError::Connect)?
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(10));
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(8)
+                    .connect_with(opts)
+                    .await
+                    .map_err(StoreError::Connect)?;
+                Backend::Sqlite(pool)
+            }
+            BackendKind::Postgres => {
+                let opts = PgConnectOptions::from_str(url).map_err(StoreError::Connect)?;
+                let pool = PgPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(opts)
+                    .await
+                    .map_err(StoreError::Connect)?;
+                Backend::Postgres(pool)
+            }
+        };
+        Ok(Self { backend })
+    }
+
+    /// Opens and migrates: what a server or command normally wants.
+    pub async fn open(url: &str) -> Result<Self, StoreError> {
+        let store = Self::connect(url).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Applies pending migrations; safe to run from several processes at
+    /// once (sqlx takes a database lock on PostgreSQL).
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        let m = migrator(self.kind());
+        on_pool!(self, pool => m.run(pool).await?);
+        Ok(())
+    }
+
+    pub fn kind(&self) -> BackendKind {
+        match self.backend {
+            Backend::Sqlite(_) => BackendKind::Sqlite,
+            Backend::Postgres(_) => BackendKind::Postgres,
+        }
+    }
+
+    /// Checks the database answers (for `/healthz`).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            sqlx::query("SELECT 1").execute(pool).await?;
+        });
+        Ok(())
+    }
+
+    /// Every `(table, column)` of the live schema, for schema checks.
+    pub async fn columns(&self) -> Result<Vec<(String, String)>, StoreError> {
+        let sql = match self.kind() {
+            BackendKind::Sqlite => {
+                "SELECT m.name AS t, p.name AS c FROM sqlite_master m \
+                 JOIN pragma_table_info(m.name) p WHERE m.type = 'table' ORDER BY 1, 2"
+            }
+            BackendKind::Postgres => {
+                "SELECT table_name::text AS t, column_name::text AS c FROM information_schema.columns \
+                 WHERE table_schema = current_schema() ORDER BY 1, 2"
+            }
+        };
+        on_pool!(self, pool => {
+            let rows = sqlx::query(sql).fetch_all(pool).await?;
+            rows.iter()
+                .map(|r| Ok((sqlx::Row::try_get(r, "t")?, sqlx::Row::try_get(r, "c")?)))
+                .collect()
+        })
+    }
+
+    pub async fn close(&self) {
+        on_pool!(self, pool => pool.close().await)
+    }
+}
+
+pub(crate) fn to_ms(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+pub(crate) fn from_ms(table: &'static str, ms: i64) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::from_timestamp_millis(ms)
+        .ok_or_else(|| StoreError::corrupt(table, format!("timestamp {ms} out of range")))
+}

@@ -1,0 +1,113 @@
+//! Persons repository.
+
+use chrono::{DateTime, Utc};
+use lazaret_core::audit::AuditRecord;
+use lazaret_core::contact_info::{Email, Language, Phone};
+use lazaret_core::ids::PersonId;
+use lazaret_core::person::{FullName, Person};
+use sqlx::Row;
+
+use crate::audit::append_audit;
+use crate::db::{on_pool, to_ms, Store};
+use crate::error::StoreError;
+use crate::page::{like_contains, Page, PageRequest};
+
+/// Filters for listing persons.
+#[derive(Debug, Clone, Default)]
+pub struct PersonFilter {
+    /// Case-insensitive substring of the name.
+    pub name_contains: Option<String>,
+}
+
+const COLUMNS: &str = "id, full_name, phone, email, language";
+
+macro_rules! person_from_row {
+    ($r:expr) => {{
+        let r = $r;
+        let bad = |e: lazaret_core::ValidationError| StoreError::corrupt("persons", e);
+        Person {
+            id: PersonId::parse(r.try_get::<&str, _>("id")?).map_err(bad)?,
+            full_name: FullName::parse(r.try_get::<&str, _>("full_name")?).map_err(bad)?,
+            phone: r
+                .try_get::<Option<&str>, _>("phone")?
+                .map(Phone::parse)
+                .transpose()
+                .map_err(bad)?,
+            email: r
+                .try_get::<Option<&str>, _>("email")?
+                .map(Email::parse)
+                .transpose()
+                .map_err(bad)?,
+            language: Language::parse(r.try_get::<&str, _>("language")?).map_err(bad)?,
+        }
+    }};
+}
+
+impl Store {
+    /// Stores a new person; `Conflict` if the id is taken.
+    pub async fn insert_person(
+        &self,
+        p: &Person,
+        now: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<(), StoreError> {
+        const SQL: &str =
+            "INSERT INTO persons (id, full_name, phone, email, language, created_at, updated_at) \
+                           VALUES ($1, $2, $3, $4, $5, $6, $6)";
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query(SQL)
+                .bind(p.id.as_str())
+                .bind(p.full_name.as_str())
+                .bind(p.phone.as_ref().map(Phone::as_str))
+                .bind(p.email.as_ref().map(Email::as_str))
+                .bind(p.language.as_str())
+                .bind(to_ms(now))
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| StoreError::on_insert(e, "person", p.id.as_str()))?;
+            append_audit!(tx, audit);
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    pub async fn get_person(&self, id: &PersonId) -> Result<Option<Person>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM persons WHERE id = $1");
+        on_pool!(self, pool => {
+            let row = sqlx::query(&sql).bind(id.as_str()).fetch_optional(pool).await?;
+            Ok(match row {
+                Some(r) => Some(person_from_row!(&r)),
+                None => None,
+            })
+        })
+    }
+
+    pub async fn list_persons(
+        &self,
+        filter: &PersonFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Person>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM persons \
+             WHERE ($1 IS NULL OR id > $1) AND ($2 IS NULL OR LOWER(full_name) LIKE $2 ESCAPE '\\') \
+             ORDER BY id LIMIT $3"
+        );
+        let limit = page.limit();
+        let after = page.after_key()?;
+        let name = filter.name_contains.as_deref().map(like_contains);
+        on_pool!(self, pool => {
+            let rows = sqlx::query(&sql)
+                .bind(after.as_deref())
+                .bind(name.as_deref())
+                .bind(limit + 1)
+                .fetch_all(pool)
+                .await?;
+            let items = rows
+                .iter()
+                .map(|r| Ok(person_from_row!(r)))
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            Ok(Page::from_rows(items, limit, |p: &Person| p.id.to_string()))
+        })
+    }
+}

@@ -1,0 +1,144 @@
+//! Fresh databases for tests, on every configured backend.
+//!
+//! SQLite always runs (a file in a temporary directory). PostgreSQL runs when
+//! `LAZARET_TEST_POSTGRES_URL` points at a server: each test gets its own
+//! database, dropped afterwards. When `CI` is set the PostgreSQL URL is
+//! required, so CI can never skip the PostgreSQL half silently.
+
+use std::time::Duration;
+
+use sqlx::Connection;
+
+use crate::db::{BackendKind, Store};
+
+pub const POSTGRES_ENV: &str = "LAZARET_TEST_POSTGRES_URL";
+
+/// A migrated, empty database that is removed when dropped.
+pub struct TestDb {
+    pub store: Store,
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+    pg_cleanup: Option<(String, String)>,
+}
+
+impl TestDb {
+    pub fn kind(&self) -> BackendKind {
+        self.store.kind()
+    }
+
+    pub async fn sqlite() -> TestDb {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let url = format!("sqlite://{}", dir.path().join("lazaret.db").display());
+        let store = Store::open(&url).await.expect("open test SQLite database");
+        TestDb {
+            store,
+            url,
+            _dir: Some(dir),
+            pg_cleanup: None,
+        }
+    }
+
+    /// A fresh PostgreSQL database, or `None` when no server is configured
+    /// (outside CI). Panics when one is configured but unreachable.
+    pub async fn postgres() -> Option<TestDb> {
+        let admin_url = match std::env::var(POSTGRES_ENV) {
+            Ok(u) if !u.is_empty() => u,
+            _ => {
+                assert!(
+                    std::env::var_os("CI").is_none(),
+                    "{POSTGRES_ENV} must be set in CI: PostgreSQL tests may not be skipped"
+                );
+                eprintln!("note: {POSTGRES_ENV} not set; PostgreSQL half of this test skipped");
+                return None;
+            }
+        };
+        let name = format!("lazaret_t_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = sqlx::PgConnection::connect(&admin_url)
+            .await
+            .unwrap_or_else(|e| panic!("PostgreSQL at {POSTGRES_ENV} unreachable: {e}"));
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .await
+            .expect("create test database");
+        admin.close().await.ok();
+        let url = with_database(&admin_url, &name);
+        let store = Store::open(&url)
+            .await
+            .expect("open test PostgreSQL database");
+        Some(TestDb {
+            store,
+            url,
+            _dir: None,
+            pg_cleanup: Some((admin_url, name)),
+        })
+    }
+
+    /// SQLite, and PostgreSQL when configured: run a story on each.
+    pub async fn all() -> Vec<TestDb> {
+        let mut dbs = vec![TestDb::sqlite().await];
+        dbs.extend(TestDb::postgres().await);
+        dbs
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some((admin_url, name)) = self.pg_cleanup.take() else {
+            return;
+        };
+        // The test's runtime may be blocked in this very call, so anything
+        // that needs it (closing the pool) would deadlock: use a private
+        // runtime and let FORCE end the pool's connections.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async move {
+                if let Ok(mut c) = sqlx::PgConnection::connect(&admin_url).await {
+                    let _ = tokio::time::timeout(
+                        Duration::from_secs(10),
+                        sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                            .execute(&mut c),
+                    )
+                    .await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// Replaces the database name in a PostgreSQL URL, keeping its query.
+pub fn with_database(url: &str, db: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let host_part = match base[scheme_end..].find('/') {
+        Some(i) => &base[..scheme_end + i],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{host_part}/{db}?{q}"),
+        None => format!("{host_part}/{db}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replaces_database() {
+        assert_eq!(
+            with_database("postgres://u@127.0.0.1:5432/test", "x"),
+            "postgres://u@127.0.0.1:5432/x"
+        );
+        assert_eq!(
+            with_database("postgres://127.0.0.1?sslmode=disable", "x"),
+            "postgres://127.0.0.1/x?sslmode=disable"
+        );
+    }
+}
