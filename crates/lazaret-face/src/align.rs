@@ -232,6 +232,18 @@ pub fn sample_chip(image: &RgbView, tf: &Similarity, size: usize) -> Vec<f32> {
     out
 }
 
+/// Mirror image of an HWC chip (left-right).
+pub fn flip_chip(chip: &[f32], size: usize) -> Vec<f32> {
+    let mut out = vec![0f32; chip.len()];
+    for r in 0..size {
+        for c in 0..size {
+            let (s, d) = ((r * size + c) * 3, (r * size + size - 1 - c) * 3);
+            out[d..d + 3].copy_from_slice(&chip[s..s + 3]);
+        }
+    }
+    out
+}
+
 /// The dlib-style 150×150 chip of the face with landmarks `lm`.
 pub fn dlib_chip(image: &RgbView, lm: &Landmarks68) -> Vec<f32> {
     let tf = dlib_chip_transform(lm, INPUT_SIZE, DLIB_PADDING);

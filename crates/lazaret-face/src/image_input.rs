@@ -5,7 +5,9 @@
 
 use std::io::Cursor;
 
-use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, RgbImage};
+use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader};
+
+pub use image::RgbImage;
 
 use crate::error::FaceError;
 

@@ -7,14 +7,24 @@
 
 pub mod align;
 pub mod detector;
+pub mod engine;
 pub mod error;
 pub mod image_input;
 pub mod inference;
 pub mod landmarks;
+pub mod liveness;
 pub mod models;
 pub mod models_fetch;
 pub mod pipeline;
 pub mod preprocess;
 pub mod quality;
 pub mod recognition;
+pub mod template;
 pub mod weights;
+
+pub use engine::{
+    Decision, EngineConfig, FaceAnalysis, FaceEngine, Inspection, Verdict, DEFAULT_THRESHOLD,
+};
+pub use error::FaceError;
+pub use liveness::{Challenge, HeadPose, LivenessOutcome};
+pub use template::Template;

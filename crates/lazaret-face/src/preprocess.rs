@@ -70,34 +70,42 @@ pub fn square_resize(view: &RgbView, pad: SquarePad, size: usize) -> Vec<f32> {
         SquarePad::Centered => diff - (diff as f64 * 0.5).round() as usize,
     };
     let (left, top) = if w < h { (before, 0) } else { (0, before) };
-    let px = |x: usize, y: usize, c: usize| -> f64 {
-        if x < left || y < top || x - left >= w || y - top >= h {
-            0.0
-        } else {
-            view.get(x - left, y - top, c) as f64
-        }
-    };
     let ratio = side as f64 / size as f64;
-    let taps = |o: usize| {
+    // Source taps per output coordinate in the padded square: (lo, hi, frac); a tap that
+    // falls in the padding maps to None (value 0).
+    let taps = |o: usize, offset: usize, len: usize| {
         let f = ratio * o as f64;
         let lo = f.floor().max(0.0);
         let frac = f - lo;
         let hi = (f.ceil() as usize).min(side - 1);
-        (lo as usize, hi, frac)
+        let map = |p: usize| (p >= offset && p - offset < len).then(|| p - offset);
+        (map(lo as usize), map(hi), frac)
     };
-    let cols: Vec<(usize, usize, f64)> = (0..size).map(taps).collect();
+    let cols: Vec<_> = (0..size).map(|o| taps(o, left, w)).collect();
+    let rows: Vec<_> = (0..size).map(|o| taps(o, top, h)).collect();
+    let stride = view.stride * 3;
+    let base = (view.y0 * view.stride + view.x0) * 3;
+    let row_slice =
+        |y: Option<usize>| y.map(|y| &view.data[base + y * stride..base + y * stride + w * 3]);
     let mut out = vec![0f32; size * size * 3];
-    for r in 0..size {
-        let (y0, y1, fy) = taps(r);
+    for (r, &(y0, y1, fy)) in rows.iter().enumerate() {
+        let (top_row, bottom_row) = (row_slice(y0), row_slice(y1));
+        let line = &mut out[r * size * 3..(r + 1) * size * 3];
         for (c, &(x0, x1, fx)) in cols.iter().enumerate() {
+            let get = |row: Option<&[u8]>, x: Option<usize>, ch: usize| -> f64 {
+                match (row, x) {
+                    (Some(row), Some(x)) => row[x * 3 + ch] as f64,
+                    _ => 0.0,
+                }
+            };
             for ch in 0..3 {
-                let tl = px(x0, y0, ch);
-                let tr = px(x1, y0, ch);
-                let bl = px(x0, y1, ch);
-                let br = px(x1, y1, ch);
+                let tl = get(top_row, x0, ch);
+                let tr = get(top_row, x1, ch);
+                let bl = get(bottom_row, x0, ch);
+                let br = get(bottom_row, x1, ch);
                 let top = tl + (tr - tl) * fx;
                 let bottom = bl + (br - bl) * fx;
-                out[(r * size + c) * 3 + ch] = (top + (bottom - top) * fy) as f32;
+                line[c * 3 + ch] = (top + (bottom - top) * fy) as f32;
             }
         }
     }

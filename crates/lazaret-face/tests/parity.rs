@@ -175,7 +175,7 @@ fn end_to_end_matches_golden() {
                     why += " no best face;";
                 }
                 Some(det) => {
-                    let d = pipeline::describe(m, &view, det, Alignment::FaceApi).unwrap();
+                    let d = pipeline::describe(m, &view, det, Alignment::FaceApi, false).unwrap();
                     let bw = best["box"][2].as_f64().unwrap();
                     let lm_err = d
                         .landmarks

