@@ -5,17 +5,21 @@
 
 pub mod alert;
 pub mod audit;
+pub mod chains;
 pub mod checkin;
 pub mod contact;
 pub mod contact_info;
 pub mod error;
 pub mod exposure;
+pub mod exposure_rules;
 pub mod geo;
 pub mod ids;
 pub mod order;
 pub mod person;
+pub mod revision;
 pub mod symptom;
 pub mod test_result;
+pub mod tracing_policy;
 pub mod user;
 
 pub use error::{DomainError, ValidationError};

@@ -85,8 +85,10 @@ macro_rules! embed_migrations {
 
 fn migrator(kind: BackendKind) -> Migrator {
     let migrations = match kind {
-        BackendKind::Sqlite => embed_migrations!("sqlite": 1 "0001_foundation"),
-        BackendKind::Postgres => embed_migrations!("postgres": 1 "0001_foundation"),
+        BackendKind::Sqlite => embed_migrations!("sqlite": 1 "0001_foundation", 2 "0002_tracing"),
+        BackendKind::Postgres => {
+            embed_migrations!("postgres": 1 "0001_foundation", 2 "0002_tracing")
+        }
     };
     Migrator {
         migrations: Cow::Owned(migrations),

@@ -2,19 +2,32 @@
 //! PostgreSQL (the scale path), chosen by the URL scheme.
 
 mod audit;
+mod contact_orders;
+mod contacts;
 mod db;
 mod error;
+mod exposures;
+mod import;
 mod jobs;
 mod orders;
 mod page;
 mod persons;
+mod revisions;
 pub mod testing;
+mod tests_repo;
 mod tokens;
+mod trace_error;
 
+pub use contact_orders::{OrderProposal, ProposalAction, Proposals};
+pub use contacts::TraceOutcome;
 pub use db::{migration_sql, BackendKind, Store};
 pub use error::StoreError;
+pub use exposures::ResidenceRecord;
+pub use import::{ImportError, ImportKind, ImportOptions, ImportReport, RowError};
 pub use jobs::{Backoff, ClaimedJob, Failure, NewJob, QueueStats};
 pub use orders::OrderFilter;
 pub use page::{Page, PageRequest, DEFAULT_LIMIT, MAX_LIMIT};
 pub use persons::PersonFilter;
+pub use revisions::{KeptOrder, ReleasedOrder, RevisionReport};
 pub use tokens::TokenRecord;
+pub use trace_error::TraceError;

@@ -1,0 +1,616 @@
+//! Contact-tracing stories, run on SQLite and (when configured) PostgreSQL:
+//! import → trace → orders → revision → chains. Expected contacts are worked
+//! out by hand from the CSVs below.
+
+use chrono::{DateTime, Duration, Utc};
+use lazaret_core::chains::build_chains;
+use lazaret_core::contact::{ExposureRule, RiskTier};
+use lazaret_core::ids::{PersonId, TestId};
+use lazaret_core::order::{OrderBasis, OrderStatus};
+use lazaret_core::test_result::TestOutcome;
+use lazaret_core::tracing_policy::TracingPolicy;
+use lazaret_store::testing::TestDb;
+use lazaret_store::{
+    ImportKind, ImportOptions, ImportReport, OrderFilter, PageRequest, PersonFilter,
+    ProposalAction, Store, TraceOutcome,
+};
+
+fn now() -> DateTime<Utc> {
+    "2026-03-12T12:00:00Z".parse().unwrap()
+}
+
+fn pid(s: &str) -> PersonId {
+    PersonId::parse(s).unwrap()
+}
+
+async fn import(s: &Store, kind: ImportKind, csv: &str) -> ImportReport {
+    let r = s
+        .import_csv(kind, csv.as_bytes(), &ImportOptions::default(), now())
+        .await
+        .unwrap();
+    assert!(r.errors.is_empty(), "{kind:?}: {:?}", r.errors);
+    assert!(r.committed);
+    r
+}
+
+const FLIGHT_HEADER: &str = "flight_id,flight_no,departure,origin,destination,person_id,full_name,phone,email,role,seat,booking_ref\n";
+
+/// CASE sits in 14C on F1 (inside the window) with companion COMP far back
+/// in 30A. Window for a positive test sampled 2026-03-10T00:00Z with no onset:
+/// 2026-03-08T00:00Z ..= 2026-03-20T00:00Z.
+fn flights_csv() -> String {
+    let mut s = String::from(FLIGHT_HEADER);
+    let f1 = "F1,LX100,2026-03-09T10:00:00Z,ZRH,LHR";
+    for (p, role, seat, bk) in [
+        ("CASE", "passenger", "14C", "BK1"),
+        ("R12", "passenger", "12A", ""),
+        ("R16", "passenger", "16F", "BK9"),
+        ("R17", "passenger", "17C", ""),
+        ("R11", "passenger", "11C", ""),
+        ("COMP", "passenger", "30A", "BK1"),
+        ("NEXT", "passenger", "14D", "BK1"),
+        ("CREW1", "crew", "", ""),
+    ] {
+        s.push_str(&format!(
+            "{f1},{p},Person {p},+41441234567,,{role},{seat},{bk}\n"
+        ));
+    }
+    // Just inside the window's start, and just outside it.
+    for (f, dep, p) in [
+        ("F2", "2026-03-08T00:00:00Z", "EDGE_IN"),
+        ("F3", "2026-03-07T23:59:00Z", "EDGE_OUT"),
+    ] {
+        s.push_str(&format!(
+            "{f},LX200,{dep},ZRH,CDG,CASE,Person CASE,+41441234567,,passenger,1A,\n"
+        ));
+        s.push_str(&format!(
+            "{f},LX200,{dep},ZRH,CDG,{p},Person {p},,p@example.org,passenger,1B,\n"
+        ));
+    }
+    s
+}
+
+const RES_HEADER: &str = "person_id,full_name,phone,email,building_id,address,unit,lat,lon\n";
+
+fn residences_csv() -> String {
+    let mut s = String::from(RES_HEADER);
+    for (p, unit) in [("CASE", "4"), ("SPOUSE", "4"), ("NEIGH", "5"), ("R12", "6")] {
+        s.push_str(&format!(
+            "{p},Person {p},,,B1,\"Main St 1, Zürich\",{unit},47.37,8.54\n"
+        ));
+    }
+    s.push_str("FAR,Person FAR,,,B2,Other St 9,4,47.40,8.50\n");
+    s
+}
+
+const RIDE_HEADER: &str = "ride_id,vehicle_id,start,end,person_id,full_name,phone,email,role\n";
+
+fn rides_csv() -> String {
+    let mut s = String::from(RIDE_HEADER);
+    let r1 = "RD1,V1,2026-03-11T08:00:00Z,2026-03-11T08:30:00Z";
+    s.push_str(&format!("{r1},DRV,Driver D,,,driver\n"));
+    s.push_str(&format!("{r1},CASE,Person CASE,,,passenger\n"));
+    // NEIGH shares a later ride with the driver, not with the case.
+    let r2 = "RD2,V1,2026-03-11T09:00:00Z,2026-03-11T09:10:00Z";
+    s.push_str(&format!("{r2},DRV,Driver D,,,driver\n"));
+    s.push_str(&format!("{r2},NEIGH,Person NEIGH,,,passenger\n"));
+    s
+}
+
+const TEST_HEADER: &str = "test_id,person_id,sampled_at,result,lab,symptom_onset\n";
+
+async fn seed(s: &Store) {
+    import(s, ImportKind::Flights, &flights_csv()).await;
+    import(s, ImportKind::Residences, &residences_csv()).await;
+    import(s, ImportKind::Rides, &rides_csv()).await;
+    import(
+        s,
+        ImportKind::Tests,
+        &format!("{TEST_HEADER}T-CASE,CASE,2026-03-10T00:00:00Z,positive,Lab A,\n"),
+    )
+    .await;
+}
+
+fn summary(t: &TraceOutcome) -> Vec<(String, RiskTier, Vec<ExposureRule>)> {
+    t.contacts
+        .iter()
+        .map(|c| (c.person_id.to_string(), c.tier, c.rules.clone()))
+        .collect()
+}
+
+async fn trace(s: &Store, p: &str) -> TraceOutcome {
+    s.trace_case(&pid(p), &TracingPolicy::default(), now(), "officer:1")
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn trace_finds_contacts_by_every_rule() {
+    use ExposureRule::*;
+    use RiskTier::*;
+    for db in TestDb::all().await {
+        let s = &db.store;
+        seed(s).await;
+        let t = trace(s, "CASE").await;
+        let w = t.window.unwrap();
+        assert_eq!(
+            w.start,
+            "2026-03-08T00:00:00Z".parse::<DateTime<Utc>>().unwrap()
+        );
+        assert_eq!(
+            w.end,
+            "2026-03-20T00:00:00Z".parse::<DateTime<Utc>>().unwrap()
+        );
+        assert_eq!(
+            summary(&t),
+            vec![
+                ("COMP".into(), Close, vec![FlightCompanion]),
+                ("CREW1".into(), Close, vec![FlightCrew]),
+                ("DRV".into(), Close, vec![Ride]),
+                ("EDGE_IN".into(), Close, vec![FlightSeat]),
+                ("NEIGH".into(), Notify, vec![Building]),
+                ("NEXT".into(), Close, vec![FlightSeat, FlightCompanion]),
+                ("R11".into(), Notify, vec![FlightCabin]),
+                ("R12".into(), Close, vec![FlightSeat, Building]),
+                ("R16".into(), Close, vec![FlightSeat]),
+                ("R17".into(), Notify, vec![FlightCabin]),
+                ("SPOUSE".into(), Close, vec![Household]),
+            ],
+            "{:?}",
+            db.kind()
+        );
+        // Evidence names the flight and both seats.
+        let comp = &t.contacts[0];
+        assert_eq!(comp.evidence[0]["flight_id"], "F1");
+        assert_eq!(comp.evidence[0]["contact_seat"], "30A");
+        assert_eq!(comp.generation, 1);
+        // Stored, and the trace is audited.
+        let stored = s
+            .contacts_of_test(&TestId::parse("T-CASE").unwrap())
+            .await
+            .unwrap();
+        assert_eq!(stored, t.contacts);
+        let audit = s.audit_events_for("person", "CASE").await.unwrap();
+        assert!(audit.iter().any(|e| e.action == "contacts.trace"));
+
+        // No positive test: an empty list and a reason.
+        let none = trace(s, "SPOUSE").await;
+        assert!(none.contacts.is_empty());
+        assert!(none.reason.is_some());
+    }
+}
+
+#[tokio::test]
+async fn bad_rows_are_all_reported_and_nothing_is_stored() {
+    for db in TestDb::all().await {
+        let s = &db.store;
+        let csv = format!(
+            "{FLIGHT_HEADER}\
+             F1,LX1,2026-03-09T10:00:00Z,ZRH,LHR,P1,Ana,+41441234567,,passenger,1A,\n\
+             F1,LX1,yesterday,ZRH,LHR,P2,Bo,0441234567,,passenger,1B,\n\
+             F1,LX1,2026-03-09T10:00:00Z,ZRH,LHR,P 3,Cy,,,pilot,1C,\n\
+             F1,LX1,2026-03-09T10:00:00Z,ZRH,LHR,P4,Di,,,crew,2A,\n\
+             F1,LX1,2026-03-09T10:00:00Z,ZRH,LHR,P5,,,x@y,passenger,ZZ,\n"
+        );
+        for dry_run in [true, false] {
+            let opts = ImportOptions {
+                dry_run,
+                ..Default::default()
+            };
+            let r = s
+                .import_csv(ImportKind::Flights, csv.as_bytes(), &opts, now())
+                .await
+                .unwrap();
+            let got: Vec<(u64, &str)> = r
+                .errors
+                .iter()
+                .map(|e| (e.line, e.column.as_str()))
+                .collect();
+            assert_eq!(
+                got,
+                vec![
+                    (3, "departure"),
+                    (3, "phone"),
+                    (4, "person_id"),
+                    (4, "role"),
+                    (5, "seat"),
+                    (6, "full_name"),
+                    (6, "email"),
+                    (6, "seat"),
+                ],
+                "{:?}",
+                db.kind()
+            );
+            assert!(r.errors.iter().all(|e| !e.reason.is_empty()));
+            assert_eq!(r.rows, 5);
+            assert!(!r.committed);
+        }
+        // The good first row was not kept either.
+        let persons = s
+            .list_persons(&PersonFilter::default(), &PageRequest::default())
+            .await
+            .unwrap();
+        assert!(persons.items.is_empty(), "{:?}", db.kind());
+
+        // A missing column is reported against the header.
+        let r = s
+            .import_csv(
+                ImportKind::Tests,
+                "test_id,person_id,result\nT1,P1,positive\n".as_bytes(),
+                &ImportOptions::default(),
+                now(),
+            )
+            .await
+            .unwrap();
+        let cols: Vec<_> = r
+            .errors
+            .iter()
+            .map(|e| (e.line, e.column.clone()))
+            .collect();
+        assert_eq!(
+            cols,
+            vec![
+                (1, "sampled_at".to_string()),
+                (1, "lab".to_string()),
+                (1, "symptom_onset".to_string())
+            ]
+        );
+    }
+}
+
+#[tokio::test]
+async fn reimport_changes_nothing() {
+    for db in TestDb::all().await {
+        let s = &db.store;
+        let first = import(s, ImportKind::Flights, &flights_csv()).await;
+        assert!(first.changed > 0);
+        let persons = |s: &Store| {
+            let s = s.clone();
+            async move {
+                s.list_persons(
+                    &PersonFilter::default(),
+                    &PageRequest {
+                        limit: Some(500),
+                        ..Default::default()
+                    },
+                )
+                .await
+                .unwrap()
+                .items
+            }
+        };
+        let before = persons(s).await;
+        // 8 on F1 plus EDGE_IN and EDGE_OUT; CASE appears three times.
+        assert_eq!(before.len(), 10);
+        let again = import(s, ImportKind::Flights, &flights_csv()).await;
+        assert_eq!(again.changed, 0, "{:?}", db.kind());
+        assert_eq!(persons(s).await, before);
+        // Small batches (keys repeated across batches) behave the same.
+        let opts = ImportOptions {
+            batch_rows: 3,
+            ..Default::default()
+        };
+        let r = s
+            .import_csv(ImportKind::Flights, flights_csv().as_bytes(), &opts, now())
+            .await
+            .unwrap();
+        assert_eq!((r.changed, r.committed), (0, true));
+    }
+}
+
+#[tokio::test]
+async fn orders_for_close_contacts_only_idempotent_and_extended() {
+    for db in TestDb::all().await {
+        let s = &db.store;
+        seed(s).await;
+        let policy = TracingPolicy::default();
+        let proposed = s
+            .propose_contact_orders(&pid("CASE"), &policy, now(), "officer:1")
+            .await
+            .unwrap();
+        let actions: Vec<(String, ProposalAction)> = proposed
+            .proposals
+            .iter()
+            .map(|p| (p.person_id.to_string(), p.action))
+            .collect();
+        use ProposalAction::*;
+        // Close contacts only; only SPOUSE and R12 have a registered residence.
+        assert_eq!(
+            actions,
+            vec![
+                ("COMP".into(), NeedsAddress),
+                ("CREW1".into(), NeedsAddress),
+                ("DRV".into(), NeedsAddress),
+                ("EDGE_IN".into(), NeedsAddress),
+                ("NEXT".into(), NeedsAddress),
+                ("R12".into(), Create),
+                ("R16".into(), NeedsAddress),
+                ("SPOUSE".into(), Create),
+            ],
+            "{:?}",
+            db.kind()
+        );
+        // Nothing written by proposing.
+        let all = OrderFilter::default();
+        assert!(s
+            .list_orders(&all, &PageRequest::default())
+            .await
+            .unwrap()
+            .items
+            .is_empty());
+
+        let issued = s
+            .issue_contact_orders(&pid("CASE"), &policy, now(), "officer:1")
+            .await
+            .unwrap();
+        let created: Vec<_> = issued
+            .proposals
+            .iter()
+            .filter(|p| p.action == Create)
+            .collect();
+        assert_eq!(created.len(), 2);
+        let orders = s
+            .list_orders(&all, &PageRequest::default())
+            .await
+            .unwrap()
+            .items;
+        assert_eq!(orders.len(), 2);
+        let spouse = orders
+            .iter()
+            .find(|o| o.person_id == pid("SPOUSE"))
+            .unwrap();
+        // Household: exposed to the window end (2026-03-20), plus 14 days.
+        assert_eq!(
+            spouse.ends_at,
+            "2026-04-03T00:00:00Z".parse::<DateTime<Utc>>().unwrap()
+        );
+        assert_eq!(spouse.address.as_str(), "Main St 1, Zürich");
+        assert_eq!(spouse.status, OrderStatus::Active);
+        assert_eq!(
+            spouse.bases,
+            vec![OrderBasis::Contact {
+                case_id: pid("CASE"),
+                test_id: TestId::parse("T-CASE").unwrap()
+            }]
+        );
+        // R12's last exposure is also the building (window end).
+        let r12 = orders.iter().find(|o| o.person_id == pid("R12")).unwrap();
+        assert_eq!(r12.ends_at, spouse.ends_at);
+
+        // Again: nothing new.
+        let again = s
+            .issue_contact_orders(&pid("CASE"), &policy, now(), "officer:1")
+            .await
+            .unwrap();
+        assert!(again
+            .proposals
+            .iter()
+            .all(|p| matches!(p.action, Unchanged | NeedsAddress)));
+        assert_eq!(
+            s.list_orders(&all, &PageRequest::default())
+                .await
+                .unwrap()
+                .items
+                .len(),
+            2
+        );
+    }
+}
+
+/// A second case, CASE2, sat next to R12 on a later flight: R12 then has
+/// two bases (CASE's building, CASE2's flight).
+fn second_case_csv() -> String {
+    let mut s = String::from(FLIGHT_HEADER);
+    let f = "F9,LX900,2026-03-12T06:00:00Z,LHR,ZRH";
+    s.push_str(&format!("{f},CASE2,Person CASE2,,,passenger,5A,\n"));
+    s.push_str(&format!("{f},R12,Person R12,,,passenger,6A,\n"));
+    s
+}
+
+#[tokio::test]
+async fn revision_releases_or_keeps_orders() {
+    for db in TestDb::all().await {
+        let s = &db.store;
+        seed(s).await;
+        import(s, ImportKind::Flights, &second_case_csv()).await;
+        import(
+            s,
+            ImportKind::Tests,
+            &format!("{TEST_HEADER}T-CASE2,CASE2,2026-03-12T10:00:00Z,positive,Lab B,\n"),
+        )
+        .await;
+        let policy = TracingPolicy::default();
+        s.issue_contact_orders(&pid("CASE"), &policy, now(), "officer:1")
+            .await
+            .unwrap();
+        let second = s
+            .issue_contact_orders(&pid("CASE2"), &policy, now(), "officer:1")
+            .await
+            .unwrap();
+        // R12 already had an order: it is extended, not duplicated.
+        let r12p = second
+            .proposals
+            .iter()
+            .find(|p| p.person_id == pid("R12"))
+            .unwrap();
+        assert_eq!(r12p.action, ProposalAction::Extend, "{:?}", db.kind());
+        let r12_orders = s
+            .list_orders(
+                &OrderFilter {
+                    person_id: Some(pid("R12")),
+                    ..Default::default()
+                },
+                &PageRequest::default(),
+            )
+            .await
+            .unwrap()
+            .items;
+        assert_eq!(r12_orders.len(), 1);
+        assert_eq!(r12_orders[0].bases.len(), 2);
+        // CASE's building basis ends later (2026-04-03) than the F9 flight
+        // basis (2026-03-26), so the end stays.
+        assert_eq!(
+            r12_orders[0].ends_at,
+            "2026-04-03T00:00:00Z".parse::<DateTime<Utc>>().unwrap()
+        );
+
+        let at = now() + Duration::hours(1);
+        let report = s
+            .revise_test(
+                &TestId::parse("T-CASE").unwrap(),
+                TestOutcome::Negative,
+                "lab error: sample swap",
+                at,
+                "officer:2",
+            )
+            .await
+            .unwrap();
+        let released: Vec<_> = report
+            .released
+            .iter()
+            .map(|r| r.person_id.to_string())
+            .collect();
+        assert_eq!(released, vec!["SPOUSE"], "{:?}", db.kind());
+        assert!(report.released[0].reason.contains("lab error"));
+        assert_eq!(report.kept.len(), 1);
+        assert_eq!(report.kept[0].person_id, pid("R12"));
+        // The remaining basis (F9 departing 2026-03-12T06:00Z) + 14 days.
+        let f9_end: DateTime<Utc> = "2026-03-26T06:00:00Z".parse().unwrap();
+        assert_eq!(report.kept[0].ends_at, f9_end);
+        assert!(report.contacts_withdrawn > 0);
+
+        let spouse = s
+            .list_orders(
+                &OrderFilter {
+                    person_id: Some(pid("SPOUSE")),
+                    ..Default::default()
+                },
+                &PageRequest::default(),
+            )
+            .await
+            .unwrap()
+            .items;
+        assert_eq!(spouse[0].status, OrderStatus::Released);
+        assert!(spouse[0]
+            .status_reason
+            .as_deref()
+            .unwrap()
+            .contains("sample swap"));
+        let r12 = s.get_order(&r12_orders[0].id).await.unwrap().unwrap();
+        assert_eq!(r12.status, OrderStatus::Active);
+        assert_eq!(r12.ends_at, f9_end);
+        assert_eq!(r12.bases.len(), 1);
+
+        // The original result stays in the history; contacts are withdrawn.
+        let t = s
+            .get_test_result(&TestId::parse("T-CASE").unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(t.result, TestOutcome::Negative);
+        assert_eq!(t.original_result(), TestOutcome::Positive);
+        assert!(s
+            .contacts_of_test(&TestId::parse("T-CASE").unwrap())
+            .await
+            .unwrap()
+            .is_empty());
+        let none = trace(s, "CASE").await;
+        assert!(none.contacts.is_empty());
+        // Revising again to the same result is refused; re-importing the
+        // original CSV does not undo the correction.
+        assert!(s
+            .revise_test(
+                &TestId::parse("T-CASE").unwrap(),
+                TestOutcome::Negative,
+                "again",
+                at,
+                "officer:2"
+            )
+            .await
+            .is_err());
+        import(
+            s,
+            ImportKind::Tests,
+            &format!("{TEST_HEADER}T-CASE,CASE,2026-03-10T00:00:00Z,positive,Lab A,\n"),
+        )
+        .await;
+        let t2 = s
+            .get_test_result(&TestId::parse("T-CASE").unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(t2, t);
+        let audit = s.audit_events_for("test", "T-CASE").await.unwrap();
+        assert!(audit.iter().any(|e| e.action == "test.revise"));
+    }
+}
+
+#[tokio::test]
+async fn two_generation_chain() {
+    for db in TestDb::all().await {
+        let s = &db.store;
+        seed(s).await;
+        trace(s, "CASE").await;
+        // SPOUSE (a household contact) tests positive two days later and
+        // rides with GRAN.
+        import(
+            s,
+            ImportKind::Tests,
+            &format!("{TEST_HEADER}T-SP,SPOUSE,2026-03-12T09:00:00Z,positive,Lab A,2026-03-11\n"),
+        )
+        .await;
+        import(
+            s,
+            ImportKind::Rides,
+            &format!(
+                "{RIDE_HEADER}RD7,V7,2026-03-12T07:00:00Z,2026-03-12T07:20:00Z,SPOUSE,Person SPOUSE,,,driver\n\
+                 RD7,V7,2026-03-12T07:00:00Z,2026-03-12T07:20:00Z,GRAN,Person GRAN,,,passenger\n"
+            ),
+        )
+        .await;
+        let t2 = trace(s, "SPOUSE").await;
+        let gran = t2
+            .contacts
+            .iter()
+            .find(|c| c.person_id == pid("GRAN"))
+            .unwrap();
+        assert_eq!(gran.generation, 2, "{:?}", db.kind());
+        // CASE (d0 earlier) is SPOUSE's household contact too, but is not a
+        // descendant.
+        let (cases, edges) = s.chain_graph().await.unwrap();
+        assert_eq!(cases.len(), 2);
+        let chains = build_chains(&cases, &edges);
+        assert_eq!(chains.len(), 1);
+        let c = &chains[0];
+        assert_eq!(c.index_case, pid("CASE"));
+        assert_eq!(c.depth, 2);
+        let sp = c
+            .members
+            .iter()
+            .find(|m| m.person_id == pid("SPOUSE"))
+            .unwrap();
+        assert_eq!((sp.generation, sp.is_case), (1, true));
+        let g = c
+            .members
+            .iter()
+            .find(|m| m.person_id == pid("GRAN"))
+            .unwrap();
+        assert_eq!(
+            (g.generation, g.exposed_by.clone()),
+            (2, Some(pid("SPOUSE")))
+        );
+        let case = c
+            .members
+            .iter()
+            .find(|m| m.person_id == pid("CASE"))
+            .unwrap();
+        assert_eq!(case.generation, 0);
+        assert_eq!(
+            c.members
+                .iter()
+                .filter(|m| m.person_id == pid("CASE"))
+                .count(),
+            1
+        );
+    }
+}
