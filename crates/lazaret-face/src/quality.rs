@@ -27,7 +27,7 @@ impl Default for QualityConfig {
             min_face_px: 60.0,
             min_brightness: 45.0,
             max_brightness: 215.0,
-            min_sharpness: 12.0,
+            min_sharpness: 25.0,
             max_outside_fraction: 0.12,
         }
     }

@@ -44,3 +44,23 @@ pub fn decode_rgb(path: &std::path::Path) -> image::RgbImage {
         .expect("decode")
         .to_rgb8()
 }
+
+pub fn engine() -> &'static lazaret_face::FaceEngine {
+    static E: OnceLock<lazaret_face::FaceEngine> = OnceLock::new();
+    E.get_or_init(|| {
+        let dir = lazaret_face::models_fetch::default_models_dir();
+        lazaret_face::FaceEngine::load(&dir, Default::default()).expect("face engine")
+    })
+}
+
+pub fn lfw(name: &str) -> Vec<u8> {
+    let p = shared_dir().join("faces/lfw-fold1").join(name);
+    std::fs::read(&p).unwrap_or_else(|e| panic!("read {}: {e}", p.display()))
+}
+
+pub fn png_bytes(img: &image::RgbImage) -> Vec<u8> {
+    let mut out = Vec::new();
+    img.write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png)
+        .expect("encode png");
+    out
+}

@@ -1,0 +1,229 @@
+//! The public API on real photos: enrol, verify, liveness, quality, and bad input.
+
+mod common;
+
+use common::*;
+use lazaret_face::liveness::LivenessIssue;
+use lazaret_face::quality::QualityIssue;
+use lazaret_face::{Challenge, Decision, FaceError, HeadPose, Template};
+
+/// Edmund Stoiber in lfw-fold1: a frontal photo to enrol, and frontal, left- and
+/// right-turned photos for a check-in (yaw about 0.05, +0.41 and −0.36).
+const ENROL: &str = "Edmund_Stoiber/Edmund_Stoiber_0012.jpg";
+const CENTER: &str = "Edmund_Stoiber/Edmund_Stoiber_0009.jpg";
+const LEFT: &str = "Edmund_Stoiber/Edmund_Stoiber_0005.jpg";
+const RIGHT: &str = "Edmund_Stoiber/Edmund_Stoiber_0011.jpg";
+const OTHER: &str = "Abdel_Madi_Shabneh/Abdel_Madi_Shabneh_0001.jpg";
+
+fn challenge() -> Challenge {
+    Challenge::new("t", vec![HeadPose::Center, HeadPose::Left, HeadPose::Right]).unwrap()
+}
+
+#[test]
+fn enrol_then_verify_same_and_other_person() {
+    let e = engine();
+    let t = e.enroll(&lfw(ENROL)).unwrap();
+    // Stored as bytes by others: must round-trip.
+    let t = Template::from_bytes(&t.to_bytes()).unwrap();
+    let same = e.verify(&t, &[lfw(CENTER).as_slice()], None).unwrap();
+    assert_eq!(same.decision, Decision::Match, "{same:?}");
+    assert!(same.distance.unwrap() < e.config().threshold);
+    let other = e.verify(&t, &[lfw(OTHER).as_slice()], None).unwrap();
+    assert_eq!(other.decision, Decision::NoMatch, "{other:?}");
+    assert!(other.distance.unwrap() > e.config().threshold);
+    assert!(!other.reasons.is_empty());
+}
+
+#[test]
+fn template_from_another_model_is_refused() {
+    let e = engine();
+    let mut t = e.enroll(&lfw(ENROL)).unwrap();
+    t.model = "something-else".into();
+    let err = e.verify(&t, &[lfw(CENTER).as_slice()], None).unwrap_err();
+    assert!(matches!(err, FaceError::TemplateMismatch { .. }), "{err}");
+    assert!(matches!(
+        Template::from_bytes(b"garbage"),
+        Err(FaceError::BadTemplate(_))
+    ));
+}
+
+#[test]
+fn liveness_passes_when_the_head_turns_as_asked() {
+    let e = engine();
+    let t = e.enroll(&lfw(ENROL)).unwrap();
+    let frames = [lfw(CENTER), lfw(LEFT), lfw(RIGHT)];
+    let refs: Vec<&[u8]> = frames.iter().map(|f| f.as_slice()).collect();
+    let v = e.verify(&t, &refs, Some(&challenge())).unwrap();
+    let live = v.liveness.as_ref().unwrap();
+    assert!(live.passed, "{v:?}");
+    assert_eq!(v.decision, Decision::Match, "{v:?}");
+    // The same frames against a challenge asking the other way round fail the pose check.
+    let swapped =
+        Challenge::new("t", vec![HeadPose::Center, HeadPose::Right, HeadPose::Left]).unwrap();
+    let v = e.verify(&t, &refs, Some(&swapped)).unwrap();
+    let live = v.liveness.unwrap();
+    assert!(!live.passed);
+    assert!(live
+        .issues
+        .iter()
+        .any(|i| matches!(i, LivenessIssue::PoseNotFollowed { frame: 1, .. })));
+    assert_eq!(v.decision, Decision::Retry);
+}
+
+#[test]
+fn liveness_catches_replay_copies_and_identity_change() {
+    let e = engine();
+    let enrol = lfw(ENROL);
+    let t = e.enroll(&enrol).unwrap();
+    // The enrolment photo sent three times: copies of each other and of the enrolment.
+    let refs = [enrol.as_slice(), enrol.as_slice(), enrol.as_slice()];
+    let v = e.verify(&t, &refs, Some(&challenge())).unwrap();
+    let live = v.liveness.as_ref().unwrap();
+    assert!(live
+        .issues
+        .iter()
+        .any(|i| matches!(i, LivenessIssue::ReplayOfEnrolment { .. })));
+    assert!(live
+        .issues
+        .iter()
+        .any(|i| matches!(i, LivenessIssue::NearDuplicateFrames { .. })));
+    assert_eq!(v.decision, Decision::NoMatch);
+    // Someone else in the middle frame.
+    let frames = [lfw(CENTER), lfw(OTHER), lfw(RIGHT)];
+    let refs: Vec<&[u8]> = frames.iter().map(|f| f.as_slice()).collect();
+    let v = e.verify(&t, &refs, Some(&challenge())).unwrap();
+    assert!(v
+        .liveness
+        .unwrap()
+        .issues
+        .iter()
+        .any(|i| matches!(i, LivenessIssue::IdentityChanged { frame: 1, .. })));
+    assert_eq!(v.decision, Decision::NoMatch);
+    // Wrong number of frames for the challenge is a caller error.
+    assert!(matches!(
+        e.verify(&t, &refs[..2], Some(&challenge())),
+        Err(FaceError::FrameCount { got: 2, .. })
+    ));
+}
+
+fn transformed(name: &str, f: impl Fn(&image::RgbImage) -> image::RgbImage) -> Vec<u8> {
+    let img = image::load_from_memory(&lfw(name)).unwrap().to_rgb8();
+    png_bytes(&f(&img))
+}
+
+#[test]
+fn quality_gives_actionable_reasons() {
+    let e = engine();
+    let dark = transformed(ENROL, |img| {
+        let mut d = img.clone();
+        d.pixels_mut()
+            .for_each(|p| p.0.iter_mut().for_each(|v| *v = (*v as f32 * 0.18) as u8));
+        d
+    });
+    match e.enroll(&dark) {
+        Err(FaceError::PoorQuality { issues }) => {
+            assert!(issues.contains(&QualityIssue::TooDark), "{issues:?}")
+        }
+        other => panic!("expected poor quality, got {other:?}"),
+    }
+    let blurred = transformed(ENROL, |img| image::imageops::blur(img, 3.0));
+    let a = e.analyze(&blurred).unwrap();
+    assert!(
+        a.quality.issues.contains(&QualityIssue::TooBlurry),
+        "{:?}",
+        a.quality
+    );
+    let sharp = e.analyze(&lfw(ENROL)).unwrap();
+    assert!(sharp.quality.ok(), "{:?}", sharp.quality);
+    // The face pushed half out of the frame on the left.
+    let cut = transformed(ENROL, |img| {
+        image::imageops::crop_imm(img, 110, 0, 140, 250).to_image()
+    });
+    if let Ok(a) = e.analyze(&cut) {
+        assert!(
+            a.quality.issues.contains(&QualityIssue::FaceCutOff),
+            "{:?}",
+            a.quality
+        );
+    }
+}
+
+#[test]
+fn bad_input_gets_typed_errors() {
+    let e = engine();
+    assert!(matches!(e.enroll(b""), Err(FaceError::EmptyImage)));
+    assert!(matches!(
+        e.enroll(b"this is a text file named photo.jpg\n"),
+        Err(FaceError::UnsupportedFormat)
+    ));
+    // Truncated JPEG: either refused as corrupt, or decoded partly and then without a face.
+    let jpg = lfw(ENROL);
+    match e.enroll(&jpg[..jpg.len() / 3]) {
+        Err(FaceError::CorruptImage(_) | FaceError::NoFace | FaceError::PoorQuality { .. }) => {}
+        other => panic!("truncated JPEG: {other:?}"),
+    }
+    match e.enroll(&jpg[..200]) {
+        Err(FaceError::CorruptImage(_) | FaceError::NoFace) => {}
+        other => panic!("JPEG header only: {other:?}"),
+    }
+    // A 20000×20000 PNG (a decompression bomb's header): refused before decoding.
+    let bomb = png_header_only(20_000, 20_000);
+    match e.enroll(&bomb) {
+        Err(FaceError::TooManyPixels {
+            width: 20_000,
+            height: 20_000,
+            ..
+        }) => {}
+        other => panic!("bomb: {other:?}"),
+    }
+    // No face: a smooth gradient.
+    let gradient = image::RgbImage::from_fn(400, 300, |x, y| {
+        image::Rgb([(x / 2) as u8, (y / 2) as u8, 90])
+    });
+    assert!(matches!(
+        e.enroll(&png_bytes(&gradient)),
+        Err(FaceError::NoFace)
+    ));
+    // Three faces side by side.
+    let names = [OTHER, CENTER, "Zico/Zico_0002.jpg"];
+    let mut three = image::RgbImage::new(750, 250);
+    for (i, n) in names.iter().enumerate() {
+        let img = image::load_from_memory(&lfw(n)).unwrap().to_rgb8();
+        image::imageops::replace(&mut three, &img, 250 * i as i64, 0);
+    }
+    match e.enroll(&png_bytes(&three)) {
+        Err(FaceError::MultipleFaces { count: 3 }) => {}
+        other => panic!("three faces: {other:?}"),
+    }
+    // Codes are stable for APIs.
+    assert_eq!(FaceError::NoFace.code(), "no_face");
+    assert_eq!(
+        FaceError::MultipleFaces { count: 3 }.code(),
+        "multiple_faces"
+    );
+}
+
+/// A PNG claiming `w × h` grey pixels whose IDAT holds only the first rows (zeros, which
+/// would compress ~1000:1 — the shape of a decompression bomb), then IEND.
+fn png_header_only(w: u32, h: u32) -> Vec<u8> {
+    fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        let mut crc = flate2::Crc::new();
+        crc.update(kind);
+        crc.update(data);
+        out.extend_from_slice(kind);
+        out.extend_from_slice(data);
+        out.extend_from_slice(&crc.sum().to_be_bytes());
+    }
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&w.to_be_bytes());
+    ihdr.extend_from_slice(&h.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 0, 0, 0, 0]);
+    chunk(&mut out, b"IHDR", &ihdr);
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut z, &vec![0u8; 4 * (w as usize + 1)]).unwrap();
+    chunk(&mut out, b"IDAT", &z.finish().unwrap());
+    chunk(&mut out, b"IEND", &[]);
+    out
+}
