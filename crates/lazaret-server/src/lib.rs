@@ -1,1 +1,65 @@
-//! lazaret-server
+//! Lazaret's HTTP server: the JSON API under `/api/v1`, built from a
+//! [`Config`] and a bound listener.
+
+pub mod auth;
+pub mod config;
+pub mod error;
+mod extract;
+pub mod routes;
+pub mod state;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Json, Router};
+use tokio::net::TcpListener;
+use tower_http::trace::TraceLayer;
+
+pub use config::Config;
+pub use state::{AppState, Clock, SystemClock};
+
+use crate::auth::Officer;
+use crate::error::ApiError;
+
+/// The application router with all routes and layers.
+pub fn app(state: AppState) -> Router {
+    let (api, openapi) = routes::api().split_for_parts();
+    let openapi = Arc::new(openapi);
+    let max_body = state.config.max_body_bytes;
+    api.route(
+        "/api/v1/openapi.json",
+        get(move |_: Officer| {
+            let doc = openapi.clone();
+            async move { Json(doc.as_ref().clone()) }
+        }),
+    )
+    .fallback(|| async {
+        ApiError::NotFound {
+            entity: "route",
+            id: "for this method and path".into(),
+        }
+        .into_response()
+    })
+    .layer(DefaultBodyLimit::max(max_body))
+    .layer(TraceLayer::new_for_http())
+    .with_state(state)
+}
+
+/// The OpenAPI document (for `lazaret openapi` and tests).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes::api().split_for_parts().1
+}
+
+/// Serves until `shutdown` resolves, then finishes in-flight requests.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

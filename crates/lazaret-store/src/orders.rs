@@ -148,7 +148,8 @@ impl Store {
                 .bind(o.id.as_str())
                 .bind(to_ms(read_at))
                 .execute(&mut *tx)
-                .await?;
+                .await
+                .map_err(|e| StoreError::on_insert(e, "active order of person", o.person_id.as_str()))?;
             if done.rows_affected() != 1 {
                 return Err(StoreError::Stale { entity: "order", id: o.id.to_string() });
             }

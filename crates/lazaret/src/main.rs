@@ -1,1 +1,139 @@
-fn main() {}
+//! The `lazaret` binary: parses the command line, loads the configuration
+//! once, and dispatches to a command module.
+
+mod commands;
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use lazaret_server::config::{Config, Overrides};
+use tracing_subscriber::EnvFilter;
+
+use commands::{chains, demo, face, import, orders, serve, sim, tests_cmd, token, trace};
+
+/// Lazaret: quarantine orders, face-verified check-ins and contact tracing
+/// for public-health authorities. 1:1 face verification only; no demographic
+/// inference; a person, never the machine, decides.
+#[derive(Debug, Parser)]
+#[command(name = "lazaret", version, propagate_version = true)]
+struct Cli {
+    /// Database URL: sqlite://FILE (default sqlite://lazaret.db) or postgres://USER@HOST/DB
+    /// [env: LAZARET_DATABASE_URL]
+    #[arg(long, global = true, value_name = "URL")]
+    db: Option<String>,
+    /// Configuration file [default: ./lazaret.toml if present]
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the HTTP server (API under /api/v1, health at /healthz)
+    Serve(serve::ServeArgs),
+    /// Create a fresh demo database with a small outbreak scenario, print an admin token, and serve it
+    Demo(demo::DemoArgs),
+    /// Apply pending database migrations and exit
+    Migrate,
+    /// Manage officer API tokens
+    #[command(subcommand)]
+    Token(token::TokenCommand),
+    /// 1:1 face verification tools: verify two photos, inspect one, score a pairs file
+    #[command(subcommand)]
+    Face(face::FaceCommand),
+    /// Face model files: fetch them into the cache
+    #[command(subcommand)]
+    Models(face::ModelsCommand),
+    /// Benchmarks
+    #[command(subcommand)]
+    Bench(BenchCommand),
+    /// Import flights, residences, rides or tests from CSV (all or nothing)
+    Import(import::ImportArgs),
+    /// Contacts of a case, by exposure only, with tier, rules and evidence
+    Trace(trace::TraceArgs),
+    /// Quarantine orders for a case's close contacts: propose or issue
+    #[command(subcommand)]
+    Orders(orders::OrdersCommand),
+    /// Test results: revise one and unwind what rested on it
+    #[command(subcommand)]
+    Tests(tests_cmd::TestsCommand),
+    /// Transmission chains across generations
+    Chains(chains::ChainsArgs),
+    /// Synthetic outbreak data and tracing benchmarks
+    #[command(subcommand)]
+    Sim(sim::SimCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum BenchCommand {
+    /// Face pipeline speed: per-stage latency and images/s on 1 and 2 threads, peak memory
+    Face(face::BenchFaceArgs),
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let mut overrides = Overrides {
+        database_url: cli.db.clone(),
+        ..Default::default()
+    };
+    if let Command::Serve(a) | Command::Demo(demo::DemoArgs { serve: a }) = &cli.command {
+        overrides.listen = a.listen;
+        overrides.liveness = a.liveness.map(Into::into);
+    }
+    let config = Config::load(cli.config.as_deref(), &overrides)?;
+    init_logging(&config.log);
+
+    match cli.command {
+        Command::Face(cmd) => return face::run_face(cmd),
+        Command::Models(cmd) => return face::run_models(cmd),
+        Command::Bench(BenchCommand::Face(args)) => return face::run_bench_face(args),
+        _ => {}
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        match cli.command {
+            Command::Serve(_) => {
+                let store = serve::open_store(&config).await?;
+                serve::serve(config, store).await
+            }
+            Command::Demo(_) => {
+                let db_given =
+                    cli.db.is_some() || std::env::var_os("LAZARET_DATABASE_URL").is_some();
+                demo::run(config, db_given).await
+            }
+            Command::Migrate => serve::migrate(&config).await,
+            Command::Token(cmd) => {
+                let store = serve::open_store(&config).await?;
+                token::run(cmd, &store).await
+            }
+            Command::Import(a) => import::run(a, &serve::open_store(&config).await?).await,
+            Command::Trace(a) => trace::run(a, &serve::open_store(&config).await?).await,
+            Command::Orders(cmd) => orders::run(cmd, &serve::open_store(&config).await?).await,
+            Command::Tests(cmd) => tests_cmd::run(cmd, &serve::open_store(&config).await?).await,
+            Command::Chains(a) => chains::run(a, &serve::open_store(&config).await?).await,
+            Command::Sim(cmd) => {
+                let store = match cmd.needs_store() {
+                    true => Some(serve::open_store(&config).await?),
+                    false => None,
+                };
+                sim::run(cmd, store.as_ref()).await
+            }
+            Command::Face(_) | Command::Models(_) | Command::Bench(_) => {
+                unreachable!("handled above")
+            }
+        }
+    })
+}
+
+/// Logs go to stderr so that `--json` output on stdout stays clean.
+fn init_logging(filter: &str) {
+    let filter = EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| EnvFilter::new(filter));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}

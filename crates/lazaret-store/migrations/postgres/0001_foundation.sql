@@ -30,6 +30,8 @@ CREATE TABLE orders (
 );
 CREATE INDEX orders_person ON orders (person_id);
 CREATE INDEX orders_status ON orders (status, id);
+-- At most one active order per person: a second basis extends the first.
+CREATE UNIQUE INDEX orders_one_active ON orders (person_id) WHERE status = 'active';
 
 CREATE TABLE api_tokens (
     id            TEXT PRIMARY KEY,

@@ -1,0 +1,222 @@
+//! The one way Lazaret is configured: a typed struct filled in layers —
+//! built-in defaults, then `lazaret.toml` (or `--config FILE`), then
+//! `LAZARET_*` environment variables, then command-line flags.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// A secret value: never shown by `Debug` or in logs.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Self(s.into())
+    }
+
+    /// The value, for the one place that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_empty() {
+            "[unset]"
+        } else {
+            "[redacted]"
+        })
+    }
+}
+
+/// Whether check-ins must answer a liveness challenge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Liveness {
+    On,
+    Off,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// `sqlite://FILE` (default `sqlite://lazaret.db`) or `postgres://…`.
+    /// May hold a password, so it is shown only with the password removed.
+    pub database_url: Secret,
+    /// Address the HTTP server listens on.
+    pub listen: SocketAddr,
+    /// The URL people reach this server at (used in check-in links).
+    pub public_url: Option<String>,
+    /// Where face model files are cached.
+    pub models_dir: Option<PathBuf>,
+    pub liveness: Liveness,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// `tracing` filter, e.g. `info` or `lazaret=debug`.
+    pub log: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            database_url: Secret::new("sqlite://lazaret.db"),
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: None,
+            models_dir: None,
+            liveness: Liveness::On,
+            max_body_bytes: 16 * 1024 * 1024,
+            log: "info".into(),
+        }
+    }
+}
+
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    #[error("configuration file {0} does not exist")]
+    MissingFile(PathBuf),
+    #[error("invalid configuration: {0}")]
+    Invalid(#[from] Box<figment::Error>),
+}
+
+/// Values given on the command line; `None` leaves the lower layers alone.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<SocketAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub liveness: Option<Liveness>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub models_dir: Option<PathBuf>,
+}
+
+impl Config {
+    /// Loads the layers. `file` is required to exist when given; otherwise
+    /// `lazaret.toml` in the working directory is read if present.
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Config, ConfigError> {
+        Self::load_from(file, overrides, Env::prefixed("LAZARET_"))
+    }
+
+    fn load_from(
+        file: Option<&Path>,
+        overrides: &Overrides,
+        env: Env,
+    ) -> Result<Config, ConfigError> {
+        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        match file {
+            Some(f) if !f.exists() => return Err(ConfigError::MissingFile(f.to_owned())),
+            Some(f) => fig = fig.merge(Toml::file(f)),
+            None => fig = fig.merge(Toml::file("lazaret.toml")),
+        }
+        // Only the keys the struct knows: other LAZARET_* variables (such as
+        // LAZARET_TEST_POSTGRES_URL) belong to other tools.
+        let known = [
+            "database_url",
+            "listen",
+            "public_url",
+            "models_dir",
+            "liveness",
+            "max_body_bytes",
+            "log",
+        ];
+        fig = fig
+            .merge(env.filter(move |k| known.iter().any(|n| k.as_str().eq_ignore_ascii_case(n))));
+        fig = fig.merge(Serialized::defaults(overrides));
+        fig.extract().map_err(|e| ConfigError::Invalid(Box::new(e)))
+    }
+
+    /// The database URL with any password replaced, for logs.
+    pub fn database_url_for_display(&self) -> String {
+        redact_url_password(self.database_url.expose())
+    }
+}
+
+/// Replaces the password of `scheme://user:password@host` with `***`.
+pub fn redact_url_password(url: &str) -> String {
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
+        return url.to_owned();
+    };
+    let rest = &url[scheme_end..];
+    let Some(at) = rest.find('@') else {
+        return url.to_owned();
+    };
+    match rest[..at].find(':') {
+        Some(colon) => format!(
+            "{}{}:***{}",
+            &url[..scheme_end],
+            &rest[..colon],
+            &rest[at..]
+        ),
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+// figment's Jail returns its own (large) error type.
+#[allow(clippy::result_large_err)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layers_apply_in_order() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "lazaret.toml",
+                "listen = \"127.0.0.1:9000\"\nlog = \"debug\"",
+            )?;
+            jail.set_env("LAZARET_LOG", "warn");
+            jail.set_env("LAZARET_TEST_POSTGRES_URL", "ignored");
+            let c = Config::load(None, &Overrides::default()).unwrap();
+            assert_eq!(c.listen.port(), 9000, "file beats default");
+            assert_eq!(c.log, "warn", "env beats file");
+            let o = Overrides {
+                listen: Some("127.0.0.1:9100".parse().unwrap()),
+                ..Default::default()
+            };
+            let c = Config::load(None, &o).unwrap();
+            assert_eq!(c.listen.port(), 9100, "flag beats file");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_keys_and_missing_files_are_errors() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("bad.toml", "lisen = \"127.0.0.1:9000\"")?;
+            assert!(Config::load(Some(Path::new("bad.toml")), &Overrides::default()).is_err());
+            assert!(matches!(
+                Config::load(Some(Path::new("nope.toml")), &Overrides::default()),
+                Err(ConfigError::MissingFile(_))
+            ));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn secrets_stay_out_of_debug() {
+        let c = Config {
+            database_url: Secret::new("postgres://u:hunter2@db/x"),
+            ..Config::default()
+        };
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert_eq!(c.database_url_for_display(), "postgres://u:***@db/x");
+        assert_eq!(
+            redact_url_password("sqlite://lazaret.db"),
+            "sqlite://lazaret.db"
+        );
+    }
+}

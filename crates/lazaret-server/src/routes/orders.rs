@@ -1,0 +1,355 @@
+//! `/api/v1/orders`: quarantine orders and their lifecycle.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use chrono::{DateTime, Duration, Utc};
+use lazaret_core::geo::{Coordinates, Geofence, DEFAULT_RADIUS_M};
+use lazaret_core::ids::{OrderId, PersonId, TestId};
+use lazaret_core::order::{validate_period, OrderBasis, OrderStatus, QuarantineOrder, TimeZone};
+use lazaret_core::person::Address;
+use lazaret_core::user::Permission;
+use lazaret_store::{OrderFilter, PageRequest};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::Officer;
+use crate::error::{ApiError, Problem};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::state::AppState;
+
+/// What an order rests on.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Basis {
+    /// Arrival from an area under a travel measure.
+    Arrival { area: String },
+    /// Close contact of a case, resting on the case's positive test.
+    Contact { case_id: String, test_id: String },
+    /// The person's own positive test.
+    PositiveTest { test_id: String },
+}
+
+impl Basis {
+    fn parse(self) -> Result<OrderBasis, ApiError> {
+        Ok(match self {
+            Self::Arrival { area } => {
+                let area = area.trim();
+                if area.is_empty() {
+                    return Err(lazaret_core::ValidationError::new(
+                        "basis.area",
+                        "must not be empty",
+                    )
+                    .into());
+                }
+                OrderBasis::Arrival {
+                    area: area.to_owned(),
+                }
+            }
+            Self::Contact { case_id, test_id } => OrderBasis::Contact {
+                case_id: PersonId::parse(&case_id)?,
+                test_id: TestId::parse(&test_id)?,
+            },
+            Self::PositiveTest { test_id } => OrderBasis::PositiveTest {
+                test_id: TestId::parse(&test_id)?,
+            },
+        })
+    }
+}
+
+impl From<OrderBasis> for Basis {
+    fn from(b: OrderBasis) -> Self {
+        match b {
+            OrderBasis::Arrival { area } => Self::Arrival { area },
+            OrderBasis::Contact { case_id, test_id } => Self::Contact {
+                case_id: case_id.into(),
+                test_id: test_id.into(),
+            },
+            OrderBasis::PositiveTest { test_id } => Self::PositiveTest {
+                test_id: test_id.into(),
+            },
+        }
+    }
+}
+
+/// Order states; only `proposed` → `active`/`released` and `active` →
+/// `completed`/`released` are allowed.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Proposed,
+    Active,
+    Completed,
+    Released,
+}
+
+impl From<Status> for OrderStatus {
+    fn from(s: Status) -> Self {
+        match s {
+            Status::Proposed => Self::Proposed,
+            Status::Active => Self::Active,
+            Status::Completed => Self::Completed,
+            Status::Released => Self::Released,
+        }
+    }
+}
+
+impl From<OrderStatus> for Status {
+    fn from(s: OrderStatus) -> Self {
+        match s {
+            OrderStatus::Proposed => Self::Proposed,
+            OrderStatus::Active => Self::Active,
+            OrderStatus::Completed => Self::Completed,
+            OrderStatus::Released => Self::Released,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewOrder {
+    pub person_id: String,
+    pub address: String,
+    pub lat: f64,
+    pub lon: f64,
+    /// Geofence radius in metres (default 100).
+    pub radius_m: Option<f64>,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub basis: Basis,
+    /// IANA zone for the person's day (default UTC).
+    pub time_zone: Option<String>,
+    /// `active` (default) or `proposed`.
+    pub status: Option<Status>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct OrderView {
+    pub id: String,
+    pub person_id: String,
+    pub address: String,
+    pub lat: f64,
+    pub lon: f64,
+    pub radius_m: f64,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub time_zone: String,
+    pub bases: Vec<Basis>,
+    pub status: Status,
+    pub status_reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<QuarantineOrder> for OrderView {
+    fn from(o: QuarantineOrder) -> Self {
+        Self {
+            id: o.id.into(),
+            person_id: o.person_id.into(),
+            address: o.address.into(),
+            lat: o.geofence.center.lat(),
+            lon: o.geofence.center.lon(),
+            radius_m: o.geofence.radius_m,
+            starts_at: o.starts_at,
+            ends_at: o.ends_at,
+            time_zone: o.time_zone.into(),
+            bases: o.bases.into_iter().map(Into::into).collect(),
+            status: o.status.into(),
+            status_reason: o.status_reason,
+            created_at: o.created_at,
+            updated_at: o.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct OrderPage {
+    pub items: Vec<OrderView>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListOrders {
+    pub cursor: Option<String>,
+    pub limit: Option<u32>,
+    pub status: Option<Status>,
+    pub person_id: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Transition {
+    /// The state to move to.
+    pub to: Status,
+    /// Required when releasing.
+    pub reason: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/orders", tag = "orders", request_body = NewOrder,
+    security(("bearer" = [])),
+    responses((status = 201, body = OrderView), (status = 400, body = Problem),
+        (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn create_order(
+    State(state): State<AppState>,
+    officer: Officer,
+    ApiJson(body): ApiJson<NewOrder>,
+) -> Result<(StatusCode, Json<OrderView>), ApiError> {
+    officer.require(Permission::WriteOrders, "issue orders")?;
+    let person_id = PersonId::parse(&body.person_id)?;
+    let center = Coordinates::new(body.lat, body.lon)?;
+    let geofence = Geofence::new(center, body.radius_m.unwrap_or(DEFAULT_RADIUS_M))?;
+    validate_period(body.starts_at, body.ends_at)?;
+    let status: OrderStatus = body.status.unwrap_or(Status::Active).into();
+    if !matches!(status, OrderStatus::Active | OrderStatus::Proposed) {
+        return Err(lazaret_core::ValidationError::new(
+            "status",
+            "a new order is active or proposed",
+        )
+        .into());
+    }
+    if state.store.get_person(&person_id).await?.is_none() {
+        return Err(ApiError::InvalidRequest(format!(
+            "person {person_id} does not exist"
+        )));
+    }
+    if status == OrderStatus::Active {
+        let active = OrderFilter {
+            status: Some(OrderStatus::Active),
+            person_id: Some(person_id.clone()),
+        };
+        let existing = state
+            .store
+            .list_orders(&active, &PageRequest::default())
+            .await?;
+        if let Some(o) = existing.items.first() {
+            return Err(ApiError::Conflict(format!(
+                "person {person_id} already has active order {}; extend it instead",
+                o.id
+            )));
+        }
+    }
+    let now = state.now();
+    let order = QuarantineOrder {
+        id: OrderId::generate(),
+        person_id,
+        address: Address::parse(&body.address)?,
+        geofence,
+        starts_at: body.starts_at,
+        ends_at: body.ends_at,
+        time_zone: body
+            .time_zone
+            .as_deref()
+            .map(TimeZone::parse)
+            .transpose()?
+            .unwrap_or_default(),
+        bases: vec![body.basis.parse()?],
+        status,
+        status_reason: None,
+        created_at: now,
+        updated_at: now,
+    };
+    let audit = officer.audit(
+        now,
+        "order.create",
+        "order",
+        order.id.as_str(),
+        format!("person={}", order.person_id),
+    );
+    state.store.insert_order(&order, &audit).await?;
+    Ok((StatusCode::CREATED, Json(order.into())))
+}
+
+async fn load(state: &AppState, id: &str) -> Result<QuarantineOrder, ApiError> {
+    let oid = OrderId::parse(id).map_err(|_| ApiError::not_found("order", id))?;
+    state
+        .store
+        .get_order(&oid)
+        .await?
+        .ok_or_else(|| ApiError::not_found("order", id))
+}
+
+#[utoipa::path(get, path = "/api/v1/orders/{id}", tag = "orders",
+    params(("id" = String, Path, description = "Order id")),
+    security(("bearer" = [])),
+    responses((status = 200, body = OrderView), (status = 401, body = Problem),
+        (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn get_order(
+    State(state): State<AppState>,
+    officer: Officer,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<OrderView>, ApiError> {
+    officer.require(Permission::ReadOrders, "read orders")?;
+    let order = load(&state, &id).await?;
+    state
+        .store
+        .record_audit(&officer.audit(state.now(), "order.read", "order", &id, String::new()))
+        .await?;
+    Ok(Json(order.into()))
+}
+
+#[utoipa::path(get, path = "/api/v1/orders", tag = "orders", params(ListOrders),
+    security(("bearer" = [])),
+    responses((status = 200, body = OrderPage), (status = 400, body = Problem),
+        (status = 401, body = Problem), (status = 403, body = Problem)))]
+pub async fn list_orders(
+    State(state): State<AppState>,
+    officer: Officer,
+    ApiQuery(q): ApiQuery<ListOrders>,
+) -> Result<Json<OrderPage>, ApiError> {
+    officer.require(Permission::ReadOrders, "read orders")?;
+    let filter = OrderFilter {
+        status: q.status.map(Into::into),
+        person_id: q.person_id.as_deref().map(PersonId::parse).transpose()?,
+    };
+    let page = state
+        .store
+        .list_orders(
+            &filter,
+            &PageRequest {
+                cursor: q.cursor,
+                limit: q.limit,
+            },
+        )
+        .await?;
+    let ids: Vec<&str> = page.items.iter().map(|o| o.id.as_str()).collect();
+    let audit = officer.audit(state.now(), "order.list", "order", "*", ids.join(","));
+    state.store.record_audit(&audit).await?;
+    Ok(Json(OrderPage {
+        items: page.items.into_iter().map(Into::into).collect(),
+        next_cursor: page.next_cursor,
+    }))
+}
+
+#[utoipa::path(post, path = "/api/v1/orders/{id}/transitions", tag = "orders",
+    params(("id" = String, Path, description = "Order id")), request_body = Transition,
+    security(("bearer" = [])),
+    responses((status = 200, body = OrderView), (status = 401, body = Problem),
+        (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn transition_order(
+    State(state): State<AppState>,
+    officer: Officer,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<Transition>,
+) -> Result<Json<OrderView>, ApiError> {
+    officer.require(Permission::WriteOrders, "change orders")?;
+    let mut order = load(&state, &id).await?;
+    let read_at = order.updated_at;
+    // Strictly later than the version read, so the optimistic check in the
+    // store can tell the two versions apart.
+    let now = state.now().max(read_at + Duration::milliseconds(1));
+    let to: OrderStatus = body.to.into();
+    let from = order.status;
+    order.transition(to, body.reason.as_deref(), now)?;
+    let audit = officer.audit(
+        now,
+        "order.transition",
+        "order",
+        &id,
+        format!("{from}->{to}"),
+    );
+    state.store.update_order(&order, read_at, &audit).await?;
+    Ok(Json(order.into()))
+}

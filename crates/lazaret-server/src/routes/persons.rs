@@ -1,0 +1,172 @@
+//! `/api/v1/persons`: register and look up people.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use lazaret_core::contact_info::{Email, Language, Phone};
+use lazaret_core::ids::PersonId;
+use lazaret_core::person::{FullName, Person};
+use lazaret_core::user::Permission;
+use lazaret_store::{PageRequest, PersonFilter};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::Officer;
+use crate::error::{ApiError, Problem};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::state::AppState;
+
+/// A new person. There is deliberately no field for nationality,
+/// ethnicity, gender or age.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewPerson {
+    /// Your system's id for the person; generated when absent.
+    pub id: Option<String>,
+    pub full_name: String,
+    /// International form, e.g. `+41 44 123 45 67`.
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    /// ISO 639-1 code for messages; default `en`.
+    pub language: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PersonView {
+    pub id: String,
+    pub full_name: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub language: String,
+}
+
+impl From<Person> for PersonView {
+    fn from(p: Person) -> Self {
+        Self {
+            id: p.id.into(),
+            full_name: p.full_name.into(),
+            phone: p.phone.map(Into::into),
+            email: p.email.map(Into::into),
+            language: p.language.into(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PersonPage {
+    pub items: Vec<PersonView>,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListPersons {
+    /// From the previous page's `next_cursor`.
+    pub cursor: Option<String>,
+    /// Page size, 1–500 (default 50).
+    pub limit: Option<u32>,
+    /// Case-insensitive part of the name.
+    pub name: Option<String>,
+}
+
+impl NewPerson {
+    fn parse(self) -> Result<Person, ApiError> {
+        Ok(Person {
+            id: match self.id {
+                Some(id) => PersonId::parse(&id)?,
+                None => PersonId::generate(),
+            },
+            full_name: FullName::parse(&self.full_name)?,
+            phone: self.phone.as_deref().map(Phone::parse).transpose()?,
+            email: self.email.as_deref().map(Email::parse).transpose()?,
+            language: self
+                .language
+                .as_deref()
+                .map(Language::parse)
+                .transpose()?
+                .unwrap_or_default(),
+        })
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/persons", tag = "persons", request_body = NewPerson,
+    security(("bearer" = [])),
+    responses((status = 201, body = PersonView), (status = 400, body = Problem),
+        (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn create_person(
+    State(state): State<AppState>,
+    officer: Officer,
+    ApiJson(body): ApiJson<NewPerson>,
+) -> Result<(StatusCode, Json<PersonView>), ApiError> {
+    officer.require(Permission::WritePersons, "register persons")?;
+    let person = body.parse()?;
+    let now = state.now();
+    let audit = officer.audit(
+        now,
+        "person.create",
+        "person",
+        person.id.as_str(),
+        String::new(),
+    );
+    state.store.insert_person(&person, now, &audit).await?;
+    Ok((StatusCode::CREATED, Json(person.into())))
+}
+
+#[utoipa::path(get, path = "/api/v1/persons/{id}", tag = "persons",
+    params(("id" = String, Path, description = "Person id")),
+    security(("bearer" = [])),
+    responses((status = 200, body = PersonView), (status = 401, body = Problem),
+        (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn get_person(
+    State(state): State<AppState>,
+    officer: Officer,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<PersonView>, ApiError> {
+    officer.require(Permission::ReadPersons, "read personal data")?;
+    let id = PersonId::parse(&id).map_err(|_| ApiError::not_found("person", &id))?;
+    let person = state
+        .store
+        .get_person(&id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("person", &id))?;
+    let now = state.now();
+    state
+        .store
+        .record_audit(&officer.audit(now, "person.read", "person", id.as_str(), String::new()))
+        .await?;
+    Ok(Json(person.into()))
+}
+
+#[utoipa::path(get, path = "/api/v1/persons", tag = "persons", params(ListPersons),
+    security(("bearer" = [])),
+    responses((status = 200, body = PersonPage), (status = 400, body = Problem),
+        (status = 401, body = Problem), (status = 403, body = Problem)))]
+pub async fn list_persons(
+    State(state): State<AppState>,
+    officer: Officer,
+    ApiQuery(q): ApiQuery<ListPersons>,
+) -> Result<Json<PersonPage>, ApiError> {
+    officer.require(Permission::ReadPersons, "read personal data")?;
+    let filter = PersonFilter {
+        name_contains: q.name.filter(|n| !n.trim().is_empty()),
+    };
+    let page = state
+        .store
+        .list_persons(
+            &filter,
+            &PageRequest {
+                cursor: q.cursor,
+                limit: q.limit,
+            },
+        )
+        .await?;
+    let ids: Vec<&str> = page.items.iter().map(|p| p.id.as_str()).collect();
+    let audit = officer.audit(state.now(), "person.list", "person", "*", ids.join(","));
+    state.store.record_audit(&audit).await?;
+    Ok(Json(PersonPage {
+        items: page.items.into_iter().map(Into::into).collect(),
+        next_cursor: page.next_cursor,
+    }))
+}

@@ -1,0 +1,231 @@
+//! `lazaret demo`: a fresh database with a small outbreak scenario, served.
+
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use chrono::{Duration, Utc};
+use clap::Args;
+use lazaret_core::audit::AuditRecord;
+use lazaret_core::contact_info::{Email, Language, Phone};
+use lazaret_core::geo::{Coordinates, Geofence, DEFAULT_RADIUS_M};
+use lazaret_core::ids::{OrderId, PersonId, TestId};
+use lazaret_core::order::{OrderBasis, OrderStatus, QuarantineOrder, TimeZone};
+use lazaret_core::person::{Address, FullName, Person};
+use lazaret_core::user::Role;
+use lazaret_server::Config;
+use lazaret_store::{PageRequest, PersonFilter, Store};
+
+use super::serve::{open_store, serve, ServeArgs};
+
+/// The default demo database; recreated on every run.
+pub const DEMO_DB: &str = "sqlite://lazaret-demo.db";
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+struct DemoPerson {
+    id: &'static str,
+    name: &'static str,
+    phone: &'static str,
+    email: &'static str,
+    language: &'static str,
+}
+
+const PEOPLE: &[DemoPerson] = &[
+    DemoPerson {
+        id: "demo-ana",
+        name: "Ana Lima",
+        phone: "+41 79 100 00 01",
+        email: "ana@example.org",
+        language: "en",
+    },
+    DemoPerson {
+        id: "demo-boris",
+        name: "Boris Orlov",
+        phone: "+41 79 100 00 02",
+        email: "boris@example.org",
+        language: "ru",
+    },
+    DemoPerson {
+        id: "demo-chen",
+        name: "Chen Wei",
+        phone: "+41 79 100 00 03",
+        email: "chen@example.org",
+        language: "en",
+    },
+    DemoPerson {
+        id: "demo-dara",
+        name: "Dara Novak",
+        phone: "+41 79 100 00 04",
+        email: "dara@example.org",
+        language: "en",
+    },
+    DemoPerson {
+        id: "demo-emil",
+        name: "Emil Keller",
+        phone: "+41 79 100 00 05",
+        email: "emil@example.org",
+        language: "en",
+    },
+];
+
+/// Seeds the scenario of DESIGN.md: Ana lands with a positive airport test
+/// and isolates at home; her neighbour Boris and taxi driver Chen are close
+/// contacts under quarantine; Dara arrived from an area under a travel
+/// measure; Emil's order is only proposed, awaiting an officer.
+async fn seed(store: &Store) -> Result<()> {
+    let now = Utc::now();
+    let audit = |action: &str, kind: &str, id: &str| AuditRecord {
+        at: now,
+        actor: "demo".into(),
+        action: action.into(),
+        subject_type: kind.into(),
+        subject_id: id.into(),
+        details: "demo scenario".into(),
+    };
+    for p in PEOPLE {
+        let person = Person {
+            id: PersonId::parse(p.id)?,
+            full_name: FullName::parse(p.name)?,
+            phone: Some(Phone::parse(p.phone)?),
+            email: Some(Email::parse(p.email)?),
+            language: Language::parse(p.language)?,
+        };
+        store
+            .insert_person(&person, now, &audit("person.create", "person", p.id))
+            .await?;
+    }
+    let case_test = TestId::parse("demo-test-ana")?;
+    let ana = PersonId::parse("demo-ana")?;
+    let orders = [
+        (
+            "demo-ana",
+            "Seefeldstrasse 12, 8008 Zürich",
+            47.3594,
+            8.5532,
+            OrderBasis::PositiveTest {
+                test_id: case_test.clone(),
+            },
+            OrderStatus::Active,
+        ),
+        (
+            "demo-boris",
+            "Seefeldstrasse 12, 8008 Zürich",
+            47.3594,
+            8.5532,
+            OrderBasis::Contact {
+                case_id: ana.clone(),
+                test_id: case_test.clone(),
+            },
+            OrderStatus::Active,
+        ),
+        (
+            "demo-chen",
+            "Badenerstrasse 300, 8004 Zürich",
+            47.3790,
+            8.5120,
+            OrderBasis::Contact {
+                case_id: ana.clone(),
+                test_id: case_test.clone(),
+            },
+            OrderStatus::Active,
+        ),
+        (
+            "demo-dara",
+            "Limmatquai 70, 8001 Zürich",
+            47.3725,
+            8.5440,
+            OrderBasis::Arrival {
+                area: "area under travel measure A".into(),
+            },
+            OrderStatus::Active,
+        ),
+        (
+            "demo-emil",
+            "Hardturmstrasse 5, 8005 Zürich",
+            47.3920,
+            8.5060,
+            OrderBasis::Contact {
+                case_id: ana.clone(),
+                test_id: case_test.clone(),
+            },
+            OrderStatus::Proposed,
+        ),
+    ];
+    for (person, address, lat, lon, basis, status) in orders {
+        let order = QuarantineOrder {
+            id: OrderId::generate(),
+            person_id: PersonId::parse(person)?,
+            address: Address::parse(address)?,
+            geofence: Geofence::new(Coordinates::new(lat, lon)?, DEFAULT_RADIUS_M)?,
+            starts_at: now - Duration::days(1),
+            ends_at: now + Duration::days(13),
+            time_zone: TimeZone::parse("Europe/Zurich")?,
+            bases: vec![basis],
+            status,
+            status_reason: None,
+            created_at: now,
+            updated_at: now,
+        };
+        store
+            .insert_order(&order, &audit("order.create", "order", order.id.as_str()))
+            .await?;
+    }
+    Ok(())
+}
+
+/// Removes an old demo database file and its WAL companions.
+fn remove_sqlite_files(url: &str) -> Result<()> {
+    let path = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    for suffix in ["", "-wal", "-shm"] {
+        let f = format!("{path}{suffix}");
+        if Path::new(&f).exists() {
+            std::fs::remove_file(&f).with_context(|| format!("removing old demo file {f}"))?;
+        }
+    }
+    Ok(())
+}
+
+pub async fn run(mut config: Config, db_given: bool) -> Result<()> {
+    if !db_given {
+        config.database_url = lazaret_server::config::Secret::new(DEMO_DB);
+        remove_sqlite_files(DEMO_DB)?;
+    }
+    let store = open_store(&config).await?;
+    let existing = store
+        .list_persons(
+            &PersonFilter::default(),
+            &PageRequest {
+                cursor: None,
+                limit: Some(1),
+            },
+        )
+        .await?;
+    if !existing.items.is_empty() {
+        bail!(
+            "{} already holds data; the demo seeds only an empty database (omit --db to use a fresh {DEMO_DB})",
+            config.database_url_for_display()
+        );
+    }
+    seed(&store).await?;
+    let (_, token) =
+        lazaret_server::auth::create_token(&store, Role::Admin, "demo", "demo", Utc::now()).await?;
+    let base = format!("http://{}", config.listen);
+    println!(
+        "Lazaret demo: {} persons and orders seeded in {}",
+        PEOPLE.len(),
+        config.database_url_for_display()
+    );
+    println!("  Health:  curl {base}/healthz");
+    println!("  Persons: curl -H 'Authorization: Bearer {token}' {base}/api/v1/persons");
+    println!("  Orders:  curl -H 'Authorization: Bearer {token}' {base}/api/v1/orders");
+    println!("  OpenAPI: curl -H 'Authorization: Bearer {token}' {base}/api/v1/openapi.json");
+    println!("Admin token:");
+    println!("{token}");
+    serve(config, store).await
+}

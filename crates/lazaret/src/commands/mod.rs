@@ -1,0 +1,12 @@
+//! One module per command group; `main.rs` only parses and dispatches.
+
+pub mod chains;
+pub mod demo;
+pub mod face;
+pub mod import;
+pub mod orders;
+pub mod serve;
+pub mod sim;
+pub mod tests_cmd;
+pub mod token;
+pub mod trace;

@@ -1,0 +1,86 @@
+//! `lazaret serve` and `lazaret migrate`.
+
+use std::net::SocketAddr;
+
+use anyhow::{Context, Result};
+use clap::{Args, ValueEnum};
+use lazaret_server::config::Liveness;
+use lazaret_server::{AppState, Config};
+use lazaret_store::Store;
+use tokio::net::TcpListener;
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on [default: 127.0.0.1:8080]
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: Option<SocketAddr>,
+    /// Require the liveness challenge on check-ins (off allows single-photo check-ins)
+    #[arg(long, value_enum)]
+    pub liveness: Option<LivenessArg>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LivenessArg {
+    On,
+    Off,
+}
+
+impl From<LivenessArg> for Liveness {
+    fn from(l: LivenessArg) -> Self {
+        match l {
+            LivenessArg::On => Liveness::On,
+            LivenessArg::Off => Liveness::Off,
+        }
+    }
+}
+
+/// Opens (and migrates) the configured database.
+pub async fn open_store(config: &Config) -> Result<Store> {
+    let shown = config.database_url_for_display();
+    Store::open(config.database_url.expose())
+        .await
+        .with_context(|| format!("opening database {shown}"))
+}
+
+/// Binds the listener and serves until Ctrl-C or SIGTERM.
+pub async fn serve(config: Config, store: Store) -> Result<()> {
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, database = %config.database_url_for_display(), "serving");
+    eprintln!("Lazaret is listening on http://{addr}");
+    let state = AppState::new(store, config);
+    lazaret_server::serve(listener, state, shutdown_signal()).await?;
+    tracing::info!("shut down cleanly");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutdown requested; finishing in-flight requests");
+}
+
+pub async fn migrate(config: &Config) -> Result<()> {
+    open_store(config).await?;
+    eprintln!(
+        "Database {} is up to date.",
+        config.database_url_for_display()
+    );
+    Ok(())
+}
