@@ -1,0 +1,135 @@
+//! The `lazaret` binary end to end: `token create` and `demo` as a person
+//! would run them, over real HTTP.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn lazaret() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_lazaret"));
+    c.env_remove("LAZARET_DATABASE_URL");
+    c
+}
+
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[test]
+fn token_create_prints_the_token_alone_on_the_last_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("t.db").display());
+    let out = lazaret()
+        .args(["--db", &db, "token", "create", "--role", "admin"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let last = stdout.lines().last().unwrap();
+    assert!(last.starts_with("lzt_") && !last.contains(' '), "{last:?}");
+
+    let bad = lazaret()
+        .args(["--db", &db, "token", "create", "--role", "root"])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("admin, investigator"));
+}
+
+#[test]
+fn every_command_explains_itself() {
+    for args in [
+        vec!["--help"],
+        vec!["serve", "--help"],
+        vec!["demo", "--help"],
+        vec!["migrate", "--help"],
+        vec!["token", "create", "--help"],
+    ] {
+        let out = lazaret().args(&args).output().unwrap();
+        assert!(out.status.success(), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("Usage:"),
+            "{args:?}"
+        );
+    }
+}
+
+#[test]
+fn demo_serves_health_and_authenticated_persons() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut child = lazaret()
+        .current_dir(dir.path())
+        .args(["demo", "--listen", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let _guard = Running(child);
+    let mut lines = BufReader::new(stdout).lines();
+    let mut token = None;
+    while let Some(Ok(line)) = lines.next() {
+        if line == "Admin token:" {
+            token = lines.next().and_then(Result::ok);
+            break;
+        }
+    }
+    let token = token.expect("demo printed an admin token");
+    let base = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let client = reqwest::Client::new();
+        let health = loop {
+            match client.get(format!("{base}/healthz")).send().await {
+                Ok(r) => break r,
+                Err(_) if Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(100)).await
+                }
+                Err(e) => panic!("demo never answered: {e}"),
+            }
+        };
+        assert_eq!(health.status(), 200);
+        let persons: serde_json::Value = client
+            .get(format!("{base}/api/v1/persons"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let names: Vec<&str> = persons["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["full_name"].as_str().unwrap())
+            .collect();
+        assert!(names.contains(&"Ana Lima"), "{names:?}");
+        let unauth = client
+            .get(format!("{base}/api/v1/persons"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(unauth.status(), 401);
+    });
+    assert!(dir.path().join("lazaret-demo.db").exists());
+}
