@@ -4,6 +4,7 @@
 pub mod health;
 pub mod orders;
 pub mod persons;
+pub mod tracing;
 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -46,4 +47,5 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(orders::create_order, orders::list_orders))
         .routes(routes!(orders::get_order))
         .routes(routes!(orders::transition_order))
+        .merge(tracing::routes())
 }

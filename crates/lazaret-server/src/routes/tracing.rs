@@ -1,0 +1,350 @@
+//! `/api/v1/cases/…`, `/api/v1/tests/…/revisions`, `/api/v1/chains`: contact
+//! tracing over HTTP, the same operations as `lazaret trace|orders|tests|
+//! chains`. Contacts are selected by exposure only; no parameter here can
+//! select people by who they are. Every call is audited.
+
+use axum::extract::State;
+use axum::Json;
+use chrono::{DateTime, Utc};
+use lazaret_core::chains::build_chains;
+use lazaret_core::ids::{PersonId, TestId};
+use lazaret_core::test_result::TestOutcome;
+use lazaret_core::tracing_policy::TracingPolicy;
+use lazaret_core::user::Permission;
+use lazaret_store::{Proposals, TraceError, TraceOutcome};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::auth::Officer;
+use crate::error::{ApiError, Problem};
+use crate::extract::{ApiJson, ApiPath};
+use crate::routes::orders::Basis;
+use crate::state::AppState;
+
+/// The tracing routes, to merge into the API router.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(trace_case))
+        .routes(routes!(propose_orders))
+        .routes(routes!(issue_orders))
+        .routes(routes!(revise_test))
+        .routes(routes!(chains))
+}
+
+fn trace_error(e: TraceError) -> ApiError {
+    match e {
+        TraceError::Store(e) => e.into(),
+        TraceError::Invalid(v) => v.into(),
+        TraceError::Domain(d) => d.into(),
+    }
+}
+
+/// The server traces with the built-in rules; a policy file applies to the
+/// command line.
+fn policy() -> TracingPolicy {
+    TracingPolicy::default()
+}
+
+fn as_text<T: Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct WindowView {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ContactView {
+    pub person_id: String,
+    /// `close` or `notify`.
+    pub tier: String,
+    /// Exposure rules that matched, e.g. `flight-seat`, `household`.
+    pub rules: Vec<String>,
+    pub last_exposure: DateTime<Utc>,
+    pub generation: u32,
+    /// One entry per matching exposure (flight and seats, building and units, ride).
+    #[schema(value_type = Vec<Object>)]
+    pub evidence: Vec<serde_json::Value>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TraceView {
+    pub case: String,
+    pub test_id: Option<String>,
+    pub window: Option<WindowView>,
+    pub contacts: Vec<ContactView>,
+    /// Why the list is empty, when there is no positive test to trace from.
+    pub reason: Option<String>,
+}
+
+impl From<TraceOutcome> for TraceView {
+    fn from(t: TraceOutcome) -> Self {
+        Self {
+            case: t.case_id.into(),
+            test_id: t.test.map(|t| t.id.into()),
+            window: t.window.map(|w| WindowView {
+                start: w.start,
+                end: w.end,
+            }),
+            contacts: t
+                .contacts
+                .into_iter()
+                .map(|c| ContactView {
+                    person_id: c.person_id.into(),
+                    tier: as_text(&c.tier),
+                    rules: c.rules.iter().map(|r| r.as_str().to_owned()).collect(),
+                    last_exposure: c.last_exposure,
+                    generation: c.generation,
+                    evidence: c.evidence,
+                })
+                .collect(),
+            reason: t.reason,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ProposalView {
+    pub person_id: String,
+    /// `create`, `extend`, `unchanged`, `needs_address` or `expired`.
+    pub action: String,
+    pub order_id: Option<String>,
+    pub basis: Basis,
+    pub last_exposure: DateTime<Utc>,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub address: Option<String>,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ProposalsView {
+    pub case: String,
+    pub test_id: Option<String>,
+    /// One per close contact; notify contacts get no order.
+    pub proposals: Vec<ProposalView>,
+    pub reason: Option<String>,
+}
+
+impl From<Proposals> for ProposalsView {
+    fn from(p: Proposals) -> Self {
+        Self {
+            case: p.trace.case_id.into(),
+            test_id: p.trace.test.map(|t| t.id.into()),
+            reason: p.trace.reason,
+            proposals: p
+                .proposals
+                .into_iter()
+                .map(|x| ProposalView {
+                    person_id: x.person_id.into(),
+                    action: as_text(&x.action),
+                    order_id: x.order_id.map(Into::into),
+                    basis: x.basis.into(),
+                    last_exposure: x.last_exposure,
+                    starts_at: x.starts_at,
+                    ends_at: x.ends_at,
+                    address: x.address.map(Into::into),
+                    lat: x.coordinates.map(|c| c.lat()),
+                    lon: x.coordinates.map(|c| c.lon()),
+                })
+                .collect(),
+        }
+    }
+}
+
+fn case_id(raw: &str) -> Result<PersonId, ApiError> {
+    PersonId::parse(raw).map_err(|_| ApiError::not_found("person", raw))
+}
+
+#[utoipa::path(post, path = "/api/v1/cases/{person_id}/trace", tag = "tracing",
+    params(("person_id" = String, Path, description = "The case")),
+    security(("bearer" = [])),
+    responses((status = 200, body = TraceView), (status = 401, body = Problem),
+        (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn trace_case(
+    State(state): State<AppState>,
+    officer: Officer,
+    ApiPath(person_id): ApiPath<String>,
+) -> Result<Json<TraceView>, ApiError> {
+    officer.require(Permission::Trace, "trace contacts")?;
+    let case = case_id(&person_id)?;
+    let t = state
+        .store
+        .trace_case(&case, &policy(), state.now(), &officer.actor())
+        .await?;
+    Ok(Json(t.into()))
+}
+
+#[utoipa::path(post, path = "/api/v1/cases/{person_id}/orders/propose", tag = "tracing",
+    params(("person_id" = String, Path, description = "The case")),
+    security(("bearer" = [])),
+    responses((status = 200, body = ProposalsView), (status = 401, body = Problem),
+        (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn propose_orders(
+    State(state): State<AppState>,
+    officer: Officer,
+    ApiPath(person_id): ApiPath<String>,
+) -> Result<Json<ProposalsView>, ApiError> {
+    officer.require(Permission::Trace, "trace contacts")?;
+    let case = case_id(&person_id)?;
+    let p = state
+        .store
+        .propose_contact_orders(&case, &policy(), state.now(), &officer.actor())
+        .await?;
+    Ok(Json(p.into()))
+}
+
+#[utoipa::path(post, path = "/api/v1/cases/{person_id}/orders/issue", tag = "tracing",
+    params(("person_id" = String, Path, description = "The case")),
+    security(("bearer" = [])),
+    responses((status = 200, body = ProposalsView), (status = 401, body = Problem),
+        (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn issue_orders(
+    State(state): State<AppState>,
+    officer: Officer,
+    ApiPath(person_id): ApiPath<String>,
+) -> Result<Json<ProposalsView>, ApiError> {
+    officer.require(Permission::WriteOrders, "issue orders")?;
+    let case = case_id(&person_id)?;
+    let p = state
+        .store
+        .issue_contact_orders(&case, &policy(), state.now(), &officer.actor())
+        .await
+        .map_err(trace_error)?;
+    Ok(Json(p.into()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewRevision {
+    /// `positive` or `negative`.
+    pub result: String,
+    /// Why the result is corrected (recorded).
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ReleasedView {
+    pub order_id: String,
+    pub person_id: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct KeptView {
+    pub order_id: String,
+    pub person_id: String,
+    pub ends_at: DateTime<Utc>,
+    pub bases: Vec<Basis>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RevisionView {
+    pub test_id: String,
+    pub result: String,
+    /// Results before this one, oldest first.
+    pub previous_results: Vec<String>,
+    pub released: Vec<ReleasedView>,
+    pub kept: Vec<KeptView>,
+    pub contacts_withdrawn: u64,
+}
+
+#[utoipa::path(post, path = "/api/v1/tests/{test_id}/revisions", tag = "tracing",
+    params(("test_id" = String, Path, description = "The test")), request_body = NewRevision,
+    security(("bearer" = [])),
+    responses((status = 200, body = RevisionView), (status = 401, body = Problem),
+        (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn revise_test(
+    State(state): State<AppState>,
+    officer: Officer,
+    ApiPath(test_id): ApiPath<String>,
+    ApiJson(body): ApiJson<NewRevision>,
+) -> Result<Json<RevisionView>, ApiError> {
+    officer.require(Permission::ReviseTests, "revise test results")?;
+    let id = TestId::parse(&test_id).map_err(|_| ApiError::not_found("test", &test_id))?;
+    let result = TestOutcome::parse(&body.result)?;
+    let r = state
+        .store
+        .revise_test(&id, result, &body.reason, state.now(), &officer.actor())
+        .await
+        .map_err(trace_error)?;
+    Ok(Json(RevisionView {
+        test_id: r.test.id.to_string(),
+        result: r.test.result.as_str().to_owned(),
+        previous_results: r
+            .test
+            .revisions
+            .iter()
+            .map(|v| v.previous.as_str().to_owned())
+            .collect(),
+        released: r
+            .released
+            .into_iter()
+            .map(|o| ReleasedView {
+                order_id: o.order_id.into(),
+                person_id: o.person_id.into(),
+                reason: o.reason,
+            })
+            .collect(),
+        kept: r
+            .kept
+            .into_iter()
+            .map(|o| KeptView {
+                order_id: o.order_id.into(),
+                person_id: o.person_id.into(),
+                ends_at: o.ends_at,
+                bases: o.bases.into_iter().map(Into::into).collect(),
+            })
+            .collect(),
+        contacts_withdrawn: r.contacts_withdrawn,
+    }))
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ChainsView {
+    pub cases: usize,
+    pub contact_edges: usize,
+    /// Each chain: `index_case`, `depth` and `members` (person, generation,
+    /// whether a case, who exposed them, tier).
+    #[schema(value_type = Vec<Object>)]
+    pub chains: Vec<serde_json::Value>,
+}
+
+#[utoipa::path(get, path = "/api/v1/chains", tag = "tracing",
+    security(("bearer" = [])),
+    responses((status = 200, body = ChainsView), (status = 401, body = Problem),
+        (status = 403, body = Problem)))]
+pub async fn chains(
+    State(state): State<AppState>,
+    officer: Officer,
+) -> Result<Json<ChainsView>, ApiError> {
+    officer.require(Permission::Trace, "read transmission chains")?;
+    let (cases, edges) = state.store.chain_graph().await?;
+    let built = build_chains(&cases, &edges);
+    let audit = officer.audit(
+        state.now(),
+        "chains.read",
+        "chains",
+        "*",
+        format!("cases={} edges={}", cases.len(), edges.len()),
+    );
+    state.store.record_audit(&audit).await?;
+    Ok(Json(ChainsView {
+        cases: cases.len(),
+        contact_edges: edges.len(),
+        chains: built
+            .iter()
+            .map(|c| serde_json::to_value(c).unwrap_or_default())
+            .collect(),
+    }))
+}

@@ -1,0 +1,117 @@
+//! `lazaret orders propose|issue PERSON_ID`: quarantine orders for the close
+//! contacts of a case. `propose` shows what would happen; `issue` is the
+//! officer's decision and creates or extends the orders (idempotent).
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use chrono::{DateTime, Utc};
+use clap::{Args, Subcommand};
+use lazaret_store::{OrderProposal, ProposalAction, Proposals, Store};
+use serde_json::{json, Value};
+
+use super::trace::{cli_actor, load_policy, parse_person};
+
+#[derive(Debug, Subcommand)]
+pub enum OrdersCommand {
+    /// Trace the case and show the orders its close contacts would get (writes no order)
+    Propose(OrdersArgs),
+    /// Create (or extend) the orders for the case's close contacts; running it again changes nothing
+    Issue(OrdersArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct OrdersArgs {
+    /// The case whose close contacts get orders
+    pub person_id: String,
+    /// Tracing policy (TOML) [default: built-in rules]
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// Time of the decision (RFC 3339) [default: now]
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<DateTime<Utc>>,
+    /// Print one JSON document on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn entry(p: &OrderProposal) -> Value {
+    json!({
+        "person_id": p.person_id,
+        "order_id": p.order_id,
+        "basis": p.basis,
+        "last_exposure": p.last_exposure,
+        "starts_at": p.starts_at,
+        "ends_at": p.ends_at,
+        "address": p.address,
+        "lat": p.coordinates.map(|c| c.lat()),
+        "lon": p.coordinates.map(|c| c.lon()),
+    })
+}
+
+fn report(p: &Proposals, issued: bool) -> Value {
+    let pick = |a: ProposalAction| {
+        p.proposals
+            .iter()
+            .filter(|x| x.action == a)
+            .map(entry)
+            .collect::<Vec<_>>()
+    };
+    let (create_key, extend_key) = if issued {
+        ("created", "extended")
+    } else {
+        ("create", "extend")
+    };
+    let mut doc = json!({
+        "case": p.trace.case_id,
+        "test_id": p.trace.test.as_ref().map(|t| &t.id),
+        create_key: pick(ProposalAction::Create),
+        extend_key: pick(ProposalAction::Extend),
+        "unchanged": pick(ProposalAction::Unchanged),
+        "needs_address": pick(ProposalAction::NeedsAddress),
+        "expired": pick(ProposalAction::Expired),
+    });
+    if let Some(r) = &p.trace.reason {
+        doc["reason"] = json!(r);
+    }
+    doc
+}
+
+pub async fn run(cmd: OrdersCommand, store: &Store) -> Result<()> {
+    let (args, issue) = match cmd {
+        OrdersCommand::Propose(a) => (a, false),
+        OrdersCommand::Issue(a) => (a, true),
+    };
+    let case = parse_person(&args.person_id)?;
+    let policy = load_policy(args.policy.as_deref())?;
+    let now = args.at.unwrap_or_else(Utc::now);
+    let p = if issue {
+        store
+            .issue_contact_orders(&case, &policy, now, &cli_actor())
+            .await?
+    } else {
+        store
+            .propose_contact_orders(&case, &policy, now, &cli_actor())
+            .await?
+    };
+    let doc = report(&p, issue);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+        return Ok(());
+    }
+    if let Some(r) = &p.trace.reason {
+        println!("case {case}: {r}");
+    }
+    for x in &p.proposals {
+        println!(
+            "  {:<20} {:<13} until {}  {}",
+            x.person_id.as_str(),
+            serde_json::to_value(x.action)?.as_str().unwrap_or(""),
+            x.ends_at.format("%Y-%m-%d %H:%M"),
+            x.address
+                .as_ref()
+                .map_or("(no known residence)", |a| a.as_str()),
+        );
+    }
+    Ok(())
+}
