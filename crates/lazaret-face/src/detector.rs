@@ -162,6 +162,11 @@ impl TinyFaceDetector {
             .map_err(|e| InferenceError(e.clone()))
     }
 
+    /// The optimised graph's ops at `size` (for profiling).
+    pub fn describe_ops(&self, size: usize) -> Result<Vec<String>, InferenceError> {
+        Ok(self.net(size)?.describe_ops())
+    }
+
     /// Raw network output `[25, G, G]` for an image (the whole view).
     pub fn forward(&self, image: &RgbView, size: usize) -> Result<Vec<f32>, InferenceError> {
         let net = self.net(size)?;

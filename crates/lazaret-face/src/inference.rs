@@ -390,6 +390,21 @@ impl std::fmt::Debug for CompiledNet {
 }
 
 impl CompiledNet {
+    /// One line per node of the optimised graph (op and output shape), for profiling.
+    pub fn describe_ops(&self) -> Vec<String> {
+        let m = self.plan.model();
+        m.nodes()
+            .iter()
+            .map(|n| {
+                format!(
+                    "{} {:?}",
+                    n.op().name(),
+                    n.outputs.first().map(|o| &o.fact.shape)
+                )
+            })
+            .collect()
+    }
+
     pub fn input_shape(&self) -> &[usize] {
         &self.input_shape
     }

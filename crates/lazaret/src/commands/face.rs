@@ -514,6 +514,16 @@ fn peak_rss_mb() -> Option<f64> {
     Some(kb / 1024.0)
 }
 
+/// CPU seconds (user + system) used by this process so far, from /proc (Linux).
+fn process_cpu_seconds() -> Option<f64> {
+    let s = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name, which is in parentheses and may contain spaces.
+    let rest = &s[s.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0) // USER_HZ is 100 on Linux
+}
+
 fn ms(d: Duration, n: usize) -> f64 {
     d.as_secs_f64() * 1000.0 / n.max(1) as f64
 }
@@ -586,7 +596,9 @@ pub fn run_bench_face(args: BenchFaceArgs) -> Result<()> {
         pipeline::descriptor(m, &view, &lm, alignment, flip).is_ok()
     };
     let mut throughput = Vec::new();
+    let mut per_cpu_second = None;
     for threads in [1usize, 2] {
+        let cpu0 = process_cpu_seconds();
         let t = Instant::now();
         std::thread::scope(|s| {
             for k in 0..threads {
@@ -600,12 +612,19 @@ pub fn run_bench_face(args: BenchFaceArgs) -> Result<()> {
             }
         });
         throughput.push((threads, n as f64 / t.elapsed().as_secs_f64()));
+        if threads == 1 {
+            // Images per CPU-second: the per-core rate, robust to other load on the machine.
+            per_cpu_second = cpu0
+                .zip(process_cpu_seconds())
+                .map(|(a, b)| n as f64 / (b - a).max(1e-9));
+        }
     }
     let report = json!({
         "images": n,
         "faces": faces,
         "detector_size": args.size,
         "alignment": format!("{alignment:?}"),
+        "flip_average": flip,
         "ms_per_image": {
             "decode": ms(t_decode, n),
             "detect": ms(t_det, n),
@@ -613,6 +632,7 @@ pub fn run_bench_face(args: BenchFaceArgs) -> Result<()> {
             "align_and_descriptor": ms(t_desc, faces),
         },
         "images_per_s": throughput.iter().map(|(t, v)| json!({"threads": t, "images_per_s": v})).collect::<Vec<_>>(),
+        "images_per_cpu_second_1_thread": per_cpu_second,
         "peak_rss_mb": peak_rss_mb(),
     });
     if args.json {
@@ -635,6 +655,9 @@ pub fn run_bench_face(args: BenchFaceArgs) -> Result<()> {
         );
         for (t, v) in &throughput {
             println!("detect+landmarks+descriptor on {t} thread(s): {v:.1} images/s");
+        }
+        if let Some(r) = per_cpu_second {
+            println!("per core (1 thread, images per CPU-second): {r:.1} images/s");
         }
         if let Some(r) = peak_rss_mb() {
             println!("peak RSS {r:.0} MB");
