@@ -31,6 +31,8 @@ pub struct EngineConfig {
     pub alignment: Alignment,
     /// Average the descriptors of the chip and its mirror image (dlib alignment).
     pub flip_average: bool,
+    /// Average the landmarks with those of the mirrored face crop (steadier alignment).
+    pub landmark_mirror_average: bool,
     /// Same person when the distance is at most this.
     pub threshold: f32,
     pub limits: ImageLimits,
@@ -44,6 +46,7 @@ impl Default for EngineConfig {
             detection: DetectionPolicy::default(),
             alignment: Alignment::Dlib,
             flip_average: true,
+            landmark_mirror_average: true,
             threshold: DEFAULT_THRESHOLD,
             limits: ImageLimits::default(),
             quality: QualityConfig::default(),
@@ -176,7 +179,12 @@ impl FaceEngine {
         } else {
             ""
         };
-        format!("face-api-1.7.15/tfd+lm68tiny+frn/align={align}{flip}")
+        let lm = if self.config.landmark_mirror_average {
+            "+lmflip"
+        } else {
+            ""
+        };
+        format!("face-api-1.7.15/tfd+lm68tiny+frn/align={align}{flip}{lm}")
     }
 
     /// Decodes untrusted bytes within the configured limits.
@@ -195,7 +203,12 @@ impl FaceEngine {
         let view = RgbView::new(img.as_raw(), img.width() as usize, img.height() as usize);
         let (size, dets) = pipeline::find_faces(&self.models, &view, &self.config.detection)?;
         let det = pipeline::single_face(&dets, &self.config.detection, view.width, view.height)?;
-        let lm = pipeline::landmarks(&self.models, &view, &det)?;
+        let lm = pipeline::landmarks(
+            &self.models,
+            &view,
+            &det,
+            self.config.landmark_mirror_average,
+        )?;
         let (descriptor, _) = pipeline::descriptor(
             &self.models,
             &view,

@@ -145,6 +145,39 @@ impl LandmarkNet {
         self.net.run(normalize_nchw(&hwc, INPUT_SIZE, MEAN_RGB))
     }
 
+    /// Landmarks averaged with those found on the mirrored crop (mapped back and re-indexed):
+    /// less jitter for the alignment, at the cost of a second (cheap) landmark pass.
+    pub fn detect_mirror_averaged(
+        &self,
+        image: &RgbView,
+        det: &BoxF,
+    ) -> Result<Option<Landmarks68>, InferenceError> {
+        let Some(mut lm) = self.detect(image, det)? else {
+            return Ok(None);
+        };
+        let [x0, y0, cw, ch] = lm.crop;
+        let view = image.crop(x0, y0, cw, ch);
+        let mut mirrored = Vec::with_capacity(cw * ch * 3);
+        for y in 0..ch {
+            for x in (0..cw).rev() {
+                for c in 0..3 {
+                    mirrored.push(view.get(x, y, c));
+                }
+            }
+        }
+        let out = self.forward(&RgbView::new(&mirrored, cw, ch))?;
+        let flipped = to_points(&out, cw, ch, 0.0, 0.0);
+        for (i, p) in lm.points.iter_mut().enumerate() {
+            let q = flipped[MIRROR_68[i]];
+            // Mirror x back inside the crop, then into image coordinates like `to_points`.
+            let qx = (cw as f64 - q.x) + det.x;
+            let qy = q.y + det.y;
+            p.x = (p.x + qx) / 2.0;
+            p.y = (p.y + qy) / 2.0;
+        }
+        Ok(Some(lm))
+    }
+
     /// Landmarks of the face in `det` (image pixels), as face-api places them.
     pub fn detect(
         &self,
@@ -162,6 +195,20 @@ impl LandmarkNet {
         }))
     }
 }
+
+/// The iBUG-68 index of each point's mirror image (left and right swapped).
+const MIRROR_68: [usize; 68] = [
+    16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0, // jaw
+    26, 25, 24, 23, 22, 21, 20, 19, 18, 17, // brows
+    27, 28, 29, 30, // nose bridge
+    35, 34, 33, 32, 31, // nostrils
+    45, 44, 43, 42, 47, 46, // left eye <- right eye
+    39, 38, 37, 36, 41, 40, // right eye <- left eye
+    54, 53, 52, 51, 50, 49, 48, // upper outer lip
+    59, 58, 57, 56, 55, // lower outer lip
+    64, 63, 62, 61, 60, // upper inner lip
+    67, 66, 65, // lower inner lip
+];
 
 /// Output fractions -> image pixels. The arithmetic mirrors face-api's f32 tensor ops, then
 /// its f64 `relative × crop size + unclipped box corner`.
@@ -186,6 +233,13 @@ pub fn to_points(out: &[f32], cw: usize, ch: usize, shift_x: f64, shift_y: f64) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mirror_map_is_an_involution() {
+        for i in 0..68 {
+            assert_eq!(MIRROR_68[MIRROR_68[i]], i, "point {i}");
+        }
+    }
 
     #[test]
     fn clip_box_floors_and_clips() {

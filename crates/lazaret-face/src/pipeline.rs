@@ -174,16 +174,19 @@ pub struct FaceDescription {
     pub descriptor: Vec<f32>,
 }
 
-/// Landmarks for `det`.
+/// Landmarks for `det`; with `mirror_average`, averaged with the mirrored crop's.
 pub fn landmarks(
     models: &FaceModels,
     image: &RgbView,
     det: &Detection,
+    mirror_average: bool,
 ) -> Result<Landmarks68, FaceError> {
-    models
-        .landmarks
-        .detect(image, &det.bbox)?
-        .ok_or(FaceError::FaceOutOfFrame)
+    let lm = if mirror_average {
+        models.landmarks.detect_mirror_averaged(image, &det.bbox)?
+    } else {
+        models.landmarks.detect(image, &det.bbox)?
+    };
+    lm.ok_or(FaceError::FaceOutOfFrame)
 }
 
 /// The descriptor of the face with landmarks `lm`, cut out as `alignment` says. With
@@ -227,7 +230,7 @@ pub fn describe(
     alignment: Alignment,
     flip_average: bool,
 ) -> Result<FaceDescription, FaceError> {
-    let lm = landmarks(models, image, det)?;
+    let lm = landmarks(models, image, det, false)?;
     let (d, b) = descriptor(models, image, &lm, alignment, flip_average)?;
     Ok(FaceDescription {
         detection: *det,

@@ -72,7 +72,7 @@ impl EngineArgs {
             AlignArg::Faceapi => Alignment::FaceApi,
         };
         c.detection.sizes = self.detector_sizes.clone();
-        c.flip_average = !self.no_flip;
+        c.flip_average = c.flip_average && !self.no_flip;
         c
     }
 
@@ -575,7 +575,7 @@ pub fn run_bench_face(args: BenchFaceArgs) -> Result<()> {
         let Some(det) = dets.first() else { continue };
         faces += 1;
         let t = Instant::now();
-        let lm = pipeline::landmarks(m, &view, det)?;
+        let lm = pipeline::landmarks(m, &view, det, engine.config().landmark_mirror_average)?;
         t_lm += t.elapsed();
         let t = Instant::now();
         let _ = pipeline::descriptor(m, &view, &lm, alignment, flip)?;
@@ -590,7 +590,8 @@ pub fn run_bench_face(args: BenchFaceArgs) -> Result<()> {
         let Some(det) = dets.first() else {
             return false;
         };
-        let Ok(lm) = pipeline::landmarks(m, &view, det) else {
+        let Ok(lm) = pipeline::landmarks(m, &view, det, engine.config().landmark_mirror_average)
+        else {
             return false;
         };
         pipeline::descriptor(m, &view, &lm, alignment, flip).is_ok()
