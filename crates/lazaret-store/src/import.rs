@@ -176,6 +176,9 @@ struct Upsert {
     compare: &'static [&'static str],
     /// Extra condition for updating an existing row.
     guard: Option<&'static str>,
+    /// Columns where an empty cell means "not given here": the stored value
+    /// stays (a ride log without phone numbers must not erase them).
+    keep_when_empty: &'static [&'static str],
 }
 
 const PERSONS: Upsert = Upsert {
@@ -193,6 +196,7 @@ const PERSONS: Upsert = Upsert {
     update: &["full_name", "phone", "email", "updated_at"],
     compare: &["full_name", "phone", "email"],
     guard: None,
+    keep_when_empty: &["phone", "email"],
 };
 const FLIGHTS: Upsert = Upsert {
     table: "flights",
@@ -201,6 +205,7 @@ const FLIGHTS: Upsert = Upsert {
     update: &["flight_no", "departure", "origin", "destination"],
     compare: &["flight_no", "departure", "origin", "destination"],
     guard: None,
+    keep_when_empty: &[],
 };
 const FLIGHT_OCCUPANTS: Upsert = Upsert {
     table: "flight_occupants",
@@ -209,6 +214,7 @@ const FLIGHT_OCCUPANTS: Upsert = Upsert {
     update: &["role", "seat", "booking_ref"],
     compare: &["role", "seat", "booking_ref"],
     guard: None,
+    keep_when_empty: &[],
 };
 const RESIDENCES: Upsert = Upsert {
     table: "residences",
@@ -217,6 +223,7 @@ const RESIDENCES: Upsert = Upsert {
     update: &["building_id", "unit", "address", "lat", "lon"],
     compare: &["building_id", "unit", "address", "lat", "lon"],
     guard: None,
+    keep_when_empty: &[],
 };
 const RIDES: Upsert = Upsert {
     table: "rides",
@@ -225,6 +232,7 @@ const RIDES: Upsert = Upsert {
     update: &["vehicle_id", "start_at", "end_at"],
     compare: &["vehicle_id", "start_at", "end_at"],
     guard: None,
+    keep_when_empty: &[],
 };
 const RIDE_OCCUPANTS: Upsert = Upsert {
     table: "ride_occupants",
@@ -233,6 +241,7 @@ const RIDE_OCCUPANTS: Upsert = Upsert {
     update: &["role"],
     compare: &["role"],
     guard: None,
+    keep_when_empty: &[],
 };
 const TESTS: Upsert = Upsert {
     table: "test_results",
@@ -258,13 +267,17 @@ const TESTS: Upsert = Upsert {
     compare: &["person_id", "sampled_at", "result", "lab", "symptom_onset"],
     // A revised result keeps its corrected value and history.
     guard: Some("test_results.revisions = '[]'"),
+    keep_when_empty: &[],
 };
 
 /// Both backends accept well over this many parameters per statement.
 const MAX_PARAMS: usize = 30_000;
 
 impl Upsert {
-    fn sql(&self, rows: usize) -> String {
+    /// The multi-row upsert for `rows` rows. SQLite gets anonymous `?`
+    /// placeholders: its numbered ones are looked up by name per argument,
+    /// which makes binding thousands of them quadratic.
+    fn sql(&self, rows: usize, numbered: bool) -> String {
         let n = self.cols.len();
         let mut s = format!(
             "INSERT INTO {} ({}) VALUES ",
@@ -280,19 +293,36 @@ impl Upsert {
                 if c > 0 {
                     s.push(',');
                 }
-                s.push_str(&format!("${}", r * n + c + 1));
+                if numbered {
+                    s.push_str(&format!("${}", r * n + c + 1));
+                } else {
+                    s.push('?');
+                }
             }
             s.push(')');
         }
+        let t = self.table;
         let set: Vec<String> = self
             .update
             .iter()
-            .map(|c| format!("{c} = excluded.{c}"))
+            .map(|c| {
+                if self.keep_when_empty.contains(c) {
+                    format!("{c} = COALESCE(excluded.{c}, {t}.{c})")
+                } else {
+                    format!("{c} = excluded.{c}")
+                }
+            })
             .collect();
         let cond: Vec<String> = self
             .compare
             .iter()
-            .map(|c| format!("{t}.{c} IS DISTINCT FROM excluded.{c}", t = self.table))
+            .map(|c| {
+                if self.keep_when_empty.contains(c) {
+                    format!("(excluded.{c} IS NOT NULL AND {t}.{c} IS DISTINCT FROM excluded.{c})")
+                } else {
+                    format!("{t}.{c} IS DISTINCT FROM excluded.{c}")
+                }
+            })
             .collect();
         let cond = format!("({})", cond.join(" OR "));
         let cond = match self.guard {
@@ -344,14 +374,14 @@ impl Pending {
 /// Executes the pending rows of each table, in order, inside `$tx`;
 /// evaluates to the number of rows changed.
 macro_rules! flush {
-    ($tx:expr, $tables:expr) => {{
+    ($tx:expr, $tables:expr, $numbered:expr) => {{
         let mut changed: u64 = 0;
         for p in $tables.iter_mut() {
             let per = (MAX_PARAMS / p.upsert.cols.len()).max(1);
             let mut rows = std::mem::take(&mut p.rows);
             while !rows.is_empty() {
                 let rest = rows.split_off(rows.len().min(per));
-                let sql = p.upsert.sql(rows.len());
+                let sql = p.upsert.sql(rows.len(), $numbered);
                 let mut q = sqlx::query(&sql);
                 for a in rows.into_iter().flatten() {
                     q = match a {
@@ -743,6 +773,7 @@ impl Store {
             return Ok(report);
         }
         let now_ms = to_ms(now);
+        let numbered = self.kind() == crate::db::BackendKind::Postgres;
         let mut tables = tables_for(kind);
         let batch = opts.batch_rows.max(1);
         on_pool!(self, pool => {
@@ -777,7 +808,7 @@ impl Store {
                 if staged >= batch {
                     staged = 0;
                     match (&mut tx, report.errors.is_empty()) {
-                        (Some(tx), true) => report.changed += flush!((*tx), tables),
+                        (Some(tx), true) => report.changed += flush!((*tx), tables, numbered),
                         _ => tables.iter_mut().for_each(Pending::clear),
                     }
                     if let Some(p) = opts.progress {
@@ -790,7 +821,7 @@ impl Store {
             }
             match tx {
                 Some(mut tx) if report.errors.is_empty() => {
-                    report.changed += flush!(tx, tables);
+                    report.changed += flush!(tx, tables, numbered);
                     let audit = AuditRecord {
                         at: now,
                         actor: opts.actor.clone(),

@@ -90,8 +90,10 @@ fn resident(i: u64) -> String {
     format!("R{i:07}")
 }
 
-fn phone(rng: &mut StdRng) -> String {
-    format!("+4179{:07}", rng.gen_range(0..10_000_000u32))
+/// A fixed number per person, so a person listed in several files or rows
+/// always has the same contact details (re-imports then change nothing).
+fn phone(key: u64) -> String {
+    format!("+4179{:07}", key.wrapping_mul(2_654_435_761) % 10_000_000)
 }
 
 fn at(rng: &mut StdRng) -> DateTime<Utc> {
@@ -138,7 +140,7 @@ fn generate(a: &GenerateArgs) -> Result<serde_json::Value> {
             w,
             "{},Resident {i},{},{email},B{building:06},Street {} {},{unit},{lat:.6},{lon:.6}",
             resident(i),
-            phone(&mut rng),
+            phone(i),
             building / 50,
             building % 50 + 1
         )?;
@@ -170,19 +172,20 @@ fn generate(a: &GenerateArgs) -> Result<serde_json::Value> {
                     booking = format!("BK{f:06}{row:02}{letter}");
                 }
                 booking_left -= 1;
-                let (pid, name) = if rng.gen_bool(a.resident_share.clamp(0.0, 1.0)) {
+                let (pid, name, tel) = if rng.gen_bool(a.resident_share.clamp(0.0, 1.0)) {
                     let r = rng.gen_range(0..n);
-                    (resident(r), format!("Resident {r}"))
+                    (resident(r), format!("Resident {r}"), phone(r))
                 } else {
+                    let v = (1 << 40) + f * 1000 + row * 10 + letter as u64;
                     (
                         format!("V{f:06}{row:02}{letter}"),
                         format!("Visitor {f}-{row}{letter}"),
+                        phone(v),
                     )
                 };
                 writeln!(
                     w,
-                    "{head},{pid},{name},{},,passenger,{row}{letter},{booking}",
-                    phone(&mut rng)
+                    "{head},{pid},{name},{tel},,passenger,{row}{letter},{booking}"
                 )?;
                 flight_rows += 1;
             }
