@@ -348,3 +348,160 @@ pub async fn chains(
             .collect(),
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use lazaret_core::user::Role;
+    use lazaret_store::testing::TestDb;
+    use lazaret_store::{ImportKind, ImportOptions};
+    use serde_json::{json, Value};
+    use tokio::net::TcpListener;
+
+    use super::*;
+    use crate::state::Clock;
+    use crate::Config;
+
+    struct Fixed(DateTime<Utc>);
+    impl Clock for Fixed {
+        fn now(&self) -> DateTime<Utc> {
+            self.0
+        }
+    }
+
+    fn now() -> DateTime<Utc> {
+        "2026-03-12T12:00:00Z".parse().unwrap()
+    }
+
+    const FLIGHTS: &str = "flight_id,flight_no,departure,origin,destination,person_id,full_name,phone,email,role,seat,booking_ref\n\
+        F1,LX1,2026-03-09T10:00:00Z,ZRH,LHR,CASE,Case One,,,passenger,14C,\n\
+        F1,LX1,2026-03-09T10:00:00Z,ZRH,LHR,NEAR,Near One,,,passenger,15A,\n\
+        F1,LX1,2026-03-09T10:00:00Z,ZRH,LHR,FAR,Far One,,,passenger,30A,\n";
+    const RESIDENCES: &str = "person_id,full_name,phone,email,building_id,address,unit,lat,lon\n\
+        NEAR,Near One,,,B1,Main St 1,2,47.37,8.54\n";
+    const TESTS: &str = "test_id,person_id,sampled_at,result,lab,symptom_onset\n\
+        T1,CASE,2026-03-10T00:00:00Z,positive,Lab,\n";
+
+    #[tokio::test]
+    async fn trace_propose_issue_revise_chains_over_http() {
+        for db in TestDb::all().await {
+            let s = &db.store;
+            for (kind, csv) in [
+                (ImportKind::Flights, FLIGHTS),
+                (ImportKind::Residences, RESIDENCES),
+                (ImportKind::Tests, TESTS),
+            ] {
+                let r = s
+                    .import_csv(kind, csv.as_bytes(), &ImportOptions::default(), now())
+                    .await
+                    .unwrap();
+                assert!(r.committed, "{:?}", r.errors);
+            }
+            let token = |role| async move {
+                crate::auth::create_token(s, role, "t", "t", now())
+                    .await
+                    .unwrap()
+                    .1
+            };
+            let inv = token(Role::Investigator).await;
+            let analyst = token(Role::Analyst).await;
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let base = format!("http://{}/api/v1", listener.local_addr().unwrap());
+            let mut state = AppState::new(s.clone(), Config::default());
+            state.clock = Arc::new(Fixed(now()));
+            let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+            let server = tokio::spawn(crate::serve(listener, state, async {
+                let _ = rx.await;
+            }));
+            let client = reqwest::Client::new();
+            let post = |path: &str, tok: &str, body: Value| {
+                client
+                    .post(format!("{base}{path}"))
+                    .bearer_auth(tok)
+                    .json(&body)
+                    .send()
+            };
+
+            let r = post("/cases/CASE/trace", &inv, json!({})).await.unwrap();
+            assert_eq!(r.status(), 200);
+            let t: Value = r.json().await.unwrap();
+            let got: Vec<(&str, &str)> = t["contacts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| {
+                    (
+                        c["person_id"].as_str().unwrap(),
+                        c["tier"].as_str().unwrap(),
+                    )
+                })
+                .collect();
+            assert_eq!(got, vec![("FAR", "notify"), ("NEAR", "close")]);
+
+            let r = post("/cases/CASE/trace", &analyst, json!({}))
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 403);
+
+            let r = post("/cases/CASE/orders/issue", &inv, json!({}))
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+            let p: Value = r.json().await.unwrap();
+            assert_eq!(p["proposals"][0]["action"], "create");
+            assert_eq!(p["proposals"][0]["address"], "Main St 1");
+            let r = post("/cases/CASE/orders/propose", &inv, json!({}))
+                .await
+                .unwrap();
+            let p: Value = r.json().await.unwrap();
+            assert_eq!(p["proposals"][0]["action"], "unchanged");
+
+            let r = client
+                .get(format!("{base}/chains"))
+                .bearer_auth(&inv)
+                .send()
+                .await
+                .unwrap();
+            let c: Value = r.json().await.unwrap();
+            assert_eq!(c["cases"], 1);
+            assert_eq!(c["chains"][0]["index_case"], "CASE");
+
+            let body = json!({"result": "negative", "reason": "lab error"});
+            let r = post("/tests/T1/revisions", &inv, body.clone())
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+            let v: Value = r.json().await.unwrap();
+            assert_eq!(v["released"][0]["person_id"], "NEAR");
+            assert_eq!(v["previous_results"], json!(["positive"]));
+            let r = post("/tests/T1/revisions", &inv, body).await.unwrap();
+            assert_eq!(r.status(), 422);
+            let r = post(
+                "/tests/NOPE/revisions",
+                &inv,
+                json!({"result": "negative", "reason": "x"}),
+            )
+            .await
+            .unwrap();
+            assert_eq!(r.status(), 404);
+
+            tx.send(()).unwrap();
+            server.await.unwrap().unwrap();
+        }
+    }
+
+    #[test]
+    fn routes_are_in_the_openapi_document() {
+        let doc = serde_json::to_value(crate::openapi()).unwrap();
+        for path in [
+            "/api/v1/cases/{person_id}/trace",
+            "/api/v1/cases/{person_id}/orders/propose",
+            "/api/v1/cases/{person_id}/orders/issue",
+            "/api/v1/tests/{test_id}/revisions",
+            "/api/v1/chains",
+        ] {
+            assert!(doc["paths"].get(path).is_some(), "{path} missing");
+        }
+    }
+}
