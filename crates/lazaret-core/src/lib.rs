@@ -15,6 +15,7 @@ pub mod exposure_rules;
 pub mod geo;
 pub mod ids;
 pub mod order;
+pub mod prompt_schedule;
 pub mod person;
 pub mod revision;
 pub mod symptom;

@@ -66,6 +66,13 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// `tracing` filter, e.g. `info` or `lazaret=debug`.
     pub log: String,
+    /// 32-byte key (64 hex digits) that encrypts face templates at rest and
+    /// keys the prompt schedule. Without it, enrolment is refused.
+    pub template_key: Secret,
+    /// Days a template is kept after its order ends.
+    pub template_grace_days: u32,
+    /// When prompts fall and how long a person has to answer.
+    pub prompts: lazaret_core::prompt_schedule::PromptPolicy,
 }
 
 impl Default for Config {
@@ -78,6 +85,9 @@ impl Default for Config {
             liveness: Liveness::On,
             max_body_bytes: 16 * 1024 * 1024,
             log: "info".into(),
+            template_key: Secret::default(),
+            template_grace_days: 7,
+            prompts: Default::default(),
         }
     }
 }
@@ -131,6 +141,9 @@ impl Config {
             "liveness",
             "max_body_bytes",
             "log",
+            "template_key",
+            "template_grace_days",
+            "prompts",
         ];
         fig = fig
             .merge(env.filter(move |k| known.iter().any(|n| k.as_str().eq_ignore_ascii_case(n))));

@@ -36,6 +36,15 @@ pub enum ApiError {
     TooLarge,
     #[error("the database is unavailable")]
     Unavailable,
+    /// A refusal with its own status and code, for routes whose callers act
+    /// on the exact reason (face-photo problems, spent or expired prompt
+    /// tokens, a missing face engine).
+    #[error("{detail}")]
+    Rejected {
+        status: StatusCode,
+        code: &'static str,
+        detail: String,
+    },
     #[error("internal error")]
     Internal,
 }
@@ -76,7 +85,16 @@ impl ApiError {
             Self::IllegalTransition(_) => (StatusCode::CONFLICT, "illegal_transition"),
             Self::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             Self::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            Self::Rejected { status, code, .. } => (*status, code),
             Self::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+
+    pub fn rejected(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
+        Self::Rejected {
+            status,
+            code,
+            detail: detail.into(),
         }
     }
 

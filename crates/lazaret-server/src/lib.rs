@@ -5,8 +5,13 @@ pub mod auth;
 pub mod config;
 pub mod error;
 mod extract;
+mod multipart;
+pub mod prompting;
 pub mod routes;
 pub mod state;
+pub mod template_crypto;
+mod verification;
+pub mod worker;
 
 use std::future::Future;
 use std::sync::Arc;

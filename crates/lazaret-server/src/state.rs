@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use lazaret_face::FaceEngine;
 use lazaret_store::Store;
 
 use crate::config::Config;
@@ -27,6 +28,9 @@ pub struct AppState {
     pub store: Store,
     pub config: Arc<Config>,
     pub clock: Arc<dyn Clock>,
+    /// The face engine, loaded once at start; `None` where the server runs
+    /// without face models (face routes then answer 503).
+    pub face: Option<Arc<FaceEngine>>,
 }
 
 impl AppState {
@@ -35,7 +39,14 @@ impl AppState {
             store,
             config: Arc::new(config),
             clock: Arc::new(SystemClock),
+            face: None,
         }
+    }
+
+    /// The same state with a face engine.
+    pub fn with_face(mut self, engine: Arc<FaceEngine>) -> Self {
+        self.face = Some(engine);
+        self
     }
 
     pub fn now(&self) -> DateTime<Utc> {

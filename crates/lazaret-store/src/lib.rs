@@ -1,10 +1,12 @@
 //! Lazaret persistence: one [`Store`] over SQLite (the embedded default) or
 //! PostgreSQL (the scale path), chosen by the URL scheme.
 
+mod alerts;
 mod audit;
 mod contact_orders;
 mod contacts;
 mod db;
+mod enrollments;
 mod error;
 mod exposures;
 mod import;
@@ -12,15 +14,18 @@ mod jobs;
 mod orders;
 mod page;
 mod persons;
+mod prompts;
 mod revisions;
 pub mod testing;
 mod tests_repo;
 mod tokens;
 mod trace_error;
 
+pub use alerts::{AlertFilter, NewAlert};
 pub use contact_orders::{OrderProposal, ProposalAction, Proposals};
 pub use contacts::TraceOutcome;
 pub use db::{migration_sql, BackendKind, Store};
+pub use enrollments::EnrollmentRecord;
 pub use error::StoreError;
 pub use exposures::ResidenceRecord;
 pub use import::{ImportError, ImportKind, ImportOptions, ImportReport, RowError};
@@ -28,6 +33,7 @@ pub use jobs::{Backoff, ClaimedJob, Failure, NewJob, QueueStats};
 pub use orders::OrderFilter;
 pub use page::{Page, PageRequest, DEFAULT_LIMIT, MAX_LIMIT};
 pub use persons::PersonFilter;
+pub use prompts::{CheckinFinish, CheckinRecord, CheckinStart, PromptRecord};
 pub use revisions::{KeptOrder, ReleasedOrder, RevisionReport};
 pub use tokens::TokenRecord;
 pub use trace_error::TraceError;

@@ -1,6 +1,9 @@
 //! The HTTP routes, one module per resource. Each handler carries its
 //! OpenAPI annotation; the document is assembled from them.
 
+pub mod alerts;
+pub mod checkins;
+pub mod enrollment;
 pub mod health;
 pub mod orders;
 pub mod persons;
@@ -47,5 +50,12 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(orders::create_order, orders::list_orders))
         .routes(routes!(orders::get_order))
         .routes(routes!(orders::transition_order))
+        .routes(routes!(enrollment::enroll))
+        .routes(routes!(enrollment::prompt_now))
+        .routes(routes!(checkins::submit_checkin))
+        .routes(routes!(alerts::list_alerts))
+        .routes(routes!(alerts::get_alert))
+        .routes(routes!(alerts::assign_alert))
+        .routes(routes!(alerts::resolve_alert))
         .merge(tracing::routes())
 }

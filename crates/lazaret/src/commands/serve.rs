@@ -50,10 +50,39 @@ pub async fn serve(config: Config, store: Store) -> Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(%addr, database = %config.database_url_for_display(), "serving");
     eprintln!("Lazaret is listening on http://{addr}");
-    let state = AppState::new(store, config);
+    let face = load_face_engine(&config).await;
+    let mut state = AppState::new(store, config);
+    if let Some(engine) = face {
+        state = state.with_face(engine);
+    }
     lazaret_server::serve(listener, state, shutdown_signal()).await?;
     tracing::info!("shut down cleanly");
     Ok(())
+}
+
+/// Loads the face models once for the whole server. Without them the server
+/// still runs; enrolment and check-ins answer 503 until it is restarted with
+/// models available.
+async fn load_face_engine(config: &Config) -> Option<std::sync::Arc<lazaret_face::FaceEngine>> {
+    let dir = config
+        .models_dir
+        .clone()
+        .unwrap_or_else(lazaret_face::models_fetch::default_models_dir);
+    let loaded = tokio::task::spawn_blocking(move || {
+        lazaret_face::FaceEngine::load(&dir, Default::default())
+    })
+    .await;
+    match loaded {
+        Ok(Ok(engine)) => Some(std::sync::Arc::new(engine)),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "face models unavailable; enrolment and check-ins are off");
+            None
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "loading face models panicked");
+            None
+        }
+    }
 }
 
 async fn shutdown_signal() {

@@ -1,0 +1,147 @@
+//! Issuing check-in prompts and closing them: shared by the officer's
+//! "prompt now" route and the background scheduler.
+
+use chrono::{DateTime, Utc};
+use lazaret_core::alert::AlertKind;
+use lazaret_core::audit::AuditRecord;
+use lazaret_core::checkin::PromptStatus;
+use lazaret_core::ids::{AlertId, PromptId};
+use lazaret_core::order::QuarantineOrder;
+use lazaret_face::{Challenge, HeadPose};
+use lazaret_store::{NewAlert, NewJob, PromptRecord, Store, StoreError};
+use rand::{Rng, RngCore};
+use sha2::{Digest, Sha256};
+
+use crate::config::{Config, Liveness};
+
+/// Queue of the jobs that close a prompt when its window (plus the late
+/// grace) has passed.
+pub const DEADLINE_QUEUE: &str = "prompt.deadline";
+
+/// The token only ever exists in the prompt's announcement; the database
+/// keeps its SHA-256 (a 256-bit random secret needs no slow hash).
+pub fn hash_token(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+fn new_token() -> String {
+    let mut b = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    format!("lzp_{}", hex::encode(b))
+}
+
+/// A random three-frame challenge: frontal, then both turns in random
+/// order (three frames keep a check-in quick on a phone).
+pub fn random_challenge() -> Challenge {
+    let (a, b) = if rand::rngs::OsRng.gen_bool(0.5) {
+        (HeadPose::Left, HeadPose::Right)
+    } else {
+        (HeadPose::Right, HeadPose::Left)
+    };
+    Challenge::new(
+        uuid::Uuid::new_v4().to_string(),
+        vec![HeadPose::Center, a, b],
+    )
+    .expect("center plus two turns is a valid challenge")
+}
+
+/// A prompt just issued, with the token to announce.
+pub struct IssuedPrompt {
+    pub prompt: PromptRecord,
+    pub token: String,
+    pub challenge: Option<Challenge>,
+}
+
+/// Issues a prompt for `order` in `slot` at `now` and schedules its deadline
+/// check. Returns `None` if the slot already has a prompt (another instance
+/// issued it).
+pub async fn issue_prompt(
+    store: &Store,
+    config: &Config,
+    order: &QuarantineOrder,
+    slot: &str,
+    now: DateTime<Utc>,
+    actor: &str,
+) -> Result<Option<IssuedPrompt>, StoreError> {
+    let token = new_token();
+    let challenge = (config.liveness == Liveness::On).then(random_challenge);
+    let prompt = PromptRecord {
+        id: PromptId::generate(),
+        order_id: order.id.clone(),
+        slot: slot.to_owned(),
+        token_hash: hash_token(&token),
+        issued_at: now,
+        deadline: now + config.prompts.window(),
+        challenge: challenge
+            .as_ref()
+            .map(|c| serde_json::to_string(c).expect("challenge serialises")),
+        status: PromptStatus::Open,
+        attempts: 0,
+    };
+    let audit = AuditRecord {
+        at: now,
+        actor: actor.to_owned(),
+        action: "prompt.issue".into(),
+        subject_type: "order".into(),
+        subject_id: order.id.to_string(),
+        details: format!("prompt={} slot={slot}", prompt.id),
+    };
+    if !store.insert_prompt(&prompt, &audit).await? {
+        return Ok(None);
+    }
+    store
+        .enqueue(
+            &NewJob {
+                queue: DEADLINE_QUEUE.into(),
+                payload: serde_json::json!({ "prompt_id": prompt.id }),
+                run_at: prompt.deadline + config.prompts.late_grace(),
+                max_attempts: 10,
+                dedupe_key: Some(format!("deadline:{}", prompt.id)),
+            },
+            now,
+        )
+        .await?;
+    Ok(Some(IssuedPrompt {
+        prompt,
+        token,
+        challenge,
+    }))
+}
+
+/// Opens a welfare-check alert when the last `n` closed prompts of the
+/// order were all missed (`latest` is the one that just closed).
+pub async fn escalate_if_needed(
+    store: &Store,
+    config: &Config,
+    order: &QuarantineOrder,
+    latest: &PromptId,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let n = config.prompts.welfare_after_misses as usize;
+    let recent = store
+        .prompts_of_order(&order.id, (n as i64) * 4 + 4)
+        .await?;
+    let closed: Vec<&PromptRecord> = recent
+        .iter()
+        .filter(|p| matches!(p.status, PromptStatus::Answered | PromptStatus::Missed))
+        .take(n)
+        .collect();
+    if closed.len() < n || closed.iter().any(|p| p.status != PromptStatus::Missed) {
+        return Ok(false);
+    }
+    let alert = NewAlert {
+        id: AlertId::generate(),
+        kind: AlertKind::WelfareCheck,
+        person_id: order.person_id.clone(),
+        order_id: Some(order.id.clone()),
+        cause: format!("welfare:{latest}"),
+        evidence: serde_json::json!({
+            "consecutive_missed": n,
+            "prompts": closed.iter().map(|p| serde_json::json!({
+                "prompt_id": p.id, "issued_at": p.issued_at, "deadline": p.deadline,
+            })).collect::<Vec<_>>(),
+        }),
+        at: now,
+    };
+    store.open_alert(&alert).await
+}

@@ -1,0 +1,221 @@
+//! `/api/v1/alerts`: the officers' queue. Automated results open alerts
+//! with evidence; an officer assigns and resolves them with a reason.
+
+use axum::extract::State;
+use axum::Json;
+use chrono::{DateTime, Duration, Utc};
+use lazaret_core::alert::{Alert, AlertKind, AlertStatus};
+use lazaret_core::ids::{AlertId, OrderId, UserId};
+use lazaret_core::user::Permission;
+use lazaret_store::{AlertFilter, PageRequest};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::Officer;
+use crate::error::{ApiError, Problem};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::state::AppState;
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AlertView {
+    pub id: String,
+    /// `missed_checkin`, `failed_checkin`, `welfare_check` or `symptomatic`.
+    pub kind: String,
+    pub person_id: String,
+    pub order_id: Option<String>,
+    /// `open`, `assigned` or `resolved`.
+    pub status: String,
+    #[schema(value_type = Object)]
+    pub evidence: serde_json::Value,
+    pub assignee: Option<String>,
+    pub resolution: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+fn name<T: Serialize>(v: T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+impl From<Alert> for AlertView {
+    fn from(a: Alert) -> Self {
+        Self {
+            id: a.id.into(),
+            kind: name(a.kind),
+            person_id: a.person_id.into(),
+            order_id: a.order_id.map(Into::into),
+            status: name(a.status),
+            evidence: a.evidence,
+            assignee: a.assignee.map(Into::into),
+            resolution: a.resolution,
+            created_at: a.created_at,
+            updated_at: a.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AlertPage {
+    pub items: Vec<AlertView>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListAlerts {
+    pub cursor: Option<String>,
+    pub limit: Option<u32>,
+    /// `open`, `assigned` or `resolved`.
+    pub status: Option<String>,
+    pub kind: Option<String>,
+    pub order_id: Option<String>,
+}
+
+fn parse_enum<T: for<'de> Deserialize<'de>>(field: &'static str, raw: &str) -> Result<T, ApiError> {
+    serde_json::from_value(serde_json::Value::String(raw.to_owned())).map_err(|_| {
+        lazaret_core::ValidationError::new(field, format!("unknown value {raw:?}")).into()
+    })
+}
+
+#[utoipa::path(get, path = "/api/v1/alerts", tag = "alerts", params(ListAlerts),
+    security(("bearer" = [])),
+    responses((status = 200, body = AlertPage), (status = 400, body = Problem),
+        (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn list_alerts(
+    State(state): State<AppState>,
+    officer: Officer,
+    ApiQuery(q): ApiQuery<ListAlerts>,
+) -> Result<Json<AlertPage>, ApiError> {
+    officer.require(Permission::WorkAlerts, "work alerts")?;
+    let filter = AlertFilter {
+        status: q
+            .status
+            .as_deref()
+            .map(|s| parse_enum::<AlertStatus>("status", s))
+            .transpose()?,
+        kind: q
+            .kind
+            .as_deref()
+            .map(|s| parse_enum::<AlertKind>("kind", s))
+            .transpose()?,
+        order_id: q.order_id.as_deref().map(OrderId::parse).transpose()?,
+    };
+    let page = state
+        .store
+        .list_alerts(
+            &filter,
+            &PageRequest {
+                cursor: q.cursor,
+                limit: q.limit,
+            },
+        )
+        .await?;
+    let ids: Vec<&str> = page.items.iter().map(|a| a.id.as_str()).collect();
+    let audit = officer.audit(state.now(), "alert.list", "alert", "*", ids.join(","));
+    state.store.record_audit(&audit).await?;
+    Ok(Json(AlertPage {
+        items: page.items.into_iter().map(Into::into).collect(),
+        next_cursor: page.next_cursor,
+    }))
+}
+
+async fn load(state: &AppState, id: &str) -> Result<Alert, ApiError> {
+    let aid = AlertId::parse(id).map_err(|_| ApiError::not_found("alert", id))?;
+    state
+        .store
+        .get_alert(&aid)
+        .await?
+        .ok_or_else(|| ApiError::not_found("alert", id))
+}
+
+#[utoipa::path(get, path = "/api/v1/alerts/{id}", tag = "alerts",
+    params(("id" = String, Path, description = "Alert id")), security(("bearer" = [])),
+    responses((status = 200, body = AlertView), (status = 401, body = Problem),
+        (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn get_alert(
+    State(state): State<AppState>,
+    officer: Officer,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<AlertView>, ApiError> {
+    officer.require(Permission::WorkAlerts, "work alerts")?;
+    let alert = load(&state, &id).await?;
+    state
+        .store
+        .record_audit(&officer.audit(state.now(), "alert.read", "alert", &id, String::new()))
+        .await?;
+    Ok(Json(alert.into()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Assign {
+    /// Who takes it; the caller when absent.
+    pub assignee: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Resolve {
+    /// What the officer found and decided.
+    pub reason: String,
+}
+
+async fn change(
+    state: &AppState,
+    officer: &Officer,
+    id: &str,
+    action: &str,
+    apply: impl FnOnce(&mut Alert, DateTime<Utc>) -> Result<String, ApiError>,
+) -> Result<Json<AlertView>, ApiError> {
+    officer.require(Permission::WorkAlerts, "work alerts")?;
+    let mut alert = load(state, id).await?;
+    let read_at = alert.updated_at;
+    // Strictly later than the version read, for the optimistic check.
+    let now = state.now().max(read_at + Duration::milliseconds(1));
+    let details = apply(&mut alert, now)?;
+    let audit = officer.audit(now, action, "alert", id, details);
+    state.store.update_alert(&alert, read_at, &audit).await?;
+    Ok(Json(alert.into()))
+}
+
+#[utoipa::path(post, path = "/api/v1/alerts/{id}/assign", tag = "alerts",
+    params(("id" = String, Path, description = "Alert id")), request_body = Assign,
+    security(("bearer" = [])),
+    responses((status = 200, body = AlertView), (status = 401, body = Problem),
+        (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn assign_alert(
+    State(state): State<AppState>,
+    officer: Officer,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<Assign>,
+) -> Result<Json<AlertView>, ApiError> {
+    let to = UserId::parse(body.assignee.as_deref().unwrap_or(&officer.actor()))?;
+    change(&state, &officer, &id, "alert.assign", |a, now| {
+        a.assign(to.clone(), now)?;
+        Ok(format!("assignee={to}"))
+    })
+    .await
+}
+
+#[utoipa::path(post, path = "/api/v1/alerts/{id}/resolve", tag = "alerts",
+    params(("id" = String, Path, description = "Alert id")), request_body = Resolve,
+    security(("bearer" = [])),
+    responses((status = 200, body = AlertView), (status = 401, body = Problem),
+        (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn resolve_alert(
+    State(state): State<AppState>,
+    officer: Officer,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<Resolve>,
+) -> Result<Json<AlertView>, ApiError> {
+    change(&state, &officer, &id, "alert.resolve", |a, now| {
+        a.resolve(&body.reason, now)?;
+        Ok(format!("reason={}", body.reason.trim()))
+    })
+    .await
+}

@@ -1,0 +1,251 @@
+//! `/api/v1/orders/{id}/enrollment` and `/api/v1/orders/{id}/prompts`: an
+//! officer enrols the reference photo of an order and prompts a check-in.
+
+use std::sync::Arc;
+
+use axum::extract::multipart::{Multipart, MultipartRejection};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use chrono::{DateTime, Duration, Utc};
+use lazaret_core::ids::OrderId;
+use lazaret_core::order::{OrderStatus, QuarantineOrder};
+use lazaret_core::user::Permission;
+use lazaret_face::{FaceEngine, FaceError, Template};
+use lazaret_store::EnrollmentRecord;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::auth::Officer;
+use crate::error::{ApiError, Problem};
+use crate::extract::ApiPath;
+use crate::multipart::read_parts;
+use crate::prompting::issue_prompt;
+use crate::state::AppState;
+use crate::template_crypto::TemplateKey;
+
+/// The upload: one part named `photo` (JPEG, PNG or WebP).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct EnrollmentForm {
+    #[schema(value_type = String, format = Binary)]
+    photo: Vec<u8>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct EnrollmentView {
+    pub order_id: String,
+    /// The face model that made the template.
+    pub model: String,
+    pub enrolled_at: DateTime<Utc>,
+    /// When the template will be deleted (order end plus grace).
+    pub delete_after: DateTime<Utc>,
+}
+
+pub(crate) fn face_engine(state: &AppState) -> Result<Arc<FaceEngine>, ApiError> {
+    state.face.clone().ok_or_else(|| {
+        ApiError::rejected(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "face_unavailable",
+            "this server runs without face models",
+        )
+    })
+}
+
+pub(crate) fn template_key(state: &AppState) -> Result<TemplateKey, ApiError> {
+    TemplateKey::from_hex(state.config.template_key.expose()).map_err(|e| {
+        tracing::error!(error = %e, "template key");
+        ApiError::rejected(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "template_key_missing",
+            e.to_string(),
+        )
+    })
+}
+
+pub(crate) async fn load_order(state: &AppState, id: &str) -> Result<QuarantineOrder, ApiError> {
+    let oid = OrderId::parse(id).map_err(|_| ApiError::not_found("order", id))?;
+    state
+        .store
+        .get_order(&oid)
+        .await?
+        .ok_or_else(|| ApiError::not_found("order", id))
+}
+
+/// A photo the engine refused, explained so the officer can retake it.
+fn photo_error(e: FaceError) -> ApiError {
+    let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
+    match e {
+        FaceError::NoFace => ApiError::rejected(unprocessable, "no_face", e.to_string()),
+        FaceError::MultipleFaces { .. } => {
+            ApiError::rejected(unprocessable, "multiple_faces", e.to_string())
+        }
+        FaceError::PoorQuality { .. } | FaceError::FaceOutOfFrame => {
+            ApiError::rejected(unprocessable, "low_quality", e.to_string())
+        }
+        FaceError::TooManyBytes { .. } => ApiError::TooLarge,
+        FaceError::EmptyImage
+        | FaceError::UnsupportedFormat
+        | FaceError::TooManyPixels { .. }
+        | FaceError::CorruptImage(_) => {
+            ApiError::rejected(unprocessable, "invalid_image", e.to_string())
+        }
+        other => {
+            tracing::error!(error = %other, "face engine failed");
+            ApiError::Internal
+        }
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/orders/{id}/enrollment", tag = "checkins",
+    params(("id" = String, Path, description = "Order id")),
+    request_body(content = inline(EnrollmentForm), content_type = "multipart/form-data"),
+    security(("bearer" = [])),
+    responses((status = 201, body = EnrollmentView),
+        (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 409, body = Problem),
+        (status = 413, body = Problem),
+        (status = 422, body = Problem, description = "no_face, multiple_faces, low_quality or invalid_image, with the reason"),
+        (status = 503, body = Problem)))]
+pub async fn enroll(
+    State(state): State<AppState>,
+    officer: Officer,
+    ApiPath(id): ApiPath<String>,
+    form: Result<Multipart, MultipartRejection>,
+) -> Result<(StatusCode, Json<EnrollmentView>), ApiError> {
+    officer.require(Permission::WriteOrders, "enrol faces")?;
+    let engine = face_engine(&state)?;
+    let key = template_key(&state)?;
+    let order = load_order(&state, &id).await?;
+    if order.status.is_terminal() {
+        return Err(ApiError::IllegalTransition(format!(
+            "order {id} is {}; nothing can be enrolled for it",
+            order.status
+        )));
+    }
+    let mut parts = read_parts(form).await?;
+    let photo = match parts.iter().position(|p| p.name == "photo") {
+        Some(i) => parts.swap_remove(i).bytes,
+        None => {
+            return Err(lazaret_core::ValidationError::new(
+                "photo",
+                "a part named photo is required",
+            )
+            .into())
+        }
+    };
+    drop(parts);
+    // The photo moves into the blocking task and is dropped there: only the
+    // template leaves it.
+    let template: Template = tokio::task::spawn_blocking(move || engine.enroll(&photo))
+        .await
+        .map_err(|_| ApiError::Internal)?
+        .map_err(photo_error)?;
+    let now = state.now();
+    let (ciphertext, nonce) = key.seal(order.id.as_str(), &template.to_bytes());
+    let record = EnrollmentRecord {
+        order_id: order.id.clone(),
+        ciphertext,
+        nonce,
+        model: template.model.clone(),
+        created_at: now,
+        delete_after: order.ends_at + Duration::days(state.config.template_grace_days.into()),
+    };
+    let audit = officer.audit(
+        now,
+        "enrollment.create",
+        "order",
+        order.id.as_str(),
+        format!("person={} model={}", order.person_id, record.model),
+    );
+    state.store.put_enrollment(&record, &audit).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(EnrollmentView {
+            order_id: order.id.into(),
+            model: record.model,
+            enrolled_at: now,
+            delete_after: record.delete_after,
+        }),
+    ))
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ChallengeView {
+    pub id: String,
+    /// One frame per pose, in this order: `center`, `left`, `right`.
+    pub poses: Vec<String>,
+    pub instructions: Vec<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PromptCreated {
+    pub id: String,
+    /// The check-in credential, shown once (stored only as a hash).
+    pub token: String,
+    pub issued_at: DateTime<Utc>,
+    pub deadline: DateTime<Utc>,
+    /// Absent when liveness is off: one frontal frame is enough.
+    pub challenge: Option<ChallengeView>,
+}
+
+#[utoipa::path(post, path = "/api/v1/orders/{id}/prompts", tag = "checkins",
+    params(("id" = String, Path, description = "Order id")),
+    security(("bearer" = [])),
+    responses((status = 201, body = PromptCreated),
+        (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn prompt_now(
+    State(state): State<AppState>,
+    officer: Officer,
+    ApiPath(id): ApiPath<String>,
+) -> Result<(StatusCode, Json<PromptCreated>), ApiError> {
+    officer.require(Permission::WriteOrders, "prompt check-ins")?;
+    let order = load_order(&state, &id).await?;
+    if order.status != OrderStatus::Active {
+        return Err(ApiError::IllegalTransition(format!(
+            "order {id} is {}; only active orders are prompted",
+            order.status
+        )));
+    }
+    if state.store.get_enrollment(&order.id).await?.is_none() {
+        return Err(ApiError::Conflict(format!(
+            "order {id} has no enrolled face; enrol a photo first"
+        )));
+    }
+    let now = state.now();
+    let slot = format!("now:{}", uuid::Uuid::new_v4());
+    let issued = issue_prompt(
+        &state.store,
+        &state.config,
+        &order,
+        &slot,
+        now,
+        &officer.actor(),
+    )
+    .await?
+    .ok_or(ApiError::Internal)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(PromptCreated {
+            id: issued.prompt.id.into(),
+            token: issued.token,
+            issued_at: issued.prompt.issued_at,
+            deadline: issued.prompt.deadline,
+            challenge: issued.challenge.map(|c| ChallengeView {
+                id: c.id,
+                poses: c
+                    .poses
+                    .iter()
+                    .map(|p| {
+                        serde_json::to_value(p)
+                            .ok()
+                            .and_then(|v| v.as_str().map(str::to_owned))
+                            .unwrap_or_default()
+                    })
+                    .collect(),
+                instructions: c.poses.iter().map(|p| p.instruction().to_owned()).collect(),
+            }),
+        }),
+    ))
+}

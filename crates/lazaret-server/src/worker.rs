@@ -1,0 +1,407 @@
+//! Background work on the durable job queue: placing each day's prompts,
+//! issuing and announcing them, closing them at their deadline, completing
+//! orders at their end and purging expired templates.
+//!
+//! Every step is keyed so that any number of server instances can run it:
+//! a slot's issue job, a prompt's announcement and its deadline job each
+//! have a dedupe key, and a slot holds at most one prompt.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use lazaret_core::alert::AlertKind;
+use lazaret_core::audit::AuditRecord;
+use lazaret_core::checkin::PromptStatus;
+use lazaret_core::ids::{AlertId, OrderId, PromptId};
+use lazaret_core::order::{OrderStatus, QuarantineOrder};
+use lazaret_store::{Backoff, ClaimedJob, NewAlert, NewJob, OrderFilter, PageRequest, StoreError};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::prompting::{escalate_if_needed, issue_prompt, DEADLINE_QUEUE};
+use crate::state::AppState;
+use crate::template_crypto::TemplateKey;
+
+pub const ISSUE_QUEUE: &str = "prompt.issue";
+pub const ANNOUNCE_QUEUE: &str = "prompt.announce";
+const SYSTEM: &str = "system:scheduler";
+
+#[derive(Debug, Error)]
+pub enum WorkerError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("job payload unreadable: {0}")]
+    Payload(String),
+    #[error("announcing failed: {0}")]
+    Announce(String),
+    #[error("{0}")]
+    Config(String),
+}
+
+/// A prompt to announce to its person, with the token that answers it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Announcement {
+    pub order_id: OrderId,
+    pub prompt_id: PromptId,
+    pub person_id: lazaret_core::ids::PersonId,
+    pub token: String,
+    pub deadline: DateTime<Utc>,
+}
+
+pub type AnnounceFuture<'a> = Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>>;
+
+/// Delivers announcements (the notification outbox implements it).
+pub trait Announcer: Send + Sync + 'static {
+    fn announce<'a>(&'a self, a: &'a Announcement) -> AnnounceFuture<'a>;
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct IssuePayload {
+    order_id: OrderId,
+    slot: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct PromptPayload {
+    prompt_id: PromptId,
+}
+
+/// One worker: an id for job leases, and what it announces with.
+pub struct Worker {
+    pub state: AppState,
+    pub id: String,
+    pub announcer: Arc<dyn Announcer>,
+    pub lease: Duration,
+    pub batch: i64,
+}
+
+/// How much one pass did (for tests and logs).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct PassReport {
+    pub slots_enqueued: usize,
+    pub issued: usize,
+    pub announced: usize,
+    pub missed: usize,
+    pub completed_orders: usize,
+    pub failed_jobs: usize,
+}
+
+impl Worker {
+    pub fn new(state: AppState, announcer: Arc<dyn Announcer>) -> Self {
+        Self {
+            state,
+            id: format!("worker-{}", uuid::Uuid::new_v4()),
+            announcer,
+            lease: Duration::minutes(5),
+            batch: 200,
+        }
+    }
+
+    /// Runs passes until `shutdown` resolves.
+    pub async fn run(self, every: std::time::Duration, shutdown: impl Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        loop {
+            match self.pass().await {
+                Ok(r) if r != PassReport::default() => tracing::info!(?r, "worker pass"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "worker pass failed"),
+            }
+            tokio::select! {
+                _ = &mut shutdown => return,
+                _ = tokio::time::sleep(every) => {}
+            }
+        }
+    }
+
+    /// One pass: plan, then run the due jobs.
+    pub async fn pass(&self) -> Result<PassReport, WorkerError> {
+        let mut r = self.plan_pass().await?;
+        let jobs = self.run_jobs().await?;
+        r.issued = jobs.issued;
+        r.announced = jobs.announced;
+        r.missed = jobs.missed;
+        r.failed_jobs = jobs.failed_jobs;
+        Ok(r)
+    }
+
+    /// Completes ended orders, enqueues the coming prompt slots and purges
+    /// expired templates.
+    pub async fn plan_pass(&self) -> Result<PassReport, WorkerError> {
+        let mut r = PassReport::default();
+        self.plan(&mut r).await?;
+        let now = self.state.now();
+        self.state.store.purge_expired_enrollments(now).await?;
+        Ok(r)
+    }
+
+    /// Runs every due job: issue, announce, deadline.
+    pub async fn run_jobs(&self) -> Result<PassReport, WorkerError> {
+        let mut r = PassReport::default();
+        self.drain(ISSUE_QUEUE, &mut r).await?;
+        self.drain(ANNOUNCE_QUEUE, &mut r).await?;
+        self.drain(DEADLINE_QUEUE, &mut r).await?;
+        Ok(r)
+    }
+
+    fn schedule_secret(&self) -> Result<Vec<u8>, WorkerError> {
+        TemplateKey::from_hex(self.state.config.template_key.expose())
+            .map(|k| k.schedule_secret())
+            .map_err(|e| WorkerError::Config(e.to_string()))
+    }
+
+    /// Completes ended orders and enqueues the issue jobs of today's and
+    /// tomorrow's slots of every active order.
+    async fn plan(&self, r: &mut PassReport) -> Result<(), WorkerError> {
+        let secret = self.schedule_secret()?;
+        let policy = &self.state.config.prompts;
+        let now = self.state.now();
+        let mut cursor = None;
+        loop {
+            let page = self
+                .state
+                .store
+                .list_orders(
+                    &OrderFilter {
+                        status: Some(OrderStatus::Active),
+                        person_id: None,
+                    },
+                    &PageRequest {
+                        cursor: cursor.take(),
+                        limit: Some(lazaret_store::MAX_LIMIT),
+                    },
+                )
+                .await?;
+            for order in &page.items {
+                if order.ends_at <= now {
+                    if self.complete(order, now).await? {
+                        r.completed_orders += 1;
+                    }
+                    continue;
+                }
+                let today = now.with_timezone(&order.time_zone.tz()).date_naive();
+                for day in [today, today + Duration::days(1)] {
+                    let times = policy.plan_day(&secret, &order.id, order.time_zone, day);
+                    for (i, at) in times.into_iter().enumerate() {
+                        if at < now || at < order.starts_at || at + policy.window() > order.ends_at
+                        {
+                            continue;
+                        }
+                        let slot = format!("{day}#{i}");
+                        let job = NewJob {
+                            queue: ISSUE_QUEUE.into(),
+                            payload: serde_json::to_value(IssuePayload {
+                                order_id: order.id.clone(),
+                                slot: slot.clone(),
+                            })
+                            .expect("payload serialises"),
+                            run_at: at,
+                            max_attempts: 5,
+                            dedupe_key: Some(format!("issue:{}:{slot}", order.id)),
+                        };
+                        if self.state.store.enqueue(&job, now).await?.is_some() {
+                            r.slots_enqueued += 1;
+                        }
+                    }
+                }
+            }
+            match page.next_cursor {
+                Some(c) => cursor = Some(c),
+                None => return Ok(()),
+            }
+        }
+    }
+
+    async fn complete(
+        &self,
+        order: &QuarantineOrder,
+        now: DateTime<Utc>,
+    ) -> Result<bool, WorkerError> {
+        let mut o = order.clone();
+        let read_at = o.updated_at;
+        let at = now.max(read_at + Duration::milliseconds(1));
+        if o.transition(OrderStatus::Completed, None, at).is_err() {
+            return Ok(false);
+        }
+        let audit = AuditRecord {
+            at,
+            actor: SYSTEM.into(),
+            action: "order.complete".into(),
+            subject_type: "order".into(),
+            subject_id: o.id.to_string(),
+            details: "order period ended".into(),
+        };
+        match self.state.store.update_order(&o, read_at, &audit).await {
+            Ok(()) => {
+                self.state.store.cancel_open_prompts(&o.id, at).await?;
+                Ok(true)
+            }
+            // Another instance completed it first.
+            Err(StoreError::Stale { .. }) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn drain(&self, queue: &str, r: &mut PassReport) -> Result<(), WorkerError> {
+        loop {
+            let now = self.state.now();
+            let jobs = self
+                .state
+                .store
+                .claim_jobs(queue, &self.id, now, self.lease, self.batch)
+                .await?;
+            if jobs.is_empty() {
+                return Ok(());
+            }
+            for job in jobs {
+                let result = match queue {
+                    ISSUE_QUEUE => self.issue(&job, r).await,
+                    ANNOUNCE_QUEUE => self.announce(&job, r).await,
+                    DEADLINE_QUEUE => self.deadline(&job, r).await,
+                    _ => Err(WorkerError::Payload(format!("unknown queue {queue}"))),
+                };
+                let now = self.state.now();
+                match result {
+                    Ok(()) => {
+                        self.state.store.complete_job(job.id, &self.id, now).await?;
+                    }
+                    Err(e) => {
+                        r.failed_jobs += 1;
+                        tracing::warn!(queue, job = job.id, error = %e, "job failed");
+                        self.state
+                            .store
+                            .fail_job(&job, &self.id, &e.to_string(), now, Backoff::default())
+                            .await?;
+                    }
+                }
+            }
+        }
+    }
+
+    async fn issue(&self, job: &ClaimedJob, r: &mut PassReport) -> Result<(), WorkerError> {
+        let p: IssuePayload = serde_json::from_value(job.payload.clone())
+            .map_err(|e| WorkerError::Payload(e.to_string()))?;
+        let Some(order) = self.state.store.get_order(&p.order_id).await? else {
+            return Ok(());
+        };
+        let now = self.state.now();
+        if order.status != OrderStatus::Active || order.ends_at <= now {
+            return Ok(());
+        }
+        if self.state.store.get_enrollment(&order.id).await?.is_none() {
+            tracing::info!(order = %order.id, "not prompted: no face enrolled");
+            return Ok(());
+        }
+        let Some(issued) = issue_prompt(
+            &self.state.store,
+            &self.state.config,
+            &order,
+            &p.slot,
+            now,
+            SYSTEM,
+        )
+        .await?
+        else {
+            return Ok(());
+        };
+        r.issued += 1;
+        // The token travels in the announce job only until it is sent.
+        let a = Announcement {
+            order_id: order.id.clone(),
+            prompt_id: issued.prompt.id.clone(),
+            person_id: order.person_id.clone(),
+            token: issued.token,
+            deadline: issued.prompt.deadline,
+        };
+        self.state
+            .store
+            .enqueue(
+                &NewJob {
+                    queue: ANNOUNCE_QUEUE.into(),
+                    payload: serde_json::to_value(&a).expect("announcement serialises"),
+                    run_at: now,
+                    max_attempts: 5,
+                    dedupe_key: Some(format!("announce:{}:{}", order.id, p.slot)),
+                },
+                now,
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn announce(&self, job: &ClaimedJob, r: &mut PassReport) -> Result<(), WorkerError> {
+        let a: Announcement = serde_json::from_value(job.payload.clone())
+            .map_err(|e| WorkerError::Payload(e.to_string()))?;
+        let prompt = self.state.store.get_prompt(&a.prompt_id).await?;
+        if prompt.is_none_or(|p| p.status != PromptStatus::Open) {
+            return Ok(());
+        }
+        self.announcer
+            .announce(&a)
+            .await
+            .map_err(WorkerError::Announce)?;
+        r.announced += 1;
+        Ok(())
+    }
+
+    async fn deadline(&self, job: &ClaimedJob, r: &mut PassReport) -> Result<(), WorkerError> {
+        let p: PromptPayload = serde_json::from_value(job.payload.clone())
+            .map_err(|e| WorkerError::Payload(e.to_string()))?;
+        let Some(prompt) = self.state.store.get_prompt(&p.prompt_id).await? else {
+            return Ok(());
+        };
+        if prompt.status != PromptStatus::Open {
+            return Ok(());
+        }
+        let Some(order) = self.state.store.get_order(&prompt.order_id).await? else {
+            return Ok(());
+        };
+        let now = self.state.now();
+        let tries = self.state.store.checkins_of_prompt(&prompt.id).await?;
+        let alert = NewAlert {
+            id: AlertId::generate(),
+            kind: AlertKind::MissedCheckin,
+            person_id: order.person_id.clone(),
+            order_id: Some(order.id.clone()),
+            cause: format!("prompt:{}", prompt.id),
+            evidence: serde_json::json!({
+                "prompt_id": prompt.id,
+                "issued_at": prompt.issued_at,
+                "deadline": prompt.deadline,
+                "tries": tries.iter().map(|c| serde_json::json!({
+                    "attempt": c.attempt,
+                    "outcome": c.outcome.map(|o| o.as_str()),
+                    "received_at": c.received_at,
+                    "evidence": c.evidence,
+                })).collect::<Vec<_>>(),
+            }),
+            at: now,
+        };
+        let audit = AuditRecord {
+            at: now,
+            actor: SYSTEM.into(),
+            action: "prompt.miss".into(),
+            subject_type: "order".into(),
+            subject_id: order.id.to_string(),
+            details: format!("prompt={} no verified check-in by the deadline", prompt.id),
+        };
+        if self
+            .state
+            .store
+            .miss_prompt(&prompt.id, &[alert], &audit)
+            .await?
+        {
+            r.missed += 1;
+            escalate_if_needed(
+                &self.state.store,
+                &self.state.config,
+                &order,
+                &prompt.id,
+                now,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,194 @@
+//! Alerts in the officers' queue. Opened by automated results with their
+//! evidence; only a person assigns and resolves them.
+
+use chrono::{DateTime, Utc};
+use lazaret_core::alert::{Alert, AlertKind, AlertStatus};
+use lazaret_core::audit::AuditRecord;
+use lazaret_core::ids::{AlertId, OrderId, PersonId, UserId};
+use sqlx::Row;
+
+use crate::audit::append_audit;
+use crate::db::{from_ms, on_pool, to_ms, Store};
+use crate::error::StoreError;
+use crate::page::{Page, PageRequest};
+
+/// An alert to open. `cause` names what opened it (`prompt:<id>`); a second
+/// alert for the same cause is not opened.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewAlert {
+    pub id: AlertId,
+    pub kind: AlertKind,
+    pub person_id: PersonId,
+    pub order_id: Option<OrderId>,
+    pub cause: String,
+    pub evidence: serde_json::Value,
+    pub at: DateTime<Utc>,
+}
+
+pub fn alert_kind_str(k: AlertKind) -> &'static str {
+    match k {
+        AlertKind::MissedCheckin => "missed_checkin",
+        AlertKind::FailedCheckin => "failed_checkin",
+        AlertKind::WelfareCheck => "welfare_check",
+        AlertKind::Symptomatic => "symptomatic",
+    }
+}
+
+fn parse_kind(s: &str) -> Result<AlertKind, StoreError> {
+    serde_json::from_value(serde_json::Value::String(s.to_owned()))
+        .map_err(|_| StoreError::corrupt("alerts", format!("kind {s}")))
+}
+
+fn parse_status(s: &str) -> Result<AlertStatus, StoreError> {
+    serde_json::from_value(serde_json::Value::String(s.to_owned()))
+        .map_err(|_| StoreError::corrupt("alerts", format!("status {s}")))
+}
+
+/// Inserts `$alert` (a `&NewAlert`) in the open transaction `$tx`, with its
+/// audit event; does nothing if its cause already has an alert.
+macro_rules! insert_alert {
+    ($tx:expr, $alert:expr) => {{
+        let a: &$crate::alerts::NewAlert = $alert;
+        let n = sqlx::query(
+            "INSERT INTO alerts (id, kind, person_id, order_id, cause, status, evidence, assignee, resolution, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, 'open', $6, NULL, NULL, $7, $7) ON CONFLICT (cause) DO NOTHING",
+        )
+        .bind(a.id.as_str())
+        .bind($crate::alerts::alert_kind_str(a.kind))
+        .bind(a.person_id.as_str())
+        .bind(a.order_id.as_ref().map(|o| o.as_str()))
+        .bind(&a.cause)
+        .bind(a.evidence.to_string())
+        .bind(a.at.timestamp_millis())
+        .execute(&mut *$tx)
+        .await?;
+        if n.rows_affected() == 1 {
+            let rec = lazaret_core::audit::AuditRecord {
+                at: a.at,
+                actor: "system".into(),
+                action: "alert.open".into(),
+                subject_type: "alert".into(),
+                subject_id: a.id.to_string(),
+                details: format!("kind={} person={} cause={}", $crate::alerts::alert_kind_str(a.kind), a.person_id, a.cause),
+            };
+            append_audit!($tx, &rec);
+        }
+        n.rows_affected() == 1
+    }};
+}
+pub(crate) use insert_alert;
+
+const COLUMNS: &str =
+    "id, kind, person_id, order_id, status, evidence, assignee, resolution, created_at, updated_at";
+
+macro_rules! alert_from_row {
+    ($r:expr) => {{
+        let r = $r;
+        let bad = |e: lazaret_core::ValidationError| StoreError::corrupt("alerts", e);
+        Alert {
+            id: AlertId::parse(r.try_get::<&str, _>("id")?).map_err(bad)?,
+            kind: parse_kind(r.try_get::<&str, _>("kind")?)?,
+            person_id: PersonId::parse(r.try_get::<&str, _>("person_id")?).map_err(bad)?,
+            order_id: r
+                .try_get::<Option<&str>, _>("order_id")?
+                .map(OrderId::parse)
+                .transpose()
+                .map_err(bad)?,
+            status: parse_status(r.try_get::<&str, _>("status")?)?,
+            evidence: serde_json::from_str(r.try_get::<&str, _>("evidence")?)
+                .map_err(|e| StoreError::corrupt("alerts", e))?,
+            assignee: r
+                .try_get::<Option<&str>, _>("assignee")?
+                .map(UserId::parse)
+                .transpose()
+                .map_err(bad)?,
+            resolution: r.try_get("resolution")?,
+            created_at: from_ms("alerts", r.try_get("created_at")?)?,
+            updated_at: from_ms("alerts", r.try_get("updated_at")?)?,
+        }
+    }};
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct AlertFilter {
+    pub status: Option<AlertStatus>,
+    pub order_id: Option<OrderId>,
+    pub kind: Option<AlertKind>,
+}
+
+impl Store {
+    /// Opens an alert on its own (e.g. a symptomatic report); false if its
+    /// cause already has one.
+    pub async fn open_alert(&self, a: &NewAlert) -> Result<bool, StoreError> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let opened = insert_alert!(tx, a);
+            tx.commit().await?;
+            Ok(opened)
+        })
+    }
+
+    pub async fn get_alert(&self, id: &AlertId) -> Result<Option<Alert>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM alerts WHERE id = $1");
+        on_pool!(self, pool => {
+            let row = sqlx::query(&sql).bind(id.as_str()).fetch_optional(pool).await?;
+            Ok(match row { Some(r) => Some(alert_from_row!(&r)), None => None })
+        })
+    }
+
+    pub async fn list_alerts(
+        &self,
+        filter: &AlertFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Alert>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM alerts WHERE ($1 IS NULL OR id > $1) AND ($2 IS NULL OR status = $2) \
+             AND ($3 IS NULL OR order_id = $3) AND ($4 IS NULL OR kind = $4) ORDER BY id LIMIT $5"
+        );
+        let limit = page.limit();
+        let after = page.after_key()?;
+        on_pool!(self, pool => {
+            let rows = sqlx::query(&sql)
+                .bind(after.as_deref())
+                .bind(filter.status.map(|s| s.as_str()))
+                .bind(filter.order_id.as_ref().map(OrderId::as_str))
+                .bind(filter.kind.map(alert_kind_str))
+                .bind(limit + 1)
+                .fetch_all(pool)
+                .await?;
+            let items = rows.iter().map(|r| Ok(alert_from_row!(r))).collect::<Result<Vec<_>, StoreError>>()?;
+            Ok(Page::from_rows(items, limit, |a: &Alert| a.id.to_string()))
+        })
+    }
+
+    /// Saves an officer's change to an alert if nobody changed it since it
+    /// was read at `read_at`; `Stale` otherwise.
+    pub async fn update_alert(
+        &self,
+        a: &Alert,
+        read_at: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<(), StoreError> {
+        const SQL: &str =
+            "UPDATE alerts SET status = $1, assignee = $2, resolution = $3, updated_at = $4 \
+                           WHERE id = $5 AND updated_at = $6";
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let n = sqlx::query(SQL)
+                .bind(a.status.as_str())
+                .bind(a.assignee.as_ref().map(UserId::as_str))
+                .bind(a.resolution.as_deref())
+                .bind(to_ms(a.updated_at))
+                .bind(a.id.as_str())
+                .bind(to_ms(read_at))
+                .execute(&mut *tx)
+                .await?;
+            if n.rows_affected() != 1 {
+                return Err(StoreError::Stale { entity: "alert", id: a.id.to_string() });
+            }
+            append_audit!(tx, audit);
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+}

@@ -1,0 +1,396 @@
+//! Check-in prompts and the check-ins that answer them.
+//!
+//! A prompt's token is stored only as a hash. Each try inside the window is
+//! reserved (attempt counter, check-in row keyed by the client's request
+//! key) before the slow face work and finished afterwards, so a retried
+//! request finds its stored result instead of spending another try.
+
+use chrono::{DateTime, Utc};
+use lazaret_core::audit::AuditRecord;
+use lazaret_core::checkin::{CheckinOutcome, PromptStatus, MAX_ATTEMPTS};
+use lazaret_core::ids::{CheckinId, OrderId, PromptId};
+use sqlx::Row;
+
+use crate::alerts::{insert_alert, NewAlert};
+use crate::audit::append_audit;
+use crate::db::{from_ms, on_pool, to_ms, Store};
+use crate::error::StoreError;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PromptRecord {
+    pub id: PromptId,
+    pub order_id: OrderId,
+    pub slot: String,
+    pub token_hash: String,
+    pub issued_at: DateTime<Utc>,
+    pub deadline: DateTime<Utc>,
+    /// The liveness challenge as JSON (None when liveness is off).
+    pub challenge: Option<String>,
+    pub status: PromptStatus,
+    pub attempts: u32,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckinRecord {
+    pub id: CheckinId,
+    pub prompt_id: PromptId,
+    pub request_key: String,
+    pub attempt: u32,
+    pub received_at: DateTime<Utc>,
+    /// None while its verification is still running.
+    pub outcome: Option<CheckinOutcome>,
+    pub evidence: serde_json::Value,
+}
+
+/// The result of one try, as [`Store::finish_checkin`] records it.
+#[derive(Debug, Clone)]
+pub struct CheckinFinish {
+    pub outcome: CheckinOutcome,
+    pub evidence: serde_json::Value,
+    /// Moves the prompt out of `open`: answered, or missed after the final
+    /// failed try.
+    pub close: Option<PromptStatus>,
+    /// An alert for an officer, opened in the same transaction.
+    pub alert: Option<NewAlert>,
+}
+
+/// What reserving a try found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CheckinStart {
+    /// A new try, number `attempt`; finish it with [`Store::finish_checkin`].
+    Started { checkin_id: CheckinId, attempt: u32 },
+    /// This request key was seen before: its stored result.
+    Existing(CheckinRecord),
+    /// The prompt no longer takes check-ins.
+    Closed(PromptStatus),
+    /// All tries of the window are used.
+    NoTriesLeft,
+}
+
+pub fn prompt_status_str(s: PromptStatus) -> &'static str {
+    match s {
+        PromptStatus::Open => "open",
+        PromptStatus::Answered => "answered",
+        PromptStatus::Missed => "missed",
+        PromptStatus::Cancelled => "cancelled",
+    }
+}
+
+fn parse_prompt_status(s: &str) -> Result<PromptStatus, StoreError> {
+    Ok(match s {
+        "open" => PromptStatus::Open,
+        "answered" => PromptStatus::Answered,
+        "missed" => PromptStatus::Missed,
+        "cancelled" => PromptStatus::Cancelled,
+        other => return Err(StoreError::corrupt("prompts", format!("status {other}"))),
+    })
+}
+
+pub(crate) fn parse_outcome(s: &str) -> Result<CheckinOutcome, StoreError> {
+    serde_json::from_value(serde_json::Value::String(s.to_owned()))
+        .map_err(|_| StoreError::corrupt("checkins", format!("outcome {s}")))
+}
+
+const PROMPT_COLUMNS: &str =
+    "id, order_id, slot, token_hash, issued_at, deadline, challenge, status, attempts";
+
+macro_rules! prompt_from_row {
+    ($r:expr) => {{
+        let r = $r;
+        let bad = |e: lazaret_core::ValidationError| StoreError::corrupt("prompts", e);
+        PromptRecord {
+            id: PromptId::parse(r.try_get::<&str, _>("id")?).map_err(bad)?,
+            order_id: OrderId::parse(r.try_get::<&str, _>("order_id")?).map_err(bad)?,
+            slot: r.try_get("slot")?,
+            token_hash: r.try_get("token_hash")?,
+            issued_at: from_ms("prompts", r.try_get("issued_at")?)?,
+            deadline: from_ms("prompts", r.try_get("deadline")?)?,
+            challenge: r.try_get("challenge")?,
+            status: parse_prompt_status(r.try_get::<&str, _>("status")?)?,
+            attempts: r.try_get::<i32, _>("attempts")?.max(0) as u32,
+        }
+    }};
+}
+
+const CHECKIN_COLUMNS: &str = "id, prompt_id, request_key, attempt, received_at, outcome, evidence";
+
+macro_rules! checkin_from_row {
+    ($r:expr) => {{
+        let r = $r;
+        let bad = |e: lazaret_core::ValidationError| StoreError::corrupt("checkins", e);
+        CheckinRecord {
+            id: CheckinId::parse(r.try_get::<&str, _>("id")?).map_err(bad)?,
+            prompt_id: PromptId::parse(r.try_get::<&str, _>("prompt_id")?).map_err(bad)?,
+            request_key: r.try_get("request_key")?,
+            attempt: r.try_get::<i32, _>("attempt")?.max(0) as u32,
+            received_at: from_ms("checkins", r.try_get("received_at")?)?,
+            outcome: r
+                .try_get::<Option<&str>, _>("outcome")?
+                .map(parse_outcome)
+                .transpose()?,
+            evidence: serde_json::from_str(r.try_get::<&str, _>("evidence")?)
+                .map_err(|e| StoreError::corrupt("checkins", e))?,
+        }
+    }};
+}
+
+impl Store {
+    /// Stores a prompt unless its order already has one in the same slot;
+    /// returns whether this call created it.
+    pub async fn insert_prompt(
+        &self,
+        p: &PromptRecord,
+        audit: &AuditRecord,
+    ) -> Result<bool, StoreError> {
+        let sql = format!(
+            "INSERT INTO prompts ({PROMPT_COLUMNS}, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) \
+             ON CONFLICT (order_id, slot) DO NOTHING"
+        );
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let n = sqlx::query(&sql)
+                .bind(p.id.as_str())
+                .bind(p.order_id.as_str())
+                .bind(&p.slot)
+                .bind(&p.token_hash)
+                .bind(to_ms(p.issued_at))
+                .bind(to_ms(p.deadline))
+                .bind(p.challenge.as_deref())
+                .bind(prompt_status_str(p.status))
+                .bind(p.attempts as i32)
+                .bind(to_ms(audit.at))
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| StoreError::on_insert(e, "prompt", p.id.as_str()))?;
+            if n.rows_affected() == 0 {
+                return Ok(false);
+            }
+            append_audit!(tx, audit);
+            tx.commit().await?;
+            Ok(true)
+        })
+    }
+
+    pub async fn get_prompt(&self, id: &PromptId) -> Result<Option<PromptRecord>, StoreError> {
+        let sql = format!("SELECT {PROMPT_COLUMNS} FROM prompts WHERE id = $1");
+        on_pool!(self, pool => {
+            let row = sqlx::query(&sql).bind(id.as_str()).fetch_optional(pool).await?;
+            Ok(match row { Some(r) => Some(prompt_from_row!(&r)), None => None })
+        })
+    }
+
+    pub async fn prompt_by_token_hash(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<PromptRecord>, StoreError> {
+        let sql = format!("SELECT {PROMPT_COLUMNS} FROM prompts WHERE token_hash = $1");
+        on_pool!(self, pool => {
+            let row = sqlx::query(&sql).bind(token_hash).fetch_optional(pool).await?;
+            Ok(match row { Some(r) => Some(prompt_from_row!(&r)), None => None })
+        })
+    }
+
+    /// Prompts of an order, newest first.
+    pub async fn prompts_of_order(
+        &self,
+        order_id: &OrderId,
+        limit: i64,
+    ) -> Result<Vec<PromptRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {PROMPT_COLUMNS} FROM prompts WHERE order_id = $1 ORDER BY issued_at DESC, id DESC LIMIT $2"
+        );
+        on_pool!(self, pool => {
+            let rows = sqlx::query(&sql).bind(order_id.as_str()).bind(limit).fetch_all(pool).await?;
+            rows.iter().map(|r| Ok(prompt_from_row!(r))).collect()
+        })
+    }
+
+    /// How many prompts exist (all orders); for tests and statistics.
+    pub async fn count_prompts(&self) -> Result<i64, StoreError> {
+        on_pool!(self, pool => {
+            let r = sqlx::query("SELECT COUNT(*) AS n FROM prompts").fetch_one(pool).await?;
+            Ok(r.try_get("n")?)
+        })
+    }
+
+    /// Reserves a try for `request_key` (see [`CheckinStart`]).
+    pub async fn begin_checkin(
+        &self,
+        prompt_id: &PromptId,
+        request_key: &str,
+        now: DateTime<Utc>,
+    ) -> Result<CheckinStart, StoreError> {
+        let find = format!(
+            "SELECT {CHECKIN_COLUMNS} FROM checkins WHERE prompt_id = $1 AND request_key = $2"
+        );
+        const TAKE: &str = "UPDATE prompts SET attempts = attempts + 1, updated_at = $1 \
+                            WHERE id = $2 AND status = 'open' AND attempts < $3 RETURNING attempts";
+        const STATUS: &str = "SELECT status FROM prompts WHERE id = $1";
+        const INSERT: &str = "INSERT INTO checkins (id, prompt_id, request_key, attempt, received_at, outcome, evidence) \
+                              VALUES ($1, $2, $3, $4, $5, NULL, '{}')";
+        let checkin_id = CheckinId::generate();
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            if let Some(r) = sqlx::query(&find).bind(prompt_id.as_str()).bind(request_key)
+                .fetch_optional(&mut *tx).await? {
+                return Ok(CheckinStart::Existing(checkin_from_row!(&r)));
+            }
+            let taken = sqlx::query(TAKE)
+                .bind(to_ms(now))
+                .bind(prompt_id.as_str())
+                .bind(MAX_ATTEMPTS as i32)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let Some(taken) = taken else {
+                let r = sqlx::query(STATUS).bind(prompt_id.as_str()).fetch_optional(&mut *tx).await?
+                    .ok_or_else(|| StoreError::NotFound { entity: "prompt", id: prompt_id.to_string() })?;
+                let status = parse_prompt_status(r.try_get::<&str, _>("status")?)?;
+                return Ok(if status == PromptStatus::Open {
+                    CheckinStart::NoTriesLeft
+                } else {
+                    CheckinStart::Closed(status)
+                });
+            };
+            let attempt: i32 = taken.try_get("attempts")?;
+            let inserted = sqlx::query(INSERT)
+                .bind(checkin_id.as_str())
+                .bind(prompt_id.as_str())
+                .bind(request_key)
+                .bind(attempt)
+                .bind(to_ms(now))
+                .execute(&mut *tx)
+                .await;
+            match inserted {
+                Ok(_) => {}
+                // The same request raced in on another connection: it owns the try.
+                Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
+                    drop(tx);
+                    let r = sqlx::query(&find).bind(prompt_id.as_str()).bind(request_key)
+                        .fetch_one(pool).await?;
+                    return Ok(CheckinStart::Existing(checkin_from_row!(&r)));
+                }
+                Err(e) => return Err(e.into()),
+            }
+            tx.commit().await?;
+            Ok(CheckinStart::Started { checkin_id, attempt: attempt as u32 })
+        })
+    }
+
+    /// Records the result of a try.
+    pub async fn finish_checkin(
+        &self,
+        checkin_id: &CheckinId,
+        prompt_id: &PromptId,
+        result: &CheckinFinish,
+        audit: &AuditRecord,
+    ) -> Result<(), StoreError> {
+        const SET: &str =
+            "UPDATE checkins SET outcome = $1, evidence = $2 WHERE id = $3 AND outcome IS NULL";
+        const CLOSE: &str =
+            "UPDATE prompts SET status = $1, updated_at = $2 WHERE id = $3 AND status = 'open'";
+        let evidence = result.evidence.to_string();
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let n = sqlx::query(SET)
+                .bind(result.outcome.as_str())
+                .bind(&evidence)
+                .bind(checkin_id.as_str())
+                .execute(&mut *tx)
+                .await?;
+            if n.rows_affected() != 1 {
+                return Err(StoreError::Stale { entity: "check-in", id: checkin_id.to_string() });
+            }
+            if let Some(status) = result.close {
+                sqlx::query(CLOSE)
+                    .bind(prompt_status_str(status))
+                    .bind(to_ms(audit.at))
+                    .bind(prompt_id.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            if let Some(a) = &result.alert {
+                let _opened = insert_alert!(tx, a);
+            }
+            append_audit!(tx, audit);
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    /// Gives a reserved try back when it could not be verified for a reason
+    /// that is not the person's (an internal error).
+    pub async fn abandon_checkin(
+        &self,
+        checkin_id: &CheckinId,
+        prompt_id: &PromptId,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        const DELETE: &str = "DELETE FROM checkins WHERE id = $1 AND outcome IS NULL";
+        const GIVE_BACK: &str = "UPDATE prompts SET attempts = attempts - 1, updated_at = $1 WHERE id = $2 AND attempts > 0";
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let n = sqlx::query(DELETE).bind(checkin_id.as_str()).execute(&mut *tx).await?;
+            if n.rows_affected() == 1 {
+                sqlx::query(GIVE_BACK).bind(to_ms(now)).bind(prompt_id.as_str()).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    /// Check-ins answering a prompt, in order of arrival.
+    pub async fn checkins_of_prompt(
+        &self,
+        prompt_id: &PromptId,
+    ) -> Result<Vec<CheckinRecord>, StoreError> {
+        let sql =
+            format!("SELECT {CHECKIN_COLUMNS} FROM checkins WHERE prompt_id = $1 ORDER BY attempt");
+        on_pool!(self, pool => {
+            let rows = sqlx::query(&sql).bind(prompt_id.as_str()).fetch_all(pool).await?;
+            rows.iter().map(|r| Ok(checkin_from_row!(r))).collect()
+        })
+    }
+
+    /// Closes a prompt whose window ended without a verified check-in and
+    /// opens its alerts. Returns false (and changes nothing) if the prompt
+    /// was no longer open: a second run of the deadline job is harmless.
+    pub async fn miss_prompt(
+        &self,
+        prompt_id: &PromptId,
+        alerts: &[NewAlert],
+        audit: &AuditRecord,
+    ) -> Result<bool, StoreError> {
+        const CLOSE: &str = "UPDATE prompts SET status = 'missed', updated_at = $1 WHERE id = $2 AND status = 'open'";
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let n = sqlx::query(CLOSE)
+                .bind(to_ms(audit.at))
+                .bind(prompt_id.as_str())
+                .execute(&mut *tx)
+                .await?;
+            if n.rows_affected() == 0 {
+                return Ok(false);
+            }
+            for a in alerts {
+                let _opened = insert_alert!(tx, a);
+            }
+            append_audit!(tx, audit);
+            tx.commit().await?;
+            Ok(true)
+        })
+    }
+
+    /// Cancels the open prompts of an order (it ended or was released).
+    pub async fn cancel_open_prompts(
+        &self,
+        order_id: &OrderId,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        const SQL: &str = "UPDATE prompts SET status = 'cancelled', updated_at = $1 WHERE order_id = $2 AND status = 'open'";
+        on_pool!(self, pool => {
+            let n = sqlx::query(SQL).bind(to_ms(now)).bind(order_id.as_str()).execute(pool).await?;
+            Ok(n.rows_affected())
+        })
+    }
+}
