@@ -778,6 +778,12 @@ impl Store {
         let batch = opts.batch_rows.max(1);
         on_pool!(self, pool => {
             let mut tx = if opts.dry_run { None } else { Some(pool.begin().await.map_err(StoreError::from)?) };
+            if let (Some(tx), false) = (&mut tx, numbered) {
+                // Upserts land at random places in the person indexes; with
+                // SQLite's default 2 MB page cache a million-row file thrashes
+                // it. 256 MB bounds memory and keeps the indexes hot.
+                sqlx::query("PRAGMA cache_size = -262144").execute(&mut **tx).await.map_err(StoreError::from)?;
+            }
             let mut rec = csv::StringRecord::new();
             let mut staged = 0usize;
             loop {
@@ -838,6 +844,14 @@ impl Store {
                     append_audit!(tx, &audit);
                     tx.commit().await.map_err(StoreError::from)?;
                     report.committed = true;
+                    // Fresh planner statistics: without them PostgreSQL
+                    // plans the trace queries over a million new rows as
+                    // sequential scans (hundreds of ms per trace). SQLite's
+                    // rule-based choice of index is right without them.
+                    for p in tables.iter().filter(|_| numbered) {
+                        let sql = format!("ANALYZE {}", p.upsert.table);
+                        sqlx::query(&sql).execute(pool).await.map_err(StoreError::from)?;
+                    }
                 }
                 // Bad rows (or a dry run): nothing is kept.
                 Some(tx) => tx.rollback().await.map_err(StoreError::from)?,
