@@ -1,0 +1,580 @@
+//! Orders, enrolment, prompts, face-verified check-ins and alerts over real
+//! HTTP, with real photos from the shared folder and a controllable clock,
+//! on SQLite and (when configured) PostgreSQL.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use chrono::{DateTime, Duration, TimeZone as _, Utc};
+use lazaret_core::user::Role;
+use lazaret_face::FaceEngine;
+use lazaret_server::config::Secret;
+use lazaret_server::template_crypto::TemplateKey;
+use lazaret_server::worker::{AnnounceFuture, Announcement, Announcer, Worker};
+use lazaret_server::{AppState, Clock, Config};
+use lazaret_store::testing::TestDb;
+use reqwest::multipart::{Form, Part};
+use reqwest::{Client, StatusCode};
+use serde_json::{json, Value};
+use tokio::net::TcpListener;
+
+/// Edmund Stoiber in lfw-fold1: a frontal photo to enrol, and frontal,
+/// left- and right-turned photos (yaw about 0.05, +0.41, −0.36) to answer a
+/// challenge; someone else for mismatches.
+const ENROL: &str = "Edmund_Stoiber/Edmund_Stoiber_0012.jpg";
+const CENTER: &str = "Edmund_Stoiber/Edmund_Stoiber_0009.jpg";
+const LEFT: &str = "Edmund_Stoiber/Edmund_Stoiber_0005.jpg";
+const RIGHT: &str = "Edmund_Stoiber/Edmund_Stoiber_0011.jpg";
+const OTHER: &str = "Abdel_Madi_Shabneh/Abdel_Madi_Shabneh_0001.jpg";
+
+const HOME: (f64, f64) = (47.3769, 8.5417);
+const NEAR: (f64, f64) = (47.3772, 8.5419);
+const FAR: (f64, f64) = (47.4219, 8.5417); // about 5 km north
+
+fn shared_dir() -> PathBuf {
+    std::env::var_os("LAZARET_SHARED_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared")))
+}
+
+fn photo(name: &str) -> Vec<u8> {
+    let p = shared_dir().join("faces/lfw-fold1").join(name);
+    std::fs::read(&p).unwrap_or_else(|e| panic!("read {}: {e}", p.display()))
+}
+
+fn engine() -> Arc<FaceEngine> {
+    static E: OnceLock<Arc<FaceEngine>> = OnceLock::new();
+    E.get_or_init(|| Arc::new(FaceEngine::load_default().expect("face engine")))
+        .clone()
+}
+
+struct TestClock(Mutex<DateTime<Utc>>);
+
+impl Clock for TestClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().unwrap()
+    }
+}
+
+impl TestClock {
+    fn advance(&self, d: Duration) {
+        *self.0.lock().unwrap() += d;
+    }
+}
+
+/// Records every announcement it is given.
+#[derive(Default)]
+struct Recorder(Mutex<Vec<Announcement>>);
+
+impl Announcer for Recorder {
+    fn announce<'a>(&'a self, a: &'a Announcement) -> AnnounceFuture<'a> {
+        Box::pin(async move {
+            self.0.lock().unwrap().push(a.clone());
+            Ok(())
+        })
+    }
+}
+
+fn config() -> Config {
+    Config {
+        template_key: Secret::new(TemplateKey::generate_hex()),
+        ..Config::default()
+    }
+}
+
+struct Server {
+    base: String,
+    client: Client,
+    officer: String,
+    state: AppState,
+    clock: Arc<TestClock>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Server {
+    async fn start(db: &TestDb, start: DateTime<Utc>) -> Server {
+        let officer = lazaret_server::auth::create_token(&db.store, Role::Admin, "t", "t", start)
+            .await
+            .unwrap()
+            .1;
+        let clock = Arc::new(TestClock(Mutex::new(start)));
+        let mut state = AppState::new(db.store.clone(), config()).with_face(engine());
+        state.clock = clock.clone();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let s = state.clone();
+        tokio::spawn(async move {
+            lazaret_server::serve(listener, s, async {
+                let _ = rx.await;
+            })
+            .await
+            .unwrap();
+        });
+        Server {
+            base,
+            client: Client::new(),
+            officer,
+            state,
+            clock,
+            shutdown: Some(tx),
+        }
+    }
+
+    async fn post(&self, path: &str, body: &Value) -> (StatusCode, Value) {
+        let r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.officer)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn get(&self, path: &str) -> (StatusCode, Value) {
+        let r = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.officer)
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn enroll(&self, order: &str, bytes: Vec<u8>) -> (StatusCode, Value) {
+        let form = Form::new().part("photo", Part::bytes(bytes).file_name("p.jpg"));
+        let r = self
+            .client
+            .post(format!("{}/api/v1/orders/{order}/enrollment", self.base))
+            .bearer_auth(&self.officer)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.json().await.unwrap())
+    }
+
+    async fn prompt(&self, order: &str) -> Value {
+        let (s, p) = self
+            .post(&format!("/api/v1/orders/{order}/prompts"), &json!({}))
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{p}");
+        p
+    }
+
+    async fn checkin(
+        &self,
+        token: &str,
+        frames: &[Vec<u8>],
+        at: (f64, f64),
+        accuracy_m: f64,
+        key: Option<&str>,
+    ) -> (StatusCode, Value) {
+        let mut form = Form::new()
+            .text("token", token.to_owned())
+            .text("lat", at.0.to_string())
+            .text("lon", at.1.to_string())
+            .text("accuracy_m", accuracy_m.to_string());
+        for f in frames {
+            form = form.part("frame", Part::bytes(f.clone()).file_name("f.jpg"));
+        }
+        // No officer token: the prompt token is the credential.
+        let mut r = self
+            .client
+            .post(format!("{}/api/v1/checkins", self.base))
+            .multipart(form);
+        if let Some(k) = key {
+            r = r.header("Idempotency-Key", k);
+        }
+        let r = r.send().await.unwrap();
+        (r.status(), r.json().await.unwrap())
+    }
+
+    async fn new_order(&self, name: &str) -> String {
+        let (s, p) = self
+            .post("/api/v1/persons", &json!({ "full_name": name }))
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{p}");
+        let now = self.state.now();
+        let (s, o) = self
+            .post(
+                "/api/v1/orders",
+                &json!({
+                    "person_id": p["id"], "address": "Bahnhofstrasse 1, Zürich",
+                    "lat": HOME.0, "lon": HOME.1,
+                    "starts_at": now - Duration::hours(1), "ends_at": now + Duration::days(14),
+                    "basis": { "kind": "arrival", "area": "X" },
+                    "time_zone": "Europe/Zurich",
+                }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{o}");
+        o["id"].as_str().unwrap().to_owned()
+    }
+
+    fn worker(&self) -> Worker {
+        Worker::new(self.state.clone(), Arc::new(Recorder::default()))
+    }
+
+    fn stop(mut self) {
+        let _ = self.shutdown.take().unwrap().send(());
+    }
+}
+
+/// Frames answering a challenge with the matching turned photos.
+fn frames_for(challenge: &Value) -> Vec<Vec<u8>> {
+    challenge["poses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| match p.as_str().unwrap() {
+            "center" => photo(CENTER),
+            "left" => photo(LEFT),
+            "right" => photo(RIGHT),
+            other => panic!("pose {other}"),
+        })
+        .collect()
+}
+
+async fn alerts(s: &Server, query: &str) -> Vec<Value> {
+    let (st, page) = s.get(&format!("/api/v1/alerts?{query}")).await;
+    assert_eq!(st, StatusCode::OK, "{page}");
+    page["items"].as_array().unwrap().clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn checkin_outcomes_and_alerts_on_every_backend() {
+    let start = Utc.with_ymd_and_hms(2026, 3, 10, 9, 0, 0).unwrap();
+    for db in TestDb::all().await {
+        let s = Server::start(&db, start).await;
+        let order = s.new_order("Edmund Stoiber").await;
+
+        // Bad photos are explained and store nothing.
+        let (st, e) = s.enroll(&order, b"not an image".to_vec()).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        assert_eq!(e["code"], "invalid_image");
+        let (st, _) = s
+            .post(&format!("/api/v1/orders/{order}/prompts"), &json!({}))
+            .await;
+        assert_eq!(st, StatusCode::CONFLICT, "no enrolment, no prompt");
+        let (st, e) = s.enroll(&order, photo(ENROL)).await;
+        assert_eq!(st, StatusCode::CREATED, "{e}");
+        // At rest the template is ciphertext bound to the order.
+        let oid = lazaret_core::ids::OrderId::parse(&order).unwrap();
+        let rec = db.store.get_enrollment(&oid).await.unwrap().unwrap();
+        let plain = lazaret_face::Template::from_bytes(&rec.ciphertext);
+        assert!(plain.is_err(), "template must not be stored in the clear");
+
+        // Same person, head turning as asked, at home → verified.
+        let p1 = s.prompt(&order).await;
+        let token1 = p1["token"].as_str().unwrap();
+        assert_eq!(p1["challenge"]["poses"].as_array().unwrap().len(), 3);
+        let frames = frames_for(&p1["challenge"]);
+        let (st, v) = s.checkin(token1, &frames, NEAR, 15.0, Some("req-1")).await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        assert_eq!(v["outcome"], "verified", "{v}");
+        assert!(
+            v["evidence"]["face_distance"].as_f64().unwrap() < 0.6,
+            "{v}"
+        );
+        assert_eq!(v["evidence"]["liveness"]["passed"], true, "{v}");
+        assert!(v["evidence"]["location"]["distance_m"].as_f64().unwrap() < 100.0);
+        // A retried request: same stored result, no second check-in.
+        let (st, again) = s.checkin(token1, &frames, NEAR, 15.0, Some("req-1")).await;
+        assert_eq!(st, StatusCode::OK, "{again}");
+        assert_eq!(again["checkin_id"], v["checkin_id"]);
+        assert_eq!(again["outcome"], "verified");
+        let pid = lazaret_core::ids::PromptId::parse(p1["id"].as_str().unwrap()).unwrap();
+        assert_eq!(db.store.checkins_of_prompt(&pid).await.unwrap().len(), 1);
+        // The token is single-use.
+        let (st, e) = s.checkin(token1, &frames, NEAR, 15.0, Some("req-2")).await;
+        assert_eq!(st, StatusCode::GONE, "{e}");
+        assert_eq!(e["code"], "token_used");
+        let (st, e) = s.checkin("lzp_forged", &frames, NEAR, 15.0, None).await;
+        assert_eq!(st, StatusCode::UNAUTHORIZED, "{e}");
+
+        // Someone else, three times → face_mismatch, and the final try opens an alert.
+        s.clock.advance(Duration::minutes(1));
+        let p2 = s.prompt(&order).await;
+        let other = vec![photo(OTHER), photo(OTHER), photo(OTHER)];
+        for attempt in 1..=3 {
+            let (st, v) = s
+                .checkin(p2["token"].as_str().unwrap(), &other, NEAR, 15.0, None)
+                .await;
+            assert_eq!(st, StatusCode::OK, "{v}");
+            assert_eq!(v["outcome"], "face_mismatch", "{v}");
+            assert!(v["evidence"]["face_distance"].as_f64().unwrap() > 0.6);
+            assert_eq!(v["attempt"], attempt);
+        }
+        let (st, e) = s
+            .checkin(p2["token"].as_str().unwrap(), &other, NEAR, 15.0, None)
+            .await;
+        assert_eq!(st, StatusCode::GONE, "a fourth try is refused: {e}");
+        let failed = alerts(&s, "status=open&kind=failed_checkin").await;
+        assert_eq!(failed.len(), 1, "{failed:?}");
+        assert_eq!(failed[0]["evidence"]["outcome"], "face_mismatch");
+        assert_eq!(failed[0]["order_id"], order.as_str());
+
+        // The right face 5 km away → outside_geofence with the distance.
+        s.clock.advance(Duration::minutes(1));
+        let p3 = s.prompt(&order).await;
+        let (st, v) = s
+            .checkin(
+                p3["token"].as_str().unwrap(),
+                &frames_for(&p3["challenge"]),
+                FAR,
+                15.0,
+                None,
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        assert_eq!(v["outcome"], "outside_geofence", "{v}");
+        let d = v["evidence"]["location"]["distance_m"].as_f64().unwrap();
+        assert!((d - 5004.0).abs() < 30.0, "{d}");
+        // Accuracy worse than the radius → no conclusion about the place.
+        let (_, v) = s
+            .checkin(
+                p3["token"].as_str().unwrap(),
+                &frames_for(&p3["challenge"]),
+                NEAR,
+                500.0,
+                None,
+            )
+            .await;
+        assert_eq!(v["outcome"], "location_unreliable", "{v}");
+
+        // One frame sent three times → liveness_failed.
+        s.clock.advance(Duration::minutes(1));
+        let p4 = s.prompt(&order).await;
+        let same = vec![photo(CENTER), photo(CENTER), photo(CENTER)];
+        let (st, v) = s
+            .checkin(p4["token"].as_str().unwrap(), &same, NEAR, 15.0, None)
+            .await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        assert_eq!(v["outcome"], "liveness_failed", "{v}");
+        assert_eq!(v["evidence"]["liveness"]["passed"], false);
+        // Wrong number of frames is the caller's error and spends no try.
+        let (st, _) = s
+            .checkin(p4["token"].as_str().unwrap(), &same[..1], NEAR, 15.0, None)
+            .await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+        let (st, _) = s
+            .checkin(
+                p4["token"].as_str().unwrap(),
+                &[b"junk".to_vec(), b"x".to_vec(), b"y".to_vec()],
+                NEAR,
+                15.0,
+                None,
+            )
+            .await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+        let pid4 = lazaret_core::ids::PromptId::parse(p4["id"].as_str().unwrap()).unwrap();
+        assert_eq!(
+            db.store.get_prompt(&pid4).await.unwrap().unwrap().attempts,
+            1
+        );
+
+        // No answer: after the deadline (and the late grace) the deadline
+        // job closes every open prompt with a missed alert.
+        s.clock.advance(Duration::minutes(1));
+        let p5 = s.prompt(&order).await;
+        let w = s.worker();
+        let r = w.run_jobs().await.unwrap();
+        assert_eq!(r.missed, 0, "nothing is due yet");
+        s.clock.advance(Duration::minutes(31));
+        let r = w.run_jobs().await.unwrap();
+        assert_eq!(r.missed, 3, "{r:?}");
+        let missed = alerts(&s, "status=open&kind=missed_checkin").await;
+        assert_eq!(missed.len(), 3, "{missed:?}");
+        let for_p5: Vec<&Value> = missed
+            .iter()
+            .filter(|a| a["evidence"]["prompt_id"] == p5["id"])
+            .collect();
+        assert_eq!(for_p5.len(), 1);
+        // Two consecutive misses escalate to a welfare check (once per cause).
+        let welfare = alerts(&s, "kind=welfare_check").await;
+        assert!(!welfare.is_empty(), "{welfare:?}");
+        // A second deadline run changes nothing.
+        assert_eq!(w.run_jobs().await.unwrap().missed, 0);
+        // The expired token is rejected.
+        let (st, e) = s
+            .checkin(
+                p5["token"].as_str().unwrap(),
+                &frames_for(&p5["challenge"]),
+                NEAR,
+                15.0,
+                None,
+            )
+            .await;
+        assert_eq!(st, StatusCode::GONE, "{e}");
+        assert_eq!(e["code"], "token_expired");
+
+        // An officer works the alert: assign, then resolve with a reason.
+        let id = failed[0]["id"].as_str().unwrap();
+        let (st, a) = s
+            .post(&format!("/api/v1/alerts/{id}/assign"), &json!({}))
+            .await;
+        assert_eq!(st, StatusCode::OK, "{a}");
+        assert_eq!(a["status"], "assigned");
+        let (st, _) = s
+            .post(
+                &format!("/api/v1/alerts/{id}/resolve"),
+                &json!({"reason": " "}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "a reason is required");
+        let (st, a) = s
+            .post(
+                &format!("/api/v1/alerts/{id}/resolve"),
+                &json!({"reason": "called; phone camera broken"}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK, "{a}");
+        assert_eq!(a["status"], "resolved");
+        assert!(alerts(&s, "status=open&kind=failed_checkin")
+            .await
+            .is_empty());
+
+        // Every check-in and alert change is in the audit chain.
+        let events = db.store.audit_events(0, 10_000).await.unwrap();
+        assert!(events.iter().any(|e| e.action == "checkin.submit"));
+        assert!(events.iter().any(|e| e.action == "alert.resolve"));
+        assert_eq!(lazaret_core::audit::first_broken_link(&events), None);
+        s.stop();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_in_routes_are_in_the_openapi_document() {
+    let doc = serde_json::to_value(lazaret_server::openapi()).unwrap();
+    for p in [
+        "/api/v1/orders/{id}/enrollment",
+        "/api/v1/orders/{id}/prompts",
+        "/api/v1/checkins",
+        "/api/v1/alerts",
+        "/api/v1/alerts/{id}/resolve",
+    ] {
+        assert!(doc["paths"][p].is_object(), "{p} missing");
+    }
+}
+
+/// Two server instances, each with its own pool, share one PostgreSQL
+/// database through a simulated day of 1,000 orders: every prompt is issued
+/// and announced exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_schedule_and_announce_each_prompt_once() {
+    use lazaret_core::audit::AuditRecord;
+    use lazaret_core::contact_info::Language;
+    use lazaret_core::geo::{Coordinates, Geofence};
+    use lazaret_core::ids::{OrderId, PersonId};
+    use lazaret_core::order::{OrderBasis, OrderStatus, QuarantineOrder, TimeZone};
+    use lazaret_core::person::{Address, FullName, Person};
+    use lazaret_store::{EnrollmentRecord, Store};
+
+    let Some(db) = TestDb::postgres().await else {
+        return;
+    };
+    const ORDERS: usize = 1000;
+    let day = Utc.with_ymd_and_hms(2026, 3, 10, 0, 0, 0).unwrap();
+    let audit = |what: &str, id: &str| AuditRecord {
+        at: day,
+        actor: "test".into(),
+        action: what.into(),
+        subject_type: "order".into(),
+        subject_id: id.into(),
+        details: String::new(),
+    };
+    for i in 0..ORDERS {
+        let person = Person {
+            id: PersonId::parse(&format!("p{i}")).unwrap(),
+            full_name: FullName::parse(&format!("Person {i}")).unwrap(),
+            phone: None,
+            email: None,
+            language: Language::english(),
+        };
+        db.store
+            .insert_person(&person, day, &audit("person.create", "p"))
+            .await
+            .unwrap();
+        let order = QuarantineOrder {
+            id: OrderId::parse(&format!("o{i}")).unwrap(),
+            person_id: person.id.clone(),
+            address: Address::parse("Somewhere 1").unwrap(),
+            geofence: Geofence::new(Coordinates::new(HOME.0, HOME.1).unwrap(), 100.0).unwrap(),
+            starts_at: day - Duration::hours(1),
+            ends_at: day + Duration::days(14),
+            time_zone: TimeZone::default(),
+            bases: vec![OrderBasis::Arrival { area: "X".into() }],
+            status: OrderStatus::Active,
+            status_reason: None,
+            created_at: day,
+            updated_at: day,
+        };
+        db.store
+            .insert_order(&order, &audit("order.create", order.id.as_str()))
+            .await
+            .unwrap();
+        // Scheduling only needs an enrolment to exist; no face is verified here.
+        let e = EnrollmentRecord {
+            order_id: order.id.clone(),
+            ciphertext: vec![0; 16],
+            nonce: vec![0; 24],
+            model: "m".into(),
+            created_at: day,
+            delete_after: order.ends_at,
+        };
+        db.store
+            .put_enrollment(&e, &audit("enrollment.create", order.id.as_str()))
+            .await
+            .unwrap();
+    }
+    let cfg = config();
+    let clock = Arc::new(TestClock(Mutex::new(day)));
+    let recorder = Arc::new(Recorder::default());
+    let mut workers = Vec::new();
+    for _ in 0..2 {
+        let store = Store::open(&db.url).await.unwrap();
+        let mut state = AppState::new(store, cfg.clone());
+        state.clock = clock.clone();
+        workers.push(Worker::new(state, recorder.clone()));
+    }
+    let started = std::time::Instant::now();
+    let (a, b) = tokio::join!(workers[0].plan_pass(), workers[1].plan_pass());
+    let planned = a.unwrap().slots_enqueued + b.unwrap().slots_enqueued;
+    assert_eq!(
+        planned,
+        ORDERS * 3 * 2,
+        "today's and tomorrow's slots, once"
+    );
+    let mut issued = 0;
+    while clock.now() < day + Duration::hours(24) {
+        clock.advance(Duration::minutes(30));
+        let (a, b) = tokio::join!(workers[0].run_jobs(), workers[1].run_jobs());
+        let (a, b) = (a.unwrap(), b.unwrap());
+        assert_eq!(a.failed_jobs + b.failed_jobs, 0);
+        issued += a.issued + b.issued;
+    }
+    let announced = recorder.0.lock().unwrap().clone();
+    assert_eq!(issued, ORDERS * 3);
+    assert_eq!(db.store.count_prompts().await.unwrap(), (ORDERS * 3) as i64);
+    assert_eq!(announced.len(), ORDERS * 3);
+    let mut ids: Vec<String> = announced.iter().map(|a| a.prompt_id.to_string()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), ORDERS * 3, "no prompt announced twice");
+    for i in [0, ORDERS / 2, ORDERS - 1] {
+        let o = OrderId::parse(&format!("o{i}")).unwrap();
+        let prompts = db.store.prompts_of_order(&o, 10).await.unwrap();
+        assert_eq!(prompts.len(), 3);
+        for w in prompts.windows(2) {
+            assert!(w[0].issued_at - w[1].issued_at >= Duration::hours(2));
+        }
+    }
+    eprintln!(
+        "simulated day of {ORDERS} orders on two instances: {:?}",
+        started.elapsed()
+    );
+}
