@@ -578,3 +578,51 @@ async fn two_instances_schedule_and_announce_each_prompt_once() {
         started.elapsed()
     );
 }
+
+/// Throughput of verified check-ins (three frames each, liveness on) over
+/// HTTP on SQLite. Run: `cargo test --release -p lazaret-server --test
+/// checkins -- --ignored --nocapture verified_checkins_per_second`.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore]
+async fn verified_checkins_per_second() {
+    const N: usize = 40;
+    const CONCURRENCY: usize = 4;
+    let db = TestDb::sqlite().await;
+    let start = Utc.with_ymd_and_hms(2026, 3, 10, 9, 0, 0).unwrap();
+    let s = Arc::new(Server::start(&db, start).await);
+    let order = s.new_order("Edmund Stoiber").await;
+    assert_eq!(s.enroll(&order, photo(ENROL)).await.0, StatusCode::CREATED);
+    let mut prompts = Vec::new();
+    for _ in 0..N {
+        let p = s.prompt(&order).await;
+        prompts.push((
+            p["token"].as_str().unwrap().to_owned(),
+            frames_for(&p["challenge"]),
+        ));
+    }
+    let queue = Arc::new(Mutex::new(prompts));
+    let t = std::time::Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..CONCURRENCY {
+        let (s, queue) = (s.clone(), queue.clone());
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let Some((token, frames)) = queue.lock().unwrap().pop() else {
+                    return;
+                };
+                let (st, v) = s.checkin(&token, &frames, NEAR, 15.0, None).await;
+                assert_eq!(st, StatusCode::OK, "{v}");
+                assert_eq!(v["outcome"], "verified", "{v}");
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let secs = t.elapsed().as_secs_f64();
+    eprintln!(
+        "{N} verified check-ins (3 frames each) in {secs:.2} s: {:.1}/s on {} CPUs",
+        N as f64 / secs,
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+}

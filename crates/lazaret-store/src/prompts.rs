@@ -231,11 +231,15 @@ impl Store {
                               VALUES ($1, $2, $3, $4, $5, NULL, '{}')";
         let checkin_id = CheckinId::generate();
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            // Looked up outside the transaction so that the transaction's
+            // first statement is a write: on SQLite a transaction that read
+            // first cannot upgrade to a writer while another one commits.
+            // The unique (prompt, request key) catches a racing duplicate.
             if let Some(r) = sqlx::query(&find).bind(prompt_id.as_str()).bind(request_key)
-                .fetch_optional(&mut *tx).await? {
+                .fetch_optional(pool).await? {
                 return Ok(CheckinStart::Existing(checkin_from_row!(&r)));
             }
+            let mut tx = pool.begin().await?;
             let taken = sqlx::query(TAKE)
                 .bind(to_ms(now))
                 .bind(prompt_id.as_str())
