@@ -17,6 +17,7 @@ use crate::audit::append_audit;
 use crate::contacts::TraceOutcome;
 use crate::db::{on_pool, to_ms, Store};
 use crate::error::StoreError;
+use crate::orders::insert_order_row;
 use crate::trace_error::TraceError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -208,32 +209,11 @@ impl Store {
         p: &OrderProposal,
         actor: &str,
     ) -> Result<(), StoreError> {
-        const SQL: &str =
-            "INSERT INTO orders (id, person_id, address, lat, lon, radius_m, starts_at, \
-             ends_at, time_zone, bases, status, status_reason, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
         let audit = order_audit(o, "order.create", p, actor);
         let test_id = p.basis.test_id().map(|t| t.to_string());
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
-            sqlx::query(SQL)
-                .bind(o.id.as_str())
-                .bind(o.person_id.as_str())
-                .bind(o.address.as_str())
-                .bind(o.geofence.center.lat())
-                .bind(o.geofence.center.lon())
-                .bind(o.geofence.radius_m)
-                .bind(to_ms(o.starts_at))
-                .bind(to_ms(o.ends_at))
-                .bind(o.time_zone.name())
-                .bind(serde_json::to_string(&o.bases).expect("bases serialise"))
-                .bind(o.status.as_str())
-                .bind(o.status_reason.as_deref())
-                .bind(to_ms(o.created_at))
-                .bind(to_ms(o.updated_at))
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| StoreError::on_insert(e, "order", o.id.as_str()))?;
+            insert_order_row!(tx, o);
             if let Some(t) = &test_id {
                 sqlx::query(UPSERT_BASIS).bind(o.id.as_str()).bind(t).bind(to_ms(p.basis_ends_at))
                     .execute(&mut *tx).await?;

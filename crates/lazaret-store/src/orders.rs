@@ -46,9 +46,40 @@ macro_rules! order_from_row {
     }};
 }
 
-fn bases_json(o: &QuarantineOrder) -> String {
+pub(crate) fn bases_json(o: &QuarantineOrder) -> String {
     serde_json::to_string(&o.bases).expect("order bases serialise")
 }
+
+/// Inserts the row of a new order inside the open transaction `$tx`
+/// (shared by direct creation and orders issued from a trace).
+macro_rules! insert_order_row {
+    ($tx:expr, $o:expr) => {{
+        let o: &lazaret_core::order::QuarantineOrder = $o;
+        sqlx::query(
+            "INSERT INTO orders (id, person_id, address, lat, lon, radius_m, starts_at, ends_at, \
+             time_zone, bases, status, status_reason, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+        )
+        .bind(o.id.as_str())
+        .bind(o.person_id.as_str())
+        .bind(o.address.as_str())
+        .bind(o.geofence.center.lat())
+        .bind(o.geofence.center.lon())
+        .bind(o.geofence.radius_m)
+        .bind($crate::db::to_ms(o.starts_at))
+        .bind($crate::db::to_ms(o.ends_at))
+        .bind(o.time_zone.name())
+        .bind($crate::orders::bases_json(o))
+        .bind(o.status.as_str())
+        .bind(o.status_reason.as_deref())
+        .bind($crate::db::to_ms(o.created_at))
+        .bind($crate::db::to_ms(o.updated_at))
+        .execute(&mut *$tx)
+        .await
+        .map_err(|e| $crate::error::StoreError::on_insert(e, "order", o.id.as_str()))?;
+    }};
+}
+pub(crate) use insert_order_row;
 
 impl Store {
     /// Stores a new order. Fails with `MissingReference` if the person does
@@ -58,29 +89,9 @@ impl Store {
         o: &QuarantineOrder,
         audit: &AuditRecord,
     ) -> Result<(), StoreError> {
-        let sql = format!(
-            "INSERT INTO orders ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
-        );
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
-            sqlx::query(&sql)
-                .bind(o.id.as_str())
-                .bind(o.person_id.as_str())
-                .bind(o.address.as_str())
-                .bind(o.geofence.center.lat())
-                .bind(o.geofence.center.lon())
-                .bind(o.geofence.radius_m)
-                .bind(to_ms(o.starts_at))
-                .bind(to_ms(o.ends_at))
-                .bind(o.time_zone.name())
-                .bind(bases_json(o))
-                .bind(o.status.as_str())
-                .bind(o.status_reason.as_deref())
-                .bind(to_ms(o.created_at))
-                .bind(to_ms(o.updated_at))
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| StoreError::on_insert(e, "order", o.id.as_str()))?;
+            insert_order_row!(tx, o);
             append_audit!(tx, audit);
             tx.commit().await?;
             Ok(())
