@@ -196,6 +196,13 @@ pub async fn run(mut config: Config, db_given: bool) -> Result<()> {
         config.database_url = lazaret_server::config::Secret::new(DEMO_DB);
         remove_sqlite_files(DEMO_DB)?;
     }
+    if config.template_key.is_empty() {
+        // The demo's templates live only as long as its database: a fresh
+        // random key per run lets enrolment work without any set-up.
+        let key: [u8; 32] = rand::random();
+        let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+        config.template_key = lazaret_server::config::Secret::new(hex);
+    }
     let store = open_store(&config).await?;
     let existing = store
         .list_persons(
