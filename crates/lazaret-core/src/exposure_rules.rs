@@ -358,6 +358,14 @@ mod tests {
             .collect()
     }
 
+    /// The default infectious window of a case sampled on 2026-03-10.
+    fn window_of_march_10() -> Window {
+        infectious_window(
+            &test_at("2026-03-10T00:00:00Z", None),
+            &WindowPolicy::default(),
+        )
+    }
+
     #[test]
     fn window_from_onset_or_sample() {
         let p = WindowPolicy::default();
@@ -390,10 +398,7 @@ mod tests {
             flights: vec![f],
             ..Default::default()
         };
-        let w = infectious_window(
-            &test_at("2026-03-10T00:00:00Z", None),
-            &WindowPolicy::default(),
-        );
+        let w = window_of_march_10();
         let got = find_contacts(&pid("CASE"), &w, &ex, &TracingPolicy::default(), 1);
         use ExposureRule::*;
         use RiskTier::*;
@@ -420,10 +425,7 @@ mod tests {
 
     #[test]
     fn flight_window_edges() {
-        let w = infectious_window(
-            &test_at("2026-03-10T00:00:00Z", None),
-            &WindowPolicy::default(),
-        );
+        let w = window_of_march_10();
         let case = |f: &str| pax(f, "CASE", Some("1A"), None);
         let ex = CaseExposures {
             flights: vec![
@@ -514,10 +516,7 @@ mod tests {
                 },
             ],
         };
-        let w = infectious_window(
-            &test_at("2026-03-10T00:00:00Z", None),
-            &WindowPolicy::default(),
-        );
+        let w = window_of_march_10();
         let got = find_contacts(&pid("CASE"), &w, &ex, &TracingPolicy::default(), 2);
         use ExposureRule::*;
         use RiskTier::*;
@@ -560,10 +559,7 @@ mod tests {
             flights: vec![f],
             ..Default::default()
         };
-        let w = infectious_window(
-            &test_at("2026-03-10T00:00:00Z", None),
-            &WindowPolicy::default(),
-        );
+        let w = window_of_march_10();
         let mut p = TracingPolicy::default();
         assert_eq!(
             find_contacts(&pid("CASE"), &w, &ex, &p, 1)[0].tier,
