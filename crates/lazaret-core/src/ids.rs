@@ -107,6 +107,10 @@ define_id!(/// An alert in an officer's queue.
     AlertId, "alert_id");
 define_id!(/// A daily symptom report.
     SymptomReportId, "symptom_report_id");
+define_id!(/// A symptom-form link (daily or issued by an officer).
+    SymptomFormId, "symptom_form_id");
+define_id!(/// A self-enrolment link.
+    EnrollmentLinkId, "enrollment_link_id");
 define_id!(/// An officer account.
     UserId, "user_id");
 define_id!(/// An API token (the public part; the secret is never stored).

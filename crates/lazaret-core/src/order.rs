@@ -199,6 +199,62 @@ impl QuarantineOrder {
         Ok(())
     }
 
+    /// Folds another basis for the same person into this order (a person
+    /// has at most one active order): the basis is added if new and the end
+    /// moves to the later of the two. Returns whether anything changed.
+    pub fn add_basis(
+        &mut self,
+        basis: &OrderBasis,
+        ends_at: DateTime<Utc>,
+        at: DateTime<Utc>,
+    ) -> bool {
+        let mut changed = false;
+        if !self.bases.contains(basis) {
+            self.bases.push(basis.clone());
+            changed = true;
+        }
+        if ends_at > self.ends_at {
+            self.ends_at = ends_at;
+            changed = true;
+        }
+        if changed {
+            self.updated_at = at;
+        }
+        changed
+    }
+
+    /// Moves the end of a proposed or active order later. An extension is a
+    /// fresh decision, so it may reach at most [`MAX_ORDER_DAYS`] past `at`.
+    pub fn extend(&mut self, ends_at: DateTime<Utc>, at: DateTime<Utc>) -> Result<(), DomainError> {
+        if !matches!(self.status, OrderStatus::Active | OrderStatus::Proposed) {
+            return Err(DomainError::IllegalTransition {
+                entity: "order",
+                from: self.status.to_string(),
+                to: "extended".into(),
+            });
+        }
+        if ends_at <= self.ends_at {
+            return Err(ValidationError::new(
+                "ends_at",
+                format!(
+                    "must be later than the current end {}",
+                    self.ends_at.to_rfc3339()
+                ),
+            )
+            .into());
+        }
+        if ends_at - at > Duration::days(MAX_ORDER_DAYS) {
+            return Err(ValidationError::new(
+                "ends_at",
+                format!("an extension reaches at most {MAX_ORDER_DAYS} days ahead"),
+            )
+            .into());
+        }
+        self.ends_at = ends_at;
+        self.updated_at = at;
+        Ok(())
+    }
+
     /// Whether the order binds the person at `at`.
     pub fn is_in_force(&self, at: DateTime<Utc>) -> bool {
         self.status == OrderStatus::Active && self.starts_at <= at && at < self.ends_at
@@ -258,6 +314,46 @@ mod tests {
         o.transition(OrderStatus::Released, Some("lab error"), Utc::now())
             .unwrap();
         assert_eq!(o.status_reason.as_deref(), Some("lab error"));
+    }
+
+    #[test]
+    fn a_second_basis_extends_once() {
+        let mut o = order(OrderStatus::Active);
+        let later = o.ends_at + Duration::days(3);
+        let at = o.starts_at + Duration::days(1);
+        let contact = OrderBasis::PositiveTest {
+            test_id: TestId::parse("T1").unwrap(),
+        };
+        assert!(o.add_basis(&contact, later, at));
+        assert_eq!(o.bases.len(), 2);
+        assert_eq!(o.ends_at, later);
+        assert_eq!(o.updated_at, at);
+        // The same basis again, ending earlier: nothing changes.
+        assert!(!o.add_basis(&contact, later - Duration::days(5), at + Duration::hours(1)));
+        assert_eq!(o.ends_at, later);
+        assert_eq!(o.updated_at, at);
+    }
+
+    #[test]
+    fn extension_rules() {
+        let mut o = order(OrderStatus::Active);
+        let at = o.starts_at + Duration::days(1);
+        let end = o.ends_at;
+        assert!(matches!(
+            o.extend(end, at),
+            Err(DomainError::Invalid(ref v)) if v.field == "ends_at"
+        ));
+        assert!(o
+            .extend(at + Duration::days(MAX_ORDER_DAYS + 1), at)
+            .is_err());
+        assert_eq!(o.ends_at, end, "a refused extension changes nothing");
+        o.extend(end + Duration::days(7), at).unwrap();
+        assert_eq!(o.ends_at, end + Duration::days(7));
+        let mut done = order(OrderStatus::Completed);
+        assert!(matches!(
+            done.extend(end + Duration::days(7), at),
+            Err(DomainError::IllegalTransition { .. })
+        ));
     }
 
     #[test]

@@ -1,9 +1,14 @@
-//! Daily symptom self-reports.
+//! Daily symptom self-reports: a short fixed list, explicitly "none" when
+//! the person feels well (an empty form is not read as "none").
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{PersonId, SymptomReportId};
+use crate::error::ValidationError;
+use crate::ids::{OrderId, PersonId, SymptomReportId};
+
+/// Longest free text for `other`.
+pub const MAX_OTHER_CHARS: usize = 500;
 
 /// Symptoms a person can tick on the daily form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -15,15 +20,128 @@ pub enum Symptom {
     SoreThroat,
     LossOfTasteOrSmell,
     Fatigue,
+    /// Described in the report's free text.
     Other,
+}
+
+impl Symptom {
+    pub const ALL: [Symptom; 7] = [
+        Self::Fever,
+        Self::Cough,
+        Self::ShortnessOfBreath,
+        Self::SoreThroat,
+        Self::LossOfTasteOrSmell,
+        Self::Fatigue,
+        Self::Other,
+    ];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Fever => "fever",
+            Self::Cough => "cough",
+            Self::ShortnessOfBreath => "shortness_of_breath",
+            Self::SoreThroat => "sore_throat",
+            Self::LossOfTasteOrSmell => "loss_of_taste_or_smell",
+            Self::Fatigue => "fatigue",
+            Self::Other => "other",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        let raw = raw.trim();
+        Self::ALL
+            .into_iter()
+            .find(|s| s.as_str() == raw)
+            .ok_or_else(|| {
+                ValidationError::new(
+                    "symptoms",
+                    format!(
+                        "{raw:?} is not one of none, {}",
+                        Self::ALL.map(|s| s.as_str()).join(", ")
+                    ),
+                )
+            })
+    }
+}
+
+/// What the person ticked, checked: either exactly `none`, or one or more
+/// distinct symptoms; `other` needs its text (at most 500 characters) and
+/// text needs `other`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SymptomAnswer {
+    pub symptoms: Vec<Symptom>,
+    pub other: Option<String>,
+}
+
+impl SymptomAnswer {
+    pub fn parse(ticked: &[&str], other: Option<&str>) -> Result<Self, ValidationError> {
+        let other = other.map(str::trim).filter(|t| !t.is_empty());
+        let ticked: Vec<&str> = ticked.iter().map(|t| t.trim()).collect();
+        if ticked.is_empty() {
+            return Err(ValidationError::new(
+                "symptoms",
+                "tick at least one symptom, or none",
+            ));
+        }
+        if ticked.contains(&"none") {
+            if ticked.len() > 1 {
+                return Err(ValidationError::new(
+                    "symptoms",
+                    "none cannot be combined with a symptom",
+                ));
+            }
+            if other.is_some() {
+                return Err(ValidationError::new(
+                    "other",
+                    "describe another symptom only when other is ticked",
+                ));
+            }
+            return Ok(Self {
+                symptoms: Vec::new(),
+                other: None,
+            });
+        }
+        let mut symptoms = Vec::with_capacity(ticked.len());
+        for t in ticked {
+            let s = Symptom::parse(t)?;
+            if symptoms.contains(&s) {
+                return Err(ValidationError::new(
+                    "symptoms",
+                    format!("{} is ticked twice", s.as_str()),
+                ));
+            }
+            symptoms.push(s);
+        }
+        match (symptoms.contains(&Symptom::Other), other) {
+            (true, None) => Err(ValidationError::new("other", "describe the other symptom")),
+            (false, Some(_)) => Err(ValidationError::new(
+                "other",
+                "describe another symptom only when other is ticked",
+            )),
+            (_, Some(t)) if t.chars().count() > MAX_OTHER_CHARS => Err(ValidationError::new(
+                "other",
+                format!("must be at most {MAX_OTHER_CHARS} characters"),
+            )),
+            (_, Some(t)) if t.chars().any(|c| c.is_control() && c != '\n') => Err(
+                ValidationError::new("other", "must not contain control characters"),
+            ),
+            (_, other) => Ok(Self {
+                symptoms,
+                other: other.map(str::to_owned),
+            }),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SymptomReport {
     pub id: SymptomReportId,
+    pub order_id: OrderId,
     pub person_id: PersonId,
+    /// The local day (order's time zone) the form was issued for.
     pub day: NaiveDate,
     pub symptoms: Vec<Symptom>,
+    pub other: Option<String>,
     pub temperature_c: Option<f32>,
     pub received_at: DateTime<Utc>,
 }
@@ -33,5 +151,58 @@ impl SymptomReport {
     /// ticked or the temperature is 38.0 °C or higher.
     pub fn is_symptomatic(&self) -> bool {
         !self.symptoms.is_empty() || self.temperature_c.is_some_and(|t| t >= 38.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn none_or_symptoms_never_both() {
+        let a = SymptomAnswer::parse(&["none"], None).unwrap();
+        assert!(a.symptoms.is_empty());
+        let a = SymptomAnswer::parse(&["fever", "cough"], None).unwrap();
+        assert_eq!(a.symptoms, vec![Symptom::Fever, Symptom::Cough]);
+        for bad in [
+            &[][..],
+            &["none", "fever"],
+            &["fever", "fever"],
+            &["sneezing"],
+        ] {
+            assert_eq!(
+                SymptomAnswer::parse(bad, None).unwrap_err().field,
+                "symptoms",
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn other_needs_its_text_and_a_bound() {
+        let a = SymptomAnswer::parse(&["other"], Some(" rash ")).unwrap();
+        assert_eq!(a.other.as_deref(), Some("rash"));
+        assert_eq!(
+            SymptomAnswer::parse(&["other"], None).unwrap_err().field,
+            "other"
+        );
+        assert_eq!(
+            SymptomAnswer::parse(&["fever"], Some("rash"))
+                .unwrap_err()
+                .field,
+            "other"
+        );
+        let long = "x".repeat(MAX_OTHER_CHARS + 1);
+        assert!(SymptomAnswer::parse(&["other"], Some(&long)).is_err());
+        assert!(SymptomAnswer::parse(&["other"], Some(&long[1..])).is_ok());
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for s in Symptom::ALL {
+            assert_eq!(Symptom::parse(s.as_str()).unwrap(), s);
+            let json = serde_json::to_value(s).unwrap();
+            assert_eq!(json, s.as_str());
+        }
     }
 }

@@ -73,6 +73,8 @@ pub struct Config {
     pub template_grace_days: u32,
     /// When prompts fall and how long a person has to answer.
     pub prompts: lazaret_core::prompt_schedule::PromptPolicy,
+    /// Hours a self-enrolment link stays valid.
+    pub enrollment_link_hours: u32,
 }
 
 impl Default for Config {
@@ -88,6 +90,7 @@ impl Default for Config {
             template_key: Secret::default(),
             template_grace_days: 7,
             prompts: Default::default(),
+            enrollment_link_hours: 48,
         }
     }
 }
@@ -144,6 +147,7 @@ impl Config {
             "template_key",
             "template_grace_days",
             "prompts",
+            "enrollment_link_hours",
         ];
         fig = fig
             .merge(env.filter(move |k| known.iter().any(|n| k.as_str().eq_ignore_ascii_case(n))));

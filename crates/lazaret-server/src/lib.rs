@@ -9,6 +9,7 @@ mod multipart;
 pub mod prompting;
 pub mod routes;
 pub mod state;
+pub mod symptom_forms;
 pub mod template_crypto;
 mod verification;
 pub mod worker;

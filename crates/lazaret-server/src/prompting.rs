@@ -25,9 +25,14 @@ pub fn hash_token(token: &str) -> String {
 }
 
 fn new_token() -> String {
+    random_token("lzp")
+}
+
+/// A 256-bit random bearer secret, `<prefix>_<64 hex digits>`.
+pub fn random_token(prefix: &str) -> String {
     let mut b = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut b);
-    format!("lzp_{}", hex::encode(b))
+    format!("{prefix}_{}", hex::encode(b))
 }
 
 /// A random three-frame challenge: frontal, then both turns in random

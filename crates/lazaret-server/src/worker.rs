@@ -22,6 +22,7 @@ use thiserror::Error;
 
 use crate::prompting::{escalate_if_needed, issue_prompt, DEADLINE_QUEUE};
 use crate::state::AppState;
+use crate::symptom_forms::{SYMPTOM_ANNOUNCE_QUEUE, SYMPTOM_ISSUE_QUEUE};
 use crate::template_crypto::TemplateKey;
 
 pub const ISSUE_QUEUE: &str = "prompt.issue";
@@ -50,11 +51,27 @@ pub struct Announcement {
     pub deadline: DateTime<Utc>,
 }
 
+/// Today's symptom-form link for a person, valid until `expires_at` (the
+/// end of the order's local day).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SymptomFormNotice {
+    pub order_id: OrderId,
+    pub person_id: lazaret_core::ids::PersonId,
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
 pub type AnnounceFuture<'a> = Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>>;
 
 /// Delivers announcements (the notification outbox implements it).
 pub trait Announcer: Send + Sync + 'static {
     fn announce<'a>(&'a self, a: &'a Announcement) -> AnnounceFuture<'a>;
+
+    /// Delivers a symptom-form link. An announcer without a channel for it
+    /// fails the job (it is retried, then dead-lettered), never drops it.
+    fn announce_symptom_form<'a>(&'a self, _n: &'a SymptomFormNotice) -> AnnounceFuture<'a> {
+        Box::pin(async { Err("this announcer cannot deliver symptom forms".into()) })
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -86,6 +103,9 @@ pub struct PassReport {
     pub missed: usize,
     pub completed_orders: usize,
     pub failed_jobs: usize,
+    pub symptom_forms_planned: usize,
+    pub symptom_forms_issued: usize,
+    pub symptom_forms_announced: usize,
 }
 
 impl Worker {
@@ -123,6 +143,8 @@ impl Worker {
         r.announced = jobs.announced;
         r.missed = jobs.missed;
         r.failed_jobs = jobs.failed_jobs;
+        r.symptom_forms_issued = jobs.symptom_forms_issued;
+        r.symptom_forms_announced = jobs.symptom_forms_announced;
         Ok(r)
     }
 
@@ -133,6 +155,10 @@ impl Worker {
         self.plan(&mut r).await?;
         let now = self.state.now();
         self.state.store.purge_expired_enrollments(now).await?;
+        self.state
+            .store
+            .purge_expired_pending_enrollments(now)
+            .await?;
         Ok(r)
     }
 
@@ -142,6 +168,8 @@ impl Worker {
         self.drain(ISSUE_QUEUE, &mut r).await?;
         self.drain(ANNOUNCE_QUEUE, &mut r).await?;
         self.drain(DEADLINE_QUEUE, &mut r).await?;
+        self.drain(SYMPTOM_ISSUE_QUEUE, &mut r).await?;
+        self.drain(SYMPTOM_ANNOUNCE_QUEUE, &mut r).await?;
         Ok(r)
     }
 
@@ -180,6 +208,7 @@ impl Worker {
                     }
                     continue;
                 }
+                self.plan_symptom_form(order, now, r).await?;
                 let today = now.with_timezone(&order.time_zone.tz()).date_naive();
                 for day in [today, today + Duration::days(1)] {
                     let times = policy.plan_day(&secret, &order.id, order.time_zone, day);
@@ -259,6 +288,8 @@ impl Worker {
                     ISSUE_QUEUE => self.issue(&job, r).await,
                     ANNOUNCE_QUEUE => self.announce(&job, r).await,
                     DEADLINE_QUEUE => self.deadline(&job, r).await,
+                    SYMPTOM_ISSUE_QUEUE => self.issue_symptom_job(&job, r).await,
+                    SYMPTOM_ANNOUNCE_QUEUE => self.announce_symptom_job(&job, r).await,
                     _ => Err(WorkerError::Payload(format!("unknown queue {queue}"))),
                 };
                 let now = self.state.now();

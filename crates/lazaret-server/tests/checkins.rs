@@ -8,9 +8,10 @@ use std::sync::{Arc, Mutex, OnceLock};
 use chrono::{DateTime, Duration, TimeZone as _, Utc};
 use lazaret_core::user::Role;
 use lazaret_face::FaceEngine;
+use lazaret_server::config::Liveness;
 use lazaret_server::config::Secret;
 use lazaret_server::template_crypto::TemplateKey;
-use lazaret_server::worker::{AnnounceFuture, Announcement, Announcer, Worker};
+use lazaret_server::worker::{AnnounceFuture, Announcement, Announcer, SymptomFormNotice, Worker};
 use lazaret_server::{AppState, Clock, Config};
 use lazaret_store::testing::TestDb;
 use reqwest::multipart::{Form, Part};
@@ -62,9 +63,9 @@ impl TestClock {
     }
 }
 
-/// Records every announcement it is given.
+/// Records every announcement and symptom-form notice it is given.
 #[derive(Default)]
-struct Recorder(Mutex<Vec<Announcement>>);
+struct Recorder(Mutex<Vec<Announcement>>, Mutex<Vec<SymptomFormNotice>>);
 
 impl Announcer for Recorder {
     fn announce<'a>(&'a self, a: &'a Announcement) -> AnnounceFuture<'a> {
@@ -72,6 +73,22 @@ impl Announcer for Recorder {
             self.0.lock().unwrap().push(a.clone());
             Ok(())
         })
+    }
+
+    fn announce_symptom_form<'a>(&'a self, n: &'a SymptomFormNotice) -> AnnounceFuture<'a> {
+        Box::pin(async move {
+            self.1.lock().unwrap().push(n.clone());
+            Ok(())
+        })
+    }
+}
+
+/// Announces prompts but has no channel for symptom forms.
+struct PromptsOnly;
+
+impl Announcer for PromptsOnly {
+    fn announce<'a>(&'a self, _a: &'a Announcement) -> AnnounceFuture<'a> {
+        Box::pin(async { Ok(()) })
     }
 }
 
@@ -93,12 +110,16 @@ struct Server {
 
 impl Server {
     async fn start(db: &TestDb, start: DateTime<Utc>) -> Server {
+        Self::start_with(db, start, config()).await
+    }
+
+    async fn start_with(db: &TestDb, start: DateTime<Utc>, config: Config) -> Server {
         let officer = lazaret_server::auth::create_token(&db.store, Role::Admin, "t", "t", start)
             .await
             .unwrap()
             .1;
         let clock = Arc::new(TestClock(Mutex::new(start)));
-        let mut state = AppState::new(db.store.clone(), config()).with_face(engine());
+        let mut state = AppState::new(db.store.clone(), config).with_face(engine());
         state.clock = clock.clone();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
@@ -213,6 +234,44 @@ impl Server {
             .await;
         assert_eq!(s, StatusCode::CREATED, "{o}");
         o["id"].as_str().unwrap().to_owned()
+    }
+
+    /// A request without an officer token (the person's own).
+    async fn public_json(&self, path: &str, body: &Value) -> (StatusCode, Value) {
+        let r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn public_form(&self, path: &str, pairs: &[(&str, &str)]) -> (StatusCode, Value) {
+        let r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .form(pairs)
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn self_enroll(&self, token: Option<&str>, bytes: Vec<u8>) -> (StatusCode, Value) {
+        let mut form = Form::new().part("photo", Part::bytes(bytes).file_name("me.jpg"));
+        if let Some(t) = token {
+            form = form.text("token", t.to_owned());
+        }
+        let r = self
+            .client
+            .post(format!("{}/api/v1/enrollment", self.base))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.json().await.unwrap_or(Value::Null))
     }
 
     fn worker(&self) -> Worker {
@@ -456,6 +515,13 @@ async fn check_in_routes_are_in_the_openapi_document() {
         "/api/v1/checkins",
         "/api/v1/alerts",
         "/api/v1/alerts/{id}/resolve",
+        "/api/v1/orders/{id}/enrollment-link",
+        "/api/v1/enrollment",
+        "/api/v1/orders/{id}/enrollment/approve",
+        "/api/v1/orders/{id}/enrollment/reject",
+        "/api/v1/orders/{id}/symptom-forms",
+        "/api/v1/orders/{id}/symptom-reports",
+        "/api/v1/symptom-reports",
     ] {
         assert!(doc["paths"][p].is_object(), "{p} missing");
     }
@@ -625,4 +691,432 @@ async fn verified_checkins_per_second() {
         N as f64 / secs,
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
+}
+
+/// A check-in after the deadline but inside the late grace is recorded as
+/// `late` with its evidence, closes the prompt and reaches an officer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_checkin_inside_the_late_grace_is_late() {
+    let start = Utc.with_ymd_and_hms(2026, 3, 10, 9, 0, 0).unwrap();
+    for db in TestDb::all().await {
+        let s = Server::start(&db, start).await;
+        let order = s.new_order("Edmund Stoiber").await;
+        assert_eq!(s.enroll(&order, photo(ENROL)).await.0, StatusCode::CREATED);
+        let p = s.prompt(&order).await;
+        let deadline: DateTime<Utc> = p["deadline"].as_str().unwrap().parse().unwrap();
+        // Default window 20 min, grace 10 min: 5 minutes after the deadline.
+        s.clock.advance(deadline - start + Duration::minutes(5));
+        let (st, v) = s
+            .checkin(
+                p["token"].as_str().unwrap(),
+                &frames_for(&p["challenge"]),
+                NEAR,
+                15.0,
+                None,
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        assert_eq!(v["outcome"], "late", "{v}");
+        assert_eq!(v["tries_left"], 0);
+        let got: DateTime<Utc> = v["evidence"]["deadline"].as_str().unwrap().parse().unwrap();
+        assert_eq!(got, deadline);
+        let received: DateTime<Utc> = v["evidence"]["received_at"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_eq!(received - deadline, Duration::minutes(5));
+        let pid = lazaret_core::ids::PromptId::parse(p["id"].as_str().unwrap()).unwrap();
+        assert_eq!(
+            db.store.get_prompt(&pid).await.unwrap().unwrap().status,
+            lazaret_core::checkin::PromptStatus::Missed
+        );
+        let failed = alerts(&s, "kind=failed_checkin").await;
+        assert_eq!(failed.len(), 1, "{failed:?}");
+        assert_eq!(failed[0]["evidence"]["outcome"], "late");
+        s.stop();
+    }
+}
+
+/// With liveness off a prompt has no challenge and one frontal photo is
+/// verified; with liveness on, one photo is refused before a try is spent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn liveness_off_takes_a_single_photo() {
+    let start = Utc.with_ymd_and_hms(2026, 3, 10, 9, 0, 0).unwrap();
+    for db in TestDb::all().await {
+        let on = Server::start(&db, start).await;
+        let off = Server::start_with(
+            &db,
+            start,
+            Config {
+                liveness: Liveness::Off,
+                template_key: on.state.config.template_key.clone(),
+                ..Config::default()
+            },
+        )
+        .await;
+        let order = on.new_order("Edmund Stoiber").await;
+        assert_eq!(on.enroll(&order, photo(ENROL)).await.0, StatusCode::CREATED);
+
+        let p = on.prompt(&order).await;
+        assert_eq!(p["challenge"]["poses"].as_array().unwrap().len(), 3);
+        let (st, e) = on
+            .checkin(
+                p["token"].as_str().unwrap(),
+                &[photo(CENTER)],
+                NEAR,
+                15.0,
+                None,
+            )
+            .await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        assert_eq!(e["field"], "frame");
+        let pid = lazaret_core::ids::PromptId::parse(p["id"].as_str().unwrap()).unwrap();
+        assert_eq!(
+            db.store.get_prompt(&pid).await.unwrap().unwrap().attempts,
+            0
+        );
+
+        let p = off.prompt(&order).await;
+        assert!(p["challenge"].is_null(), "{p}");
+        let (st, v) = off
+            .checkin(
+                p["token"].as_str().unwrap(),
+                &[photo(CENTER)],
+                NEAR,
+                15.0,
+                None,
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        assert_eq!(v["outcome"], "verified", "{v}");
+        assert!(v["evidence"]["face_distance"].as_f64().unwrap() < 0.6);
+        // Someone else's single photo is still a mismatch.
+        let p = off.prompt(&order).await;
+        let (_, v) = off
+            .checkin(
+                p["token"].as_str().unwrap(),
+                &[photo(OTHER)],
+                NEAR,
+                15.0,
+                None,
+            )
+            .await;
+        assert_eq!(v["outcome"], "face_mismatch", "{v}");
+        on.stop();
+        off.stop();
+    }
+}
+
+/// The person enrols from a single-use link; the template waits until an
+/// officer approves it, and only then do check-ins use it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn self_enrolment_by_link_waits_for_an_officer() {
+    let start = Utc.with_ymd_and_hms(2026, 3, 10, 9, 0, 0).unwrap();
+    for db in TestDb::all().await {
+        let s = Server::start(&db, start).await;
+        let order = s.new_order("Edmund Stoiber").await;
+        let oid = lazaret_core::ids::OrderId::parse(&order).unwrap();
+        let link_path = format!("/api/v1/orders/{order}/enrollment-link");
+        let (st, link) = s.post(&link_path, &json!({})).await;
+        assert_eq!(st, StatusCode::CREATED, "{link}");
+        let token = link["token"].as_str().unwrap().to_owned();
+        let expires: DateTime<Utc> = link["expires_at"].as_str().unwrap().parse().unwrap();
+        assert_eq!(expires - start, Duration::hours(48));
+
+        // Missing and forged tokens.
+        let (st, e) = s.self_enroll(None, photo(ENROL)).await;
+        assert_eq!(st, StatusCode::UNAUTHORIZED, "{e}");
+        assert_eq!(e["code"], "invalid_token");
+        let (st, _) = s.self_enroll(Some("lze_forged"), photo(ENROL)).await;
+        assert_eq!(st, StatusCode::UNAUTHORIZED);
+        // A bad photo is explained like the officer's upload and does not
+        // spend the link.
+        let (st, e) = s.self_enroll(Some(&token), b"not an image".to_vec()).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        assert_eq!(e["code"], "invalid_image");
+        let (st, e) = s.self_enroll(Some(&token), photo(ENROL)).await;
+        assert_eq!(st, StatusCode::ACCEPTED, "{e}");
+        assert_eq!(e["status"], "pending");
+        // Used once.
+        let (st, e) = s.self_enroll(Some(&token), photo(ENROL)).await;
+        assert_eq!(st, StatusCode::GONE, "{e}");
+        assert_eq!(e["code"], "token_used");
+
+        // Pending is not enrolled: no prompt, no check-in uses it.
+        assert!(db.store.get_enrollment(&oid).await.unwrap().is_none());
+        let (st, _) = s
+            .post(&format!("/api/v1/orders/{order}/prompts"), &json!({}))
+            .await;
+        assert_eq!(st, StatusCode::CONFLICT);
+        // No new link while a photo waits for a decision.
+        let (st, _) = s.post(&link_path, &json!({})).await;
+        assert_eq!(st, StatusCode::CONFLICT);
+
+        let approve = format!("/api/v1/orders/{order}/enrollment/approve");
+        let reject = format!("/api/v1/orders/{order}/enrollment/reject");
+        let (st, _) = s.post(&reject, &json!({"reason": " "})).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+        let (st, a) = s.post(&approve, &json!({})).await;
+        assert_eq!(st, StatusCode::OK, "{a}");
+        assert_eq!(a["status"], "approved");
+        let link_id =
+            lazaret_core::ids::EnrollmentLinkId::parse(a["id"].as_str().unwrap()).unwrap();
+        assert!(
+            !db.store.link_holds_template(&link_id).await.unwrap(),
+            "the approved template moved to the enrolment"
+        );
+        let rec = db.store.get_enrollment(&oid).await.unwrap().unwrap();
+        assert!(lazaret_face::Template::from_bytes(&rec.ciphertext).is_err());
+        let (st, e) = s.post(&approve, &json!({})).await;
+        assert_eq!(st, StatusCode::CONFLICT, "{e}");
+        assert_eq!(e["code"], "nothing_pending");
+
+        // The approved template verifies the person.
+        let p = s.prompt(&order).await;
+        let (st, v) = s
+            .checkin(
+                p["token"].as_str().unwrap(),
+                &frames_for(&p["challenge"]),
+                NEAR,
+                15.0,
+                None,
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        assert_eq!(v["outcome"], "verified", "{v}");
+
+        // A newer link revokes the older open one.
+        let (_, l1) = s.post(&link_path, &json!({})).await;
+        let (_, l2) = s.post(&link_path, &json!({})).await;
+        let (st, e) = s
+            .self_enroll(Some(l1["token"].as_str().unwrap()), photo(OTHER))
+            .await;
+        assert_eq!(st, StatusCode::GONE, "{e}");
+        assert_eq!(e["code"], "token_revoked");
+        // Someone else's photo: an officer rejects it and it is erased; the
+        // approved enrolment stays.
+        let (st, _) = s
+            .self_enroll(Some(l2["token"].as_str().unwrap()), photo(OTHER))
+            .await;
+        assert_eq!(st, StatusCode::ACCEPTED);
+        let (st, r) = s
+            .post(&reject, &json!({"reason": "not the person on the order"}))
+            .await;
+        assert_eq!(st, StatusCode::OK, "{r}");
+        assert_eq!(r["status"], "rejected");
+        assert_eq!(r["reason"], "not the person on the order");
+        let l2_id = lazaret_core::ids::EnrollmentLinkId::parse(l2["id"].as_str().unwrap()).unwrap();
+        assert!(!db.store.link_holds_template(&l2_id).await.unwrap());
+        let after = db.store.get_enrollment(&oid).await.unwrap().unwrap();
+        assert_eq!(after.ciphertext, rec.ciphertext);
+
+        // An expired link.
+        let (_, l3) = s.post(&link_path, &json!({})).await;
+        s.clock.advance(Duration::hours(49));
+        let (st, e) = s
+            .self_enroll(Some(l3["token"].as_str().unwrap()), photo(ENROL))
+            .await;
+        assert_eq!(st, StatusCode::GONE, "{e}");
+        assert_eq!(e["code"], "token_expired");
+
+        let events = db.store.audit_events(0, 10_000).await.unwrap();
+        for action in [
+            "enrollment.link_create",
+            "enrollment.submit",
+            "enrollment.approve",
+            "enrollment.reject",
+        ] {
+            assert!(events.iter().any(|e| e.action == action), "{action}");
+        }
+        assert_eq!(lazaret_core::audit::first_broken_link(&events), None);
+        s.stop();
+    }
+}
+
+/// Symptom reports: a symptomatic one opens an alert, `none` does not, bad
+/// answers store nothing, and used, expired or forged tokens are refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn symptom_reports_alert_an_investigator() {
+    let start = Utc.with_ymd_and_hms(2026, 3, 10, 9, 0, 0).unwrap();
+    for db in TestDb::all().await {
+        let s = Server::start(&db, start).await;
+        let order = s.new_order("Ana Lima").await;
+        let forms = format!("/api/v1/orders/{order}/symptom-forms");
+        let (st, f1) = s.post(&forms, &json!({})).await;
+        assert_eq!(st, StatusCode::CREATED, "{f1}");
+        assert_eq!(f1["day"], "2026-03-10");
+        // Valid until the end of the order's local day (Zurich, UTC+1).
+        assert_eq!(f1["expires_at"], "2026-03-10T23:00:00Z");
+
+        let t1 = f1["token"].as_str().unwrap();
+        let (st, r) = s
+            .public_json(
+                "/api/v1/symptom-reports",
+                &json!({"token": t1, "symptoms": ["fever", "other"], "other": "rash on arms"}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{r}");
+        assert_eq!(r["symptomatic"], true);
+        let sym = alerts(&s, "kind=symptomatic").await;
+        assert_eq!(sym.len(), 1, "{sym:?}");
+        assert_eq!(sym[0]["order_id"], order.as_str());
+        assert_eq!(sym[0]["evidence"]["symptoms"], json!(["fever", "other"]));
+        assert_eq!(sym[0]["evidence"]["other"], "rash on arms");
+        let (st, e) = s
+            .public_json(
+                "/api/v1/symptom-reports",
+                &json!({"token": t1, "symptoms": ["none"]}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::GONE, "{e}");
+        assert_eq!(e["code"], "token_used");
+        let (st, e) = s
+            .public_json(
+                "/api/v1/symptom-reports",
+                &json!({"token": "lzs_forged", "symptoms": ["none"]}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::UNAUTHORIZED, "{e}");
+
+        // "none", sent as a form: stored, no alert.
+        let (_, f2) = s.post(&forms, &json!({})).await;
+        let t2 = f2["token"].as_str().unwrap();
+        let long = "x".repeat(501);
+        for (bad, field) in [
+            (json!({"token": t2, "symptoms": []}), "symptoms"),
+            (
+                json!({"token": t2, "symptoms": ["none", "cough"]}),
+                "symptoms",
+            ),
+            (json!({"token": t2, "symptoms": ["sneezing"]}), "symptoms"),
+            (
+                json!({"token": t2, "symptoms": ["other"], "other": long}),
+                "other",
+            ),
+            (
+                json!({"token": t2, "symptoms": ["cough"], "temperature_c": 50.0}),
+                "temperature_c",
+            ),
+        ] {
+            let (st, e) = s.public_json("/api/v1/symptom-reports", &bad).await;
+            assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{bad} {e}");
+            assert_eq!(e["field"], field, "{e}");
+        }
+        let (st, r) = s
+            .public_form(
+                "/api/v1/symptom-reports",
+                &[("token", t2), ("symptoms", "none")],
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{r}");
+        assert_eq!(r["symptomatic"], false);
+        assert_eq!(alerts(&s, "kind=symptomatic").await.len(), 1);
+        // Several symptoms as a form, with a fever temperature.
+        let (_, f3) = s.post(&forms, &json!({})).await;
+        let (st, r) = s
+            .public_form(
+                "/api/v1/symptom-reports",
+                &[
+                    ("token", f3["token"].as_str().unwrap()),
+                    ("symptoms", "cough"),
+                    ("symptoms", "fatigue"),
+                    ("temperature_c", "38.4"),
+                ],
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{r}");
+        assert_eq!(r["symptoms"], json!(["cough", "fatigue"]));
+        assert_eq!(alerts(&s, "kind=symptomatic").await.len(), 2);
+
+        // A form for a day that is over.
+        let (_, f4) = s.post(&forms, &json!({})).await;
+        s.clock.advance(Duration::hours(15));
+        let (st, e) = s
+            .public_json(
+                "/api/v1/symptom-reports",
+                &json!({"token": f4["token"], "symptoms": ["none"]}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::GONE, "{e}");
+        assert_eq!(e["code"], "token_expired");
+
+        let (st, list) = s
+            .get(&format!("/api/v1/orders/{order}/symptom-reports"))
+            .await;
+        assert_eq!(st, StatusCode::OK, "{list}");
+        let items = list["items"].as_array().unwrap();
+        assert_eq!(items.len(), 3, "bad answers stored nothing: {list}");
+        assert_eq!(items[0]["symptoms"], json!(["cough", "fatigue"]));
+        let events = db.store.audit_events(0, 10_000).await.unwrap();
+        assert_eq!(
+            events
+                .iter()
+                .filter(|e| e.action == "symptom_report.submit")
+                .count(),
+            3
+        );
+        assert!(events.iter().any(|e| e.action == "symptom_report.list"));
+        s.stop();
+    }
+}
+
+/// The worker issues and announces one symptom form per order and local
+/// day, exactly once even with two workers and repeated passes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_worker_issues_one_symptom_form_per_order_and_day() {
+    let start = Utc.with_ymd_and_hms(2026, 3, 10, 9, 0, 0).unwrap();
+    for db in TestDb::all().await {
+        let s = Server::start(&db, start).await;
+        let order = s.new_order("Ana Lima").await;
+        let oid = lazaret_core::ids::OrderId::parse(&order).unwrap();
+        let recorder = Arc::new(Recorder::default());
+        let workers = [
+            Worker::new(s.state.clone(), recorder.clone()),
+            Worker::new(s.state.clone(), recorder.clone()),
+        ];
+        for _ in 0..2 {
+            let (a, b) = tokio::join!(workers[0].pass(), workers[1].pass());
+            assert_eq!(a.unwrap().failed_jobs + b.unwrap().failed_jobs, 0);
+        }
+        let forms = db.store.symptom_forms_of_order(&oid).await.unwrap();
+        assert_eq!(forms.len(), 1, "{forms:?}");
+        assert_eq!(forms[0].slot, "day:2026-03-10");
+        let notices = recorder.1.lock().unwrap().clone();
+        assert_eq!(notices.len(), 1);
+        assert_eq!(notices[0].order_id, oid);
+        assert_eq!(
+            notices[0].expires_at,
+            Utc.with_ymd_and_hms(2026, 3, 10, 23, 0, 0).unwrap()
+        );
+        // The announced token answers the form.
+        let (st, r) = s
+            .public_json(
+                "/api/v1/symptom-reports",
+                &json!({"token": notices[0].token, "symptoms": ["none"]}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{r}");
+
+        // The next local day: one more.
+        s.clock.advance(Duration::days(1));
+        for w in &workers {
+            w.pass().await.unwrap();
+            w.pass().await.unwrap();
+        }
+        let forms = db.store.symptom_forms_of_order(&oid).await.unwrap();
+        assert_eq!(forms.len(), 2);
+        assert_eq!(forms[1].slot, "day:2026-03-11");
+        assert_eq!(recorder.1.lock().unwrap().len(), 2);
+
+        // An announcer that cannot deliver forms fails the job (retried
+        // later) instead of dropping the link silently.
+        s.clock.advance(Duration::days(1));
+        let mute = Worker::new(s.state.clone(), Arc::new(PromptsOnly));
+        let r = mute.pass().await.unwrap();
+        assert_eq!(r.symptom_forms_issued, 1, "{r:?}");
+        assert_eq!(r.failed_jobs, 1, "{r:?}");
+        assert_eq!(r.symptom_forms_announced, 0);
+        s.stop();
+    }
 }

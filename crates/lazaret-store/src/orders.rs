@@ -6,6 +6,7 @@ use lazaret_core::geo::{Coordinates, Geofence};
 use lazaret_core::ids::{OrderId, PersonId};
 use lazaret_core::order::{OrderBasis, OrderStatus, QuarantineOrder, TimeZone};
 use lazaret_core::person::Address;
+use serde::Serialize;
 use sqlx::Row;
 
 use crate::audit::append_audit;
@@ -81,6 +82,111 @@ macro_rules! insert_order_row {
 }
 pub(crate) use insert_order_row;
 
+/// What writing an order did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderWrite {
+    /// A new order was stored.
+    Created,
+    /// The person's active order took the new basis and/or a later end.
+    Extended,
+    /// The person's active order already had the basis and a late enough end.
+    Unchanged,
+}
+
+/// An order as it stands after [`Store::create_or_extend_order`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct WrittenOrder {
+    pub order: QuarantineOrder,
+    pub write: OrderWrite,
+}
+
+/// Inside the open transaction `$tx`: stores the new order `$o`, or, when it
+/// is active and its person already has an active order, folds its bases and
+/// end into that one. Audited under `$actor`. Evaluates to a `WrittenOrder`.
+macro_rules! create_or_extend_in_tx {
+    ($tx:expr, $o:expr, $actor:expr) => {{
+        let o: &QuarantineOrder = $o;
+        let actor: &str = $actor;
+        let existing = if o.status == OrderStatus::Active {
+            let sql = format!(
+                "SELECT {COLUMNS} FROM orders WHERE person_id = $1 AND status = 'active'"
+            );
+            match sqlx::query(&sql)
+                .bind(o.person_id.as_str())
+                .fetch_optional(&mut *$tx)
+                .await?
+            {
+                Some(r) => Some(order_from_row!(&r)),
+                None => None,
+            }
+        } else {
+            None
+        };
+        match existing {
+            None => {
+                insert_order_row!($tx, o);
+                let rec = AuditRecord {
+                    at: o.created_at,
+                    actor: actor.to_owned(),
+                    action: "order.create".into(),
+                    subject_type: "order".into(),
+                    subject_id: o.id.to_string(),
+                    details: format!("person={}", o.person_id),
+                };
+                append_audit!($tx, &rec);
+                WrittenOrder { order: o.clone(), write: OrderWrite::Created }
+            }
+            Some(mut cur) => {
+                let read_at = cur.updated_at;
+                let from_end = cur.ends_at;
+                // Strictly later than the version read, so the optimistic
+                // check can tell the two versions apart.
+                let at = o.created_at.max(read_at + chrono::Duration::milliseconds(1));
+                let mut changed = false;
+                for b in &o.bases {
+                    changed |= cur.add_basis(b, o.ends_at, at);
+                }
+                if !changed {
+                    WrittenOrder { order: cur, write: OrderWrite::Unchanged }
+                } else {
+                    let done = sqlx::query(
+                        "UPDATE orders SET ends_at = $1, bases = $2, updated_at = $3 \
+                         WHERE id = $4 AND updated_at = $5 AND status = 'active'",
+                    )
+                    .bind(to_ms(cur.ends_at))
+                    .bind(bases_json(&cur))
+                    .bind(to_ms(cur.updated_at))
+                    .bind(cur.id.as_str())
+                    .bind(to_ms(read_at))
+                    .execute(&mut *$tx)
+                    .await?;
+                    if done.rows_affected() != 1 {
+                        return Err(StoreError::Stale { entity: "order", id: cur.id.to_string() });
+                    }
+                    let rec = AuditRecord {
+                        at,
+                        actor: actor.to_owned(),
+                        action: "order.extend".into(),
+                        subject_type: "order".into(),
+                        subject_id: cur.id.to_string(),
+                        details: serde_json::json!({
+                            "person_id": cur.person_id,
+                            "bases": o.bases,
+                            "from_ends_at": from_end,
+                            "ends_at": cur.ends_at,
+                            "reason": "a further basis for a person with an active order",
+                        })
+                        .to_string(),
+                    };
+                    append_audit!($tx, &rec);
+                    WrittenOrder { order: cur, write: OrderWrite::Extended }
+                }
+            }
+        }
+    }};
+}
+
 impl Store {
     /// Stores a new order. Fails with `MissingReference` if the person does
     /// not exist.
@@ -95,6 +201,59 @@ impl Store {
             append_audit!(tx, audit);
             tx.commit().await?;
             Ok(())
+        })
+    }
+
+    /// Stores a new order, or extends the person's active order with its
+    /// basis and end (one active order per person). A concurrent request for
+    /// the same person is retried, so it extends instead of failing.
+    pub async fn create_or_extend_order(
+        &self,
+        o: &QuarantineOrder,
+        actor: &str,
+    ) -> Result<WrittenOrder, StoreError> {
+        let mut tries = 0;
+        loop {
+            let result = on_pool!(self, pool => {
+                async {
+                    let mut tx = pool.begin().await?;
+                    let w = create_or_extend_in_tx!(tx, o, actor);
+                    tx.commit().await?;
+                    Ok::<_, StoreError>(w)
+                }.await
+            });
+            match result {
+                // Another request created or changed the person's active
+                // order between our read and our write: read again.
+                Err(StoreError::Conflict { .. } | StoreError::Stale { .. }) if tries < 5 => {
+                    tries += 1;
+                }
+                r => return r,
+            }
+        }
+    }
+
+    /// [`Store::create_or_extend_order`] for many orders in one transaction:
+    /// all are written or none. With `dry_run` the transaction is rolled
+    /// back, so the result says what would happen.
+    pub async fn create_or_extend_orders(
+        &self,
+        orders: &[QuarantineOrder],
+        actor: &str,
+        dry_run: bool,
+    ) -> Result<Vec<WrittenOrder>, StoreError> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let mut out = Vec::with_capacity(orders.len());
+            for o in orders {
+                out.push(create_or_extend_in_tx!(tx, o, actor));
+            }
+            if dry_run {
+                tx.rollback().await?;
+            } else {
+                tx.commit().await?;
+            }
+            Ok(out)
         })
     }
 

@@ -53,7 +53,7 @@ enum Command {
     Import(import::ImportArgs),
     /// Contacts of a case, by exposure only, with tier, rules and evidence
     Trace(trace::TraceArgs),
-    /// Quarantine orders for a case's close contacts: propose or issue
+    /// Quarantine orders: propose or issue for a case's close contacts, or create from a CSV file
     #[command(subcommand)]
     Orders(orders::OrdersCommand),
     /// Test results: revise one and unwind what rested on it

@@ -133,3 +133,79 @@ fn demo_serves_health_and_authenticated_persons() {
     });
     assert!(dir.path().join("lazaret-demo.db").exists());
 }
+
+#[test]
+fn orders_create_from_csv_is_all_or_nothing_and_repeatable() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("t.db").display());
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.display().to_string()
+    };
+    // Persons come from a residence register.
+    let residents = write(
+        "residents.csv",
+        "person_id,full_name,phone,email,building_id,address,unit,lat,lon\n\
+         P1,Ana Lima,,,B1,Main St 1,1,47.37,8.54\n\
+         P2,Ivan Petrov,,,B1,Main St 1,2,47.37,8.54\n",
+    );
+    let out = lazaret()
+        .args(["--db", &db, "import", "residences", &residents])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let header = "person_id,address,lat,lon,radius_m,starts_at,ends_at,basis,time_zone\n";
+    let broken = write(
+        "broken.csv",
+        &format!(
+            "{header}P1,Main St 1,47.37,8.54,,2026-03-10T00:00:00Z,2026-03-20T00:00:00Z,arrival:X,\n\
+             P2,Main St 1,x,8.54,,2026-03-10T00:00:00Z,2026-03-20T00:00:00Z,arrival:X,\n"
+        ),
+    );
+    let out = lazaret()
+        .args(["--db", &db, "orders", "create", "--csv", &broken])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("broken.csv:3: column lat"), "{err}");
+    assert!(err.contains("nothing was stored"), "{err}");
+
+    let good = write(
+        "good.csv",
+        &format!(
+            "{header}P1,Main St 1,47.37,8.54,,2026-03-10T00:00:00Z,2026-03-20T00:00:00Z,arrival:X,Europe/Zurich\n\
+             P2,Main St 1,47.37,8.54,150,2026-03-10T00:00:00Z,2026-03-21T00:00:00Z,positive_test:T1,\n"
+        ),
+    );
+    let run = |extra: &[&str]| {
+        let mut args = vec!["--db", &db, "orders", "create", "--csv", &good, "--json"];
+        args.extend_from_slice(extra);
+        let out = lazaret().args(&args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        (
+            v["created"].as_u64().unwrap(),
+            v["extended"].as_u64().unwrap(),
+            v["unchanged"].as_u64().unwrap(),
+            v["committed"].as_bool().unwrap(),
+        )
+    };
+    assert_eq!(run(&["--dry-run"]), (2, 0, 0, false));
+    assert_eq!(run(&[]), (2, 0, 0, true), "the dry run stored nothing");
+    assert_eq!(
+        run(&[]),
+        (0, 0, 2, true),
+        "the same file again changes nothing"
+    );
+}

@@ -73,7 +73,7 @@ pub(crate) async fn load_order(state: &AppState, id: &str) -> Result<QuarantineO
 }
 
 /// A photo the engine refused, explained so the officer can retake it.
-fn photo_error(e: FaceError) -> ApiError {
+pub(crate) fn photo_error(e: FaceError) -> ApiError {
     let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
     match e {
         FaceError::NoFace => ApiError::rejected(unprocessable, "no_face", e.to_string()),

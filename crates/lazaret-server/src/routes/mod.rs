@@ -7,6 +7,8 @@ pub mod enrollment;
 pub mod health;
 pub mod orders;
 pub mod persons;
+pub mod self_enrollment;
+pub mod symptoms;
 pub mod tracing;
 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -50,8 +52,17 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(orders::create_order, orders::list_orders))
         .routes(routes!(orders::get_order))
         .routes(routes!(orders::transition_order))
+        .routes(routes!(orders::extend_order))
+        .routes(routes!(orders::bulk_orders))
         .routes(routes!(enrollment::enroll))
         .routes(routes!(enrollment::prompt_now))
+        .routes(routes!(self_enrollment::create_link))
+        .routes(routes!(self_enrollment::submit))
+        .routes(routes!(self_enrollment::approve))
+        .routes(routes!(self_enrollment::reject))
+        .routes(routes!(symptoms::issue_form))
+        .routes(routes!(symptoms::submit_report))
+        .routes(routes!(symptoms::list_reports))
         .routes(routes!(checkins::submit_checkin))
         .routes(routes!(alerts::list_alerts))
         .routes(routes!(alerts::get_alert))

@@ -1,7 +1,10 @@
 //! `/api/v1/orders`: quarantine orders and their lifecycle.
 
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, Duration, Utc};
 use lazaret_core::geo::{Coordinates, Geofence, DEFAULT_RADIUS_M};
@@ -9,7 +12,7 @@ use lazaret_core::ids::{OrderId, PersonId, TestId};
 use lazaret_core::order::{validate_period, OrderBasis, OrderStatus, QuarantineOrder, TimeZone};
 use lazaret_core::person::Address;
 use lazaret_core::user::Permission;
-use lazaret_store::{OrderFilter, PageRequest};
+use lazaret_store::{ImportError, OrderFilter, OrderWrite, PageRequest};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -186,16 +189,60 @@ pub struct Transition {
     pub reason: Option<String>,
 }
 
+/// What creating an order did: a person has at most one active order, so
+/// an active order for a person who already has one extends that order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Written {
+    /// A new order (201).
+    Created,
+    /// The person's active order took the new basis and/or the later end (200).
+    Extended,
+    /// The person's active order already had this basis and a late enough end (200).
+    Unchanged,
+}
+
+impl From<OrderWrite> for Written {
+    fn from(w: OrderWrite) -> Self {
+        match w {
+            OrderWrite::Created => Self::Created,
+            OrderWrite::Extended => Self::Extended,
+            OrderWrite::Unchanged => Self::Unchanged,
+        }
+    }
+}
+
+/// The order as it stands, and what the request did to it.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct WrittenOrderView {
+    #[serde(flatten)]
+    pub order: OrderView,
+    pub written: Written,
+}
+
+fn written_status(w: OrderWrite) -> StatusCode {
+    match w {
+        OrderWrite::Created => StatusCode::CREATED,
+        OrderWrite::Extended | OrderWrite::Unchanged => StatusCode::OK,
+    }
+}
+
+/// Creating an active order for a person who already has one adds the new
+/// basis to the existing order and moves its end to the later of the two
+/// (the existing place, radius and time zone stay); the answer is then 200
+/// with `written: extended` (or `unchanged`) instead of 201 `created`.
 #[utoipa::path(post, path = "/api/v1/orders", tag = "orders", request_body = NewOrder,
     security(("bearer" = [])),
-    responses((status = 201, body = OrderView), (status = 400, body = Problem),
+    responses((status = 201, body = WrittenOrderView, description = "created"),
+        (status = 200, body = WrittenOrderView, description = "the person's active order, extended or unchanged"),
+        (status = 400, body = Problem),
         (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn create_order(
     State(state): State<AppState>,
     officer: Officer,
     ApiJson(body): ApiJson<NewOrder>,
-) -> Result<(StatusCode, Json<OrderView>), ApiError> {
+) -> Result<(StatusCode, Json<WrittenOrderView>), ApiError> {
     officer.require(Permission::WriteOrders, "issue orders")?;
     let person_id = PersonId::parse(&body.person_id)?;
     let center = Coordinates::new(body.lat, body.lon)?;
@@ -213,22 +260,6 @@ pub async fn create_order(
         return Err(ApiError::InvalidRequest(format!(
             "person {person_id} does not exist"
         )));
-    }
-    if status == OrderStatus::Active {
-        let active = OrderFilter {
-            status: Some(OrderStatus::Active),
-            person_id: Some(person_id.clone()),
-        };
-        let existing = state
-            .store
-            .list_orders(&active, &PageRequest::default())
-            .await?;
-        if let Some(o) = existing.items.first() {
-            return Err(ApiError::Conflict(format!(
-                "person {person_id} already has active order {}; extend it instead",
-                o.id
-            )));
-        }
     }
     let now = state.now();
     let order = QuarantineOrder {
@@ -250,15 +281,203 @@ pub async fn create_order(
         created_at: now,
         updated_at: now,
     };
+    let w = state
+        .store
+        .create_or_extend_order(&order, &officer.actor())
+        .await?;
+    Ok((
+        written_status(w.write),
+        Json(WrittenOrderView {
+            order: w.order.into(),
+            written: w.write.into(),
+        }),
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Extension {
+    /// The new end; must be later than the current one and at most 60 days ahead.
+    pub ends_at: DateTime<Utc>,
+    /// Why (kept in the audit log).
+    pub reason: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/orders/{id}/extend", tag = "orders",
+    params(("id" = String, Path, description = "Order id")), request_body = Extension,
+    security(("bearer" = [])),
+    responses((status = 200, body = OrderView), (status = 401, body = Problem),
+        (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem, description = "the order is completed or released, or changed meanwhile"),
+        (status = 422, body = Problem, description = "no reason, or the end is not later")))]
+pub async fn extend_order(
+    State(state): State<AppState>,
+    officer: Officer,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<Extension>,
+) -> Result<Json<OrderView>, ApiError> {
+    officer.require(Permission::WriteOrders, "extend orders")?;
+    let reason = body.reason.trim();
+    if reason.is_empty() {
+        return Err(
+            lazaret_core::ValidationError::new("reason", "an extension needs a reason").into(),
+        );
+    }
+    let mut order = load(&state, &id).await?;
+    let read_at = order.updated_at;
+    let now = state.now().max(read_at + Duration::milliseconds(1));
+    let from = order.ends_at;
+    order.extend(body.ends_at, now)?;
     let audit = officer.audit(
         now,
-        "order.create",
+        "order.extend",
         "order",
-        order.id.as_str(),
-        format!("person={}", order.person_id),
+        &id,
+        serde_json::json!({ "from_ends_at": from, "ends_at": order.ends_at, "reason": reason })
+            .to_string(),
     );
-    state.store.insert_order(&order, &audit).await?;
-    Ok((StatusCode::CREATED, Json(order.into())))
+    state.store.update_order(&order, read_at, &audit).await?;
+    Ok(Json(order.into()))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct BulkParams {
+    /// Validate and report what would happen; store nothing.
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct BulkRow {
+    pub line: u64,
+    pub person_id: String,
+    pub order_id: String,
+    pub written: Written,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct BulkResult {
+    pub rows: u64,
+    pub created: u64,
+    pub extended: u64,
+    pub unchanged: u64,
+    pub dry_run: bool,
+    /// Whether the orders are now stored (false on a dry run).
+    pub committed: bool,
+    pub results: Vec<BulkRow>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct BulkRowError {
+    /// 1-based line in the file (the header is line 1).
+    pub line: u64,
+    pub column: String,
+    pub reason: String,
+}
+
+/// A refused file: problem details plus every bad row.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct BulkProblem {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    /// `invalid_rows`.
+    pub code: String,
+    pub detail: String,
+    pub errors: Vec<BulkRowError>,
+}
+
+/// Many orders from a CSV body (`Content-Type: text/csv`) with the header
+/// `person_id,address,lat,lon,radius_m,starts_at,ends_at,basis,time_zone`;
+/// `radius_m` (100) and `time_zone` (UTC) may be empty; `basis` is
+/// `arrival:AREA`, `positive_test:TEST_ID` or `contact:CASE_ID:TEST_ID`.
+/// All rows are stored or none; a person with an active order gets it
+/// extended, so sending the same file again changes nothing.
+#[utoipa::path(post, path = "/api/v1/orders/bulk", tag = "orders", params(BulkParams),
+    request_body(content = String, content_type = "text/csv"),
+    security(("bearer" = [])),
+    responses((status = 200, body = BulkResult), (status = 400, body = Problem),
+        (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 409, body = Problem), (status = 415, body = Problem),
+        (status = 422, body = BulkProblem, description = "bad rows; nothing was stored")))]
+pub async fn bulk_orders(
+    State(state): State<AppState>,
+    officer: Officer,
+    headers: HeaderMap,
+    ApiQuery(q): ApiQuery<BulkParams>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    officer.require(Permission::WriteOrders, "issue orders")?;
+    let is_csv = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("text/csv"));
+    if !is_csv {
+        return Err(ApiError::rejected(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the body as Content-Type: text/csv",
+        ));
+    }
+    let body = body.map_err(|_| ApiError::TooLarge)?;
+    let dry_run = q.dry_run.unwrap_or(false);
+    let report = state
+        .store
+        .import_orders_csv(&body[..], dry_run, &officer.actor(), state.now())
+        .await
+        .map_err(|e| match e {
+            ImportError::Read(e) => ApiError::InvalidRequest(format!("the CSV is malformed: {e}")),
+            ImportError::Store(e) => e.into(),
+        })?;
+    if !report.errors.is_empty() {
+        let status = StatusCode::UNPROCESSABLE_ENTITY;
+        let problem = BulkProblem {
+            kind: "urn:lazaret:problem:invalid_rows".into(),
+            title: status.canonical_reason().unwrap_or("Error").into(),
+            status: status.as_u16(),
+            code: "invalid_rows".into(),
+            detail: format!(
+                "{} error(s) in {} row(s); nothing was stored",
+                report.errors.len(),
+                report.rows
+            ),
+            errors: report
+                .errors
+                .into_iter()
+                .map(|e| BulkRowError {
+                    line: e.line,
+                    column: e.column,
+                    reason: e.reason,
+                })
+                .collect(),
+        };
+        let mut resp = (status, Json(problem)).into_response();
+        resp.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        return Ok(resp);
+    }
+    Ok(Json(BulkResult {
+        rows: report.rows,
+        created: report.created,
+        extended: report.extended,
+        unchanged: report.unchanged,
+        dry_run: report.dry_run,
+        committed: report.committed,
+        results: report
+            .results
+            .into_iter()
+            .map(|r| BulkRow {
+                line: r.line,
+                person_id: r.person_id,
+                order_id: r.order_id,
+                written: r.write.into(),
+            })
+            .collect(),
+    })
+    .into_response())
 }
 
 async fn load(state: &AppState, id: &str) -> Result<QuarantineOrder, ApiError> {

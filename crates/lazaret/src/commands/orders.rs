@@ -1,10 +1,12 @@
 //! `lazaret orders propose|issue PERSON_ID`: quarantine orders for the close
 //! contacts of a case. `propose` shows what would happen; `issue` is the
 //! officer's decision and creates or extends the orders (idempotent).
+//! `lazaret orders create --csv FILE`: many orders from a CSV file, all or
+//! none; a person with an active order gets it extended.
 
 use std::path::PathBuf;
 
-use anyhow::Result;
+use anyhow::{bail, Context, Result};
 use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
 use lazaret_store::{OrderProposal, ProposalAction, Proposals, Store};
@@ -18,6 +20,63 @@ pub enum OrdersCommand {
     Propose(OrdersArgs),
     /// Create (or extend) the orders for the case's close contacts; running it again changes nothing
     Issue(OrdersArgs),
+    /// Create orders from a CSV file (person_id,address,lat,lon,radius_m,starts_at,ends_at,basis,time_zone); all rows or none
+    Create(CreateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// CSV file (UTF-8, header row); basis is arrival:AREA, positive_test:TEST_ID or contact:CASE_ID:TEST_ID
+    #[arg(long, value_name = "FILE")]
+    pub csv: PathBuf,
+    /// Validate and report what would happen; store nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print one JSON document on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+async fn create(args: CreateArgs, store: &Store) -> Result<()> {
+    let file = std::fs::File::open(&args.csv)
+        .with_context(|| format!("opening {}", args.csv.display()))?;
+    let report = store
+        .import_orders_csv(file, args.dry_run, &cli_actor(), Utc::now())
+        .await?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        for e in &report.errors {
+            eprintln!(
+                "{}:{}: column {}: {}",
+                args.csv.display(),
+                e.line,
+                e.column,
+                e.reason
+            );
+        }
+        println!(
+            "{}: {} row(s): {} created, {} extended, {} unchanged{}",
+            args.csv.display(),
+            report.rows,
+            report.created,
+            report.extended,
+            report.unchanged,
+            match (report.dry_run, report.committed) {
+                (true, _) => " — dry run, nothing stored",
+                (false, true) => "",
+                (false, false) => " — nothing stored",
+            }
+        );
+    }
+    if !report.errors.is_empty() {
+        bail!(
+            "{} error(s) in {}; nothing was stored",
+            report.errors.len(),
+            args.csv.display()
+        );
+    }
+    Ok(())
 }
 
 #[derive(Debug, Args)]
@@ -81,6 +140,7 @@ pub async fn run(cmd: OrdersCommand, store: &Store) -> Result<()> {
     let (args, issue) = match cmd {
         OrdersCommand::Propose(a) => (a, false),
         OrdersCommand::Issue(a) => (a, true),
+        OrdersCommand::Create(a) => return create(a, store).await,
     };
     let case = parse_person(&args.person_id)?;
     let policy = load_policy(args.policy.as_deref())?;

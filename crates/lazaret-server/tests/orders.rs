@@ -1,0 +1,598 @@
+//! Orders over real HTTP on SQLite and (when configured) PostgreSQL: a
+//! second basis extends the active order (also under concurrent requests),
+//! extension, early release, completion at the end with a controllable
+//! clock, and bulk creation from CSV.
+
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Duration, TimeZone as _, Utc};
+use lazaret_core::checkin::PromptStatus;
+use lazaret_core::ids::{OrderId, PromptId};
+use lazaret_core::user::Role;
+use lazaret_server::config::Secret;
+use lazaret_server::template_crypto::TemplateKey;
+use lazaret_server::worker::{AnnounceFuture, Announcement, Announcer, Worker};
+use lazaret_server::{AppState, Clock, Config};
+use lazaret_store::testing::TestDb;
+use lazaret_store::EnrollmentRecord;
+use reqwest::{Client, StatusCode};
+use serde_json::{json, Value};
+use tokio::net::TcpListener;
+
+struct TestClock(Mutex<DateTime<Utc>>);
+
+impl Clock for TestClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().unwrap()
+    }
+}
+
+impl TestClock {
+    fn advance(&self, d: Duration) {
+        *self.0.lock().unwrap() += d;
+    }
+}
+
+/// Counts announcements; delivers nothing.
+#[derive(Default)]
+struct Quiet(Mutex<usize>);
+
+impl Announcer for Quiet {
+    fn announce<'a>(&'a self, _a: &'a Announcement) -> AnnounceFuture<'a> {
+        Box::pin(async move {
+            *self.0.lock().unwrap() += 1;
+            Ok(())
+        })
+    }
+}
+
+struct Server {
+    base: String,
+    client: Client,
+    admin: String,
+    analyst: String,
+    state: AppState,
+    clock: Arc<TestClock>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 10, 9, 0, 0).unwrap()
+}
+
+impl Server {
+    async fn start(db: &TestDb) -> Server {
+        let admin = lazaret_server::auth::create_token(&db.store, Role::Admin, "t", "t", t0())
+            .await
+            .unwrap()
+            .1;
+        let analyst = lazaret_server::auth::create_token(&db.store, Role::Analyst, "t", "t", t0())
+            .await
+            .unwrap()
+            .1;
+        let clock = Arc::new(TestClock(Mutex::new(t0())));
+        let config = Config {
+            template_key: Secret::new(TemplateKey::generate_hex()),
+            ..Config::default()
+        };
+        let mut state = AppState::new(db.store.clone(), config);
+        state.clock = clock.clone();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let s = state.clone();
+        tokio::spawn(async move {
+            lazaret_server::serve(listener, s, async {
+                let _ = rx.await;
+            })
+            .await
+            .unwrap();
+        });
+        Server {
+            base,
+            client: Client::new(),
+            admin,
+            analyst,
+            state,
+            clock,
+            shutdown: Some(tx),
+        }
+    }
+
+    async fn post_as(&self, token: &str, path: &str, body: &Value) -> (StatusCode, Value) {
+        let r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn post(&self, path: &str, body: &Value) -> (StatusCode, Value) {
+        self.post_as(&self.admin, path, body).await
+    }
+
+    async fn get(&self, path: &str) -> (StatusCode, Value) {
+        let r = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.admin)
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn post_csv(&self, path: &str, csv: &str) -> (StatusCode, Value) {
+        let r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.admin)
+            .header("content-type", "text/csv")
+            .body(csv.to_owned())
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn person(&self, id: &str) {
+        let (s, p) = self
+            .post(
+                "/api/v1/persons",
+                &json!({ "id": id, "full_name": format!("Person {id}") }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{p}");
+    }
+
+    async fn orders_of(&self, person: &str, status: &str) -> Vec<Value> {
+        let (s, page) = self
+            .get(&format!(
+                "/api/v1/orders?person_id={person}&status={status}"
+            ))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{page}");
+        page["items"].as_array().unwrap().clone()
+    }
+
+    fn stop(mut self) {
+        let _ = self.shutdown.take().unwrap().send(());
+    }
+}
+
+fn order(person: &str, basis: Value, days: i64) -> Value {
+    json!({
+        "person_id": person, "address": "Seefeldstrasse 12, Zürich",
+        "lat": 47.3594, "lon": 8.5532,
+        "starts_at": t0() - Duration::hours(1), "ends_at": t0() + Duration::days(days),
+        "basis": basis, "time_zone": "Europe/Zurich",
+    })
+}
+
+fn ends_at(v: &Value) -> DateTime<Utc> {
+    v["ends_at"].as_str().unwrap().parse().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_basis_extends_the_active_order() {
+    for db in TestDb::all().await {
+        let s = Server::start(&db).await;
+        s.person("P1").await;
+        let (st, first) = s
+            .post(
+                "/api/v1/orders",
+                &order("P1", json!({"kind": "arrival", "area": "A"}), 10),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{first}");
+        assert_eq!(first["written"], "created");
+        let id = first["id"].as_str().unwrap().to_owned();
+
+        // A positive test ending later: same order, new basis, later end.
+        let (st, second) = s
+            .post(
+                "/api/v1/orders",
+                &order("P1", json!({"kind": "positive_test", "test_id": "T1"}), 14),
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK, "{second}");
+        assert_eq!(second["written"], "extended");
+        assert_eq!(second["id"], id.as_str());
+        assert_eq!(second["bases"].as_array().unwrap().len(), 2);
+        assert_eq!(ends_at(&second), t0() + Duration::days(14));
+
+        // A further basis ending earlier: the basis is added, the end stays.
+        let (st, third) = s
+            .post(
+                "/api/v1/orders",
+                &order(
+                    "P1",
+                    json!({"kind": "contact", "case_id": "P9", "test_id": "T9"}),
+                    5,
+                ),
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK, "{third}");
+        assert_eq!(third["written"], "extended");
+        assert_eq!(third["bases"].as_array().unwrap().len(), 3);
+        assert_eq!(ends_at(&third), t0() + Duration::days(14));
+
+        let active = s.orders_of("P1", "active").await;
+        assert_eq!(active.len(), 1, "never a second active order: {active:?}");
+        assert_eq!(active[0]["id"], id.as_str());
+
+        let events = db.store.audit_events(0, 10_000).await.unwrap();
+        let extends: Vec<_> = events
+            .iter()
+            .filter(|e| e.action == "order.extend" && e.subject_id == id)
+            .collect();
+        assert_eq!(extends.len(), 2, "each extension audited");
+        assert!(extends[0].details.contains("from_ends_at"));
+        assert_eq!(lazaret_core::audit::first_broken_link(&events), None);
+        s.stop();
+    }
+}
+
+/// Many simultaneous orders for one person on PostgreSQL: one is created,
+/// the others extend it, and no second active order ever exists.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_orders_for_one_person_make_one_active_order() {
+    let Some(db) = TestDb::postgres().await else {
+        return;
+    };
+    const N: usize = 12;
+    let s = Arc::new(Server::start(&db).await);
+    s.person("P1").await;
+    let mut tasks = Vec::new();
+    for i in 0..N {
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move {
+            s.post(
+                "/api/v1/orders",
+                &order(
+                    "P1",
+                    json!({"kind": "arrival", "area": format!("A{i}")}),
+                    10 + i as i64,
+                ),
+            )
+            .await
+        }));
+    }
+    let mut created = 0;
+    let mut ids = Vec::new();
+    for t in tasks {
+        let (st, v) = t.await.unwrap();
+        match st {
+            StatusCode::CREATED => created += 1,
+            StatusCode::OK => assert_eq!(v["written"], "extended", "{v}"),
+            other => panic!("{other}: {v}"),
+        }
+        ids.push(v["id"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(created, 1);
+    ids.dedup();
+    assert_eq!(ids.len(), 1, "every request answered with the one order");
+    let active = s.orders_of("P1", "active").await;
+    assert_eq!(active.len(), 1);
+    assert_eq!(active[0]["bases"].as_array().unwrap().len(), N);
+    assert_eq!(
+        ends_at(&active[0]),
+        t0() + Duration::days(10 + N as i64 - 1)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn extend_and_release_early() {
+    for db in TestDb::all().await {
+        let s = Server::start(&db).await;
+        s.person("P1").await;
+        let (_, o) = s
+            .post(
+                "/api/v1/orders",
+                &order("P1", json!({"kind": "arrival", "area": "A"}), 10),
+            )
+            .await;
+        let id = o["id"].as_str().unwrap().to_owned();
+        let path = format!("/api/v1/orders/{id}/extend");
+        let later = t0() + Duration::days(12);
+
+        // Refused extensions change nothing.
+        let (st, e) = s
+            .post(&path, &json!({"ends_at": later, "reason": "  "}))
+            .await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        assert_eq!(e["field"], "reason");
+        let (st, e) = s
+            .post(
+                &path,
+                &json!({"ends_at": t0() + Duration::days(9), "reason": "lab"}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        assert_eq!(e["field"], "ends_at");
+        let (st, e) = s
+            .post(
+                &path,
+                &json!({"ends_at": t0() + Duration::days(61), "reason": "lab"}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        let (st, _) = s
+            .post_as(&s.analyst, &path, &json!({"ends_at": later, "reason": "x"}))
+            .await;
+        assert_eq!(st, StatusCode::FORBIDDEN);
+        let (st, _) = s
+            .post(
+                "/api/v1/orders/nope/extend",
+                &json!({"ends_at": later, "reason": "x"}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::NOT_FOUND);
+        let (_, got) = s.get(&format!("/api/v1/orders/{id}")).await;
+        assert_eq!(ends_at(&got), t0() + Duration::days(10));
+
+        let (st, ext) = s
+            .post(
+                &path,
+                &json!({"ends_at": later, "reason": "second test pending"}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK, "{ext}");
+        assert_eq!(ends_at(&ext), later);
+
+        // Release early, with a reason.
+        let t = format!("/api/v1/orders/{id}/transitions");
+        let (st, rel) = s
+            .post(
+                &t,
+                &json!({"to": "released", "reason": "test was negative"}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK, "{rel}");
+        assert_eq!(rel["status"], "released");
+        assert_eq!(rel["status_reason"], "test was negative");
+        // A released order is not extended.
+        let (st, e) = s
+            .post(
+                &path,
+                &json!({"ends_at": later + Duration::days(1), "reason": "x"}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CONFLICT, "{e}");
+        assert_eq!(e["code"], "illegal_transition");
+
+        let events = db.store.audit_events(0, 10_000).await.unwrap();
+        let ext: Vec<_> = events
+            .iter()
+            .filter(|e| e.action == "order.extend")
+            .collect();
+        assert_eq!(ext.len(), 1);
+        assert!(ext[0].details.contains("second test pending"));
+        assert!(events
+            .iter()
+            .any(|e| e.action == "order.transition" && e.details == "active->released"));
+        s.stop();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn orders_complete_at_their_end_and_their_prompts_stop() {
+    for db in TestDb::all().await {
+        let s = Server::start(&db).await;
+        s.person("P1").await;
+        let (_, o) = s
+            .post(
+                "/api/v1/orders",
+                &order("P1", json!({"kind": "arrival", "area": "A"}), 3),
+            )
+            .await;
+        let id = o["id"].as_str().unwrap().to_owned();
+        let oid = OrderId::parse(&id).unwrap();
+        // Prompting needs an enrolment; no face is verified here.
+        db.store
+            .put_enrollment(
+                &EnrollmentRecord {
+                    order_id: oid.clone(),
+                    ciphertext: vec![0; 16],
+                    nonce: vec![0; 24],
+                    model: "m".into(),
+                    created_at: t0(),
+                    delete_after: t0() + Duration::days(10),
+                },
+                &lazaret_core::audit::AuditRecord {
+                    at: t0(),
+                    actor: "test".into(),
+                    action: "enrollment.create".into(),
+                    subject_type: "order".into(),
+                    subject_id: id.clone(),
+                    details: String::new(),
+                },
+            )
+            .await
+            .unwrap();
+        let worker = Worker::new(s.state.clone(), Arc::new(Quiet::default()));
+        let planned = worker.plan_pass().await.unwrap();
+        assert!(planned.slots_enqueued > 0, "{planned:?}");
+        let (st, p) = s
+            .post(&format!("/api/v1/orders/{id}/prompts"), &json!({}))
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{p}");
+        let pid = PromptId::parse(p["id"].as_str().unwrap()).unwrap();
+        let prompts_before = db.store.count_prompts().await.unwrap();
+
+        // Still running just before the end.
+        s.clock.advance(Duration::days(3) - Duration::minutes(1));
+        let r = worker.plan_pass().await.unwrap();
+        assert_eq!(r.completed_orders, 0);
+        let (_, got) = s.get(&format!("/api/v1/orders/{id}")).await;
+        assert_eq!(got["status"], "active");
+
+        // After the end: completed, its open prompt cancelled, and the slot
+        // jobs planned earlier (now all due) issue nothing.
+        s.clock.advance(Duration::minutes(2));
+        let r = worker.plan_pass().await.unwrap();
+        assert_eq!(r.completed_orders, 1, "{r:?}");
+        assert_eq!(r.slots_enqueued, 0);
+        let (_, got) = s.get(&format!("/api/v1/orders/{id}")).await;
+        assert_eq!(got["status"], "completed");
+        assert_eq!(
+            db.store.get_prompt(&pid).await.unwrap().unwrap().status,
+            PromptStatus::Cancelled
+        );
+        let jobs = worker.run_jobs().await.unwrap();
+        assert_eq!(jobs.issued, 0, "{jobs:?}");
+        assert_eq!(jobs.missed, 0, "a cancelled prompt is not missed");
+        assert_eq!(db.store.count_prompts().await.unwrap(), prompts_before);
+        // A second pass changes nothing.
+        s.clock.advance(Duration::days(1));
+        let r = worker.pass().await.unwrap();
+        assert_eq!((r.completed_orders, r.slots_enqueued, r.issued), (0, 0, 0));
+        let events = db.store.audit_events(0, 10_000).await.unwrap();
+        assert_eq!(
+            events
+                .iter()
+                .filter(|e| e.action == "order.complete" && e.subject_id == id)
+                .count(),
+            1
+        );
+        s.stop();
+    }
+}
+
+const HEADER: &str = "person_id,address,lat,lon,radius_m,starts_at,ends_at,basis,time_zone\n";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bulk_orders_from_csv_all_or_nothing() {
+    for db in TestDb::all().await {
+        let s = Server::start(&db).await;
+        for p in ["P1", "P2", "P3"] {
+            s.person(p).await;
+        }
+        // P3 already has an active order: the file extends it.
+        let (st, p3) = s
+            .post(
+                "/api/v1/orders",
+                &order("P3", json!({"kind": "arrival", "area": "A"}), 5),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED);
+
+        let broken = format!(
+            "{HEADER}\
+             P1,Main St 1,47.37,8.54,,2026-03-10T00:00:00Z,2026-03-20T00:00:00Z,arrival:X,Europe/Zurich\n\
+             P2,Main St 2,123,8.54,50,2026-03-10T00:00:00Z,2026-03-20T00:00:00Z,vacation:X,\n\
+             P-ghost,Main St 3,47.37,8.54,,2026-03-10T00:00:00Z,2026-03-20T00:00:00Z,arrival:X,\n\
+             P3,Main St 4,47.37,8.54,,2026-03-20T00:00:00Z,2026-03-10T00:00:00Z,arrival:X,Mars/Base\n"
+        );
+        let (st, e) = s.post_csv("/api/v1/orders/bulk", &broken).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        assert_eq!(e["code"], "invalid_rows");
+        let errs: Vec<(u64, String)> = e["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| {
+                (
+                    x["line"].as_u64().unwrap(),
+                    x["column"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        for want in [
+            (3, "lat"),
+            (3, "basis"),
+            (4, "person_id"),
+            (5, "ends_at"),
+            (5, "time_zone"),
+        ] {
+            assert!(
+                errs.contains(&(want.0, want.1.to_owned())),
+                "{want:?} missing in {errs:?}"
+            );
+        }
+        assert!(
+            errs.iter().all(|(l, _)| *l != 2),
+            "line 2 is good: {errs:?}"
+        );
+        assert!(
+            s.orders_of("P1", "active").await.is_empty(),
+            "nothing stored"
+        );
+
+        let (st, e) = s
+            .post_csv("/api/v1/orders/bulk", "person_id,address\nP1,x\n")
+            .await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        assert_eq!(e["errors"][0]["line"], 1);
+
+        let good = format!(
+            "{HEADER}\
+             P1,Main St 1,47.37,8.54,,2026-03-10T00:00:00Z,2026-03-20T00:00:00Z,arrival:X,Europe/Zurich\n\
+             P2,Main St 2,47.38,8.55,250,2026-03-10T00:00:00Z,2026-03-21T00:00:00Z,contact:P3:T3,\n\
+             P3,Main St 3,47.39,8.56,,2026-03-10T00:00:00Z,2026-03-22T00:00:00Z,positive_test:T3,Europe/Zurich\n"
+        );
+        let (st, dry) = s.post_csv("/api/v1/orders/bulk?dry_run=true", &good).await;
+        assert_eq!(st, StatusCode::OK, "{dry}");
+        assert_eq!(
+            (&dry["created"], &dry["extended"], &dry["committed"]),
+            (&json!(2), &json!(1), &json!(false))
+        );
+        assert!(s.orders_of("P1", "active").await.is_empty(), "dry run");
+
+        let (st, done) = s.post_csv("/api/v1/orders/bulk", &good).await;
+        assert_eq!(st, StatusCode::OK, "{done}");
+        assert_eq!(
+            (
+                &done["rows"],
+                &done["created"],
+                &done["extended"],
+                &done["unchanged"]
+            ),
+            (&json!(3), &json!(2), &json!(1), &json!(0))
+        );
+        assert_eq!(done["results"][2]["order_id"], p3["id"]);
+        let p2 = s.orders_of("P2", "active").await;
+        assert_eq!(p2.len(), 1);
+        assert_eq!(p2[0]["radius_m"], 250.0);
+        assert_eq!(p2[0]["time_zone"], "UTC");
+        let p3_now = s.orders_of("P3", "active").await;
+        assert_eq!(p3_now.len(), 1);
+        assert_eq!(p3_now[0]["bases"].as_array().unwrap().len(), 2);
+        assert_eq!(
+            ends_at(&p3_now[0]),
+            Utc.with_ymd_and_hms(2026, 3, 22, 0, 0, 0).unwrap()
+        );
+
+        // The same file again: no duplicates, nothing changes.
+        let (st, again) = s.post_csv("/api/v1/orders/bulk", &good).await;
+        assert_eq!(st, StatusCode::OK, "{again}");
+        assert_eq!(
+            (&again["created"], &again["extended"], &again["unchanged"]),
+            (&json!(0), &json!(0), &json!(3))
+        );
+        for p in ["P1", "P2", "P3"] {
+            assert_eq!(s.orders_of(p, "active").await.len(), 1, "{p}");
+        }
+        let (_, all) = s.get("/api/v1/orders?limit=100").await;
+        assert_eq!(all["items"].as_array().unwrap().len(), 3);
+
+        // JSON is not CSV.
+        let (st, e) = s.post("/api/v1/orders/bulk", &json!({})).await;
+        assert_eq!(st, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{e}");
+        s.stop();
+    }
+}
+
+#[test]
+fn order_routes_are_in_the_openapi_document() {
+    let doc = serde_json::to_value(lazaret_server::openapi()).unwrap();
+    for p in ["/api/v1/orders/{id}/extend", "/api/v1/orders/bulk"] {
+        assert!(doc["paths"][p]["post"].is_object(), "{p} missing");
+    }
+    let create = &doc["paths"]["/api/v1/orders"]["post"]["responses"];
+    assert!(create["201"].is_object() && create["200"].is_object());
+}
