@@ -109,6 +109,15 @@ macro_rules! create_or_extend_in_tx {
         let o: &QuarantineOrder = $o;
         let actor: &str = $actor;
         let existing = if o.status == OrderStatus::Active {
+            // A no-op write takes the row lock of the person's active order
+            // (the write lock on SQLite), so concurrent requests for the same
+            // person take turns instead of failing their optimistic check.
+            sqlx::query(
+                "UPDATE orders SET updated_at = updated_at WHERE person_id = $1 AND status = 'active'",
+            )
+            .bind(o.person_id.as_str())
+            .execute(&mut *$tx)
+            .await?;
             let sql = format!(
                 "SELECT {COLUMNS} FROM orders WHERE person_id = $1 AND status = 'active'"
             );
