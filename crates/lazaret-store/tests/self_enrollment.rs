@@ -1,0 +1,126 @@
+//! Retention of self-enrolment templates nobody decided on, on SQLite and
+//! (when configured) PostgreSQL.
+
+use chrono::{DateTime, Duration, Utc};
+use lazaret_core::audit::{first_broken_link, AuditRecord};
+use lazaret_core::contact_info::Language;
+use lazaret_core::geo::{Coordinates, Geofence};
+use lazaret_core::ids::{EnrollmentLinkId, OrderId, PersonId};
+use lazaret_core::order::{OrderBasis, OrderStatus, QuarantineOrder, TimeZone};
+use lazaret_core::person::{Address, FullName, Person};
+use lazaret_store::testing::TestDb;
+use lazaret_store::{EnrollmentLink, LinkStatus, PendingTemplate};
+
+fn t0() -> DateTime<Utc> {
+    "2026-03-01T08:00:00Z".parse().unwrap()
+}
+
+fn audit(action: &str) -> AuditRecord {
+    AuditRecord {
+        at: t0(),
+        actor: "test".into(),
+        action: action.into(),
+        subject_type: "order".into(),
+        subject_id: "O1".into(),
+        details: String::new(),
+    }
+}
+
+#[tokio::test]
+async fn undecided_templates_are_erased_when_their_retention_ends() {
+    for db in TestDb::all().await {
+        let s = &db.store;
+        let person = Person {
+            id: PersonId::parse("P1").unwrap(),
+            full_name: FullName::parse("Ana Lima").unwrap(),
+            phone: None,
+            email: None,
+            language: Language::english(),
+        };
+        s.insert_person(&person, t0(), &audit("person.create"))
+            .await
+            .unwrap();
+        let order = QuarantineOrder {
+            id: OrderId::parse("O1").unwrap(),
+            person_id: person.id.clone(),
+            address: Address::parse("Main St 1").unwrap(),
+            geofence: Geofence::new(Coordinates::new(47.0, 8.0).unwrap(), 100.0).unwrap(),
+            starts_at: t0(),
+            ends_at: t0() + Duration::days(10),
+            time_zone: TimeZone::default(),
+            bases: vec![OrderBasis::Arrival { area: "X".into() }],
+            status: OrderStatus::Active,
+            status_reason: None,
+            created_at: t0(),
+            updated_at: t0(),
+        };
+        s.insert_order(&order, &audit("order.create"))
+            .await
+            .unwrap();
+        let link = EnrollmentLink {
+            id: EnrollmentLinkId::generate(),
+            order_id: order.id.clone(),
+            token_hash: "h1".into(),
+            created_by: "test".into(),
+            created_at: t0(),
+            expires_at: t0() + Duration::hours(48),
+            status: LinkStatus::Open,
+            model: None,
+            submitted_at: None,
+            decided_at: None,
+            decided_by: None,
+            reason: None,
+        };
+        s.create_enrollment_link(&link, &audit("enrollment.link_create"))
+            .await
+            .unwrap();
+        let pending = PendingTemplate {
+            ciphertext: vec![1; 32],
+            nonce: vec![2; 24],
+            model: "m".into(),
+            delete_after: order.ends_at + Duration::days(7),
+        };
+        // An expired link takes nothing.
+        assert!(!s
+            .submit_self_enrollment(&link.id, &pending, link.expires_at, &audit("x"))
+            .await
+            .unwrap());
+        assert!(s
+            .submit_self_enrollment(&link.id, &pending, t0(), &audit("enrollment.submit"))
+            .await
+            .unwrap());
+        assert!(s.link_holds_template(&link.id).await.unwrap());
+
+        // Kept until its retention ends, then erased (and audited).
+        let just_before = pending.delete_after - Duration::seconds(1);
+        assert_eq!(
+            s.purge_expired_pending_enrollments(just_before)
+                .await
+                .unwrap(),
+            0
+        );
+        assert!(s.link_holds_template(&link.id).await.unwrap());
+        assert_eq!(
+            s.purge_expired_pending_enrollments(pending.delete_after)
+                .await
+                .unwrap(),
+            1
+        );
+        assert!(!s.link_holds_template(&link.id).await.unwrap());
+        let links = s.enrollment_links_of_order(&order.id).await.unwrap();
+        assert_eq!(links[0].status, LinkStatus::Rejected);
+        assert_eq!(links[0].decided_by.as_deref(), Some("system:retention"));
+        // Nothing is left to approve, and nothing became an enrolment.
+        assert!(s
+            .approve_self_enrollment(&order.id, "test", t0(), &audit("enrollment.approve"))
+            .await
+            .unwrap()
+            .is_none());
+        assert!(s.get_enrollment(&order.id).await.unwrap().is_none());
+        let events = s.audit_events(0, 1000).await.unwrap();
+        assert!(events
+            .iter()
+            .any(|e| e.action == "enrollment.pending_purge"));
+        assert_eq!(first_broken_link(&events), None);
+    }
+}
