@@ -38,8 +38,13 @@ fi
 POLICY=$WORK/close-only.toml
 printf '[flight]\ncabin_notify = false\n\n[residence]\nbuilding_notify = false\n' >"$POLICY"
 
-# Runs a command, printing "<seconds> <peak KB>" to fd 3 and stdout to stdout.
-timed() { /usr/bin/time -f '%e %M' -o "$WORK/time" "$@"; }
+# Runs a command (its log lines go to $WORK/stderr.log); leaves
+# "<wall s> <peak KB> <CPU s>" in $WORK/time.
+timed() {
+  /usr/bin/time -f '%e %M %U %S' -o "$WORK/time" "$@" 2>>"$WORK/stderr.log"
+  read -r w k u s <"$WORK/time"
+  echo "$w $k $(jq -n "$u + $s")" >"$WORK/time"
+}
 
 SUMMARY=()
 for backend in $BACKENDS; do
@@ -56,27 +61,27 @@ for backend in $BACKENDS; do
   echo "## $backend"
   for kind in residences flights rides tests; do
     out=$(timed "$BIN" --db "$DB" import "$kind" "$DATA/$kind.csv" --json)
-    read -r secs kb <"$WORK/time"
+    read -r secs kb cpu <"$WORK/time"
     rows=$(jq .rows <<<"$out")
-    line=$(printf '%-8s import %-10s %9s rows %7.1f s %9.0f rows/s %5d MB' \
-      "$backend" "$kind" "$rows" "$secs" "$(jq -n "$rows / $secs")" $((kb / 1024)))
+    line=$(printf '%-8s import %-10s %9s rows %7.1f s %9.0f rows/s %5d MB peak, %6.1f CPU s (client)' \
+      "$backend" "$kind" "$rows" "$secs" "$(jq -n "$rows / $secs")" $((kb / 1024)) "$cpu")
     echo "$line"; SUMMARY+=("$line")
   done
   out=$(timed "$BIN" --db "$DB" import flights "$DATA/flights.csv" --json)
-  read -r secs kb <"$WORK/time"
+  read -r secs kb cpu <"$WORK/time"
   line=$(printf '%-8s re-import flights: changed %s, %.1f s' "$backend" "$(jq .changed <<<"$out")" "$secs")
   echo "$line"; SUMMARY+=("$line")
 
-  out=$("$BIN" --db "$DB" sim trace-bench --sample 2000 --json)
+  out=$("$BIN" --db "$DB" sim trace-bench --sample 2000 --json 2>>"$WORK/stderr.log")
   line=$(jq -r --arg b "$backend" '"\($b|.+"        "|.[0:8]) trace default rules, \(.traced) cases: p50 \(.ms.p50*100|round/100) ms, p90 \(.ms.p90*100|round/100) ms, p99 \(.ms.p99*100|round/100) ms, max \(.ms.max*10|round/10) ms, \(.contacts_per_case*10|round/10) contacts/case"' <<<"$out")
   echo "$line"; SUMMARY+=("$line")
-  out=$("$BIN" --db "$DB" sim trace-bench --policy "$POLICY" --json)
+  out=$("$BIN" --db "$DB" sim trace-bench --policy "$POLICY" --json 2>>"$WORK/stderr.log")
   line=$(jq -r --arg b "$backend" '"\($b|.+"        "|.[0:8]) trace close-only, all \(.traced) cases: p50 \(.ms.p50*100|round/100) ms, p99 \(.ms.p99*100|round/100) ms, \(.wall_seconds|round) s"' <<<"$out")
   echo "$line"; SUMMARY+=("$line")
 
   for i in $(seq 1 "$CHAIN_RUNS"); do
     timed "$BIN" --db "$DB" chains --json >"$WORK/chains-$backend.json"
-    read -r secs kb <"$WORK/time"
+    read -r secs kb cpu <"$WORK/time"
     line=$(printf '%-8s chains run %d: %.2f s, %d MB peak, %s cases, %s edges, %s chains' "$backend" "$i" \
       "$secs" $((kb / 1024)) "$(jq .cases "$WORK/chains-$backend.json")" \
       "$(jq .contact_edges "$WORK/chains-$backend.json")" "$(jq '.chains | length' "$WORK/chains-$backend.json")")
