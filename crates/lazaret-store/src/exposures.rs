@@ -43,89 +43,91 @@ impl Store {
         window: &Window,
     ) -> Result<CaseExposures, StoreError> {
         let (from, to) = (to_ms(window.start), to_ms(window.end));
+        // One query per source, each flight or ride with its occupants (the
+        // case is always among them), on one connection: on PostgreSQL every
+        // round trip and pool checkout is a visible part of a trace.
         let flights_sql = format!(
-            "SELECT id, flight_no, departure, origin, destination FROM flights WHERE id IN ({CASE_FLIGHTS})"
-        );
-        let fo_sql = format!(
-            "SELECT flight_id, person_id, role, seat, booking_ref FROM flight_occupants \
-             WHERE flight_id IN ({CASE_FLIGHTS})"
+            "SELECT f.id, f.flight_no, f.departure, f.origin, f.destination, \
+                    o.person_id, o.role, o.seat, o.booking_ref \
+             FROM flights f JOIN flight_occupants o ON o.flight_id = f.id \
+             WHERE f.id IN ({CASE_FLIGHTS})"
         );
         let rides_sql = format!(
-            "SELECT id, vehicle_id, start_at, end_at FROM rides WHERE id IN ({CASE_RIDES})"
-        );
-        let ro_sql = format!(
-            "SELECT ride_id, person_id, role FROM ride_occupants WHERE ride_id IN ({CASE_RIDES})"
+            "SELECT r.id, r.vehicle_id, r.start_at, r.end_at, o.person_id, o.role \
+             FROM rides r JOIN ride_occupants o ON o.ride_id = r.id \
+             WHERE r.id IN ({CASE_RIDES})"
         );
         const RES_SQL: &str = "SELECT person_id, building_id, unit FROM residences \
              WHERE building_id = (SELECT building_id FROM residences WHERE person_id = $1)";
         on_pool!(self, pool => {
+            let mut conn = pool.acquire().await?;
             let mut flights: Vec<FlightExposure> = Vec::new();
             let mut index: HashMap<String, usize> = HashMap::new();
-            for r in sqlx::query(&flights_sql).bind(case.as_str()).bind(from).bind(to).fetch_all(pool).await? {
+            for r in sqlx::query(&flights_sql).bind(case.as_str()).bind(from).bind(to).fetch_all(&mut *conn).await? {
                 let id: &str = r.try_get("id")?;
-                index.insert(id.to_owned(), flights.len());
-                flights.push(FlightExposure {
-                    flight: Flight {
-                        id: FlightId::parse(id).map_err(bad("flights"))?,
-                        flight_no: r.try_get("flight_no")?,
-                        departure: from_ms("flights", r.try_get("departure")?)?,
-                        origin: r.try_get("origin")?,
-                        destination: r.try_get("destination")?,
-                    },
-                    occupants: Vec::new(),
+                let i = match index.get(id) {
+                    Some(&i) => i,
+                    None => {
+                        index.insert(id.to_owned(), flights.len());
+                        flights.push(FlightExposure {
+                            flight: Flight {
+                                id: FlightId::parse(id).map_err(bad("flights"))?,
+                                flight_no: r.try_get("flight_no")?,
+                                departure: from_ms("flights", r.try_get("departure")?)?,
+                                origin: r.try_get("origin")?,
+                                destination: r.try_get("destination")?,
+                            },
+                            occupants: Vec::new(),
+                        });
+                        flights.len() - 1
+                    }
+                };
+                let role = match r.try_get::<&str, _>("role")? {
+                    "crew" => FlightRole::Crew,
+                    _ => FlightRole::Passenger,
+                };
+                let flight_id = flights[i].flight.id.clone();
+                flights[i].occupants.push(FlightOccupant {
+                    flight_id,
+                    person_id: PersonId::parse(r.try_get::<&str, _>("person_id")?).map_err(bad("flight_occupants"))?,
+                    role,
+                    seat: r.try_get::<Option<&str>, _>("seat")?.map(Seat::parse).transpose().map_err(bad("flight_occupants"))?,
+                    booking_ref: r.try_get("booking_ref")?,
                 });
-            }
-            if !flights.is_empty() {
-                for r in sqlx::query(&fo_sql).bind(case.as_str()).bind(from).bind(to).fetch_all(pool).await? {
-                    let fid: &str = r.try_get("flight_id")?;
-                    let Some(&i) = index.get(fid) else { continue };
-                    let role = match r.try_get::<&str, _>("role")? {
-                        "crew" => FlightRole::Crew,
-                        _ => FlightRole::Passenger,
-                    };
-                    let flight_id = flights[i].flight.id.clone();
-                    flights[i].occupants.push(FlightOccupant {
-                        flight_id,
-                        person_id: PersonId::parse(r.try_get::<&str, _>("person_id")?).map_err(bad("flight_occupants"))?,
-                        role,
-                        seat: r.try_get::<Option<&str>, _>("seat")?.map(Seat::parse).transpose().map_err(bad("flight_occupants"))?,
-                        booking_ref: r.try_get("booking_ref")?,
-                    });
-                }
             }
 
             let mut rides: Vec<RideExposure> = Vec::new();
             let mut rindex: HashMap<String, usize> = HashMap::new();
-            for r in sqlx::query(&rides_sql).bind(case.as_str()).bind(from).bind(to).fetch_all(pool).await? {
+            for r in sqlx::query(&rides_sql).bind(case.as_str()).bind(from).bind(to).fetch_all(&mut *conn).await? {
                 let id: &str = r.try_get("id")?;
-                rindex.insert(id.to_owned(), rides.len());
-                let ride = Ride::new(
-                    RideId::parse(id).map_err(bad("rides"))?,
-                    VehicleId::parse(r.try_get::<&str, _>("vehicle_id")?).map_err(bad("rides"))?,
-                    from_ms("rides", r.try_get("start_at")?)?,
-                    from_ms("rides", r.try_get("end_at")?)?,
-                ).map_err(bad("rides"))?;
-                rides.push(RideExposure { ride, occupants: Vec::new() });
-            }
-            if !rides.is_empty() {
-                for r in sqlx::query(&ro_sql).bind(case.as_str()).bind(from).bind(to).fetch_all(pool).await? {
-                    let rid: &str = r.try_get("ride_id")?;
-                    let Some(&i) = rindex.get(rid) else { continue };
-                    let role = match r.try_get::<&str, _>("role")? {
-                        "driver" => RideRole::Driver,
-                        _ => RideRole::Passenger,
-                    };
-                    let ride_id = rides[i].ride.id.clone();
-                    rides[i].occupants.push(RideOccupant {
-                        ride_id,
-                        person_id: PersonId::parse(r.try_get::<&str, _>("person_id")?).map_err(bad("ride_occupants"))?,
-                        role,
-                    });
-                }
+                let i = match rindex.get(id) {
+                    Some(&i) => i,
+                    None => {
+                        rindex.insert(id.to_owned(), rides.len());
+                        let ride = Ride::new(
+                            RideId::parse(id).map_err(bad("rides"))?,
+                            VehicleId::parse(r.try_get::<&str, _>("vehicle_id")?).map_err(bad("rides"))?,
+                            from_ms("rides", r.try_get("start_at")?)?,
+                            from_ms("rides", r.try_get("end_at")?)?,
+                        ).map_err(bad("rides"))?;
+                        rides.push(RideExposure { ride, occupants: Vec::new() });
+                        rides.len() - 1
+                    }
+                };
+                let role = match r.try_get::<&str, _>("role")? {
+                    "driver" => RideRole::Driver,
+                    _ => RideRole::Passenger,
+                };
+                let ride_id = rides[i].ride.id.clone();
+                rides[i].occupants.push(RideOccupant {
+                    ride_id,
+                    person_id: PersonId::parse(r.try_get::<&str, _>("person_id")?).map_err(bad("ride_occupants"))?,
+                    role,
+                });
             }
 
             let mut residents = Vec::new();
-            for r in sqlx::query(RES_SQL).bind(case.as_str()).fetch_all(pool).await? {
+            for r in sqlx::query(RES_SQL).bind(case.as_str()).fetch_all(&mut *conn).await? {
                 residents.push(Residence {
                     person_id: PersonId::parse(r.try_get::<&str, _>("person_id")?).map_err(bad("residences"))?,
                     building_id: BuildingId::parse(r.try_get::<&str, _>("building_id")?).map_err(bad("residences"))?,

@@ -7,7 +7,7 @@
 //! the source's ids and only touch rows whose values differ, so importing the
 //! same file again changes nothing.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -20,6 +20,7 @@ use lazaret_core::person::{Address, FullName};
 use lazaret_core::test_result::TestOutcome;
 use lazaret_core::ValidationError;
 use serde::Serialize;
+use sqlx::Row;
 use thiserror::Error;
 
 use crate::audit::append_audit;
@@ -272,6 +273,8 @@ const TESTS: Upsert = Upsert {
 
 /// Both backends accept well over this many parameters per statement.
 const MAX_PARAMS: usize = 30_000;
+/// Rows per statement at most: larger ones save nothing measurable.
+const MAX_STATEMENT_ROWS: usize = 1024;
 
 impl Upsert {
     /// The multi-row upsert for `rows` rows. SQLite gets anonymous `?`
@@ -338,36 +341,48 @@ impl Upsert {
     }
 }
 
-/// Rows of one table waiting to be written; a key seen twice in a batch
-/// keeps its last value (one statement may not touch a row twice).
+/// Rows of one table waiting to be written, by key: a key seen twice in a
+/// batch keeps its last value (one statement may not touch a row twice), and
+/// rows go out in key order, so neighbouring rows land on neighbouring
+/// B-tree pages.
 struct Pending {
     upsert: &'static Upsert,
-    rows: Vec<Vec<Arg>>,
-    index: HashMap<String, usize>,
+    rows: BTreeMap<String, Vec<Arg>>,
+    /// Statement text by row count (only a few counts are ever used).
+    sql: HashMap<usize, String>,
 }
 
 impl Pending {
     fn new(upsert: &'static Upsert) -> Self {
         Self {
             upsert,
-            rows: Vec::new(),
-            index: HashMap::new(),
+            rows: BTreeMap::new(),
+            sql: HashMap::new(),
         }
     }
 
     fn push(&mut self, key: String, row: Vec<Arg>) {
-        match self.index.get(&key) {
-            Some(&i) => self.rows[i] = row,
-            None => {
-                self.index.insert(key, self.rows.len());
-                self.rows.push(row);
-            }
-        }
+        self.rows.insert(key, row);
     }
 
     fn clear(&mut self) {
         self.rows.clear();
-        self.index.clear();
+    }
+
+    /// Rows in the next statement when `left` are waiting: a power of two,
+    /// so a whole import uses a dozen distinct statements per table, each
+    /// prepared once and then taken from the connection's statement cache.
+    fn chunk(&self, left: usize) -> usize {
+        let cap = (MAX_PARAMS / self.upsert.cols.len()).clamp(1, MAX_STATEMENT_ROWS);
+        let n = left.min(cap);
+        1 << n.ilog2()
+    }
+
+    fn sql(&mut self, rows: usize, numbered: bool) -> &str {
+        let upsert = self.upsert;
+        self.sql
+            .entry(rows)
+            .or_insert_with(|| upsert.sql(rows, numbered))
     }
 }
 
@@ -377,13 +392,12 @@ macro_rules! flush {
     ($tx:expr, $tables:expr, $numbered:expr) => {{
         let mut changed: u64 = 0;
         for p in $tables.iter_mut() {
-            let per = (MAX_PARAMS / p.upsert.cols.len()).max(1);
-            let mut rows = std::mem::take(&mut p.rows);
-            while !rows.is_empty() {
-                let rest = rows.split_off(rows.len().min(per));
-                let sql = p.upsert.sql(rows.len(), $numbered);
-                let mut q = sqlx::query(&sql);
-                for a in rows.into_iter().flatten() {
+            let mut left = p.rows.len();
+            let mut rows = std::mem::take(&mut p.rows).into_values();
+            while left > 0 {
+                let n = p.chunk(left);
+                let mut q = sqlx::query(p.sql(n, $numbered));
+                for a in rows.by_ref().take(n).flatten() {
                     q = match a {
                         Arg::Text(s) => q.bind(s),
                         Arg::OptText(s) => q.bind(s),
@@ -396,12 +410,76 @@ macro_rules! flush {
                     .await
                     .map_err(StoreError::from)?
                     .rows_affected();
-                rows = rest;
+                left -= n;
             }
-            p.clear();
         }
         changed
     }};
+}
+
+/// The CSV side of an import: reads records and stages them, a batch at a
+/// time.
+struct RowReader<R> {
+    rdr: csv::Reader<R>,
+    rec: csv::StringRecord,
+    idx: HashMap<&'static str, usize>,
+    kind: ImportKind,
+    now_ms: i64,
+    batch: usize,
+}
+
+impl<R: Read> RowReader<R> {
+    /// Stages up to one batch of records into `tables`, recording bad rows
+    /// in `report`; false once the file is exhausted.
+    async fn fill(
+        &mut self,
+        tables: &mut [Pending],
+        report: &mut ImportReport,
+    ) -> Result<bool, ImportError> {
+        for n in 1..=self.batch {
+            // Lets a write running alongside (see `import_csv`) send its
+            // next statement.
+            if n % 256 == 0 {
+                tokio::task::yield_now().await;
+            }
+            let line = self.rdr.position().line();
+            match self.rdr.read_record(&mut self.rec) {
+                Ok(true) => {}
+                Ok(false) => return Ok(false),
+                Err(e) => {
+                    // A record that is not valid UTF-8 is a bad row, not a
+                    // reason to stop reading.
+                    if let csv::ErrorKind::Utf8 { pos, err } = e.kind() {
+                        report.rows += 1;
+                        report.errors.push(RowError {
+                            line: pos.as_ref().map_or(line, |p| p.line()),
+                            column: self.kind.columns().get(err.field()).map_or_else(
+                                || format!("#{}", err.field() + 1),
+                                |c| (*c).to_owned(),
+                            ),
+                            reason: "is not valid UTF-8".into(),
+                        });
+                        continue;
+                    }
+                    return Err(e.into());
+                }
+            }
+            report.rows += 1;
+            let mut f = Fields {
+                rec: &self.rec,
+                idx: &self.idx,
+                line: self.rec.position().map_or(line, |p| p.line()),
+                errors: Vec::new(),
+            };
+            stage(self.kind, &mut f, tables, self.now_ms);
+            report.errors.append(&mut f.errors);
+        }
+        Ok(true)
+    }
+
+    fn bytes(&self) -> u64 {
+        self.rdr.position().byte()
+    }
 }
 
 /// Field access and validation for one CSV record.
@@ -772,10 +850,20 @@ impl Store {
         if !report.errors.is_empty() {
             return Ok(report);
         }
-        let now_ms = to_ms(now);
         let numbered = self.kind() == crate::db::BackendKind::Postgres;
-        let mut tables = tables_for(kind);
-        let batch = opts.batch_rows.max(1);
+        let mut reader = RowReader {
+            rdr,
+            rec: csv::StringRecord::new(),
+            idx,
+            kind,
+            now_ms: to_ms(now),
+            batch: opts.batch_rows.max(1),
+        };
+        // Two sets of staged rows: the database writes one batch while this
+        // thread parses and validates the next (SQLite works on its own
+        // thread, PostgreSQL in its own process).
+        let mut front = tables_for(kind);
+        let mut back = tables_for(kind);
         on_pool!(self, pool => {
             let mut tx = if opts.dry_run { None } else { Some(pool.begin().await.map_err(StoreError::from)?) };
             if let (Some(tx), false) = (&mut tx, numbered) {
@@ -784,50 +872,64 @@ impl Store {
                 // it. 256 MB bounds memory and keeps the indexes hot.
                 sqlx::query("PRAGMA cache_size = -262144").execute(&mut **tx).await.map_err(StoreError::from)?;
             }
-            let mut rec = csv::StringRecord::new();
-            let mut staged = 0usize;
-            loop {
-                let line = rdr.position().line();
-                match rdr.read_record(&mut rec) {
-                    Ok(true) => {}
-                    Ok(false) => break,
-                    Err(e) => {
-                        // A record that is not valid UTF-8 is a bad row, not a
-                        // reason to stop reading.
-                        if let csv::ErrorKind::Utf8 { pos, err } = e.kind() {
-                            report.rows += 1;
-                            report.errors.push(RowError {
-                                line: pos.as_ref().map_or(line, |p| p.line()),
-                                column: kind.columns().get(err.field()).map_or_else(|| format!("#{}", err.field() + 1), |c| (*c).to_owned()),
-                                reason: "is not valid UTF-8".into(),
-                            });
-                            continue;
-                        }
-                        return Err(e.into());
+            // A first load into an empty SQLite table: its secondary indexes
+            // are dropped here and rebuilt with one sort before the commit
+            // (same transaction, so a failed import leaves them as they
+            // were) instead of taking a million inserts at random places.
+            let mut rebuild: Vec<String> = Vec::new();
+            if let (Some(tx), false) = (&mut tx, numbered) {
+                for p in front.iter() {
+                    let probe = format!("SELECT 1 FROM {} LIMIT 1", p.upsert.table);
+                    if sqlx::query(&probe).fetch_optional(&mut **tx).await?.is_some() {
+                        continue;
+                    }
+                    let indexes = sqlx::query(
+                        "SELECT name, sql FROM sqlite_master \
+                         WHERE type = 'index' AND tbl_name = $1 AND sql IS NOT NULL",
+                    )
+                    .bind(p.upsert.table)
+                    .fetch_all(&mut **tx)
+                    .await?;
+                    for r in indexes {
+                        let name: String = r.try_get("name")?;
+                        sqlx::query(&format!("DROP INDEX \"{name}\"")).execute(&mut **tx).await?;
+                        rebuild.push(r.try_get("sql")?);
                     }
                 }
-                report.rows += 1;
-                let mut f = Fields { rec: &rec, idx: &idx, line: rec.position().map_or(line, |p| p.line()), errors: Vec::new() };
-                stage(kind, &mut f, &mut tables, now_ms);
-                report.errors.append(&mut f.errors);
-                staged += 1;
-                if staged >= batch {
-                    staged = 0;
-                    match (&mut tx, report.errors.is_empty()) {
-                        (Some(tx), true) => report.changed += flush!((*tx), tables, numbered),
-                        _ => tables.iter_mut().for_each(Pending::clear),
-                    }
-                    if let Some(p) = opts.progress {
-                        p(rdr.position().byte());
-                    }
+            }
+            let mut more = reader.fill(&mut front, &mut report).await?;
+            while more {
+                // Bad rows mean nothing will be kept: stop writing, keep
+                // reading to report them all.
+                let write = report.errors.is_empty();
+                let (written, next) = tokio::join!(
+                    async {
+                        match (&mut tx, write) {
+                            (Some(tx), true) => Ok::<u64, StoreError>(flush!((*tx), front, numbered)),
+                            _ => {
+                                front.iter_mut().for_each(Pending::clear);
+                                Ok(0)
+                            }
+                        }
+                    },
+                    reader.fill(&mut back, &mut report),
+                );
+                report.changed += written?;
+                more = next?;
+                std::mem::swap(&mut front, &mut back);
+                if let Some(p) = opts.progress {
+                    p(reader.bytes());
                 }
             }
             if let Some(p) = opts.progress {
-                p(rdr.position().byte());
+                p(reader.bytes());
             }
             match tx {
                 Some(mut tx) if report.errors.is_empty() => {
-                    report.changed += flush!(tx, tables, numbered);
+                    report.changed += flush!(tx, front, numbered);
+                    for sql in &rebuild {
+                        sqlx::query(sql).execute(&mut *tx).await?;
+                    }
                     let audit = AuditRecord {
                         at: now,
                         actor: opts.actor.clone(),
@@ -848,7 +950,7 @@ impl Store {
                     // plans the trace queries over a million new rows as
                     // sequential scans (hundreds of ms per trace). SQLite's
                     // rule-based choice of index is right without them.
-                    for p in tables.iter().filter(|_| numbered) {
+                    for p in front.iter().filter(|_| numbered) {
                         let sql = format!("ANALYZE {}", p.upsert.table);
                         sqlx::query(&sql).execute(pool).await.map_err(StoreError::from)?;
                     }

@@ -258,6 +258,90 @@ async fn bad_rows_are_all_reported_and_nothing_is_stored() {
     }
 }
 
+/// The named indexes of the database, sorted.
+async fn index_names(db: &TestDb) -> Vec<String> {
+    use sqlx::{Connection, Row};
+    match db.kind() {
+        lazaret_store::BackendKind::Sqlite => {
+            let mut c = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
+            let sql = "SELECT name FROM sqlite_master WHERE type = 'index' ORDER BY name";
+            let rows = sqlx::query(sql).fetch_all(&mut c).await.unwrap();
+            // The rebuilt indexes must also match their tables row for row.
+            let check: String = sqlx::query_scalar("PRAGMA integrity_check")
+                .fetch_one(&mut c)
+                .await
+                .unwrap();
+            assert_eq!(check, "ok");
+            rows.iter().map(|r| r.get("name")).collect()
+        }
+        lazaret_store::BackendKind::Postgres => {
+            let mut c = sqlx::PgConnection::connect(&db.url).await.unwrap();
+            let sql = "SELECT indexname::text AS name FROM pg_indexes \
+                       WHERE schemaname = current_schema() ORDER BY 1";
+            let rows = sqlx::query(sql).fetch_all(&mut c).await.unwrap();
+            rows.iter().map(|r| r.get("name")).collect()
+        }
+    }
+}
+
+/// A first import into empty tables (SQLite drops and rebuilds their
+/// secondary indexes around it) leaves every index in place whether it fails
+/// after writing some batches or commits.
+#[tokio::test]
+async fn first_import_keeps_every_index_when_it_fails_or_commits() {
+    for db in TestDb::all().await {
+        let s = &db.store;
+        let before = index_names(&db).await;
+        assert!(before.iter().any(|n| n == "flight_occupants_person"));
+        let good = format!(
+            "{FLIGHT_HEADER}\
+             F1,LX1,2026-03-09T10:00:00Z,ZRH,LHR,P1,Ana,,,passenger,1A,\n\
+             F1,LX1,2026-03-09T10:00:00Z,ZRH,LHR,P2,Bo,,,passenger,1B,\n\
+             F1,LX1,2026-03-09T10:00:00Z,ZRH,LHR,P3,Cy,,,passenger,1C,\n\
+             F2,LX2,2026-03-10T10:00:00Z,LHR,ZRH,P1,Ana,,,passenger,3A,\n"
+        );
+        // Two rows per batch: the first two batches are written before the
+        // bad row in the third is read.
+        let opts = ImportOptions {
+            batch_rows: 2,
+            ..Default::default()
+        };
+        let bad = format!("{good}F2,LX2,2026-03-10T10:00:00Z,LHR,ZRH,P4,Di,,,crew,9Z,\n");
+        let r = s
+            .import_csv(ImportKind::Flights, bad.as_bytes(), &opts, now())
+            .await
+            .unwrap();
+        assert_eq!((r.rows, r.committed), (5, false), "{:?}", db.kind());
+        assert_eq!(r.errors.len(), 1);
+        assert_eq!((r.errors[0].line, r.errors[0].column.as_str()), (6, "seat"));
+        let persons = s
+            .list_persons(&PersonFilter::default(), &PageRequest::default())
+            .await
+            .unwrap();
+        assert!(persons.items.is_empty(), "{:?}", db.kind());
+        assert_eq!(index_names(&db).await, before, "{:?}", db.kind());
+
+        let r = s
+            .import_csv(ImportKind::Flights, good.as_bytes(), &opts, now())
+            .await
+            .unwrap();
+        assert!(r.committed && r.errors.is_empty(), "{:?}", r.errors);
+        // 3 persons, 2 flights, 4 seats.
+        assert_eq!((r.rows, r.changed), (4, 9), "{:?}", db.kind());
+        assert_eq!(index_names(&db).await, before, "{:?}", db.kind());
+        // The rebuilt person index answers the trace's lookups.
+        import(
+            s,
+            ImportKind::Tests,
+            &format!("{TEST_HEADER}T-P1,P1,2026-03-10T00:00:00Z,positive,Lab A,\n"),
+        )
+        .await;
+        let t = trace(s, "P1").await;
+        let ids: Vec<&str> = t.contacts.iter().map(|c| c.person_id.as_str()).collect();
+        assert_eq!(ids, vec!["P2", "P3"], "{:?}", db.kind());
+    }
+}
+
 #[tokio::test]
 async fn reimport_changes_nothing() {
     for db in TestDb::all().await {
