@@ -155,19 +155,8 @@ impl Store {
         now: DateTime<Utc>,
         audit: &AuditRecord,
     ) -> Result<(), StoreError> {
-        let postgres = self.kind() == crate::db::BackendKind::Postgres;
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
-            if postgres {
-                // The durability SQLite has here (WAL, synchronous=NORMAL):
-                // the commit is atomic (contacts and audit event together)
-                // but does not wait for the WAL flush, which on a busy disk
-                // is most of a trace's time. A server crash can lose the last
-                // fraction of a second of traces, never half of one; a lost
-                // trace is recomputed by tracing again. Orders and test
-                // revisions keep synchronous commits.
-                sqlx::query("SET LOCAL synchronous_commit = off").execute(&mut *tx).await?;
-            }
             sqlx::query("DELETE FROM contacts WHERE test_id = $1")
                 .bind(test.as_str())
                 .execute(&mut *tx)
