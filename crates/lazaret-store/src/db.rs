@@ -86,10 +86,12 @@ macro_rules! embed_migrations {
 fn migrator(kind: BackendKind) -> Migrator {
     let migrations = match kind {
         BackendKind::Sqlite => {
-            embed_migrations!("sqlite": 1 "0001_foundation", 2 "0002_tracing", 3 "0003_checkins")
+            embed_migrations!("sqlite": 1 "0001_foundation", 2 "0002_tracing", 3 "0003_checkins",
+                4 "0004_notifications")
         }
         BackendKind::Postgres => {
-            embed_migrations!("postgres": 1 "0001_foundation", 2 "0002_tracing", 3 "0003_checkins")
+            embed_migrations!("postgres": 1 "0001_foundation", 2 "0002_tracing", 3 "0003_checkins",
+                4 "0004_notifications")
         }
     };
     Migrator {

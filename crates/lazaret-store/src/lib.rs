@@ -12,6 +12,7 @@ mod exposures;
 mod import;
 mod jobs;
 mod orders;
+mod outbox;
 mod page;
 mod persons;
 mod prompts;
@@ -31,6 +32,9 @@ pub use exposures::ResidenceRecord;
 pub use import::{ImportError, ImportKind, ImportOptions, ImportReport, RowError};
 pub use jobs::{Backoff, ClaimedJob, Failure, NewJob, QueueStats};
 pub use orders::OrderFilter;
+pub use outbox::{
+    Channel, MessageFailure, NewOutboxMessage, OutboxMessage, OutboxStatus, NOTIFY_QUEUE,
+};
 pub use page::{Page, PageRequest, DEFAULT_LIMIT, MAX_LIMIT};
 pub use persons::PersonFilter;
 pub use prompts::{CheckinFinish, CheckinRecord, CheckinStart, PromptRecord};
