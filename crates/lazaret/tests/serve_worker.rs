@@ -19,17 +19,12 @@ fn free_port() -> u16 {
 fn serve_until(env: &[(&str, &str)], expect: &[&str]) -> (std::process::ExitStatus, String) {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("s.db").display());
+    let addr = format!("127.0.0.1:{}", free_port());
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_lazaret"));
     cmd.env_remove("LAZARET_DATABASE_URL")
         .env("NO_COLOR", "1")
         .current_dir(dir.path())
-        .args([
-            "--db",
-            &db,
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{}", free_port()),
-        ])
+        .args(["--db", &db, "serve", "--listen", &addr])
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
     for (k, v) in env {
@@ -58,6 +53,8 @@ fn serve_until(env: &[(&str, &str)], expect: &[&str]) -> (std::process::ExitStat
             }
         }
     }
+    // Serving requests means the shutdown signal handler is installed.
+    assert!(healthz_ok(&addr), "serve never answered /healthz:\n{log}");
     let killed = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -78,6 +75,24 @@ fn serve_until(env: &[(&str, &str)], expect: &[&str]) -> (std::process::ExitStat
         log.push_str(&l);
     }
     (status, log)
+}
+
+fn healthz_ok(addr: &str) -> bool {
+    use std::io::Write;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if let Ok(mut c) = std::net::TcpStream::connect(addr) {
+            let _ = c.set_read_timeout(Some(Duration::from_secs(5)));
+            let _ = c.write_all(b"GET /healthz HTTP/1.0\r\nHost: x\r\n\r\n");
+            let mut resp = String::new();
+            let _ = c.read_to_string(&mut resp);
+            if resp.starts_with("HTTP/1.0 200") || resp.starts_with("HTTP/1.1 200") {
+                return true;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    false
 }
 
 const KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
