@@ -75,6 +75,119 @@ pub struct Config {
     pub prompts: lazaret_core::prompt_schedule::PromptPolicy,
     /// Hours a self-enrolment link stays valid.
     pub enrollment_link_hours: u32,
+    /// The background worker inside `serve`.
+    pub worker: WorkerConfig,
+    /// How messages reach persons (`[notify]`, `[notify.email]`, `[notify.sms]`).
+    pub notify: NotifyConfig,
+}
+
+/// The background worker: prompt scheduling, deadlines, notifications.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WorkerConfig {
+    /// Off for API-only instances; at least one instance should run it.
+    pub enabled: bool,
+    /// Seconds between passes over the job queue.
+    pub interval_secs: u64,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            interval_secs: 15,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NotifyConfig {
+    /// Delivery attempts per message before it is marked failed.
+    pub max_attempts: u32,
+    /// Back-off before the first retry, doubling after each failure.
+    pub retry_base_secs: u64,
+    /// Longest wait between two attempts.
+    pub retry_max_secs: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<EmailConfig>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sms: Option<SmsConfig>,
+}
+
+impl Default for NotifyConfig {
+    fn default() -> Self {
+        Self {
+            max_attempts: 5,
+            retry_base_secs: 30,
+            retry_max_secs: 600,
+            email: None,
+            sms: None,
+        }
+    }
+}
+
+/// How the SMTP connection is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    /// Plain connection upgraded with STARTTLS, which must succeed (port 587).
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// No encryption: only for a relay on the same host or in tests.
+    None,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EmailConfig {
+    pub host: String,
+    /// Defaults to 587 (`starttls`), 465 (`tls`) or 25 (`none`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    pub tls: SmtpTls,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    pub password: Secret,
+    /// Sender, e.g. `Lazaret <noreply@health.example>`.
+    pub from: String,
+    pub timeout_secs: u64,
+}
+
+impl Default for EmailConfig {
+    fn default() -> Self {
+        Self {
+            host: String::new(),
+            port: None,
+            tls: SmtpTls::Starttls,
+            username: None,
+            password: Secret::default(),
+            from: String::new(),
+            timeout_secs: 30,
+        }
+    }
+}
+
+/// SMS through an HTTP webhook (an SMS gateway or a relay in front of one).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmsConfig {
+    /// Receives `POST {"to", "body", "message_id"}`; any non-2xx is a failure.
+    pub webhook_url: String,
+    /// Sent as `Authorization: Bearer …` when set.
+    pub bearer_token: Secret,
+    pub timeout_secs: u64,
+}
+
+impl Default for SmsConfig {
+    fn default() -> Self {
+        Self {
+            webhook_url: String::new(),
+            bearer_token: Secret::default(),
+            timeout_secs: 15,
+        }
+    }
 }
 
 impl Default for Config {
@@ -91,6 +204,8 @@ impl Default for Config {
             template_grace_days: 7,
             prompts: Default::default(),
             enrollment_link_hours: 48,
+            worker: WorkerConfig::default(),
+            notify: NotifyConfig::default(),
         }
     }
 }
@@ -148,9 +263,17 @@ impl Config {
             "template_grace_days",
             "prompts",
             "enrollment_link_hours",
+            "worker",
+            "notify",
         ];
-        fig = fig
-            .merge(env.filter(move |k| known.iter().any(|n| k.as_str().eq_ignore_ascii_case(n))));
+        // `__` nests: LAZARET_NOTIFY__EMAIL__HOST is `notify.email.host`.
+        fig = fig.merge(
+            env.filter(move |k| {
+                let top = k.as_str().split("__").next().unwrap_or_default();
+                known.iter().any(|n| top.eq_ignore_ascii_case(n))
+            })
+            .split("__"),
+        );
         fig = fig.merge(Serialized::defaults(overrides));
         fig.extract().map_err(|e| ConfigError::Invalid(Box::new(e)))
     }
@@ -220,6 +343,35 @@ mod tests {
             ));
             Ok(())
         });
+    }
+
+    #[test]
+    fn notify_and_worker_settings_nest_from_file_and_env() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "lazaret.toml",
+                "[worker]\nenabled = false\n[notify.email]\nhost = \"smtp.example.org\"\nfrom = \"a@example.org\"\n",
+            )?;
+            jail.set_env("LAZARET_NOTIFY__EMAIL__PASSWORD", "hunter2");
+            jail.set_env(
+                "LAZARET_NOTIFY__SMS__WEBHOOK_URL",
+                "https://sms.example.org/send",
+            );
+            jail.set_env("LAZARET_WORKER__INTERVAL_SECS", "5");
+            let c = Config::load(None, &Overrides::default()).unwrap();
+            assert!(!c.worker.enabled);
+            assert_eq!(c.worker.interval_secs, 5);
+            let email = c.notify.email.as_ref().unwrap();
+            assert_eq!(email.host, "smtp.example.org");
+            assert_eq!(email.password.expose(), "hunter2");
+            assert_eq!(email.tls, SmtpTls::Starttls);
+            let sms = c.notify.sms.as_ref().unwrap();
+            assert_eq!(sms.webhook_url, "https://sms.example.org/send");
+            assert!(!format!("{c:?}").contains("hunter2"));
+            Ok(())
+        });
+        let c = Config::default();
+        assert!(c.worker.enabled && c.notify.email.is_none() && c.notify.sms.is_none());
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod config;
 pub mod error;
 mod extract;
 mod multipart;
+pub mod notify;
 pub mod prompting;
 pub mod routes;
 pub mod state;

@@ -14,7 +14,6 @@ use crate::prompting::{hash_token, random_token};
 use crate::worker::{PassReport, SymptomFormNotice, Worker, WorkerError};
 
 pub const SYMPTOM_ISSUE_QUEUE: &str = "symptoms.issue";
-pub const SYMPTOM_ANNOUNCE_QUEUE: &str = "symptoms.announce";
 const SYSTEM: &str = "system:scheduler";
 
 /// The first instant after `day` in `tz`, in UTC.
@@ -137,59 +136,31 @@ impl Worker {
             return Ok(());
         };
         r.symptom_forms_issued += 1;
-        // The token travels in the announce job only until it is sent.
+        // As with prompts, the token leaves this process only in the
+        // announcement (the outbox keeps it until the message is sent).
         let n = SymptomFormNotice {
             order_id: order.id.clone(),
             person_id: order.person_id.clone(),
             token: issued.token,
             expires_at: issued.form.expires_at,
         };
-        let payload = serde_json::json!({
-            "form_id": issued.form.id,
-            "order_id": n.order_id,
-            "person_id": n.person_id,
-            "token": n.token,
-            "expires_at": n.expires_at,
-        });
-        self.state
-            .store
-            .enqueue(
-                &NewJob {
-                    queue: SYMPTOM_ANNOUNCE_QUEUE.into(),
-                    payload,
-                    run_at: now,
-                    max_attempts: 5,
-                    dedupe_key: Some(format!("symptoms-announce:{}:{}", order.id, p.day)),
-                },
-                now,
-            )
-            .await?;
-        Ok(())
-    }
-
-    pub(crate) async fn announce_symptom_job(
-        &self,
-        job: &ClaimedJob,
-        r: &mut PassReport,
-    ) -> Result<(), WorkerError> {
-        #[derive(Deserialize)]
-        struct Payload {
-            form_id: SymptomFormId,
-            #[serde(flatten)]
-            notice: SymptomFormNotice,
+        if let Err(e) = self.announcer.announce_symptom_form(&n).await {
+            // Nobody holds this token: withdraw the form so the job's retry
+            // issues and announces a fresh one.
+            let audit = AuditRecord {
+                at: now,
+                actor: SYSTEM.to_owned(),
+                action: "symptom_form.withdraw".into(),
+                subject_type: "order".into(),
+                subject_id: order.id.to_string(),
+                details: format!("form={} not delivered: {e}", issued.form.id),
+            };
+            self.state
+                .store
+                .withdraw_symptom_form(&issued.form.id, &audit)
+                .await?;
+            return Err(WorkerError::Announce(e));
         }
-        let p: Payload = serde_json::from_value(job.payload.clone())
-            .map_err(|e| WorkerError::Payload(e.to_string()))?;
-        let form = self.state.store.get_symptom_form(&p.form_id).await?;
-        let now = self.state.now();
-        // Nothing to deliver once the form is answered or its day is over.
-        if form.is_none_or(|f| f.used_at.is_some() || f.expires_at <= now) {
-            return Ok(());
-        }
-        self.announcer
-            .announce_symptom_form(&p.notice)
-            .await
-            .map_err(WorkerError::Announce)?;
         r.symptom_forms_announced += 1;
         Ok(())
     }

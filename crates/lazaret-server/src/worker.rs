@@ -1,9 +1,10 @@
 //! Background work on the durable job queue: placing each day's prompts,
 //! issuing and announcing them, closing them at their deadline, completing
-//! orders at their end and purging expired templates.
+//! orders at their end, purging expired templates and delivering the
+//! notification outbox.
 //!
 //! Every step is keyed so that any number of server instances can run it:
-//! a slot's issue job, a prompt's announcement and its deadline job each
+//! a slot's issue job, a prompt's outbox message and its deadline job each
 //! have a dedupe key, and a slot holds at most one prompt.
 
 use std::future::Future;
@@ -20,13 +21,13 @@ use lazaret_store::{Backoff, ClaimedJob, NewAlert, NewJob, OrderFilter, PageRequ
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::notify::{Notifier, NotifyError};
 use crate::prompting::{escalate_if_needed, issue_prompt, DEADLINE_QUEUE};
 use crate::state::AppState;
-use crate::symptom_forms::{SYMPTOM_ANNOUNCE_QUEUE, SYMPTOM_ISSUE_QUEUE};
+use crate::symptom_forms::SYMPTOM_ISSUE_QUEUE;
 use crate::template_crypto::TemplateKey;
 
 pub const ISSUE_QUEUE: &str = "prompt.issue";
-pub const ANNOUNCE_QUEUE: &str = "prompt.announce";
 const SYSTEM: &str = "system:scheduler";
 
 #[derive(Debug, Error)]
@@ -37,6 +38,8 @@ pub enum WorkerError {
     Payload(String),
     #[error("announcing failed: {0}")]
     Announce(String),
+    #[error(transparent)]
+    Notify(#[from] NotifyError),
     #[error("{0}")]
     Config(String),
 }
@@ -63,7 +66,9 @@ pub struct SymptomFormNotice {
 
 pub type AnnounceFuture<'a> = Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>>;
 
-/// Delivers announcements (the notification outbox implements it).
+/// Announces prompts; the notification outbox ([`Notifier`]) implements it
+/// by storing the message, which its delivery job then sends. Called once,
+/// right after the prompt is issued: the token exists nowhere else.
 pub trait Announcer: Send + Sync + 'static {
     fn announce<'a>(&'a self, a: &'a Announcement) -> AnnounceFuture<'a>;
 
@@ -90,6 +95,9 @@ pub struct Worker {
     pub state: AppState,
     pub id: String,
     pub announcer: Arc<dyn Announcer>,
+    /// Delivers the outbox; without it outbox messages wait for an
+    /// instance that has one.
+    pub notifier: Option<Arc<Notifier>>,
     pub lease: Duration,
     pub batch: i64,
 }
@@ -106,6 +114,7 @@ pub struct PassReport {
     pub symptom_forms_planned: usize,
     pub symptom_forms_issued: usize,
     pub symptom_forms_announced: usize,
+    pub messages_sent: usize,
 }
 
 impl Worker {
@@ -114,9 +123,16 @@ impl Worker {
             state,
             id: format!("worker-{}", uuid::Uuid::new_v4()),
             announcer,
+            notifier: None,
             lease: Duration::minutes(5),
             batch: 200,
         }
+    }
+
+    /// The same worker, also delivering the notification outbox.
+    pub fn with_notifier(mut self, notifier: Arc<Notifier>) -> Self {
+        self.notifier = Some(notifier);
+        self
     }
 
     /// Runs passes until `shutdown` resolves.
@@ -145,6 +161,7 @@ impl Worker {
         r.failed_jobs = jobs.failed_jobs;
         r.symptom_forms_issued = jobs.symptom_forms_issued;
         r.symptom_forms_announced = jobs.symptom_forms_announced;
+        r.messages_sent = jobs.messages_sent;
         Ok(r)
     }
 
@@ -162,14 +179,18 @@ impl Worker {
         Ok(r)
     }
 
-    /// Runs every due job: issue, announce, deadline.
+    /// Runs every due job: issue (and announce), deadline, then deliver
+    /// the outbox.
     pub async fn run_jobs(&self) -> Result<PassReport, WorkerError> {
         let mut r = PassReport::default();
         self.drain(ISSUE_QUEUE, &mut r).await?;
-        self.drain(ANNOUNCE_QUEUE, &mut r).await?;
         self.drain(DEADLINE_QUEUE, &mut r).await?;
         self.drain(SYMPTOM_ISSUE_QUEUE, &mut r).await?;
-        self.drain(SYMPTOM_ANNOUNCE_QUEUE, &mut r).await?;
+        if let Some(n) = &self.notifier {
+            let d = n.deliver_due(&self.id, self.lease).await?;
+            r.messages_sent += d.sent;
+            r.failed_jobs += d.failed_attempts;
+        }
         Ok(r)
     }
 
@@ -286,10 +307,8 @@ impl Worker {
             for job in jobs {
                 let result = match queue {
                     ISSUE_QUEUE => self.issue(&job, r).await,
-                    ANNOUNCE_QUEUE => self.announce(&job, r).await,
                     DEADLINE_QUEUE => self.deadline(&job, r).await,
                     SYMPTOM_ISSUE_QUEUE => self.issue_symptom_job(&job, r).await,
-                    SYMPTOM_ANNOUNCE_QUEUE => self.announce_symptom_job(&job, r).await,
                     _ => Err(WorkerError::Payload(format!("unknown queue {queue}"))),
                 };
                 let now = self.state.now();
@@ -337,7 +356,10 @@ impl Worker {
             return Ok(());
         };
         r.issued += 1;
-        // The token travels in the announce job only until it is sent.
+        // The token leaves this process only in the announcement (the
+        // outbox keeps it until the message is sent). Should announcing
+        // fail, the prompt stays unannounced and its deadline opens a
+        // missed-check-in alert for an officer.
         let a = Announcement {
             order_id: order.id.clone(),
             prompt_id: issued.prompt.id.clone(),
@@ -345,29 +367,6 @@ impl Worker {
             token: issued.token,
             deadline: issued.prompt.deadline,
         };
-        self.state
-            .store
-            .enqueue(
-                &NewJob {
-                    queue: ANNOUNCE_QUEUE.into(),
-                    payload: serde_json::to_value(&a).expect("announcement serialises"),
-                    run_at: now,
-                    max_attempts: 5,
-                    dedupe_key: Some(format!("announce:{}:{}", order.id, p.slot)),
-                },
-                now,
-            )
-            .await?;
-        Ok(())
-    }
-
-    async fn announce(&self, job: &ClaimedJob, r: &mut PassReport) -> Result<(), WorkerError> {
-        let a: Announcement = serde_json::from_value(job.payload.clone())
-            .map_err(|e| WorkerError::Payload(e.to_string()))?;
-        let prompt = self.state.store.get_prompt(&a.prompt_id).await?;
-        if prompt.is_none_or(|p| p.status != PromptStatus::Open) {
-            return Ok(());
-        }
         self.announcer
             .announce(&a)
             .await

@@ -1117,6 +1117,9 @@ async fn the_worker_issues_one_symptom_form_per_order_and_day() {
         assert_eq!(r.symptom_forms_issued, 1, "{r:?}");
         assert_eq!(r.failed_jobs, 1, "{r:?}");
         assert_eq!(r.symptom_forms_announced, 0);
+        // The undelivered form was withdrawn, so the retry can issue it again.
+        let forms = db.store.symptom_forms_of_order(&oid).await.unwrap();
+        assert_eq!(forms.len(), 2, "{forms:?}");
         s.stop();
     }
 }

@@ -87,11 +87,11 @@ fn migrator(kind: BackendKind) -> Migrator {
     let migrations = match kind {
         BackendKind::Sqlite => {
             embed_migrations!("sqlite": 1 "0001_foundation", 2 "0002_tracing", 3 "0003_checkins",
-                5 "0005_self_enrollment_symptoms")
+                4 "0004_notifications", 5 "0005_self_enrollment_symptoms")
         }
         BackendKind::Postgres => {
             embed_migrations!("postgres": 1 "0001_foundation", 2 "0002_tracing", 3 "0003_checkins",
-                5 "0005_self_enrollment_symptoms")
+                4 "0004_notifications", 5 "0005_self_enrollment_symptoms")
         }
     };
     Migrator {

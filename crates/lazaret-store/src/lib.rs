@@ -14,6 +14,7 @@ mod import;
 mod jobs;
 mod order_csv;
 mod orders;
+mod outbox;
 mod page;
 mod persons;
 mod prompts;
@@ -36,6 +37,9 @@ pub use import::{ImportError, ImportKind, ImportOptions, ImportReport, RowError}
 pub use jobs::{Backoff, ClaimedJob, Failure, NewJob, QueueStats};
 pub use order_csv::{parse_basis, OrderRowResult, OrdersCsvReport, ORDER_CSV_COLUMNS};
 pub use orders::{OrderFilter, OrderWrite, WrittenOrder};
+pub use outbox::{
+    Channel, MessageFailure, NewOutboxMessage, OutboxMessage, OutboxStatus, NOTIFY_QUEUE,
+};
 pub use page::{Page, PageRequest, DEFAULT_LIMIT, MAX_LIMIT};
 pub use persons::PersonFilter;
 pub use prompts::{CheckinFinish, CheckinRecord, CheckinStart, PromptRecord};

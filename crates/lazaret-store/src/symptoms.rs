@@ -110,6 +110,29 @@ impl Store {
         })
     }
 
+    /// Removes a form that was issued but never delivered (its announcement
+    /// failed), so the retried job issues it again rather than leaving the
+    /// day without one. A form already answered is kept.
+    pub async fn withdraw_symptom_form(
+        &self,
+        id: &SymptomFormId,
+        audit: &AuditRecord,
+    ) -> Result<bool, StoreError> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let n = sqlx::query("DELETE FROM symptom_forms WHERE id = $1 AND used_at IS NULL")
+                .bind(id.as_str())
+                .execute(&mut *tx)
+                .await?;
+            if n.rows_affected() == 0 {
+                return Ok(false);
+            }
+            append_audit!(tx, audit);
+            tx.commit().await?;
+            Ok(true)
+        })
+    }
+
     pub async fn symptom_form_by_token_hash(
         &self,
         token_hash: &str,

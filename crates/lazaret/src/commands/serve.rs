@@ -4,7 +4,11 @@ use std::net::SocketAddr;
 
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
+use std::sync::Arc;
+
 use lazaret_server::config::Liveness;
+use lazaret_server::notify::Notifier;
+use lazaret_server::worker::Worker;
 use lazaret_server::{AppState, Config};
 use lazaret_store::Store;
 use tokio::net::TcpListener;
@@ -42,7 +46,8 @@ pub async fn open_store(config: &Config) -> Result<Store> {
         .with_context(|| format!("opening database {shown}"))
 }
 
-/// Binds the listener and serves until Ctrl-C or SIGTERM.
+/// Binds the listener and serves until Ctrl-C or SIGTERM; runs the
+/// background worker beside it unless `worker.enabled` is false.
 pub async fn serve(config: Config, store: Store) -> Result<()> {
     let listener = TcpListener::bind(config.listen)
         .await
@@ -55,9 +60,48 @@ pub async fn serve(config: Config, store: Store) -> Result<()> {
     if let Some(engine) = face {
         state = state.with_face(engine);
     }
-    lazaret_server::serve(listener, state, shutdown_signal()).await?;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let worker = start_worker(&state, stopped)?;
+    let served = lazaret_server::serve(listener, state, shutdown_signal()).await;
+    // The worker finishes its current pass, then stops.
+    let _ = stop.send(true);
+    if let Some(w) = worker {
+        if let Err(e) = w.await {
+            tracing::warn!(error = %e, "worker task ended abnormally");
+        }
+    }
+    served?;
     tracing::info!("shut down cleanly");
     Ok(())
+}
+
+/// Starts the worker (prompt scheduling, deadlines, notifications) as a
+/// background task that stops when `stopped` turns true.
+fn start_worker(
+    state: &AppState,
+    mut stopped: tokio::sync::watch::Receiver<bool>,
+) -> Result<Option<tokio::task::JoinHandle<()>>> {
+    let c = &state.config.worker;
+    if !c.enabled {
+        tracing::info!("background worker disabled (worker.enabled = false)");
+        return Ok(None);
+    }
+    if state.config.template_key.is_empty() {
+        // Nothing can be enrolled, so nothing is ever prompted.
+        tracing::warn!(
+            "no template_key: background worker not started (no prompts without enrolment)"
+        );
+        return Ok(None);
+    }
+    let notifier = Arc::new(
+        Notifier::from_config(state.clone()).context("configuring notifications ([notify])")?,
+    );
+    let worker = Worker::new(state.clone(), notifier.clone()).with_notifier(notifier);
+    let every = std::time::Duration::from_secs(c.interval_secs.max(1));
+    tracing::info!(worker = %worker.id, interval_secs = every.as_secs(), "background worker started");
+    Ok(Some(tokio::spawn(worker.run(every, async move {
+        let _ = stopped.wait_for(|s| *s).await;
+    }))))
 }
 
 /// Loads the face models once for the whole server. Without them the server

@@ -1,0 +1,409 @@
+//! The outbox announcer and the delivery of outbox messages.
+//!
+//! Announcing writes one outbox message (dedupe key `prompt:<id>`) and its
+//! delivery job in one transaction; [`Notifier::deliver_due`] (run by the
+//! worker) sends due messages through the person's channel. A message is
+//! marked sent only after the sender accepted it, and the queue retries
+//! failures with back-off until `notify.max_attempts`, then marks it failed.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use lazaret_core::ids::OrderId;
+use lazaret_core::person::Person;
+use lazaret_face::Challenge;
+use lazaret_store::{
+    Backoff, Channel, ClaimedJob, Failure, MessageFailure, NewOutboxMessage, OutboxStatus,
+    NOTIFY_QUEUE,
+};
+use serde::Deserialize;
+
+use super::email::SmtpEmail;
+use super::sms::{Sms, SmsSender, WebhookSms};
+use super::templates::{challenge_words, render, template, MessageKind, Var};
+use super::NotifyError;
+use crate::state::AppState;
+use crate::worker::{AnnounceFuture, Announcement, Announcer, SymptomFormNotice};
+
+/// Where the person-facing check-in page lives under `public_url`. The
+/// token goes in the fragment, which browsers never send to a server, so
+/// it stays out of access logs.
+pub const CHECKIN_PATH: &str = "/checkin";
+/// Where the person-facing symptom form lives under `public_url`.
+pub const SYMPTOMS_PATH: &str = "/symptoms";
+
+/// Template variables for a language (texts such as the challenge are
+/// translated).
+pub type VarsFor = Box<dyn Fn(&str) -> Vec<Var> + Send + Sync>;
+
+/// A message to enqueue: what it is, to whom, and its template variables
+/// (the person's name is added).
+pub struct Outgoing {
+    pub kind: MessageKind,
+    pub person: Person,
+    pub order_id: Option<OrderId>,
+    pub dedupe_key: String,
+    /// After this the message is not worth sending.
+    pub expires_at: DateTime<Utc>,
+    /// Variables per language (texts such as the challenge are translated).
+    pub vars: VarsFor,
+    /// A reason the message cannot be sent whatever the channel.
+    pub blocked: Option<String>,
+}
+
+/// What one delivery pass did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct DeliveryReport {
+    pub sent: usize,
+    pub failed_attempts: usize,
+}
+
+#[derive(Deserialize)]
+struct DeliverPayload {
+    message_id: String,
+}
+
+enum Delivered {
+    Sent,
+    Skipped,
+}
+
+/// The notification outbox with the configured senders.
+pub struct Notifier {
+    state: AppState,
+    email: Option<SmtpEmail>,
+    sms: Option<Arc<dyn SmsSender>>,
+    backoff: Backoff,
+    max_attempts: i32,
+}
+
+impl Notifier {
+    /// Builds the senders named in `[notify]`. With none, it still records
+    /// every message, as failed with the reason, and says so once here.
+    pub fn from_config(state: AppState) -> Result<Self, NotifyError> {
+        let c = state.config.notify.clone();
+        let email = c.email.as_ref().map(SmtpEmail::new).transpose()?;
+        let sms = match &c.sms {
+            Some(s) => Some(Arc::new(WebhookSms::new(s)?) as Arc<dyn SmsSender>),
+            None => None,
+        };
+        if email.is_none() && sms.is_none() {
+            tracing::warn!(
+                "no notification sender configured ([notify.email] or [notify.sms]): \
+                 check-in prompts are recorded in the outbox as failed, not sent; \
+                 missed check-ins still reach officers as alerts"
+            );
+        }
+        if state.config.public_url.is_none() {
+            tracing::warn!(
+                "public_url is not set: check-in links cannot be sent, so prompts are \
+                 recorded in the outbox as failed"
+            );
+        }
+        Ok(Self {
+            state,
+            email,
+            sms,
+            backoff: Backoff {
+                base: Duration::seconds(c.retry_base_secs.max(1) as i64),
+                max: Duration::seconds(c.retry_max_secs.max(c.retry_base_secs).max(1) as i64),
+            },
+            max_attempts: c.max_attempts.clamp(1, 100) as i32,
+        })
+    }
+
+    /// Replaces the SMS sender (another gateway than the webhook).
+    pub fn with_sms(mut self, sender: Arc<dyn SmsSender>) -> Self {
+        self.sms = Some(sender);
+        self
+    }
+
+    /// Picks the channel: SMS when the person has a phone and SMS is
+    /// configured, else e-mail; otherwise the reason nothing can reach them.
+    fn route(&self, p: &Person) -> Result<(Channel, String), String> {
+        if let (Some(phone), Some(_)) = (&p.phone, &self.sms) {
+            return Ok((Channel::Sms, phone.as_str().to_owned()));
+        }
+        if let (Some(email), Some(_)) = (&p.email, &self.email) {
+            return Ok((Channel::Email, email.as_str().to_owned()));
+        }
+        let yes = |b: bool| if b { "yes" } else { "no" };
+        Err(format!(
+            "no configured channel reaches this person (phone: {}, e-mail: {}; \
+             SMS sender configured: {}, e-mail sender configured: {})",
+            yes(p.phone.is_some()),
+            yes(p.email.is_some()),
+            yes(self.sms.is_some()),
+            yes(self.email.is_some()),
+        ))
+    }
+
+    /// Stores a message and queues its delivery; false if its dedupe key
+    /// was enqueued before.
+    pub async fn enqueue(&self, o: Outgoing) -> Result<bool, NotifyError> {
+        let t = template(o.kind, o.person.language.as_str());
+        let mut vars = (o.vars)(t.language);
+        vars.push(Var::plain("name", o.person.full_name.as_str()));
+        let routed = match o.blocked {
+            Some(why) => Err(why),
+            None => self.route(&o.person),
+        };
+        let (channel, recipient, undeliverable) = match routed {
+            Ok((c, r)) => (Some(c), Some(r), None),
+            Err(why) => (None, None, Some(why)),
+        };
+        let text = match channel {
+            Some(Channel::Sms) => t.sms,
+            _ => t.email,
+        };
+        let m = NewOutboxMessage {
+            id: uuid::Uuid::now_v7().to_string(),
+            dedupe_key: o.dedupe_key,
+            person_id: o.person.id.clone(),
+            order_id: o.order_id,
+            kind: o.kind.as_str().into(),
+            channel,
+            language: t.language.into(),
+            recipient,
+            subject: render(t.subject, &vars, true),
+            body: render(text, &vars, false),
+            body_redacted: render(text, &vars, true),
+            expires_at: o.expires_at,
+            created_at: self.state.now(),
+            max_attempts: self.max_attempts,
+            undeliverable,
+        };
+        if let Some(why) = &m.undeliverable {
+            tracing::warn!(person = %m.person_id, kind = %m.kind, reason = %why, "message not deliverable");
+        }
+        Ok(self.state.store.enqueue_message(&m).await?)
+    }
+
+    /// Enqueues the check-in prompt of `a` (dedupe key `prompt:<id>`).
+    pub async fn enqueue_prompt(&self, a: &Announcement) -> Result<bool, NotifyError> {
+        let store = &self.state.store;
+        let missing =
+            |what: &str| NotifyError::Data(format!("{what} of prompt {} is gone", a.prompt_id));
+        let person = store
+            .get_person(&a.person_id)
+            .await?
+            .ok_or_else(|| missing("person"))?;
+        let order = store
+            .get_order(&a.order_id)
+            .await?
+            .ok_or_else(|| missing("order"))?;
+        let prompt = store
+            .get_prompt(&a.prompt_id)
+            .await?
+            .ok_or_else(|| missing("prompt"))?;
+        let poses = match &prompt.challenge {
+            Some(json) => Some(
+                serde_json::from_str::<Challenge>(json)
+                    .map_err(|e| {
+                        NotifyError::Data(format!("challenge of prompt {}: {e}", prompt.id))
+                    })?
+                    .poses,
+            ),
+            None => None,
+        };
+        let tz = &order.time_zone;
+        let deadline = format!(
+            "{} {}",
+            a.deadline.with_timezone(&tz.tz()).format("%Y-%m-%d %H:%M"),
+            tz.name()
+        );
+        let (link, blocked) = self.link(CHECKIN_PATH, &a.token);
+        self.enqueue(Outgoing {
+            kind: MessageKind::CheckinPrompt,
+            person,
+            order_id: Some(order.id.clone()),
+            dedupe_key: format!("prompt:{}", a.prompt_id),
+            expires_at: a.deadline,
+            vars: Box::new(move |lang| {
+                vec![
+                    Var::secret("link", link.clone()),
+                    Var::plain("deadline", deadline.clone()),
+                    Var::plain("challenge", challenge_words(poses.as_deref(), lang)),
+                ]
+            }),
+            blocked,
+        })
+        .await
+    }
+
+    /// Enqueues today's symptom-form link of `n` (dedupe key
+    /// `symptom_form:<order>:<expiry>`: one per order and local day).
+    pub async fn enqueue_symptom_form(&self, n: &SymptomFormNotice) -> Result<bool, NotifyError> {
+        let store = &self.state.store;
+        let missing = |what: &str| {
+            NotifyError::Data(format!("{what} of the symptom form of order {} is gone", n.order_id))
+        };
+        let person = store
+            .get_person(&n.person_id)
+            .await?
+            .ok_or_else(|| missing("person"))?;
+        let order = store
+            .get_order(&n.order_id)
+            .await?
+            .ok_or_else(|| missing("order"))?;
+        let tz = &order.time_zone;
+        let expires = format!(
+            "{} {}",
+            n.expires_at.with_timezone(&tz.tz()).format("%Y-%m-%d %H:%M"),
+            tz.name()
+        );
+        let (link, blocked) = self.link(SYMPTOMS_PATH, &n.token);
+        self.enqueue(Outgoing {
+            kind: MessageKind::SymptomForm,
+            person,
+            order_id: Some(order.id.clone()),
+            dedupe_key: format!("symptom_form:{}:{}", order.id, n.expires_at.timestamp()),
+            expires_at: n.expires_at,
+            vars: Box::new(move |_| {
+                vec![
+                    Var::secret("link", link.clone()),
+                    Var::plain("expires", expires.clone()),
+                ]
+            }),
+            blocked,
+        })
+        .await
+    }
+
+    /// The person's link to `path` with `token` in the fragment, or why none
+    /// can be made.
+    fn link(&self, path: &str, token: &str) -> (String, Option<String>) {
+        match &self.state.config.public_url {
+            Some(base) => (
+                format!("{}{path}#token={token}", base.trim_end_matches('/')),
+                None,
+            ),
+            None => (
+                String::new(),
+                Some("public_url is not configured, so no link can be sent".to_owned()),
+            ),
+        }
+    }
+
+    /// Claims and sends every due message, a few at a time so each batch
+    /// finishes well inside its lease.
+    pub async fn deliver_due(
+        &self,
+        worker: &str,
+        lease: Duration,
+    ) -> Result<DeliveryReport, NotifyError> {
+        const BATCH: i64 = 20;
+        let store = &self.state.store;
+        let mut r = DeliveryReport::default();
+        loop {
+            let jobs = store
+                .claim_jobs(NOTIFY_QUEUE, worker, self.state.now(), lease, BATCH)
+                .await?;
+            if jobs.is_empty() {
+                return Ok(r);
+            }
+            for job in jobs {
+                let result = self.deliver(&job).await;
+                let now = self.state.now();
+                match result {
+                    Ok(d) => {
+                        if matches!(d, Delivered::Sent) {
+                            r.sent += 1;
+                        }
+                        store.complete_job(job.id, worker, now).await?;
+                    }
+                    Err(e) => {
+                        r.failed_attempts += 1;
+                        let error = e.to_string();
+                        let fate = store
+                            .fail_job(&job, worker, &error, now, self.backoff)
+                            .await?;
+                        tracing::warn!(job = job.id, error = %error, ?fate, "message not delivered");
+                        if let Ok(p) = serde_json::from_value::<DeliverPayload>(job.payload.clone())
+                        {
+                            let fate = match fate {
+                                Failure::Dead => MessageFailure::Final,
+                                Failure::RetryAt(_) => MessageFailure::Retry,
+                            };
+                            store
+                                .record_message_failure(&p.message_id, &error, fate, now)
+                                .await?;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    async fn deliver(&self, job: &ClaimedJob) -> Result<Delivered, NotifyError> {
+        let store = &self.state.store;
+        let p: DeliverPayload = serde_json::from_value(job.payload.clone())
+            .map_err(|e| NotifyError::Data(format!("delivery job payload: {e}")))?;
+        let Some(m) = store.get_message(&p.message_id).await? else {
+            return Ok(Delivered::Skipped);
+        };
+        if m.status != OutboxStatus::Pending {
+            return Ok(Delivered::Skipped);
+        }
+        let now = self.state.now();
+        if now >= m.expires_at {
+            store
+                .expire_message(&m.id, "expired before it could be delivered", now)
+                .await?;
+            return Ok(Delivered::Skipped);
+        }
+        let (Some(body), Some(to)) = (m.body.as_deref(), m.recipient.as_deref()) else {
+            return Err(NotifyError::Data(format!(
+                "message {} has no body or recipient",
+                m.id
+            )));
+        };
+        match m.channel {
+            Some(Channel::Sms) => {
+                let sms = self.sms.as_ref().ok_or_else(|| {
+                    NotifyError::Send("no SMS sender is configured ([notify.sms])".into())
+                })?;
+                sms.send(&Sms {
+                    to: to.to_owned(),
+                    body: body.to_owned(),
+                    message_id: m.id.clone(),
+                })
+                .await?;
+            }
+            Some(Channel::Email) => {
+                let email = self.email.as_ref().ok_or_else(|| {
+                    NotifyError::Send("no e-mail sender is configured ([notify.email])".into())
+                })?;
+                email.send(to, &m.subject, body).await?;
+            }
+            None => {
+                return Err(NotifyError::Data(format!(
+                    "message {} has no channel",
+                    m.id
+                )));
+            }
+        }
+        store.mark_message_sent(&m.id, self.state.now()).await?;
+        Ok(Delivered::Sent)
+    }
+}
+
+impl Announcer for Notifier {
+    fn announce<'a>(&'a self, a: &'a Announcement) -> AnnounceFuture<'a> {
+        Box::pin(async move {
+            self.enqueue_prompt(a)
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        })
+    }
+
+    fn announce_symptom_form<'a>(&'a self, n: &'a SymptomFormNotice) -> AnnounceFuture<'a> {
+        Box::pin(async move {
+            self.enqueue_symptom_form(n)
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        })
+    }
+}
