@@ -2,8 +2,11 @@
 
 use std::sync::OnceLock;
 
+use crate::detector_stem::{self, StemWeights};
 use crate::inference::{CompiledNet, GraphBuilder, InferenceError, Padding};
-use crate::preprocess::{normalize_nchw, square_resize, RgbView, SquarePad};
+use crate::preprocess::{
+    normalize_nchw, square_resize, square_resize_normalized, RgbView, SquarePad,
+};
 use crate::weights::{WeightMap, WeightsError};
 
 /// Input sizes the detector supports (multiples of 32).
@@ -70,9 +73,13 @@ pub struct Detection {
 }
 
 /// The detector's weights, with one compiled graph per input size (built on first use).
+/// The graphs start after the first layer, which [`detector_stem`] computes.
 pub struct TinyFaceDetector {
     weights: WeightMap,
+    stem: StemWeights,
     nets: [OnceLock<Result<CompiledNet, String>>; 4],
+    /// Whole-network graphs with conv0 in tract, for checking the stem (built on demand).
+    reference_nets: [OnceLock<Result<CompiledNet, String>>; 4],
 }
 
 impl std::fmt::Debug for TinyFaceDetector {
@@ -104,13 +111,20 @@ impl TinyFaceDetector {
         for (name, shape) in required() {
             weights.get(&name, &shape)?;
         }
+        let stem = StemWeights::from_tf(
+            &weights.get("conv0/filters", &[3, 3, 3, 16])?.data,
+            &weights.get("conv0/bias", &[16])?.data,
+        );
         Ok(TinyFaceDetector {
             weights,
+            stem,
             nets: Default::default(),
+            reference_nets: Default::default(),
         })
     }
 
-    fn build(&self, size: usize) -> Result<CompiledNet, InferenceError> {
+    /// The graph after the stem (`with_stem == false`: the whole network, conv0 included).
+    fn build(&self, size: usize, with_stem: bool) -> Result<CompiledNet, InferenceError> {
         let w = |n: &str| {
             let (name, shape) = required()
                 .into_iter()
@@ -118,17 +132,25 @@ impl TinyFaceDetector {
                 .expect("known name");
             self.weights.get(&name, &shape).expect("checked at load")
         };
-        let (mut g, x) = GraphBuilder::new([1, 3, size, size]);
-        let mut out = g.conv(
-            &x,
-            w("conv0/filters"),
-            Some(&w("conv0/bias").data),
-            1,
-            Padding::Valid,
-        );
-        out = g.leaky_relu(&out, 0.1);
+        let (mut g, mut out) = if with_stem {
+            let s = detector_stem::output_side(size);
+            GraphBuilder::new([1, detector_stem::OUT_CHANNELS, s, s])
+        } else {
+            let (mut g, x) = GraphBuilder::new([1, 3, size, size]);
+            let out = g.conv(
+                &x,
+                w("conv0/filters"),
+                Some(&w("conv0/bias").data),
+                1,
+                Padding::Valid,
+            );
+            let out = g.leaky_relu(&out, 0.1);
+            (g, out)
+        };
         for i in 1..=5 {
-            out = g.max_pool(&out, 2, 2, Padding::Same);
+            if i > 1 || !with_stem {
+                out = g.max_pool(&out, 2, 2, Padding::Same);
+            }
             // face-api pads by one pixel, then a "valid" separable conv.
             out = g.separable(
                 &out,
@@ -152,12 +174,17 @@ impl TinyFaceDetector {
     }
 
     fn net(&self, size: usize) -> Result<&CompiledNet, InferenceError> {
-        let idx = INPUT_SIZES
-            .iter()
-            .position(|&s| s == size)
-            .ok_or_else(|| InferenceError(format!("unsupported detector input size {size}")))?;
+        let idx = size_index(size)?;
         self.nets[idx]
-            .get_or_init(|| self.build(size).map_err(|e| e.0))
+            .get_or_init(|| self.build(size, true).map_err(|e| e.0))
+            .as_ref()
+            .map_err(|e| InferenceError(e.clone()))
+    }
+
+    fn reference_net(&self, size: usize) -> Result<&CompiledNet, InferenceError> {
+        let idx = size_index(size)?;
+        self.reference_nets[idx]
+            .get_or_init(|| self.build(size, false).map_err(|e| e.0))
             .as_ref()
             .map_err(|e| InferenceError(e.clone()))
     }
@@ -170,6 +197,17 @@ impl TinyFaceDetector {
     /// Raw network output `[25, G, G]` for an image (the whole view).
     pub fn forward(&self, image: &RgbView, size: usize) -> Result<Vec<f32>, InferenceError> {
         let net = self.net(size)?;
+        let input = square_resize_normalized(image, SquarePad::BottomRight, size, MEAN_RGB);
+        net.run(detector_stem::run(&input, size, &self.stem))
+    }
+
+    /// As [`Self::forward`], with every layer run by tract (checks the hand-written stem).
+    pub fn forward_reference(
+        &self,
+        image: &RgbView,
+        size: usize,
+    ) -> Result<Vec<f32>, InferenceError> {
+        let net = self.reference_net(size)?;
         let hwc = square_resize(image, SquarePad::BottomRight, size);
         net.run(normalize_nchw(&hwc, size, MEAN_RGB))
     }
@@ -190,6 +228,13 @@ impl TinyFaceDetector {
             cfg.score_threshold,
         ))
     }
+}
+
+fn size_index(size: usize) -> Result<usize, InferenceError> {
+    INPUT_SIZES
+        .iter()
+        .position(|&s| s == size)
+        .ok_or_else(|| InferenceError(format!("unsupported detector input size {size}")))
 }
 
 fn sigmoid(x: f64) -> f64 {

@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use tract_nnef::ast::Identifier;
 use tract_nnef::prelude::*;
@@ -357,6 +357,7 @@ impl GraphBuilder {
             .map_err(InferenceError::from_tract)?;
         Ok(CompiledNet {
             plan: model,
+            states: Mutex::new(Vec::new()),
             input_shape: self.input.shape,
             output_shape: output.shape.clone(),
         })
@@ -376,6 +377,8 @@ fn list(v: &[usize]) -> String {
 /// A compiled network: fixed input shape, f32 in, f32 out. Cheap to share (Send + Sync).
 pub struct CompiledNet {
     plan: Arc<TypedRunnableModel>,
+    /// Idle run states, reused: making one per call (what `plan.run` does) costs time.
+    states: Mutex<Vec<TypedSimpleState>>,
     input_shape: Vec<usize>,
     output_shape: Vec<usize>,
 }
@@ -417,10 +420,17 @@ impl CompiledNet {
     pub fn run(&self, input: Vec<f32>) -> Result<Vec<f32>, InferenceError> {
         let tensor =
             Tensor::from_shape(&self.input_shape, &input).map_err(InferenceError::from_tract)?;
-        let out = self
-            .plan
+        let idle = self.states.lock().ok().and_then(|mut v| v.pop());
+        let mut state = match idle {
+            Some(s) => s,
+            None => self.plan.spawn().map_err(InferenceError::from_tract)?,
+        };
+        let out = state
             .run(tvec!(tensor.into_tvalue()))
             .map_err(InferenceError::from_tract)?;
+        if let Ok(mut v) = self.states.lock() {
+            v.push(state);
+        }
         let view = out[0]
             .to_plain_array_view::<f32>()
             .map_err(InferenceError::from_tract)?;

@@ -2,7 +2,7 @@
 
 use crate::detector::BoxF;
 use crate::inference::{CompiledNet, GraphBuilder, InferenceError, Padding, Wire};
-use crate::preprocess::{normalize_nchw, square_resize, RgbView, SquarePad};
+use crate::preprocess::{square_resize_normalized, RgbView, SquarePad};
 use crate::weights::{WeightMap, WeightsError};
 
 pub const INPUT_SIZE: usize = 112;
@@ -141,8 +141,12 @@ impl LandmarkNet {
 
     /// Raw output (136 values, x/y interleaved, fractions of the padded square) for a crop.
     pub fn forward(&self, crop: &RgbView) -> Result<Vec<f32>, InferenceError> {
-        let hwc = square_resize(crop, SquarePad::Centered, INPUT_SIZE);
-        self.net.run(normalize_nchw(&hwc, INPUT_SIZE, MEAN_RGB))
+        self.net.run(square_resize_normalized(
+            crop,
+            SquarePad::Centered,
+            INPUT_SIZE,
+            MEAN_RGB,
+        ))
     }
 
     /// Landmarks averaged with those found on the mirrored crop (mapped back and re-indexed):

@@ -7,6 +7,7 @@
 
 pub mod align;
 pub mod detector;
+pub mod detector_stem;
 pub mod engine;
 pub mod error;
 pub mod image_input;

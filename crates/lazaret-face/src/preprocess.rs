@@ -112,6 +112,83 @@ pub fn square_resize(view: &RgbView, pad: SquarePad, size: usize) -> Vec<f32> {
     out
 }
 
+/// [`square_resize`] followed by [`normalize_nchw`], bit for bit, in one pass: each source
+/// row is interpolated horizontally once (not once per output row that uses it), and
+/// values go straight to their NCHW place.
+pub fn square_resize_normalized(
+    view: &RgbView,
+    pad: SquarePad,
+    size: usize,
+    mean: [f32; 3],
+) -> Vec<f32> {
+    let (w, h) = (view.width, view.height);
+    let side = w.max(h);
+    let diff = side - w.min(h);
+    let before = match pad {
+        SquarePad::BottomRight => 0,
+        SquarePad::Centered => diff - (diff as f64 * 0.5).round() as usize,
+    };
+    let (left, top) = if w < h { (before, 0) } else { (0, before) };
+    let ratio = side as f64 / size as f64;
+    let taps = |o: usize, offset: usize, len: usize| {
+        let f = ratio * o as f64;
+        let lo = f.floor().max(0.0);
+        let frac = f - lo;
+        let hi = (f.ceil() as usize).min(side - 1);
+        let map = |p: usize| (p >= offset && p - offset < len).then(|| p - offset);
+        (map(lo as usize), map(hi), frac)
+    };
+    let cols: Vec<_> = (0..size).map(|o| taps(o, left, w)).collect();
+    let stride = view.stride * 3;
+    let base = (view.y0 * view.stride + view.x0) * 3;
+    // Horizontal pass of source row `y` (None: padding, all zeros), HWC f64.
+    let hpass = |y: Option<usize>, line: &mut Vec<f64>| {
+        line.clear();
+        match y {
+            None => line.resize(size * 3, 0.0),
+            Some(y) => {
+                let row = &view.data[base + y * stride..base + y * stride + w * 3];
+                for &(x0, x1, fx) in &cols {
+                    for ch in 0..3 {
+                        let l = x0.map_or(0.0, |x| row[x * 3 + ch] as f64);
+                        let r = x1.map_or(0.0, |x| row[x * 3 + ch] as f64);
+                        line.push(l + (r - l) * fx);
+                    }
+                }
+            }
+        }
+    };
+    let plane = size * size;
+    let mut out = vec![0f32; plane * 3];
+    // Cache of the last two horizontally interpolated source rows: (source row, values).
+    type Cached = (Option<Option<usize>>, Vec<f64>);
+    let mut cache: [Cached; 2] = [(None, Vec::new()), (None, Vec::new())];
+    // Slot holding row `y`, filling slot `spare` when it is not cached.
+    let fetch = |cache: &mut [Cached; 2], y: Option<usize>, spare: usize| -> usize {
+        if let Some(i) = cache.iter().position(|(k, _)| *k == Some(y)) {
+            return i;
+        }
+        hpass(y, &mut cache[spare].1);
+        cache[spare].0 = Some(y);
+        spare
+    };
+    for r in 0..size {
+        let (y0, y1, fy) = taps(r, top, h);
+        let i0 = fetch(&mut cache, y0, 0);
+        let i1 = fetch(&mut cache, y1, 1 - i0);
+        // The second fetch never evicts the first row: it fills the other slot.
+        let (t, b) = (&cache[i0].1, &cache[i1].1);
+        for c in 0..size {
+            for ch in 0..3 {
+                let (tv, bv) = (t[c * 3 + ch], b[c * 3 + ch]);
+                let v = (tv + (bv - tv) * fy) as f32;
+                out[ch * plane + r * size + c] = (v - mean[ch]) / 255.0;
+            }
+        }
+    }
+    out
+}
+
 /// HWC values -> NCHW `(v − mean) / 255`, in f32 like TF.js.
 pub fn normalize_nchw(hwc: &[f32], size: usize, mean: [f32; 3]) -> Vec<f32> {
     let plane = size * size;
@@ -147,6 +224,23 @@ mod tests {
         let out = square_resize(&v, SquarePad::BottomRight, 4);
         assert_eq!(out[0], 255.0);
         assert_eq!(out[3], 0.0);
+    }
+
+    #[test]
+    fn fused_resize_normalize_is_bit_identical() {
+        let (w, h) = (37, 23);
+        let data: Vec<u8> = (0..w * h * 3).map(|v| (v * 97 % 256) as u8).collect();
+        let img = RgbView::new(&data, w, h);
+        let mean = [122.782, 117.001, 104.298];
+        for view in [img, img.crop(3, 2, 20, 19), img.crop(0, 5, 11, 18)] {
+            for pad in [SquarePad::BottomRight, SquarePad::Centered] {
+                for size in [7, 32, 112, 150] {
+                    let want = normalize_nchw(&square_resize(&view, pad, size), size, mean);
+                    let got = square_resize_normalized(&view, pad, size, mean);
+                    assert_eq!(got, want, "{}x{} {pad:?} {size}", view.width, view.height);
+                }
+            }
+        }
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use crate::inference::{CompiledNet, GraphBuilder, InferenceError, Padding, Wire};
 use crate::landmarks::NetLoadError;
-use crate::preprocess::{normalize_nchw, square_resize, RgbView, SquarePad};
+use crate::preprocess::{normalize_nchw, square_resize_normalized, RgbView, SquarePad};
 use crate::weights::{WeightMap, WeightTensor, WeightsError};
 
 pub const INPUT_SIZE: usize = 150;
@@ -178,8 +178,12 @@ impl RecognitionNet {
 
     /// Descriptor of an image region: padded to a square (centred), resized to 150.
     pub fn descriptor(&self, region: &RgbView) -> Result<Vec<f32>, InferenceError> {
-        let hwc = square_resize(region, SquarePad::Centered, INPUT_SIZE);
-        self.forward_normalized(normalize_nchw(&hwc, INPUT_SIZE, MEAN_RGB))
+        self.forward_normalized(square_resize_normalized(
+            region,
+            SquarePad::Centered,
+            INPUT_SIZE,
+            MEAN_RGB,
+        ))
     }
 
     /// Descriptor of an HWC f32 150×150 chip (values 0..=255), e.g. a rotated dlib chip.

@@ -248,3 +248,35 @@ fn end_to_end_matches_golden() {
         "cross-decoder best face agrees on {loose_face_ok}/{loose_n}"
     );
 }
+
+/// The hand-written first detector layer (`detector_stem`) gives the same network output as
+/// the whole detector run in tract, on real photos at every input size.
+#[test]
+fn detector_stem_matches_tract_first_layer() {
+    let m = models();
+    let dir = shared_dir().join("faces");
+    let photos = [
+        dir.join("lfw-fold1/Abel_Pacheco/Abel_Pacheco_0001.jpg"),
+        dir.join("deepface/img47.jpg"),
+    ];
+    for path in &photos {
+        let img = decode_rgb(path);
+        let view = RgbView::new(img.as_raw(), img.width() as usize, img.height() as usize);
+        for size in lazaret_face::detector::INPUT_SIZES {
+            let fast = m.detector.forward(&view, size).unwrap();
+            let reference = m.detector.forward_reference(&view, size).unwrap();
+            assert_eq!(fast.len(), reference.len());
+            let worst = fast
+                .iter()
+                .zip(&reference)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0f32, f32::max);
+            // Only the summation order differs; the outputs are logits of order 1-10.
+            assert!(
+                worst < 1e-3,
+                "{} at {size}: max difference {worst}",
+                path.display()
+            );
+        }
+    }
+}
