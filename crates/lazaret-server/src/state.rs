@@ -8,6 +8,7 @@ use lazaret_face::FaceEngine;
 use lazaret_store::Store;
 
 use crate::config::Config;
+use crate::worker::Announcer;
 
 /// Source of the current time, replaceable in tests.
 pub trait Clock: Send + Sync + 'static {
@@ -31,6 +32,9 @@ pub struct AppState {
     /// The face engine, loaded once at start; `None` where the server runs
     /// without face models (face routes then answer 503).
     pub face: Option<Arc<FaceEngine>>,
+    /// Hands prompts and forms an officer issues "now" to the person (the
+    /// notification outbox); `None` where the server has no notifier.
+    pub announcer: Option<Arc<dyn Announcer>>,
 }
 
 impl AppState {
@@ -40,12 +44,19 @@ impl AppState {
             config: Arc::new(config),
             clock: Arc::new(SystemClock),
             face: None,
+            announcer: None,
         }
     }
 
     /// The same state with a face engine.
     pub fn with_face(mut self, engine: Arc<FaceEngine>) -> Self {
         self.face = Some(engine);
+        self
+    }
+
+    /// The same state with an announcer for officer-issued prompts and forms.
+    pub fn with_announcer(mut self, announcer: Arc<dyn Announcer>) -> Self {
+        self.announcer = Some(announcer);
         self
     }
 

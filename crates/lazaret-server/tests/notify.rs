@@ -750,25 +750,118 @@ async fn the_worker_announces_each_scheduled_prompt_once_through_the_outbox() {
             sent += a.messages_sent + b.messages_sent;
             clock.advance(Duration::minutes(5));
         }
-        assert_eq!(sent, 6);
+        // Per person: 3 prompts, and a symptom form for each of the two local
+        // (Zurich) days this UTC day touches.
+        assert_eq!(sent, 10);
         let mails = sink.mails();
         let sms = gw.accepted();
-        assert_eq!((mails.len(), sms.len()), (3, 3));
-        let mut tokens: HashMap<String, usize> = HashMap::new();
+        assert_eq!((mails.len(), sms.len()), (5, 5));
+        let mut tokens: HashMap<(&str, String), usize> = HashMap::new();
         for text in mails
             .iter()
             .map(Mail::text)
             .chain(sms.iter().map(|v| v["body"].as_str().unwrap().to_owned()))
         {
+            let kind = if text.contains("/checkin#token=") {
+                "prompt"
+            } else {
+                assert!(text.contains("/symptoms#token="), "{text}");
+                "form"
+            };
             let t = text.split("#token=").nth(1).unwrap();
             let t: String = t
                 .chars()
                 .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
                 .collect();
-            *tokens.entry(t).or_default() += 1;
+            *tokens.entry((kind, t)).or_default() += 1;
         }
-        assert_eq!(tokens.len(), 6, "six prompts, six tokens, each sent once");
+        let count = |k: &str| tokens.keys().filter(|(kind, _)| *kind == k).count();
+        assert_eq!(count("prompt"), 6, "six prompts, six tokens");
+        assert_eq!(count("form"), 4, "four forms, four tokens");
+        assert!(
+            tokens.values().all(|n| *n == 1),
+            "each sent once: {tokens:?}"
+        );
         assert!(mails.iter().all(|m| m.rcpt == ["hana@example.org"]));
         assert!(sms.iter().all(|v| v["to"] == "+41791000009"));
+    }
+}
+
+/// An officer's "prompt now" and "symptom form now" reach the person through
+/// the outbox (once each), and the daily-form texts come in the person's
+/// language with the form link.
+#[tokio::test]
+async fn officer_prompts_and_forms_issued_now_go_out_through_the_outbox() {
+    for db in TestDb::all().await {
+        let (sink, port) = SmtpSink::start().await;
+        let e = env(&db, config(Some(port), None));
+        let order =
+            person_with_order(&db.store, "vera", None, Some("vera@example.org"), "ru").await;
+        let (_, officer) = lazaret_server::auth::create_token(
+            &db.store,
+            lazaret_core::user::Role::Admin,
+            "t",
+            "t",
+            t0(),
+        )
+        .await
+        .unwrap();
+        let state = e.state.clone().with_announcer(e.notifier.clone());
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(lazaret_server::serve(listener, state, async {
+            let _ = rx.await;
+        }));
+        let client = reqwest::Client::new();
+        let post = |path: String| {
+            client
+                .post(format!("{base}{path}"))
+                .bearer_auth(&officer)
+                .send()
+        };
+        let r = post(format!("/api/v1/orders/{}/prompts", order.id))
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let prompt: Value = r.json().await.unwrap();
+        assert_eq!(prompt["announced"], true, "{prompt}");
+        let r = post(format!("/api/v1/orders/{}/symptom-forms", order.id))
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let form: Value = r.json().await.unwrap();
+        assert_eq!(form["announced"], true, "{form}");
+
+        let report = e
+            .notifier
+            .deliver_due("w1", Duration::minutes(5))
+            .await
+            .unwrap();
+        assert_eq!(report.sent, 2, "{:?}", db.kind());
+        let mails = sink.mails();
+        assert_eq!(mails.len(), 2);
+        let texts: Vec<String> = mails.iter().map(|m| m.text()).collect();
+        let checkin = format!("/checkin#token={}", prompt["token"].as_str().unwrap());
+        let symptoms = format!("/symptoms#token={}", form["token"].as_str().unwrap());
+        assert!(texts.iter().any(|t| t.contains(&checkin)), "{texts:?}");
+        let form_mail = texts
+            .iter()
+            .find(|t| t.contains(&symptoms))
+            .unwrap_or_else(|| panic!("no form link in {texts:?}"));
+        assert!(form_mail.contains("как вы себя чувствуете"), "{form_mail}");
+        // A second form the same day is a second message, not a duplicate.
+        let r = post(format!("/api/v1/orders/{}/symptom-forms", order.id))
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let report = e
+            .notifier
+            .deliver_due("w1", Duration::minutes(5))
+            .await
+            .unwrap();
+        assert_eq!(report.sent, 1);
+        let _ = tx.send(());
+        server.await.unwrap().unwrap();
     }
 }

@@ -22,6 +22,7 @@ use super::email::SmtpEmail;
 use super::sms::{Sms, SmsSender, WebhookSms};
 use super::templates::{challenge_words, render, template, MessageKind, Var};
 use super::NotifyError;
+use crate::prompting::hash_token;
 use crate::state::AppState;
 use crate::worker::{AnnounceFuture, Announcement, Announcer, SymptomFormNotice};
 
@@ -231,12 +232,14 @@ impl Notifier {
         .await
     }
 
-    /// Enqueues today's symptom-form link of `n` (dedupe key
-    /// `symptom_form:<order>:<expiry>`: one per order and local day).
+    /// Enqueues the symptom-form link of `n` (once per form).
     pub async fn enqueue_symptom_form(&self, n: &SymptomFormNotice) -> Result<bool, NotifyError> {
         let store = &self.state.store;
         let missing = |what: &str| {
-            NotifyError::Data(format!("{what} of the symptom form of order {} is gone", n.order_id))
+            NotifyError::Data(format!(
+                "{what} of the symptom form of order {} is gone",
+                n.order_id
+            ))
         };
         let person = store
             .get_person(&n.person_id)
@@ -249,7 +252,9 @@ impl Notifier {
         let tz = &order.time_zone;
         let expires = format!(
             "{} {}",
-            n.expires_at.with_timezone(&tz.tz()).format("%Y-%m-%d %H:%M"),
+            n.expires_at
+                .with_timezone(&tz.tz())
+                .format("%Y-%m-%d %H:%M"),
             tz.name()
         );
         let (link, blocked) = self.link(SYMPTOMS_PATH, &n.token);
@@ -257,7 +262,8 @@ impl Notifier {
             kind: MessageKind::SymptomForm,
             person,
             order_id: Some(order.id.clone()),
-            dedupe_key: format!("symptom_form:{}:{}", order.id, n.expires_at.timestamp()),
+            // One message per form (the daily one and any an officer issues).
+            dedupe_key: format!("symptom_form:{}", hash_token(&n.token)),
             expires_at: n.expires_at,
             vars: Box::new(move |_| {
                 vec![

@@ -23,6 +23,7 @@ use crate::multipart::read_parts;
 use crate::prompting::issue_prompt;
 use crate::state::AppState;
 use crate::template_crypto::TemplateKey;
+use crate::worker::Announcement;
 
 /// The upload: one part named `photo` (JPEG, PNG or WebP).
 #[derive(ToSchema)]
@@ -187,6 +188,9 @@ pub struct PromptCreated {
     pub deadline: DateTime<Utc>,
     /// Absent when liveness is off: one frontal frame is enough.
     pub challenge: Option<ChallengeView>,
+    /// Whether the prompt went to the person through the notification
+    /// outbox; when false, relay the token by other means.
+    pub announced: bool,
 }
 
 #[utoipa::path(post, path = "/api/v1/orders/{id}/prompts", tag = "checkins",
@@ -225,9 +229,21 @@ pub async fn prompt_now(
     )
     .await?
     .ok_or(ApiError::Internal)?;
+    let announcement = Announcement {
+        order_id: order.id.clone(),
+        prompt_id: issued.prompt.id.clone(),
+        person_id: order.person_id.clone(),
+        token: issued.token.clone(),
+        deadline: issued.prompt.deadline,
+    };
+    let announced = match &state.announcer {
+        Some(a) => announced("prompt", a.announce(&announcement).await),
+        None => false,
+    };
     Ok((
         StatusCode::CREATED,
         Json(PromptCreated {
+            announced,
             id: issued.prompt.id.into(),
             token: issued.token,
             issued_at: issued.prompt.issued_at,
@@ -248,4 +264,16 @@ pub async fn prompt_now(
             }),
         }),
     ))
+}
+
+/// Whether an officer-issued prompt or form reached the announcer. A
+/// failure is logged, not fatal: the officer holds the token.
+pub(crate) fn announced(what: &str, r: Result<(), String>) -> bool {
+    match r {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not announce the {what} to the person");
+            false
+        }
+    }
 }

@@ -21,9 +21,10 @@ use crate::auth::Officer;
 use crate::error::{ApiError, Problem};
 use crate::extract::ApiPath;
 use crate::prompting::hash_token;
-use crate::routes::enrollment::load_order;
+use crate::routes::enrollment::{announced, load_order};
 use crate::state::AppState;
 use crate::symptom_forms::issue_symptom_form;
+use crate::worker::SymptomFormNotice;
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct SymptomFormCreated {
@@ -36,6 +37,9 @@ pub struct SymptomFormCreated {
     pub day: NaiveDate,
     /// The end of that local day.
     pub expires_at: DateTime<Utc>,
+    /// Whether the form went to the person through the notification
+    /// outbox; when false, relay the token by other means.
+    pub announced: bool,
 }
 
 #[utoipa::path(post, path = "/api/v1/orders/{id}/symptom-forms", tag = "symptoms",
@@ -63,9 +67,20 @@ pub async fn issue_form(
     let issued = issue_symptom_form(&state.store, &order, &slot, now, &officer.actor())
         .await?
         .ok_or(ApiError::Internal)?;
+    let notice = SymptomFormNotice {
+        order_id: order.id.clone(),
+        person_id: order.person_id.clone(),
+        token: issued.token.clone(),
+        expires_at: issued.form.expires_at,
+    };
+    let announced = match &state.announcer {
+        Some(a) => announced("symptom form", a.announce_symptom_form(&notice).await),
+        None => false,
+    };
     Ok((
         StatusCode::CREATED,
         Json(SymptomFormCreated {
+            announced,
             id: issued.form.id.into(),
             order_id: order.id.into(),
             token: issued.token,

@@ -60,8 +60,20 @@ pub async fn serve(config: Config, store: Store) -> Result<()> {
     if let Some(engine) = face {
         state = state.with_face(engine);
     }
+    // Without a template key nothing is enrolled, so nothing is prompted
+    // or announced.
+    let notifier = if state.config.template_key.is_empty() {
+        None
+    } else {
+        let n =
+            Notifier::from_config(state.clone()).context("configuring notifications ([notify])")?;
+        Some(Arc::new(n))
+    };
+    if let Some(n) = &notifier {
+        state = state.with_announcer(n.clone());
+    }
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let worker = start_worker(&state, stopped)?;
+    let worker = start_worker(&state, notifier, stopped)?;
     let served = lazaret_server::serve(listener, state, shutdown_signal()).await;
     // The worker finishes its current pass, then stops.
     let _ = stop.send(true);
@@ -79,6 +91,7 @@ pub async fn serve(config: Config, store: Store) -> Result<()> {
 /// background task that stops when `stopped` turns true.
 fn start_worker(
     state: &AppState,
+    notifier: Option<Arc<Notifier>>,
     mut stopped: tokio::sync::watch::Receiver<bool>,
 ) -> Result<Option<tokio::task::JoinHandle<()>>> {
     let c = &state.config.worker;
@@ -86,16 +99,13 @@ fn start_worker(
         tracing::info!("background worker disabled (worker.enabled = false)");
         return Ok(None);
     }
-    if state.config.template_key.is_empty() {
+    let Some(notifier) = notifier else {
         // Nothing can be enrolled, so nothing is ever prompted.
         tracing::warn!(
             "no template_key: background worker not started (no prompts without enrolment)"
         );
         return Ok(None);
-    }
-    let notifier = Arc::new(
-        Notifier::from_config(state.clone()).context("configuring notifications ([notify])")?,
-    );
+    };
     let worker = Worker::new(state.clone(), notifier.clone()).with_notifier(notifier);
     let every = std::time::Duration::from_secs(c.interval_secs.max(1));
     tracing::info!(worker = %worker.id, interval_secs = every.as_secs(), "background worker started");
