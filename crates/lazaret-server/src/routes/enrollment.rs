@@ -188,8 +188,8 @@ pub struct PromptCreated {
     pub deadline: DateTime<Utc>,
     /// Absent when liveness is off: one frontal frame is enough.
     pub challenge: Option<ChallengeView>,
-    /// Whether the prompt went to the person through the notification
-    /// outbox; when false, relay the token by other means.
+    /// Whether the prompt was handed to the notification outbox, which sends
+    /// it or records why it cannot; when false, relay the token yourself.
     pub announced: bool,
 }
 

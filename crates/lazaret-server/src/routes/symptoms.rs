@@ -37,8 +37,8 @@ pub struct SymptomFormCreated {
     pub day: NaiveDate,
     /// The end of that local day.
     pub expires_at: DateTime<Utc>,
-    /// Whether the form went to the person through the notification
-    /// outbox; when false, relay the token by other means.
+    /// Whether the form was handed to the notification outbox, which sends
+    /// it or records why it cannot; when false, relay the token yourself.
     pub announced: bool,
 }
 

@@ -1,11 +1,10 @@
 //! `lazaret serve` and `lazaret migrate`.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
-use std::sync::Arc;
-
 use lazaret_server::config::Liveness;
 use lazaret_server::notify::Notifier;
 use lazaret_server::worker::Worker;
