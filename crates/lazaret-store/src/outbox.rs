@@ -278,18 +278,9 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         const SQL: &str = "UPDATE outbox SET status = 'sent', body = NULL, attempts = attempts + 1, \
-                           last_error = NULL, sent_at = $1, updated_at = $1 WHERE id = $2 AND status = 'pending'";
+                           last_error = $1, sent_at = $2, updated_at = $2 WHERE id = $3 AND status = 'pending'";
         let audit = event(now, "notify.sent", id, String::new());
-        on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
-            let n = sqlx::query(SQL).bind(to_ms(now)).bind(id).execute(&mut *tx).await?;
-            if n.rows_affected() != 1 {
-                return Ok(false);
-            }
-            append_audit!(tx, &audit);
-            tx.commit().await?;
-            Ok(true)
-        })
+        self.settle_pending(SQL, None, id, now, &audit).await
     }
 
     /// Records a failed attempt. A final one marks the message `failed` and
@@ -312,16 +303,7 @@ impl Store {
             MessageFailure::Final => (FINAL, "notify.fail"),
         };
         let audit = event(now, action, id, error.to_owned());
-        on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
-            let n = sqlx::query(sql).bind(error).bind(to_ms(now)).bind(id).execute(&mut *tx).await?;
-            if n.rows_affected() != 1 {
-                return Ok(false);
-            }
-            append_audit!(tx, &audit);
-            tx.commit().await?;
-            Ok(true)
-        })
+        self.settle_pending(sql, Some(error), id, now, &audit).await
     }
 
     /// Gives up a message without an attempt (it expired before it could be
@@ -336,13 +318,28 @@ impl Store {
             "UPDATE outbox SET status = 'failed', body = NULL, last_error = $1, updated_at = $2 \
                            WHERE id = $3 AND status = 'pending'";
         let audit = event(now, "notify.fail", id, reason.to_owned());
+        self.settle_pending(SQL, Some(reason), id, now, &audit)
+            .await
+    }
+
+    /// Runs one update of a pending message (`$1` last error, `$2` now,
+    /// `$3` id) and audits it in the same transaction; false if the message
+    /// was no longer pending.
+    async fn settle_pending(
+        &self,
+        sql: &str,
+        error: Option<&str>,
+        id: &str,
+        now: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<bool, StoreError> {
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
-            let n = sqlx::query(SQL).bind(reason).bind(to_ms(now)).bind(id).execute(&mut *tx).await?;
+            let n = sqlx::query(sql).bind(error).bind(to_ms(now)).bind(id).execute(&mut *tx).await?;
             if n.rows_affected() != 1 {
                 return Ok(false);
             }
-            append_audit!(tx, &audit);
+            append_audit!(tx, audit);
             tx.commit().await?;
             Ok(true)
         })
