@@ -1,5 +1,5 @@
-//! Lazaret's HTTP server: the JSON API under `/api/v1`, built from a
-//! [`Config`] and a bound listener.
+//! Lazaret's HTTP server: the JSON API under `/api/v1` and the person's
+//! pages (`pages`), built from a [`Config`] and a bound listener.
 
 pub mod auth;
 pub mod config;
@@ -7,6 +7,7 @@ pub mod error;
 mod extract;
 mod multipart;
 pub mod notify;
+pub mod pages;
 pub mod prompting;
 pub mod routes;
 pub mod state;
@@ -36,7 +37,8 @@ pub fn app(state: AppState) -> Router {
     let (api, openapi) = routes::api().split_for_parts();
     let openapi = Arc::new(openapi);
     let max_body = state.config.max_body_bytes;
-    api.route(
+    api.merge(pages::routes())
+        .route(
         "/api/v1/openapi.json",
         get(move |_: Officer| {
             let doc = openapi.clone();

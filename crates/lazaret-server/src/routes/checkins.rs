@@ -13,13 +13,15 @@ use lazaret_core::audit::AuditRecord;
 use lazaret_core::checkin::{CheckinOutcome, PromptStatus, MAX_ATTEMPTS};
 use lazaret_core::geo::Coordinates;
 use lazaret_core::ids::AlertId;
-use lazaret_face::{Challenge, Template};
+use lazaret_face::{Challenge, HeadPose, Template};
 use lazaret_store::{CheckinFinish, CheckinRecord, CheckinStart, NewAlert};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::error::{ApiError, Problem};
+use crate::extract::ApiJson;
 use crate::multipart::{number, read_parts, text};
+use crate::notify::templates::challenge_words;
 use crate::prompting::{escalate_if_needed, hash_token};
 use crate::routes::enrollment::{face_engine, load_order, template_key};
 use crate::state::AppState;
@@ -378,4 +380,124 @@ pub async fn submit_checkin(
         evidence,
         received_at: now,
     }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PromptLookup {
+    /// The prompt token from the check-in link (sent in the body so that it
+    /// never appears in a URL or an access log).
+    pub token: String,
+}
+
+/// What the check-in page needs to guide the person; nothing about the
+/// order, the place or the enrolled face.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PromptInfo {
+    /// Answer before this time.
+    pub deadline: DateTime<Utc>,
+    /// The head poses to show, one frame each, in order (`center`, `left`,
+    /// `right`); empty when liveness is off and one frontal frame suffices.
+    pub poses: Vec<String>,
+    /// The challenge in words, in `language`.
+    pub challenge: String,
+    /// How many frames to send.
+    pub frames: u32,
+    pub tries_left: u32,
+    /// The person's preferred language (`en`, `ru`, …).
+    pub language: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/checkins/prompt", tag = "checkins",
+    request_body = PromptLookup,
+    responses((status = 200, body = PromptInfo, description = "the prompt is open"),
+        (status = 401, body = Problem, description = "invalid_token: missing or unknown token"),
+        (status = 410, body = Problem, description = "token_used, token_expired or no_tries_left"),
+        (status = 400, body = Problem), (status = 415, body = Problem), (status = 422, body = Problem)))]
+pub async fn prompt_info(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<PromptLookup>,
+) -> Result<Json<PromptInfo>, ApiError> {
+    let token = body.token.trim();
+    if token.is_empty() {
+        return Err(ApiError::rejected(
+            StatusCode::UNAUTHORIZED,
+            "invalid_token",
+            "a prompt token is required",
+        ));
+    }
+    let prompt = state
+        .store
+        .prompt_by_token_hash(&hash_token(token))
+        .await?
+        .ok_or_else(|| {
+            ApiError::rejected(
+                StatusCode::UNAUTHORIZED,
+                "invalid_token",
+                "unknown prompt token",
+            )
+        })?;
+    match prompt.status {
+        PromptStatus::Open => {}
+        PromptStatus::Answered => {
+            return Err(token_rejected(
+                "token_used",
+                "this prompt was already answered",
+            ))
+        }
+        PromptStatus::Missed | PromptStatus::Cancelled => {
+            return Err(token_rejected("token_expired", "this prompt is closed"))
+        }
+    }
+    // Only the window proper: an answer in the late grace is recorded as
+    // late, so the page does not invite one.
+    if state.now() > prompt.deadline {
+        return Err(token_rejected(
+            "token_expired",
+            "the window of this prompt has passed",
+        ));
+    }
+    if prompt.attempts >= MAX_ATTEMPTS {
+        return Err(token_rejected(
+            "no_tries_left",
+            "all tries of this prompt are used",
+        ));
+    }
+    let challenge: Option<Challenge> = prompt
+        .challenge
+        .as_deref()
+        .map(serde_json::from_str)
+        .transpose()
+        .map_err(|e| {
+            tracing::error!(error = %e, prompt = %prompt.id, "stored challenge unreadable");
+            ApiError::Internal
+        })?;
+    let order = load_order(&state, prompt.order_id.as_str()).await?;
+    let language = state
+        .store
+        .get_person(&order.person_id)
+        .await?
+        .map(|p| p.language.as_str().to_owned())
+        .unwrap_or_else(|| "en".into());
+    let poses = challenge.as_ref().map(|c| c.poses.as_slice());
+    Ok(Json(PromptInfo {
+        deadline: prompt.deadline,
+        poses: poses
+            .unwrap_or_default()
+            .iter()
+            .map(|p| pose_name(*p).to_owned())
+            .collect(),
+        challenge: challenge_words(poses, &language),
+        frames: poses.map_or(1, |p| p.len() as u32),
+        tries_left: MAX_ATTEMPTS.saturating_sub(prompt.attempts),
+        language,
+    }))
+}
+
+fn pose_name(p: HeadPose) -> &'static str {
+    match p {
+        HeadPose::Center => "center",
+        HeadPose::Left => "left",
+        HeadPose::Right => "right",
+    }
 }

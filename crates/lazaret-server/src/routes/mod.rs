@@ -64,6 +64,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(symptoms::submit_report))
         .routes(routes!(symptoms::list_reports))
         .routes(routes!(checkins::submit_checkin))
+        .routes(routes!(checkins::prompt_info))
         .routes(routes!(alerts::list_alerts))
         .routes(routes!(alerts::get_alert))
         .routes(routes!(alerts::assign_alert))

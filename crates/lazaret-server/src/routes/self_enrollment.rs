@@ -33,7 +33,8 @@ pub struct EnrollmentLinkCreated {
     pub token: String,
     /// The photo must arrive before this time.
     pub expires_at: DateTime<Utc>,
-    /// `{public_url}/enroll?token=…` when the server knows its public URL.
+    /// `{public_url}/enroll#token=…` when the server knows its public URL
+    /// (the token in the fragment, which browsers never send to a server).
     pub url: Option<String>,
 }
 
@@ -130,7 +131,7 @@ pub async fn create_link(
         .config
         .public_url
         .as_ref()
-        .map(|u| format!("{}/enroll?token={token}", u.trim_end_matches('/')));
+        .map(|u| format!("{}/enroll#token={token}", u.trim_end_matches('/')));
     Ok((
         StatusCode::CREATED,
         Json(EnrollmentLinkCreated {

@@ -1,0 +1,613 @@
+//! The person's pages: served with strict headers in English and Russian,
+//! the prompt look-up API, and the check-in, symptom and self-enrolment
+//! pages driven in headless Chromium with a fake camera playing real face
+//! photos and an emulated location. SQLite is enough here: storage is
+//! covered on both backends by the API stories.
+
+mod browser;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration as StdDuration;
+
+use chrono::{Duration, Utc};
+use lazaret_core::checkin::CheckinOutcome;
+use lazaret_core::ids::OrderId;
+use lazaret_core::user::Role;
+use lazaret_face::FaceEngine;
+use lazaret_server::config::{Liveness, Secret};
+use lazaret_server::prompting::hash_token;
+use lazaret_server::template_crypto::TemplateKey;
+use lazaret_server::{AppState, Config};
+use lazaret_store::testing::TestDb;
+use lazaret_store::LinkStatus;
+use reqwest::multipart::{Form, Part};
+use reqwest::{Client, StatusCode};
+use serde_json::{json, Value};
+use tokio::net::TcpListener;
+
+use browser::{Chromedriver, Session};
+
+/// Edmund Stoiber in lfw-fold1: a frontal photo to enrol, and frontal,
+/// left- and right-turned photos to answer a challenge; someone else for
+/// a mismatch. The photos are read from the shared folder, never copied.
+const ENROL: &str = "Edmund_Stoiber/Edmund_Stoiber_0012.jpg";
+const CENTER: &str = "Edmund_Stoiber/Edmund_Stoiber_0009.jpg";
+const LEFT: &str = "Edmund_Stoiber/Edmund_Stoiber_0005.jpg";
+const RIGHT: &str = "Edmund_Stoiber/Edmund_Stoiber_0011.jpg";
+const OTHER: &str = "Abdel_Madi_Shabneh/Abdel_Madi_Shabneh_0001.jpg";
+
+const HOME: (f64, f64) = (47.3769, 8.5417);
+const NEAR: (f64, f64) = (47.3772, 8.5419);
+const FAR: (f64, f64) = (47.4219, 8.5417); // about 5 km north
+
+const LONG: StdDuration = StdDuration::from_secs(90);
+const SHORT: StdDuration = StdDuration::from_secs(20);
+
+fn shared_dir() -> PathBuf {
+    std::env::var_os("LAZARET_SHARED_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared")))
+}
+
+fn photo(name: &str) -> Vec<u8> {
+    let p = shared_dir().join("faces/lfw-fold1").join(name);
+    std::fs::read(&p).unwrap_or_else(|e| panic!("read {}: {e}", p.display()))
+}
+
+fn engine() -> Arc<FaceEngine> {
+    static E: OnceLock<Arc<FaceEngine>> = OnceLock::new();
+    E.get_or_init(|| Arc::new(FaceEngine::load_default().expect("face engine")))
+        .clone()
+}
+
+struct Server {
+    base: String,
+    client: Client,
+    officer: String,
+    state: AppState,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Server {
+    async fn start(db: &TestDb, liveness: Liveness) -> Server {
+        let officer =
+            lazaret_server::auth::create_token(&db.store, Role::Admin, "t", "t", Utc::now())
+                .await
+                .unwrap()
+                .1;
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let config = Config {
+            template_key: Secret::new(TemplateKey::generate_hex()),
+            public_url: Some(base.clone()),
+            liveness,
+            ..Config::default()
+        };
+        let state = AppState::new(db.store.clone(), config).with_face(engine());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let s = state.clone();
+        tokio::spawn(async move {
+            lazaret_server::serve(listener, s, async {
+                let _ = rx.await;
+            })
+            .await
+            .unwrap();
+        });
+        Server {
+            base,
+            client: Client::new(),
+            officer,
+            state,
+            shutdown: Some(tx),
+        }
+    }
+
+    async fn post(&self, path: &str, body: &Value) -> (StatusCode, Value) {
+        let r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.officer)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn public(&self, path: &str, body: &Value) -> (StatusCode, Value) {
+        let r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn new_order(&self, name: &str, language: &str) -> String {
+        let (s, p) = self
+            .post(
+                "/api/v1/persons",
+                &json!({ "full_name": name, "language": language }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{p}");
+        let now = Utc::now();
+        let (s, o) = self
+            .post(
+                "/api/v1/orders",
+                &json!({
+                    "person_id": p["id"], "address": "Bahnhofstrasse 1, Zürich",
+                    "lat": HOME.0, "lon": HOME.1,
+                    "starts_at": now - Duration::hours(1), "ends_at": now + Duration::days(14),
+                    "basis": { "kind": "arrival", "area": "X" },
+                    "time_zone": "Europe/Zurich",
+                }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{o}");
+        o["id"].as_str().unwrap().to_owned()
+    }
+
+    async fn enrolled_order(&self, language: &str) -> String {
+        let order = self.new_order("Edmund Stoiber", language).await;
+        let form = Form::new().part("photo", Part::bytes(photo(ENROL)).file_name("p.jpg"));
+        let r = self
+            .client
+            .post(format!("{}/api/v1/orders/{order}/enrollment", self.base))
+            .bearer_auth(&self.officer)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
+        order
+    }
+
+    async fn prompt(&self, order: &str) -> Value {
+        let (s, p) = self
+            .post(&format!("/api/v1/orders/{order}/prompts"), &json!({}))
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{p}");
+        p
+    }
+
+    /// The stored check-ins of the prompt whose token is `token`.
+    async fn outcomes(&self, token: &str) -> Vec<(CheckinOutcome, Value)> {
+        let prompt = self
+            .state
+            .store
+            .prompt_by_token_hash(&hash_token(token))
+            .await
+            .unwrap()
+            .unwrap();
+        self.state
+            .store
+            .checkins_of_prompt(&prompt.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|c| (c.outcome.unwrap(), c.evidence))
+            .collect()
+    }
+
+    async fn get_page(&self, path: &str, accept_language: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.base))
+            .header("Accept-Language", accept_language)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    fn stop(mut self) {
+        let _ = self.shutdown.take().unwrap().send(());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_are_served_with_strict_headers_in_both_languages() {
+    let db = TestDb::sqlite().await;
+    let s = Server::start(&db, Liveness::On).await;
+
+    for (path, title_en, title_ru) in [
+        ("/checkin", "Check-in", "Отметка"),
+        ("/symptoms", "How are you feeling today?", "Как вы себя чувствуете сегодня?"),
+        ("/enroll", "Your reference photo", "Ваше фото для сверки"),
+    ] {
+        for (accept, query, lang, title) in [
+            ("en-GB,en;q=0.9", "", "en", title_en),
+            ("ru-RU,ru;q=0.9,en;q=0.8", "", "ru", title_ru),
+            ("de-CH", "", "en", title_en),
+            ("en", "?lang=ru", "ru", title_ru),
+        ] {
+            let r = s.get_page(&format!("{path}{query}"), accept).await;
+            assert_eq!(r.status(), StatusCode::OK, "{path}");
+            let h = r.headers().clone();
+            let header = |k: &str| h.get(k).map(|v| v.to_str().unwrap().to_owned());
+            assert_eq!(header("content-type").unwrap(), "text/html; charset=utf-8");
+            assert_eq!(header("content-language").as_deref(), Some(lang));
+            let csp = header("content-security-policy").unwrap();
+            assert!(csp.contains("default-src 'none'") && csp.contains("script-src 'self'"));
+            assert!(!csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"));
+            assert_eq!(header("referrer-policy").as_deref(), Some("no-referrer"));
+            assert_eq!(header("cache-control").as_deref(), Some("no-store"));
+            assert_eq!(header("x-content-type-options").as_deref(), Some("nosniff"));
+            assert!(header("permissions-policy").unwrap().contains("camera=(self)"));
+            let html = r.text().await.unwrap();
+            assert!(html.contains(&format!("<html lang=\"{lang}\">")), "{path} {accept}");
+            assert!(html.contains(&format!("<h1>{title}</h1>")), "{path} {lang}: {html}");
+            // Nothing from anywhere else, no inline script, small.
+            assert!(!html.contains("http://") && !html.contains("https://"), "{html}");
+            assert!(!html.contains("<script>") && !html.contains("onclick="));
+            assert!(html.len() < 16_000, "{path}: {} bytes", html.len());
+        }
+    }
+
+    // The scripts and the style sheet, with the same headers; nothing else.
+    let mut total = 0;
+    for name in ["common.js", "checkin.js", "symptoms.js", "enroll.js", "pages.css"] {
+        let r = s.get_page(&format!("/assets/{name}"), "en").await;
+        assert_eq!(r.status(), StatusCode::OK, "{name}");
+        assert!(r.headers()["content-security-policy"].to_str().unwrap().contains("'none'"));
+        let kind = r.headers()["content-type"].to_str().unwrap().to_owned();
+        assert!(kind.starts_with(if name.ends_with(".js") { "text/javascript" } else { "text/css" }));
+        let body = r.text().await.unwrap();
+        assert!(!body.contains("http://") && !body.contains("https://"), "{name}");
+        total += body.len();
+    }
+    assert!(total < 40_000, "assets weigh {total} bytes");
+    let r = s.get_page("/assets/../Cargo.toml", "en").await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r = s.get_page("/assets/secret.js", "en").await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+
+    // The prompt look-up: what the check-in page needs, and clear refusals.
+    let order = s.enrolled_order("ru").await;
+    let p = s.prompt(&order).await;
+    let token = p["token"].as_str().unwrap();
+    let (st, info) = s
+        .public("/api/v1/checkins/prompt", &json!({ "token": token }))
+        .await;
+    assert_eq!(st, StatusCode::OK, "{info}");
+    assert_eq!(info["poses"], p["challenge"]["poses"]);
+    assert_eq!(info["frames"], json!(p["challenge"]["poses"].as_array().unwrap().len()));
+    assert_eq!(info["tries_left"], 3);
+    assert_eq!(info["language"], "ru");
+    assert!(info["challenge"].as_str().unwrap().contains("посмотреть прямо в камеру"), "{info}");
+    assert_eq!(info["deadline"], p["deadline"]);
+    assert!(info.get("order_id").is_none() && info.get("lat").is_none(), "{info}");
+    let (st, e) = s
+        .public("/api/v1/checkins/prompt", &json!({ "token": "lzp_unknown" }))
+        .await;
+    assert_eq!((st, e["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("invalid_token")));
+    let (st, e) = s
+        .public("/api/v1/checkins/prompt", &json!({ "token": "" }))
+        .await;
+    assert_eq!((st, e["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("invalid_token")));
+    let (st, _) = s
+        .public("/api/v1/checkins/prompt", &json!({ "token": token, "x": 1 }))
+        .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+    // Answered: the link is spent.
+    let mut form = Form::new()
+        .text("token", token.to_owned())
+        .text("lat", NEAR.0.to_string())
+        .text("lon", NEAR.1.to_string())
+        .text("accuracy_m", "10");
+    for pose in p["challenge"]["poses"].as_array().unwrap() {
+        let name = match pose.as_str().unwrap() {
+            "center" => CENTER,
+            "left" => LEFT,
+            _ => RIGHT,
+        };
+        form = form.part("frame", Part::bytes(photo(name)).file_name("f.jpg"));
+    }
+    let r = s
+        .client
+        .post(format!("{}/api/v1/checkins", s.base))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["outcome"], "verified", "{v}");
+    let (st, e) = s
+        .public("/api/v1/checkins/prompt", &json!({ "token": token }))
+        .await;
+    assert_eq!((st, e["code"].as_str()), (StatusCode::GONE, Some("token_used")));
+
+    // In the OpenAPI document.
+    let r = s
+        .client
+        .get(format!("{}/api/v1/openapi.json", s.base))
+        .bearer_auth(&s.officer)
+        .send()
+        .await
+        .unwrap();
+    let doc: Value = r.json().await.unwrap();
+    assert!(doc["paths"]["/api/v1/checkins/prompt"]["post"].is_object());
+    assert!(doc["components"]["schemas"]["PromptInfo"].is_object());
+
+    // Self-enrolment links carry their token in the fragment.
+    let fresh = s.new_order("Someone New", "en").await;
+    let (st, link) = s
+        .post(&format!("/api/v1/orders/{fresh}/enrollment-link"), &json!({}))
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{link}");
+    assert_eq!(
+        link["url"].as_str().unwrap(),
+        format!("{}/enroll#token={}", s.base, link["token"].as_str().unwrap())
+    );
+    s.stop();
+}
+
+/// An MJPEG the fake camera plays at 30 pictures a second: `pictures[i]`
+/// for `seconds[i]`, then the last one a while longer.
+fn mjpeg(path: &Path, pictures: &[Vec<u8>], seconds: &[f64]) {
+    let mut out = Vec::new();
+    for (p, s) in pictures.iter().zip(seconds) {
+        for _ in 0..(s * 30.0).round() as usize {
+            out.extend_from_slice(p);
+        }
+    }
+    std::fs::write(path, out).unwrap();
+}
+
+/// A video answering `poses` the way the page asks: it takes picture i
+/// about 3 s × (i + 1) after the camera opens, so each pose fills the
+/// 3 seconds around that moment.
+fn pose_video(path: &Path, poses: &Value) {
+    let pictures: Vec<Vec<u8>> = poses
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| match p.as_str().unwrap() {
+            "center" => photo(CENTER),
+            "left" => photo(LEFT),
+            "right" => photo(RIGHT),
+            other => panic!("pose {other}"),
+        })
+        .collect();
+    let mut seconds = vec![3.0; pictures.len()];
+    seconds[0] = 4.5;
+    *seconds.last_mut().unwrap() += 3.0;
+    mjpeg(path, &pictures, &seconds);
+}
+
+fn still_video(path: &Path, name: &str) {
+    mjpeg(path, &[photo(name)], &[1.0]);
+}
+
+/// Opens the check-in link and answers it from `at`; returns the outcome
+/// code the page shows and its text.
+async fn check_in(b: &Session<'_>, s: &Server, token: &str, at: (f64, f64)) -> (String, String) {
+    b.set_location(at.0, at.1, 12.0).await;
+    b.goto(&format!("{}/checkin#token={token}", s.base)).await;
+    b.text_of("#steps", SHORT).await;
+    b.click("#start").await;
+    let outcome = b
+        .wait_for(
+            "the check-in outcome",
+            "var e = document.getElementById('outcome'); return e.closest('[hidden]') ? null : e.getAttribute('data-outcome') || e.innerText || null;",
+            LONG,
+        )
+        .await;
+    let text = b.text_of("#outcome", SHORT).await;
+    (outcome.as_str().unwrap().to_owned(), text)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn person_pages_in_headless_chromium() {
+    let Some(driver) = Chromedriver::start().await else {
+        return;
+    };
+    let db = TestDb::sqlite().await;
+    let s = Server::start(&db, Liveness::On).await;
+    let dir = tempfile::tempdir().unwrap();
+
+    // 1. The same person follows the challenge at home: verified.
+    let order = s.enrolled_order("en").await;
+    let p = s.prompt(&order).await;
+    let token = p["token"].as_str().unwrap();
+    let video = dir.path().join("poses.mjpeg");
+    pose_video(&video, &p["challenge"]["poses"]);
+    let b = driver.session(&video, "en-US,en").await;
+    let (outcome, text) = check_in(&b, &s, token, NEAR).await;
+    assert_eq!(outcome, "verified", "{text}");
+    assert!(text.contains("your check-in is confirmed"), "{text}");
+    let stored = s.outcomes(token).await;
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].0, CheckinOutcome::Verified, "{}", stored[0].1);
+    assert_eq!(
+        stored[0].1["frames"],
+        json!(p["challenge"]["poses"].as_array().unwrap().len())
+    );
+    assert_eq!(stored[0].1["liveness"]["passed"], true, "{}", stored[0].1);
+    b.assert_self_contained().await;
+    // The spent link says so.
+    b.goto("about:blank").await;
+    b.goto(&format!("{}/checkin#token={token}", s.base)).await;
+    let shown = b.text_of("#status", SHORT).await;
+    assert!(shown.contains("already completed"), "{shown}");
+    b.quit().await;
+
+    // 2. Outside the fence by 5 km: the face passes, the place does not.
+    let order = s.enrolled_order("en").await;
+    let p = s.prompt(&order).await;
+    let token = p["token"].as_str().unwrap();
+    pose_video(&video, &p["challenge"]["poses"]);
+    let b = driver.session(&video, "en-US,en").await;
+    let (outcome, text) = check_in(&b, &s, token, FAR).await;
+    assert_eq!(outcome, "outside_geofence", "{text}");
+    assert!(text.contains("outside the place of your quarantine"), "{text}");
+    let next = b.text_of("#next", SHORT).await;
+    assert!(next.contains("Tries left: 2"), "{next}");
+    let stored = s.outcomes(token).await;
+    assert_eq!(stored[0].0, CheckinOutcome::OutsideGeofence, "{}", stored[0].1);
+    assert!(stored[0].1["location"]["distance_m"].as_f64().unwrap() > 4_500.0);
+    b.quit().await;
+
+    // 3. Someone else, for a person who reads Russian: the page switches to
+    //    Russian and says the face was not confirmed; a retry is offered.
+    let order = s.enrolled_order("ru").await;
+    let p = s.prompt(&order).await;
+    let token = p["token"].as_str().unwrap();
+    let other = dir.path().join("other.mjpeg");
+    still_video(&other, OTHER);
+    let b = driver.session(&other, "en-US,en").await;
+    let (outcome, text) = check_in(&b, &s, token, NEAR).await;
+    assert_eq!(outcome, "face_mismatch", "{text}");
+    assert!(text.contains("Не удалось подтвердить"), "{text}");
+    let retry = b.text_of("#retry", SHORT).await;
+    assert_eq!(retry, "Попробовать ещё раз");
+    let lang = b.exec("return document.documentElement.lang + ' ' + location.search", json!([])).await;
+    assert_eq!(lang, "ru ?lang=ru");
+    assert_eq!(s.outcomes(token).await[0].0, CheckinOutcome::FaceMismatch);
+    // A wrong link, in Russian.
+    b.goto(&format!("{}/checkin?lang=ru#token=lzp_wrong", s.base)).await;
+    let shown = b.text_of("#status", SHORT).await;
+    assert!(shown.contains("Ссылка недействительна"), "{shown}");
+    b.goto(&format!("{}/checkin", s.base)).await;
+    let shown = b.text_of("#status", SHORT).await;
+    assert!(shown.contains("This link is incomplete"), "{shown}");
+    b.assert_self_contained().await;
+
+    // 4. The daily symptom form: fever and something else → an alert.
+    let (st, form) = s
+        .post(&format!("/api/v1/orders/{order}/symptom-forms"), &json!({}))
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{form}");
+    let ftoken = form["token"].as_str().unwrap();
+    b.goto(&format!("{}/symptoms?lang=en#token={ftoken}", s.base)).await;
+    b.text_of("#form legend", SHORT).await;
+    b.click("input[value=none]").await;
+    b.click("input[value=fever]").await;
+    b.exec(
+        "var t = document.getElementById('other'); t.value = 'headache since noon'; t.dispatchEvent(new Event('input', { bubbles: true }));",
+        json!([]),
+    )
+    .await;
+    let ticked = b
+        .exec(
+            "return Array.prototype.map.call(document.querySelectorAll('input[name=symptoms]:checked'), function (b) { return b.value; });",
+            json!([]),
+        )
+        .await;
+    assert_eq!(ticked, json!(["fever", "other"]), "none is unticked by a symptom");
+    b.click("#send").await;
+    let text = b.text_of("#outcome", SHORT).await;
+    assert!(text.contains("an investigator will contact you"), "{text}");
+    let reports = s
+        .state
+        .store
+        .symptom_reports_of_order(&OrderId::parse(&order).unwrap(), 10)
+        .await
+        .unwrap();
+    assert_eq!(reports.len(), 1);
+    let r = &reports[0];
+    let names: Vec<&str> = r.symptoms.iter().map(|s| s.as_str()).collect();
+    assert_eq!(names, ["fever", "other"]);
+    assert_eq!(r.other.as_deref(), Some("headache since noon"));
+    let r = s
+        .client
+        .get(format!("{}/api/v1/alerts?status=open", s.base))
+        .bearer_auth(&s.officer)
+        .send()
+        .await
+        .unwrap();
+    let alerts: Value = r.json().await.unwrap();
+    assert!(
+        alerts["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["kind"] == "symptomatic" && a["order_id"] == order.as_str()),
+        "{alerts}"
+    );
+    // The same link again: already answered.
+    b.goto("about:blank").await;
+    b.goto(&format!("{}/symptoms?lang=en#token={ftoken}", s.base)).await;
+    b.text_of("#form legend", SHORT).await;
+    b.click("input[value=none]").await;
+    b.click("#send").await;
+    let text = b.text_of("#outcome", SHORT).await;
+    assert!(text.contains("already answered"), "{text}");
+    b.assert_self_contained().await;
+    b.quit().await;
+
+    // 5. Self-enrolment: a photo without a face is explained, then the
+    //    camera's photo is accepted and waits for an officer.
+    let fresh = s.new_order("Edmund Stoiber", "en").await;
+    let (st, link) = s
+        .post(&format!("/api/v1/orders/{fresh}/enrollment-link"), &json!({}))
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{link}");
+    let blank = dir.path().join("wall.jpg");
+    image::RgbImage::from_pixel(320, 320, image::Rgb([180, 170, 160]))
+        .save(&blank)
+        .unwrap();
+    let enrol_video = dir.path().join("enrol.mjpeg");
+    still_video(&enrol_video, ENROL);
+    let b = driver.session(&enrol_video, "en-US,en").await;
+    b.goto(link["url"].as_str().unwrap()).await;
+    b.text_of("#form p", SHORT).await;
+    b.upload("#file", &blank).await;
+    b.click("#send").await;
+    let shown = b
+        .wait_for(
+            "the no-face message",
+            "var t = document.getElementById('status').innerText; return t.indexOf('No face') >= 0 ? t : null;",
+            LONG,
+        )
+        .await;
+    assert!(shown.as_str().unwrap().contains("whole face"), "{shown}");
+    b.click("#camera").await;
+    b.wait_for(
+        "the camera",
+        "var v = document.getElementById('video'); return !v.closest('[hidden]') && v.videoWidth > 0;",
+        SHORT,
+    )
+    .await;
+    b.click("#take").await;
+    b.text_of("#status", SHORT).await;
+    b.click("#send").await;
+    let text = b.text_of("#outcome", LONG).await;
+    assert!(text.contains("An officer will review it"), "{text}");
+    let links = s
+        .state
+        .store
+        .enrollment_links_of_order(&OrderId::parse(&fresh).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(links.len(), 1);
+    assert_eq!(links[0].status, LinkStatus::Pending);
+    b.assert_self_contained().await;
+    b.quit().await;
+    s.stop();
+
+    // 6. Liveness off: one picture is enough, and the photo fallback is offered.
+    let db = TestDb::sqlite().await;
+    let s = Server::start(&db, Liveness::Off).await;
+    let order = s.enrolled_order("en").await;
+    let p = s.prompt(&order).await;
+    assert!(p["challenge"].is_null(), "{p}");
+    let token = p["token"].as_str().unwrap();
+    let center = dir.path().join("center.mjpeg");
+    still_video(&center, CENTER);
+    let b = driver.session(&center, "en-US,en").await;
+    b.set_location(NEAR.0, NEAR.1, 12.0).await;
+    b.goto(&format!("{}/checkin#token={token}", s.base)).await;
+    let steps = b.text_of("#steps", SHORT).await;
+    assert!(steps.contains("take one photo"), "{steps}");
+    b.text_of("#fallback label", SHORT).await;
+    let (outcome, text) = check_in(&b, &s, token, NEAR).await;
+    assert_eq!(outcome, "verified", "{text}");
+    let stored = s.outcomes(token).await;
+    assert_eq!(stored[0].0, CheckinOutcome::Verified, "{}", stored[0].1);
+    assert_eq!(stored[0].1["frames"], 1);
+    b.quit().await;
+    s.stop();
+}
