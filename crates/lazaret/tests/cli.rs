@@ -86,7 +86,11 @@ fn demo_serves_health_and_authenticated_persons() {
     let _guard = Running(child);
     let mut lines = BufReader::new(stdout).lines();
     let mut token = None;
+    let mut symptom_link = None;
     while let Some(Ok(line)) = lines.next() {
+        if let Some((_, link)) = line.split_once("symptom form: ") {
+            symptom_link = Some(link.trim().to_owned());
+        }
         if line == "Admin token:" {
             token = lines.next().and_then(Result::ok);
             break;
@@ -130,6 +134,19 @@ fn demo_serves_health_and_authenticated_persons() {
             .await
             .unwrap();
         assert_eq!(unauth.status(), 401);
+        // The printed symptom-form link opens its page and its token works.
+        let link = symptom_link.expect("demo printed a symptom-form link");
+        let (page, form_token) = link.split_once("#token=").expect("token in the fragment");
+        assert_eq!(page, format!("{base}/symptoms"));
+        let r = client.get(page).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        let r = client
+            .post(format!("{base}/api/v1/symptom-reports"))
+            .json(&serde_json::json!({ "token": form_token, "symptoms": ["none"] }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
     });
     assert!(dir.path().join("lazaret-demo.db").exists());
 }

@@ -8,12 +8,14 @@ use clap::Args;
 use lazaret_core::audit::AuditRecord;
 use lazaret_core::contact_info::{Email, Language, Phone};
 use lazaret_core::geo::{Coordinates, Geofence, DEFAULT_RADIUS_M};
-use lazaret_core::ids::{OrderId, PersonId, TestId};
+use lazaret_core::ids::{EnrollmentLinkId, OrderId, PersonId, TestId};
 use lazaret_core::order::{OrderBasis, OrderStatus, QuarantineOrder, TimeZone};
 use lazaret_core::person::{Address, FullName, Person};
 use lazaret_core::user::Role;
+use lazaret_server::prompting::{hash_token, random_token};
+use lazaret_server::symptom_forms::issue_symptom_form;
 use lazaret_server::Config;
-use lazaret_store::{PageRequest, PersonFilter, Store};
+use lazaret_store::{EnrollmentLink, LinkStatus, PageRequest, PersonFilter, Store};
 
 use super::serve::{open_store, serve, ServeArgs};
 
@@ -75,8 +77,9 @@ const PEOPLE: &[DemoPerson] = &[
 /// Seeds the scenario of DESIGN.md: Ana lands with a positive airport test
 /// and isolates at home; her neighbour Boris and taxi driver Chen are close
 /// contacts under quarantine; Dara arrived from an area under a travel
-/// measure; Emil's order is only proposed, awaiting an officer.
-async fn seed(store: &Store) -> Result<()> {
+/// measure; Emil's order is only proposed, awaiting an officer. Returns
+/// the orders.
+async fn seed(store: &Store) -> Result<Vec<QuarantineOrder>> {
     let now = Utc::now();
     let audit = |action: &str, kind: &str, id: &str| AuditRecord {
         at: now,
@@ -155,6 +158,7 @@ async fn seed(store: &Store) -> Result<()> {
             OrderStatus::Proposed,
         ),
     ];
+    let mut seeded = Vec::new();
     for (person, address, lat, lon, basis, status) in orders {
         let order = QuarantineOrder {
             id: OrderId::generate(),
@@ -173,7 +177,63 @@ async fn seed(store: &Store) -> Result<()> {
         store
             .insert_order(&order, &audit("order.create", "order", order.id.as_str()))
             .await?;
+        seeded.push(order);
     }
+    Ok(seeded)
+}
+
+/// Links to the person's pages for trying them in a browser: Boris's
+/// symptom form (in Russian, his language) and Dara's self-enrolment.
+async fn page_links(store: &Store, config: &Config, orders: &[QuarantineOrder]) -> Result<()> {
+    let now = Utc::now();
+    let of = |person: &str| {
+        orders
+            .iter()
+            .find(|o| o.person_id.as_str() == person)
+            .context("demo order missing")
+    };
+    let base = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", config.listen));
+    let base = base.trim_end_matches('/');
+    let boris = of("demo-boris")?;
+    let form = issue_symptom_form(store, boris, "demo", now, "demo")
+        .await?
+        .context("demo symptom form")?;
+    let dara = of("demo-dara")?;
+    let token = random_token("lze");
+    let link = EnrollmentLink {
+        id: EnrollmentLinkId::generate(),
+        order_id: dara.id.clone(),
+        token_hash: hash_token(&token),
+        created_by: "demo".into(),
+        created_at: now,
+        expires_at: now + Duration::hours(config.enrollment_link_hours.into()),
+        status: LinkStatus::Open,
+        model: None,
+        submitted_at: None,
+        decided_at: None,
+        decided_by: None,
+        reason: None,
+    };
+    let audit = AuditRecord {
+        at: now,
+        actor: "demo".into(),
+        action: "enrollment.link_create".into(),
+        subject_type: "order".into(),
+        subject_id: dara.id.to_string(),
+        details: format!("link={} demo scenario", link.id),
+    };
+    store.create_enrollment_link(&link, &audit).await?;
+    println!("Pages (the camera and location need https, or this machine's own browser):");
+    println!("  Boris's symptom form: {base}/symptoms#token={}", form.token);
+    println!("  Dara's enrolment:     {base}/enroll#token={token}");
+    println!(
+        "  then approve it (POST /api/v1/orders/{}/enrollment/approve) and prompt her \
+         (POST /api/v1/orders/{}/prompts): its token opens {base}/checkin#token=…",
+        dara.id, dara.id
+    );
     Ok(())
 }
 
@@ -219,7 +279,7 @@ pub async fn run(mut config: Config, db_given: bool) -> Result<()> {
             config.database_url_for_display()
         );
     }
-    seed(&store).await?;
+    let orders = seed(&store).await?;
     let (_, token) =
         lazaret_server::auth::create_token(&store, Role::Admin, "demo", "demo", Utc::now()).await?;
     let base = format!("http://{}", config.listen);
@@ -232,6 +292,7 @@ pub async fn run(mut config: Config, db_given: bool) -> Result<()> {
     println!("  Persons: curl -H 'Authorization: Bearer {token}' {base}/api/v1/persons");
     println!("  Orders:  curl -H 'Authorization: Bearer {token}' {base}/api/v1/orders");
     println!("  OpenAPI: curl -H 'Authorization: Bearer {token}' {base}/api/v1/openapi.json");
+    page_links(&store, &config, &orders).await?;
     println!("Admin token:");
     println!("{token}");
     serve(config, store).await

@@ -85,6 +85,9 @@ var Lz = (function () {
   }
 
   function openCamera(video) {
+    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+      return Promise.reject(new Error('no camera API (needs https)'));
+    }
     return navigator.mediaDevices.getUserMedia({
       audio: false,
       video: { facingMode: 'user', width: { ideal: 640 }, height: { ideal: 480 } }
