@@ -39,22 +39,22 @@ pub fn app(state: AppState) -> Router {
     let max_body = state.config.max_body_bytes;
     api.merge(pages::routes())
         .route(
-        "/api/v1/openapi.json",
-        get(move |_: Officer| {
-            let doc = openapi.clone();
-            async move { Json(doc.as_ref().clone()) }
-        }),
-    )
-    .fallback(|| async {
-        ApiError::NotFound {
-            entity: "route",
-            id: "for this method and path".into(),
-        }
-        .into_response()
-    })
-    .layer(DefaultBodyLimit::max(max_body))
-    .layer(TraceLayer::new_for_http())
-    .with_state(state)
+            "/api/v1/openapi.json",
+            get(move |_: Officer| {
+                let doc = openapi.clone();
+                async move { Json(doc.as_ref().clone()) }
+            }),
+        )
+        .fallback(|| async {
+            ApiError::NotFound {
+                entity: "route",
+                id: "for this method and path".into(),
+            }
+            .into_response()
+        })
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
 }
 
 /// The OpenAPI document (for `lazaret openapi` and tests).

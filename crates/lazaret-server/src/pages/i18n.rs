@@ -182,8 +182,14 @@ mod tests {
     #[test]
     fn negotiation() {
         assert_eq!(Lang::negotiate(None, None), Lang::En);
-        assert_eq!(Lang::negotiate(None, Some("ru-RU,ru;q=0.9,en;q=0.8")), Lang::Ru);
-        assert_eq!(Lang::negotiate(None, Some("de-CH, en;q=0.5, ru;q=0.7")), Lang::Ru);
+        assert_eq!(
+            Lang::negotiate(None, Some("ru-RU,ru;q=0.9,en;q=0.8")),
+            Lang::Ru
+        );
+        assert_eq!(
+            Lang::negotiate(None, Some("de-CH, en;q=0.5, ru;q=0.7")),
+            Lang::Ru
+        );
         assert_eq!(Lang::negotiate(None, Some("de, fr;q=0.9")), Lang::En);
         assert_eq!(Lang::negotiate(None, Some("ru;q=0, en")), Lang::En);
         assert_eq!(Lang::negotiate(Some("en"), Some("ru")), Lang::En);

@@ -58,11 +58,31 @@ impl Page {
 
 /// `(name, content type, bytes)` of the scripts and the style sheet.
 const ASSETS: &[(&str, &str, &str)] = &[
-    ("pages.css", "text/css; charset=utf-8", include_str!("assets/pages.css")),
-    ("common.js", "text/javascript; charset=utf-8", include_str!("assets/common.js")),
-    ("checkin.js", "text/javascript; charset=utf-8", include_str!("assets/checkin.js")),
-    ("symptoms.js", "text/javascript; charset=utf-8", include_str!("assets/symptoms.js")),
-    ("enroll.js", "text/javascript; charset=utf-8", include_str!("assets/enroll.js")),
+    (
+        "pages.css",
+        "text/css; charset=utf-8",
+        include_str!("assets/pages.css"),
+    ),
+    (
+        "common.js",
+        "text/javascript; charset=utf-8",
+        include_str!("assets/common.js"),
+    ),
+    (
+        "checkin.js",
+        "text/javascript; charset=utf-8",
+        include_str!("assets/checkin.js"),
+    ),
+    (
+        "symptoms.js",
+        "text/javascript; charset=utf-8",
+        include_str!("assets/symptoms.js"),
+    ),
+    (
+        "enroll.js",
+        "text/javascript; charset=utf-8",
+        include_str!("assets/enroll.js"),
+    ),
 ];
 
 /// Scripts and styles from this origin only, no inline script, calls only

@@ -449,9 +449,9 @@ pub async fn prompt_info(
             return Err(token_rejected("token_expired", "this prompt is closed"))
         }
     }
-    // Only the window proper: an answer in the late grace is recorded as
-    // late, so the page does not invite one.
-    if state.now() > prompt.deadline {
+    // Like the submission: an answer in the late grace is still taken (and
+    // recorded as late for the officer).
+    if state.now() > prompt.deadline + state.config.prompts.late_grace() {
         return Err(token_rejected(
             "token_expired",
             "the window of this prompt has passed",

@@ -222,8 +222,12 @@ impl Session<'_> {
 
     pub async fn click(&self, css: &str) {
         let e = self.element(css).await;
-        self.cmd(Method::POST, &format!("/element/{e}/click"), Some(json!({})))
-            .await;
+        self.cmd(
+            Method::POST,
+            &format!("/element/{e}/click"),
+            Some(json!({})),
+        )
+        .await;
     }
 
     /// Chooses `file` in the file input `css`.

@@ -227,7 +227,10 @@ async fn page_links(store: &Store, config: &Config, orders: &[QuarantineOrder]) 
     };
     store.create_enrollment_link(&link, &audit).await?;
     println!("Pages (the camera and location need https, or this machine's own browser):");
-    println!("  Boris's symptom form: {base}/symptoms#token={}", form.token);
+    println!(
+        "  Boris's symptom form: {base}/symptoms#token={}",
+        form.token
+    );
     println!("  Dara's enrolment:     {base}/enroll#token={token}");
     println!(
         "  then approve it (POST /api/v1/orders/{}/enrollment/approve) and prompt her \
