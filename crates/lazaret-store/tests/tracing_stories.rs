@@ -382,6 +382,49 @@ async fn reimport_changes_nothing() {
     }
 }
 
+/// A person listed on many rows is written once per change of details, in
+/// any batch: repeats change nothing, a new phone is kept, an empty one
+/// keeps the stored phone.
+#[tokio::test]
+async fn a_recurring_person_keeps_the_last_details_given() {
+    for db in TestDb::all().await {
+        let s = &db.store;
+        let ride = |n: u32, phone: &str| {
+            format!(
+                "R{n},V1,2026-03-09T0{n}:00:00Z,2026-03-09T0{n}:30:00Z,D1,Driver One,{phone},,driver\n"
+            )
+        };
+        let mut csv = String::from(RIDE_HEADER);
+        for n in 1..=3 {
+            csv.push_str(&ride(n, "+41441234567"));
+        }
+        csv.push_str(&ride(4, "+41449999999"));
+        csv.push_str(&ride(5, ""));
+        for batch_rows in [1, 2000] {
+            let opts = ImportOptions {
+                batch_rows,
+                ..Default::default()
+            };
+            let r = s
+                .import_csv(ImportKind::Rides, csv.as_bytes(), &opts, now())
+                .await
+                .unwrap();
+            assert!(r.committed && r.errors.is_empty(), "{:?}", r.errors);
+            let p = s.get_person(&pid("D1")).await.unwrap().unwrap();
+            assert_eq!(
+                p.phone.as_ref().map(|p| p.as_str()),
+                Some("+41449999999"),
+                "{:?} batch {batch_rows}",
+                db.kind()
+            );
+            if batch_rows == 1 {
+                // 5 rides, 5 seats, the person inserted then updated once.
+                assert_eq!(r.changed, 12, "{:?}", db.kind());
+            }
+        }
+    }
+}
+
 #[tokio::test]
 async fn orders_for_close_contacts_only_idempotent_and_extended() {
     for db in TestDb::all().await {
