@@ -11,8 +11,8 @@
 //! im2col into the same wide layout and run the same kernel.
 //!
 //! The kernel keeps 8 output channels × 32 pixels in registers (16 AVX-512 accumulators,
-//! broadcast weight × two input loads per tap); AVX-512 is chosen at run time, otherwise a
-//! plain loop of the same blocking (auto-vectorised, AVX2 when available) runs. 1×1 convs
+//! broadcast weight × two input loads per tap, auto-vectorised); with AVX2 only (16
+//! registers) an intrinsics kernel of 4 channels × 16 pixels runs; otherwise the plain loop. 1×1 convs
 //! use the same kernel (one tap per input channel); depthwise 3×3 convs are a plain
 //! vectorised loop over the wide rows.
 
@@ -461,8 +461,11 @@ fn store_with<const N: usize, const M: usize>(
     }
 }
 
+/// The plain blocking of [`gemm_impl`] compiled for AVX-512 (32 registers hold the 8 × 32
+/// accumulators as 16 vectors; `mul_add` becomes one FMA). The AVX-512 intrinsics would need
+/// Rust 1.89, above this workspace's MSRV.
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
+#[target_feature(enable = "avx512f,fma")]
 unsafe fn gemm_avx512(
     w: &PackedConv,
     b: &[f32],
@@ -471,47 +474,7 @@ unsafe fn gemm_avx512(
     out: &mut Map,
     ep: Epilogue,
 ) {
-    use std::arch::x86_64::*;
-    let taps = w.taps();
-    let bp = b.as_ptr();
-    for q in (0..nq).step_by(NR) {
-        for cb in 0..w.cout / MR {
-            let wk = w.weights[cb * taps * MR..].as_ptr();
-            let mut c0 = [_mm512_setzero_ps(); MR];
-            let mut c1 = [_mm512_setzero_ps(); MR];
-            for m in 0..MR {
-                c0[m] = _mm512_set1_ps(w.bias[cb * MR + m]);
-                c1[m] = c0[m];
-            }
-            for (t, &off) in offsets.iter().enumerate() {
-                // SAFETY: off + q + NR <= b.len() (asserted by `gemm`); the packed weights
-                // hold taps × MR values per block.
-                let (x0, x1, wt) = unsafe {
-                    let p = bp.add(off + q);
-                    (
-                        _mm512_loadu_ps(p),
-                        _mm512_loadu_ps(p.add(16)),
-                        wk.add(t * MR),
-                    )
-                };
-                for m in 0..MR {
-                    // SAFETY: m < MR values at wt (see above).
-                    let a = _mm512_set1_ps(unsafe { *wt.add(m) });
-                    c0[m] = _mm512_fmadd_ps(a, x0, c0[m]);
-                    c1[m] = _mm512_fmadd_ps(a, x1, c1[m]);
-                }
-            }
-            let mut acc = [[0f32; NR]; MR];
-            for m in 0..MR {
-                // SAFETY: each row of `acc` holds NR = 32 floats.
-                unsafe {
-                    _mm512_storeu_ps(acc[m].as_mut_ptr(), c0[m]);
-                    _mm512_storeu_ps(acc[m].as_mut_ptr().add(16), c1[m]);
-                }
-            }
-            store(&acc, cb * MR, q, NR.min(nq - q), out, ep);
-        }
-    }
+    gemm_impl::<true>(w, b, offsets, nq, out, ep)
 }
 
 /// Pixels per AVX2 block: two 8-float registers.
@@ -585,11 +548,19 @@ pub fn gemm_portable(
     out: &mut Map,
     ep: Epilogue,
 ) {
-    gemm_impl(w, b, offsets, nq, out, ep)
+    gemm_impl::<false>(w, b, offsets, nq, out, ep)
 }
 
+/// `FUSED`: multiply-add with one rounding (`mul_add`), only where the CPU has FMA.
 #[inline(always)]
-fn gemm_impl(w: &PackedConv, b: &[f32], offsets: &[usize], nq: usize, out: &mut Map, ep: Epilogue) {
+fn gemm_impl<const FUSED: bool>(
+    w: &PackedConv,
+    b: &[f32],
+    offsets: &[usize],
+    nq: usize,
+    out: &mut Map,
+    ep: Epilogue,
+) {
     let taps = w.taps();
     for q in (0..nq).step_by(NR) {
         for cb in 0..w.cout / MR {
@@ -602,7 +573,11 @@ fn gemm_impl(w: &PackedConv, b: &[f32], offsets: &[usize], nq: usize, out: &mut 
                 let x: &[f32; NR] = b[off + q..off + q + NR].try_into().expect("NR values");
                 for (a, &wv) in acc.iter_mut().zip(wt) {
                     for i in 0..NR {
-                        a[i] += wv * x[i];
+                        a[i] = if FUSED {
+                            wv.mul_add(x[i], a[i])
+                        } else {
+                            a[i] + wv * x[i]
+                        };
                     }
                 }
             }
@@ -856,7 +831,7 @@ mod tests {
     fn portable_and_dispatched_kernels_agree() {
         let (x, _) = map_from(16, 9, 10, 7);
         let f = pseudo(9 * 16 * 16, 8);
-        let packed = PackedConv::from_tf(&f, 3, 16, 16, &vec![0.5; 16], &pseudo(16, 9));
+        let packed = PackedConv::from_tf(&f, 3, 16, 16, &[0.5; 16], &pseudo(16, 9));
         let fast = conv3x3_same(&x, &packed, Epilogue::IDENTITY);
         let (wp, plane) = (x.wp(), x.plane());
         let offsets: Vec<usize> = (0..16)
