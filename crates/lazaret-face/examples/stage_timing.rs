@@ -44,17 +44,52 @@ fn main() {
     time("detector forward 320", &mut || {
         std::hint::black_box(m.detector.forward(&view, 320).unwrap());
     });
+    time("detector forward 320 (tract)", &mut || {
+        std::hint::black_box(m.detector.forward_reference(&view, 320).unwrap());
+    });
     let cfg = DetectorConfig::default();
     let det = m.detector.detect(&view, &cfg).unwrap()[0];
     time("landmarks", &mut || {
         std::hint::black_box(m.landmarks.detect(&view, &det.bbox).unwrap());
     });
     let lm = m.landmarks.detect(&view, &det.bbox).unwrap().unwrap();
+    let lm_weights = lazaret_face::weights::WeightMap::load(
+        &dir.join(lazaret_face::models_fetch::LANDMARKS_MANIFEST),
+    )
+    .expect("landmark weights");
+    let lm_reference = lazaret_face::landmarks::reference_net(&lm_weights).expect("tract graph");
+    let [x, y, w, h] = lm.crop;
+    let lm_input = lazaret_face::preprocess::square_resize_normalized(
+        &view.crop(x, y, w, h),
+        SquarePad::Centered,
+        lazaret_face::landmarks::INPUT_SIZE,
+        [122.782, 117.001, 104.298],
+    );
+    time("landmarks net", &mut || {
+        std::hint::black_box(m.landmarks.forward_normalized(&lm_input).unwrap());
+    });
+    time("landmarks net (tract)", &mut || {
+        std::hint::black_box(lm_reference.run(lm_input.clone()).unwrap());
+    });
     time("dlib chip", &mut || {
         std::hint::black_box(lazaret_face::align::dlib_chip(&view, &lm));
     });
     let chip = lazaret_face::align::dlib_chip(&view, &lm);
     time("recognition", &mut || {
         std::hint::black_box(m.recognition.descriptor_of_chip(&chip).unwrap());
+    });
+    // The same net as a tract graph (what the engine ran before `conv_gemm`), for A/B.
+    let weights = lazaret_face::weights::WeightMap::load(
+        &dir.join(lazaret_face::models_fetch::RECOGNITION_MANIFEST),
+    )
+    .expect("recognition weights");
+    let reference = lazaret_face::recognition::reference_net(&weights).expect("tract graph");
+    let input = normalize_nchw(
+        &chip,
+        lazaret_face::recognition::INPUT_SIZE,
+        [122.782, 117.001, 104.298],
+    );
+    time("recognition (tract)", &mut || {
+        std::hint::black_box(reference.run(input.clone()).unwrap());
     });
 }

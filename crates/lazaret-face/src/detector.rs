@@ -2,6 +2,7 @@
 
 use std::sync::OnceLock;
 
+use crate::conv_gemm::{conv1x1, depthwise3x3_same, Activation, Epilogue, Map, PackedConv};
 use crate::detector_stem::{self, StemWeights};
 use crate::inference::{CompiledNet, GraphBuilder, InferenceError, Padding};
 use crate::preprocess::{
@@ -72,15 +73,21 @@ pub struct Detection {
     pub score: f64,
 }
 
-/// The detector's weights, with one compiled graph per input size (built on first use).
-/// The graphs start after the first layer, which [`detector_stem`] computes.
+/// The detector: the first layer by [`detector_stem`], the rest by the hand-written
+/// convolutions of [`crate::conv_gemm`] (any input size). tract's graphs of the whole
+/// network, one per input size, are the test reference (built on demand).
 pub struct TinyFaceDetector {
     weights: WeightMap,
     stem: StemWeights,
-    nets: [OnceLock<Result<CompiledNet, String>>; 4],
-    /// Whole-network graphs with conv0 in tract, for checking the stem (built on demand).
+    /// conv1..conv5: depthwise filters (9 taps per channel) and the pointwise conv.
+    separable: Vec<(Vec<[f32; 9]>, PackedConv)>,
+    /// conv8, its 25 output channels padded with zero filters to a multiple of 8.
+    head: PackedConv,
     reference_nets: [OnceLock<Result<CompiledNet, String>>; 4],
 }
+
+const LEAKY_SLOPE: f32 = 0.1;
+const HEAD_CHANNELS: usize = 25;
 
 impl std::fmt::Debug for TinyFaceDetector {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -115,16 +122,64 @@ impl TinyFaceDetector {
             &weights.get("conv0/filters", &[3, 3, 3, 16])?.data,
             &weights.get("conv0/bias", &[16])?.data,
         );
+        let ch = [16, 32, 64, 128, 256, 512];
+        let mut separable = Vec::with_capacity(5);
+        for i in 1..=5 {
+            let (cin, cout) = (ch[i - 1], ch[i]);
+            let dw = &weights
+                .get(&format!("conv{i}/depthwise_filter"), &[3, 3, cin, 1])?
+                .data;
+            let filters = (0..cin)
+                .map(|c| std::array::from_fn(|t| dw[t * cin + c]))
+                .collect();
+            let pw = weights.get(&format!("conv{i}/pointwise_filter"), &[1, 1, cin, cout])?;
+            let bias = weights.get(&format!("conv{i}/bias"), &[cout])?;
+            let pw = PackedConv::from_tf(&pw.data, 1, cin, cout, &vec![1.0; cout], &bias.data);
+            separable.push((filters, pw));
+        }
+        let head = {
+            let padded = HEAD_CHANNELS.next_multiple_of(crate::conv_gemm::MR);
+            let f = &weights
+                .get("conv8/filters", &[1, 1, 512, HEAD_CHANNELS])?
+                .data;
+            let b = &weights.get("conv8/bias", &[HEAD_CHANNELS])?.data;
+            let mut filter = vec![0f32; 512 * padded];
+            for c in 0..512 {
+                filter[c * padded..c * padded + HEAD_CHANNELS]
+                    .copy_from_slice(&f[c * HEAD_CHANNELS..(c + 1) * HEAD_CHANNELS]);
+            }
+            let mut bias = vec![0f32; padded];
+            bias[..HEAD_CHANNELS].copy_from_slice(b);
+            PackedConv::from_tf(&filter, 1, 512, padded, &vec![1.0; padded], &bias)
+        };
         Ok(TinyFaceDetector {
             weights,
             stem,
-            nets: Default::default(),
+            separable,
+            head,
             reference_nets: Default::default(),
         })
     }
 
-    /// The graph after the stem (`with_stem == false`: the whole network, conv0 included).
-    fn build(&self, size: usize, with_stem: bool) -> Result<CompiledNet, InferenceError> {
+    /// Everything after the stem, on its `16 × s × s` output.
+    fn body(&self, stem_out: &[f32], s: usize) -> Vec<f32> {
+        let mut x = Map::from_plain(detector_stem::OUT_CHANNELS, s, s, stem_out);
+        let leaky = Epilogue {
+            residual: None,
+            act: Activation::Leaky(LEAKY_SLOPE),
+        };
+        for (i, (dw, pw)) in self.separable.iter().enumerate() {
+            if i > 0 {
+                x = max_pool_2x2_same(&x, 2);
+            }
+            x = conv1x1(&depthwise3x3_same(&x, dw), pw, leaky);
+        }
+        x = max_pool_2x2_same(&x, 1);
+        conv1x1(&x, &self.head, Epilogue::IDENTITY).to_plain(HEAD_CHANNELS)
+    }
+
+    /// tract's graph of the whole network at `size` (the reference for the hand-written one).
+    fn build(&self, size: usize) -> Result<CompiledNet, InferenceError> {
         let w = |n: &str| {
             let (name, shape) = required()
                 .into_iter()
@@ -132,25 +187,17 @@ impl TinyFaceDetector {
                 .expect("known name");
             self.weights.get(&name, &shape).expect("checked at load")
         };
-        let (mut g, mut out) = if with_stem {
-            let s = detector_stem::output_side(size);
-            GraphBuilder::new([1, detector_stem::OUT_CHANNELS, s, s])
-        } else {
-            let (mut g, x) = GraphBuilder::new([1, 3, size, size]);
-            let out = g.conv(
-                &x,
-                w("conv0/filters"),
-                Some(&w("conv0/bias").data),
-                1,
-                Padding::Valid,
-            );
-            let out = g.leaky_relu(&out, 0.1);
-            (g, out)
-        };
+        let (mut g, x) = GraphBuilder::new([1, 3, size, size]);
+        let mut out = g.conv(
+            &x,
+            w("conv0/filters"),
+            Some(&w("conv0/bias").data),
+            1,
+            Padding::Valid,
+        );
+        out = g.leaky_relu(&out, 0.1);
         for i in 1..=5 {
-            if i > 1 || !with_stem {
-                out = g.max_pool(&out, 2, 2, Padding::Same);
-            }
+            out = g.max_pool(&out, 2, 2, Padding::Same);
             // face-api pads by one pixel, then a "valid" separable conv.
             out = g.separable(
                 &out,
@@ -173,32 +220,25 @@ impl TinyFaceDetector {
         g.finish(&out)
     }
 
-    fn net(&self, size: usize) -> Result<&CompiledNet, InferenceError> {
-        let idx = size_index(size)?;
-        self.nets[idx]
-            .get_or_init(|| self.build(size, true).map_err(|e| e.0))
-            .as_ref()
-            .map_err(|e| InferenceError(e.clone()))
-    }
-
     fn reference_net(&self, size: usize) -> Result<&CompiledNet, InferenceError> {
         let idx = size_index(size)?;
         self.reference_nets[idx]
-            .get_or_init(|| self.build(size, false).map_err(|e| e.0))
+            .get_or_init(|| self.build(size).map_err(|e| e.0))
             .as_ref()
             .map_err(|e| InferenceError(e.clone()))
     }
 
-    /// The optimised graph's ops at `size` (for profiling).
+    /// The ops of tract's optimised reference graph at `size` (for profiling).
     pub fn describe_ops(&self, size: usize) -> Result<Vec<String>, InferenceError> {
-        Ok(self.net(size)?.describe_ops())
+        Ok(self.reference_net(size)?.describe_ops())
     }
 
     /// Raw network output `[25, G, G]` for an image (the whole view).
     pub fn forward(&self, image: &RgbView, size: usize) -> Result<Vec<f32>, InferenceError> {
-        let net = self.net(size)?;
+        size_index(size)?;
         let input = square_resize_normalized(image, SquarePad::BottomRight, size, MEAN_RGB);
-        net.run(detector_stem::run(&input, size, &self.stem))
+        let s = detector_stem::output_side(size);
+        Ok(self.body(&detector_stem::run(&input, size, &self.stem), s))
     }
 
     /// As [`Self::forward`], with every layer run by tract (checks the hand-written stem).
@@ -235,6 +275,26 @@ fn size_index(size: usize) -> Result<usize, InferenceError> {
         .iter()
         .position(|&s| s == size)
         .ok_or_else(|| InferenceError(format!("unsupported detector input size {size}")))
+}
+
+/// 2×2 max-pool with TF "same" padding (the odd row/column at the bottom/right is pooled
+/// alone: padding is ignored), stride 1 or 2.
+fn max_pool_2x2_same(x: &Map, stride: usize) -> Map {
+    let (ho, wo) = (x.h.div_ceil(stride), x.w.div_ceil(stride));
+    let mut out = Map::zeros(x.c, ho, wo);
+    for c in 0..x.c {
+        for y in 0..ho {
+            let (y0, y1) = (y * stride, (y * stride + 1).min(x.h - 1));
+            for xx in 0..wo {
+                let (x0, x1) = (xx * stride, (xx * stride + 1).min(x.w - 1));
+                let v = |yy: usize, xc: usize| x.data[x.at(c, yy, xc)];
+                let m = v(y0, x0).max(v(y0, x1)).max(v(y1, x0)).max(v(y1, x1));
+                let at = out.at(c, y, xx);
+                out.data[at] = m;
+            }
+        }
+    }
+    out
 }
 
 fn sigmoid(x: f64) -> f64 {

@@ -1,5 +1,9 @@
 //! FaceLandmark68TinyNet: three dense blocks and a fully connected head giving 68 points.
 
+use crate::conv_gemm::{
+    conv1x1, conv_strided, depthwise3x3_s2_same, depthwise3x3_same, Activation, Epilogue, Map,
+    PackedConv,
+};
 use crate::detector::BoxF;
 use crate::inference::{CompiledNet, GraphBuilder, InferenceError, Padding, Wire};
 use crate::preprocess::{square_resize_normalized, RgbView, SquarePad};
@@ -65,8 +69,110 @@ pub fn clip_box(b: &BoxF, width: usize, height: usize) -> Option<[usize; 4]> {
     (w > 0 && h > 0).then_some([x, y, w, h])
 }
 
+/// The net, run by the hand-written convolutions of [`crate::conv_gemm`] (tract's graph of
+/// it, [`reference_net`], is the test reference).
 pub struct LandmarkNet {
-    net: CompiledNet,
+    blocks: Vec<DenseBlock>,
+    /// `[128][136]` and its bias.
+    fc: Vec<f32>,
+    fc_bias: Vec<f32>,
+}
+
+/// Depthwise 3×3 filters (nine taps per channel), then the pointwise conv with the bias.
+struct Separable {
+    depthwise: Vec<[f32; 9]>,
+    pointwise: PackedConv,
+}
+
+impl Separable {
+    fn load(w: &WeightMap, prefix: &str, cin: usize, cout: usize) -> Result<Self, WeightsError> {
+        let dw = &w
+            .get(&format!("{prefix}/depthwise_filter"), &[3, 3, cin, 1])?
+            .data;
+        let pw = w.get(&format!("{prefix}/pointwise_filter"), &[1, 1, cin, cout])?;
+        let b = w.get(&format!("{prefix}/bias"), &[cout])?;
+        Ok(Separable {
+            depthwise: (0..cin)
+                .map(|c| std::array::from_fn(|t| dw[t * cin + c]))
+                .collect(),
+            pointwise: PackedConv::from_tf(&pw.data, 1, cin, cout, &vec![1.0; cout], &b.data),
+        })
+    }
+
+    fn run(&self, x: &Map, ep: Epilogue) -> Map {
+        conv1x1(&depthwise3x3_same(x, &self.depthwise), &self.pointwise, ep)
+    }
+}
+
+/// The first conv of a dense block (stride 2): a full 3×3 conv in the first block.
+enum Downsample {
+    Full(PackedConv),
+    Separable(Separable),
+}
+
+struct DenseBlock {
+    conv0: Downsample,
+    conv1: Separable,
+    conv2: Separable,
+}
+
+impl DenseBlock {
+    fn load(
+        w: &WeightMap,
+        prefix: &str,
+        cin: usize,
+        cout: usize,
+        first: bool,
+    ) -> Result<Self, WeightsError> {
+        let conv0 = if first {
+            let f = w.get(&format!("{prefix}/conv0/filters"), &[3, 3, cin, cout])?;
+            let b = w.get(&format!("{prefix}/conv0/bias"), &[cout])?;
+            Downsample::Full(PackedConv::from_tf(
+                &f.data,
+                3,
+                cin,
+                cout,
+                &vec![1.0; cout],
+                &b.data,
+            ))
+        } else {
+            Downsample::Separable(Separable::load(w, &format!("{prefix}/conv0"), cin, cout)?)
+        };
+        Ok(DenseBlock {
+            conv0,
+            conv1: Separable::load(w, &format!("{prefix}/conv1"), cout, cout)?,
+            conv2: Separable::load(w, &format!("{prefix}/conv2"), cout, cout)?,
+        })
+    }
+
+    /// `out1 = relu(conv0(x))`, `out2 = conv1(out1)`, `out3 = conv2(relu(out1 + out2))`,
+    /// result `relu(out1 + out2 + out3)`, as face-api's dense block.
+    fn run(&self, x: &Map) -> Map {
+        let out1 = match &self.conv0 {
+            // TF "same" for stride 2 on even sizes: one zero row/column after the image.
+            Downsample::Full(c) => conv_strided(x, c, 2, 1, Epilogue::RELU),
+            Downsample::Separable(s) => conv1x1(
+                &depthwise3x3_s2_same(x, &s.depthwise),
+                &s.pointwise,
+                Epilogue::RELU,
+            ),
+        };
+        let mut sum12 = self.conv1.run(&out1, Epilogue::IDENTITY);
+        for (s, a) in sum12.data.iter_mut().zip(&out1.data) {
+            *s += a;
+        }
+        let mut in3 = sum12.clone();
+        for v in &mut in3.data {
+            *v = v.max(0.0);
+        }
+        self.conv2.run(
+            &in3,
+            Epilogue {
+                residual: Some(&sum12),
+                act: Activation::Relu,
+            },
+        )
+    }
 }
 
 impl std::fmt::Debug for LandmarkNet {
@@ -124,24 +230,67 @@ fn dense_block(
     Ok(g.relu(&s))
 }
 
+/// tract's graph of the net: the reference the hand-written forward pass is tested against
+/// (`tests/parity.rs`), not used by the engine.
+pub fn reference_net(w: &WeightMap) -> Result<CompiledNet, NetLoadError> {
+    let (mut g, x) = GraphBuilder::new([1, 3, INPUT_SIZE, INPUT_SIZE]);
+    let mut out = dense_block(&mut g, w, &x, "dense0", 3, 32, true)?;
+    out = dense_block(&mut g, w, &out, "dense1", 32, 64, false)?;
+    out = dense_block(&mut g, w, &out, "dense2", 64, 128, false)?;
+    out = g.global_mean(&out);
+    let fc = w.get("fc/weights", &[128, 136])?;
+    let fb = w.get("fc/bias", &[136])?;
+    out = g.dense(&out, fc, Some(&fb.data));
+    Ok(g.finish(&out)?)
+}
+
+const OUTPUTS: usize = 136;
+
 impl LandmarkNet {
     pub fn load(w: &WeightMap) -> Result<Self, NetLoadError> {
-        let (mut g, x) = GraphBuilder::new([1, 3, INPUT_SIZE, INPUT_SIZE]);
-        let mut out = dense_block(&mut g, w, &x, "dense0", 3, 32, true)?;
-        out = dense_block(&mut g, w, &out, "dense1", 32, 64, false)?;
-        out = dense_block(&mut g, w, &out, "dense2", 64, 128, false)?;
-        out = g.global_mean(&out);
-        let fc = w.get("fc/weights", &[128, 136])?;
-        let fb = w.get("fc/bias", &[136])?;
-        out = g.dense(&out, fc, Some(&fb.data));
         Ok(LandmarkNet {
-            net: g.finish(&out)?,
+            blocks: vec![
+                DenseBlock::load(w, "dense0", 3, 32, true)?,
+                DenseBlock::load(w, "dense1", 32, 64, false)?,
+                DenseBlock::load(w, "dense2", 64, 128, false)?,
+            ],
+            fc: w.get("fc/weights", &[128, OUTPUTS])?.data.clone(),
+            fc_bias: w.get("fc/bias", &[OUTPUTS])?.data.clone(),
         })
+    }
+
+    /// Raw output of an already-normalised NCHW 112×112 input.
+    pub fn forward_normalized(&self, input: &[f32]) -> Result<Vec<f32>, InferenceError> {
+        if input.len() != 3 * INPUT_SIZE * INPUT_SIZE {
+            return Err(InferenceError(format!(
+                "landmark input has {} values, expected {}",
+                input.len(),
+                3 * INPUT_SIZE * INPUT_SIZE
+            )));
+        }
+        let mut x = Map::from_plain(3, INPUT_SIZE, INPUT_SIZE, input);
+        for b in &self.blocks {
+            x = b.run(&x);
+        }
+        let n = (x.h * x.w) as f32;
+        let mut out = self.fc_bias.clone();
+        for c in 0..x.c {
+            let mut s = 0f32;
+            for y in 0..x.h {
+                let at = x.at(c, y, 0);
+                s += x.data[at..at + x.w].iter().sum::<f32>();
+            }
+            let m = s / n;
+            for (o, w) in out.iter_mut().zip(&self.fc[c * OUTPUTS..(c + 1) * OUTPUTS]) {
+                *o += m * w;
+            }
+        }
+        Ok(out)
     }
 
     /// Raw output (136 values, x/y interleaved, fractions of the padded square) for a crop.
     pub fn forward(&self, crop: &RgbView) -> Result<Vec<f32>, InferenceError> {
-        self.net.run(square_resize_normalized(
+        self.forward_normalized(&square_resize_normalized(
             crop,
             SquarePad::Centered,
             INPUT_SIZE,

@@ -6,6 +6,7 @@
 //! landmark net and the recognition net are ever loaded.
 
 pub mod align;
+pub mod conv_gemm;
 pub mod detector;
 pub mod detector_stem;
 pub mod engine;

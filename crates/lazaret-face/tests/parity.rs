@@ -249,8 +249,8 @@ fn end_to_end_matches_golden() {
     );
 }
 
-/// The hand-written first detector layer (`detector_stem`) gives the same network output as
-/// the whole detector run in tract, on real photos at every input size.
+/// The hand-written detector (`detector_stem`, then `conv_gemm` for the rest) gives the same
+/// network output as the whole detector run in tract, on real photos at every input size.
 #[test]
 fn detector_stem_matches_tract_first_layer() {
     let m = models();
@@ -278,5 +278,97 @@ fn detector_stem_matches_tract_first_layer() {
                 path.display()
             );
         }
+    }
+}
+
+/// The hand-written recognition net (`conv_gemm`) gives the descriptor of tract's graph of
+/// the same net, on real faces (whole photo and its mirror image as the 150×150 input).
+#[test]
+fn recognition_matches_tract_graph() {
+    let m = models();
+    let dir = lazaret_face::models_fetch::default_models_dir();
+    let weights = lazaret_face::weights::WeightMap::load(
+        &dir.join(lazaret_face::models_fetch::RECOGNITION_MANIFEST),
+    )
+    .unwrap();
+    let reference = lazaret_face::recognition::reference_net(&weights).unwrap();
+    let faces = shared_dir().join("faces");
+    let photos = [
+        faces.join("lfw-fold1/Abel_Pacheco/Abel_Pacheco_0001.jpg"),
+        faces.join("deepface/img47.jpg"),
+    ];
+    let mean = [122.782, 117.001, 104.298];
+    for path in &photos {
+        let img = decode_rgb(path);
+        let view = RgbView::new(img.as_raw(), img.width() as usize, img.height() as usize);
+        let input = lazaret_face::preprocess::square_resize_normalized(
+            &view,
+            lazaret_face::preprocess::SquarePad::Centered,
+            lazaret_face::recognition::INPUT_SIZE,
+            mean,
+        );
+        let fast = m.recognition.forward_normalized(input.clone()).unwrap();
+        let want = reference.run(input).unwrap();
+        assert_eq!(fast.len(), want.len());
+        let d = euclidean(&fast, &want);
+        // Only the summation order differs; descriptors are ~1 long, same-person distances ~0.4.
+        assert!(
+            d < 1e-4,
+            "{}: distance to tract's descriptor {d}",
+            path.display()
+        );
+    }
+}
+
+/// The hand-written landmark net gives tract's output for the same net on real face crops.
+#[test]
+fn landmarks_match_tract_graph() {
+    let m = models();
+    let dir = lazaret_face::models_fetch::default_models_dir();
+    let weights = lazaret_face::weights::WeightMap::load(
+        &dir.join(lazaret_face::models_fetch::LANDMARKS_MANIFEST),
+    )
+    .unwrap();
+    let reference = lazaret_face::landmarks::reference_net(&weights).unwrap();
+    let faces = shared_dir().join("faces");
+    let photos = [
+        faces.join("lfw-fold1/Abel_Pacheco/Abel_Pacheco_0001.jpg"),
+        faces.join("deepface/img47.jpg"),
+    ];
+    let mean = [122.782, 117.001, 104.298];
+    for path in &photos {
+        let img = decode_rgb(path);
+        let view = RgbView::new(img.as_raw(), img.width() as usize, img.height() as usize);
+        let det = m
+            .detector
+            .detect(&view, &Default::default())
+            .unwrap()
+            .first()
+            .copied()
+            .expect("a face");
+        let b = det.bbox;
+        let (x, y) = (b.x.max(0.0) as usize, b.y.max(0.0) as usize);
+        let crop = view.crop(
+            x,
+            y,
+            (b.width as usize).min(view.width - x),
+            (b.height as usize).min(view.height - y),
+        );
+        let input = lazaret_face::preprocess::square_resize_normalized(
+            &crop,
+            lazaret_face::preprocess::SquarePad::Centered,
+            lazaret_face::landmarks::INPUT_SIZE,
+            mean,
+        );
+        let fast = m.landmarks.forward_normalized(&input).unwrap();
+        let want = reference.run(input).unwrap();
+        assert_eq!(fast.len(), want.len());
+        let worst = fast
+            .iter()
+            .zip(&want)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0f32, f32::max);
+        // Outputs are fractions of the 112-px input: 1e-4 is a hundredth of a pixel.
+        assert!(worst < 1e-4, "{}: max difference {worst}", path.display());
     }
 }

@@ -1,0 +1,858 @@
+//! Convolutions as small matrix products, hand-written for the three networks (tract ran
+//! them at 9–25 GMAC/s: lazy im2col, generic direct convolutions, NCHW depthwise loops).
+//!
+//! Feature maps are NCHW planes with a one-pixel zero border ([`Map`]). A 3×3 stride-1
+//! "same" convolution then needs no im2col at all: output pixel `(y, x)` reads input
+//! `(y + ky, x + kx)` of the padded plane, i.e. flat index `q + ky·Wp + kx` with
+//! `q = y·Wp + x`, so every tap is the same contiguous run of the input shifted by a fixed
+//! offset. The kernel computes "wide" rows (`x` up to `Wp`), writes them shifted into the
+//! output's interior, and the two garbage columns land exactly on the output's border, which
+//! is zeroed again afterwards. Strided layers (7×7 and 3×3 stride 2) go through an explicit
+//! im2col into the same wide layout and run the same kernel.
+//!
+//! The kernel keeps 8 output channels × 32 pixels in registers (16 AVX-512 accumulators,
+//! broadcast weight × two input loads per tap, auto-vectorised); with AVX2 only (16
+//! registers) an intrinsics kernel of 4 channels × 16 pixels runs; otherwise the plain loop. 1×1 convs
+//! use the same kernel (one tap per input channel); depthwise 3×3 convs are a plain
+//! vectorised loop over the wide rows.
+
+/// Output channels per kernel block.
+pub const MR: usize = 8;
+/// Output pixels per kernel block (two AVX-512 registers).
+const NR: usize = 32;
+/// Floats after the last plane, so that the kernel's full-width loads past the end of a
+/// row stay inside the buffer.
+const SLACK: usize = NR + 8;
+
+/// A feature map: `c` planes of `(h + 2) × (w + 2)` with a zero border, then [`SLACK`].
+#[derive(Debug, Clone)]
+pub struct Map {
+    pub c: usize,
+    pub h: usize,
+    pub w: usize,
+    pub data: Vec<f32>,
+}
+
+impl Map {
+    pub fn zeros(c: usize, h: usize, w: usize) -> Self {
+        Map {
+            c,
+            h,
+            w,
+            data: vec![0f32; c * (h + 2) * (w + 2) + SLACK],
+        }
+    }
+
+    /// From a plain NCHW `c × h × w` buffer.
+    pub fn from_plain(c: usize, h: usize, w: usize, plain: &[f32]) -> Self {
+        assert_eq!(plain.len(), c * h * w, "plain map size");
+        let mut m = Map::zeros(c, h, w);
+        for ch in 0..c {
+            for y in 0..h {
+                let at = m.at(ch, y, 0);
+                m.data[at..at + w].copy_from_slice(&plain[(ch * h + y) * w..][..w]);
+            }
+        }
+        m
+    }
+
+    /// The first `c` channels as a plain NCHW buffer.
+    pub fn to_plain(&self, c: usize) -> Vec<f32> {
+        let mut out = Vec::with_capacity(c * self.h * self.w);
+        for ch in 0..c {
+            for y in 0..self.h {
+                let at = self.at(ch, y, 0);
+                out.extend_from_slice(&self.data[at..at + self.w]);
+            }
+        }
+        out
+    }
+
+    /// Row stride of a plane (width plus border).
+    pub fn wp(&self) -> usize {
+        self.w + 2
+    }
+
+    /// Floats per channel plane, border included.
+    pub fn plane(&self) -> usize {
+        (self.h + 2) * (self.w + 2)
+    }
+
+    /// Flat index of interior pixel `(y, x)` of channel `c`.
+    #[inline]
+    pub fn at(&self, c: usize, y: usize, x: usize) -> usize {
+        c * self.plane() + (y + 1) * self.wp() + x + 1
+    }
+
+    /// Zeroes the border columns the wide kernel writes garbage into.
+    fn clear_side_borders(&mut self) {
+        let (wp, plane, w) = (self.wp(), self.plane(), self.w);
+        for c in 0..self.c {
+            for r in 1..=self.h + 1 {
+                self.data[c * plane + r * wp] = 0.0;
+                self.data[c * plane + r * wp + w + 1] = 0.0;
+            }
+        }
+    }
+}
+
+/// A convolution's weights packed for the kernel: `[cout / MR][taps][MR]`, taps ordered
+/// `(cin, ky, kx)`, plus the bias.
+#[derive(Debug, Clone)]
+pub struct PackedConv {
+    pub k: usize,
+    pub cin: usize,
+    pub cout: usize,
+    weights: Vec<f32>,
+    bias: Vec<f32>,
+}
+
+impl PackedConv {
+    /// From a TF `[k, k, cin, cout]` filter; `scale` multiplies each output channel's filter
+    /// (folding an affine layer in) and the bias is taken as given.
+    pub fn from_tf(
+        filter: &[f32],
+        k: usize,
+        cin: usize,
+        cout: usize,
+        scale: &[f32],
+        bias: &[f32],
+    ) -> Self {
+        assert_eq!(filter.len(), k * k * cin * cout, "filter size");
+        assert_eq!(cout % MR, 0, "output channels must be a multiple of {MR}");
+        assert_eq!(
+            (scale.len(), bias.len()),
+            (cout, cout),
+            "scale and bias size"
+        );
+        let taps = cin * k * k;
+        let mut weights = vec![0f32; cout * taps];
+        for o in 0..cout {
+            for ci in 0..cin {
+                for ky in 0..k {
+                    for kx in 0..k {
+                        let tap = (ci * k + ky) * k + kx;
+                        weights[((o / MR) * taps + tap) * MR + o % MR] =
+                            filter[((ky * k + kx) * cin + ci) * cout + o] * scale[o];
+                    }
+                }
+            }
+        }
+        PackedConv {
+            k,
+            cin,
+            cout,
+            weights,
+            bias: bias.to_vec(),
+        }
+    }
+
+    fn taps(&self) -> usize {
+        self.cin * self.k * self.k
+    }
+}
+
+/// The activation applied to a convolution's output.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Activation {
+    Identity,
+    Relu,
+    /// `x` if positive, else `slope · x`.
+    Leaky(f32),
+}
+
+/// What happens to a convolution's output before it is stored.
+#[derive(Debug, Clone, Copy)]
+pub struct Epilogue<'a> {
+    /// Added (same geometry as the output), before the activation.
+    pub residual: Option<&'a Map>,
+    pub act: Activation,
+}
+
+impl Epilogue<'_> {
+    pub const IDENTITY: Epilogue<'static> = Epilogue {
+        residual: None,
+        act: Activation::Identity,
+    };
+    pub const RELU: Epilogue<'static> = Epilogue {
+        residual: None,
+        act: Activation::Relu,
+    };
+}
+
+/// 3×3 stride-1 "same" convolution of a bordered map (the output has the same size).
+pub fn conv3x3_same(x: &Map, w: &PackedConv, ep: Epilogue) -> Map {
+    assert_eq!((w.k, w.cin), (3, x.c), "conv3x3 weights");
+    let (wp, plane) = (x.wp(), x.plane());
+    let offsets: Vec<usize> = (0..x.c)
+        .flat_map(|c| (0..3).flat_map(move |ky| (0..3).map(move |kx| c * plane + ky * wp + kx)))
+        .collect();
+    let mut out = Map::zeros(w.cout, x.h, x.w);
+    gemm(w, &x.data, &offsets, x.h * wp, &mut out, ep);
+    out
+}
+
+/// 1×1 convolution of a bordered map (the output has the same size).
+pub fn conv1x1(x: &Map, w: &PackedConv, ep: Epilogue) -> Map {
+    assert_eq!((w.k, w.cin), (1, x.c), "conv1x1 weights");
+    let (wp, plane) = (x.wp(), x.plane());
+    // Wide position q is interior pixel (q / wp, q % wp), at q + wp + 1 in the input.
+    let offsets: Vec<usize> = (0..x.c).map(|c| c * plane + wp + 1).collect();
+    let mut out = Map::zeros(w.cout, x.h, x.w);
+    gemm(w, &x.data, &offsets, x.h * wp, &mut out, ep);
+    out
+}
+
+/// 3×3 stride-2 depthwise convolution (no bias) with TF "same" padding of an even-sized
+/// bordered map (one zero row and column after the image, none before).
+pub fn depthwise3x3_s2_same(x: &Map, filters: &[[f32; 9]]) -> Map {
+    assert_eq!(filters.len(), x.c, "one filter per channel");
+    assert!(x.h % 2 == 0 && x.w % 2 == 0, "even size");
+    let (ho, wo) = (x.h / 2, x.w / 2);
+    let mut out = Map::zeros(x.c, ho, wo);
+    for (c, f) in filters.iter().enumerate() {
+        for y in 0..ho {
+            for xx in 0..wo {
+                let mut s = 0f32;
+                for ky in 0..3 {
+                    // Row 2y + ky may be the bottom border (zero): index it from the border.
+                    let row = c * x.plane() + (2 * y + ky + 1) * x.wp() + 2 * xx + 1;
+                    for kx in 0..3 {
+                        s += f[ky * 3 + kx] * x.data[row + kx];
+                    }
+                }
+                let at = out.at(c, y, xx);
+                out.data[at] = s;
+            }
+        }
+    }
+    out
+}
+
+/// 3×3 depthwise "same" convolution (no bias) of a bordered map; `filters` holds nine
+/// taps `(ky, kx)` per channel.
+pub fn depthwise3x3_same(x: &Map, filters: &[[f32; 9]]) -> Map {
+    assert_eq!(filters.len(), x.c, "one filter per channel");
+    let mut out = Map::zeros(x.c, x.h, x.w);
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: AVX-512F is present (checked just above).
+            unsafe { depthwise_avx512(x, filters, &mut out) };
+            out.clear_side_borders();
+            return out;
+        }
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            // SAFETY: AVX2 and FMA are present (checked just above).
+            unsafe { depthwise_avx2(x, filters, &mut out) };
+            out.clear_side_borders();
+            return out;
+        }
+    }
+    depthwise_impl(x, filters, &mut out);
+    out.clear_side_borders();
+    out
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn depthwise_avx512(x: &Map, filters: &[[f32; 9]], out: &mut Map) {
+    depthwise_impl(x, filters, out)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn depthwise_avx2(x: &Map, filters: &[[f32; 9]], out: &mut Map) {
+    depthwise_impl(x, filters, out)
+}
+
+#[inline(always)]
+fn depthwise_impl(x: &Map, filters: &[[f32; 9]], out: &mut Map) {
+    let (wp, plane) = (x.wp(), x.plane());
+    let n = x.h * wp;
+    for (c, f) in filters.iter().enumerate() {
+        let src = &x.data[c * plane..c * plane + n + 2 * wp + 2];
+        let tap = |t: usize| {
+            let off = (t / 3) * wp + t % 3;
+            &src[off..off + n]
+        };
+        let (s0, s1, s2, s3, s4, s5, s6, s7, s8) = (
+            tap(0),
+            tap(1),
+            tap(2),
+            tap(3),
+            tap(4),
+            tap(5),
+            tap(6),
+            tap(7),
+            tap(8),
+        );
+        let dst = &mut out.data[c * plane + wp + 1..c * plane + wp + 1 + n];
+        for i in 0..n {
+            dst[i] = s0[i] * f[0]
+                + s1[i] * f[1]
+                + s2[i] * f[2]
+                + s3[i] * f[3]
+                + s4[i] * f[4]
+                + s5[i] * f[5]
+                + s6[i] * f[6]
+                + s7[i] * f[7]
+                + s8[i] * f[8];
+        }
+    }
+}
+
+/// `k × k` convolution with `stride` of a bordered map (im2col first): "valid" with
+/// `pad_after == 0`; with 1, one zero row and column after the image (TF "same" for a 3×3
+/// stride-2 conv of an even size).
+pub fn conv_strided(x: &Map, w: &PackedConv, stride: usize, pad_after: usize, ep: Epilogue) -> Map {
+    assert_eq!(w.cin, x.c, "conv input channels");
+    assert!(pad_after <= 1, "the border is one pixel");
+    let ho = (x.h + pad_after - w.k) / stride + 1;
+    let wo = (x.w + pad_after - w.k) / stride + 1;
+    let origin = x.wp() + 1;
+    let cols = im2col(&x.data, x.c, x.plane(), x.wp(), origin, w.k, stride, ho, wo);
+    let nq = ho * (wo + 2);
+    let offsets: Vec<usize> = (0..w.taps()).map(|t| t * nq).collect();
+    let mut out = Map::zeros(w.cout, ho, wo);
+    gemm(w, &cols, &offsets, nq, &mut out, ep);
+    out
+}
+
+/// `k × k` "valid" strided convolution of a plain (borderless) NCHW `c × h × w` input.
+pub fn conv_valid_strided_plain(
+    input: &[f32],
+    (h, w_in): (usize, usize),
+    w: &PackedConv,
+    stride: usize,
+    ep: Epilogue,
+) -> Map {
+    assert_eq!(input.len(), w.cin * h * w_in, "input size");
+    let (ho, wo) = ((h - w.k) / stride + 1, (w_in - w.k) / stride + 1);
+    let cols = im2col(input, w.cin, h * w_in, w_in, 0, w.k, stride, ho, wo);
+    let nq = ho * (wo + 2);
+    let offsets: Vec<usize> = (0..w.taps()).map(|t| t * nq).collect();
+    let mut out = Map::zeros(w.cout, ho, wo);
+    gemm(w, &cols, &offsets, nq, &mut out, ep);
+    out
+}
+
+/// Columns `[taps][ho · (wo + 2)]` in the wide layout (two zero columns per output row).
+#[allow(clippy::too_many_arguments)]
+fn im2col(
+    input: &[f32],
+    cin: usize,
+    plane: usize,
+    row: usize,
+    origin: usize,
+    k: usize,
+    stride: usize,
+    ho: usize,
+    wo: usize,
+) -> Vec<f32> {
+    let nq = ho * (wo + 2);
+    let mut cols = vec![0f32; cin * k * k * nq + SLACK];
+    for c in 0..cin {
+        for ky in 0..k {
+            for kx in 0..k {
+                let tap = (c * k + ky) * k + kx;
+                let dst = &mut cols[tap * nq..(tap + 1) * nq];
+                for oy in 0..ho {
+                    let src = &input[c * plane + origin + (oy * stride + ky) * row + kx..];
+                    let d = &mut dst[oy * (wo + 2)..oy * (wo + 2) + wo];
+                    for (ox, v) in d.iter_mut().enumerate() {
+                        *v = src[ox * stride];
+                    }
+                }
+            }
+        }
+    }
+    cols
+}
+
+/// `out[co][q + shift] = ep(bias[co] + Σ_t w[co][t] · b[offsets[t] + q])` for `q < nq`,
+/// where `shift` puts wide position `q` at interior pixel `(q / Wp, q % Wp)` of `out`.
+fn gemm(w: &PackedConv, b: &[f32], offsets: &[usize], nq: usize, out: &mut Map, ep: Epilogue) {
+    assert_eq!(offsets.len(), w.taps(), "one offset per tap");
+    assert_eq!(out.c, w.cout, "output channels");
+    assert_eq!(nq, out.h * out.wp(), "wide positions of the output");
+    let max_off = offsets.iter().copied().max().unwrap_or(0);
+    // Every load of the kernels (at most NR floats from offset + q, q < nq) stays inside
+    // `b`: this is what makes their unchecked loads sound.
+    assert!(
+        max_off + nq + NR <= b.len(),
+        "input too short for the kernel"
+    );
+    if let Some(r) = ep.residual {
+        assert_eq!((r.c, r.h, r.w), (out.c, out.h, out.w), "residual shape");
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: AVX-512F is present (checked just above); bounds asserted above.
+            unsafe { gemm_avx512(w, b, offsets, nq, out, ep) };
+            out.clear_side_borders();
+            return;
+        }
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            // SAFETY: AVX2 and FMA are present (checked just above).
+            unsafe { gemm_avx2(w, b, offsets, nq, out, ep) };
+            out.clear_side_borders();
+            return;
+        }
+    }
+    gemm_portable(w, b, offsets, nq, out, ep);
+    out.clear_side_borders();
+}
+
+/// Stores one `MR × NR` block (`valid` pixels of it) through the epilogue.
+#[inline(always)]
+fn store<const N: usize, const M: usize>(
+    acc: &[[f32; N]; M],
+    co0: usize,
+    q: usize,
+    valid: usize,
+    out: &mut Map,
+    ep: Epilogue,
+) {
+    // One loop per activation, so that each one vectorises without a branch inside.
+    match ep.act {
+        Activation::Identity => store_with(acc, co0, q, valid, out, ep.residual, |v| v),
+        Activation::Relu => store_with(acc, co0, q, valid, out, ep.residual, |v| v.max(0.0)),
+        Activation::Leaky(s) => store_with(acc, co0, q, valid, out, ep.residual, |v| {
+            if v < 0.0 {
+                v * s
+            } else {
+                v
+            }
+        }),
+    }
+}
+
+#[inline(always)]
+fn store_with<const N: usize, const M: usize>(
+    acc: &[[f32; N]; M],
+    co0: usize,
+    q: usize,
+    valid: usize,
+    out: &mut Map,
+    residual: Option<&Map>,
+    act: impl Fn(f32) -> f32,
+) {
+    let (plane, shift) = (out.plane(), out.wp() + 1);
+    for (m, a) in acc.iter().enumerate() {
+        let at = (co0 + m) * plane + shift + q;
+        let dst = &mut out.data[at..at + valid];
+        match residual {
+            Some(r) => {
+                let res = &r.data[at..at + valid];
+                for ((d, v), s) in dst.iter_mut().zip(a).zip(res) {
+                    *d = act(v + s);
+                }
+            }
+            None => {
+                for (d, v) in dst.iter_mut().zip(a) {
+                    *d = act(*v);
+                }
+            }
+        }
+    }
+}
+
+/// The plain blocking of [`gemm_impl`] compiled for AVX-512 (32 registers hold the 8 × 32
+/// accumulators as 16 vectors; `mul_add` becomes one FMA). The AVX-512 intrinsics would need
+/// Rust 1.89, above this workspace's MSRV.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,fma")]
+unsafe fn gemm_avx512(
+    w: &PackedConv,
+    b: &[f32],
+    offsets: &[usize],
+    nq: usize,
+    out: &mut Map,
+    ep: Epilogue,
+) {
+    gemm_impl::<true>(w, b, offsets, nq, out, ep)
+}
+
+/// Pixels per AVX2 block: two 8-float registers.
+const NR_AVX2: usize = 16;
+
+/// AVX2 has 16 vector registers: blocks of 4 output channels × 16 pixels (8 accumulators,
+/// 2 input loads and 4 broadcasts per tap), each half of a packed 8-channel block in turn.
+/// (4 × 24 spills on LLVM's register allocation; 8 × 8 needs 9 loads per 8 FMAs.)
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn gemm_avx2(
+    w: &PackedConv,
+    b: &[f32],
+    offsets: &[usize],
+    nq: usize,
+    out: &mut Map,
+    ep: Epilogue,
+) {
+    use std::arch::x86_64::*;
+    const HALF: usize = MR / 2;
+    let taps = w.taps();
+    let bp = b.as_ptr();
+    for q in (0..nq).step_by(NR_AVX2) {
+        let valid = NR_AVX2.min(nq - q);
+        for cb in 0..w.cout / MR {
+            for half in 0..2 {
+                // SAFETY: within the packed block of taps × MR values.
+                let wk = unsafe { w.weights.as_ptr().add(cb * taps * MR + half * HALF) };
+                let co0 = cb * MR + half * HALF;
+                let mut c = [[_mm256_setzero_ps(); 2]; HALF];
+                for (m, cm) in c.iter_mut().enumerate() {
+                    *cm = [_mm256_set1_ps(w.bias[co0 + m]); 2];
+                }
+                for (t, &off) in offsets.iter().enumerate() {
+                    // SAFETY: off + q + NR_AVX2 <= b.len() (asserted by `gemm`); the packed
+                    // weights hold taps × MR values per block.
+                    let (x0, x1, wt) = unsafe {
+                        let p = bp.add(off + q);
+                        (
+                            _mm256_loadu_ps(p),
+                            _mm256_loadu_ps(p.add(8)),
+                            wk.add(t * MR),
+                        )
+                    };
+                    for (m, cm) in c.iter_mut().enumerate() {
+                        // SAFETY: m < HALF values at wt (see above).
+                        let a = _mm256_set1_ps(unsafe { *wt.add(m) });
+                        cm[0] = _mm256_fmadd_ps(a, x0, cm[0]);
+                        cm[1] = _mm256_fmadd_ps(a, x1, cm[1]);
+                    }
+                }
+                let mut acc = [[0f32; NR_AVX2]; HALF];
+                for (row, cm) in acc.iter_mut().zip(&c) {
+                    for (k, v) in cm.iter().enumerate() {
+                        // SAFETY: each row of `acc` holds 16 floats.
+                        unsafe { _mm256_storeu_ps(row.as_mut_ptr().add(8 * k), *v) };
+                    }
+                }
+                store(&acc, co0, q, valid, out, ep);
+            }
+        }
+    }
+}
+
+/// The same blocking built for the baseline target (the fallback, and the reference in tests).
+pub fn gemm_portable(
+    w: &PackedConv,
+    b: &[f32],
+    offsets: &[usize],
+    nq: usize,
+    out: &mut Map,
+    ep: Epilogue,
+) {
+    gemm_impl::<false>(w, b, offsets, nq, out, ep)
+}
+
+/// `FUSED`: multiply-add with one rounding (`mul_add`), only where the CPU has FMA.
+#[inline(always)]
+fn gemm_impl<const FUSED: bool>(
+    w: &PackedConv,
+    b: &[f32],
+    offsets: &[usize],
+    nq: usize,
+    out: &mut Map,
+    ep: Epilogue,
+) {
+    let taps = w.taps();
+    for q in (0..nq).step_by(NR) {
+        for cb in 0..w.cout / MR {
+            let wk = &w.weights[cb * taps * MR..(cb + 1) * taps * MR];
+            let mut acc = [[0f32; NR]; MR];
+            for (m, a) in acc.iter_mut().enumerate() {
+                *a = [w.bias[cb * MR + m]; NR];
+            }
+            for (&off, wt) in offsets.iter().zip(wk.chunks_exact(MR)) {
+                let x: &[f32; NR] = b[off + q..off + q + NR].try_into().expect("NR values");
+                for (a, &wv) in acc.iter_mut().zip(wt) {
+                    for i in 0..NR {
+                        a[i] = if FUSED {
+                            wv.mul_add(x[i], a[i])
+                        } else {
+                            a[i] + wv * x[i]
+                        };
+                    }
+                }
+            }
+            store(&acc, cb * MR, q, NR.min(nq - q), out, ep);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pseudo(n: usize, seed: usize) -> Vec<f32> {
+        (0..n)
+            .map(|i| (((i * 7919 + seed * 104729) % 1013) as f32 - 506.0) / 700.0)
+            .collect()
+    }
+
+    fn map_from(c: usize, h: usize, w: usize, seed: usize) -> (Map, Vec<f32>) {
+        let plain = pseudo(c * h * w, seed);
+        let mut m = Map::zeros(c, h, w);
+        for ch in 0..c {
+            for y in 0..h {
+                for x in 0..w {
+                    let at = m.at(ch, y, x);
+                    m.data[at] = plain[(ch * h + y) * w + x];
+                }
+            }
+        }
+        (m, plain)
+    }
+
+    /// Direct convolution in f64 on a plain NCHW input with explicit zero padding.
+    #[allow(clippy::too_many_arguments)]
+    fn reference(
+        x: &[f32],
+        (c, h, w): (usize, usize, usize),
+        f: &[f32],
+        k: usize,
+        cout: usize,
+        bias: &[f32],
+        stride: usize,
+        pad: usize,
+    ) -> (Vec<f64>, usize, usize) {
+        let ho = (h + 2 * pad - k) / stride + 1;
+        let wo = (w + 2 * pad - k) / stride + 1;
+        let mut out = vec![0f64; cout * ho * wo];
+        for o in 0..cout {
+            for oy in 0..ho {
+                for ox in 0..wo {
+                    let mut s = bias[o] as f64;
+                    for ci in 0..c {
+                        for ky in 0..k {
+                            for kx in 0..k {
+                                let (iy, ix) = (
+                                    (oy * stride + ky) as isize - pad as isize,
+                                    (ox * stride + kx) as isize - pad as isize,
+                                );
+                                if iy < 0 || ix < 0 || iy >= h as isize || ix >= w as isize {
+                                    continue;
+                                }
+                                s += f[((ky * k + kx) * c + ci) * cout + o] as f64
+                                    * x[(ci * h + iy as usize) * w + ix as usize] as f64;
+                            }
+                        }
+                    }
+                    out[(o * ho + oy) * wo + ox] = s;
+                }
+            }
+        }
+        (out, ho, wo)
+    }
+
+    fn check(got: &Map, want: &[f64], relu: bool) {
+        let mut worst = 0f64;
+        for c in 0..got.c {
+            for y in 0..got.h {
+                for x in 0..got.w {
+                    let mut r = want[(c * got.h + y) * got.w + x];
+                    if relu {
+                        r = r.max(0.0);
+                    }
+                    worst = worst.max((got.data[got.at(c, y, x)] as f64 - r).abs());
+                }
+            }
+        }
+        assert!(worst < 1e-3, "max difference {worst}");
+        // The border stays zero (the next 3×3 conv reads it as padding).
+        let (wp, plane) = (got.wp(), got.plane());
+        for c in 0..got.c {
+            for r in 0..got.h + 2 {
+                for x in 0..wp {
+                    if r == 0 || r == got.h + 1 || x == 0 || x == wp - 1 {
+                        assert_eq!(got.data[c * plane + r * wp + x], 0.0, "border {c} {r} {x}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn conv3x3_same_matches_direct_convolution() {
+        for (c, cout, h, w) in [
+            (8, 16, 5, 5),
+            (16, 8, 13, 11),
+            (32, 32, 35, 35),
+            (24, 16, 3, 3),
+        ] {
+            let (x, plain) = map_from(c, h, w, 1);
+            let f = pseudo(9 * c * cout, 2);
+            let bias = pseudo(cout, 3);
+            let packed = PackedConv::from_tf(&f, 3, c, cout, &vec![1.0; cout], &bias);
+            let (want, _, _) = reference(&plain, (c, h, w), &f, 3, cout, &bias, 1, 1);
+            let got = conv3x3_same(&x, &packed, Epilogue::IDENTITY);
+            check(&got, &want, false);
+            let got = conv3x3_same(&x, &packed, Epilogue::RELU);
+            check(&got, &want, true);
+            // Residual: adding the output to itself doubles it.
+            let base = conv3x3_same(&x, &packed, Epilogue::IDENTITY);
+            let doubled = conv3x3_same(
+                &x,
+                &packed,
+                Epilogue {
+                    residual: Some(&base),
+                    act: Activation::Identity,
+                },
+            );
+            let want2: Vec<f64> = want.iter().map(|v| 2.0 * v).collect();
+            check(&doubled, &want2, false);
+        }
+    }
+
+    #[test]
+    fn strided_valid_matches_direct_convolution() {
+        for (c, cout, h, w, k, s) in [
+            (8, 16, 17, 17, 3, 2),
+            (16, 8, 8, 8, 3, 2),
+            (3, 8, 21, 19, 7, 2),
+        ] {
+            let (x, plain) = map_from(c, h, w, 4);
+            let f = pseudo(k * k * c * cout, 5);
+            let bias = pseudo(cout, 6);
+            let packed = PackedConv::from_tf(&f, k, c, cout, &vec![1.0; cout], &bias);
+            let (want, ho, wo) = reference(&plain, (c, h, w), &f, k, cout, &bias, s, 0);
+            let got = conv_strided(&x, &packed, s, 0, Epilogue::RELU);
+            assert_eq!((got.h, got.w), (ho, wo));
+            check(&got, &want, true);
+            let got = conv_valid_strided_plain(&plain, (h, w), &packed, s, Epilogue::IDENTITY);
+            check(&got, &want, false);
+        }
+    }
+
+    #[test]
+    fn pointwise_and_depthwise_match_direct_convolution() {
+        let (c, cout, h, w) = (16, 24, 11, 9);
+        let (x, plain) = map_from(c, h, w, 10);
+        let f = pseudo(c * cout, 11);
+        let bias = pseudo(cout, 12);
+        let packed = PackedConv::from_tf(&f, 1, c, cout, &vec![1.0; cout], &bias);
+        let (want, _, _) = reference(&plain, (c, h, w), &f, 1, cout, &bias, 1, 0);
+        check(&conv1x1(&x, &packed, Epilogue::IDENTITY), &want, false);
+        let leaky = conv1x1(
+            &x,
+            &packed,
+            Epilogue {
+                residual: None,
+                act: Activation::Leaky(0.1),
+            },
+        );
+        for (i, v) in want.iter().enumerate() {
+            let (ch, y, xx) = (i / (h * w), i / w % h, i % w);
+            let expect = if *v < 0.0 { v * 0.1 } else { *v };
+            assert!((leaky.data[leaky.at(ch, y, xx)] as f64 - expect).abs() < 1e-3);
+        }
+        // Depthwise: each channel convolved with its own filter (a 1-in, 1-out dense conv).
+        let dw = pseudo(9 * c, 13);
+        let filters: Vec<[f32; 9]> = (0..c)
+            .map(|ch| std::array::from_fn(|t| dw[ch * 9 + t]))
+            .collect();
+        let got = depthwise3x3_same(&x, &filters);
+        let mut want = Vec::new();
+        for ch in 0..c {
+            let (r, _, _) = reference(
+                &plain[ch * h * w..(ch + 1) * h * w],
+                (1, h, w),
+                &filters[ch],
+                3,
+                1,
+                &[0.0],
+                1,
+                1,
+            );
+            want.extend(r);
+        }
+        check(&got, &want, false);
+        assert_eq!(Map::from_plain(c, h, w, &plain).to_plain(c), plain);
+    }
+
+    /// TF "same" for stride 2 on an even size pads one row and column after the image only.
+    fn reference_same_s2(
+        x: &[f32],
+        (c, h, w): (usize, usize, usize),
+        f: &[f32],
+        cout: usize,
+        bias: &[f32],
+    ) -> Vec<f64> {
+        let mut padded = vec![0f32; c * (h + 1) * (w + 1)];
+        for ch in 0..c {
+            for y in 0..h {
+                for xx in 0..w {
+                    padded[(ch * (h + 1) + y) * (w + 1) + xx] = x[(ch * h + y) * w + xx];
+                }
+            }
+        }
+        reference(&padded, (c, h + 1, w + 1), f, 3, cout, bias, 2, 0).0
+    }
+
+    #[test]
+    fn stride2_same_conv_and_depthwise_match_direct_convolution() {
+        let (c, cout, h, w) = (3, 16, 12, 10);
+        let (x, plain) = map_from(c, h, w, 14);
+        let f = pseudo(9 * c * cout, 15);
+        let bias = pseudo(cout, 16);
+        let packed = PackedConv::from_tf(&f, 3, c, cout, &vec![1.0; cout], &bias);
+        let got = conv_strided(&x, &packed, 2, 1, Epilogue::IDENTITY);
+        assert_eq!((got.h, got.w), (6, 5));
+        check(
+            &got,
+            &reference_same_s2(&plain, (c, h, w), &f, cout, &bias),
+            false,
+        );
+        let dw = pseudo(9 * c, 17);
+        let filters: Vec<[f32; 9]> = (0..c)
+            .map(|ch| std::array::from_fn(|t| dw[ch * 9 + t]))
+            .collect();
+        let got = depthwise3x3_s2_same(&x, &filters);
+        let mut want = Vec::new();
+        for ch in 0..c {
+            want.extend(reference_same_s2(
+                &plain[ch * h * w..(ch + 1) * h * w],
+                (1, h, w),
+                &filters[ch],
+                1,
+                &[0.0],
+            ));
+        }
+        check(&got, &want, false);
+    }
+
+    #[test]
+    fn portable_and_dispatched_kernels_agree() {
+        let (x, _) = map_from(16, 9, 10, 7);
+        let f = pseudo(9 * 16 * 16, 8);
+        let packed = PackedConv::from_tf(&f, 3, 16, 16, &[0.5; 16], &pseudo(16, 9));
+        let fast = conv3x3_same(&x, &packed, Epilogue::IDENTITY);
+        let (wp, plane) = (x.wp(), x.plane());
+        let offsets: Vec<usize> = (0..16)
+            .flat_map(|c| (0..3).flat_map(move |ky| (0..3).map(move |kx| c * plane + ky * wp + kx)))
+            .collect();
+        let mut slow = Map::zeros(16, 9, 10);
+        gemm_portable(
+            &packed,
+            &x.data,
+            &offsets,
+            9 * wp,
+            &mut slow,
+            Epilogue::IDENTITY,
+        );
+        slow.clear_side_borders();
+        let worst = fast
+            .data
+            .iter()
+            .zip(&slow.data)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0f32, f32::max);
+        assert!(worst < 1e-4, "max difference {worst}");
+    }
+}
