@@ -509,7 +509,12 @@ mod tests {
                 "2026-03-10T06:30:00Z".parse::<DateTime<Utc>>().unwrap()
             );
             assert_eq!(
-                c.clock.anchor.unwrap().instant().unwrap().timestamp_millis(),
+                c.clock
+                    .anchor
+                    .unwrap()
+                    .instant()
+                    .unwrap()
+                    .timestamp_millis(),
                 1_773_124_200_000
             );
             assert_eq!(

@@ -159,17 +159,14 @@ mod tests {
         assert_eq!(c.at(c.anchor), c.start);
         // Two real minutes are a simulated day; before the anchor it runs
         // backwards from start just as fast.
-        assert_eq!(
-            c.at(t("2026-11-30T04:02:00Z")),
-            t("2026-03-11T06:30:00Z")
-        );
-        assert_eq!(
-            c.at(t("2026-11-30T03:59:55Z")),
-            t("2026-03-10T05:30:00Z")
-        );
+        assert_eq!(c.at(t("2026-11-30T04:02:00Z")), t("2026-03-11T06:30:00Z"));
+        assert_eq!(c.at(t("2026-11-30T03:59:55Z")), t("2026-03-10T05:30:00Z"));
         assert_eq!(c.scale(Duration::minutes(5)), Duration::hours(60));
         assert!(c.is_simulated() && !SystemClock.is_simulated());
-        assert_eq!(SystemClock.scale(Duration::minutes(5)), Duration::minutes(5));
+        assert_eq!(
+            SystemClock.scale(Duration::minutes(5)),
+            Duration::minutes(5)
+        );
     }
 
     #[test]

@@ -183,7 +183,10 @@ fn stopped_count(log: &str, name: &str) -> usize {
         .find(|l| l.contains("worker stopped"))
         .unwrap_or_else(|| panic!("no `worker stopped` line:\n{log}"));
     let pat = format!(" {name}=");
-    let at = line.find(&pat).unwrap_or_else(|| panic!("{name} in {line}")) + pat.len();
+    let at = line
+        .find(&pat)
+        .unwrap_or_else(|| panic!("{name} in {line}"))
+        + pat.len();
     line[at..]
         .chars()
         .take_while(char::is_ascii_digit)
@@ -246,7 +249,11 @@ async fn two_servers_run_a_simulated_day_of_1000_orders_exactly_once() {
         .args(["--db", &db.url, "token", "create", "--role", "admin"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let token = String::from_utf8(out.stdout)
         .unwrap()
         .lines()
@@ -261,9 +268,12 @@ async fn two_servers_run_a_simulated_day_of_1000_orders_exactly_once() {
         ("LAZARET_NOTIFY__SMS__WEBHOOK_URL", sms_url),
         ("LAZARET_CLOCK__MODE", "simulated".to_owned()),
         ("LAZARET_CLOCK__START", start.to_rfc3339()),
-        ("LAZARET_CLOCK__ANCHOR", anchor.timestamp_millis().to_string()),
+        (
+            "LAZARET_CLOCK__ANCHOR",
+            anchor.timestamp_millis().to_string(),
+        ),
         ("LAZARET_CLOCK__SPEED", SPEED.to_string()),
-        ("LAZARET_WORKER__INTERVAL_SECS", "0.1".to_owned()),
+        ("LAZARET_WORKER__INTERVAL_SECS", "0.2".to_owned()),
     ];
     let servers = [
         Server::start(&db.url, &env, dir.path()),
@@ -303,7 +313,8 @@ async fn two_servers_run_a_simulated_day_of_1000_orders_exactly_once() {
         r.unwrap();
     }
     // Each order from local midnight to 21:30 local time on the day.
-    let mut csv = String::from("person_id,address,lat,lon,radius_m,starts_at,ends_at,basis,time_zone\n");
+    let mut csv =
+        String::from("person_id,address,lat,lon,radius_m,starts_at,ends_at,basis,time_zone\n");
     for i in 0..ORDERS {
         let zone = ZONES[i % 2];
         csv.push_str(&format!(
@@ -336,7 +347,10 @@ async fn two_servers_run_a_simulated_day_of_1000_orders_exactly_once() {
     let photo = std::fs::read(shared_dir().join(ENROL_PHOTO)).unwrap();
     let (ctype, body) = multipart_photo(&photo);
     let r = http
-        .post(format!("{}/api/v1/orders/{}/enrollment", servers[1].base, orders[0]))
+        .post(format!(
+            "{}/api/v1/orders/{}/enrollment",
+            servers[1].base, orders[0]
+        ))
         .bearer_auth(&token)
         .header("content-type", ctype)
         .body(body)
@@ -502,7 +516,11 @@ async fn two_servers_run_a_simulated_day_of_1000_orders_exactly_once() {
     assert_eq!(forms, ORDERS, "one symptom form message per order");
     let got = received.lock().unwrap().clone();
     let distinct: HashSet<String> = got.iter().cloned().collect();
-    assert_eq!(distinct.len(), got.len(), "a message reached the gateway twice");
+    assert_eq!(
+        distinct.len(),
+        got.len(),
+        "a message reached the gateway twice"
+    );
     assert_eq!(distinct, outbox_ids, "every message reached the gateway");
 
     // Closed once: one missed-check-in alert per prompt.
@@ -535,7 +553,11 @@ async fn two_servers_run_a_simulated_day_of_1000_orders_exactly_once() {
     assert!(unfinished.is_empty(), "{unfinished:?}");
 
     // Both processes did the work, and together exactly all of it.
-    let count = |name: &str| logs.iter().map(|l| stopped_count(l, name)).collect::<Vec<_>>();
+    let count = |name: &str| {
+        logs.iter()
+            .map(|l| stopped_count(l, name))
+            .collect::<Vec<_>>()
+    };
     let (issued, sent, missed) = (count("issued"), count("messages_sent"), count("missed"));
     for (i, log) in logs.iter().enumerate() {
         assert!(issued[i] > 0 && sent[i] > 0, "process {i} idle:\n{log}");
