@@ -377,13 +377,16 @@ impl Worker {
         }
     }
 
+    /// Runs the jobs of `queue` that are due when it starts. Jobs falling
+    /// due meanwhile wait for the next pass, so one busy queue cannot keep
+    /// the others (deadlines, delivery) and the planning waiting.
     async fn drain(&self, queue: &str, r: &mut PassReport) -> Result<(), WorkerError> {
+        let due = self.state.now();
         loop {
-            let now = self.state.now();
             let jobs = self
                 .state
                 .store
-                .claim_jobs(queue, &self.id, now, self.lease, self.batch)
+                .claim_jobs(queue, &self.id, due, self.lease, self.batch)
                 .await?;
             if jobs.is_empty() {
                 return Ok(());

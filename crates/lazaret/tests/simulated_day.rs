@@ -3,7 +3,7 @@
 //! announced exactly once, every missed prompt is closed once, and both
 //! processes do the work.
 //!
-//! Both servers run the same `[clock]` (simulated, 720× real time, one
+//! Both servers run the same `[clock]` (simulated, 480× real time, one
 //! shared anchor) and send SMS to a webhook sink inside this test. The
 //! orders are made through the API (persons, a bulk CSV of orders, one
 //! enrolment from a real photo); the other orders get that same template
@@ -35,11 +35,11 @@ use sqlx::Row;
 
 const ORDERS: usize = 1000;
 const PER_DAY: usize = 3;
-/// Simulated seconds per real second: a day in two minutes.
-const SPEED: f64 = 720.0;
+/// Simulated seconds per real second: a day in three minutes.
+const SPEED: f64 = 480.0;
 /// Real seconds from the test's start to the anchor, for starting both
 /// servers and making the orders before the first prompt can fall.
-const SETUP_SECS: i64 = 45;
+const SETUP_SECS: i64 = 60;
 const KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 const ZONES: [&str; 2] = ["Europe/Zurich", "Europe/London"];
 const ENROL_PHOTO: &str = "faces/lfw-fold1/Edmund_Stoiber/Edmund_Stoiber_0012.jpg";
@@ -396,6 +396,24 @@ async fn two_servers_run_a_simulated_day_of_1000_orders_exactly_once() {
         };
         db.store.put_enrollment(&record, &audit).await.unwrap();
     }
+    // The day's slots must be planned before the first can fall.
+    let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+    loop {
+        let planned: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM jobs WHERE queue = 'prompt.issue'")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        if planned as usize == ORDERS * PER_DAY {
+            break;
+        }
+        let now = clock.now();
+        assert!(
+            now < first_prompt_at - Duration::minutes(15),
+            "only {planned} slots planned by simulated {now}: raise SETUP_SECS"
+        );
+        tokio::time::sleep(StdDuration::from_millis(200)).await;
+    }
     let ready = sim_now(&health(&http, &servers[0]).await);
     let setup_wall = wall.elapsed();
     assert!(
@@ -418,12 +436,23 @@ async fn two_servers_run_a_simulated_day_of_1000_orders_exactly_once() {
     let [a, b] = servers;
     let logs = [a.stop(), b.stop()];
     let run_wall = wall.elapsed();
+    // Kept for a look after a failure.
+    let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    for (i, log) in logs.iter().enumerate() {
+        let path = tmp.join(format!("simulated_day-server{i}.log"));
+        std::fs::write(&path, log).unwrap();
+        eprintln!(
+            "server {i} log: {} ({} `not prompted` lines, {} warnings)",
+            path.display(),
+            log.matches("not prompted").count(),
+            log.matches(" WARN ").count()
+        );
+    }
     for log in &logs {
         assert!(log.contains("SIMULATED CLOCK"), "{log}");
         assert!(log.contains("shut down cleanly"), "{log}");
     }
 
-    let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
     let ms = |v: i64| Utc.timestamp_millis_opt(v).unwrap();
 
     // Scheduled once: one issue job per slot, all run, at the planned times.
