@@ -239,7 +239,7 @@ async fn two_servers_run_a_simulated_day_of_1000_orders_exactly_once() {
     let start = local("Europe/London", d, 6, 30);
     let anchor = t0 + Duration::seconds(SETUP_SECS);
     let first_prompt_at = local(ZONES[0], d, 8, 0).min(local(ZONES[1], d, 8, 0));
-    let ends = |zone: &str| local(zone, d, 21, 30);
+    let ends = |zone: &str| local(zone, d, 23, 0);
     let sim_end = ends(ZONES[0]).max(ends(ZONES[1])) + Duration::minutes(10);
 
     let dir = tempfile::tempdir().unwrap();
@@ -312,7 +312,7 @@ async fn two_servers_run_a_simulated_day_of_1000_orders_exactly_once() {
     while let Some(r) = tasks.join_next().await {
         r.unwrap();
     }
-    // Each order from local midnight to 21:30 local time on the day.
+    // Each order from local midnight to 23:00 local time on the day.
     let mut csv =
         String::from("person_id,address,lat,lon,radius_m,starts_at,ends_at,basis,time_zone\n");
     for i in 0..ORDERS {
