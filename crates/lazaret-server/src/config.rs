@@ -6,6 +6,7 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use chrono::{DateTime, TimeZone as _, Utc};
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
@@ -79,6 +80,96 @@ pub struct Config {
     pub worker: WorkerConfig,
     /// How messages reach persons (`[notify]`, `[notify.email]`, `[notify.sms]`).
     pub notify: NotifyConfig,
+    /// Where the server's time comes from: the system clock, or a simulated
+    /// one for drills and load tests (`[clock]`).
+    pub clock: ClockConfig,
+}
+
+/// The server's clock. `simulated` runs time from `start`, `speed` times
+/// faster than real time, for training drills and load tests; never for
+/// real orders.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClockConfig {
+    pub mode: ClockMode,
+    /// Simulated instant (RFC 3339) at the wall-clock `anchor`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start: Option<DateTime<Utc>>,
+    /// Wall-clock instant (RFC 3339, or Unix milliseconds) at which simulated
+    /// time equals `start`. Instances sharing a database must share it, so
+    /// that they agree on the time; without it each process anchors at its
+    /// own start-up.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub anchor: Option<ClockAnchor>,
+    /// Simulated seconds per real second (720: a day in two minutes).
+    pub speed: f64,
+}
+
+impl Default for ClockConfig {
+    fn default() -> Self {
+        Self {
+            mode: ClockMode::System,
+            start: None,
+            anchor: None,
+            speed: 1.0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClockMode {
+    System,
+    Simulated,
+}
+
+/// A wall-clock instant, written either way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ClockAnchor {
+    UnixMillis(i64),
+    Rfc3339(DateTime<Utc>),
+}
+
+impl ClockAnchor {
+    pub fn instant(&self) -> Option<DateTime<Utc>> {
+        match self {
+            Self::UnixMillis(ms) => Utc.timestamp_millis_opt(*ms).single(),
+            Self::Rfc3339(t) => Some(*t),
+        }
+    }
+}
+
+/// Fastest simulated clock accepted: a day per real second.
+pub const MAX_CLOCK_SPEED: f64 = 86_400.0;
+
+impl ClockConfig {
+    /// Refuses settings that cannot describe a clock.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |why: &str| Err(ConfigError::Clock(why.to_owned()));
+        match self.mode {
+            ClockMode::System => {
+                if self.start.is_some() || self.anchor.is_some() || self.speed != 1.0 {
+                    return bad("start, anchor and speed apply only with mode = \"simulated\"");
+                }
+            }
+            ClockMode::Simulated => {
+                if self.start.is_none() {
+                    return bad("mode = \"simulated\" needs start (an RFC 3339 instant)");
+                }
+                if !(self.speed.is_finite() && self.speed > 0.0 && self.speed <= MAX_CLOCK_SPEED) {
+                    return bad(&format!(
+                        "speed must be above 0 and at most {MAX_CLOCK_SPEED} (got {})",
+                        self.speed
+                    ));
+                }
+                if self.anchor.is_some_and(|a| a.instant().is_none()) {
+                    return bad("anchor is out of range");
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The background worker: prompt scheduling, deadlines, notifications.
@@ -87,16 +178,32 @@ pub struct Config {
 pub struct WorkerConfig {
     /// Off for API-only instances; at least one instance should run it.
     pub enabled: bool,
-    /// Seconds between passes over the job queue.
-    pub interval_secs: u64,
+    /// Real seconds between passes over the job queue; fractions allowed
+    /// (a sped-up simulated clock needs sub-second passes).
+    pub interval_secs: f64,
 }
 
 impl Default for WorkerConfig {
     fn default() -> Self {
         Self {
             enabled: true,
-            interval_secs: 15,
+            interval_secs: 15.0,
         }
+    }
+}
+
+impl WorkerConfig {
+    /// The pause between passes; refuses what no timer can wait.
+    pub fn interval(&self) -> Result<std::time::Duration, ConfigError> {
+        std::time::Duration::try_from_secs_f64(self.interval_secs)
+            .ok()
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| {
+                ConfigError::Worker(format!(
+                    "interval_secs must be a positive number of seconds (got {})",
+                    self.interval_secs
+                ))
+            })
     }
 }
 
@@ -206,6 +313,7 @@ impl Default for Config {
             enrollment_link_hours: 48,
             worker: WorkerConfig::default(),
             notify: NotifyConfig::default(),
+            clock: ClockConfig::default(),
         }
     }
 }
@@ -216,6 +324,10 @@ pub enum ConfigError {
     MissingFile(PathBuf),
     #[error("invalid configuration: {0}")]
     Invalid(#[from] Box<figment::Error>),
+    #[error("invalid [clock] setting: {0}")]
+    Clock(String),
+    #[error("invalid [worker] setting: {0}")]
+    Worker(String),
 }
 
 /// Values given on the command line; `None` leaves the lower layers alone.
@@ -265,6 +377,7 @@ impl Config {
             "enrollment_link_hours",
             "worker",
             "notify",
+            "clock",
         ];
         // `__` nests: LAZARET_NOTIFY__EMAIL__HOST is `notify.email.host`.
         fig = fig.merge(
@@ -275,7 +388,12 @@ impl Config {
             .split("__"),
         );
         fig = fig.merge(Serialized::defaults(overrides));
-        fig.extract().map_err(|e| ConfigError::Invalid(Box::new(e)))
+        let config: Config = fig
+            .extract()
+            .map_err(|e| ConfigError::Invalid(Box::new(e)))?;
+        config.clock.validate()?;
+        config.worker.interval()?;
+        Ok(config)
     }
 
     /// The database URL with any password replaced, for logs.
@@ -360,7 +478,7 @@ mod tests {
             jail.set_env("LAZARET_WORKER__INTERVAL_SECS", "5");
             let c = Config::load(None, &Overrides::default()).unwrap();
             assert!(!c.worker.enabled);
-            assert_eq!(c.worker.interval_secs, 5);
+            assert_eq!(c.worker.interval_secs, 5.0);
             let email = c.notify.email.as_ref().unwrap();
             assert_eq!(email.host, "smtp.example.org");
             assert_eq!(email.password.expose(), "hunter2");
@@ -372,6 +490,77 @@ mod tests {
         });
         let c = Config::default();
         assert!(c.worker.enabled && c.notify.email.is_none() && c.notify.sms.is_none());
+    }
+
+    #[test]
+    fn a_simulated_clock_loads_from_file_and_env() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "lazaret.toml",
+                "[clock]\nmode = \"simulated\"\nstart = \"2026-03-10T06:30:00Z\"\nspeed = 720\n\
+                 [worker]\ninterval_secs = 0.25\n",
+            )?;
+            jail.set_env("LAZARET_CLOCK__ANCHOR", "1773124200000");
+            let c = Config::load(None, &Overrides::default()).unwrap();
+            assert_eq!(c.clock.mode, ClockMode::Simulated);
+            assert_eq!(c.clock.speed, 720.0);
+            assert_eq!(
+                c.clock.start.unwrap(),
+                "2026-03-10T06:30:00Z".parse::<DateTime<Utc>>().unwrap()
+            );
+            assert_eq!(
+                c.clock
+                    .anchor
+                    .unwrap()
+                    .instant()
+                    .unwrap()
+                    .timestamp_millis(),
+                1_773_124_200_000
+            );
+            assert_eq!(
+                c.worker.interval().unwrap(),
+                std::time::Duration::from_millis(250)
+            );
+            jail.set_env("LAZARET_CLOCK__ANCHOR", "2026-11-30T04:00:00+01:00");
+            let c = Config::load(None, &Overrides::default()).unwrap();
+            assert_eq!(
+                c.clock.anchor.unwrap().instant().unwrap(),
+                "2026-11-30T03:00:00Z".parse::<DateTime<Utc>>().unwrap()
+            );
+            Ok(())
+        });
+        let c = Config::default();
+        assert_eq!(c.clock.mode, ClockMode::System);
+        assert!(c.clock.validate().is_ok());
+    }
+
+    #[test]
+    fn nonsense_clock_and_interval_settings_are_refused() {
+        for (file, why) in [
+            ("[clock]\nmode = \"simulated\"\n", "needs start"),
+            (
+                "[clock]\nmode = \"simulated\"\nstart = \"2026-03-10T06:30:00Z\"\nspeed = 0\n",
+                "speed must be above 0",
+            ),
+            (
+                "[clock]\nmode = \"simulated\"\nstart = \"2026-03-10T06:30:00Z\"\nspeed = -2.5\n",
+                "speed must be above 0",
+            ),
+            (
+                "[clock]\nstart = \"2026-03-10T06:30:00Z\"\n",
+                "only with mode",
+            ),
+            ("[clock]\nmode = \"fast\"\n", "unknown variant"),
+            ("[worker]\ninterval_secs = 0\n", "positive number"),
+            ("[worker]\ninterval_secs = -1\n", "positive number"),
+        ] {
+            figment::Jail::expect_with(|jail| {
+                jail.create_file("lazaret.toml", file)?;
+                let e = Config::load(None, &Overrides::default()).unwrap_err();
+                assert!(e.to_string().contains(why), "{file}: {e}");
+                Ok(())
+            });
+        }
     }
 
     #[test]

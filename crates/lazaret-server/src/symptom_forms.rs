@@ -105,7 +105,7 @@ impl Worker {
             max_attempts: 5,
             dedupe_key: Some(format!("symptoms:{}:{day}", order.id)),
         };
-        if self.state.store.enqueue(&job, now).await?.is_some() {
+        if self.enqueue_planned(&job, now).await? {
             r.symptom_forms_planned += 1;
         }
         Ok(())

@@ -7,11 +7,12 @@
 //! a slot's issue job, a prompt's outbox message and its deadline job each
 //! have a dedupe key, and a slot holds at most one prompt.
 
+use std::collections::HashSet;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use lazaret_core::alert::AlertKind;
 use lazaret_core::audit::AuditRecord;
 use lazaret_core::checkin::PromptStatus;
@@ -19,6 +20,7 @@ use lazaret_core::ids::{AlertId, OrderId, PromptId};
 use lazaret_core::order::{OrderStatus, QuarantineOrder};
 use lazaret_store::{Backoff, ClaimedJob, NewAlert, NewJob, OrderFilter, PageRequest, StoreError};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use thiserror::Error;
 
 use crate::notify::{Notifier, NotifyError};
@@ -100,6 +102,22 @@ pub struct Worker {
     pub notifier: Option<Arc<Notifier>>,
     pub lease: Duration,
     pub batch: i64,
+    /// Planning jobs this worker already saw in the queue (see
+    /// [`Worker::enqueue_planned`]).
+    planned: Mutex<Planned>,
+}
+
+/// Dedupe keys (as 128-bit digests) of planning jobs known to be queued,
+/// forgotten when the clock's UTC day changes.
+#[derive(Default)]
+struct Planned {
+    day: Option<NaiveDate>,
+    keys: HashSet<u128>,
+}
+
+fn key_digest(key: &str) -> u128 {
+    let d = Sha256::digest(key.as_bytes());
+    u128::from_be_bytes(d[..16].try_into().expect("16 bytes"))
 }
 
 /// How much one pass did (for tests and logs).
@@ -117,16 +135,67 @@ pub struct PassReport {
     pub messages_sent: usize,
 }
 
+impl PassReport {
+    fn add(&mut self, o: &PassReport) {
+        self.slots_enqueued += o.slots_enqueued;
+        self.issued += o.issued;
+        self.announced += o.announced;
+        self.missed += o.missed;
+        self.completed_orders += o.completed_orders;
+        self.failed_jobs += o.failed_jobs;
+        self.symptom_forms_planned += o.symptom_forms_planned;
+        self.symptom_forms_issued += o.symptom_forms_issued;
+        self.symptom_forms_announced += o.symptom_forms_announced;
+        self.messages_sent += o.messages_sent;
+    }
+}
+
 impl Worker {
     pub fn new(state: AppState, announcer: Arc<dyn Announcer>) -> Self {
+        // Leases are compared with the clock's time but must outlast real
+        // work: five real minutes, however fast a simulated clock runs.
+        let lease = state.clock.scale(Duration::minutes(5));
         Self {
             state,
             id: format!("worker-{}", uuid::Uuid::new_v4()),
             announcer,
             notifier: None,
-            lease: Duration::minutes(5),
+            lease,
             batch: 200,
+            planned: Mutex::default(),
         }
+    }
+
+    /// Enqueues a planning job unless this worker already saw its dedupe
+    /// key queued. Planning repeats every pass for every active order; the
+    /// database's dedupe key keeps it exactly once, and this memory keeps
+    /// a pass from re-sending thousands of inserts that change nothing.
+    /// True when this call queued it.
+    pub(crate) async fn enqueue_planned(
+        &self,
+        job: &NewJob,
+        now: DateTime<Utc>,
+    ) -> Result<bool, WorkerError> {
+        let key = job.dedupe_key.as_deref().map(key_digest);
+        let today = now.date_naive();
+        if let Some(k) = key {
+            let mut p = self.planned.lock().expect("planned lock");
+            if p.day != Some(today) {
+                *p = Planned {
+                    day: Some(today),
+                    keys: HashSet::new(),
+                };
+            }
+            if p.keys.contains(&k) {
+                return Ok(false);
+            }
+        }
+        let queued = self.state.store.enqueue(job, now).await?.is_some();
+        // Queued now or before (a dedupe conflict): either way it is there.
+        if let Some(k) = key {
+            self.planned.lock().expect("planned lock").keys.insert(k);
+        }
+        Ok(queued)
     }
 
     /// The same worker, also delivering the notification outbox.
@@ -135,20 +204,35 @@ impl Worker {
         self
     }
 
-    /// Runs passes until `shutdown` resolves.
+    /// Runs passes until `shutdown` resolves, then logs what it did.
     pub async fn run(self, every: std::time::Duration, shutdown: impl Future<Output = ()>) {
         tokio::pin!(shutdown);
+        let mut total = PassReport::default();
         loop {
             match self.pass().await {
-                Ok(r) if r != PassReport::default() => tracing::info!(?r, "worker pass"),
+                Ok(r) if r != PassReport::default() => {
+                    tracing::info!(?r, "worker pass");
+                    total.add(&r);
+                }
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "worker pass failed"),
             }
             tokio::select! {
-                _ = &mut shutdown => return,
+                _ = &mut shutdown => break,
                 _ = tokio::time::sleep(every) => {}
             }
         }
+        tracing::info!(
+            worker = %self.id,
+            issued = total.issued,
+            announced = total.announced,
+            missed = total.missed,
+            messages_sent = total.messages_sent,
+            symptom_forms_issued = total.symptom_forms_issued,
+            completed_orders = total.completed_orders,
+            failed_jobs = total.failed_jobs,
+            "worker stopped"
+        );
     }
 
     /// One pass: plan, then run the due jobs.
@@ -250,7 +334,7 @@ impl Worker {
                             max_attempts: 5,
                             dedupe_key: Some(format!("issue:{}:{slot}", order.id)),
                         };
-                        if self.state.store.enqueue(&job, now).await?.is_some() {
+                        if self.enqueue_planned(&job, now).await? {
                             r.slots_enqueued += 1;
                         }
                     }
@@ -293,13 +377,16 @@ impl Worker {
         }
     }
 
+    /// Runs the jobs of `queue` that are due when it starts. Jobs falling
+    /// due meanwhile wait for the next pass, so one busy queue cannot keep
+    /// the others (deadlines, delivery) and the planning waiting.
     async fn drain(&self, queue: &str, r: &mut PassReport) -> Result<(), WorkerError> {
+        let due = self.state.now();
         loop {
-            let now = self.state.now();
             let jobs = self
                 .state
                 .store
-                .claim_jobs(queue, &self.id, now, self.lease, self.batch)
+                .claim_jobs(queue, &self.id, due, self.lease, self.batch)
                 .await?;
             if jobs.is_empty() {
                 return Ok(());

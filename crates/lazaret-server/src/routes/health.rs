@@ -3,6 +3,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -15,6 +16,11 @@ pub struct Health {
     /// `sqlite` or `postgres`.
     pub database: &'static str,
     pub version: &'static str,
+    /// `system`, or `simulated` for a drill or load test: then `now` is not
+    /// real time and nothing this server does concerns real orders.
+    pub clock: &'static str,
+    /// The server's current time (simulated or not).
+    pub now: DateTime<Utc>,
 }
 
 #[utoipa::path(get, path = "/healthz", tag = "health",
@@ -25,6 +31,12 @@ pub async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Health>
         status: if ok { "ok" } else { "degraded" },
         database: state.store.kind().as_str(),
         version: env!("CARGO_PKG_VERSION"),
+        clock: if state.clock.is_simulated() {
+            "simulated"
+        } else {
+            "system"
+        },
+        now: state.now(),
     };
     let code = if ok {
         StatusCode::OK

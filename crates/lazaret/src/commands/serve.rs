@@ -7,6 +7,7 @@ use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use lazaret_server::config::Liveness;
 use lazaret_server::notify::Notifier;
+use lazaret_server::state::clock_from_config;
 use lazaret_server::worker::Worker;
 use lazaret_server::{AppState, Config};
 use lazaret_store::Store;
@@ -54,8 +55,10 @@ pub async fn serve(config: Config, store: Store) -> Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(%addr, database = %config.database_url_for_display(), "serving");
     eprintln!("Lazaret is listening on http://{addr}");
+    let clock = clock_from_config(&config.clock, chrono::Utc::now()).context("[clock]")?;
     let face = load_face_engine(&config).await;
-    let mut state = AppState::new(store, config);
+    let mut state = AppState::new(store, config).with_clock(clock);
+    warn_if_simulated(&state);
     if let Some(engine) = face {
         state = state.with_face(engine);
     }
@@ -86,6 +89,22 @@ pub async fn serve(config: Config, store: Store) -> Result<()> {
     Ok(())
 }
 
+/// Says loudly, once at start-up, that this server does not run on real
+/// time (`/healthz` says so too).
+fn warn_if_simulated(state: &AppState) {
+    let c = &state.config.clock;
+    if state.clock.is_simulated() {
+        tracing::warn!(
+            start = ?c.start,
+            anchor = ?c.anchor,
+            speed = c.speed,
+            now = %state.now(),
+            "SIMULATED CLOCK: this server's time is not real time; run it only for drills and \
+             load tests, never for real orders"
+        );
+    }
+}
+
 /// Starts the worker (prompt scheduling, deadlines, notifications) as a
 /// background task that stops when `stopped` turns true.
 fn start_worker(
@@ -106,8 +125,8 @@ fn start_worker(
         return Ok(None);
     };
     let worker = Worker::new(state.clone(), notifier.clone()).with_notifier(notifier);
-    let every = std::time::Duration::from_secs(c.interval_secs.max(1));
-    tracing::info!(worker = %worker.id, interval_secs = every.as_secs(), "background worker started");
+    let every = c.interval().context("[worker]")?;
+    tracing::info!(worker = %worker.id, interval_secs = every.as_secs_f64(), "background worker started");
     Ok(Some(tokio::spawn(worker.run(every, async move {
         let _ = stopped.wait_for(|s| *s).await;
     }))))
