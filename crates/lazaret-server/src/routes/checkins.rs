@@ -14,7 +14,7 @@ use lazaret_core::checkin::{CheckinOutcome, PromptStatus, MAX_ATTEMPTS};
 use lazaret_core::geo::Coordinates;
 use lazaret_core::ids::AlertId;
 use lazaret_face::{Challenge, HeadPose, Template};
-use lazaret_store::{CheckinFinish, CheckinRecord, CheckinStart, NewAlert};
+use lazaret_store::{CheckinFinish, CheckinRecord, CheckinStart, NewAlert, PromptRecord};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -96,26 +96,7 @@ pub async fn submit_checkin(
     form: Result<Multipart, MultipartRejection>,
 ) -> Result<Json<CheckinResult>, ApiError> {
     let parts = read_parts(form).await?;
-    let token = text(&parts, "token")?
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| {
-            ApiError::rejected(
-                StatusCode::UNAUTHORIZED,
-                "invalid_token",
-                "a prompt token is required",
-            )
-        })?;
-    let prompt = state
-        .store
-        .prompt_by_token_hash(&hash_token(token))
-        .await?
-        .ok_or_else(|| {
-            ApiError::rejected(
-                StatusCode::UNAUTHORIZED,
-                "invalid_token",
-                "unknown prompt token",
-            )
-        })?;
+    let prompt = prompt_for_token(&state, text(&parts, "token")?.unwrap_or_default()).await?;
     let request_key = match headers.get("idempotency-key") {
         Some(v) => Some(
             v.to_str()
@@ -418,25 +399,7 @@ pub async fn prompt_info(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<PromptLookup>,
 ) -> Result<Json<PromptInfo>, ApiError> {
-    let token = body.token.trim();
-    if token.is_empty() {
-        return Err(ApiError::rejected(
-            StatusCode::UNAUTHORIZED,
-            "invalid_token",
-            "a prompt token is required",
-        ));
-    }
-    let prompt = state
-        .store
-        .prompt_by_token_hash(&hash_token(token))
-        .await?
-        .ok_or_else(|| {
-            ApiError::rejected(
-                StatusCode::UNAUTHORIZED,
-                "invalid_token",
-                "unknown prompt token",
-            )
-        })?;
+    let prompt = prompt_for_token(&state, &body.token).await?;
     match prompt.status {
         PromptStatus::Open => {}
         PromptStatus::Answered => {
@@ -500,4 +463,28 @@ fn pose_name(p: HeadPose) -> &'static str {
         HeadPose::Left => "left",
         HeadPose::Right => "right",
     }
+}
+
+/// The prompt a token belongs to; the token is the person's only credential, so an empty or
+/// unknown one is 401 for both the look-up and the submission.
+async fn prompt_for_token(state: &AppState, token: &str) -> Result<PromptRecord, ApiError> {
+    let token = token.trim();
+    if token.is_empty() {
+        return Err(ApiError::rejected(
+            StatusCode::UNAUTHORIZED,
+            "invalid_token",
+            "a prompt token is required",
+        ));
+    }
+    state
+        .store
+        .prompt_by_token_hash(&hash_token(token))
+        .await?
+        .ok_or_else(|| {
+            ApiError::rejected(
+                StatusCode::UNAUTHORIZED,
+                "invalid_token",
+                "unknown prompt token",
+            )
+        })
 }
