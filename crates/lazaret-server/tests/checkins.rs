@@ -2,12 +2,12 @@
 //! HTTP, with real photos from the shared folder and a controllable clock,
 //! on SQLite and (when configured) PostgreSQL.
 
-use std::path::PathBuf;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, TimeZone as _, Utc};
+mod support;
+
 use lazaret_core::user::Role;
-use lazaret_face::FaceEngine;
 use lazaret_server::config::Liveness;
 use lazaret_server::config::Secret;
 use lazaret_server::template_crypto::TemplateKey;
@@ -15,39 +15,9 @@ use lazaret_server::worker::{AnnounceFuture, Announcement, Announcer, SymptomFor
 use lazaret_server::{AppState, Clock, Config};
 use lazaret_store::testing::TestDb;
 use reqwest::multipart::{Form, Part};
-use reqwest::{Client, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{json, Value};
-use tokio::net::TcpListener;
-
-/// Edmund Stoiber in lfw-fold1: a frontal photo to enrol, and frontal,
-/// left- and right-turned photos (yaw about 0.05, +0.41, −0.36) to answer a
-/// challenge; someone else for mismatches.
-const ENROL: &str = "Edmund_Stoiber/Edmund_Stoiber_0012.jpg";
-const CENTER: &str = "Edmund_Stoiber/Edmund_Stoiber_0009.jpg";
-const LEFT: &str = "Edmund_Stoiber/Edmund_Stoiber_0005.jpg";
-const RIGHT: &str = "Edmund_Stoiber/Edmund_Stoiber_0011.jpg";
-const OTHER: &str = "Abdel_Madi_Shabneh/Abdel_Madi_Shabneh_0001.jpg";
-
-const HOME: (f64, f64) = (47.3769, 8.5417);
-const NEAR: (f64, f64) = (47.3772, 8.5419);
-const FAR: (f64, f64) = (47.4219, 8.5417); // about 5 km north
-
-fn shared_dir() -> PathBuf {
-    std::env::var_os("LAZARET_SHARED_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared")))
-}
-
-fn photo(name: &str) -> Vec<u8> {
-    let p = shared_dir().join("faces/lfw-fold1").join(name);
-    std::fs::read(&p).unwrap_or_else(|e| panic!("read {}: {e}", p.display()))
-}
-
-fn engine() -> Arc<FaceEngine> {
-    static E: OnceLock<Arc<FaceEngine>> = OnceLock::new();
-    E.get_or_init(|| Arc::new(FaceEngine::load_default().expect("face engine")))
-        .clone()
-}
+use support::{engine, photo, Api, CENTER, ENROL, FAR, HOME, LEFT, NEAR, OTHER, RIGHT};
 
 struct TestClock(Mutex<DateTime<Utc>>);
 
@@ -100,9 +70,7 @@ fn config() -> Config {
 }
 
 struct Server {
-    base: String,
-    client: Client,
-    officer: String,
+    api: Api,
     state: AppState,
     clock: Arc<TestClock>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
@@ -121,48 +89,14 @@ impl Server {
         let clock = Arc::new(TestClock(Mutex::new(start)));
         let mut state = AppState::new(db.store.clone(), config).with_face(engine());
         state.clock = clock.clone();
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let s = state.clone();
-        tokio::spawn(async move {
-            lazaret_server::serve(listener, s, async {
-                let _ = rx.await;
-            })
-            .await
-            .unwrap();
-        });
+        let (listener, base) = support::bind_local().await;
+        let tx = support::spawn_server(listener, state.clone());
         Server {
-            base,
-            client: Client::new(),
-            officer,
+            api: Api::new(base, officer),
             state,
             clock,
             shutdown: Some(tx),
         }
-    }
-
-    async fn post(&self, path: &str, body: &Value) -> (StatusCode, Value) {
-        let r = self
-            .client
-            .post(format!("{}{path}", self.base))
-            .bearer_auth(&self.officer)
-            .json(body)
-            .send()
-            .await
-            .unwrap();
-        (r.status(), r.json().await.unwrap_or(Value::Null))
-    }
-
-    async fn get(&self, path: &str) -> (StatusCode, Value) {
-        let r = self
-            .client
-            .get(format!("{}{path}", self.base))
-            .bearer_auth(&self.officer)
-            .send()
-            .await
-            .unwrap();
-        (r.status(), r.json().await.unwrap_or(Value::Null))
     }
 
     async fn enroll(&self, order: &str, bytes: Vec<u8>) -> (StatusCode, Value) {
@@ -234,18 +168,6 @@ impl Server {
             .await;
         assert_eq!(s, StatusCode::CREATED, "{o}");
         o["id"].as_str().unwrap().to_owned()
-    }
-
-    /// A request without an officer token (the person's own).
-    async fn public_json(&self, path: &str, body: &Value) -> (StatusCode, Value) {
-        let r = self
-            .client
-            .post(format!("{}{path}", self.base))
-            .json(body)
-            .send()
-            .await
-            .unwrap();
-        (r.status(), r.json().await.unwrap_or(Value::Null))
     }
 
     async fn public_form(&self, path: &str, pairs: &[(&str, &str)]) -> (StatusCode, Value) {
@@ -1121,5 +1043,14 @@ async fn the_worker_issues_one_symptom_form_per_order_and_day() {
         let forms = db.store.symptom_forms_of_order(&oid).await.unwrap();
         assert_eq!(forms.len(), 2, "{forms:?}");
         s.stop();
+    }
+}
+
+/// The officer API and the person's endpoints of the server under test.
+impl std::ops::Deref for Server {
+    type Target = Api;
+
+    fn deref(&self) -> &Api {
+        &self.api
     }
 }

@@ -5,16 +5,15 @@
 //! covered on both backends by the API stories.
 
 mod browser;
+mod support;
 
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::path::Path;
 use std::time::Duration as StdDuration;
 
 use chrono::{Duration, Utc};
 use lazaret_core::checkin::CheckinOutcome;
 use lazaret_core::ids::OrderId;
 use lazaret_core::user::Role;
-use lazaret_face::FaceEngine;
 use lazaret_server::config::{Liveness, Secret};
 use lazaret_server::prompting::hash_token;
 use lazaret_server::template_crypto::TemplateKey;
@@ -22,49 +21,17 @@ use lazaret_server::{AppState, Config};
 use lazaret_store::testing::TestDb;
 use lazaret_store::LinkStatus;
 use reqwest::multipart::{Form, Part};
-use reqwest::{Client, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{json, Value};
-use tokio::net::TcpListener;
+use support::{engine, photo, Api, CENTER, ENROL, FAR, HOME, LEFT, NEAR, OTHER, RIGHT};
 
 use browser::{Chromedriver, Session};
-
-/// Edmund Stoiber in lfw-fold1: a frontal photo to enrol, and frontal,
-/// left- and right-turned photos to answer a challenge; someone else for
-/// a mismatch. The photos are read from the shared folder, never copied.
-const ENROL: &str = "Edmund_Stoiber/Edmund_Stoiber_0012.jpg";
-const CENTER: &str = "Edmund_Stoiber/Edmund_Stoiber_0009.jpg";
-const LEFT: &str = "Edmund_Stoiber/Edmund_Stoiber_0005.jpg";
-const RIGHT: &str = "Edmund_Stoiber/Edmund_Stoiber_0011.jpg";
-const OTHER: &str = "Abdel_Madi_Shabneh/Abdel_Madi_Shabneh_0001.jpg";
-
-const HOME: (f64, f64) = (47.3769, 8.5417);
-const NEAR: (f64, f64) = (47.3772, 8.5419);
-const FAR: (f64, f64) = (47.4219, 8.5417); // about 5 km north
 
 const LONG: StdDuration = StdDuration::from_secs(90);
 const SHORT: StdDuration = StdDuration::from_secs(20);
 
-fn shared_dir() -> PathBuf {
-    std::env::var_os("LAZARET_SHARED_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared")))
-}
-
-fn photo(name: &str) -> Vec<u8> {
-    let p = shared_dir().join("faces/lfw-fold1").join(name);
-    std::fs::read(&p).unwrap_or_else(|e| panic!("read {}: {e}", p.display()))
-}
-
-fn engine() -> Arc<FaceEngine> {
-    static E: OnceLock<Arc<FaceEngine>> = OnceLock::new();
-    E.get_or_init(|| Arc::new(FaceEngine::load_default().expect("face engine")))
-        .clone()
-}
-
 struct Server {
-    base: String,
-    client: Client,
-    officer: String,
+    api: Api,
     state: AppState,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
@@ -76,8 +43,7 @@ impl Server {
                 .await
                 .unwrap()
                 .1;
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (listener, base) = support::bind_local().await;
         let config = Config {
             template_key: Secret::new(TemplateKey::generate_hex()),
             public_url: Some(base.clone()),
@@ -85,45 +51,12 @@ impl Server {
             ..Config::default()
         };
         let state = AppState::new(db.store.clone(), config).with_face(engine());
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let s = state.clone();
-        tokio::spawn(async move {
-            lazaret_server::serve(listener, s, async {
-                let _ = rx.await;
-            })
-            .await
-            .unwrap();
-        });
+        let tx = support::spawn_server(listener, state.clone());
         Server {
-            base,
-            client: Client::new(),
-            officer,
+            api: Api::new(base, officer),
             state,
             shutdown: Some(tx),
         }
-    }
-
-    async fn post(&self, path: &str, body: &Value) -> (StatusCode, Value) {
-        let r = self
-            .client
-            .post(format!("{}{path}", self.base))
-            .bearer_auth(&self.officer)
-            .json(body)
-            .send()
-            .await
-            .unwrap();
-        (r.status(), r.json().await.unwrap_or(Value::Null))
-    }
-
-    async fn public(&self, path: &str, body: &Value) -> (StatusCode, Value) {
-        let r = self
-            .client
-            .post(format!("{}{path}", self.base))
-            .json(body)
-            .send()
-            .await
-            .unwrap();
-        (r.status(), r.json().await.unwrap_or(Value::Null))
     }
 
     async fn new_order(&self, name: &str, language: &str) -> String {
@@ -305,7 +238,7 @@ async fn pages_are_served_with_strict_headers_in_both_languages() {
     let p = s.prompt(&order).await;
     let token = p["token"].as_str().unwrap();
     let (st, info) = s
-        .public("/api/v1/checkins/prompt", &json!({ "token": token }))
+        .public_json("/api/v1/checkins/prompt", &json!({ "token": token }))
         .await;
     assert_eq!(st, StatusCode::OK, "{info}");
     assert_eq!(info["poses"], p["challenge"]["poses"]);
@@ -340,7 +273,7 @@ async fn pages_are_served_with_strict_headers_in_both_languages() {
         "{info}"
     );
     let (st, e) = s
-        .public(
+        .public_json(
             "/api/v1/checkins/prompt",
             &json!({ "token": "lzp_unknown" }),
         )
@@ -350,14 +283,14 @@ async fn pages_are_served_with_strict_headers_in_both_languages() {
         (StatusCode::UNAUTHORIZED, Some("invalid_token"))
     );
     let (st, e) = s
-        .public("/api/v1/checkins/prompt", &json!({ "token": "" }))
+        .public_json("/api/v1/checkins/prompt", &json!({ "token": "" }))
         .await;
     assert_eq!(
         (st, e["code"].as_str()),
         (StatusCode::UNAUTHORIZED, Some("invalid_token"))
     );
     let (st, _) = s
-        .public(
+        .public_json(
             "/api/v1/checkins/prompt",
             &json!({ "token": token, "x": 1 }),
         )
@@ -387,7 +320,7 @@ async fn pages_are_served_with_strict_headers_in_both_languages() {
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["outcome"], "verified", "{v}");
     let (st, e) = s
-        .public("/api/v1/checkins/prompt", &json!({ "token": token }))
+        .public_json("/api/v1/checkins/prompt", &json!({ "token": token }))
         .await;
     assert_eq!(
         (st, e["code"].as_str()),
@@ -717,4 +650,13 @@ async fn person_pages_in_headless_chromium() {
     assert_eq!(stored[0].1["frames"], 1);
     b.quit().await;
     s.stop();
+}
+
+/// The officer API and the person's endpoints of the server under test.
+impl std::ops::Deref for Server {
+    type Target = Api;
+
+    fn deref(&self) -> &Api {
+        &self.api
+    }
 }

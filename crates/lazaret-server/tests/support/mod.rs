@@ -1,0 +1,121 @@
+//! What the check-in and page tests share: the real photos they use (read from the shared
+//! folder, never copied), the face engine loaded once per test binary, and a real server on
+//! a free port.
+
+// Each test binary includes this module and uses only part of it.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+
+use lazaret_face::FaceEngine;
+use lazaret_server::AppState;
+use reqwest::{Client, StatusCode};
+use serde_json::Value;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+/// Edmund Stoiber in lfw-fold1: a frontal photo to enrol, and frontal, left- and
+/// right-turned photos (yaw about 0.05, +0.41, −0.36) to answer a challenge; someone else
+/// for mismatches.
+pub const ENROL: &str = "Edmund_Stoiber/Edmund_Stoiber_0012.jpg";
+pub const CENTER: &str = "Edmund_Stoiber/Edmund_Stoiber_0009.jpg";
+pub const LEFT: &str = "Edmund_Stoiber/Edmund_Stoiber_0005.jpg";
+pub const RIGHT: &str = "Edmund_Stoiber/Edmund_Stoiber_0011.jpg";
+pub const OTHER: &str = "Abdel_Madi_Shabneh/Abdel_Madi_Shabneh_0001.jpg";
+
+/// The order's place, a phone location inside its 100 m fence, and one about 5 km north.
+pub const HOME: (f64, f64) = (47.3769, 8.5417);
+pub const NEAR: (f64, f64) = (47.3772, 8.5419);
+pub const FAR: (f64, f64) = (47.4219, 8.5417);
+
+pub fn shared_dir() -> PathBuf {
+    std::env::var_os("LAZARET_SHARED_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared")))
+}
+
+/// A photo of lfw-fold1 by its path inside the set.
+pub fn photo(name: &str) -> Vec<u8> {
+    let p = shared_dir().join("faces/lfw-fold1").join(name);
+    std::fs::read(&p).unwrap_or_else(|e| panic!("read {}: {e}", p.display()))
+}
+
+pub fn engine() -> Arc<FaceEngine> {
+    static E: OnceLock<Arc<FaceEngine>> = OnceLock::new();
+    E.get_or_init(|| Arc::new(FaceEngine::load_default().expect("face engine")))
+        .clone()
+}
+
+/// A listener on a free port of 127.0.0.1 and its base URL.
+pub async fn bind_local() -> (TcpListener, String) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    (listener, base)
+}
+
+/// Serves `state` over real HTTP on `listener` until the returned sender is used or dropped.
+pub fn spawn_server(listener: TcpListener, state: AppState) -> oneshot::Sender<()> {
+    let (tx, rx) = oneshot::channel::<()>();
+    tokio::spawn(async move {
+        lazaret_server::serve(listener, state, async {
+            let _ = rx.await;
+        })
+        .await
+        .unwrap();
+    });
+    tx
+}
+
+/// A client of the server under test: the officer's API (bearer token) and the person's
+/// endpoints (no officer token; the prompt or link token is in the body).
+pub struct Api {
+    pub base: String,
+    pub client: Client,
+    pub officer: String,
+}
+
+impl Api {
+    pub fn new(base: String, officer: String) -> Self {
+        Api {
+            base,
+            client: Client::new(),
+            officer,
+        }
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> (StatusCode, Value) {
+        let r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.officer)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        let r = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.officer)
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// A request without an officer token (the person's own).
+    pub async fn public_json(&self, path: &str, body: &Value) -> (StatusCode, Value) {
+        let r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.json().await.unwrap_or(Value::Null))
+    }
+}
