@@ -426,7 +426,6 @@ struct RowReader<R> {
     kind: ImportKind,
     now_ms: i64,
     batch: usize,
-    seen: SeenPersons,
 }
 
 impl<R: Read> RowReader<R> {
@@ -472,7 +471,7 @@ impl<R: Read> RowReader<R> {
                 line: self.rec.position().map_or(line, |p| p.line()),
                 errors: Vec::new(),
             };
-            stage(self.kind, &mut f, tables, &mut self.seen, self.now_ms);
+            stage(self.kind, &mut f, tables, self.now_ms);
             report.errors.append(&mut f.errors);
         }
         Ok(true)
@@ -597,48 +596,8 @@ impl<'r> Fields<'r> {
     }
 }
 
-/// Most person ids this import remembers at once: enough for the crews and
-/// drivers that recur across a whole file, a few MB at most.
-const SEEN_PERSONS: usize = 1 << 16;
-
-/// The details each person was last staged with in this import. A person
-/// listed again with the same details (a driver on hundreds of rides) needs
-/// no second upsert: it could change nothing. Cleared when full, so memory
-/// stays flat however long the file is.
-#[derive(Default)]
-struct SeenPersons {
-    last: HashMap<String, [Option<String>; 3]>,
-}
-
-impl SeenPersons {
-    /// Stages `row` (a [`PERSONS`] row) unless this person was last staged
-    /// with the same name, phone and email.
-    fn stage(&mut self, persons: &mut Pending, key: String, row: Vec<Arg>) {
-        let text = |a: &Arg| match a {
-            Arg::Text(s) => Some(s.clone()),
-            Arg::OptText(s) => s.clone(),
-            Arg::Int(_) | Arg::Real(_) => None,
-        };
-        let details = [text(&row[1]), text(&row[2]), text(&row[3])];
-        if self.last.get(&key) == Some(&details) {
-            return;
-        }
-        if self.last.len() >= SEEN_PERSONS {
-            self.last.clear();
-        }
-        self.last.insert(key.clone(), details);
-        persons.push(key, row);
-    }
-}
-
 /// Validates one record into the pending tables; problems go to `f.errors`.
-fn stage(
-    kind: ImportKind,
-    f: &mut Fields<'_>,
-    tables: &mut [Pending],
-    seen: &mut SeenPersons,
-    now: i64,
-) {
+fn stage(kind: ImportKind, f: &mut Fields<'_>, tables: &mut [Pending], now: i64) {
     match kind {
         ImportKind::Flights => {
             let flight_id = f.check("flight_id", FlightId::parse);
@@ -688,7 +647,7 @@ fn stage(
                 return;
             };
             let fid = flight_id.to_string();
-            seen.stage(&mut tables[0], pkey.clone(), prow);
+            tables[0].push(pkey.clone(), prow);
             tables[1].push(
                 fid.clone(),
                 vec![
@@ -739,7 +698,7 @@ fn stage(
             else {
                 return;
             };
-            seen.stage(&mut tables[0], pkey.clone(), prow);
+            tables[0].push(pkey.clone(), prow);
             tables[1].push(
                 pkey.clone(),
                 vec![
@@ -775,7 +734,7 @@ fn stage(
                 return;
             };
             let rid = ride.id.to_string();
-            seen.stage(&mut tables[0], pkey.clone(), prow);
+            tables[0].push(pkey.clone(), prow);
             tables[1].push(
                 rid.clone(),
                 vec![
@@ -899,7 +858,6 @@ impl Store {
             kind,
             now_ms: to_ms(now),
             batch: opts.batch_rows.max(1),
-            seen: SeenPersons::default(),
         };
         // Two sets of staged rows: the database writes one batch while this
         // thread parses and validates the next (SQLite works on its own
