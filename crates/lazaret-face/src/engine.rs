@@ -289,19 +289,28 @@ impl FaceEngine {
                 expected: self.model_tag(),
             });
         }
-        let (min, max) = match challenge {
-            Some(c) => (c.poses.len(), c.poses.len()),
-            None => (1, liveness::MAX_FRAMES),
-        };
-        if frames.len() < min || frames.len() > max {
-            return Err(FaceError::FrameCount {
-                got: frames.len(),
-                min,
-                max,
-            });
-        }
+        // Before the expensive part: a wrong count fails without analysing anything.
+        check_frame_count(frames.len(), challenge)?;
         let analyses: Vec<Result<FaceAnalysis, FaceError>> =
             frames.iter().map(|f| self.analyze(f)).collect();
+        self.verify_analyses(template, &analyses, challenge)
+    }
+
+    /// [`FaceEngine::verify`] on frames already analysed (one result per frame, in order), for
+    /// a caller that decoded them itself and needs each frame's error afterwards.
+    pub fn verify_analyses(
+        &self,
+        template: &Template,
+        analyses: &[Result<FaceAnalysis, FaceError>],
+        challenge: Option<&Challenge>,
+    ) -> Result<Verdict, FaceError> {
+        if template.model != self.model_tag() {
+            return Err(FaceError::TemplateMismatch {
+                found: template.model.clone(),
+                expected: self.model_tag(),
+            });
+        }
+        check_frame_count(analyses.len(), challenge)?;
         let threshold = self.config.threshold;
         let mut reasons = Vec::new();
         let mut retry = false;
@@ -398,6 +407,18 @@ impl FaceEngine {
             reasons,
         })
     }
+}
+
+/// One frame per challenge pose, or 1..=MAX_FRAMES without a challenge.
+fn check_frame_count(got: usize, challenge: Option<&Challenge>) -> Result<(), FaceError> {
+    let (min, max) = match challenge {
+        Some(c) => (c.poses.len(), c.poses.len()),
+        None => (1, liveness::MAX_FRAMES),
+    };
+    if got < min || got > max {
+        return Err(FaceError::FrameCount { got, min, max });
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -28,5 +28,7 @@ pub use engine::{
     Decision, EngineConfig, FaceAnalysis, FaceEngine, Inspection, Verdict, DEFAULT_THRESHOLD,
 };
 pub use error::FaceError;
+/// The decoded picture `FaceEngine::decode` returns and `analyze_image` takes.
+pub use image::RgbImage;
 pub use liveness::{Challenge, HeadPose, LivenessOutcome};
 pub use template::Template;

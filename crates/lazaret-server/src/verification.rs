@@ -4,7 +4,7 @@
 use lazaret_core::checkin::CheckinOutcome;
 use lazaret_core::geo::{Coordinates, FenceCheck, Geofence};
 use lazaret_face::liveness::LivenessIssue;
-use lazaret_face::{Challenge, FaceEngine, FaceError, Template, Verdict};
+use lazaret_face::{Challenge, FaceAnalysis, FaceEngine, FaceError, RgbImage, Template, Verdict};
 use serde_json::json;
 
 /// What one try showed.
@@ -13,21 +13,22 @@ pub struct Assessment {
     pub evidence: serde_json::Value,
 }
 
-/// Verifies the frames 1:1 against the template and checks the location.
-/// CPU-heavy: call from a blocking thread. The frames are dropped by the
-/// caller right after; nothing here keeps them.
+/// Verifies the decoded frames 1:1 against the template and checks the
+/// location. CPU-heavy: call from a blocking thread. The frames are dropped
+/// by the caller right after; nothing here keeps them.
 pub fn assess(
     engine: &FaceEngine,
     template: &Template,
-    frames: &[Vec<u8>],
+    frames: &[RgbImage],
     challenge: Option<&Challenge>,
     fence: &Geofence,
     at: &Coordinates,
     accuracy_m: f64,
 ) -> Result<Assessment, FaceError> {
-    let refs: Vec<&[u8]> = frames.iter().map(Vec::as_slice).collect();
-    let verdict = engine.verify(template, &refs, challenge)?;
-    let capture = capture_problem(engine, frames, &verdict);
+    let analyses: Vec<Result<FaceAnalysis, FaceError>> =
+        frames.iter().map(|f| engine.analyze_image(f)).collect();
+    let verdict = engine.verify_analyses(template, &analyses, challenge)?;
+    let capture = capture_problem(&analyses, &verdict);
     let fence_check = fence.locate(at, accuracy_m);
     let outcome = if let Some(o) = capture {
         o
@@ -81,19 +82,18 @@ fn identity_changed(v: &Verdict) -> bool {
 }
 
 /// An unusable capture: a frame without exactly one face, or of poor
-/// quality. The verdict only says "not usable" in prose, so the failing
-/// frames are looked at again (cheap: they fail early) for the exact reason.
+/// quality. The verdict only says "not usable" in prose; the exact reason is
+/// each failing frame's own analysis error.
 fn capture_problem(
-    engine: &FaceEngine,
-    frames: &[Vec<u8>],
+    analyses: &[Result<FaceAnalysis, FaceError>],
     verdict: &Verdict,
 ) -> Option<CheckinOutcome> {
     let mut worst: Option<CheckinOutcome> = None;
-    for (frame, q) in frames.iter().zip(&verdict.quality) {
+    for (analysis, q) in analyses.iter().zip(&verdict.quality) {
         let o = match q {
             Some(q) if q.ok() => continue,
             Some(_) => CheckinOutcome::LowQuality,
-            None => match engine.analyze(frame) {
+            None => match analysis {
                 Err(FaceError::NoFace) => CheckinOutcome::NoFace,
                 Err(FaceError::MultipleFaces { .. }) => CheckinOutcome::MultipleFaces,
                 _ => CheckinOutcome::LowQuality,

@@ -25,7 +25,9 @@ use lazaret_server::template_crypto::TemplateKey;
 use lazaret_server::worker::{Announcement, Announcer, Worker};
 use lazaret_server::{AppState, Clock, Config};
 use lazaret_store::testing::TestDb;
-use lazaret_store::{Channel, EnrollmentRecord, OutboxStatus, QueueStats, Store, NOTIFY_QUEUE};
+use lazaret_store::{
+    Channel, EnrollmentRecord, OutboxMessage, OutboxStatus, QueueStats, Store, NOTIFY_QUEUE,
+};
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
@@ -384,6 +386,26 @@ async fn stats(store: &Store) -> QueueStats {
     store.queue_stats(NOTIFY_QUEUE).await.unwrap()
 }
 
+/// The outbox message announcing `a`'s prompt.
+async fn prompt_message(store: &Store, a: &Announcement) -> OutboxMessage {
+    store
+        .get_message_by_dedupe_key(&format!("prompt:{}", a.prompt_id))
+        .await
+        .unwrap()
+        .expect("an outbox message for the prompt")
+}
+
+/// The audit actions recorded for one message, oldest first.
+async fn message_actions(store: &Store, id: &str) -> Vec<String> {
+    store
+        .audit_events_for("message", id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect()
+}
+
 #[tokio::test]
 async fn prompts_go_out_by_smtp_in_english_and_russian_once_and_the_token_is_then_gone() {
     for db in TestDb::all().await {
@@ -458,12 +480,7 @@ async fn prompts_go_out_by_smtp_in_english_and_russian_once_and_the_token_is_the
 
         // After sending, the outbox keeps no readable token.
         for (a, lang) in [(&a_en, "en"), (&a_ru, "ru")] {
-            let m = db
-                .store
-                .get_message_by_dedupe_key(&format!("prompt:{}", a.prompt_id))
-                .await
-                .unwrap()
-                .unwrap();
+            let m = prompt_message(&db.store, a).await;
             assert_eq!(m.status, OutboxStatus::Sent);
             assert_eq!(m.channel, Some(Channel::Email));
             assert_eq!(m.language, lang);
@@ -563,14 +580,7 @@ async fn a_failing_sms_webhook_is_retried_with_backoff_and_the_message_sent_once
         assert_eq!(m.body, None);
         let s = stats(&db.store).await;
         assert_eq!((s.pending, s.done, s.dead), (0, 1, 0));
-        let actions: Vec<String> = db
-            .store
-            .audit_events_for("message", &m.id)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|e| e.action)
-            .collect();
+        let actions = message_actions(&db.store, &m.id).await;
         assert_eq!(
             actions,
             [
@@ -602,12 +612,7 @@ async fn a_message_that_never_gets_through_is_dead_lettered_and_marked_failed() 
         assert_eq!(gw.calls(), 3);
         let s = stats(&db.store).await;
         assert_eq!((s.pending, s.dead), (0, 1));
-        let m = db
-            .store
-            .get_message_by_dedupe_key(&format!("prompt:{}", a.prompt_id))
-            .await
-            .unwrap()
-            .unwrap();
+        let m = prompt_message(&db.store, &a).await;
         assert_eq!(m.status, OutboxStatus::Failed);
         assert_eq!(m.attempts, 3);
         assert_eq!(
@@ -615,14 +620,7 @@ async fn a_message_that_never_gets_through_is_dead_lettered_and_marked_failed() 
             Some("SMS webhook 127.0.0.1 answered HTTP 500")
         );
         assert_eq!(m.body, None, "the token goes when the message is given up");
-        let actions: Vec<String> = db
-            .store
-            .audit_events_for("message", &m.id)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|e| e.action)
-            .collect();
+        let actions = message_actions(&db.store, &m.id).await;
         assert_eq!(
             actions,
             [
@@ -644,12 +642,7 @@ async fn without_a_usable_channel_the_message_is_recorded_as_failed_with_the_rea
         let o = person_with_order(&db.store, "emil", Some("+41 79 100 00 05"), None, "en").await;
         let a = issue(&e, &o, "2026-03-10#0").await;
         e.notifier.announce(&a).await.unwrap();
-        let m = db
-            .store
-            .get_message_by_dedupe_key(&format!("prompt:{}", a.prompt_id))
-            .await
-            .unwrap()
-            .unwrap();
+        let m = prompt_message(&db.store, &a).await;
         assert_eq!(m.status, OutboxStatus::Failed);
         assert_eq!(m.channel, None);
         assert_eq!(
@@ -675,12 +668,7 @@ async fn without_a_usable_channel_the_message_is_recorded_as_failed_with_the_rea
         let o = person_with_order(&db.store, "fay", None, Some("fay@example.org"), "en").await;
         let a = issue(&e, &o, "2026-03-10#0").await;
         e.notifier.announce(&a).await.unwrap();
-        let m = db
-            .store
-            .get_message_by_dedupe_key(&format!("prompt:{}", a.prompt_id))
-            .await
-            .unwrap()
-            .unwrap();
+        let m = prompt_message(&db.store, &a).await;
         assert_eq!(m.status, OutboxStatus::Failed);
         assert!(m
             .last_error
@@ -705,12 +693,7 @@ async fn a_message_past_its_deadline_is_not_sent() {
             .unwrap();
         assert_eq!(r.sent, 0);
         assert!(sink.mails().is_empty());
-        let m = db
-            .store
-            .get_message_by_dedupe_key(&format!("prompt:{}", a.prompt_id))
-            .await
-            .unwrap()
-            .unwrap();
+        let m = prompt_message(&db.store, &a).await;
         assert_eq!(m.status, OutboxStatus::Failed);
         assert_eq!(
             m.last_error.as_deref(),

@@ -206,28 +206,27 @@ pub async fn submit_checkin(
             tracing::error!(order = %order.id, "enrolled template cannot be opened");
             ApiError::Internal
         })?;
-    // Undecodable frames are the caller's error, not a try.
-    {
+    // Undecodable frames are the caller's error, not a try. Decoded once here;
+    // the verification below works on these pictures.
+    let frames = {
         let engine = engine.clone();
-        let bad = tokio::task::spawn_blocking({
-            let frames = frames.clone();
-            move || {
-                frames
-                    .iter()
-                    .enumerate()
-                    .find_map(|(i, f)| engine.decode(f).err().map(|e| (i, e)))
-            }
+        tokio::task::spawn_blocking(move || {
+            frames
+                .iter()
+                .enumerate()
+                .map(|(i, f)| engine.decode(f).map_err(|e| (i, e)))
+                .collect::<Result<Vec<_>, _>>()
         })
         .await
-        .map_err(|_| ApiError::Internal)?;
-        if let Some((i, e)) = bad {
-            return Err(ApiError::rejected(
+        .map_err(|_| ApiError::Internal)?
+        .map_err(|(i, e)| {
+            ApiError::rejected(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid_image",
                 format!("frame {i}: {e}"),
-            ));
-        }
-    }
+            )
+        })?
+    };
 
     let (checkin_id, attempt) = match state
         .store
