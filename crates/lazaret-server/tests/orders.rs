@@ -139,6 +139,18 @@ impl Server {
         (r.status(), r.json().await.unwrap_or(Value::Null))
     }
 
+    /// A new person `id` with an order on an arrival basis for `days` days; its id.
+    async fn arrival_order(&self, id: &str, days: i64) -> String {
+        self.person(id).await;
+        let (_, o) = self
+            .post(
+                "/api/v1/orders",
+                &order(id, json!({"kind": "arrival", "area": "A"}), days),
+            )
+            .await;
+        o["id"].as_str().unwrap().to_owned()
+    }
+
     async fn person(&self, id: &str) {
         let (s, p) = self
             .post(
@@ -289,14 +301,7 @@ async fn concurrent_orders_for_one_person_make_one_active_order() {
 async fn extend_and_release_early() {
     for db in TestDb::all().await {
         let s = Server::start(&db).await;
-        s.person("P1").await;
-        let (_, o) = s
-            .post(
-                "/api/v1/orders",
-                &order("P1", json!({"kind": "arrival", "area": "A"}), 10),
-            )
-            .await;
-        let id = o["id"].as_str().unwrap().to_owned();
+        let id = s.arrival_order("P1", 10).await;
         let path = format!("/api/v1/orders/{id}/extend");
         let later = t0() + Duration::days(12);
 
@@ -383,14 +388,7 @@ async fn extend_and_release_early() {
 async fn orders_complete_at_their_end_and_their_prompts_stop() {
     for db in TestDb::all().await {
         let s = Server::start(&db).await;
-        s.person("P1").await;
-        let (_, o) = s
-            .post(
-                "/api/v1/orders",
-                &order("P1", json!({"kind": "arrival", "area": "A"}), 3),
-            )
-            .await;
-        let id = o["id"].as_str().unwrap().to_owned();
+        let id = s.arrival_order("P1", 3).await;
         let oid = OrderId::parse(&id).unwrap();
         // Prompting needs an enrolment; no face is verified here.
         db.store
