@@ -15,6 +15,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
+use sqlx::{ConnectOptions, Connection};
 
 use crate::error::StoreError;
 
@@ -87,7 +88,7 @@ fn migrator(kind: BackendKind) -> Migrator {
     let migrations = match kind {
         BackendKind::Sqlite => {
             embed_migrations!("sqlite": 1 "0001_foundation", 2 "0002_tracing", 3 "0003_checkins",
-                4 "0004_notifications", 5 "0005_self_enrollment_symptoms")
+                4 "0004_notifications", 5 "0005_self_enrollment_symptoms", 6 "0006_without_rowid")
         }
         BackendKind::Postgres => {
             embed_migrations!("postgres": 1 "0001_foundation", 2 "0002_tracing", 3 "0003_checkins",
@@ -154,7 +155,37 @@ impl Store {
     /// once (sqlx takes a database lock on PostgreSQL).
     pub async fn migrate(&self) -> Result<(), StoreError> {
         let m = migrator(self.kind());
-        on_pool!(self, pool => m.run(pool).await?);
+        match &self.backend {
+            Backend::Postgres(pool) => m.run(pool).await?,
+            Backend::Sqlite(pool) => {
+                // On a connection of its own with foreign keys off: SQLite
+                // rebuilds a table by copy, drop and rename, and dropping a
+                // table others refer to fails with them on. (The pragma is a
+                // no-op inside the migration's transaction, hence here.)
+                let opts = (*pool.connect_options()).clone().foreign_keys(false);
+                let mut conn = opts.connect().await.map_err(StoreError::Connect)?;
+                let applied = applied_migrations(&mut conn).await?;
+                m.run(&mut conn).await?;
+                // Every reference still holds (a full scan: only after a
+                // migration ran).
+                let broken: Vec<(String, String)> =
+                    if applied_migrations(&mut conn).await? != applied {
+                        sqlx::query_as(
+                            "SELECT \"table\", parent FROM pragma_foreign_key_check GROUP BY 1, 2",
+                        )
+                        .fetch_all(&mut conn)
+                        .await?
+                    } else {
+                        Vec::new()
+                    };
+                conn.close().await?;
+                if let Some((table, parent)) = broken.first() {
+                    return Err(StoreError::MissingReference(format!(
+                        "after migrating, rows of {table} refer to missing {parent} rows"
+                    )));
+                }
+            }
+        }
         Ok(())
     }
 
@@ -196,6 +227,21 @@ impl Store {
     pub async fn close(&self) {
         on_pool!(self, pool => pool.close().await)
     }
+}
+
+/// How many migrations the database has (none before the first run).
+async fn applied_migrations(conn: &mut sqlx::SqliteConnection) -> Result<i64, StoreError> {
+    let exists: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    if exists.is_none() {
+        return Ok(0);
+    }
+    Ok(sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations")
+        .fetch_one(&mut *conn)
+        .await?)
 }
 
 pub(crate) fn to_ms(t: DateTime<Utc>) -> i64 {

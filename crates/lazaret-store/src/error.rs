@@ -24,6 +24,11 @@ pub enum StoreError {
     InvalidCursor,
     #[error("database error: {0}")]
     Database(#[source] sqlx::Error),
+    /// From the bulk importer's own SQLite connection.
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("{0}")]
+    Unsupported(&'static str),
 }
 
 impl From<sqlx::Error> for StoreError {
