@@ -252,3 +252,112 @@ pub(crate) fn from_ms(table: &'static str, ms: i64) -> Result<DateTime<Utc>, Sto
     DateTime::from_timestamp_millis(ms)
         .ok_or_else(|| StoreError::corrupt(table, format!("timestamp {ms} out of range")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A database made by the first five migrations, with data in every
+    /// rebuilt table and a table that refers to them, is upgraded by
+    /// `Store::open`: rows kept, tables WITHOUT ROWID, indexes back, and
+    /// foreign keys still enforced on the pool's connections.
+    #[tokio::test]
+    async fn without_rowid_migration_keeps_rows_and_references() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("old.db").display());
+        let opts = SqliteConnectOptions::from_str(&url)
+            .unwrap()
+            .create_if_missing(true);
+        let mut conn = opts.connect().await.unwrap();
+        let mut old = migrator(BackendKind::Sqlite);
+        old.migrations.to_mut().retain(|m| m.version <= 5);
+        old.run(&mut conn).await.unwrap();
+        for sql in [
+            "INSERT INTO persons (id, full_name, phone, created_at, updated_at) VALUES \
+             ('P1', 'Ana', '+41441234567', 1, 1), ('P2', 'Bo', NULL, 1, 1)",
+            "INSERT INTO residences VALUES ('P1', 'B1', '3', 'Street 1', 47.3, 8.5)",
+            "INSERT INTO flights VALUES ('F1', 'LX1', 5, 'ZRH', 'LHR')",
+            "INSERT INTO flight_occupants VALUES ('F1', 'P1', 'passenger', '1A', 'BK1'), \
+             ('F1', 'P2', 'crew', NULL, NULL)",
+            "INSERT INTO rides VALUES ('R1', 'V1', 5, 6)",
+            "INSERT INTO ride_occupants VALUES ('R1', 'P2', 'driver')",
+            "INSERT INTO orders (id, person_id, address, lat, lon, radius_m, starts_at, ends_at, \
+             time_zone, bases, status, created_at, updated_at) VALUES ('O1', 'P1', 'Street 1', \
+             47.3, 8.5, 100, 1, 2, 'UTC', '[]', 'active', 1, 1)",
+        ] {
+            sqlx::query(sql).execute(&mut conn).await.unwrap();
+        }
+        conn.close().await.unwrap();
+
+        let store = Store::open(&url).await.unwrap();
+        let Backend::Sqlite(pool) = &store.backend else {
+            unreachable!()
+        };
+        let counts: (i64, i64, i64, i64, i64) = sqlx::query_as(
+            "SELECT (SELECT count(*) FROM persons), (SELECT count(*) FROM residences), \
+             (SELECT count(*) FROM flight_occupants), (SELECT count(*) FROM ride_occupants), \
+             (SELECT count(*) FROM orders)",
+        )
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        assert_eq!(counts, (2, 1, 2, 1, 1));
+        let phone: Option<String> = sqlx::query_scalar("SELECT phone FROM persons WHERE id = 'P1'")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        assert_eq!(phone.as_deref(), Some("+41441234567"));
+        let without_rowid: Vec<String> = sqlx::query_scalar(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE '%WITHOUT ROWID' \
+             ORDER BY name",
+        )
+        .fetch_all(pool)
+        .await
+        .unwrap();
+        assert_eq!(
+            without_rowid,
+            [
+                "flight_occupants",
+                "persons",
+                "residences",
+                "ride_occupants",
+                "rides"
+            ]
+        );
+        let indexes: Vec<String> = sqlx::query_scalar(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND name IN \
+             ('residences_building', 'flight_occupants_person', 'ride_occupants_person') ORDER BY name",
+        )
+        .fetch_all(pool)
+        .await
+        .unwrap();
+        assert_eq!(
+            indexes,
+            [
+                "flight_occupants_person",
+                "residences_building",
+                "ride_occupants_person"
+            ]
+        );
+        // References resolve to the rebuilt tables and are still enforced.
+        let err = sqlx::query("INSERT INTO ride_occupants VALUES ('R1', 'NOBODY', 'passenger')")
+            .execute(pool)
+            .await
+            .unwrap_err();
+        assert!(matches!(
+            StoreError::from(err),
+            StoreError::MissingReference(_)
+        ));
+        let err = sqlx::query("DELETE FROM persons WHERE id = 'P1'")
+            .execute(pool)
+            .await
+            .unwrap_err();
+        assert!(matches!(
+            StoreError::from(err),
+            StoreError::MissingReference(_)
+        ));
+        // Opening again migrates nothing and finds nothing wrong.
+        store.close().await;
+        Store::open(&url).await.unwrap().close().await;
+    }
+}

@@ -29,6 +29,9 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     #[error("{0}")]
     Unsupported(&'static str),
+    /// A background part of an operation ended without saying why.
+    #[error("{0}")]
+    Interrupted(&'static str),
 }
 
 impl From<sqlx::Error> for StoreError {

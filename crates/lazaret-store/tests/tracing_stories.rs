@@ -425,6 +425,27 @@ async fn a_recurring_person_keeps_the_last_details_given() {
     }
 }
 
+/// The SQLite importer writes on a connection of its own, which an
+/// in-memory database would not share: refused with a clear error, and the
+/// database stays usable.
+#[tokio::test]
+async fn importing_into_an_in_memory_sqlite_database_is_refused() {
+    let s = Store::open("sqlite::memory:").await.unwrap();
+    let err = s
+        .import_csv(
+            ImportKind::Tests,
+            "test_id,person_id,sampled_at,result,lab,symptom_onset\n\
+             T1,P1,2026-03-10T08:00:00Z,positive,Lab,\n"
+                .as_bytes(),
+            &ImportOptions::default(),
+            now(),
+        )
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("in-memory"), "{err}");
+    s.ping().await.unwrap();
+}
+
 #[tokio::test]
 async fn orders_for_close_contacts_only_idempotent_and_extended() {
     for db in TestDb::all().await {

@@ -37,7 +37,12 @@ pub(super) fn database_file(
 ) -> Result<PathBuf, StoreError> {
     let path = opts.get_filename();
     let name = path.to_string_lossy();
-    if name.is_empty() || name.starts_with(":memory:") || name.contains("mode=memory") {
+    // sqlx names its shared in-memory databases `file:sqlx-in-memory-N`.
+    if name.is_empty()
+        || name.starts_with(":memory:")
+        || name.starts_with("file:sqlx-in-memory-")
+        || name.contains("mode=memory")
+    {
         return Err(StoreError::Unsupported(
             "importing needs an SQLite database file, not an in-memory database",
         ));
@@ -104,7 +109,7 @@ impl Writer {
     async fn stopped(&mut self) -> StoreError {
         match join(&mut self.done).await {
             Err(e) => e,
-            Ok(_) => StoreError::Unsupported("the import's database writer stopped early"),
+            Ok(_) => StoreError::Interrupted("the import's database writer stopped early"),
         }
     }
 }
@@ -115,7 +120,7 @@ async fn join(
     match done.await {
         Ok(r) => r,
         Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-        Err(_) => Err(StoreError::Unsupported(
+        Err(_) => Err(StoreError::Interrupted(
             "the import's database writer was cancelled",
         )),
     }
