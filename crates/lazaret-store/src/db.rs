@@ -340,22 +340,17 @@ mod tests {
             ]
         );
         // References resolve to the rebuilt tables and are still enforced.
-        let err = sqlx::query("INSERT INTO ride_occupants VALUES ('R1', 'NOBODY', 'passenger')")
-            .execute(pool)
-            .await
-            .unwrap_err();
-        assert!(matches!(
-            StoreError::from(err),
-            StoreError::MissingReference(_)
-        ));
-        let err = sqlx::query("DELETE FROM persons WHERE id = 'P1'")
-            .execute(pool)
-            .await
-            .unwrap_err();
-        assert!(matches!(
-            StoreError::from(err),
-            StoreError::MissingReference(_)
-        ));
+        for sql in [
+            "INSERT INTO ride_occupants VALUES ('R1', 'NOBODY', 'passenger')",
+            "DELETE FROM persons WHERE id = 'P1'",
+        ] {
+            let err = sqlx::query(sql).execute(pool).await.unwrap_err();
+            let err = StoreError::from(err);
+            assert!(
+                matches!(err, StoreError::MissingReference(_)),
+                "{sql}: {err}"
+            );
+        }
         // Opening again migrates nothing and finds nothing wrong.
         store.close().await;
         Store::open(&url).await.unwrap().close().await;

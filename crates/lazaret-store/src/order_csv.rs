@@ -20,7 +20,7 @@ use lazaret_core::ValidationError;
 use serde::Serialize;
 
 use crate::db::Store;
-use crate::import::{ImportError, RowError};
+use crate::import::{column_index, ImportError, RowError};
 use crate::orders::OrderWrite;
 
 /// The columns of an orders file, in their documented order.
@@ -228,22 +228,13 @@ impl Store {
             results: Vec::new(),
         };
         let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(input);
-        let header = rdr.headers()?.clone();
-        let mut idx = HashMap::new();
-        for col in ORDER_CSV_COLUMNS {
-            match header.iter().position(|h| h.trim() == col) {
-                Some(i) => {
-                    idx.insert(col, i);
-                }
-                // radius_m and time_zone have defaults; the column may be absent.
-                None if matches!(col, "radius_m" | "time_zone") => {}
-                None => report.errors.push(RowError {
-                    line: 1,
-                    column: col.to_owned(),
-                    reason: "required column is missing from the header".into(),
-                }),
-            }
-        }
+        // radius_m and time_zone have defaults; the column may be absent.
+        let idx = column_index(
+            rdr.headers()?,
+            &ORDER_CSV_COLUMNS,
+            &["radius_m", "time_zone"],
+            &mut report.errors,
+        );
         if !report.errors.is_empty() {
             return Ok(report);
         }

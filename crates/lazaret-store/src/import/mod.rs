@@ -24,6 +24,7 @@ use thiserror::Error;
 use crate::audit::append_audit;
 use crate::db::{Backend, Store};
 use crate::error::StoreError;
+pub(crate) use parse::column_index;
 use parse::RowReader;
 use rows::Batch;
 

@@ -42,20 +42,7 @@ impl<R: Read> RowReader<R> {
             .flexible(true)
             .buffer_capacity(1 << 20)
             .from_reader(input);
-        let header = rdr.headers()?.clone();
-        let mut idx: HashMap<&'static str, usize> = HashMap::new();
-        for &col in kind.columns() {
-            match header.iter().position(|h| h.trim() == col) {
-                Some(i) => {
-                    idx.insert(col, i);
-                }
-                None => report.errors.push(RowError {
-                    line: 1,
-                    column: col.to_owned(),
-                    reason: "required column is missing from the header".into(),
-                }),
-            }
-        }
+        let idx = column_index(rdr.headers()?, kind.columns(), &[], &mut report.errors);
         if !report.errors.is_empty() {
             return Ok(None);
         }
@@ -122,6 +109,32 @@ impl<R: Read> RowReader<R> {
     pub fn bytes(&self) -> u64 {
         self.rdr.position().byte()
     }
+}
+
+/// Where each of `columns` is in `header` (extra columns are ignored); a
+/// column missing from the header is an error on line 1 unless it is
+/// `optional`.
+pub(crate) fn column_index(
+    header: &csv::StringRecord,
+    columns: &[&'static str],
+    optional: &[&str],
+    errors: &mut Vec<RowError>,
+) -> HashMap<&'static str, usize> {
+    let mut idx = HashMap::new();
+    for &col in columns {
+        match header.iter().position(|h| h.trim() == col) {
+            Some(i) => {
+                idx.insert(col, i);
+            }
+            None if optional.contains(&col) => {}
+            None => errors.push(RowError {
+                line: 1,
+                column: col.to_owned(),
+                reason: "required column is missing from the header".into(),
+            }),
+        }
+    }
+    idx
 }
 
 /// Field access and validation for one CSV record.
