@@ -3,6 +3,7 @@
 //! out by hand from the CSVs below.
 
 use chrono::{DateTime, Duration, Utc};
+use lazaret_core::audit::first_broken_link;
 use lazaret_core::chains::build_chains;
 use lazaret_core::contact::{ExposureRule, RiskTier};
 use lazaret_core::ids::{PersonId, TestId};
@@ -422,6 +423,39 @@ async fn a_recurring_person_keeps_the_last_details_given() {
                 assert_eq!(r.changed, 12, "{:?}", db.kind());
             }
         }
+    }
+}
+
+/// A committed import appends one event to the audit chain, with its rows
+/// and changes, in the import's own transaction; a refused one appends none.
+#[tokio::test]
+async fn an_import_is_audited_in_the_chain() {
+    for db in TestDb::all().await {
+        let s = &db.store;
+        let before = s.audit_events(0, 10_000).await.unwrap().len();
+        let bad = format!("{FLIGHT_HEADER}F1,LX1,yesterday,ZRH,LHR,P1,Ana,,,passenger,1A,\n");
+        let r = s
+            .import_csv(
+                ImportKind::Flights,
+                bad.as_bytes(),
+                &ImportOptions::default(),
+                now(),
+            )
+            .await
+            .unwrap();
+        assert!(!r.committed);
+        assert_eq!(s.audit_events(0, 10_000).await.unwrap().len(), before);
+
+        let r = import(s, ImportKind::Flights, &flights_csv()).await;
+        let events = s.audit_events(0, 10_000).await.unwrap();
+        assert_eq!(events.len(), before + 1, "{:?}", db.kind());
+        let last = events.last().unwrap();
+        assert_eq!(last.action, "import.flights");
+        let details: serde_json::Value = serde_json::from_str(&last.details).unwrap();
+        assert_eq!(details["rows"], r.rows);
+        assert_eq!(details["changed"], r.changed);
+        assert!(r.changed > 0);
+        assert_eq!(first_broken_link(&events), None, "{:?}", db.kind());
     }
 }
 
