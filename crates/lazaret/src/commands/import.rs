@@ -7,12 +7,13 @@ use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use lazaret_store::{ImportKind, ImportOptions, Store};
 use serde_json::json;
 
+use super::csv_report::{fail_on_row_errors, print_row_errors, stored_note};
 use super::trace::cli_actor;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -104,15 +105,7 @@ pub async fn run(args: ImportArgs, store: &Store) -> Result<()> {
         });
         println!("{}", serde_json::to_string_pretty(&doc)?);
     } else {
-        for e in &report.errors {
-            eprintln!(
-                "{}:{}: column {}: {}",
-                args.file.display(),
-                e.line,
-                e.column,
-                e.reason
-            );
-        }
+        print_row_errors(&args.file, &report.errors);
         println!(
             "{}: {} row(s), {} changed, {:.1} s ({:.0} rows/s){}",
             args.file.display(),
@@ -120,19 +113,8 @@ pub async fn run(args: ImportArgs, store: &Store) -> Result<()> {
             report.changed,
             secs,
             rate,
-            match (report.dry_run, report.committed) {
-                (true, _) => " — dry run, nothing stored",
-                (false, true) => "",
-                (false, false) => " — nothing stored",
-            }
+            stored_note(report.dry_run, report.committed)
         );
     }
-    if !report.errors.is_empty() {
-        bail!(
-            "{} error(s) in {}; nothing was stored",
-            report.errors.len(),
-            args.file.display()
-        );
-    }
-    Ok(())
+    fail_on_row_errors(&args.file, &report.errors)
 }

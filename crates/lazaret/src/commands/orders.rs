@@ -6,12 +6,13 @@
 
 use std::path::PathBuf;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
 use lazaret_store::{OrderProposal, ProposalAction, Proposals, Store};
 use serde_json::{json, Value};
 
+use super::csv_report::{fail_on_row_errors, print_row_errors, stored_note};
 use super::trace::{cli_actor, load_policy, parse_person};
 
 #[derive(Debug, Subcommand)]
@@ -46,15 +47,7 @@ async fn create(args: CreateArgs, store: &Store) -> Result<()> {
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        for e in &report.errors {
-            eprintln!(
-                "{}:{}: column {}: {}",
-                args.csv.display(),
-                e.line,
-                e.column,
-                e.reason
-            );
-        }
+        print_row_errors(&args.csv, &report.errors);
         println!(
             "{}: {} row(s): {} created, {} extended, {} unchanged{}",
             args.csv.display(),
@@ -62,21 +55,10 @@ async fn create(args: CreateArgs, store: &Store) -> Result<()> {
             report.created,
             report.extended,
             report.unchanged,
-            match (report.dry_run, report.committed) {
-                (true, _) => " — dry run, nothing stored",
-                (false, true) => "",
-                (false, false) => " — nothing stored",
-            }
+            stored_note(report.dry_run, report.committed)
         );
     }
-    if !report.errors.is_empty() {
-        bail!(
-            "{} error(s) in {}; nothing was stored",
-            report.errors.len(),
-            args.csv.display()
-        );
-    }
-    Ok(())
+    fail_on_row_errors(&args.csv, &report.errors)
 }
 
 #[derive(Debug, Args)]
