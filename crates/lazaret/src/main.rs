@@ -4,6 +4,7 @@
 mod commands;
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -72,7 +73,20 @@ enum BenchCommand {
     Face(face::BenchFaceArgs),
 }
 
-fn main() -> Result<()> {
+/// A failed command prints one line with its causes (`error: opening
+/// x.csv: No such file or directory`) and exits with 1; never a backtrace,
+/// even with `RUST_BACKTRACE` set: its readers run an outbreak, not the code.
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<()> {
     let cli = Cli::parse();
     let mut overrides = Overrides {
         database_url: cli.db.clone(),
