@@ -219,6 +219,7 @@ impl Store {
                     // Bad rows mean nothing will be kept: stop writing, keep
                     // reading to report them all.
                     if report.errors.is_empty() && batch.rows() > 0 {
+                        batch.seal();
                         writer.write(batch).await?;
                         batch = writer.recycled().unwrap_or_else(|| Batch::new(kind));
                     } else {
@@ -247,6 +248,7 @@ impl Store {
                 let mut front = Batch::new(kind);
                 let mut back = Batch::new(kind);
                 let mut more = reader.fill(&mut front, &mut report).await?;
+                front.seal();
                 loop {
                     let write = report.errors.is_empty();
                     let (written, next) = tokio::join!(
@@ -272,6 +274,7 @@ impl Store {
                         break;
                     }
                     more = next?;
+                    back.seal();
                     std::mem::swap(&mut front, &mut back);
                 }
                 if report.errors.is_empty() {

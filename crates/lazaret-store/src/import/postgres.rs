@@ -32,9 +32,9 @@ pub(super) async fn write_batch(
     let mut changed = 0u64;
     for rows in &batch.tables {
         let table = rows.table;
-        let order = rows.ordered();
+        let order = rows.order();
         let cap = (MAX_PARAMS / table.cols.len()).clamp(1, MAX_STATEMENT_ROWS);
-        let mut next = order.as_slice();
+        let mut next = order;
         while !next.is_empty() {
             let n = 1 << next.len().min(cap).ilog2();
             let (chunk, rest) = next.split_at(n);

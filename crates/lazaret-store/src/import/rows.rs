@@ -35,6 +35,8 @@ pub(super) struct Rows {
     pub table: &'static Upsert,
     text: String,
     cells: Vec<Cell>,
+    /// Set by [`Batch::seal`]: see [`Rows::order`].
+    order: Vec<usize>,
 }
 
 impl Rows {
@@ -43,6 +45,7 @@ impl Rows {
             table,
             text: String::new(),
             cells: Vec::new(),
+            order: Vec::new(),
         }
     }
 
@@ -116,10 +119,14 @@ impl Rows {
         self.row(i).take(self.table.key_cols)
     }
 
-    /// The rows to write, in key order, each key once with the last value
-    /// staged for it: one statement may not touch a row twice, and
-    /// neighbouring keys land on neighbouring B-tree pages.
-    pub fn ordered(&self) -> Vec<usize> {
+    /// The rows to write (after [`Batch::seal`]), in key order, each key
+    /// once with the last value staged for it: one statement may not touch
+    /// a row twice, and neighbouring keys land on neighbouring B-tree pages.
+    pub fn order(&self) -> &[usize] {
+        &self.order
+    }
+
+    fn seal(&mut self) {
         let mut order: Vec<usize> = (0..self.len()).collect();
         // Stable: equal keys stay in file order, so the last one wins below.
         order.sort_by(|&a, &b| {
@@ -129,19 +136,20 @@ impl Rows {
                 .find(|o| o.is_ne())
                 .unwrap_or(std::cmp::Ordering::Equal)
         });
-        let mut out: Vec<usize> = Vec::with_capacity(order.len());
+        let mut kept: Vec<usize> = Vec::with_capacity(order.len());
         for i in order {
-            match out.last_mut() {
+            match kept.last_mut() {
                 Some(last) if self.key(*last).eq(self.key(i)) => *last = i,
-                _ => out.push(i),
+                _ => kept.push(i),
             }
         }
-        out
+        self.order = kept;
     }
 
     fn clear(&mut self) {
         self.text.clear();
         self.cells.clear();
+        self.order.clear();
     }
 }
 
@@ -167,6 +175,12 @@ impl Batch {
 
     pub fn clear(&mut self) {
         self.tables.iter_mut().for_each(Rows::clear);
+    }
+
+    /// Puts each table's rows in write order; done by the parsing thread,
+    /// which has time to spare, not by the writer, which has none.
+    pub fn seal(&mut self) {
+        self.tables.iter_mut().for_each(Rows::seal);
     }
 
     pub fn rows(&self) -> usize {
@@ -230,7 +244,7 @@ mod tests {
     }
 
     #[test]
-    fn ordered_sorts_by_the_whole_key_and_keeps_the_last_of_equal_keys() {
+    fn order_sorts_by_the_whole_key_and_keeps_the_last_of_equal_keys() {
         let mut r = Rows::new(&RIDE_OCCUPANTS);
         for (ride, person, role) in [
             ("RD2", "P1", "passenger"),
@@ -240,8 +254,8 @@ mod tests {
         ] {
             r.push(&[Value::Text(ride), Value::Text(person), Value::Text(role)]);
         }
-        let order = r.ordered();
-        let rows: Vec<Vec<String>> = order.iter().map(|&i| texts(&r, i)).collect();
+        r.seal();
+        let rows: Vec<Vec<String>> = r.order().iter().map(|&i| texts(&r, i)).collect();
         assert_eq!(
             rows,
             vec![

@@ -212,7 +212,7 @@ fn write_batch(conn: &Connection, sql: &[String], batch: &Batch) -> rusqlite::Re
             continue;
         }
         let mut stmt = conn.prepare_cached(sql)?;
-        for i in rows.ordered() {
+        for &i in rows.order() {
             for (c, v) in rows.row(i).enumerate() {
                 stmt.raw_bind_parameter(c + 1, bound(v))?;
             }
