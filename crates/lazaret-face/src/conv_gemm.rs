@@ -16,6 +16,8 @@
 //! use the same kernel (one tap per input channel); depthwise 3×3 convs are a plain
 //! vectorised loop over the wide rows.
 
+use crate::simd::{isa, Isa};
+
 /// Output channels per kernel block.
 pub const MR: usize = 8;
 /// Output pixels per kernel block (two AVX-512 registers).
@@ -234,23 +236,15 @@ pub fn depthwise3x3_s2_same(x: &Map, filters: &[[f32; 9]]) -> Map {
 pub fn depthwise3x3_same(x: &Map, filters: &[[f32; 9]]) -> Map {
     assert_eq!(filters.len(), x.c, "one filter per channel");
     let mut out = Map::zeros(x.c, x.h, x.w);
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: AVX-512F is present (checked just above).
-            unsafe { depthwise_avx512(x, filters, &mut out) };
-            out.clear_side_borders();
-            return out;
-        }
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        {
-            // SAFETY: AVX2 and FMA are present (checked just above).
-            unsafe { depthwise_avx2(x, filters, &mut out) };
-            out.clear_side_borders();
-            return out;
-        }
+    match isa() {
+        // SAFETY: `isa()` found AVX-512F on this CPU.
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx512 => unsafe { depthwise_avx512(x, filters, &mut out) },
+        // SAFETY: `isa()` found AVX2 and FMA on this CPU.
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2Fma => unsafe { depthwise_avx2(x, filters, &mut out) },
+        Isa::Portable => depthwise_impl(x, filters, &mut out),
     }
-    depthwise_impl(x, filters, &mut out);
     out.clear_side_borders();
     out
 }
@@ -387,23 +381,15 @@ fn gemm(w: &PackedConv, b: &[f32], offsets: &[usize], nq: usize, out: &mut Map, 
     if let Some(r) = ep.residual {
         assert_eq!((r.c, r.h, r.w), (out.c, out.h, out.w), "residual shape");
     }
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: AVX-512F is present (checked just above); bounds asserted above.
-            unsafe { gemm_avx512(w, b, offsets, nq, out, ep) };
-            out.clear_side_borders();
-            return;
-        }
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        {
-            // SAFETY: AVX2 and FMA are present (checked just above).
-            unsafe { gemm_avx2(w, b, offsets, nq, out, ep) };
-            out.clear_side_borders();
-            return;
-        }
+    match isa() {
+        // SAFETY: `isa()` found AVX-512F on this CPU; bounds asserted above.
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx512 => unsafe { gemm_avx512(w, b, offsets, nq, out, ep) },
+        // SAFETY: `isa()` found AVX2 and FMA on this CPU; bounds asserted above.
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2Fma => unsafe { gemm_avx2(w, b, offsets, nq, out, ep) },
+        Isa::Portable => gemm_portable(w, b, offsets, nq, out, ep),
     }
-    gemm_portable(w, b, offsets, nq, out, ep);
     out.clear_side_borders();
 }
 

@@ -10,6 +10,8 @@
 //! values. Each lane does the same IEEE multiply and add in the same order on every code
 //! path, so all paths give bit-identical results (tested).
 
+use crate::simd::{isa, Isa};
+
 /// Input channels, output channels and kernel side of conv0.
 pub const IN_CHANNELS: usize = 3;
 pub const OUT_CHANNELS: usize = 16;
@@ -59,19 +61,15 @@ pub fn output_side(size: usize) -> usize {
 /// Runs the stem on a normalised NCHW `3 × size × size` input; returns NCHW
 /// `16 × s × s` with `s = output_side(size)`. `size` must be even and at least 18.
 pub fn run(input: &[f32], size: usize, w: &StemWeights) -> Vec<f32> {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU supports AVX-512F (checked just above).
-            return unsafe { run_avx512(input, size, w) };
-        }
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        {
-            // SAFETY: the CPU supports AVX2 and FMA (checked just above).
-            return unsafe { run_avx2(input, size, w) };
-        }
+    match isa() {
+        // SAFETY: `isa()` found AVX-512F on this CPU.
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx512 => unsafe { run_avx512(input, size, w) },
+        // SAFETY: `isa()` found AVX2 and FMA on this CPU.
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2Fma => unsafe { run_avx2(input, size, w) },
+        Isa::Portable => run_portable(input, size, w),
     }
-    run_portable(input, size, w)
 }
 
 #[cfg(target_arch = "x86_64")]

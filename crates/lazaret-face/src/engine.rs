@@ -275,6 +275,22 @@ impl FaceEngine {
         }
     }
 
+    /// A template made by this engine's model and variant, and one frame per pose.
+    fn check_inputs(
+        &self,
+        template: &Template,
+        frames: usize,
+        challenge: Option<&Challenge>,
+    ) -> Result<(), FaceError> {
+        if template.model != self.model_tag() {
+            return Err(FaceError::TemplateMismatch {
+                found: template.model.clone(),
+                expected: self.model_tag(),
+            });
+        }
+        check_frame_count(frames, challenge)
+    }
+
     /// Verifies a check-in's frames against the enrolled template (1:1). With a challenge,
     /// `frames[i]` answers `challenge.poses[i]` and liveness is checked too.
     pub fn verify(
@@ -283,14 +299,8 @@ impl FaceEngine {
         frames: &[&[u8]],
         challenge: Option<&Challenge>,
     ) -> Result<Verdict, FaceError> {
-        if template.model != self.model_tag() {
-            return Err(FaceError::TemplateMismatch {
-                found: template.model.clone(),
-                expected: self.model_tag(),
-            });
-        }
-        // Before the expensive part: a wrong count fails without analysing anything.
-        check_frame_count(frames.len(), challenge)?;
+        // Before the expensive part: a wrong template or count fails without analysing anything.
+        self.check_inputs(template, frames.len(), challenge)?;
         let analyses: Vec<Result<FaceAnalysis, FaceError>> =
             frames.iter().map(|f| self.analyze(f)).collect();
         self.verify_analyses(template, &analyses, challenge)
@@ -304,13 +314,7 @@ impl FaceEngine {
         analyses: &[Result<FaceAnalysis, FaceError>],
         challenge: Option<&Challenge>,
     ) -> Result<Verdict, FaceError> {
-        if template.model != self.model_tag() {
-            return Err(FaceError::TemplateMismatch {
-                found: template.model.clone(),
-                expected: self.model_tag(),
-            });
-        }
-        check_frame_count(analyses.len(), challenge)?;
+        self.check_inputs(template, analyses.len(), challenge)?;
         let threshold = self.config.threshold;
         let mut reasons = Vec::new();
         let mut retry = false;

@@ -21,6 +21,7 @@ pub mod pipeline;
 pub mod preprocess;
 pub mod quality;
 pub mod recognition;
+mod simd;
 pub mod template;
 pub mod weights;
 

@@ -82,6 +82,20 @@ fn token_rejected(code: &'static str, detail: &str) -> ApiError {
     ApiError::rejected(StatusCode::GONE, code, detail)
 }
 
+/// 410 unless the prompt still takes answers.
+fn ensure_open(prompt: &PromptRecord) -> Result<(), ApiError> {
+    match prompt.status {
+        PromptStatus::Open => Ok(()),
+        PromptStatus::Answered => Err(token_rejected(
+            "token_used",
+            "this prompt was already answered",
+        )),
+        PromptStatus::Missed | PromptStatus::Cancelled => {
+            Err(token_rejected("token_expired", "this prompt is closed"))
+        }
+    }
+}
+
 #[utoipa::path(post, path = "/api/v1/checkins", tag = "checkins",
     request_body(content = inline(CheckinForm), content_type = "multipart/form-data"),
     params(("Idempotency-Key" = Option<String>, Header, description = "Same key, same stored result")),
@@ -126,18 +140,7 @@ pub async fn submit_checkin(
     {
         return Ok(Json(result_of(&existing)?));
     }
-    match prompt.status {
-        PromptStatus::Open => {}
-        PromptStatus::Answered => {
-            return Err(token_rejected(
-                "token_used",
-                "this prompt was already answered",
-            ))
-        }
-        PromptStatus::Missed | PromptStatus::Cancelled => {
-            return Err(token_rejected("token_expired", "this prompt is closed"))
-        }
-    }
+    ensure_open(&prompt)?;
     let late_until = prompt.deadline + state.config.prompts.late_grace();
     if now > late_until {
         return Err(token_rejected(
@@ -399,18 +402,7 @@ pub async fn prompt_info(
     ApiJson(body): ApiJson<PromptLookup>,
 ) -> Result<Json<PromptInfo>, ApiError> {
     let prompt = prompt_for_token(&state, &body.token).await?;
-    match prompt.status {
-        PromptStatus::Open => {}
-        PromptStatus::Answered => {
-            return Err(token_rejected(
-                "token_used",
-                "this prompt was already answered",
-            ))
-        }
-        PromptStatus::Missed | PromptStatus::Cancelled => {
-            return Err(token_rejected("token_expired", "this prompt is closed"))
-        }
-    }
+    ensure_open(&prompt)?;
     // Like the submission: an answer in the late grace is still taken (and
     // recorded as late for the officer).
     if state.now() > prompt.deadline + state.config.prompts.late_grace() {
