@@ -99,27 +99,6 @@ impl Server {
         }
     }
 
-    async fn enroll(&self, order: &str, bytes: Vec<u8>) -> (StatusCode, Value) {
-        let form = Form::new().part("photo", Part::bytes(bytes).file_name("p.jpg"));
-        let r = self
-            .client
-            .post(format!("{}/api/v1/orders/{order}/enrollment", self.base))
-            .bearer_auth(&self.officer)
-            .multipart(form)
-            .send()
-            .await
-            .unwrap();
-        (r.status(), r.json().await.unwrap())
-    }
-
-    async fn prompt(&self, order: &str) -> Value {
-        let (s, p) = self
-            .post(&format!("/api/v1/orders/{order}/prompts"), &json!({}))
-            .await;
-        assert_eq!(s, StatusCode::CREATED, "{p}");
-        p
-    }
-
     async fn checkin(
         &self,
         token: &str,
@@ -149,25 +128,8 @@ impl Server {
     }
 
     async fn new_order(&self, name: &str) -> String {
-        let (s, p) = self
-            .post("/api/v1/persons", &json!({ "full_name": name }))
-            .await;
-        assert_eq!(s, StatusCode::CREATED, "{p}");
-        let now = self.state.now();
-        let (s, o) = self
-            .post(
-                "/api/v1/orders",
-                &json!({
-                    "person_id": p["id"], "address": "Bahnhofstrasse 1, Zürich",
-                    "lat": HOME.0, "lon": HOME.1,
-                    "starts_at": now - Duration::hours(1), "ends_at": now + Duration::days(14),
-                    "basis": { "kind": "arrival", "area": "X" },
-                    "time_zone": "Europe/Zurich",
-                }),
-            )
-            .await;
-        assert_eq!(s, StatusCode::CREATED, "{o}");
-        o["id"].as_str().unwrap().to_owned()
+        self.create_order(&json!({ "full_name": name }), self.state.now())
+            .await
     }
 
     async fn public_form(&self, path: &str, pairs: &[(&str, &str)]) -> (StatusCode, Value) {

@@ -10,7 +10,7 @@ mod support;
 use std::path::Path;
 use std::time::Duration as StdDuration;
 
-use chrono::{Duration, Utc};
+use chrono::Utc;
 use lazaret_core::checkin::CheckinOutcome;
 use lazaret_core::ids::OrderId;
 use lazaret_core::user::Role;
@@ -23,7 +23,7 @@ use lazaret_store::LinkStatus;
 use reqwest::multipart::{Form, Part};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use support::{engine, photo, Api, CENTER, ENROL, FAR, HOME, LEFT, NEAR, OTHER, RIGHT};
+use support::{engine, photo, Api, CENTER, ENROL, FAR, LEFT, NEAR, OTHER, RIGHT};
 
 use browser::{Chromedriver, Session};
 
@@ -60,56 +60,18 @@ impl Server {
     }
 
     async fn new_order(&self, name: &str, language: &str) -> String {
-        let (s, p) = self
-            .post(
-                "/api/v1/persons",
-                &json!({ "full_name": name, "language": language }),
-            )
-            .await;
-        assert_eq!(s, StatusCode::CREATED, "{p}");
-        let now = Utc::now();
-        let (s, o) = self
-            .post(
-                "/api/v1/orders",
-                &json!({
-                    "person_id": p["id"], "address": "Bahnhofstrasse 1, Zürich",
-                    "lat": HOME.0, "lon": HOME.1,
-                    "starts_at": now - Duration::hours(1), "ends_at": now + Duration::days(14),
-                    "basis": { "kind": "arrival", "area": "X" },
-                    "time_zone": "Europe/Zurich",
-                }),
-            )
-            .await;
-        assert_eq!(s, StatusCode::CREATED, "{o}");
-        o["id"].as_str().unwrap().to_owned()
+        self.create_order(
+            &json!({ "full_name": name, "language": language }),
+            Utc::now(),
+        )
+        .await
     }
 
     async fn enrolled_order(&self, language: &str) -> String {
         let order = self.new_order("Edmund Stoiber", language).await;
-        let form = Form::new().part("photo", Part::bytes(photo(ENROL)).file_name("p.jpg"));
-        let r = self
-            .client
-            .post(format!("{}/api/v1/orders/{order}/enrollment", self.base))
-            .bearer_auth(&self.officer)
-            .multipart(form)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(
-            r.status(),
-            StatusCode::CREATED,
-            "{}",
-            r.text().await.unwrap()
-        );
+        let (st, e) = self.enroll(&order, photo(ENROL)).await;
+        assert_eq!(st, StatusCode::CREATED, "{e}");
         order
-    }
-
-    async fn prompt(&self, order: &str) -> Value {
-        let (s, p) = self
-            .post(&format!("/api/v1/orders/{order}/prompts"), &json!({}))
-            .await;
-        assert_eq!(s, StatusCode::CREATED, "{p}");
-        p
     }
 
     /// The stored check-ins of the prompt whose token is `token`.
@@ -328,14 +290,7 @@ async fn pages_are_served_with_strict_headers_in_both_languages() {
     );
 
     // In the OpenAPI document.
-    let r = s
-        .client
-        .get(format!("{}/api/v1/openapi.json", s.base))
-        .bearer_auth(&s.officer)
-        .send()
-        .await
-        .unwrap();
-    let doc: Value = r.json().await.unwrap();
+    let (_, doc) = s.get("/api/v1/openapi.json").await;
     assert!(doc["paths"]["/api/v1/checkins/prompt"]["post"].is_object());
     assert!(doc["components"]["schemas"]["PromptInfo"].is_object());
 
@@ -547,14 +502,7 @@ async fn person_pages_in_headless_chromium() {
     let names: Vec<&str> = r.symptoms.iter().map(|s| s.as_str()).collect();
     assert_eq!(names, ["fever", "other"]);
     assert_eq!(r.other.as_deref(), Some("headache since noon"));
-    let r = s
-        .client
-        .get(format!("{}/api/v1/alerts?status=open", s.base))
-        .bearer_auth(&s.officer)
-        .send()
-        .await
-        .unwrap();
-    let alerts: Value = r.json().await.unwrap();
+    let (_, alerts) = s.get("/api/v1/alerts?status=open").await;
     assert!(
         alerts["items"]
             .as_array()

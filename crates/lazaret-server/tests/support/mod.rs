@@ -8,10 +8,12 @@
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
+use chrono::{DateTime, Duration, Utc};
 use lazaret_face::FaceEngine;
 use lazaret_server::AppState;
+use reqwest::multipart::{Form, Part};
 use reqwest::{Client, StatusCode};
-use serde_json::Value;
+use serde_json::{json, Value};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
@@ -105,6 +107,50 @@ impl Api {
             .await
             .unwrap();
         (r.status(), r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Registers a person (`person` is the request body) and gives them an active
+    /// 14-day order at HOME, from an hour before `now`; the order id.
+    pub async fn create_order(&self, person: &Value, now: DateTime<Utc>) -> String {
+        let (s, p) = self.post("/api/v1/persons", person).await;
+        assert_eq!(s, StatusCode::CREATED, "{p}");
+        let (s, o) = self
+            .post(
+                "/api/v1/orders",
+                &json!({
+                    "person_id": p["id"], "address": "Bahnhofstrasse 1, Zürich",
+                    "lat": HOME.0, "lon": HOME.1,
+                    "starts_at": now - Duration::hours(1), "ends_at": now + Duration::days(14),
+                    "basis": { "kind": "arrival", "area": "X" },
+                    "time_zone": "Europe/Zurich",
+                }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{o}");
+        o["id"].as_str().unwrap().to_owned()
+    }
+
+    /// An officer enrols the order's person from one photo.
+    pub async fn enroll(&self, order: &str, bytes: Vec<u8>) -> (StatusCode, Value) {
+        let form = Form::new().part("photo", Part::bytes(bytes).file_name("p.jpg"));
+        let r = self
+            .client
+            .post(format!("{}/api/v1/orders/{order}/enrollment", self.base))
+            .bearer_auth(&self.officer)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.json().await.unwrap())
+    }
+
+    /// An officer issues a check-in prompt now.
+    pub async fn prompt(&self, order: &str) -> Value {
+        let (s, p) = self
+            .post(&format!("/api/v1/orders/{order}/prompts"), &json!({}))
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{p}");
+        p
     }
 
     /// A request without an officer token (the person's own).
