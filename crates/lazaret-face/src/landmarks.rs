@@ -10,7 +10,8 @@ use crate::preprocess::{square_resize_normalized, RgbView, SquarePad};
 use crate::weights::{WeightMap, WeightsError};
 
 pub const INPUT_SIZE: usize = 112;
-const MEAN_RGB: [f32; 3] = [122.782, 117.001, 104.298];
+/// The per-channel mean subtracted from the input (0-255 scale).
+pub const MEAN_RGB: [f32; 3] = [122.782, 117.001, 104.298];
 
 /// A point in image pixels.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]

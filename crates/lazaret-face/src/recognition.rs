@@ -10,7 +10,8 @@ use crate::weights::{WeightMap, WeightTensor, WeightsError};
 
 pub const INPUT_SIZE: usize = 150;
 pub const DESCRIPTOR_LEN: usize = 128;
-const MEAN_RGB: [f32; 3] = [122.782, 117.001, 104.298];
+/// The per-channel mean subtracted from the input (0-255 scale).
+pub const MEAN_RGB: [f32; 3] = [122.782, 117.001, 104.298];
 
 /// The net, run by the hand-written convolutions of [`crate::conv_gemm`] (tract's graph of
 /// it, [`reference_net`], is the test reference).

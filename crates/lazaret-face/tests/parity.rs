@@ -254,12 +254,7 @@ fn end_to_end_matches_golden() {
 #[test]
 fn detector_stem_matches_tract_first_layer() {
     let m = models();
-    let dir = shared_dir().join("faces");
-    let photos = [
-        dir.join("lfw-fold1/Abel_Pacheco/Abel_Pacheco_0001.jpg"),
-        dir.join("deepface/img47.jpg"),
-    ];
-    for path in &photos {
+    for path in &reference_photos() {
         let img = decode_rgb(path);
         let view = RgbView::new(img.as_raw(), img.width() as usize, img.height() as usize);
         for size in lazaret_face::detector::INPUT_SIZES {
@@ -281,31 +276,36 @@ fn detector_stem_matches_tract_first_layer() {
     }
 }
 
+/// A network's weights from the model cache, to build tract's reference graph from.
+fn model_weights(manifest: &str) -> lazaret_face::weights::WeightMap {
+    let dir = lazaret_face::models_fetch::default_models_dir();
+    lazaret_face::weights::WeightMap::load(&dir.join(manifest)).unwrap()
+}
+
+/// Two real photos (one lfw, one deepface) for the per-network comparisons.
+fn reference_photos() -> [std::path::PathBuf; 2] {
+    let faces = shared_dir().join("faces");
+    [
+        faces.join("lfw-fold1/Abel_Pacheco/Abel_Pacheco_0001.jpg"),
+        faces.join("deepface/img47.jpg"),
+    ]
+}
+
 /// The hand-written recognition net (`conv_gemm`) gives the descriptor of tract's graph of
 /// the same net, on real faces (whole photo and its mirror image as the 150×150 input).
 #[test]
 fn recognition_matches_tract_graph() {
     let m = models();
-    let dir = lazaret_face::models_fetch::default_models_dir();
-    let weights = lazaret_face::weights::WeightMap::load(
-        &dir.join(lazaret_face::models_fetch::RECOGNITION_MANIFEST),
-    )
-    .unwrap();
+    let weights = model_weights(lazaret_face::models_fetch::RECOGNITION_MANIFEST);
     let reference = lazaret_face::recognition::reference_net(&weights).unwrap();
-    let faces = shared_dir().join("faces");
-    let photos = [
-        faces.join("lfw-fold1/Abel_Pacheco/Abel_Pacheco_0001.jpg"),
-        faces.join("deepface/img47.jpg"),
-    ];
-    let mean = [122.782, 117.001, 104.298];
-    for path in &photos {
+    for path in &reference_photos() {
         let img = decode_rgb(path);
         let view = RgbView::new(img.as_raw(), img.width() as usize, img.height() as usize);
         let input = lazaret_face::preprocess::square_resize_normalized(
             &view,
             lazaret_face::preprocess::SquarePad::Centered,
             lazaret_face::recognition::INPUT_SIZE,
-            mean,
+            lazaret_face::recognition::MEAN_RGB,
         );
         let fast = m.recognition.forward_normalized(input.clone()).unwrap();
         let want = reference.run(input).unwrap();
@@ -324,19 +324,9 @@ fn recognition_matches_tract_graph() {
 #[test]
 fn landmarks_match_tract_graph() {
     let m = models();
-    let dir = lazaret_face::models_fetch::default_models_dir();
-    let weights = lazaret_face::weights::WeightMap::load(
-        &dir.join(lazaret_face::models_fetch::LANDMARKS_MANIFEST),
-    )
-    .unwrap();
+    let weights = model_weights(lazaret_face::models_fetch::LANDMARKS_MANIFEST);
     let reference = lazaret_face::landmarks::reference_net(&weights).unwrap();
-    let faces = shared_dir().join("faces");
-    let photos = [
-        faces.join("lfw-fold1/Abel_Pacheco/Abel_Pacheco_0001.jpg"),
-        faces.join("deepface/img47.jpg"),
-    ];
-    let mean = [122.782, 117.001, 104.298];
-    for path in &photos {
+    for path in &reference_photos() {
         let img = decode_rgb(path);
         let view = RgbView::new(img.as_raw(), img.width() as usize, img.height() as usize);
         let det = m
@@ -358,7 +348,7 @@ fn landmarks_match_tract_graph() {
             &crop,
             lazaret_face::preprocess::SquarePad::Centered,
             lazaret_face::landmarks::INPUT_SIZE,
-            mean,
+            lazaret_face::landmarks::MEAN_RGB,
         );
         let fast = m.landmarks.forward_normalized(&input).unwrap();
         let want = reference.run(input).unwrap();
