@@ -69,6 +69,32 @@ pub struct EnrollmentLink {
     pub reason: Option<String>,
 }
 
+impl EnrollmentLink {
+    /// A new open link: nothing submitted or decided yet.
+    pub fn open(
+        order_id: OrderId,
+        token_hash: String,
+        created_by: String,
+        created_at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            id: EnrollmentLinkId::generate(),
+            order_id,
+            token_hash,
+            created_by,
+            created_at,
+            expires_at,
+            status: LinkStatus::Open,
+            model: None,
+            submitted_at: None,
+            decided_at: None,
+            decided_by: None,
+            reason: None,
+        }
+    }
+}
+
 /// The template a person submitted, sealed by the server.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PendingTemplate {

@@ -5,7 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 use lazaret_core::audit::{first_broken_link, AuditRecord};
 use lazaret_core::contact_info::Language;
 use lazaret_core::geo::{Coordinates, Geofence};
-use lazaret_core::ids::{EnrollmentLinkId, OrderId, PersonId};
+use lazaret_core::ids::{OrderId, PersonId};
 use lazaret_core::order::{OrderBasis, OrderStatus, QuarantineOrder, TimeZone};
 use lazaret_core::person::{Address, FullName, Person};
 use lazaret_store::testing::TestDb;
@@ -57,20 +57,13 @@ async fn undecided_templates_are_erased_when_their_retention_ends() {
         s.insert_order(&order, &audit("order.create"))
             .await
             .unwrap();
-        let link = EnrollmentLink {
-            id: EnrollmentLinkId::generate(),
-            order_id: order.id.clone(),
-            token_hash: "h1".into(),
-            created_by: "test".into(),
-            created_at: t0(),
-            expires_at: t0() + Duration::hours(48),
-            status: LinkStatus::Open,
-            model: None,
-            submitted_at: None,
-            decided_at: None,
-            decided_by: None,
-            reason: None,
-        };
+        let link = EnrollmentLink::open(
+            order.id.clone(),
+            "h1".into(),
+            "test".into(),
+            t0(),
+            t0() + Duration::hours(48),
+        );
         s.create_enrollment_link(&link, &audit("enrollment.link_create"))
             .await
             .unwrap();

@@ -82,6 +82,19 @@ fn token_rejected(code: &'static str, detail: &str) -> ApiError {
     ApiError::rejected(StatusCode::GONE, code, detail)
 }
 
+/// The head-turn challenge stored with the prompt, if any.
+fn stored_challenge(prompt: &PromptRecord) -> Result<Option<Challenge>, ApiError> {
+    prompt
+        .challenge
+        .as_deref()
+        .map(serde_json::from_str)
+        .transpose()
+        .map_err(|e| {
+            tracing::error!(error = %e, prompt = %prompt.id, "stored challenge unreadable");
+            ApiError::Internal
+        })
+}
+
 /// 410 unless the prompt still takes answers.
 fn ensure_open(prompt: &PromptRecord) -> Result<(), ApiError> {
     match prompt.status {
@@ -159,15 +172,7 @@ pub async fn submit_checkin(
             lazaret_core::ValidationError::new("accuracy_m", "must not be negative").into(),
         );
     }
-    let challenge: Option<Challenge> = prompt
-        .challenge
-        .as_deref()
-        .map(serde_json::from_str)
-        .transpose()
-        .map_err(|e| {
-            tracing::error!(error = %e, prompt = %prompt.id, "stored challenge unreadable");
-            ApiError::Internal
-        })?;
+    let challenge = stored_challenge(&prompt)?;
     let frames: Vec<Vec<u8>> = parts
         .into_iter()
         .filter(|p| p.name == "frame")
@@ -417,15 +422,7 @@ pub async fn prompt_info(
             "all tries of this prompt are used",
         ));
     }
-    let challenge: Option<Challenge> = prompt
-        .challenge
-        .as_deref()
-        .map(serde_json::from_str)
-        .transpose()
-        .map_err(|e| {
-            tracing::error!(error = %e, prompt = %prompt.id, "stored challenge unreadable");
-            ApiError::Internal
-        })?;
+    let challenge = stored_challenge(&prompt)?;
     let order = load_order(&state, prompt.order_id.as_str()).await?;
     let language = state
         .store

@@ -10,7 +10,6 @@ use axum::http::StatusCode;
 use axum::Json;
 use chrono::{DateTime, Duration, Utc};
 use lazaret_core::audit::AuditRecord;
-use lazaret_core::ids::EnrollmentLinkId;
 use lazaret_core::user::Permission;
 use lazaret_face::Template;
 use lazaret_store::{EnrollmentLink, LinkStatus, PendingTemplate};
@@ -92,20 +91,13 @@ pub async fn create_link(
     }
     let now = state.now();
     let token = random_token("lze");
-    let link = EnrollmentLink {
-        id: EnrollmentLinkId::generate(),
-        order_id: order.id.clone(),
-        token_hash: hash_token(&token),
-        created_by: officer.actor(),
-        created_at: now,
-        expires_at: now + Duration::hours(state.config.enrollment_link_hours.into()),
-        status: LinkStatus::Open,
-        model: None,
-        submitted_at: None,
-        decided_at: None,
-        decided_by: None,
-        reason: None,
-    };
+    let link = EnrollmentLink::open(
+        order.id.clone(),
+        hash_token(&token),
+        officer.actor(),
+        now,
+        now + Duration::hours(state.config.enrollment_link_hours.into()),
+    );
     let audit = officer.audit(
         now,
         "enrollment.link_create",

@@ -8,14 +8,14 @@ use clap::Args;
 use lazaret_core::audit::AuditRecord;
 use lazaret_core::contact_info::{Email, Language, Phone};
 use lazaret_core::geo::{Coordinates, Geofence, DEFAULT_RADIUS_M};
-use lazaret_core::ids::{EnrollmentLinkId, OrderId, PersonId, TestId};
+use lazaret_core::ids::{OrderId, PersonId, TestId};
 use lazaret_core::order::{OrderBasis, OrderStatus, QuarantineOrder, TimeZone};
 use lazaret_core::person::{Address, FullName, Person};
 use lazaret_core::user::Role;
 use lazaret_server::prompting::{hash_token, random_token};
 use lazaret_server::symptom_forms::issue_symptom_form;
 use lazaret_server::Config;
-use lazaret_store::{EnrollmentLink, LinkStatus, PageRequest, PersonFilter, Store};
+use lazaret_store::{EnrollmentLink, PageRequest, PersonFilter, Store};
 
 use super::serve::{open_store, serve, ServeArgs};
 
@@ -203,20 +203,13 @@ async fn page_links(store: &Store, config: &Config, orders: &[QuarantineOrder]) 
         .context("demo symptom form")?;
     let dara = of("demo-dara")?;
     let token = random_token("lze");
-    let link = EnrollmentLink {
-        id: EnrollmentLinkId::generate(),
-        order_id: dara.id.clone(),
-        token_hash: hash_token(&token),
-        created_by: "demo".into(),
-        created_at: now,
-        expires_at: now + Duration::hours(config.enrollment_link_hours.into()),
-        status: LinkStatus::Open,
-        model: None,
-        submitted_at: None,
-        decided_at: None,
-        decided_by: None,
-        reason: None,
-    };
+    let link = EnrollmentLink::open(
+        dara.id.clone(),
+        hash_token(&token),
+        "demo".into(),
+        now,
+        now + Duration::hours(config.enrollment_link_hours.into()),
+    );
     let audit = AuditRecord {
         at: now,
         actor: "demo".into(),
