@@ -17,7 +17,7 @@ use lazaret_store::testing::TestDb;
 use reqwest::multipart::{Form, Part};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use support::{engine, photo, Api, CENTER, ENROL, FAR, HOME, LEFT, NEAR, OTHER, RIGHT};
+use support::{engine, frames_for, photo, Api, CENTER, ENROL, FAR, HOME, NEAR, OTHER};
 
 struct TestClock(Mutex<DateTime<Utc>>);
 
@@ -99,34 +99,6 @@ impl Server {
         }
     }
 
-    async fn checkin(
-        &self,
-        token: &str,
-        frames: &[Vec<u8>],
-        at: (f64, f64),
-        accuracy_m: f64,
-        key: Option<&str>,
-    ) -> (StatusCode, Value) {
-        let mut form = Form::new()
-            .text("token", token.to_owned())
-            .text("lat", at.0.to_string())
-            .text("lon", at.1.to_string())
-            .text("accuracy_m", accuracy_m.to_string());
-        for f in frames {
-            form = form.part("frame", Part::bytes(f.clone()).file_name("f.jpg"));
-        }
-        // No officer token: the prompt token is the credential.
-        let mut r = self
-            .client
-            .post(format!("{}/api/v1/checkins", self.base))
-            .multipart(form);
-        if let Some(k) = key {
-            r = r.header("Idempotency-Key", k);
-        }
-        let r = r.send().await.unwrap();
-        (r.status(), r.json().await.unwrap())
-    }
-
     async fn new_order(&self, name: &str) -> String {
         self.create_order(&json!({ "full_name": name }), self.state.now())
             .await
@@ -165,21 +137,6 @@ impl Server {
     fn stop(mut self) {
         let _ = self.shutdown.take().unwrap().send(());
     }
-}
-
-/// Frames answering a challenge with the matching turned photos.
-fn frames_for(challenge: &Value) -> Vec<Vec<u8>> {
-    challenge["poses"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| match p.as_str().unwrap() {
-            "center" => photo(CENTER),
-            "left" => photo(LEFT),
-            "right" => photo(RIGHT),
-            other => panic!("pose {other}"),
-        })
-        .collect()
 }
 
 async fn alerts(s: &Server, query: &str) -> Vec<Value> {

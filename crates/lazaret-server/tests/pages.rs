@@ -20,10 +20,9 @@ use lazaret_server::template_crypto::TemplateKey;
 use lazaret_server::{AppState, Config};
 use lazaret_store::testing::TestDb;
 use lazaret_store::LinkStatus;
-use reqwest::multipart::{Form, Part};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use support::{engine, photo, Api, CENTER, ENROL, FAR, LEFT, NEAR, OTHER, RIGHT};
+use support::{engine, frames_for, photo, Api, CENTER, ENROL, FAR, NEAR, OTHER};
 
 use browser::{Chromedriver, Session};
 
@@ -259,27 +258,9 @@ async fn pages_are_served_with_strict_headers_in_both_languages() {
         .await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
     // Answered: the link is spent.
-    let mut form = Form::new()
-        .text("token", token.to_owned())
-        .text("lat", NEAR.0.to_string())
-        .text("lon", NEAR.1.to_string())
-        .text("accuracy_m", "10");
-    for pose in p["challenge"]["poses"].as_array().unwrap() {
-        let name = match pose.as_str().unwrap() {
-            "center" => CENTER,
-            "left" => LEFT,
-            _ => RIGHT,
-        };
-        form = form.part("frame", Part::bytes(photo(name)).file_name("f.jpg"));
-    }
-    let r = s
-        .client
-        .post(format!("{}/api/v1/checkins", s.base))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    let v: Value = r.json().await.unwrap();
+    let (_, v) = s
+        .checkin(token, &frames_for(&p["challenge"]), NEAR, 10.0, None)
+        .await;
     assert_eq!(v["outcome"], "verified", "{v}");
     let (st, e) = s
         .public_json("/api/v1/checkins/prompt", &json!({ "token": token }))
@@ -326,21 +307,11 @@ fn mjpeg(path: &Path, pictures: &[Vec<u8>], seconds: &[f64]) {
     std::fs::write(path, out).unwrap();
 }
 
-/// A video answering `poses` the way the page asks: it takes picture i
+/// A video answering the challenge's poses the way the page asks: it takes picture i
 /// about 3 s × (i + 1) after the camera opens, so each pose fills the
 /// 3 seconds around that moment.
-fn pose_video(path: &Path, poses: &Value) {
-    let pictures: Vec<Vec<u8>> = poses
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| match p.as_str().unwrap() {
-            "center" => photo(CENTER),
-            "left" => photo(LEFT),
-            "right" => photo(RIGHT),
-            other => panic!("pose {other}"),
-        })
-        .collect();
+fn pose_video(path: &Path, challenge: &Value) {
+    let pictures = frames_for(challenge);
     let mut seconds = vec![3.0; pictures.len()];
     seconds[0] = 4.5;
     *seconds.last_mut().unwrap() += 3.0;
@@ -383,7 +354,7 @@ async fn person_pages_in_headless_chromium() {
     let p = s.prompt(&order).await;
     let token = p["token"].as_str().unwrap();
     let video = dir.path().join("poses.mjpeg");
-    pose_video(&video, &p["challenge"]["poses"]);
+    pose_video(&video, &p["challenge"]);
     let b = driver.session(&video, "en-US,en").await;
     let (outcome, text) = check_in(&b, &s, token, NEAR).await;
     assert_eq!(outcome, "verified", "{text}");
@@ -408,7 +379,7 @@ async fn person_pages_in_headless_chromium() {
     let order = s.enrolled_order("en").await;
     let p = s.prompt(&order).await;
     let token = p["token"].as_str().unwrap();
-    pose_video(&video, &p["challenge"]["poses"]);
+    pose_video(&video, &p["challenge"]);
     let b = driver.session(&video, "en-US,en").await;
     let (outcome, text) = check_in(&b, &s, token, FAR).await;
     assert_eq!(outcome, "outside_geofence", "{text}");

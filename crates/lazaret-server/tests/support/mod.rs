@@ -43,6 +43,21 @@ pub fn photo(name: &str) -> Vec<u8> {
     std::fs::read(&p).unwrap_or_else(|e| panic!("read {}: {e}", p.display()))
 }
 
+/// Frames answering a challenge with the matching turned photos.
+pub fn frames_for(challenge: &Value) -> Vec<Vec<u8>> {
+    challenge["poses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| match p.as_str().unwrap() {
+            "center" => photo(CENTER),
+            "left" => photo(LEFT),
+            "right" => photo(RIGHT),
+            other => panic!("pose {other}"),
+        })
+        .collect()
+}
+
 pub fn engine() -> Arc<FaceEngine> {
     static E: OnceLock<Arc<FaceEngine>> = OnceLock::new();
     E.get_or_init(|| Arc::new(FaceEngine::load_default().expect("face engine")))
@@ -151,6 +166,35 @@ impl Api {
             .await;
         assert_eq!(s, StatusCode::CREATED, "{p}");
         p
+    }
+
+    /// The person's check-in: frames, location and its accuracy, optionally an
+    /// idempotency key. No officer token: the prompt token is the credential.
+    pub async fn checkin(
+        &self,
+        token: &str,
+        frames: &[Vec<u8>],
+        at: (f64, f64),
+        accuracy_m: f64,
+        key: Option<&str>,
+    ) -> (StatusCode, Value) {
+        let mut form = Form::new()
+            .text("token", token.to_owned())
+            .text("lat", at.0.to_string())
+            .text("lon", at.1.to_string())
+            .text("accuracy_m", accuracy_m.to_string());
+        for f in frames {
+            form = form.part("frame", Part::bytes(f.clone()).file_name("f.jpg"));
+        }
+        let mut r = self
+            .client
+            .post(format!("{}/api/v1/checkins", self.base))
+            .multipart(form);
+        if let Some(k) = key {
+            r = r.header("Idempotency-Key", k);
+        }
+        let r = r.send().await.unwrap();
+        (r.status(), r.json().await.unwrap())
     }
 
     /// A request without an officer token (the person's own).
