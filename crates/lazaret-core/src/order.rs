@@ -285,6 +285,10 @@ mod tests {
     }
 
     #[test]
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "any instant will do for these transitions"
+    )]
     fn legal_transitions() {
         let now = Utc::now();
         let mut o = order(OrderStatus::Proposed);
@@ -294,6 +298,10 @@ mod tests {
     }
 
     #[test]
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "any instant will do for these transitions"
+    )]
     fn completed_never_becomes_active() {
         let mut o = order(OrderStatus::Completed);
         let err = o
@@ -306,6 +314,10 @@ mod tests {
     }
 
     #[test]
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "any instant will do for these transitions"
+    )]
     fn release_needs_reason() {
         let mut o = order(OrderStatus::Active);
         assert!(o

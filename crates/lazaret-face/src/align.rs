@@ -190,7 +190,7 @@ pub fn dlib_chip_transform(lm: &Landmarks68, size: usize, padding: f64) -> Simil
 /// Samples a `size × size` chip (HWC f32, 0..=255) through `tf` (chip -> image), bilinear,
 /// black outside the image. When the chip shrinks the face by more than 1.5×, each chip
 /// pixel averages a grid of samples over its footprint so large photos do not alias.
-pub fn sample_chip(image: &RgbView, tf: &Similarity, size: usize) -> Vec<f32> {
+pub fn sample_chip(image: &RgbView<'_>, tf: &Similarity, size: usize) -> Vec<f32> {
     let scale = tf.scale();
     let k = if scale > 1.5 {
         (scale.ceil() as usize).min(8)
@@ -245,7 +245,7 @@ pub fn flip_chip(chip: &[f32], size: usize) -> Vec<f32> {
 }
 
 /// The dlib-style 150×150 chip of the face with landmarks `lm`.
-pub fn dlib_chip(image: &RgbView, lm: &Landmarks68) -> Vec<f32> {
+pub fn dlib_chip(image: &RgbView<'_>, lm: &Landmarks68) -> Vec<f32> {
     let tf = dlib_chip_transform(lm, INPUT_SIZE, DLIB_PADDING);
     sample_chip(image, &tf, INPUT_SIZE)
 }

@@ -16,6 +16,10 @@
 //! use the same kernel (one tap per input channel); depthwise 3×3 convs are a plain
 //! vectorised loop over the wide rows.
 
+// The crate denies `unsafe_code`; the kernels here need it for `#[target_feature]`
+// functions and unchecked loads, each block with its SAFETY argument.
+#![allow(unsafe_code)]
+
 use crate::simd::{isa, Isa};
 
 /// Output channels per kernel block.
@@ -183,7 +187,7 @@ impl Epilogue<'_> {
 }
 
 /// 3×3 stride-1 "same" convolution of a bordered map (the output has the same size).
-pub fn conv3x3_same(x: &Map, w: &PackedConv, ep: Epilogue) -> Map {
+pub fn conv3x3_same(x: &Map, w: &PackedConv, ep: Epilogue<'_>) -> Map {
     assert_eq!((w.k, w.cin), (3, x.c), "conv3x3 weights");
     let (wp, plane) = (x.wp(), x.plane());
     let offsets: Vec<usize> = (0..x.c)
@@ -195,7 +199,7 @@ pub fn conv3x3_same(x: &Map, w: &PackedConv, ep: Epilogue) -> Map {
 }
 
 /// 1×1 convolution of a bordered map (the output has the same size).
-pub fn conv1x1(x: &Map, w: &PackedConv, ep: Epilogue) -> Map {
+pub fn conv1x1(x: &Map, w: &PackedConv, ep: Epilogue<'_>) -> Map {
     assert_eq!((w.k, w.cin), (1, x.c), "conv1x1 weights");
     let (wp, plane) = (x.wp(), x.plane());
     // Wide position q is interior pixel (q / wp, q % wp), at q + wp + 1 in the input.
@@ -209,7 +213,7 @@ pub fn conv1x1(x: &Map, w: &PackedConv, ep: Epilogue) -> Map {
 /// bordered map (one zero row and column after the image, none before).
 pub fn depthwise3x3_s2_same(x: &Map, filters: &[[f32; 9]]) -> Map {
     assert_eq!(filters.len(), x.c, "one filter per channel");
-    assert!(x.h % 2 == 0 && x.w % 2 == 0, "even size");
+    assert!(x.h.is_multiple_of(2) && x.w.is_multiple_of(2), "even size");
     let (ho, wo) = (x.h / 2, x.w / 2);
     let mut out = Map::zeros(x.c, ho, wo);
     for (c, f) in filters.iter().enumerate() {
@@ -300,7 +304,13 @@ fn depthwise_impl(x: &Map, filters: &[[f32; 9]], out: &mut Map) {
 /// `k × k` convolution with `stride` of a bordered map (im2col first): "valid" with
 /// `pad_after == 0`; with 1, one zero row and column after the image (TF "same" for a 3×3
 /// stride-2 conv of an even size).
-pub fn conv_strided(x: &Map, w: &PackedConv, stride: usize, pad_after: usize, ep: Epilogue) -> Map {
+pub fn conv_strided(
+    x: &Map,
+    w: &PackedConv,
+    stride: usize,
+    pad_after: usize,
+    ep: Epilogue<'_>,
+) -> Map {
     assert_eq!(w.cin, x.c, "conv input channels");
     assert!(pad_after <= 1, "the border is one pixel");
     let ho = (x.h + pad_after - w.k) / stride + 1;
@@ -320,7 +330,7 @@ pub fn conv_valid_strided_plain(
     (h, w_in): (usize, usize),
     w: &PackedConv,
     stride: usize,
-    ep: Epilogue,
+    ep: Epilogue<'_>,
 ) -> Map {
     assert_eq!(input.len(), w.cin * h * w_in, "input size");
     let (ho, wo) = ((h - w.k) / stride + 1, (w_in - w.k) / stride + 1);
@@ -367,7 +377,7 @@ fn im2col(
 
 /// `out[co][q + shift] = ep(bias[co] + Σ_t w[co][t] · b[offsets[t] + q])` for `q < nq`,
 /// where `shift` puts wide position `q` at interior pixel `(q / Wp, q % Wp)` of `out`.
-fn gemm(w: &PackedConv, b: &[f32], offsets: &[usize], nq: usize, out: &mut Map, ep: Epilogue) {
+fn gemm(w: &PackedConv, b: &[f32], offsets: &[usize], nq: usize, out: &mut Map, ep: Epilogue<'_>) {
     assert_eq!(offsets.len(), w.taps(), "one offset per tap");
     assert_eq!(out.c, w.cout, "output channels");
     assert_eq!(nq, out.h * out.wp(), "wide positions of the output");
@@ -401,7 +411,7 @@ fn store<const N: usize, const M: usize>(
     q: usize,
     valid: usize,
     out: &mut Map,
-    ep: Epilogue,
+    ep: Epilogue<'_>,
 ) {
     // One loop per activation, so that each one vectorises without a branch inside.
     match ep.act {
@@ -448,8 +458,7 @@ fn store_with<const N: usize, const M: usize>(
 }
 
 /// The plain blocking of [`gemm_impl`] compiled for AVX-512 (32 registers hold the 8 × 32
-/// accumulators as 16 vectors; `mul_add` becomes one FMA). The AVX-512 intrinsics would need
-/// Rust 1.89, above this workspace's MSRV.
+/// accumulators as 16 vectors; `mul_add` becomes one FMA), rather than AVX-512 intrinsics.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,fma")]
 unsafe fn gemm_avx512(
@@ -458,7 +467,7 @@ unsafe fn gemm_avx512(
     offsets: &[usize],
     nq: usize,
     out: &mut Map,
-    ep: Epilogue,
+    ep: Epilogue<'_>,
 ) {
     gemm_impl::<true>(w, b, offsets, nq, out, ep)
 }
@@ -477,7 +486,7 @@ unsafe fn gemm_avx2(
     offsets: &[usize],
     nq: usize,
     out: &mut Map,
-    ep: Epilogue,
+    ep: Epilogue<'_>,
 ) {
     use std::arch::x86_64::*;
     const HALF: usize = MR / 2;
@@ -532,7 +541,7 @@ pub fn gemm_portable(
     offsets: &[usize],
     nq: usize,
     out: &mut Map,
-    ep: Epilogue,
+    ep: Epilogue<'_>,
 ) {
     gemm_impl::<false>(w, b, offsets, nq, out, ep)
 }
@@ -545,7 +554,7 @@ fn gemm_impl<const FUSED: bool>(
     offsets: &[usize],
     nq: usize,
     out: &mut Map,
-    ep: Epilogue,
+    ep: Epilogue<'_>,
 ) {
     let taps = w.taps();
     for q in (0..nq).step_by(NR) {

@@ -234,7 +234,7 @@ impl TinyFaceDetector {
     }
 
     /// Raw network output `[25, G, G]` for an image (the whole view).
-    pub fn forward(&self, image: &RgbView, size: usize) -> Result<Vec<f32>, InferenceError> {
+    pub fn forward(&self, image: &RgbView<'_>, size: usize) -> Result<Vec<f32>, InferenceError> {
         size_index(size)?;
         let input = square_resize_normalized(image, SquarePad::BottomRight, size, MEAN_RGB);
         let s = detector_stem::output_side(size);
@@ -244,7 +244,7 @@ impl TinyFaceDetector {
     /// As [`Self::forward`], with every layer run by tract (checks the hand-written stem).
     pub fn forward_reference(
         &self,
-        image: &RgbView,
+        image: &RgbView<'_>,
         size: usize,
     ) -> Result<Vec<f32>, InferenceError> {
         let net = self.reference_net(size)?;
@@ -255,7 +255,7 @@ impl TinyFaceDetector {
     /// All faces scoring above the threshold, after NMS, highest score first.
     pub fn detect(
         &self,
-        image: &RgbView,
+        image: &RgbView<'_>,
         cfg: &DetectorConfig,
     ) -> Result<Vec<Detection>, InferenceError> {
         let size = cfg.input_size;

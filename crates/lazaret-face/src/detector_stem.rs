@@ -10,6 +10,9 @@
 //! values. Each lane does the same IEEE multiply and add in the same order on every code
 //! path, so all paths give bit-identical results (tested).
 
+// The crate denies `unsafe_code`; the `#[target_feature]` builds of the loop need it.
+#![allow(unsafe_code)]
+
 use crate::simd::{isa, Isa};
 
 /// Input channels, output channels and kernel side of conv0.
@@ -104,7 +107,10 @@ fn max2(a: f32, b: f32) -> f32 {
 
 #[inline(always)]
 fn run_impl(input: &[f32], size: usize, w: &StemWeights) -> Vec<f32> {
-    assert!(size % 2 == 0 && size >= LANES + K - 1, "stem input size");
+    assert!(
+        size.is_multiple_of(2) && size >= LANES + K - 1,
+        "stem input size"
+    );
     assert_eq!(input.len(), IN_CHANNELS * size * size, "stem input length");
     let conv_w = size - (K - 1);
     let side = conv_w / 2;
@@ -247,11 +253,13 @@ mod tests {
         #[cfg(target_arch = "x86_64")]
         {
             if std::arch::is_x86_feature_detected!("avx512f") {
+                // SAFETY: AVX-512F was detected just above.
                 assert_eq!(unsafe { run_avx512(&x, 320, &w) }, portable);
             }
             if std::arch::is_x86_feature_detected!("avx2")
                 && std::arch::is_x86_feature_detected!("fma")
             {
+                // SAFETY: AVX2 and FMA were detected just above.
                 assert_eq!(unsafe { run_avx2(&x, 320, &w) }, portable);
             }
         }

@@ -125,7 +125,7 @@ pub struct FaceEngine {
     config: EngineConfig,
 }
 
-fn thumbnail(image: &RgbView, det: &Detection) -> Vec<u8> {
+fn thumbnail(image: &RgbView<'_>, det: &Detection) -> Vec<u8> {
     const N: usize = 32;
     let b = det.bbox;
     let mut out = Vec::with_capacity(N * N);

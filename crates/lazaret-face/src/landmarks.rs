@@ -100,7 +100,7 @@ impl Separable {
         })
     }
 
-    fn run(&self, x: &Map, ep: Epilogue) -> Map {
+    fn run(&self, x: &Map, ep: Epilogue<'_>) -> Map {
         conv1x1(&depthwise3x3_same(x, &self.depthwise), &self.pointwise, ep)
     }
 }
@@ -290,7 +290,7 @@ impl LandmarkNet {
     }
 
     /// Raw output (136 values, x/y interleaved, fractions of the padded square) for a crop.
-    pub fn forward(&self, crop: &RgbView) -> Result<Vec<f32>, InferenceError> {
+    pub fn forward(&self, crop: &RgbView<'_>) -> Result<Vec<f32>, InferenceError> {
         self.forward_normalized(&square_resize_normalized(
             crop,
             SquarePad::Centered,
@@ -303,7 +303,7 @@ impl LandmarkNet {
     /// less jitter for the alignment, at the cost of a second (cheap) landmark pass.
     pub fn detect_mirror_averaged(
         &self,
-        image: &RgbView,
+        image: &RgbView<'_>,
         det: &BoxF,
     ) -> Result<Option<Landmarks68>, InferenceError> {
         let Some(mut lm) = self.detect(image, det)? else {
@@ -335,7 +335,7 @@ impl LandmarkNet {
     /// Landmarks of the face in `det` (image pixels), as face-api places them.
     pub fn detect(
         &self,
-        image: &RgbView,
+        image: &RgbView<'_>,
         det: &BoxF,
     ) -> Result<Option<Landmarks68>, InferenceError> {
         let Some(crop) = clip_box(det, image.width, image.height) else {

@@ -65,7 +65,7 @@ impl DetectionPolicy {
 /// Faces found at the first input size that finds any; `(size, detections)`.
 pub fn find_faces(
     models: &FaceModels,
-    image: &RgbView,
+    image: &RgbView<'_>,
     policy: &DetectionPolicy,
 ) -> Result<(usize, Vec<Detection>), FaceError> {
     let mut last = 0;
@@ -94,7 +94,7 @@ const PAD_FALLBACK_MAX_PIXELS: usize = 4_000_000;
 /// quarter of the longer side all round, and map the boxes back.
 fn find_faces_padded(
     models: &FaceModels,
-    image: &RgbView,
+    image: &RgbView<'_>,
     policy: &DetectionPolicy,
 ) -> Result<(usize, Vec<Detection>), FaceError> {
     let pad = image.width.max(image.height) / 4;
@@ -177,7 +177,7 @@ pub struct FaceDescription {
 /// Landmarks for `det`; with `mirror_average`, averaged with the mirrored crop's.
 pub fn landmarks(
     models: &FaceModels,
-    image: &RgbView,
+    image: &RgbView<'_>,
     det: &Detection,
     mirror_average: bool,
 ) -> Result<Landmarks68, FaceError> {
@@ -195,7 +195,7 @@ pub fn landmarks(
 /// (lfw-fold1 at the default threshold: 99.00% -> 99.33%; see docs/benchmarks.md).
 pub fn descriptor(
     models: &FaceModels,
-    image: &RgbView,
+    image: &RgbView<'_>,
     lm: &Landmarks68,
     alignment: Alignment,
     flip_average: bool,
@@ -225,7 +225,7 @@ pub fn descriptor(
 /// Landmarks + descriptor for one detection.
 pub fn describe(
     models: &FaceModels,
-    image: &RgbView,
+    image: &RgbView<'_>,
     det: &Detection,
     alignment: Alignment,
     flip_average: bool,

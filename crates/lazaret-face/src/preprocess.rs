@@ -60,7 +60,7 @@ pub enum SquarePad {
 }
 
 /// Pads `view` to a square and resizes it to `size × size`; returns HWC f32 values in 0..=255.
-pub fn square_resize(view: &RgbView, pad: SquarePad, size: usize) -> Vec<f32> {
+pub fn square_resize(view: &RgbView<'_>, pad: SquarePad, size: usize) -> Vec<f32> {
     let (w, h) = (view.width, view.height);
     let side = w.max(h);
     let diff = side - w.min(h);
@@ -116,7 +116,7 @@ pub fn square_resize(view: &RgbView, pad: SquarePad, size: usize) -> Vec<f32> {
 /// row is interpolated horizontally once (not once per output row that uses it), and
 /// values go straight to their NCHW place.
 pub fn square_resize_normalized(
-    view: &RgbView,
+    view: &RgbView<'_>,
     pad: SquarePad,
     size: usize,
     mean: [f32; 3],

@@ -79,7 +79,7 @@ const GRID: usize = 112;
 
 /// Assesses the face in `bbox` (with its landmarks) in `image`.
 pub fn assess(
-    image: &RgbView,
+    image: &RgbView<'_>,
     bbox: &BoxF,
     lm: Option<&Landmarks68>,
     cfg: &QualityConfig,

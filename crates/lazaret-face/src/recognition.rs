@@ -292,7 +292,7 @@ impl RecognitionNet {
         Ok(out)
     }
     /// Descriptor of an image region: padded to a square (centred), resized to 150.
-    pub fn descriptor(&self, region: &RgbView) -> Result<Vec<f32>, InferenceError> {
+    pub fn descriptor(&self, region: &RgbView<'_>) -> Result<Vec<f32>, InferenceError> {
         self.forward_normalized(square_resize_normalized(
             region,
             SquarePad::Centered,

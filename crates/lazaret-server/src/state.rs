@@ -31,6 +31,10 @@ pub trait Clock: Send + Sync + 'static {
 pub struct SystemClock;
 
 impl Clock for SystemClock {
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "this is the system clock every other reader goes through"
+    )]
     fn now(&self) -> DateTime<Utc> {
         Utc::now()
     }
@@ -63,6 +67,10 @@ impl SimulatedClock {
 }
 
 impl Clock for SimulatedClock {
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "the simulated clock runs from the wall clock"
+    )]
     fn now(&self) -> DateTime<Utc> {
         self.at(Utc::now())
     }
@@ -179,6 +187,10 @@ mod tests {
         c.start = Some(t("2026-03-10T06:30:00Z"));
         c.speed = 60.0;
         // Without an anchor the clock starts at start-up.
+        #[allow(
+            clippy::disallowed_methods,
+            reason = "the test needs a wall-clock instant, not the server's clock"
+        )]
         let sim = clock_from_config(&c, Utc::now()).unwrap();
         assert!(sim.is_simulated());
         let now = sim.now();

@@ -23,6 +23,10 @@ struct Server {
 impl Server {
     async fn start(db: &TestDb) -> Server {
         let store = db.store.clone();
+        #[allow(
+            clippy::disallowed_methods,
+            reason = "the test needs a wall-clock instant, not the server's clock"
+        )]
         let token = |role| {
             let store = store.clone();
             async move {

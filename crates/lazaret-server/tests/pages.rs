@@ -37,6 +37,10 @@ struct Server {
 
 impl Server {
     async fn start(db: &TestDb, liveness: Liveness) -> Server {
+        #[allow(
+            clippy::disallowed_methods,
+            reason = "the test needs a wall-clock instant, not the server's clock"
+        )]
         let officer =
             lazaret_server::auth::create_token(&db.store, Role::Admin, "t", "t", Utc::now())
                 .await
@@ -58,6 +62,10 @@ impl Server {
         }
     }
 
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "the test needs a wall-clock instant, not the server's clock"
+    )]
     async fn new_order(&self, name: &str, language: &str) -> String {
         self.create_order(
             &json!({ "full_name": name, "language": language }),

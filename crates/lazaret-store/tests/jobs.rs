@@ -96,6 +96,10 @@ async fn expired_lease_is_reclaimed_and_old_owner_cannot_complete() {
 
 /// Two workers, each on its own connection pool, drain 1,000 jobs; every
 /// job runs exactly once.
+#[allow(
+    clippy::disallowed_methods,
+    reason = "the workers run on real time, as in production"
+)]
 async fn exactly_once(db: &TestDb) {
     const N: i64 = 1000;
     let s = &db.store;

@@ -41,6 +41,10 @@ pub struct CreateArgs {
 async fn create(args: CreateArgs, store: &Store) -> Result<()> {
     let file = std::fs::File::open(&args.csv)
         .with_context(|| format!("opening {}", args.csv.display()))?;
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "a CLI command acts at the wall-clock time it runs"
+    )]
     let report = store
         .import_orders_csv(file, args.dry_run, &cli_actor(), Utc::now())
         .await?;
@@ -126,6 +130,10 @@ pub async fn run(cmd: OrdersCommand, store: &Store) -> Result<()> {
     };
     let case = parse_person(&args.person_id)?;
     let policy = load_policy(args.policy.as_deref())?;
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "a CLI command acts at the wall-clock time it runs"
+    )]
     let now = args.at.unwrap_or_else(Utc::now);
     let p = if issue {
         store

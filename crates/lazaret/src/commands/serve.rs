@@ -55,6 +55,10 @@ pub async fn serve(config: Config, store: Store) -> Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(%addr, database = %config.database_url_for_display(), "serving");
     eprintln!("Lazaret is listening on http://{addr}");
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "the simulated clock is anchored at the wall-clock start-up time"
+    )]
     let clock = clock_from_config(&config.clock, chrono::Utc::now()).context("[clock]")?;
     let face = load_face_engine(&config).await;
     let mut state = AppState::new(store, config).with_clock(clock);

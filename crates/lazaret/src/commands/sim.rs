@@ -306,6 +306,10 @@ async fn trace_bench(a: &TraceBenchArgs, store: &Store) -> Result<serde_json::Va
     let started = Instant::now();
     for c in &cases {
         let t0 = Instant::now();
+        #[allow(
+            clippy::disallowed_methods,
+            reason = "a CLI command acts at the wall-clock time it runs"
+        )]
         let t = store.trace_case(c, &policy, Utc::now(), &actor).await?;
         ms.push(t0.elapsed().as_secs_f64() * 1e3);
         contacts += t.contacts.len();

@@ -34,6 +34,10 @@ pub struct ReviseArgs {
 pub async fn run(cmd: TestsCommand, store: &Store) -> Result<()> {
     let TestsCommand::Revise(args) = cmd;
     let id = TestId::parse(&args.test_id).map_err(|e| anyhow!("{e}"))?;
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "a CLI command acts at the wall-clock time it runs"
+    )]
     let r = store
         .revise_test(
             &id,

@@ -28,6 +28,10 @@ fn parse_role(s: &str) -> Result<Role, String> {
 pub async fn run(cmd: TokenCommand, store: &Store) -> Result<()> {
     match cmd {
         TokenCommand::Create(args) => {
+            #[allow(
+                clippy::disallowed_methods,
+                reason = "a CLI command acts at the wall-clock time it runs"
+            )]
             let (record, token) = lazaret_server::auth::create_token(
                 store,
                 args.role,

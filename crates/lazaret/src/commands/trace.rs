@@ -70,6 +70,10 @@ pub fn trace_json(t: &TraceOutcome) -> Value {
 pub async fn run(args: TraceArgs, store: &Store) -> Result<()> {
     let case = parse_person(&args.person_id)?;
     let policy = load_policy(args.policy.as_deref())?;
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "a CLI command acts at the wall-clock time it runs"
+    )]
     let t = store
         .trace_case(&case, &policy, chrono::Utc::now(), &cli_actor())
         .await?;
