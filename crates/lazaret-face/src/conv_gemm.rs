@@ -30,7 +30,7 @@ const NR: usize = 32;
 /// row stay inside the buffer.
 const SLACK: usize = NR + 8;
 
-/// A feature map: `c` planes of `(h + 2) × (w + 2)` with a zero border, then [`SLACK`].
+/// A feature map: `c` planes of `(h + 2) × (w + 2)` with a zero border, then `SLACK` spare floats.
 #[derive(Debug, Clone)]
 pub struct Map {
     pub c: usize,
