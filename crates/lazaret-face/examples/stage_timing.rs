@@ -1,11 +1,14 @@
-//! Per-stage CPU timing of the networks on one photo: `cargo run --release --example
-//! stage_timing -p lazaret-face -- PHOTO [N]`.
+//! Per-stage CPU timing of the networks on one photo, each beside tract's graph of it:
+//! `cargo run --release --workspace --features lazaret-face/reference --example
+//! stage_timing -- PHOTO [N]`.
 
 use std::time::Instant;
 
 use lazaret_face::detector::DetectorConfig;
 use lazaret_face::models::FaceModels;
 use lazaret_face::preprocess::{normalize_nchw, square_resize, RgbView, SquarePad};
+use lazaret_face::reference::ReferenceDetector;
+use lazaret_face::weights::WeightMap;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -16,8 +19,13 @@ fn main() {
     let bytes = std::fs::read(path).expect("read");
     let img = lazaret_face::image_input::decode_rgb(&bytes, &Default::default()).expect("decode");
     let view = RgbView::new(img.as_raw(), img.width() as usize, img.height() as usize);
+    let tract_detector = ReferenceDetector::load(
+        WeightMap::load(&dir.join(lazaret_face::models_fetch::DETECTOR_MANIFEST))
+            .expect("detector weights"),
+    )
+    .expect("detector weights");
     if std::env::var_os("SHOW_OPS").is_some() {
-        for l in m.detector.describe_ops(320).unwrap() {
+        for l in tract_detector.describe_ops(320).unwrap() {
             println!("{l}");
         }
     }
@@ -45,7 +53,7 @@ fn main() {
         std::hint::black_box(m.detector.forward(&view, 320).unwrap());
     });
     time("detector forward 320 (tract)", &mut || {
-        std::hint::black_box(m.detector.forward_reference(&view, 320).unwrap());
+        std::hint::black_box(tract_detector.forward(&view, 320).unwrap());
     });
     let cfg = DetectorConfig::default();
     let det = m.detector.detect(&view, &cfg).unwrap()[0];
@@ -53,11 +61,9 @@ fn main() {
         std::hint::black_box(m.landmarks.detect(&view, &det.bbox).unwrap());
     });
     let lm = m.landmarks.detect(&view, &det.bbox).unwrap().unwrap();
-    let lm_weights = lazaret_face::weights::WeightMap::load(
-        &dir.join(lazaret_face::models_fetch::LANDMARKS_MANIFEST),
-    )
-    .expect("landmark weights");
-    let lm_reference = lazaret_face::landmarks::reference_net(&lm_weights).expect("tract graph");
+    let lm_weights = WeightMap::load(&dir.join(lazaret_face::models_fetch::LANDMARKS_MANIFEST))
+        .expect("landmark weights");
+    let lm_reference = lazaret_face::reference::landmarks_net(&lm_weights).expect("tract graph");
     let [x, y, w, h] = lm.crop;
     let lm_input = lazaret_face::preprocess::square_resize_normalized(
         &view.crop(x, y, w, h),
@@ -79,11 +85,9 @@ fn main() {
         std::hint::black_box(m.recognition.descriptor_of_chip(&chip).unwrap());
     });
     // The same net as a tract graph (what the engine ran before `conv_gemm`), for A/B.
-    let weights = lazaret_face::weights::WeightMap::load(
-        &dir.join(lazaret_face::models_fetch::RECOGNITION_MANIFEST),
-    )
-    .expect("recognition weights");
-    let reference = lazaret_face::recognition::reference_net(&weights).expect("tract graph");
+    let weights = WeightMap::load(&dir.join(lazaret_face::models_fetch::RECOGNITION_MANIFEST))
+        .expect("recognition weights");
+    let reference = lazaret_face::reference::recognition_net(&weights).expect("tract graph");
     let input = normalize_nchw(
         &chip,
         lazaret_face::recognition::INPUT_SIZE,

@@ -5,7 +5,8 @@
 //! * [`Alignment::Dlib`]: dlib's `get_face_chip_details(shape, 150, 0.25)`: a similarity
 //!   transform (rotation, scale, shift) fitted from 38 landmarks to dlib's mean face, so the
 //!   eyes are level and the scale fixed. This is what the recognition net was trained on
-//!   and it is more accurate (see docs/benchmarks.md), so it is the default.
+//!   and it is more accurate (see docs/benchmarks-history.md, "Verification accuracy"), so
+//!   it is the default.
 
 use serde::{Deserialize, Serialize};
 

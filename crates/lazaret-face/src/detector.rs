@@ -1,18 +1,14 @@
 //! TinyFaceDetector: a depthwise-separable tiny-YOLO with 5 anchors and one class.
 
-use std::sync::OnceLock;
-
 use crate::conv_gemm::{conv1x1, depthwise3x3_same, Activation, Epilogue, Map, PackedConv};
 use crate::detector_stem::{self, StemWeights};
-use crate::inference::{CompiledNet, GraphBuilder, InferenceError, Padding};
-use crate::preprocess::{
-    normalize_nchw, square_resize, square_resize_normalized, RgbView, SquarePad,
-};
+use crate::inference::InferenceError;
+use crate::preprocess::{square_resize_normalized, RgbView, SquarePad};
 use crate::weights::{WeightMap, WeightsError};
 
 /// Input sizes the detector supports (multiples of 32).
 pub const INPUT_SIZES: [usize; 4] = [224, 320, 416, 608];
-const MEAN_RGB: [f32; 3] = [117.001, 114.697, 97.404];
+pub(crate) const MEAN_RGB: [f32; 3] = [117.001, 114.697, 97.404];
 const ANCHORS: [(f64, f64); 5] = [
     (1.603231, 2.094468),
     (6.041143, 7.080126),
@@ -74,16 +70,14 @@ pub struct Detection {
 }
 
 /// The detector: the first layer by [`detector_stem`], the rest by the hand-written
-/// convolutions of [`crate::conv_gemm`] (any input size). tract's graphs of the whole
-/// network, one per input size, are the test reference (built on demand).
+/// convolutions of [`crate::conv_gemm`] (any input size). The test reference, tract's graph
+/// of the whole network, is `reference::ReferenceDetector` (the `reference` feature).
 pub struct TinyFaceDetector {
-    weights: WeightMap,
     stem: StemWeights,
     /// conv1..conv5: depthwise filters (9 taps per channel) and the pointwise conv.
     separable: Vec<(Vec<[f32; 9]>, PackedConv)>,
     /// conv8, its 25 output channels padded with zero filters to a multiple of 8.
     head: PackedConv,
-    reference_nets: [OnceLock<Result<CompiledNet, String>>; 4],
 }
 
 const LEAKY_SLOPE: f32 = 0.1;
@@ -96,7 +90,7 @@ impl std::fmt::Debug for TinyFaceDetector {
 }
 
 /// Names and shapes the detector needs, checked at load.
-fn required() -> Vec<(String, Vec<usize>)> {
+pub(crate) fn required() -> Vec<(String, Vec<usize>)> {
     let mut v = vec![
         ("conv0/filters".to_string(), vec![3, 3, 3, 16]),
         ("conv0/bias".to_string(), vec![16]),
@@ -114,7 +108,7 @@ fn required() -> Vec<(String, Vec<usize>)> {
 }
 
 impl TinyFaceDetector {
-    pub fn load(weights: WeightMap) -> Result<Self, WeightsError> {
+    pub fn load(weights: &WeightMap) -> Result<Self, WeightsError> {
         for (name, shape) in required() {
             weights.get(&name, &shape)?;
         }
@@ -153,11 +147,9 @@ impl TinyFaceDetector {
             PackedConv::from_tf(&filter, 1, 512, padded, &vec![1.0; padded], &bias)
         };
         Ok(TinyFaceDetector {
-            weights,
             stem,
             separable,
             head,
-            reference_nets: Default::default(),
         })
     }
 
@@ -178,78 +170,12 @@ impl TinyFaceDetector {
         conv1x1(&x, &self.head, Epilogue::IDENTITY).to_plain(HEAD_CHANNELS)
     }
 
-    /// tract's graph of the whole network at `size` (the reference for the hand-written one).
-    fn build(&self, size: usize) -> Result<CompiledNet, InferenceError> {
-        let w = |n: &str| {
-            let (name, shape) = required()
-                .into_iter()
-                .find(|(k, _)| k == n)
-                .expect("known name");
-            self.weights.get(&name, &shape).expect("checked at load")
-        };
-        let (mut g, x) = GraphBuilder::new([1, 3, size, size]);
-        let mut out = g.conv(
-            &x,
-            w("conv0/filters"),
-            Some(&w("conv0/bias").data),
-            1,
-            Padding::Valid,
-        );
-        out = g.leaky_relu(&out, 0.1);
-        for i in 1..=5 {
-            out = g.max_pool(&out, 2, 2, Padding::Same);
-            // face-api pads by one pixel, then a "valid" separable conv.
-            out = g.separable(
-                &out,
-                w(&format!("conv{i}/depthwise_filter")),
-                w(&format!("conv{i}/pointwise_filter")),
-                &w(&format!("conv{i}/bias")).data,
-                1,
-                Padding::Explicit([1, 1, 1, 1]),
-            );
-            out = g.leaky_relu(&out, 0.1);
-        }
-        out = g.max_pool(&out, 2, 1, Padding::Same);
-        out = g.conv(
-            &out,
-            w("conv8/filters"),
-            Some(&w("conv8/bias").data),
-            1,
-            Padding::Valid,
-        );
-        g.finish(&out)
-    }
-
-    fn reference_net(&self, size: usize) -> Result<&CompiledNet, InferenceError> {
-        let idx = size_index(size)?;
-        self.reference_nets[idx]
-            .get_or_init(|| self.build(size).map_err(|e| e.0))
-            .as_ref()
-            .map_err(|e| InferenceError(e.clone()))
-    }
-
-    /// The ops of tract's optimised reference graph at `size` (for profiling).
-    pub fn describe_ops(&self, size: usize) -> Result<Vec<String>, InferenceError> {
-        Ok(self.reference_net(size)?.describe_ops())
-    }
-
     /// Raw network output `[25, G, G]` for an image (the whole view).
     pub fn forward(&self, image: &RgbView<'_>, size: usize) -> Result<Vec<f32>, InferenceError> {
         size_index(size)?;
         let input = square_resize_normalized(image, SquarePad::BottomRight, size, MEAN_RGB);
         let s = detector_stem::output_side(size);
         Ok(self.body(&detector_stem::run(&input, size, &self.stem), s))
-    }
-
-    /// As [`Self::forward`], with every layer run by tract (checks the hand-written stem).
-    pub fn forward_reference(
-        &self,
-        image: &RgbView<'_>,
-        size: usize,
-    ) -> Result<Vec<f32>, InferenceError> {
-        let net = self.reference_net(size)?;
-        let hwc = square_resize(image, SquarePad::BottomRight, size);
-        net.run(normalize_nchw(&hwc, size, MEAN_RGB))
     }
 
     /// All faces scoring above the threshold, after NMS, highest score first.
@@ -270,7 +196,7 @@ impl TinyFaceDetector {
     }
 }
 
-fn size_index(size: usize) -> Result<usize, InferenceError> {
+pub(crate) fn size_index(size: usize) -> Result<usize, InferenceError> {
     INPUT_SIZES
         .iter()
         .position(|&s| s == size)

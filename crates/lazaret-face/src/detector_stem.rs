@@ -1,9 +1,10 @@
 //! The detector's first layer, hand-written: conv0 (3×3, 3→16 channels, "valid", + bias),
-//! 2×2 stride-2 max-pool, leaky ReLU 0.1. tract runs this layer with a generic direct
-//! convolution at about half of the detector's time (3 input channels do not suit its
-//! matrix kernels); this loop keeps 16 outputs of 8 channels in registers and lets LLVM
-//! vectorise it, compiled for AVX-512 or AVX2 when the CPU has them (runtime detection),
-//! with a plain build of the same code as the fallback. The rest of the net stays in tract.
+//! 2×2 stride-2 max-pool, leaky ReLU 0.1. Its 3 input channels do not suit the matrix
+//! kernels of [`crate::conv_gemm`], which run the rest of the net (tract ran this layer
+//! with a generic direct convolution at about half of the detector's time); this loop keeps
+//! 16 outputs of 8 channels in registers and lets LLVM vectorise it, compiled for AVX-512 or
+//! AVX2 when the CPU has them (runtime detection), with a plain build of the same code as the
+//! fallback.
 //!
 //! The pool comes before the activation: leaky ReLU is monotonic, so
 //! `max(leaky(a), leaky(b)) == leaky(max(a, b))` exactly, and it runs on a quarter of the

@@ -21,7 +21,7 @@ use crate::recognition::euclidean;
 use crate::template::{Template, TEMPLATE_VERSION};
 
 /// Default decision threshold on the Euclidean descriptor distance with the dlib-aligned
-/// chip, calibrated on lfw-fold1 (see docs/benchmarks.md, "Face engine").
+/// chip, calibrated on lfw-fold1 (see docs/benchmarks-history.md, "Verification accuracy").
 pub const DEFAULT_THRESHOLD: f32 = 0.6;
 
 /// Engine settings. The defaults are the calibrated ones.
@@ -32,7 +32,7 @@ pub struct EngineConfig {
     /// Average the descriptors of the chip and its mirror image (dlib alignment). Off by
     /// default: it doubles the recognition cost, and over lfw-fold1, deepface and crops
     /// together it classifies exactly as many pairs correctly as one pass at 0.60 (1,852 of
-    /// 1,900 either way; docs/benchmarks.md, "Default: one recognition pass").
+    /// 1,900 either way; docs/benchmarks-history.md, "Default: one recognition pass").
     pub flip_average: bool,
     /// Average the landmarks with those of the mirrored face crop (steadier alignment).
     pub landmark_mirror_average: bool,

@@ -21,6 +21,8 @@ pub mod pipeline;
 pub mod preprocess;
 pub mod quality;
 pub mod recognition;
+#[cfg(feature = "reference")]
+pub mod reference;
 mod simd;
 pub mod template;
 pub mod weights;

@@ -44,7 +44,7 @@ impl FaceModels {
         let lm = WeightMap::load(&dir.join(models_fetch::LANDMARKS_MANIFEST))?;
         let rec = WeightMap::load(&dir.join(models_fetch::RECOGNITION_MANIFEST))?;
         Ok(FaceModels {
-            detector: TinyFaceDetector::load(det)?,
+            detector: TinyFaceDetector::load(&det)?,
             landmarks: LandmarkNet::load(&lm)?,
             recognition: RecognitionNet::load(&rec)?,
         })

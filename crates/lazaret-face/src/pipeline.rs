@@ -192,7 +192,7 @@ pub fn landmarks(
 /// The descriptor of the face with landmarks `lm`, cut out as `alignment` says. With
 /// `flip_average` (dlib alignment only) the descriptor is the mean of the chip's and its
 /// mirror image's: a second recognition pass that removes much of the pose noise
-/// (lfw-fold1 at the default threshold: 99.00% -> 99.33%; see docs/benchmarks.md).
+/// (lfw-fold1 at the default threshold: 99.00% -> 99.33%; see docs/benchmarks-history.md).
 pub fn descriptor(
     models: &FaceModels,
     image: &RgbView<'_>,

@@ -5,6 +5,7 @@ mod common;
 use common::*;
 use lazaret_face::preprocess::RgbView;
 use lazaret_face::recognition::euclidean;
+use lazaret_face::reference::ReferenceDetector;
 
 #[test]
 fn crop_descriptors_match_golden() {
@@ -254,12 +255,15 @@ fn end_to_end_matches_golden() {
 #[test]
 fn detector_stem_matches_tract_first_layer() {
     let m = models();
+    let tract =
+        ReferenceDetector::load(model_weights(lazaret_face::models_fetch::DETECTOR_MANIFEST))
+            .unwrap();
     for path in &reference_photos() {
         let img = decode_rgb(path);
         let view = RgbView::new(img.as_raw(), img.width() as usize, img.height() as usize);
         for size in lazaret_face::detector::INPUT_SIZES {
             let fast = m.detector.forward(&view, size).unwrap();
-            let reference = m.detector.forward_reference(&view, size).unwrap();
+            let reference = tract.forward(&view, size).unwrap();
             assert_eq!(fast.len(), reference.len());
             let worst = fast
                 .iter()
@@ -297,7 +301,7 @@ fn reference_photos() -> [std::path::PathBuf; 2] {
 fn recognition_matches_tract_graph() {
     let m = models();
     let weights = model_weights(lazaret_face::models_fetch::RECOGNITION_MANIFEST);
-    let reference = lazaret_face::recognition::reference_net(&weights).unwrap();
+    let reference = lazaret_face::reference::recognition_net(&weights).unwrap();
     for path in &reference_photos() {
         let img = decode_rgb(path);
         let view = RgbView::new(img.as_raw(), img.width() as usize, img.height() as usize);
@@ -325,7 +329,7 @@ fn recognition_matches_tract_graph() {
 fn landmarks_match_tract_graph() {
     let m = models();
     let weights = model_weights(lazaret_face::models_fetch::LANDMARKS_MANIFEST);
-    let reference = lazaret_face::landmarks::reference_net(&weights).unwrap();
+    let reference = lazaret_face::reference::landmarks_net(&weights).unwrap();
     for path in &reference_photos() {
         let img = decode_rgb(path);
         let view = RgbView::new(img.as_raw(), img.width() as usize, img.height() as usize);
