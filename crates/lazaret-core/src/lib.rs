@@ -6,6 +6,7 @@
 pub mod alert;
 pub mod audit;
 pub mod chains;
+pub mod challenge;
 pub mod checkin;
 pub mod contact;
 pub mod contact_info;

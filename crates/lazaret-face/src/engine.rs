@@ -104,10 +104,33 @@ pub enum Decision {
     Retry,
 }
 
+/// What a verdict rests on, most telling first: a caller that must say why (the check-in's
+/// outcome) maps it one-to-one instead of working it out again from the distances and issues.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Finding {
+    /// The enrolled person, live if a challenge was asked.
+    Match,
+    /// A frame shows more than one face (outranks the findings below).
+    MultipleFaces,
+    /// A frame shows no face.
+    NoFace,
+    /// A frame is too poor to use, or the capture is unusable for another reason.
+    LowQuality,
+    /// Not the enrolled person: the distance is above the threshold, or another person
+    /// appears in a turned frame.
+    NotEnrolledPerson,
+    /// The challenge was not answered by a live face (poses not followed, copied frames,
+    /// a replay of the enrolment photo).
+    LivenessFailed,
+}
+
 /// Result of [`FaceEngine::verify`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Verdict {
     pub decision: Decision,
+    /// Why, typed (see [`Finding`]).
+    pub finding: Finding,
     /// Mean distance of the frontal frames to the template (None if no usable frame).
     pub distance: Option<f32>,
     pub threshold: f32,
@@ -399,8 +422,10 @@ impl FaceEngine {
         } else {
             Decision::Match
         };
+        let finding = finding(analyses, distance, threshold, live.as_ref(), decision);
         Ok(Verdict {
             decision,
+            finding,
             distance,
             threshold,
             liveness: live,
@@ -413,14 +438,56 @@ impl FaceEngine {
     }
 }
 
-/// One frame per challenge pose, or 1..=MAX_FRAMES without a challenge.
-fn check_frame_count(got: usize, challenge: Option<&Challenge>) -> Result<(), FaceError> {
-    let (min, max) = match challenge {
-        Some(c) => (c.poses.len(), c.poses.len()),
-        None => (1, liveness::MAX_FRAMES),
+/// The finding behind a verdict. A capture problem comes first (the person can retake it; multiple
+/// faces outrank no face outranks low quality), then another person, then failed liveness.
+fn finding(
+    analyses: &[Result<FaceAnalysis, FaceError>],
+    distance: Option<f32>,
+    threshold: f32,
+    live: Option<&LivenessOutcome>,
+    decision: Decision,
+) -> Finding {
+    let capture = |a: &Result<FaceAnalysis, FaceError>| match a {
+        Ok(a) if a.quality.ok() => None,
+        Ok(_) => Some(Finding::LowQuality),
+        Err(FaceError::NoFace) => Some(Finding::NoFace),
+        Err(FaceError::MultipleFaces { .. }) => Some(Finding::MultipleFaces),
+        Err(_) => Some(Finding::LowQuality),
     };
-    if got < min || got > max {
-        return Err(FaceError::FrameCount { got, min, max });
+    let rank = |f: &Finding| match f {
+        Finding::MultipleFaces => 3,
+        Finding::NoFace => 2,
+        _ => 1,
+    };
+    if let Some(worst) = analyses.iter().filter_map(capture).max_by_key(rank) {
+        return worst;
+    }
+    let identity_changed = live.is_some_and(|l| {
+        l.issues
+            .iter()
+            .any(|i| matches!(i, liveness::LivenessIssue::IdentityChanged { .. }))
+    });
+    if distance.is_some_and(|d| d > threshold) || identity_changed {
+        Finding::NotEnrolledPerson
+    } else if live.is_some_and(|l| !l.passed) {
+        Finding::LivenessFailed
+    } else if decision != Decision::Match {
+        Finding::LowQuality
+    } else {
+        Finding::Match
+    }
+}
+
+/// One frame per challenge pose, or 1..=MAX_FRAMES without a challenge (the rule is
+/// `Challenge::frames_expected`, the one the server checks before a try is spent).
+fn check_frame_count(got: usize, challenge: Option<&Challenge>) -> Result<(), FaceError> {
+    let expected = Challenge::frames_expected(challenge);
+    if !expected.contains(&got) {
+        return Err(FaceError::FrameCount {
+            got,
+            min: *expected.start(),
+            max: *expected.end(),
+        });
     }
     Ok(())
 }
@@ -428,6 +495,24 @@ fn check_frame_count(got: usize, challenge: Option<&Challenge>) -> Result<(), Fa
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_capture_problem_is_the_finding_multiple_faces_first() {
+        let no_face = || Err(FaceError::NoFace);
+        let frames = [no_face(), Err(FaceError::FaceOutOfFrame), no_face()];
+        let f = finding(&frames, None, 0.6, None, Decision::Retry);
+        assert_eq!(f, Finding::NoFace);
+        let frames = [
+            no_face(),
+            Err(FaceError::MultipleFaces { count: 2 }),
+            Err(FaceError::FaceOutOfFrame),
+        ];
+        let f = finding(&frames, None, 0.6, None, Decision::Retry);
+        assert_eq!(f, Finding::MultipleFaces);
+        let frames = [Err(FaceError::FaceOutOfFrame)];
+        let f = finding(&frames, None, 0.6, None, Decision::Retry);
+        assert_eq!(f, Finding::LowQuality);
+    }
 
     #[test]
     fn engine_is_send_sync() {

@@ -28,7 +28,8 @@ pub mod template;
 pub mod weights;
 
 pub use engine::{
-    Decision, EngineConfig, FaceAnalysis, FaceEngine, Inspection, Verdict, DEFAULT_THRESHOLD,
+    Decision, EngineConfig, FaceAnalysis, FaceEngine, Finding, Inspection, Verdict,
+    DEFAULT_THRESHOLD,
 };
 pub use error::FaceError;
 /// The decoded picture `FaceEngine::decode` returns and `analyze_image` takes.

@@ -12,82 +12,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::landmarks::Landmarks68;
 
-pub const MIN_FRAMES: usize = 3;
-pub const MAX_FRAMES: usize = 5;
-
-/// A head pose asked for in one frame.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum HeadPose {
-    /// Look straight at the camera.
-    Center,
-    /// Turn the head to your left.
-    Left,
-    /// Turn the head to your right.
-    Right,
-}
-
-impl HeadPose {
-    pub fn instruction(&self) -> &'static str {
-        match self {
-            HeadPose::Center => "look straight at the camera",
-            HeadPose::Left => "turn your head to your left",
-            HeadPose::Right => "turn your head to your right",
-        }
-    }
-}
-
-/// A challenge the server issues and stores; the check-in sends one frame per pose.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Challenge {
-    pub id: String,
-    pub poses: Vec<HeadPose>,
-}
-
-/// A challenge that cannot be answered in a valid way.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid challenge: {0}")]
-pub struct ChallengeError(pub String);
-
-impl Challenge {
-    /// Checks the shape: 3–5 poses, frontal first, at least one turn.
-    pub fn new(id: impl Into<String>, poses: Vec<HeadPose>) -> Result<Self, ChallengeError> {
-        if !(MIN_FRAMES..=MAX_FRAMES).contains(&poses.len()) {
-            return Err(ChallengeError(format!(
-                "{} poses; {MIN_FRAMES} to {MAX_FRAMES} are needed",
-                poses.len()
-            )));
-        }
-        if poses[0] != HeadPose::Center {
-            return Err(ChallengeError("the first pose must be center".into()));
-        }
-        if !poses.iter().any(|p| *p != HeadPose::Center) {
-            return Err(ChallengeError("at least one head turn is needed".into()));
-        }
-        Ok(Challenge {
-            id: id.into(),
-            poses,
-        })
-    }
-
-    /// A fresh random challenge (OS randomness): center, then 2–4 poses with at least one
-    /// turn and no pose repeated back to back.
-    pub fn random() -> Self {
-        let id = uuid::Uuid::new_v4();
-        let bytes = *uuid::Uuid::new_v4().as_bytes();
-        let len = MIN_FRAMES + (bytes[0] as usize % (MAX_FRAMES - MIN_FRAMES + 1));
-        let mut poses = vec![HeadPose::Center];
-        for i in 1..len {
-            let prev = poses[i - 1];
-            let options: Vec<HeadPose> = [HeadPose::Left, HeadPose::Right, HeadPose::Center]
-                .into_iter()
-                .filter(|p| *p != prev && !(i == 1 && *p == HeadPose::Center))
-                .collect();
-            poses.push(options[bytes[i] as usize % options.len()]);
-        }
-        Challenge::new(id.to_string(), poses).expect("generated challenge is valid")
-    }
-}
+/// The challenge is a domain type (`lazaret_core::challenge`): the prompt stores it and the
+/// server checks the frame count against it; the engine answers it.
+pub use lazaret_core::challenge::{Challenge, ChallengeError, HeadPose, MAX_FRAMES, MIN_FRAMES};
 
 /// Thresholds for the liveness checks.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -274,23 +201,6 @@ pub fn check(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn challenge_shape_rules() {
-        for _ in 0..50 {
-            let c = Challenge::random();
-            assert!((MIN_FRAMES..=MAX_FRAMES).contains(&c.poses.len()));
-            assert_eq!(c.poses[0], HeadPose::Center);
-            assert!(c.poses.windows(2).all(|w| w[0] != w[1]));
-            let json = serde_json::to_string(&c).unwrap();
-            assert_eq!(serde_json::from_str::<Challenge>(&json).unwrap(), c);
-        }
-        assert!(Challenge::new("x", vec![HeadPose::Center; 3]).is_err());
-        assert!(
-            Challenge::new("x", vec![HeadPose::Left, HeadPose::Center, HeadPose::Right]).is_err()
-        );
-        assert!(Challenge::new("x", vec![HeadPose::Center, HeadPose::Left]).is_err());
-    }
 
     fn ev(yaw: f64, d0: f32, thumb: u8) -> Result<FrameEvidence, String> {
         let mut descriptor = vec![0.0; 128];

@@ -7,6 +7,8 @@ use axum::response::{IntoResponse, Response};
 use lazaret_core::{DomainError, ValidationError};
 use lazaret_store::StoreError;
 use serde::Serialize;
+
+use crate::services::ServiceError;
 use thiserror::Error;
 use utoipa::ToSchema;
 
@@ -168,6 +170,32 @@ impl From<StoreError> for ApiError {
                 Self::Internal
             }
         }
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        use ServiceError as S;
+        let (status, code) = match &e {
+            S::TokenMissing | S::TokenUnknown => (StatusCode::UNAUTHORIZED, "invalid_token"),
+            S::TokenUsed => (StatusCode::GONE, "token_used"),
+            S::PromptClosed | S::WindowPassed => (StatusCode::GONE, "token_expired"),
+            S::NoTriesLeft => (StatusCode::GONE, "no_tries_left"),
+            S::InProgress => (StatusCode::CONFLICT, "in_progress"),
+            S::NotEnrolled => (StatusCode::CONFLICT, "not_enrolled"),
+            S::FaceUnavailable => (StatusCode::SERVICE_UNAVAILABLE, "face_unavailable"),
+            S::TemplateKey(_) => (StatusCode::SERVICE_UNAVAILABLE, "template_key_missing"),
+            S::InvalidImage { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_image"),
+            S::NotFound { .. } | S::Invalid(_) | S::Store(_) | S::Internal => {
+                return match e {
+                    S::NotFound { entity, id } => Self::NotFound { entity, id },
+                    S::Invalid(v) => Self::Validation(v),
+                    S::Store(s) => s.into(),
+                    _ => Self::Internal,
+                };
+            }
+        };
+        Self::rejected(status, code, e.to_string())
     }
 }
 

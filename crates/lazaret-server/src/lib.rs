@@ -10,6 +10,7 @@ pub mod notify;
 pub mod pages;
 pub mod prompting;
 pub mod routes;
+pub mod services;
 pub mod state;
 pub mod symptom_forms;
 pub mod template_crypto;

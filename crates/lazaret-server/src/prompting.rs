@@ -4,10 +4,10 @@
 use chrono::{DateTime, Utc};
 use lazaret_core::alert::AlertKind;
 use lazaret_core::audit::AuditRecord;
-use lazaret_core::checkin::PromptStatus;
+use lazaret_core::challenge::{Challenge, HeadPose};
+use lazaret_core::checkin::{PromptStatus, WelfareRule};
 use lazaret_core::ids::{AlertId, PromptId};
 use lazaret_core::order::QuarantineOrder;
-use lazaret_face::{Challenge, HeadPose};
 use lazaret_store::{NewAlert, NewJob, PromptRecord, Store, StoreError};
 use rand::{Rng, RngCore};
 use sha2::{Digest, Sha256};
@@ -77,9 +77,7 @@ pub async fn issue_prompt(
         token_hash: hash_token(&token),
         issued_at: now,
         deadline: now + config.prompts.window(),
-        challenge: challenge
-            .as_ref()
-            .map(|c| serde_json::to_string(c).expect("challenge serialises")),
+        challenge: challenge.clone(),
         status: PromptStatus::Open,
         attempts: 0,
     };
@@ -113,40 +111,67 @@ pub async fn issue_prompt(
     }))
 }
 
-/// Opens a welfare-check alert when the last `n` closed prompts of the
-/// order were all missed (`latest` is the one that just closed).
-pub async fn escalate_if_needed(
-    store: &Store,
+/// The welfare-check alert of closing `closing` as missed, when that
+/// completes the order's run of misses (`lazaret_core::checkin::WelfareRule`
+/// on the order's earlier answered or missed prompts, newest first). Read-only:
+/// the caller writes it in the transaction that closes the prompt.
+pub fn welfare_alert(
     config: &Config,
     order: &QuarantineOrder,
-    latest: &PromptId,
+    closing: &PromptRecord,
+    earlier_decided: &[PromptRecord],
     now: DateTime<Utc>,
-) -> Result<bool, StoreError> {
-    let n = config.prompts.welfare_after_misses as usize;
-    let recent = store
-        .prompts_of_order(&order.id, (n as i64) * 4 + 4)
-        .await?;
-    let closed: Vec<&PromptRecord> = recent
-        .iter()
-        .filter(|p| matches!(p.status, PromptStatus::Answered | PromptStatus::Missed))
-        .take(n)
-        .collect();
-    if closed.len() < n || closed.iter().any(|p| p.status != PromptStatus::Missed) {
-        return Ok(false);
+) -> Option<NewAlert> {
+    let rule = welfare_rule(config);
+    let statuses: Vec<PromptStatus> = earlier_decided.iter().map(|p| p.status).collect();
+    if !rule.due(&statuses) {
+        return None;
     }
-    let alert = NewAlert {
+    let run = rule.after_misses.saturating_sub(1) as usize;
+    let prompts = std::iter::once(closing)
+        .chain(earlier_decided.iter().take(run))
+        .map(|p| {
+            serde_json::json!({
+                "prompt_id": p.id, "issued_at": p.issued_at, "deadline": p.deadline,
+            })
+        })
+        .collect::<Vec<_>>();
+    Some(NewAlert {
         id: AlertId::generate(),
         kind: AlertKind::WelfareCheck,
         person_id: order.person_id.clone(),
         order_id: Some(order.id.clone()),
-        cause: format!("welfare:{latest}"),
+        cause: format!("welfare:{}", closing.id),
         evidence: serde_json::json!({
-            "consecutive_missed": n,
-            "prompts": closed.iter().map(|p| serde_json::json!({
-                "prompt_id": p.id, "issued_at": p.issued_at, "deadline": p.deadline,
-            })).collect::<Vec<_>>(),
+            "consecutive_missed": rule.after_misses,
+            "prompts": prompts,
         }),
         at: now,
-    };
-    store.open_alert(&alert).await
+    })
+}
+
+/// The configured welfare rule.
+pub fn welfare_rule(config: &Config) -> WelfareRule {
+    WelfareRule {
+        after_misses: config.prompts.welfare_after_misses,
+    }
+}
+
+/// Opens a welfare-check alert when `latest`, just closed as missed,
+/// completes the order's run of misses (see [`welfare_alert`]).
+pub async fn escalate_if_needed(
+    store: &Store,
+    config: &Config,
+    order: &QuarantineOrder,
+    latest: &PromptRecord,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let rule = welfare_rule(config);
+    let earlier = store
+        .decided_prompts_before(&order.id, &latest.id, rule.after_misses)
+        .await?;
+    match welfare_alert(config, order, latest, &earlier, now) {
+        Some(alert) => store.open_alert(&alert).await,
+        None => Ok(false),
+    }
 }

@@ -1,10 +1,10 @@
 //! Turning the face engine's verdict and the phone's location into one
 //! check-in outcome with the evidence an officer needs.
 
+use lazaret_core::challenge::Challenge;
 use lazaret_core::checkin::CheckinOutcome;
 use lazaret_core::geo::{Coordinates, FenceCheck, Geofence};
-use lazaret_face::liveness::LivenessIssue;
-use lazaret_face::{Challenge, FaceAnalysis, FaceEngine, FaceError, RgbImage, Template, Verdict};
+use lazaret_face::{FaceAnalysis, FaceEngine, FaceError, Finding, RgbImage, Template};
 use serde_json::json;
 
 /// What one try showed.
@@ -28,24 +28,19 @@ pub fn assess(
     let analyses: Vec<Result<FaceAnalysis, FaceError>> =
         frames.iter().map(|f| engine.analyze_image(f)).collect();
     let verdict = engine.verify_analyses(template, &analyses, challenge)?;
-    let capture = capture_problem(&analyses, &verdict);
     let fence_check = fence.locate(at, accuracy_m);
-    let outcome = if let Some(o) = capture {
-        o
-    } else if verdict.distance.is_some_and(|d| d > verdict.threshold) || identity_changed(&verdict)
-    {
-        CheckinOutcome::FaceMismatch
-    } else if verdict.liveness.as_ref().is_some_and(|l| !l.passed) {
-        CheckinOutcome::LivenessFailed
-    } else if verdict.decision != lazaret_face::Decision::Match {
-        // Not usable for another reason the engine gave: ask again.
-        CheckinOutcome::LowQuality
-    } else {
-        match fence_check {
+    // The engine's finding, one to one; only a face match looks at the place.
+    let outcome = match verdict.finding {
+        Finding::MultipleFaces => CheckinOutcome::MultipleFaces,
+        Finding::NoFace => CheckinOutcome::NoFace,
+        Finding::LowQuality => CheckinOutcome::LowQuality,
+        Finding::NotEnrolledPerson => CheckinOutcome::FaceMismatch,
+        Finding::LivenessFailed => CheckinOutcome::LivenessFailed,
+        Finding::Match => match fence_check {
             FenceCheck::Inside { .. } => CheckinOutcome::Verified,
             FenceCheck::Outside { .. } => CheckinOutcome::OutsideGeofence,
             FenceCheck::Unreliable { .. } => CheckinOutcome::LocationUnreliable,
-        }
+        },
     };
     let distance_m = match fence_check {
         FenceCheck::Inside { distance_m }
@@ -71,43 +66,4 @@ pub fn assess(
             "location": location,
         }),
     })
-}
-
-fn identity_changed(v: &Verdict) -> bool {
-    v.liveness.as_ref().is_some_and(|l| {
-        l.issues
-            .iter()
-            .any(|i| matches!(i, LivenessIssue::IdentityChanged { .. }))
-    })
-}
-
-/// An unusable capture: a frame without exactly one face, or of poor
-/// quality. The verdict only says "not usable" in prose; the exact reason is
-/// each failing frame's own analysis error.
-fn capture_problem(
-    analyses: &[Result<FaceAnalysis, FaceError>],
-    verdict: &Verdict,
-) -> Option<CheckinOutcome> {
-    let mut worst: Option<CheckinOutcome> = None;
-    for (analysis, q) in analyses.iter().zip(&verdict.quality) {
-        let o = match q {
-            Some(q) if q.ok() => continue,
-            Some(_) => CheckinOutcome::LowQuality,
-            None => match analysis {
-                Err(FaceError::NoFace) => CheckinOutcome::NoFace,
-                Err(FaceError::MultipleFaces { .. }) => CheckinOutcome::MultipleFaces,
-                _ => CheckinOutcome::LowQuality,
-            },
-        };
-        // Multiple faces outranks no face outranks low quality.
-        let rank = |o: CheckinOutcome| match o {
-            CheckinOutcome::MultipleFaces => 3,
-            CheckinOutcome::NoFace => 2,
-            _ => 1,
-        };
-        if worst.is_none_or(|w| rank(o) > rank(w)) {
-            worst = Some(o);
-        }
-    }
-    worst
 }

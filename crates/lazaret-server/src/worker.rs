@@ -510,14 +510,7 @@ impl Worker {
             .await?
         {
             r.missed += 1;
-            escalate_if_needed(
-                &self.state.store,
-                &self.state.config,
-                &order,
-                &prompt.id,
-                now,
-            )
-            .await?;
+            escalate_if_needed(&self.state.store, &self.state.config, &order, &prompt, now).await?;
         }
         Ok(())
     }

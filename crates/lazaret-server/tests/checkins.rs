@@ -579,6 +579,57 @@ async fn a_checkin_inside_the_late_grace_is_late() {
     }
 }
 
+/// A check-in that closes its prompt as missed and so completes the order's
+/// run of misses (two by default) opens the welfare check together with its
+/// own alert: the person's answer, not a later worker pass, escalates.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_miss_by_checkin_that_completes_the_run_opens_the_welfare_check() {
+    let start = Utc.with_ymd_and_hms(2026, 3, 10, 9, 0, 0).unwrap();
+    for db in TestDb::all().await {
+        let s = Server::start(&db, start).await;
+        let order = s.new_order("Edmund Stoiber").await;
+        assert_eq!(s.enroll(&order, photo(ENROL)).await.0, StatusCode::CREATED);
+        // The first prompt is missed by the deadline job: one miss, no welfare check.
+        let p1 = s.prompt(&order).await;
+        s.clock.advance(Duration::minutes(31));
+        let w = s.worker();
+        assert_eq!(w.run_jobs().await.unwrap().missed, 1);
+        assert!(alerts(&s, "kind=welfare_check").await.is_empty());
+        // The second is answered late: the final try, a miss, the second in a row.
+        let p2 = s.prompt(&order).await;
+        let deadline: DateTime<Utc> = p2["deadline"].as_str().unwrap().parse().unwrap();
+        s.clock
+            .advance(deadline - s.state.now() + Duration::minutes(5));
+        let (st, v) = s
+            .checkin(
+                p2["token"].as_str().unwrap(),
+                &frames_for(&p2["challenge"]),
+                NEAR,
+                15.0,
+                None,
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        assert_eq!(v["outcome"], "late", "{v}");
+        let welfare = alerts(&s, "kind=welfare_check").await;
+        assert_eq!(welfare.len(), 1, "{welfare:?}");
+        assert_eq!(welfare[0]["evidence"]["consecutive_missed"], 2);
+        let listed: Vec<&Value> = welfare[0]["evidence"]["prompts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| &p["prompt_id"])
+            .collect();
+        assert_eq!(listed, [&p2["id"], &p1["id"]], "{welfare:?}");
+        assert_eq!(alerts(&s, "kind=failed_checkin").await.len(), 1);
+        // The deadline job of the answered prompt finds it closed: nothing more.
+        s.clock.advance(Duration::minutes(10));
+        assert_eq!(w.run_jobs().await.unwrap().missed, 0);
+        assert_eq!(alerts(&s, "kind=welfare_check").await.len(), 1);
+        s.stop();
+    }
+}
+
 /// With liveness off a prompt has no challenge and one frontal photo is
 /// verified; with liveness on, one photo is refused before a try is spent.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

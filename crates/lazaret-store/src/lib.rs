@@ -42,7 +42,7 @@ pub use outbox::{
 };
 pub use page::{Page, PageRequest, DEFAULT_LIMIT, MAX_LIMIT};
 pub use persons::PersonFilter;
-pub use prompts::{CheckinFinish, CheckinRecord, CheckinStart, PromptRecord};
+pub use prompts::{CheckinContext, CheckinFinish, CheckinRecord, CheckinStart, PromptRecord};
 pub use revisions::{KeptOrder, ReleasedOrder, RevisionReport};
 pub use symptoms::SymptomForm;
 pub use tokens::TokenRecord;

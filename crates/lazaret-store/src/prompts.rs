@@ -7,13 +7,16 @@
 
 use chrono::{DateTime, Utc};
 use lazaret_core::audit::AuditRecord;
+use lazaret_core::challenge::Challenge;
 use lazaret_core::checkin::{CheckinOutcome, PromptStatus, MAX_ATTEMPTS};
 use lazaret_core::ids::{CheckinId, OrderId, PromptId};
+use lazaret_core::order::QuarantineOrder;
 use sqlx::Row;
 
 use crate::alerts::{insert_alert, NewAlert};
 use crate::audit::append_audit;
 use crate::db::{from_ms, on_pool, to_ms, Store};
+use crate::enrollments::EnrollmentRecord;
 use crate::error::StoreError;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -24,8 +27,8 @@ pub struct PromptRecord {
     pub token_hash: String,
     pub issued_at: DateTime<Utc>,
     pub deadline: DateTime<Utc>,
-    /// The liveness challenge as JSON (None when liveness is off).
-    pub challenge: Option<String>,
+    /// The liveness challenge (None when liveness is off); stored as its JSON.
+    pub challenge: Option<Challenge>,
     pub status: PromptStatus,
     pub attempts: u32,
 }
@@ -42,7 +45,8 @@ pub struct CheckinRecord {
     pub evidence: serde_json::Value,
 }
 
-/// The result of one try, as [`Store::finish_checkin`] records it.
+/// The resolution of one try, as [`Store::finish_checkin`] records it in one
+/// transaction.
 #[derive(Debug, Clone)]
 pub struct CheckinFinish {
     pub outcome: CheckinOutcome,
@@ -52,6 +56,27 @@ pub struct CheckinFinish {
     pub close: Option<PromptStatus>,
     /// An alert for an officer, opened in the same transaction.
     pub alert: Option<NewAlert>,
+    /// The welfare-check alert when this miss completes the order's run of
+    /// misses (`lazaret_core::checkin::WelfareRule`), opened in the same
+    /// transaction so that a crash cannot lose it.
+    pub escalation: Option<NewAlert>,
+}
+
+/// Everything a check-in answering one prompt is decided on, read by
+/// [`Store::checkin_context`].
+#[derive(Debug, Clone)]
+pub struct CheckinContext {
+    pub prompt: PromptRecord,
+    /// The order the prompt belongs to (None only if it was deleted).
+    pub order: Option<QuarantineOrder>,
+    /// The face enrolled for the order, if any.
+    pub enrollment: Option<EnrollmentRecord>,
+    /// The try already made with this request key: a retried upload gets it
+    /// back instead of spending another try.
+    pub existing: Option<CheckinRecord>,
+    /// The order's earlier answered or missed prompts, newest first (as many
+    /// as the welfare rule looks at).
+    pub earlier_decided: Vec<PromptRecord>,
 }
 
 /// What reserving a try found.
@@ -105,7 +130,11 @@ macro_rules! prompt_from_row {
             token_hash: r.try_get("token_hash")?,
             issued_at: from_ms("prompts", r.try_get("issued_at")?)?,
             deadline: from_ms("prompts", r.try_get("deadline")?)?,
-            challenge: r.try_get("challenge")?,
+            challenge: r
+                .try_get::<Option<&str>, _>("challenge")?
+                .map(serde_json::from_str::<Challenge>)
+                .transpose()
+                .map_err(|e| StoreError::corrupt("prompts", format!("challenge: {e}")))?,
             status: parse_prompt_status(r.try_get::<&str, _>("status")?)?,
             attempts: r.try_get::<i32, _>("attempts")?.max(0) as u32,
         }
@@ -147,6 +176,10 @@ impl Store {
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) \
              ON CONFLICT (order_id, slot) DO NOTHING"
         );
+        let challenge = p
+            .challenge
+            .as_ref()
+            .map(|c| serde_json::to_string(c).expect("a challenge serialises"));
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             let n = sqlx::query(&sql)
@@ -156,7 +189,7 @@ impl Store {
                 .bind(&p.token_hash)
                 .bind(to_ms(p.issued_at))
                 .bind(to_ms(p.deadline))
-                .bind(p.challenge.as_deref())
+                .bind(challenge.as_deref())
                 .bind(prompt_status_str(p.status))
                 .bind(p.attempts as i32)
                 .bind(to_ms(audit.at))
@@ -214,7 +247,10 @@ impl Store {
         })
     }
 
-    /// Reserves a try for `request_key` (see [`CheckinStart`]).
+    /// Reserves a try for `request_key` (see [`CheckinStart`]). The caller
+    /// has looked the key up already ([`Store::checkin_context`]); a request
+    /// with the same key racing in on another connection is caught by the
+    /// unique (prompt, request key) and gets the stored try.
     pub async fn begin_checkin(
         &self,
         prompt_id: &PromptId,
@@ -231,14 +267,9 @@ impl Store {
                               VALUES ($1, $2, $3, $4, $5, NULL, '{}')";
         let checkin_id = CheckinId::generate();
         on_pool!(self, pool => {
-            // Looked up outside the transaction so that the transaction's
-            // first statement is a write: on SQLite a transaction that read
-            // first cannot upgrade to a writer while another one commits.
-            // The unique (prompt, request key) catches a racing duplicate.
-            if let Some(r) = sqlx::query(&find).bind(prompt_id.as_str()).bind(request_key)
-                .fetch_optional(pool).await? {
-                return Ok(CheckinStart::Existing(checkin_from_row!(&r)));
-            }
+            // The transaction's first statement is a write: on SQLite a
+            // transaction that read first cannot upgrade to a writer while
+            // another one commits.
             let mut tx = pool.begin().await?;
             let taken = sqlx::query(TAKE)
                 .bind(to_ms(now))
@@ -281,7 +312,9 @@ impl Store {
         })
     }
 
-    /// Records the result of a try.
+    /// Records the resolution of a try in one transaction: its outcome and
+    /// evidence, the prompt's closing, the officer's alert, the welfare
+    /// escalation and the audit event.
     pub async fn finish_checkin(
         &self,
         checkin_id: &CheckinId,
@@ -313,7 +346,7 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
             }
-            if let Some(a) = &result.alert {
+            for a in result.alert.iter().chain(&result.escalation) {
                 let _opened = insert_alert!(tx, a);
             }
             append_audit!(tx, audit);
@@ -340,6 +373,67 @@ impl Store {
             }
             tx.commit().await?;
             Ok(())
+        })
+    }
+
+    /// The prompt a token hash belongs to and what a check-in answering it is
+    /// decided on (see [`CheckinContext`]); None for an unknown token.
+    /// `welfare_history` is how many earlier answered or missed prompts of
+    /// the order to read.
+    pub async fn checkin_context(
+        &self,
+        token_hash: &str,
+        request_key: &str,
+        welfare_history: u32,
+    ) -> Result<Option<CheckinContext>, StoreError> {
+        let find = format!(
+            "SELECT {CHECKIN_COLUMNS} FROM checkins WHERE prompt_id = $1 AND request_key = $2"
+        );
+        let Some(prompt) = self.prompt_by_token_hash(token_hash).await? else {
+            return Ok(None);
+        };
+        let existing = on_pool!(self, pool => {
+            match sqlx::query(&find).bind(prompt.id.as_str()).bind(request_key)
+                .fetch_optional(pool).await? {
+                Some(r) => Some(checkin_from_row!(&r)),
+                None => None,
+            }
+        });
+        let order = self.get_order(&prompt.order_id).await?;
+        let enrollment = self.get_enrollment(&prompt.order_id).await?;
+        let earlier_decided = self
+            .decided_prompts_before(&prompt.order_id, &prompt.id, welfare_history)
+            .await?;
+        Ok(Some(CheckinContext {
+            prompt,
+            order,
+            enrollment,
+            existing,
+            earlier_decided,
+        }))
+    }
+
+    /// The order's answered or missed prompts other than `except`, newest
+    /// first, at most `limit`: the history the welfare rule looks at.
+    pub async fn decided_prompts_before(
+        &self,
+        order_id: &OrderId,
+        except: &PromptId,
+        limit: u32,
+    ) -> Result<Vec<PromptRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {PROMPT_COLUMNS} FROM prompts \
+             WHERE order_id = $1 AND id <> $2 AND status IN ('answered', 'missed') \
+             ORDER BY issued_at DESC, id DESC LIMIT $3"
+        );
+        on_pool!(self, pool => {
+            let rows = sqlx::query(&sql)
+                .bind(order_id.as_str())
+                .bind(except.as_str())
+                .bind(i64::from(limit))
+                .fetch_all(pool)
+                .await?;
+            rows.iter().map(|r| Ok(prompt_from_row!(r))).collect()
         })
     }
 

@@ -11,7 +11,6 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use lazaret_core::ids::OrderId;
 use lazaret_core::person::Person;
-use lazaret_face::Challenge;
 use lazaret_store::{
     Backoff, Channel, ClaimedJob, Failure, MessageFailure, NewOutboxMessage, OutboxStatus,
     NOTIFY_QUEUE,
@@ -197,16 +196,7 @@ impl Notifier {
             .get_prompt(&a.prompt_id)
             .await?
             .ok_or_else(|| missing("prompt"))?;
-        let poses = match &prompt.challenge {
-            Some(json) => Some(
-                serde_json::from_str::<Challenge>(json)
-                    .map_err(|e| {
-                        NotifyError::Data(format!("challenge of prompt {}: {e}", prompt.id))
-                    })?
-                    .poses,
-            ),
-            None => None,
-        };
+        let poses = prompt.challenge.map(|c| c.poses);
         let tz = &order.time_zone;
         let deadline = format!(
             "{} {}",

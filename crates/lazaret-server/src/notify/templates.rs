@@ -3,7 +3,7 @@
 //! A new kind of message is one `MessageKind` variant and one entry per
 //! language in [`template`]. Languages without a text fall back to English.
 
-use lazaret_face::HeadPose;
+use lazaret_core::challenge::HeadPose;
 
 /// What a message is for; stored in the outbox as [`MessageKind::as_str`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,17 +1,14 @@
 //! `/api/v1/orders/{id}/enrollment` and `/api/v1/orders/{id}/prompts`: an
 //! officer enrols the reference photo of an order and prompts a check-in.
 
-use std::sync::Arc;
-
 use axum::extract::multipart::{Multipart, MultipartRejection};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::{DateTime, Duration, Utc};
-use lazaret_core::ids::OrderId;
-use lazaret_core::order::{OrderStatus, QuarantineOrder};
+use lazaret_core::order::OrderStatus;
 use lazaret_core::user::Permission;
-use lazaret_face::{FaceEngine, FaceError, Template};
+use lazaret_face::{FaceError, Template};
 use lazaret_store::EnrollmentRecord;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -22,7 +19,6 @@ use crate::extract::ApiPath;
 use crate::multipart::read_parts;
 use crate::prompting::issue_prompt;
 use crate::state::AppState;
-use crate::template_crypto::TemplateKey;
 use crate::worker::Announcement;
 
 /// The upload: one part named `photo` (JPEG, PNG or WebP).
@@ -41,36 +37,6 @@ pub struct EnrollmentView {
     pub enrolled_at: DateTime<Utc>,
     /// When the template will be deleted (order end plus grace).
     pub delete_after: DateTime<Utc>,
-}
-
-pub(crate) fn face_engine(state: &AppState) -> Result<Arc<FaceEngine>, ApiError> {
-    state.face.clone().ok_or_else(|| {
-        ApiError::rejected(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "face_unavailable",
-            "this server runs without face models",
-        )
-    })
-}
-
-pub(crate) fn template_key(state: &AppState) -> Result<TemplateKey, ApiError> {
-    TemplateKey::from_hex(state.config.template_key.expose()).map_err(|e| {
-        tracing::error!(error = %e, "template key");
-        ApiError::rejected(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "template_key_missing",
-            e.to_string(),
-        )
-    })
-}
-
-pub(crate) async fn load_order(state: &AppState, id: &str) -> Result<QuarantineOrder, ApiError> {
-    let oid = OrderId::parse(id).map_err(|_| ApiError::not_found("order", id))?;
-    state
-        .store
-        .get_order(&oid)
-        .await?
-        .ok_or_else(|| ApiError::not_found("order", id))
 }
 
 /// A photo the engine refused, explained so the officer can retake it.
@@ -115,9 +81,9 @@ pub async fn enroll(
     form: Result<Multipart, MultipartRejection>,
 ) -> Result<(StatusCode, Json<EnrollmentView>), ApiError> {
     officer.require(Permission::WriteOrders, "enrol faces")?;
-    let engine = face_engine(&state)?;
-    let key = template_key(&state)?;
-    let order = load_order(&state, &id).await?;
+    let engine = state.face_engine()?;
+    let key = state.template_key()?;
+    let order = state.load_order(&id).await?;
     if order.status.is_terminal() {
         return Err(ApiError::IllegalTransition(format!(
             "order {id} is {}; nothing can be enrolled for it",
@@ -205,7 +171,7 @@ pub async fn prompt_now(
     ApiPath(id): ApiPath<String>,
 ) -> Result<(StatusCode, Json<PromptCreated>), ApiError> {
     officer.require(Permission::WriteOrders, "prompt check-ins")?;
-    let order = load_order(&state, &id).await?;
+    let order = state.load_order(&id).await?;
     if order.status != OrderStatus::Active {
         return Err(ApiError::IllegalTransition(format!(
             "order {id} is {}; only active orders are prompted",
@@ -250,16 +216,7 @@ pub async fn prompt_now(
             deadline: issued.prompt.deadline,
             challenge: issued.challenge.map(|c| ChallengeView {
                 id: c.id,
-                poses: c
-                    .poses
-                    .iter()
-                    .map(|p| {
-                        serde_json::to_value(p)
-                            .ok()
-                            .and_then(|v| v.as_str().map(str::to_owned))
-                            .unwrap_or_default()
-                    })
-                    .collect(),
+                poses: c.poses.iter().map(|p| p.as_str().to_owned()).collect(),
                 instructions: c.poses.iter().map(|p| p.instruction().to_owned()).collect(),
             }),
         }),

@@ -21,7 +21,7 @@ use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiPath};
 use crate::multipart::{read_parts, text};
 use crate::prompting::{hash_token, random_token};
-use crate::routes::enrollment::{face_engine, load_order, photo_error, template_key};
+use crate::routes::enrollment::photo_error;
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -82,7 +82,7 @@ pub async fn create_link(
     ApiPath(id): ApiPath<String>,
 ) -> Result<(StatusCode, Json<EnrollmentLinkCreated>), ApiError> {
     officer.require(Permission::WriteOrders, "invite self-enrolment")?;
-    let order = load_order(&state, &id).await?;
+    let order = state.load_order(&id).await?;
     if order.status.is_terminal() {
         return Err(ApiError::IllegalTransition(format!(
             "order {id} is {}; nothing can be enrolled for it",
@@ -203,7 +203,7 @@ pub async fn submit(
             ))
         }
     }
-    let order = load_order(&state, link.order_id.as_str()).await?;
+    let order = state.load_order(link.order_id.as_str()).await?;
     if order.status.is_terminal() {
         return Err(ApiError::IllegalTransition(format!(
             "order {} is {}; nothing can be enrolled for it",
@@ -221,8 +221,8 @@ pub async fn submit(
         }
     };
     drop(parts);
-    let engine = face_engine(&state)?;
-    let key = template_key(&state)?;
+    let engine = state.face_engine()?;
+    let key = state.template_key()?;
     // The photo is dropped inside the blocking task; a refused photo leaves
     // the link open so the person can retake it until the deadline.
     let template: Template = tokio::task::spawn_blocking(move || engine.enroll(&photo))
@@ -285,7 +285,7 @@ pub async fn approve(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<EnrollmentLinkView>, ApiError> {
     officer.require(Permission::WriteOrders, "approve enrolments")?;
-    let order = load_order(&state, &id).await?;
+    let order = state.load_order(&id).await?;
     if order.status.is_terminal() {
         return Err(ApiError::IllegalTransition(format!(
             "order {id} is {}; nothing can be enrolled for it",
@@ -337,7 +337,7 @@ pub async fn reject(
             lazaret_core::ValidationError::new("reason", "rejecting needs a reason").into(),
         );
     }
-    let order = load_order(&state, &id).await?;
+    let order = state.load_order(&id).await?;
     let now = state.now();
     let audit = officer.audit(
         now,

@@ -21,7 +21,7 @@ use crate::auth::Officer;
 use crate::error::{ApiError, Problem};
 use crate::extract::ApiPath;
 use crate::prompting::hash_token;
-use crate::routes::enrollment::{announced, load_order};
+use crate::routes::enrollment::announced;
 use crate::state::AppState;
 use crate::symptom_forms::issue_symptom_form;
 use crate::worker::SymptomFormNotice;
@@ -55,7 +55,7 @@ pub async fn issue_form(
     ApiPath(id): ApiPath<String>,
 ) -> Result<(StatusCode, Json<SymptomFormCreated>), ApiError> {
     officer.require(Permission::WriteOrders, "issue symptom forms")?;
-    let order = load_order(&state, &id).await?;
+    let order = state.load_order(&id).await?;
     if order.status != OrderStatus::Active {
         return Err(ApiError::IllegalTransition(format!(
             "order {id} is {}; only active orders get symptom forms",
@@ -232,7 +232,7 @@ pub async fn submit_report(
             .into());
         }
     }
-    let order = load_order(&state, form.order_id.as_str()).await?;
+    let order = state.load_order(form.order_id.as_str()).await?;
     let report = SymptomReport {
         id: SymptomReportId::generate(),
         order_id: order.id.clone(),
@@ -302,7 +302,7 @@ pub async fn list_reports(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<SymptomReportList>, ApiError> {
     officer.require(Permission::ReadOrders, "read symptom reports")?;
-    let order = load_order(&state, &id).await?;
+    let order = state.load_order(&id).await?;
     let reports = state.store.symptom_reports_of_order(&order.id, 500).await?;
     let ids: Vec<&str> = reports.iter().map(|r| r.id.as_str()).collect();
     let audit = officer.audit(

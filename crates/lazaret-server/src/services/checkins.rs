@@ -1,0 +1,327 @@
+//! The check-in use case: a person answers a prompt with camera frames and
+//! the phone's location, and looks the prompt up for the check-in page.
+//!
+//! [`submit`] reads the prompt, its order and enrolment in one store call,
+//! checks the request once (idempotency key, open prompt, window, frame
+//! count), reserves a try, runs the face work on one blocking thread,
+//! asks `lazaret_core::checkin::resolve` what the try does, and writes the
+//! whole resolution (outcome, prompt closing, alert, welfare escalation,
+//! audit event) in one store transaction. Frames are dropped after the face
+//! work; only the outcome and its evidence are stored.
+
+use chrono::{DateTime, Utc};
+use lazaret_core::audit::AuditRecord;
+use lazaret_core::challenge::Challenge;
+use lazaret_core::checkin::{self, CheckinOutcome, PromptStatus, Timing, MAX_ATTEMPTS};
+use lazaret_core::geo::Coordinates;
+use lazaret_core::ids::{AlertId, CheckinId, PromptId};
+use lazaret_core::ValidationError;
+use lazaret_face::{FaceError, Template};
+use lazaret_store::{CheckinFinish, CheckinRecord, CheckinStart, NewAlert, PromptRecord};
+
+use crate::prompting::{hash_token, welfare_alert, welfare_rule};
+use crate::services::ServiceError;
+use crate::state::AppState;
+use crate::verification::{assess, Assessment};
+
+/// One check-in as the person sent it, parsed by the front end.
+#[derive(Debug, Clone)]
+pub struct SubmitCheckin {
+    /// The prompt token from the check-in link: the person's credential.
+    pub token: String,
+    /// The client's key for this request (1 to 200 characters): a retried
+    /// upload with the same key gets the stored result instead of spending
+    /// another try. None: every request is a new try.
+    pub request_key: Option<String>,
+    pub location: Coordinates,
+    /// The phone's accuracy radius in metres (checked not negative by the
+    /// parser).
+    pub accuracy_m: f64,
+    /// The encoded pictures, one per challenge pose.
+    pub frames: Vec<Vec<u8>>,
+}
+
+/// What one try came to, as the person is told.
+#[derive(Debug, Clone)]
+pub struct CheckinReceipt {
+    pub checkin_id: CheckinId,
+    pub prompt_id: PromptId,
+    pub outcome: CheckinOutcome,
+    pub attempt: u32,
+    pub tries_left: u32,
+    /// Face distance, liveness result, distance to the place.
+    pub evidence: serde_json::Value,
+    pub received_at: DateTime<Utc>,
+}
+
+/// What the check-in page needs before it opens the camera; nothing about
+/// the order, the place or the enrolled face.
+#[derive(Debug, Clone)]
+pub struct PromptGuide {
+    pub deadline: DateTime<Utc>,
+    /// None when liveness is off: one frontal frame suffices.
+    pub challenge: Option<Challenge>,
+    pub tries_left: u32,
+    /// The person's language (`en` when the person is gone).
+    pub language: String,
+}
+
+/// Verifies one try of a prompt and records what it comes to.
+pub async fn submit(state: &AppState, req: SubmitCheckin) -> Result<CheckinReceipt, ServiceError> {
+    let now = state.now();
+    let request_key = req
+        .request_key
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let welfare = welfare_rule(&state.config);
+    let ctx = state
+        .store
+        .checkin_context(&token_hash(&req.token)?, &request_key, welfare.after_misses)
+        .await?
+        .ok_or(ServiceError::TokenUnknown)?;
+    // A retry is answered from what is stored before anything else is looked at.
+    if let Some(existing) = &ctx.existing {
+        return receipt_of(existing);
+    }
+    let prompt = &ctx.prompt;
+    let timing = admit(state, prompt, now)?;
+
+    // Everything that is the caller's mistake is refused before a try is spent.
+    let expected = Challenge::frames_expected(prompt.challenge.as_ref());
+    if !expected.contains(&req.frames.len()) {
+        return Err(ValidationError::new(
+            "frame",
+            format!(
+                "this prompt needs {} to {} frames (one per pose), got {}",
+                expected.start(),
+                expected.end(),
+                req.frames.len()
+            ),
+        )
+        .into());
+    }
+    let engine = state.face_engine()?;
+    let key = state.template_key()?;
+    let order = ctx.order.as_ref().ok_or_else(|| ServiceError::NotFound {
+        entity: "order",
+        id: prompt.order_id.to_string(),
+    })?;
+    let enrollment = ctx.enrollment.as_ref().ok_or(ServiceError::NotEnrolled)?;
+    let template = key
+        .open(order.id.as_str(), &enrollment.ciphertext, &enrollment.nonce)
+        .ok()
+        .and_then(|b| Template::from_bytes(&b).ok())
+        .ok_or_else(|| {
+            tracing::error!(order = %order.id, "enrolled template cannot be opened");
+            ServiceError::Internal
+        })?;
+
+    let (checkin_id, attempt) = match state
+        .store
+        .begin_checkin(&prompt.id, &request_key, now)
+        .await?
+    {
+        CheckinStart::Started {
+            checkin_id,
+            attempt,
+        } => (checkin_id, attempt),
+        CheckinStart::Existing(c) => return receipt_of(&c),
+        CheckinStart::Closed(status) => return Err(closed(status)),
+        CheckinStart::NoTriesLeft => return Err(ServiceError::NoTriesLeft),
+    };
+
+    // The face work, once, on a blocking thread; the frames are dropped there.
+    let fence = order.geofence;
+    let challenge = prompt.challenge.clone();
+    let (deadline, at, accuracy_m, frames) =
+        (prompt.deadline, req.location, req.accuracy_m, req.frames);
+    let work = tokio::task::spawn_blocking(move || {
+        let images = frames
+            .iter()
+            .enumerate()
+            .map(|(i, f)| engine.decode(f).map_err(|e| FaceWork::Undecodable(i, e)))
+            .collect::<Result<Vec<_>, _>>()?;
+        drop(frames);
+        match timing {
+            // The answer came after the window: recorded for the officer, not verified.
+            Timing::Late => Ok(Assessment {
+                outcome: CheckinOutcome::Late,
+                evidence: serde_json::json!({ "deadline": deadline, "received_at": now }),
+            }),
+            _ => assess(
+                &engine,
+                &template,
+                &images,
+                challenge.as_ref(),
+                &fence,
+                &at,
+                accuracy_m,
+            )
+            .map_err(FaceWork::Failed),
+        }
+    })
+    .await
+    .unwrap_or_else(|e| Err(FaceWork::Panicked(e.to_string())));
+    let Assessment {
+        outcome,
+        mut evidence,
+    } = match work {
+        Ok(a) => a,
+        Err(failure) => {
+            // Not a try: the caller's undecodable frame or our own failure.
+            state
+                .store
+                .abandon_checkin(&checkin_id, &prompt.id, now)
+                .await?;
+            return Err(match failure {
+                FaceWork::Undecodable(frame, e) => ServiceError::InvalidImage {
+                    frame,
+                    reason: e.to_string(),
+                },
+                FaceWork::Failed(e) => {
+                    tracing::error!(error = %e, prompt = %prompt.id, "verification failed");
+                    ServiceError::Internal
+                }
+                FaceWork::Panicked(e) => {
+                    tracing::error!(error = %e, prompt = %prompt.id, "verification failed");
+                    ServiceError::Internal
+                }
+            });
+        }
+    };
+    evidence["attempt"] = attempt.into();
+    evidence["received_at"] = serde_json::json!(now);
+
+    let earlier: Vec<PromptStatus> = ctx.earlier_decided.iter().map(|p| p.status).collect();
+    let resolution = checkin::resolve(outcome, attempt, welfare, &earlier);
+    let alert = resolution.alert.map(|kind| NewAlert {
+        id: AlertId::generate(),
+        kind,
+        person_id: order.person_id.clone(),
+        order_id: Some(order.id.clone()),
+        cause: format!("prompt:{}", prompt.id),
+        evidence: serde_json::json!({
+            "prompt_id": prompt.id,
+            "deadline": prompt.deadline,
+            "outcome": outcome.as_str(),
+            "attempts": attempt,
+            "last_try": evidence,
+        }),
+        at: now,
+    });
+    let escalation = if resolution.escalate {
+        welfare_alert(&state.config, order, prompt, &ctx.earlier_decided, now)
+    } else {
+        None
+    };
+    let audit = AuditRecord {
+        at: now,
+        actor: format!("subject:prompt:{}", prompt.id),
+        action: "checkin.submit".into(),
+        subject_type: "order".into(),
+        subject_id: order.id.to_string(),
+        details: format!(
+            "checkin={checkin_id} attempt={attempt} outcome={} template read for 1:1 verification; frames discarded",
+            outcome.as_str()
+        ),
+    };
+    let finish = CheckinFinish {
+        outcome,
+        evidence,
+        close: resolution.close_prompt_as,
+        alert,
+        escalation,
+    };
+    state
+        .store
+        .finish_checkin(&checkin_id, &prompt.id, &finish, &audit)
+        .await?;
+    Ok(CheckinReceipt {
+        checkin_id,
+        prompt_id: prompt.id.clone(),
+        outcome,
+        attempt,
+        tries_left: resolution.tries_left,
+        evidence: finish.evidence,
+        received_at: now,
+    })
+}
+
+/// The prompt behind a token, for the check-in page: refused like a
+/// submission when it no longer takes answers.
+pub async fn prompt_guide(state: &AppState, token: &str) -> Result<PromptGuide, ServiceError> {
+    let prompt = state
+        .store
+        .prompt_by_token_hash(&token_hash(token)?)
+        .await?
+        .ok_or(ServiceError::TokenUnknown)?;
+    admit(state, &prompt, state.now())?;
+    if prompt.attempts >= MAX_ATTEMPTS {
+        return Err(ServiceError::NoTriesLeft);
+    }
+    let order = state.load_order(prompt.order_id.as_str()).await?;
+    let language = state
+        .store
+        .get_person(&order.person_id)
+        .await?
+        .map(|p| p.language.as_str().to_owned())
+        .unwrap_or_else(|| "en".into());
+    Ok(PromptGuide {
+        deadline: prompt.deadline,
+        challenge: prompt.challenge,
+        tries_left: checkin::tries_left(prompt.attempts),
+        language,
+    })
+}
+
+/// Why the blocking face work gave no assessment.
+enum FaceWork {
+    Undecodable(usize, FaceError),
+    Failed(FaceError),
+    Panicked(String),
+}
+
+/// The stored hash of a person's token; an empty token is no credential.
+fn token_hash(token: &str) -> Result<String, ServiceError> {
+    let token = token.trim();
+    if token.is_empty() {
+        return Err(ServiceError::TokenMissing);
+    }
+    Ok(hash_token(token))
+}
+
+/// Whether the prompt still takes an answer at `now`, and how: on time, or
+/// late inside the grace (recorded, not verified).
+fn admit(
+    state: &AppState,
+    prompt: &PromptRecord,
+    now: DateTime<Utc>,
+) -> Result<Timing, ServiceError> {
+    if !prompt.status.is_open() {
+        return Err(closed(prompt.status));
+    }
+    match checkin::timing(now, prompt.deadline, state.config.prompts.late_grace()) {
+        Timing::Expired => Err(ServiceError::WindowPassed),
+        t => Ok(t),
+    }
+}
+
+fn closed(status: PromptStatus) -> ServiceError {
+    match status {
+        PromptStatus::Answered => ServiceError::TokenUsed,
+        _ => ServiceError::PromptClosed,
+    }
+}
+
+/// The stored result of a try made before (a retried request).
+fn receipt_of(c: &CheckinRecord) -> Result<CheckinReceipt, ServiceError> {
+    let outcome = c.outcome.ok_or(ServiceError::InProgress)?;
+    Ok(CheckinReceipt {
+        checkin_id: c.id.clone(),
+        prompt_id: c.prompt_id.clone(),
+        outcome,
+        attempt: c.attempt,
+        tries_left: checkin::tries_left(c.attempt),
+        evidence: c.evidence.clone(),
+        received_at: c.received_at,
+    })
+}

@@ -1,0 +1,14 @@
+//! The service layer: each use case of the server as one function over
+//! [`AppState`](crate::state::AppState), called by every front end alike (the
+//! JSON API under `routes/` now, the officers' HTML console later).
+//!
+//! A service reads what it needs from the store, runs the slow work (the face
+//! engine), asks `lazaret_core` for the decision and writes the result in one
+//! store call. Handlers only parse the request into the service's input,
+//! authorise the caller and render the service's answer; refusals come back
+//! as a typed [`ServiceError`], which `error.rs` maps to HTTP.
+
+pub mod checkins;
+mod error;
+
+pub use error::ServiceError;
