@@ -103,9 +103,11 @@ fn ensure_open(prompt: &PromptRecord) -> Result<(), ApiError> {
             "token_used",
             "this prompt was already answered",
         )),
-        PromptStatus::Missed | PromptStatus::Cancelled => {
-            Err(token_rejected("token_expired", "this prompt is closed"))
-        }
+        PromptStatus::Missed => Err(token_rejected("token_expired", "this prompt is closed")),
+        PromptStatus::Cancelled => Err(token_rejected(
+            "token_expired",
+            "this prompt was cancelled: the order has ended",
+        )),
     }
 }
 
