@@ -908,7 +908,11 @@ async fn a_revision_that_releases_an_order_ends_its_prompts_forms_and_alerts() {
             ..alert.clone()
         };
         assert!(!s
-            .miss_prompt(&prompt.id, &[missed.clone()], &audit("prompt.miss"))
+            .miss_prompt(
+                &prompt.id,
+                std::slice::from_ref(&missed),
+                &audit("prompt.miss")
+            )
             .await
             .unwrap());
         assert!(!s.open_alert(&missed).await.unwrap());
