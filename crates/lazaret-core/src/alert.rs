@@ -13,6 +13,9 @@ pub enum AlertKind {
     FailedCheckin,
     WelfareCheck,
     Symptomatic,
+    /// An active order that nothing can prompt (no face enrolled, or no
+    /// phone and no e-mail): monitoring would stop silently without it.
+    CannotPrompt,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

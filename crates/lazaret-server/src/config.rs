@@ -344,6 +344,11 @@ pub struct Overrides {
 }
 
 impl Config {
+    /// How long a template outlives its order ([`Config::template_grace_days`]).
+    pub fn template_grace(&self) -> chrono::Duration {
+        chrono::Duration::days(self.template_grace_days.into())
+    }
+
     /// Loads the layers. `file` is required to exist when given; otherwise
     /// `lazaret.toml` in the working directory is read if present.
     pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Config, ConfigError> {

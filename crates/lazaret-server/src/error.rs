@@ -179,7 +179,9 @@ impl From<ServiceError> for ApiError {
         let (status, code) = match &e {
             S::TokenMissing | S::TokenUnknown => (StatusCode::UNAUTHORIZED, "invalid_token"),
             S::TokenUsed => (StatusCode::GONE, "token_used"),
-            S::PromptClosed | S::WindowPassed => (StatusCode::GONE, "token_expired"),
+            S::PromptClosed | S::PromptCancelled | S::WindowPassed => {
+                (StatusCode::GONE, "token_expired")
+            }
             S::NoTriesLeft => (StatusCode::GONE, "no_tries_left"),
             S::InProgress => (StatusCode::CONFLICT, "in_progress"),
             S::NotEnrolled => (StatusCode::CONFLICT, "not_enrolled"),

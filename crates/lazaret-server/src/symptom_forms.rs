@@ -61,6 +61,7 @@ pub async fn issue_symptom_form(
         issued_at: now,
         expires_at: end_of_local_day(order.time_zone, day),
         used_at: None,
+        cancelled_at: None,
     };
     let audit = AuditRecord {
         at: now,

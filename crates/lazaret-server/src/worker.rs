@@ -249,16 +249,25 @@ impl Worker {
         Ok(r)
     }
 
-    /// Completes ended orders, enqueues the coming prompt slots and purges
+    /// Completes ended orders, enqueues the coming prompt slots, raises
+    /// (and settles) the alerts of orders nothing can prompt and purges
     /// expired templates.
     pub async fn plan_pass(&self) -> Result<PassReport, WorkerError> {
         let mut r = PassReport::default();
         self.plan(&mut r).await?;
         let now = self.state.now();
-        self.state.store.purge_expired_enrollments(now).await?;
+        let c = self.state.store.reconcile_cannot_prompt(now).await?;
+        if c.opened + c.closed > 0 {
+            tracing::info!(opened = c.opened, closed = c.closed, "cannot_prompt alerts");
+        }
+        let grace = self.state.config.template_grace();
         self.state
             .store
-            .purge_expired_pending_enrollments(now)
+            .purge_expired_enrollments(now, grace)
+            .await?;
+        self.state
+            .store
+            .purge_expired_pending_enrollments(now, grace)
             .await?;
         Ok(r)
     }
@@ -366,11 +375,10 @@ impl Worker {
             subject_id: o.id.to_string(),
             details: "order period ended".into(),
         };
-        match self.state.store.update_order(&o, read_at, &audit).await {
-            Ok(()) => {
-                self.state.store.cancel_open_prompts(&o.id, at).await?;
-                Ok(true)
-            }
+        // Ending it cancels its open prompts and forms and closes its alerts
+        // in the same transaction.
+        match self.state.store.end_order(&o, read_at, &audit).await {
+            Ok(_) => Ok(true),
             // Another instance completed it first.
             Err(StoreError::Stale { .. }) => Ok(false),
             Err(e) => Err(e.into()),

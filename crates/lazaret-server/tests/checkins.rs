@@ -431,7 +431,6 @@ async fn two_instances_schedule_and_announce_each_prompt_once() {
             nonce: vec![0; 24],
             model: "m".into(),
             created_at: day,
-            delete_after: order.ends_at,
         };
         db.store
             .put_enrollment(&e, &audit("enrollment.create", order.id.as_str()))

@@ -351,7 +351,6 @@ async fn person_with_order(
                 nonce: vec![0; 24],
                 model: "m".into(),
                 created_at: t0(),
-                delete_after: order.ends_at,
             },
             &audit("enrollment.create"),
         )

@@ -399,7 +399,6 @@ async fn orders_complete_at_their_end_and_their_prompts_stop() {
                     nonce: vec![0; 24],
                     model: "m".into(),
                     created_at: t0(),
-                    delete_after: t0() + Duration::days(10),
                 },
                 &lazaret_core::audit::AuditRecord {
                     at: t0(),
@@ -593,4 +592,310 @@ fn order_routes_are_in_the_openapi_document() {
     }
     let create = &doc["paths"]["/api/v1/orders"]["post"]["responses"];
     assert!(create["201"].is_object() && create["200"].is_object());
+}
+
+/// Stores a template for the order (no face is verified in these tests).
+async fn enrol_fake(db: &TestDb, order: &str, at: DateTime<Utc>) {
+    db.store
+        .put_enrollment(
+            &EnrollmentRecord {
+                order_id: OrderId::parse(order).unwrap(),
+                ciphertext: vec![0; 16],
+                nonce: vec![0; 24],
+                model: "m".into(),
+                created_at: at,
+            },
+            &lazaret_core::audit::AuditRecord {
+                at,
+                actor: "test".into(),
+                action: "enrollment.create".into(),
+                subject_type: "order".into(),
+                subject_id: order.into(),
+                details: String::new(),
+            },
+        )
+        .await
+        .unwrap();
+}
+
+impl Server {
+    /// The order's alerts (all statuses) as the API lists them.
+    async fn alerts_of(&self, order: &str) -> Vec<Value> {
+        let (st, page) = self
+            .get(&format!("/api/v1/alerts?order_id={order}&limit=200"))
+            .await;
+        assert_eq!(st, StatusCode::OK, "{page}");
+        page["items"].as_array().unwrap().clone()
+    }
+
+    /// The person's check-in with one (undecodable) frame: only the token matters here.
+    async fn checkin(&self, token: &str) -> (StatusCode, Value) {
+        let form = reqwest::multipart::Form::new()
+            .text("token", token.to_owned())
+            .text("lat", "47.3594")
+            .text("lon", "8.5532")
+            .text("accuracy_m", "10")
+            .part(
+                "frame",
+                reqwest::multipart::Part::bytes(vec![0xff, 0xd8, 0xff]).file_name("f.jpg"),
+            );
+        let r = self
+            .client
+            .post(format!("{}/api/v1/checkins", self.base))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// A request of the person's (no officer token).
+    async fn public(&self, path: &str, body: &Value) -> (StatusCode, Value) {
+        let r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.json().await.unwrap_or(Value::Null))
+    }
+}
+
+/// Issue #11, defect 2, over real HTTP: releasing an order with an open
+/// prompt, an open symptom form and an open alert ends all three at once;
+/// the tokens answer 410 and no deadline ever opens a missed-check-in or
+/// welfare alert against the released person.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn releasing_an_order_ends_its_prompts_forms_and_alerts() {
+    for db in TestDb::all().await {
+        let s = Server::start(&db).await;
+        let id = s.arrival_order("P1", 10).await;
+        enrol_fake(&db, &id, t0()).await;
+        let prompt = s
+            .post(&format!("/api/v1/orders/{id}/prompts"), &json!({}))
+            .await;
+        assert_eq!(prompt.0, StatusCode::CREATED, "{}", prompt.1);
+        let token = prompt.1["token"].as_str().unwrap().to_owned();
+        let form = s
+            .post(&format!("/api/v1/orders/{id}/symptom-forms"), &json!({}))
+            .await;
+        assert_eq!(form.0, StatusCode::CREATED, "{}", form.1);
+        let form_token = form.1["token"].as_str().unwrap().to_owned();
+        // The look-up answers while the order runs.
+        let (st, info) = s
+            .public("/api/v1/checkins/prompt", &json!({ "token": token }))
+            .await;
+        assert_eq!(st, StatusCode::OK, "{info}");
+        // An alert an officer has not dealt with yet.
+        let open = lazaret_store::NewAlert {
+            id: lazaret_core::ids::AlertId::generate(),
+            kind: lazaret_core::alert::AlertKind::FailedCheckin,
+            person_id: lazaret_core::ids::PersonId::parse("P1").unwrap(),
+            order_id: Some(OrderId::parse(&id).unwrap()),
+            cause: "test:earlier-failure".into(),
+            evidence: json!({}),
+            at: t0(),
+        };
+        assert!(db.store.open_alert(&open).await.unwrap());
+
+        s.clock.advance(Duration::minutes(5));
+        let (st, rel) = s
+            .post(
+                &format!("/api/v1/orders/{id}/transitions"),
+                &json!({"to": "released", "reason": "test was negative"}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK, "{rel}");
+
+        // The person's tokens are gone.
+        let (st, e) = s.checkin(&token).await;
+        assert_eq!(st, StatusCode::GONE, "{e}");
+        assert_eq!(e["code"], "token_expired");
+        let (st, e) = s
+            .public("/api/v1/checkins/prompt", &json!({ "token": token }))
+            .await;
+        assert_eq!(st, StatusCode::GONE, "{e}");
+        let (st, e) = s
+            .public(
+                "/api/v1/symptom-reports",
+                &json!({ "token": form_token, "symptoms": ["none"] }),
+            )
+            .await;
+        assert_eq!(st, StatusCode::GONE, "{e}");
+        assert!(db
+            .store
+            .symptom_reports_of_order(&OrderId::parse(&id).unwrap(), 10)
+            .await
+            .unwrap()
+            .is_empty());
+
+        // The open alert was closed with the reason.
+        let alerts = s.alerts_of(&id).await;
+        assert_eq!(alerts.len(), 1, "{alerts:?}");
+        assert_eq!(alerts[0]["status"], "resolved");
+        assert_eq!(alerts[0]["resolution"], "order released: test was negative");
+
+        // Past the prompt's deadline (and days later) the worker opens nothing.
+        let worker = Worker::new(s.state.clone(), Arc::new(Quiet::default()));
+        for _ in 0..3 {
+            s.clock.advance(Duration::days(1));
+            let r = worker.pass().await.unwrap();
+            assert_eq!(r.missed, 0, "{r:?}");
+        }
+        let alerts = s.alerts_of(&id).await;
+        assert!(
+            alerts.iter().all(|a| a["status"] == "resolved"
+                && a["kind"] != "missed_checkin"
+                && a["kind"] != "welfare_check"),
+            "{alerts:?}"
+        );
+        let events = db.store.audit_events(0, 10_000).await.unwrap();
+        assert!(events
+            .iter()
+            .any(|e| e.action == "alert.resolve" && e.subject_id == open.id.as_str()));
+        s.stop();
+    }
+}
+
+/// Issue #11, defect 1: a template lives as long as its order plus the
+/// grace (7 days). An extension beyond the grace keeps it (and prompting
+/// goes on); an early release purges it a grace after the release.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn template_retention_follows_the_order() {
+    for db in TestDb::all().await {
+        let s = Server::start(&db).await;
+        let extended = s.arrival_order("P1", 10).await;
+        let released = s.arrival_order("P2", 10).await;
+        enrol_fake(&db, &extended, t0()).await;
+        enrol_fake(&db, &released, t0()).await;
+        let enrolled = |id: &str| {
+            let store = db.store.clone();
+            let oid = OrderId::parse(id).unwrap();
+            async move { store.get_enrollment(&oid).await.unwrap().is_some() }
+        };
+        let (st, e) = s
+            .post(
+                &format!("/api/v1/orders/{extended}/extend"),
+                &json!({"ends_at": t0() + Duration::days(30), "reason": "second exposure"}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK, "{e}");
+        s.clock.advance(Duration::days(1));
+        let (st, e) = s
+            .post(
+                &format!("/api/v1/orders/{released}/transitions"),
+                &json!({"to": "released", "reason": "lab error"}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK, "{e}");
+        let worker = Worker::new(s.state.clone(), Arc::new(Quiet::default()));
+
+        // Released at day 1: kept for the grace, then gone.
+        s.clock.advance(Duration::days(7) - Duration::minutes(1));
+        worker.plan_pass().await.unwrap();
+        assert!(enrolled(&released).await);
+        s.clock.advance(Duration::minutes(2));
+        worker.plan_pass().await.unwrap();
+        assert!(!enrolled(&released).await, "kept past release + grace");
+
+        // Past the original end + grace the extended order keeps its face
+        // and is still prompted.
+        s.clock.advance(Duration::days(10));
+        worker.plan_pass().await.unwrap();
+        assert!(enrolled(&extended).await, "purged while the order runs");
+        let (st, p) = s
+            .post(&format!("/api/v1/orders/{extended}/prompts"), &json!({}))
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{p}");
+        let events = db.store.audit_events(0, 10_000).await.unwrap();
+        let purged: Vec<_> = events
+            .iter()
+            .filter(|e| e.action == "enrollment.purge")
+            .map(|e| e.subject_id.as_str())
+            .collect();
+        assert_eq!(purged, [released.as_str()]);
+        s.stop();
+    }
+}
+
+/// Issue #11, defect 1: an active order nothing can prompt is never silent.
+/// Each cause (no face enrolled; no phone and no e-mail) opens one
+/// `cannot_prompt` alert, listed by the API, that closes by itself once the
+/// cause is fixed or the order ends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_that_cannot_be_prompted_raises_one_alert_per_cause() {
+    for db in TestDb::all().await {
+        let s = Server::start(&db).await;
+        // The person has neither phone nor e-mail, and nobody is enrolled.
+        let id = s.arrival_order("P1", 10).await;
+        let worker = Worker::new(s.state.clone(), Arc::new(Quiet::default()));
+        worker.plan_pass().await.unwrap();
+        worker.plan_pass().await.unwrap();
+        let listed = |q: &'static str| {
+            let path = format!("/api/v1/alerts?kind=cannot_prompt&order_id={id}{q}");
+            let s = &s;
+            async move {
+                let (st, page) = s.get(&path).await;
+                assert_eq!(st, StatusCode::OK, "{page}");
+                page["items"].as_array().unwrap().clone()
+            }
+        };
+        let open = listed("&status=open").await;
+        let mut reasons: Vec<&str> = open
+            .iter()
+            .map(|a| a["evidence"]["reason"].as_str().unwrap())
+            .collect();
+        reasons.sort();
+        assert_eq!(reasons, ["no_channel", "no_template"], "{open:?}");
+        assert!(open.iter().all(|a| a["person_id"] == "P1"));
+
+        // Enrolling fixes one cause: its alert closes on the next pass.
+        enrol_fake(&db, &id, t0()).await;
+        s.clock.advance(Duration::minutes(1));
+        worker.plan_pass().await.unwrap();
+        let open = listed("&status=open").await;
+        assert_eq!(open.len(), 1, "{open:?}");
+        assert_eq!(open[0]["evidence"]["reason"], "no_channel");
+        let all = listed("").await;
+        let fixed = all
+            .iter()
+            .find(|a| a["evidence"]["reason"] == "no_template")
+            .unwrap();
+        assert_eq!(fixed["status"], "resolved");
+        assert!(fixed["resolution"]
+            .as_str()
+            .unwrap()
+            .contains("template is now enrolled"));
+
+        // Ending the order closes the rest with the reason.
+        let (st, e) = s
+            .post(
+                &format!("/api/v1/orders/{id}/transitions"),
+                &json!({"to": "released", "reason": "moved abroad"}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK, "{e}");
+        worker.plan_pass().await.unwrap();
+        assert!(listed("&status=open").await.is_empty());
+        let all = listed("").await;
+        assert_eq!(all.len(), 2, "{all:?}");
+        assert!(all
+            .iter()
+            .any(|a| a["resolution"] == "order released: moved abroad"));
+        let events = db.store.audit_events(0, 10_000).await.unwrap();
+        let opened = events
+            .iter()
+            .filter(|e| e.action == "alert.open" && e.details.contains("kind=cannot_prompt"))
+            .count();
+        assert_eq!(opened, 2);
+        assert_eq!(
+            events
+                .iter()
+                .filter(|e| e.action == "alert.resolve")
+                .count(),
+            2
+        );
+        s.stop();
+    }
 }

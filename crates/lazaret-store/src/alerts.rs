@@ -31,6 +31,7 @@ pub fn alert_kind_str(k: AlertKind) -> &'static str {
         AlertKind::FailedCheckin => "failed_checkin",
         AlertKind::WelfareCheck => "welfare_check",
         AlertKind::Symptomatic => "symptomatic",
+        AlertKind::CannotPrompt => "cannot_prompt",
     }
 }
 
@@ -45,13 +46,17 @@ fn parse_status(s: &str) -> Result<AlertStatus, StoreError> {
 }
 
 /// Inserts `$alert` (a `&NewAlert`) in the open transaction `$tx`, with its
-/// audit event; does nothing if its cause already has an alert.
+/// audit event; does nothing if its cause already has an alert, or if its
+/// order has ended (a job that raced the end opens nothing against the
+/// released person).
 macro_rules! insert_alert {
     ($tx:expr, $alert:expr) => {{
         let a: &$crate::alerts::NewAlert = $alert;
         let n = sqlx::query(
             "INSERT INTO alerts (id, kind, person_id, order_id, cause, status, evidence, assignee, resolution, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, 'open', $6, NULL, NULL, $7, $7) ON CONFLICT (cause) DO NOTHING",
+             SELECT $1, $2, $3, $4, $5, 'open', $6, NULL, NULL, $7, $7 \
+             WHERE NOT EXISTS (SELECT 1 FROM orders WHERE id = $4 AND status IN ('completed', 'released')) \
+             ON CONFLICT (cause) DO NOTHING",
         )
         .bind(a.id.as_str())
         .bind($crate::alerts::alert_kind_str(a.kind))

@@ -3,7 +3,7 @@
 //! `pending` until an officer approves it (then it becomes the order's
 //! enrolment) or rejects it (then it is erased). Tokens are stored hashed.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use lazaret_core::audit::AuditRecord;
 use lazaret_core::ids::{EnrollmentLinkId, OrderId};
 use sqlx::Row;
@@ -101,8 +101,6 @@ pub struct PendingTemplate {
     pub ciphertext: Vec<u8>,
     pub nonce: Vec<u8>,
     pub model: String,
-    /// When it must be gone if nobody decided (order end plus grace).
-    pub delete_after: DateTime<Utc>,
 }
 
 const COLUMNS: &str = "id, order_id, token_hash, created_by, created_at, expires_at, status, \
@@ -216,15 +214,14 @@ impl Store {
     ) -> Result<bool, StoreError> {
         const SQL: &str =
             "UPDATE enrollment_links SET status = 'pending', ciphertext = $1, nonce = $2, \
-                           model = $3, delete_after = $4, submitted_at = $5, updated_at = $5 \
-                           WHERE id = $6 AND status = 'open' AND expires_at > $5";
+                           model = $3, submitted_at = $4, updated_at = $4 \
+                           WHERE id = $5 AND status = 'open' AND expires_at > $4";
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             let n = sqlx::query(SQL)
                 .bind(&t.ciphertext)
                 .bind(&t.nonce)
                 .bind(&t.model)
-                .bind(to_ms(t.delete_after))
                 .bind(to_ms(now))
                 .bind(link_id.as_str())
                 .execute(&mut *tx)
@@ -247,16 +244,14 @@ impl Store {
         now: DateTime<Utc>,
         audit: &AuditRecord,
     ) -> Result<Option<EnrollmentLink>, StoreError> {
-        const PENDING: &str =
-            "SELECT id, ciphertext, nonce, model, delete_after FROM enrollment_links \
+        const PENDING: &str = "SELECT id, ciphertext, nonce, model FROM enrollment_links \
                                WHERE order_id = $1 AND status = 'pending'";
         const DECIDE: &str = "UPDATE enrollment_links SET status = 'approved', ciphertext = NULL, nonce = NULL, \
                               decided_at = $1, decided_by = $2, updated_at = $1 WHERE id = $3 AND status = 'pending'";
-        const ENROL: &str = "INSERT INTO enrollments (order_id, ciphertext, nonce, model, created_at, delete_after) \
-                             VALUES ($1, $2, $3, $4, $5, $6) \
+        const ENROL: &str = "INSERT INTO enrollments (order_id, ciphertext, nonce, model, created_at) \
+                             VALUES ($1, $2, $3, $4, $5) \
                              ON CONFLICT (order_id) DO UPDATE SET ciphertext = excluded.ciphertext, \
-                             nonce = excluded.nonce, model = excluded.model, created_at = excluded.created_at, \
-                             delete_after = excluded.delete_after";
+                             nonce = excluded.nonce, model = excluded.model, created_at = excluded.created_at";
         let sql = format!("SELECT {COLUMNS} FROM enrollment_links WHERE id = $1");
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
@@ -267,8 +262,7 @@ impl Store {
             let ciphertext: Option<Vec<u8>> = r.try_get("ciphertext")?;
             let nonce: Option<Vec<u8>> = r.try_get("nonce")?;
             let model: Option<String> = r.try_get("model")?;
-            let delete_after: Option<i64> = r.try_get("delete_after")?;
-            let (Some(ciphertext), Some(nonce), Some(model), Some(delete_after)) = (ciphertext, nonce, model, delete_after) else {
+            let (Some(ciphertext), Some(nonce), Some(model)) = (ciphertext, nonce, model) else {
                 return Err(StoreError::corrupt("enrollment_links", format!("pending link {id} has no template")));
             };
             let n = sqlx::query(DECIDE).bind(to_ms(now)).bind(decided_by).bind(&id).execute(&mut *tx).await?;
@@ -281,7 +275,6 @@ impl Store {
                 .bind(&nonce)
                 .bind(&model)
                 .bind(to_ms(now))
-                .bind(delete_after)
                 .execute(&mut *tx)
                 .await?;
             append_audit!(tx, audit);
@@ -327,20 +320,25 @@ impl Store {
         })
     }
 
-    /// Erases undecided templates whose retention ran out (each audited);
-    /// returns how many.
+    /// Erases undecided templates whose retention ran out, as for enrolled
+    /// ones: `grace` after the order's end (ending an order erases its
+    /// pending template at once). Each is audited; returns how many.
     pub async fn purge_expired_pending_enrollments(
         &self,
         now: DateTime<Utc>,
+        grace: Duration,
     ) -> Result<u64, StoreError> {
         const SQL: &str =
             "UPDATE enrollment_links SET status = 'rejected', ciphertext = NULL, nonce = NULL, \
                            reason = 'retention ended before a decision', decided_at = $1, \
                            decided_by = 'system:retention', updated_at = $1 \
-                           WHERE status = 'pending' AND delete_after <= $1 RETURNING order_id";
+                           WHERE status = 'pending' AND order_id IN \
+                           (SELECT id FROM orders WHERE COALESCE(ended_at, ends_at) <= $2) \
+                           RETURNING order_id";
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
-            let rows = sqlx::query(SQL).bind(to_ms(now)).fetch_all(&mut *tx).await?;
+            let rows = sqlx::query(SQL).bind(to_ms(now)).bind(to_ms(now - grace))
+                .fetch_all(&mut *tx).await?;
             for r in &rows {
                 let rec = AuditRecord {
                     at: now,

@@ -1,7 +1,7 @@
 //! Enrolled face templates, stored only as AEAD ciphertext (the server
 //! encrypts; the store never sees a template in the clear).
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use lazaret_core::audit::AuditRecord;
 use lazaret_core::ids::OrderId;
 use sqlx::Row;
@@ -20,7 +20,6 @@ pub struct EnrollmentRecord {
     /// about the person and lets a model upgrade find stale templates).
     pub model: String,
     pub created_at: DateTime<Utc>,
-    pub delete_after: DateTime<Utc>,
 }
 
 impl Store {
@@ -30,11 +29,10 @@ impl Store {
         e: &EnrollmentRecord,
         audit: &AuditRecord,
     ) -> Result<(), StoreError> {
-        const SQL: &str = "INSERT INTO enrollments (order_id, ciphertext, nonce, model, created_at, delete_after) \
-                           VALUES ($1, $2, $3, $4, $5, $6) \
+        const SQL: &str = "INSERT INTO enrollments (order_id, ciphertext, nonce, model, created_at) \
+                           VALUES ($1, $2, $3, $4, $5) \
                            ON CONFLICT (order_id) DO UPDATE SET ciphertext = excluded.ciphertext, \
-                           nonce = excluded.nonce, model = excluded.model, created_at = excluded.created_at, \
-                           delete_after = excluded.delete_after";
+                           nonce = excluded.nonce, model = excluded.model, created_at = excluded.created_at";
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             sqlx::query(SQL)
@@ -43,7 +41,6 @@ impl Store {
                 .bind(&e.nonce)
                 .bind(&e.model)
                 .bind(to_ms(e.created_at))
-                .bind(to_ms(e.delete_after))
                 .execute(&mut *tx)
                 .await?;
             append_audit!(tx, audit);
@@ -56,7 +53,7 @@ impl Store {
         &self,
         order_id: &OrderId,
     ) -> Result<Option<EnrollmentRecord>, StoreError> {
-        const SQL: &str = "SELECT order_id, ciphertext, nonce, model, created_at, delete_after \
+        const SQL: &str = "SELECT order_id, ciphertext, nonce, model, created_at \
                            FROM enrollments WHERE order_id = $1";
         on_pool!(self, pool => {
             let row = sqlx::query(SQL).bind(order_id.as_str()).fetch_optional(pool).await?;
@@ -68,18 +65,25 @@ impl Store {
                 nonce: r.try_get("nonce")?,
                 model: r.try_get("model")?,
                 created_at: from_ms("enrollments", r.try_get("created_at")?)?,
-                delete_after: from_ms("enrollments", r.try_get("delete_after")?)?,
             }))
         })
     }
 
-    /// Deletes every template whose retention ran out; returns how many.
-    /// Each deletion is audited.
-    pub async fn purge_expired_enrollments(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
-        const SQL: &str = "DELETE FROM enrollments WHERE delete_after <= $1 RETURNING order_id";
+    /// Deletes every template whose retention ran out: `grace` after its
+    /// order ended (released or completed), or after the order's current
+    /// end while it has not been ended (so an extension keeps the
+    /// template). Returns how many; each deletion is audited.
+    pub async fn purge_expired_enrollments(
+        &self,
+        now: DateTime<Utc>,
+        grace: Duration,
+    ) -> Result<u64, StoreError> {
+        const SQL: &str = "DELETE FROM enrollments WHERE order_id IN \
+                           (SELECT id FROM orders WHERE COALESCE(ended_at, ends_at) <= $1) \
+                           RETURNING order_id";
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
-            let rows = sqlx::query(SQL).bind(to_ms(now)).fetch_all(&mut *tx).await?;
+            let rows = sqlx::query(SQL).bind(to_ms(now - grace)).fetch_all(&mut *tx).await?;
             for r in &rows {
                 let id: String = r.try_get("order_id")?;
                 let rec = AuditRecord {

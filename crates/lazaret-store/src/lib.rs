@@ -3,6 +3,7 @@
 
 mod alerts;
 mod audit;
+mod cannot_prompt;
 mod contact_orders;
 mod contacts;
 mod db;
@@ -13,6 +14,7 @@ mod exposures;
 mod import;
 mod jobs;
 mod order_csv;
+mod order_end;
 mod orders;
 mod outbox;
 mod page;
@@ -26,6 +28,7 @@ mod tokens;
 mod trace_error;
 
 pub use alerts::{AlertFilter, NewAlert};
+pub use cannot_prompt::{CannotPromptReason, CannotPromptReport};
 pub use contact_orders::{OrderProposal, ProposalAction, Proposals};
 pub use contacts::TraceOutcome;
 pub use db::{migration_sql, BackendKind, Store};
@@ -36,6 +39,7 @@ pub use exposures::ResidenceRecord;
 pub use import::{ImportError, ImportKind, ImportOptions, ImportReport, RowError};
 pub use jobs::{Backoff, ClaimedJob, Failure, NewJob, QueueStats};
 pub use order_csv::{parse_basis, OrderRowResult, OrdersCsvReport, ORDER_CSV_COLUMNS};
+pub use order_end::{closing_resolution, ended_at, OrderEnd};
 pub use orders::{OrderFilter, OrderWrite, WrittenOrder};
 pub use outbox::{
     Channel, MessageFailure, NewOutboxMessage, OutboxMessage, OutboxStatus, NOTIFY_QUEUE,

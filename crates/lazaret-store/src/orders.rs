@@ -307,12 +307,18 @@ impl Store {
 
     /// Saves a changed order if nobody else changed it since it was read
     /// (`read_at` is the `updated_at` it was read with); `Stale` otherwise.
+    /// An order moved to `completed` or `released` is ended through
+    /// [`Store::end_order`], which also winds down its prompts, forms,
+    /// links, messages and alerts.
     pub async fn update_order(
         &self,
         o: &QuarantineOrder,
         read_at: DateTime<Utc>,
         audit: &AuditRecord,
     ) -> Result<(), StoreError> {
+        if o.status.is_terminal() {
+            return self.end_order(o, read_at, audit).await.map(|_| ());
+        }
         const SQL: &str =
             "UPDATE orders SET ends_at = $1, bases = $2, status = $3, status_reason = $4, \
                            updated_at = $5 WHERE id = $6 AND updated_at = $7";

@@ -478,17 +478,4 @@ impl Store {
             Ok(true)
         })
     }
-
-    /// Cancels the open prompts of an order (it ended or was released).
-    pub async fn cancel_open_prompts(
-        &self,
-        order_id: &OrderId,
-        now: DateTime<Utc>,
-    ) -> Result<u64, StoreError> {
-        const SQL: &str = "UPDATE prompts SET status = 'cancelled', updated_at = $1 WHERE order_id = $2 AND status = 'open'";
-        on_pool!(self, pool => {
-            let n = sqlx::query(SQL).bind(to_ms(now)).bind(order_id.as_str()).execute(pool).await?;
-            Ok(n.rows_affected())
-        })
-    }
 }

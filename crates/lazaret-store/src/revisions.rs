@@ -16,6 +16,7 @@ use sqlx::Row;
 use crate::audit::append_audit;
 use crate::db::{from_ms, on_pool, to_ms, Store};
 use crate::error::StoreError;
+use crate::order_end::end_order_in_tx;
 use crate::tests_repo::revisions_json;
 use crate::trace_error::TraceError;
 
@@ -203,19 +204,25 @@ impl Store {
             let orders: BTreeSet<&str> = planned.iter().map(|p| p.order.id.as_str()).collect();
             for p in &planned {
                 let o = &p.order;
-                let done = sqlx::query(ORDER_SQL)
-                    .bind(serde_json::to_string(&o.bases).expect("bases serialise"))
-                    .bind(to_ms(o.ends_at))
-                    .bind(o.status.as_str())
-                    .bind(o.status_reason.as_deref())
-                    .bind(to_ms(o.updated_at))
-                    .bind(o.id.as_str())
-                    .bind(to_ms(p.read_at))
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(StoreError::from)?;
-                if done.rows_affected() != 1 {
-                    return Err(StoreError::Stale { entity: "order", id: o.id.to_string() }.into());
+                if let OrderRevision::Release { .. } = &p.revision {
+                    // Released like any other end: its prompts, forms and
+                    // alerts end with it, in this transaction.
+                    let _end = end_order_in_tx!(tx, o, p.read_at, actor);
+                } else {
+                    let done = sqlx::query(ORDER_SQL)
+                        .bind(serde_json::to_string(&o.bases).expect("bases serialise"))
+                        .bind(to_ms(o.ends_at))
+                        .bind(o.status.as_str())
+                        .bind(o.status_reason.as_deref())
+                        .bind(to_ms(o.updated_at))
+                        .bind(o.id.as_str())
+                        .bind(to_ms(p.read_at))
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(StoreError::from)?;
+                    if done.rows_affected() != 1 {
+                        return Err(StoreError::Stale { entity: "order", id: o.id.to_string() }.into());
+                    }
                 }
                 let (action, details) = match &p.revision {
                     OrderRevision::Release { reason } => ("order.release", serde_json::json!({"reason": reason, "test_id": id})),

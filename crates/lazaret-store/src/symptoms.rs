@@ -24,9 +24,12 @@ pub struct SymptomForm {
     pub issued_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub used_at: Option<DateTime<Utc>>,
+    /// Set when the form was withdrawn because its order ended.
+    pub cancelled_at: Option<DateTime<Utc>>,
 }
 
-const FORM_COLUMNS: &str = "id, order_id, slot, day, token_hash, issued_at, expires_at, used_at";
+const FORM_COLUMNS: &str =
+    "id, order_id, slot, day, token_hash, issued_at, expires_at, used_at, cancelled_at";
 const REPORT_COLUMNS: &str =
     "id, order_id, person_id, day, symptoms, other, temperature_c, received_at";
 
@@ -49,6 +52,10 @@ macro_rules! form_from_row {
             expires_at: from_ms("symptom_forms", r.try_get("expires_at")?)?,
             used_at: r
                 .try_get::<Option<i64>, _>("used_at")?
+                .map(|m| from_ms("symptom_forms", m))
+                .transpose()?,
+            cancelled_at: r
+                .try_get::<Option<i64>, _>("cancelled_at")?
                 .map(|m| from_ms("symptom_forms", m))
                 .transpose()?,
         }
@@ -85,7 +92,7 @@ impl Store {
         audit: &AuditRecord,
     ) -> Result<bool, StoreError> {
         let sql = format!(
-            "INSERT INTO symptom_forms ({FORM_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL) \
+            "INSERT INTO symptom_forms ({FORM_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, NULL) \
              ON CONFLICT (order_id, slot) DO NOTHING"
         );
         on_pool!(self, pool => {
@@ -171,7 +178,7 @@ impl Store {
 
     /// Stores the report answering `form_id` (spending the form) and its
     /// alert, if any; false (and nothing stored) if the form was already
-    /// used or has expired at `report.received_at`.
+    /// used, has expired at `report.received_at` or was withdrawn.
     pub async fn submit_symptom_report(
         &self,
         form_id: &SymptomFormId,
@@ -180,7 +187,7 @@ impl Store {
         audit: &AuditRecord,
     ) -> Result<bool, StoreError> {
         const SPEND: &str = "UPDATE symptom_forms SET used_at = $1 \
-                             WHERE id = $2 AND used_at IS NULL AND expires_at > $1";
+                             WHERE id = $2 AND used_at IS NULL AND cancelled_at IS NULL AND expires_at > $1";
         let insert = format!(
             "INSERT INTO symptom_reports (form_id, {REPORT_COLUMNS}) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"

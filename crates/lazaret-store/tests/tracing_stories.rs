@@ -796,3 +796,132 @@ async fn two_generation_chain() {
         );
     }
 }
+
+/// Issue #11, defect 2, on the revision path: a corrected test releases the
+/// contact's order, and in the same transaction its open prompt is
+/// cancelled, its unused symptom form withdrawn and its open alert closed
+/// with the reason.
+#[tokio::test]
+async fn a_revision_that_releases_an_order_ends_its_prompts_forms_and_alerts() {
+    use lazaret_core::alert::{AlertKind, AlertStatus};
+    use lazaret_core::checkin::PromptStatus;
+    use lazaret_core::ids::{AlertId, PromptId, SymptomFormId};
+    use lazaret_store::{NewAlert, PromptRecord, SymptomForm};
+
+    for db in TestDb::all().await {
+        let s = &db.store;
+        seed(s).await;
+        let policy = TracingPolicy::default();
+        s.issue_contact_orders(&pid("CASE"), &policy, now(), "officer:1")
+            .await
+            .unwrap();
+        let order = s
+            .list_orders(
+                &OrderFilter {
+                    person_id: Some(pid("SPOUSE")),
+                    ..Default::default()
+                },
+                &PageRequest::default(),
+            )
+            .await
+            .unwrap()
+            .items
+            .remove(0);
+        let audit = |action: &str| lazaret_core::audit::AuditRecord {
+            at: now(),
+            actor: "test".into(),
+            action: action.into(),
+            subject_type: "order".into(),
+            subject_id: order.id.to_string(),
+            details: String::new(),
+        };
+        let prompt = PromptRecord {
+            id: PromptId::generate(),
+            order_id: order.id.clone(),
+            slot: "now:1".into(),
+            token_hash: "p-hash".into(),
+            issued_at: now(),
+            deadline: now() + Duration::minutes(30),
+            challenge: None,
+            status: PromptStatus::Open,
+            attempts: 0,
+        };
+        assert!(s
+            .insert_prompt(&prompt, &audit("prompt.issue"))
+            .await
+            .unwrap());
+        let form = SymptomForm {
+            id: SymptomFormId::generate(),
+            order_id: order.id.clone(),
+            slot: "now:1".into(),
+            day: now().date_naive(),
+            token_hash: "f-hash".into(),
+            issued_at: now(),
+            expires_at: now() + Duration::hours(10),
+            used_at: None,
+            cancelled_at: None,
+        };
+        assert!(s
+            .insert_symptom_form(&form, &audit("symptom_form.issue"))
+            .await
+            .unwrap());
+        let alert = NewAlert {
+            id: AlertId::generate(),
+            kind: AlertKind::FailedCheckin,
+            person_id: pid("SPOUSE"),
+            order_id: Some(order.id.clone()),
+            cause: "test:failed".into(),
+            evidence: serde_json::json!({}),
+            at: now(),
+        };
+        assert!(s.open_alert(&alert).await.unwrap());
+
+        let at = now() + Duration::hours(1);
+        let report = s
+            .revise_test(
+                &TestId::parse("T-CASE").unwrap(),
+                TestOutcome::Negative,
+                "lab error: sample swap",
+                at,
+                "officer:2",
+            )
+            .await
+            .unwrap();
+        assert!(report.released.iter().any(|r| r.order_id == order.id));
+
+        let p = s.get_prompt(&prompt.id).await.unwrap().unwrap();
+        assert_eq!(p.status, PromptStatus::Cancelled, "{:?}", db.kind());
+        let f = s.get_symptom_form(&form.id).await.unwrap().unwrap();
+        assert!(f.cancelled_at.is_some());
+        let a = s.get_alert(&alert.id).await.unwrap().unwrap();
+        assert_eq!(a.status, AlertStatus::Resolved);
+        let resolution = a.resolution.unwrap();
+        assert!(
+            resolution.starts_with("order released: ") && resolution.contains("sample swap"),
+            "{resolution}"
+        );
+        // A deadline that fires afterwards opens nothing against the person.
+        let missed = NewAlert {
+            id: AlertId::generate(),
+            kind: AlertKind::MissedCheckin,
+            cause: format!("prompt:{}", prompt.id),
+            ..alert.clone()
+        };
+        assert!(!s
+            .miss_prompt(
+                &prompt.id,
+                std::slice::from_ref(&missed),
+                &audit("prompt.miss")
+            )
+            .await
+            .unwrap());
+        assert!(!s.open_alert(&missed).await.unwrap());
+        assert!(s.get_alert(&missed.id).await.unwrap().is_none());
+        let events = s
+            .audit_events_for("order", order.id.as_str())
+            .await
+            .unwrap();
+        assert!(events.iter().any(|e| e.action == "order.end"));
+        assert!(events.iter().any(|e| e.action == "order.release"));
+    }
+}

@@ -387,8 +387,6 @@ async fn two_servers_run_a_simulated_day_of_1000_orders_exactly_once() {
             nonce,
             model: first.model.clone(),
             created_at: at,
-            // As the route keeps it: the order's end plus the grace days.
-            delete_after: ends(zone_of[o]) + Duration::days(7),
         };
         let audit = AuditRecord {
             at,

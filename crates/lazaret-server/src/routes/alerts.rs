@@ -19,7 +19,9 @@ use crate::state::AppState;
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct AlertView {
     pub id: String,
-    /// `missed_checkin`, `failed_checkin`, `welfare_check` or `symptomatic`.
+    /// `missed_checkin`, `failed_checkin`, `welfare_check`, `symptomatic` or
+    /// `cannot_prompt` (an active order nothing can prompt; `evidence.reason`
+    /// is `no_template` or `no_channel`).
     pub kind: String,
     pub person_id: String,
     pub order_id: Option<String>,
@@ -70,6 +72,7 @@ pub struct ListAlerts {
     pub limit: Option<u32>,
     /// `open`, `assigned` or `resolved`.
     pub status: Option<String>,
+    /// One kind, e.g. `cannot_prompt` for the orders nothing can prompt.
     pub kind: Option<String>,
     pub order_id: Option<String>,
 }

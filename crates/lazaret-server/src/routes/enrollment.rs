@@ -5,7 +5,7 @@ use axum::extract::multipart::{Multipart, MultipartRejection};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use lazaret_core::order::OrderStatus;
 use lazaret_core::user::Permission;
 use lazaret_face::{FaceError, Template};
@@ -35,7 +35,9 @@ pub struct EnrollmentView {
     /// The face model that made the template.
     pub model: String,
     pub enrolled_at: DateTime<Utc>,
-    /// When the template will be deleted (order end plus grace).
+    /// When the template will be deleted as the order stands now: its end
+    /// plus the grace. Retention follows the order: an extension moves this
+    /// later, an early release or completion starts the grace then.
     pub delete_after: DateTime<Utc>,
 }
 
@@ -116,7 +118,6 @@ pub async fn enroll(
         nonce,
         model: template.model.clone(),
         created_at: now,
-        delete_after: order.ends_at + Duration::days(state.config.template_grace_days.into()),
     };
     let audit = officer.audit(
         now,
@@ -132,7 +133,7 @@ pub async fn enroll(
             order_id: order.id.into(),
             model: record.model,
             enrolled_at: now,
-            delete_after: record.delete_after,
+            delete_after: order.ends_at + state.config.template_grace(),
         }),
     ))
 }

@@ -234,7 +234,6 @@ pub async fn submit(
         ciphertext,
         nonce,
         model: template.model.clone(),
-        delete_after: order.ends_at + Duration::days(state.config.template_grace_days.into()),
     };
     let audit = AuditRecord {
         at: now,

@@ -184,7 +184,7 @@ fn gone(code: &'static str, detail: &str) -> ApiError {
         (SymptomSubmission = "application/x-www-form-urlencoded"))),
     responses((status = 201, body = SymptomReportView),
         (status = 401, body = Problem, description = "invalid_token: missing or unknown token"),
-        (status = 410, body = Problem, description = "token_used or token_expired"),
+        (status = 410, body = Problem, description = "token_used, or token_expired (the day is over or the order has ended)"),
         (status = 400, body = Problem), (status = 415, body = Problem),
         (status = 422, body = Problem, description = "the symptoms, other text or temperature are invalid")))]
 pub async fn submit_report(
@@ -214,6 +214,12 @@ pub async fn submit_report(
     let now = state.now();
     if form.used_at.is_some() {
         return Err(gone("token_used", "this symptom form was already answered"));
+    }
+    if form.cancelled_at.is_some() {
+        return Err(gone(
+            "token_expired",
+            "this symptom form was withdrawn: the order has ended",
+        ));
     }
     if form.expires_at <= now {
         return Err(gone(

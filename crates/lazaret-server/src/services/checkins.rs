@@ -308,6 +308,7 @@ fn admit(
 fn closed(status: PromptStatus) -> ServiceError {
     match status {
         PromptStatus::Answered => ServiceError::TokenUsed,
+        PromptStatus::Cancelled => ServiceError::PromptCancelled,
         _ => ServiceError::PromptClosed,
     }
 }

@@ -16,9 +16,12 @@ pub enum ServiceError {
     /// The prompt was already answered by a verified check-in.
     #[error("this prompt was already answered")]
     TokenUsed,
-    /// The prompt was closed (missed or cancelled).
+    /// The prompt was closed as missed.
     #[error("this prompt is closed")]
     PromptClosed,
+    /// The order ended (released or completed) and took its open prompts with it.
+    #[error("this prompt was cancelled: the order has ended")]
+    PromptCancelled,
     /// The prompt's window and its late grace have passed.
     #[error("the window of this prompt has passed")]
     WindowPassed,
