@@ -76,6 +76,9 @@ pub struct Config {
     pub prompts: lazaret_core::prompt_schedule::PromptPolicy,
     /// Hours a self-enrolment link stays valid.
     pub enrollment_link_hours: u32,
+    /// Hours an order in force may go without a face template before a
+    /// `cannot_prompt` alert asks an officer to act.
+    pub enrolment_allowance_hours: u32,
     /// The background worker inside `serve`.
     pub worker: WorkerConfig,
     /// How messages reach persons (`[notify]`, `[notify.email]`, `[notify.sms]`).
@@ -311,6 +314,7 @@ impl Default for Config {
             template_grace_days: 7,
             prompts: Default::default(),
             enrollment_link_hours: 48,
+            enrolment_allowance_hours: 12,
             worker: WorkerConfig::default(),
             notify: NotifyConfig::default(),
             clock: ClockConfig::default(),
@@ -380,6 +384,7 @@ impl Config {
             "template_grace_days",
             "prompts",
             "enrollment_link_hours",
+            "enrolment_allowance_hours",
             "worker",
             "notify",
             "clock",

@@ -256,7 +256,12 @@ impl Worker {
         let mut r = PassReport::default();
         self.plan(&mut r).await?;
         let now = self.state.now();
-        let c = self.state.store.reconcile_cannot_prompt(now).await?;
+        let allowance = Duration::hours(self.state.config.enrolment_allowance_hours.into());
+        let c = self
+            .state
+            .store
+            .reconcile_cannot_prompt(now, allowance)
+            .await?;
         if c.opened + c.closed > 0 {
             tracing::info!(opened = c.opened, closed = c.closed, "cannot_prompt alerts");
         }

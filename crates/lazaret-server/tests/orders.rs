@@ -830,8 +830,6 @@ async fn an_order_that_cannot_be_prompted_raises_one_alert_per_cause() {
         // The person has neither phone nor e-mail, and nobody is enrolled.
         let id = s.arrival_order("P1", 10).await;
         let worker = Worker::new(s.state.clone(), Arc::new(Quiet::default()));
-        worker.plan_pass().await.unwrap();
-        worker.plan_pass().await.unwrap();
         let listed = |q: &'static str| {
             let path = format!("/api/v1/alerts?kind=cannot_prompt&order_id={id}{q}");
             let s = &s;
@@ -841,6 +839,16 @@ async fn an_order_that_cannot_be_prompted_raises_one_alert_per_cause() {
                 page["items"].as_array().unwrap().clone()
             }
         };
+        // At once only the missing channel: a new order has time to enrol.
+        worker.plan_pass().await.unwrap();
+        let open = listed("&status=open").await;
+        assert_eq!(open.len(), 1, "{open:?}");
+        assert_eq!(open[0]["evidence"]["reason"], "no_channel");
+        // Past the enrolment allowance the missing template counts too,
+        // once however many passes run.
+        s.clock.advance(Duration::hours(12));
+        worker.plan_pass().await.unwrap();
+        worker.plan_pass().await.unwrap();
         let open = listed("&status=open").await;
         let mut reasons: Vec<&str> = open
             .iter()

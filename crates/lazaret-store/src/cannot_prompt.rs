@@ -70,7 +70,7 @@ const FIND_SQL: &str = "SELECT o.id AS order_id, o.person_id AS person_id, \
      FROM orders o JOIN persons p ON p.id = o.person_id \
      LEFT JOIN enrollments e ON e.order_id = o.id \
      WHERE o.status = 'active' AND o.starts_at <= $1 AND o.ends_at > $1 \
-     AND ((e.order_id IS NULL AND NOT EXISTS \
+     AND ((e.order_id IS NULL AND o.starts_at <= $2 AND NOT EXISTS \
             (SELECT 1 FROM alerts a WHERE a.cause = 'cannot_prompt:no_template:' || o.id)) \
        OR (p.phone IS NULL AND p.email IS NULL AND NOT EXISTS \
             (SELECT 1 FROM alerts a WHERE a.cause = 'cannot_prompt:no_channel:' || o.id))) \
@@ -95,14 +95,22 @@ const CLOSE_SQL: &str = "UPDATE alerts SET status = 'resolved', resolution = $1,
 impl Store {
     /// Opens a `cannot_prompt` alert for each cause of each order in force
     /// at `now` that cannot be prompted, and closes those whose cause was
-    /// fixed; each opening and closing is audited.
+    /// fixed; each opening and closing is audited. A missing template counts
+    /// only once the order has been in force for `enrolment_allowance`: a new
+    /// order is normally enrolled within hours, and an alert for every order
+    /// not yet enrolled would bury the ones that need an officer.
     pub async fn reconcile_cannot_prompt(
         &self,
         now: DateTime<Utc>,
+        enrolment_allowance: chrono::Duration,
     ) -> Result<CannotPromptReport, StoreError> {
         let mut report = CannotPromptReport::default();
         on_pool!(self, pool => {
-            let rows = sqlx::query(FIND_SQL).bind(to_ms(now)).fetch_all(pool).await?;
+            let rows = sqlx::query(FIND_SQL)
+                .bind(to_ms(now))
+                .bind(to_ms(now - enrolment_allowance))
+                .fetch_all(pool)
+                .await?;
             let mut alerts = Vec::new();
             for r in &rows {
                 let bad = |e: lazaret_core::ValidationError| StoreError::corrupt("orders", e);
