@@ -1,5 +1,5 @@
 //! Orders, enrolment, prompts, face-verified check-ins and alerts over real
-//! HTTP, with real photos from the shared folder and a controllable clock,
+//! HTTP, with the fixture photos (tests/fixtures/faces) and a controllable clock,
 //! on SQLite and (when configured) PostgreSQL.
 
 use std::sync::{Arc, Mutex};

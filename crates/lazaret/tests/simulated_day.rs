@@ -33,6 +33,10 @@ use lazaret_store::EnrollmentRecord;
 use serde_json::{json, Value};
 use sqlx::Row;
 
+/// The fixture photos kept in the repository (tests/fixtures/faces).
+#[path = "../../../tests/fixtures/mod.rs"]
+mod fixtures;
+
 const ORDERS: usize = 1000;
 const PER_DAY: usize = 3;
 /// Simulated seconds per real second: a day in four minutes.
@@ -42,7 +46,6 @@ const SPEED: f64 = 360.0;
 const SETUP_SECS: i64 = 60;
 const KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 const ZONES: [&str; 2] = ["Europe/Zurich", "Europe/London"];
-const ENROL_PHOTO: &str = "faces/lfw-fold1/Edmund_Stoiber/Edmund_Stoiber_0012.jpg";
 
 fn day() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 3, 10).unwrap()
@@ -56,12 +59,6 @@ fn local(zone: &str, d: NaiveDate, h: u32, m: u32) -> DateTime<Utc> {
         .single()
         .unwrap()
         .with_timezone(&Utc)
-}
-
-fn shared_dir() -> PathBuf {
-    std::env::var_os("LAZARET_SHARED_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared")))
 }
 
 fn free_port() -> u16 {
@@ -348,7 +345,7 @@ async fn two_servers_run_a_simulated_day_of_1000_orders_exactly_once() {
     }
 
     // One real enrolment through the API, its template sealed for the rest.
-    let photo = std::fs::read(shared_dir().join(ENROL_PHOTO)).unwrap();
+    let photo = fixtures::photo(fixtures::ENROL);
     let (ctype, body) = multipart_photo(&photo);
     let r = http
         .post(format!(

@@ -1,17 +1,16 @@
-//! Shared test helpers: the shared data folder, models loaded once, golden files.
+//! Shared test helpers: the fixture photos and the optional evaluation data folder
+//! (`tests/fixtures/mod.rs` of the workspace), models loaded once, golden files.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::path::Path;
 use std::sync::OnceLock;
 
 use lazaret_face::models::FaceModels;
 
-/// `LAZARET_SHARED_DIR`, else `<workspace>/../shared`.
-pub fn shared_dir() -> PathBuf {
-    std::env::var_os("LAZARET_SHARED_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared")))
-}
+#[path = "../../../../tests/fixtures/mod.rs"]
+mod fixtures;
+#[allow(unused_imports)] // model_files.rs uses none of them
+pub use fixtures::*;
 
 pub fn models() -> &'static FaceModels {
     static M: OnceLock<FaceModels> = OnceLock::new();
@@ -21,8 +20,9 @@ pub fn models() -> &'static FaceModels {
     })
 }
 
-pub fn golden(name: &str) -> serde_json::Value {
-    let p = shared_dir().join("golden").join(name);
+/// A golden file of the evaluation data folder `shared` (see [`shared_dir`]).
+pub fn golden(shared: &Path, name: &str) -> serde_json::Value {
+    let p = shared.join("golden").join(name);
     let bytes = std::fs::read(&p).unwrap_or_else(|e| panic!("read {}: {e}", p.display()));
     serde_json::from_slice(&bytes).expect("golden json")
 }
@@ -51,11 +51,6 @@ pub fn engine() -> &'static lazaret_face::FaceEngine {
         let dir = lazaret_face::models_fetch::default_models_dir();
         lazaret_face::FaceEngine::load(&dir, Default::default()).expect("face engine")
     })
-}
-
-pub fn lfw(name: &str) -> Vec<u8> {
-    let p = shared_dir().join("faces/lfw-fold1").join(name);
-    std::fs::read(&p).unwrap_or_else(|e| panic!("read {}: {e}", p.display()))
 }
 
 pub fn png_bytes(img: &image::RgbImage) -> Vec<u8> {

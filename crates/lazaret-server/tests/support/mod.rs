@@ -1,11 +1,10 @@
-//! What the check-in and page tests share: the real photos they use (read from the shared
-//! folder, never copied), the face engine loaded once per test binary, and a real server on
-//! a free port.
+//! What the check-in and page tests share: the photos they use (the fixtures kept in the
+//! repository, `tests/fixtures/faces`), the face engine loaded once per test binary, and a
+//! real server on a free port.
 
 // Each test binary includes this module and uses only part of it.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, Duration, Utc};
@@ -17,31 +16,18 @@ use serde_json::{json, Value};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
-/// Edmund Stoiber in lfw-fold1: a frontal photo to enrol, and frontal, left- and
-/// right-turned photos (yaw about 0.05, +0.41, −0.36) to answer a challenge; someone else
-/// for mismatches.
-pub const ENROL: &str = "Edmund_Stoiber/Edmund_Stoiber_0012.jpg";
-pub const CENTER: &str = "Edmund_Stoiber/Edmund_Stoiber_0009.jpg";
-pub const LEFT: &str = "Edmund_Stoiber/Edmund_Stoiber_0005.jpg";
-pub const RIGHT: &str = "Edmund_Stoiber/Edmund_Stoiber_0011.jpg";
-pub const OTHER: &str = "Abdel_Madi_Shabneh/Abdel_Madi_Shabneh_0001.jpg";
+/// The fixture photos: person A's frontal photo to enrol (`ENROL`), frontal, left- and
+/// right-turned photos (`CENTER`, `LEFT`, `RIGHT`) to answer a challenge; person B
+/// (`OTHER`) for mismatches; [`photo`] reads one.
+#[path = "../../../../tests/fixtures/mod.rs"]
+mod fixtures;
+#[allow(unused_imports)] // a test binary may use only part of them
+pub use fixtures::{photo, CENTER, ENROL, LEFT, OTHER, RIGHT};
 
 /// The order's place, a phone location inside its 100 m fence, and one about 5 km north.
 pub const HOME: (f64, f64) = (47.3769, 8.5417);
 pub const NEAR: (f64, f64) = (47.3772, 8.5419);
 pub const FAR: (f64, f64) = (47.4219, 8.5417);
-
-pub fn shared_dir() -> PathBuf {
-    std::env::var_os("LAZARET_SHARED_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared")))
-}
-
-/// A photo of lfw-fold1 by its path inside the set.
-pub fn photo(name: &str) -> Vec<u8> {
-    let p = shared_dir().join("faces/lfw-fold1").join(name);
-    std::fs::read(&p).unwrap_or_else(|e| panic!("read {}: {e}", p.display()))
-}
 
 /// Frames answering a challenge with the matching turned photos.
 pub fn frames_for(challenge: &Value) -> Vec<Vec<u8>> {
