@@ -64,17 +64,18 @@ pub struct CannotPromptReport {
     pub closed: u64,
 }
 
-/// Orders in force with a cause that has no alert yet.
-const FIND_SQL: &str = "SELECT o.id AS order_id, o.person_id AS person_id, \
-     (e.order_id IS NULL) AS no_template, (p.phone IS NULL AND p.email IS NULL) AS no_channel \
+/// Orders in force with a cause that has no alert yet, each cause as its
+/// own flag (a missing template only past the enrolment allowance, `$2`).
+const FIND_SQL: &str = "SELECT order_id, person_id, no_template, no_channel FROM ( \
+     SELECT o.id AS order_id, o.person_id AS person_id, \
+     (e.order_id IS NULL AND o.starts_at <= $2 AND NOT EXISTS \
+        (SELECT 1 FROM alerts a WHERE a.cause = 'cannot_prompt:no_template:' || o.id)) AS no_template, \
+     (p.phone IS NULL AND p.email IS NULL AND NOT EXISTS \
+        (SELECT 1 FROM alerts a WHERE a.cause = 'cannot_prompt:no_channel:' || o.id)) AS no_channel \
      FROM orders o JOIN persons p ON p.id = o.person_id \
      LEFT JOIN enrollments e ON e.order_id = o.id \
-     WHERE o.status = 'active' AND o.starts_at <= $1 AND o.ends_at > $1 \
-     AND ((e.order_id IS NULL AND o.starts_at <= $2 AND NOT EXISTS \
-            (SELECT 1 FROM alerts a WHERE a.cause = 'cannot_prompt:no_template:' || o.id)) \
-       OR (p.phone IS NULL AND p.email IS NULL AND NOT EXISTS \
-            (SELECT 1 FROM alerts a WHERE a.cause = 'cannot_prompt:no_channel:' || o.id))) \
-     ORDER BY o.id";
+     WHERE o.status = 'active' AND o.starts_at <= $1 AND o.ends_at > $1) c \
+     WHERE no_template OR no_channel ORDER BY order_id";
 
 /// Unresolved alerts whose cause is gone.
 const FIXED_SQL: &str = "SELECT a.id AS id, a.cause AS cause FROM alerts a \
