@@ -393,7 +393,7 @@ pub enum ConfigError {
     Worker(String),
     /// A value outside what its setting allows; `section` is the TOML
     /// table (empty for top-level keys), `field` the key within it.
-    #[error("invalid {}setting {field}: {reason}", section_label(section))]
+    #[error("invalid {}setting {field}: {reason}", section_label(.section))]
     Setting {
         section: &'static str,
         field: String,
@@ -495,7 +495,11 @@ impl Config {
         }
         if !self.template_key.is_empty()
             && !(self.template_key.expose().len() == 64
-                && self.template_key.expose().bytes().all(|b| b.is_ascii_hexdigit()))
+                && self
+                    .template_key
+                    .expose()
+                    .bytes()
+                    .all(|b| b.is_ascii_hexdigit()))
         {
             return Err(setting(
                 "",
@@ -722,10 +726,7 @@ mod tests {
                 "[notify.sms]\nwebhook_url = \"sms.example.org/send\"\n",
                 "invalid [notify.sms] setting webhook_url",
             ),
-            (
-                "template_key = \"abc\"\n",
-                "invalid setting template_key",
-            ),
+            ("template_key = \"abc\"\n", "invalid setting template_key"),
             (
                 "enrollment_link_hours = 0\n",
                 "invalid setting enrollment_link_hours",

@@ -322,15 +322,27 @@ async fn persons_can_be_corrected_and_each_correction_is_audited() {
             assert_eq!(b["field"], field, "{b}");
         }
         let r = s
-            .patch("/api/v1/persons/P-boris", &s.admin, &json!({"nationality": "X"}))
+            .patch(
+                "/api/v1/persons/P-boris",
+                &s.admin,
+                &json!({"nationality": "X"}),
+            )
             .await;
         assert!(r.status().is_client_error());
         let r = s
-            .patch("/api/v1/persons/P-nobody", &s.admin, &json!({"language": "ru"}))
+            .patch(
+                "/api/v1/persons/P-nobody",
+                &s.admin,
+                &json!({"language": "ru"}),
+            )
             .await;
         problem(r, StatusCode::NOT_FOUND, "not_found").await;
         let r = s
-            .patch("/api/v1/persons/P-boris", &s.officer, &json!({"language": "en"}))
+            .patch(
+                "/api/v1/persons/P-boris",
+                &s.officer,
+                &json!({"language": "en"}),
+            )
             .await;
         problem(r, StatusCode::FORBIDDEN, "forbidden").await;
         let got: Value = s
@@ -342,7 +354,11 @@ async fn persons_can_be_corrected_and_each_correction_is_audited() {
         assert_eq!(got["language"], "ru");
         assert_eq!(got["full_name"], "Boris Ivanov");
 
-        let events = db.store.audit_events_for("person", "P-boris").await.unwrap();
+        let events = db
+            .store
+            .audit_events_for("person", "P-boris")
+            .await
+            .unwrap();
         let updates: Vec<&str> = events
             .iter()
             .filter(|e| e.action == "person.update")

@@ -297,7 +297,11 @@ async fn pages_are_served_with_strict_headers_in_both_languages() {
         ),
     ] {
         let (st, v) = s.public_json(path, &json!({ "token": token })).await;
-        assert_eq!((st, &v), (StatusCode::OK, &json!({ "language": "ru" })), "{path}");
+        assert_eq!(
+            (st, &v),
+            (StatusCode::OK, &json!({ "language": "ru" })),
+            "{path}"
+        );
         for bad in ["", "lzx_unknown"] {
             let (st, e) = s.public_json(path, &json!({ "token": bad })).await;
             assert_eq!(
@@ -541,8 +545,7 @@ async fn person_pages_in_headless_chromium() {
     // Without a choice of language, the form of a person who reads Russian
     // opens in Russian in an English browser.
     b.goto("about:blank").await;
-    b.goto(&format!("{}/symptoms#token={ftoken}", s.base))
-        .await;
+    b.goto(&format!("{}/symptoms#token={ftoken}", s.base)).await;
     let legend = b.text_of("#form legend", SHORT).await;
     let lang = b
         .exec(

@@ -407,14 +407,18 @@ async fn imports_set_the_language_and_an_empty_cell_keeps_it() {
         )
         .await;
         assert_eq!(lang(s, "BORIS").await, "en");
-        let with_lang = "person_id,full_name,phone,email,building_id,address,unit,lat,lon,language\n";
+        let with_lang =
+            "person_id,full_name,phone,email,building_id,address,unit,lat,lon,language\n";
         let register = format!(
             "{with_lang}BORIS,Boris,,,B1,Main St 1,1,47.37,8.54,ru\n\
              ANA,Ana,,,B1,Main St 1,2,47.37,8.54,PT\n\
              NEW,New Person,,,B1,Main St 1,3,47.37,8.54,\n"
         );
         import(s, ImportKind::Residences, &register).await;
-        assert_eq!(import(s, ImportKind::Residences, &register).await.changed, 0);
+        assert_eq!(
+            import(s, ImportKind::Residences, &register).await.changed,
+            0
+        );
         assert_eq!(lang(s, "BORIS").await, "ru", "{:?}", db.kind());
         assert_eq!(lang(s, "ANA").await, "pt");
         assert_eq!(lang(s, "NEW").await, "en");
@@ -558,7 +562,13 @@ async fn orders_for_close_contacts_only_idempotent_and_extended() {
         seed(s).await;
         let policy = TracingPolicy::default();
         let proposed = s
-            .propose_contact_orders(&pid("CASE"), &policy, TimeZone::default(), now(), "officer:1")
+            .propose_contact_orders(
+                &pid("CASE"),
+                &policy,
+                TimeZone::default(),
+                now(),
+                "officer:1",
+            )
             .await
             .unwrap();
         let actions: Vec<(String, ProposalAction)> = proposed
@@ -593,7 +603,13 @@ async fn orders_for_close_contacts_only_idempotent_and_extended() {
             .is_empty());
 
         let issued = s
-            .issue_contact_orders(&pid("CASE"), &policy, TimeZone::default(), now(), "officer:1")
+            .issue_contact_orders(
+                &pid("CASE"),
+                &policy,
+                TimeZone::default(),
+                now(),
+                "officer:1",
+            )
             .await
             .unwrap();
         let created: Vec<_> = issued
@@ -632,7 +648,13 @@ async fn orders_for_close_contacts_only_idempotent_and_extended() {
 
         // Again: nothing new.
         let again = s
-            .issue_contact_orders(&pid("CASE"), &policy, TimeZone::default(), now(), "officer:1")
+            .issue_contact_orders(
+                &pid("CASE"),
+                &policy,
+                TimeZone::default(),
+                now(),
+                "officer:1",
+            )
             .await
             .unwrap();
         assert!(again
@@ -695,8 +717,18 @@ async fn contact_orders_take_the_zone_of_their_place_and_the_radius_of_the_polic
             let o = orders.iter().find(|o| o.person_id == pid(p)).unwrap();
             (o.time_zone.name(), o.geofence.radius_m)
         };
-        assert_eq!(zone_of("MHOME"), ("Europe/Moscow", 250.0), "{:?}", db.kind());
-        assert_eq!(zone_of("ZHOME"), ("Europe/Zurich", 250.0), "{:?}", db.kind());
+        assert_eq!(
+            zone_of("MHOME"),
+            ("Europe/Moscow", 250.0),
+            "{:?}",
+            db.kind()
+        );
+        assert_eq!(
+            zone_of("ZHOME"),
+            ("Europe/Zurich", 250.0),
+            "{:?}",
+            db.kind()
+        );
     }
 }
 
@@ -723,11 +755,23 @@ async fn revision_releases_or_keeps_orders() {
         )
         .await;
         let policy = TracingPolicy::default();
-        s.issue_contact_orders(&pid("CASE"), &policy, TimeZone::default(), now(), "officer:1")
-            .await
-            .unwrap();
+        s.issue_contact_orders(
+            &pid("CASE"),
+            &policy,
+            TimeZone::default(),
+            now(),
+            "officer:1",
+        )
+        .await
+        .unwrap();
         let second = s
-            .issue_contact_orders(&pid("CASE2"), &policy, TimeZone::default(), now(), "officer:1")
+            .issue_contact_orders(
+                &pid("CASE2"),
+                &policy,
+                TimeZone::default(),
+                now(),
+                "officer:1",
+            )
             .await
             .unwrap();
         // R12 already had an order: it is extended, not duplicated.

@@ -311,10 +311,7 @@ fn sim_trace_bench_reads_and_never_writes() {
         let file = data.join(format!("{kind}.csv"));
         run(&["import", kind, file.to_str().unwrap()]);
     }
-    let (contacts, audit) = (
-        count_rows(&db, "contacts"),
-        count_rows(&db, "audit_events"),
-    );
+    let (contacts, audit) = (count_rows(&db, "contacts"), count_rows(&db, "audit_events"));
     let out = run(&["sim", "trace-bench", "--sample", "5", "--json"]);
     let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(v["traced"], 5, "{v}");
