@@ -56,6 +56,9 @@ mod tests {
         let zurich = TimeZone::parse("Europe/Zurich").unwrap();
         assert_eq!(order_time_zone(None, zurich), zurich);
         let moscow = Coordinates::new(55.7558, 37.6173).unwrap();
-        assert_eq!(order_time_zone(Some(&moscow), zurich).name(), "Europe/Moscow");
+        assert_eq!(
+            order_time_zone(Some(&moscow), zurich).name(),
+            "Europe/Moscow"
+        );
     }
 }
