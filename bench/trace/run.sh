@@ -75,7 +75,8 @@ for backend in $BACKENDS; do
   out=$("$BIN" --db "$DB" sim trace-bench --sample 2000 --json 2>>"$WORK/stderr.log")
   line=$(jq -r --arg b "$backend" '"\($b|.+"        "|.[0:8]) trace default rules, \(.traced) cases: p50 \(.ms.p50*100|round/100) ms, p90 \(.ms.p90*100|round/100) ms, p99 \(.ms.p99*100|round/100) ms, max \(.ms.max*10|round/10) ms, \(.contacts_per_case*10|round/10) contacts/case"' <<<"$out")
   echo "$line"; SUMMARY+=("$line")
-  out=$("$BIN" --db "$DB" sim trace-bench --policy "$POLICY" --json 2>>"$WORK/stderr.log")
+  # --store: this pass stores the contacts, which the chains runs below read.
+  out=$("$BIN" --db "$DB" sim trace-bench --policy "$POLICY" --store --json 2>>"$WORK/stderr.log")
   line=$(jq -r --arg b "$backend" '"\($b|.+"        "|.[0:8]) trace close-only, all \(.traced) cases: p50 \(.ms.p50*100|round/100) ms, p99 \(.ms.p99*100|round/100) ms, \(.wall_seconds|round) s"' <<<"$out")
   echo "$line"; SUMMARY+=("$line")
 

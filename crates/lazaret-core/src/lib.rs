@@ -23,5 +23,6 @@ pub mod symptom;
 pub mod test_result;
 pub mod tracing_policy;
 pub mod user;
+pub mod zone_lookup;
 
 pub use error::{DomainError, ValidationError};

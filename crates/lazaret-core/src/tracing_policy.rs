@@ -61,6 +61,8 @@ pub struct RidePolicy {
 pub struct QuarantinePolicy {
     /// A close contact's order ends this many days after the last exposure.
     pub days_after_last_exposure: u32,
+    /// Radius in metres of the geofence around a contact order's place.
+    pub geofence_radius_m: f64,
 }
 
 impl Default for WindowPolicy {
@@ -104,6 +106,7 @@ impl Default for QuarantinePolicy {
     fn default() -> Self {
         Self {
             days_after_last_exposure: 14,
+            geofence_radius_m: crate::geo::DEFAULT_RADIUS_M,
         }
     }
 }
@@ -147,6 +150,14 @@ impl TracingPolicy {
                 crate::order::MAX_ORDER_DAYS
             )));
         }
+        let r = self.quarantine.geofence_radius_m;
+        if !(r.is_finite() && (crate::geo::MIN_RADIUS_M..=crate::geo::MAX_RADIUS_M).contains(&r)) {
+            return Err(PolicyError::Invalid(format!(
+                "quarantine.geofence_radius_m must be {} to {} metres",
+                crate::geo::MIN_RADIUS_M,
+                crate::geo::MAX_RADIUS_M
+            )));
+        }
         Ok(())
     }
 }
@@ -167,9 +178,10 @@ mod tests {
     fn every_number_can_change() {
         let p = TracingPolicy::from_toml(
             "[window]\ndays_before = 3\ndays_after = 7\n[flight]\nseat_rows = 1\ncrew_close = false\n\
-             [quarantine]\ndays_after_last_exposure = 10\n",
+             [quarantine]\ndays_after_last_exposure = 10\ngeofence_radius_m = 250\n",
         )
         .unwrap();
+        assert_eq!(p.quarantine.geofence_radius_m, 250.0);
         assert_eq!(p.window.days_before, 3);
         assert_eq!(p.window.days_after, 7);
         assert_eq!(p.flight.seat_rows, 1);
@@ -215,5 +227,7 @@ mod tests {
         assert!(TracingPolicy::from_toml("[window]\ndays_after = 400\n").is_err());
         assert!(TracingPolicy::from_toml("[quarantine]\ndays_after_last_exposure = 0\n").is_err());
         assert!(TracingPolicy::from_toml("[flight]\nseat_rows = 99\n").is_err());
+        assert!(TracingPolicy::from_toml("[quarantine]\ngeofence_radius_m = 5\n").is_err());
+        assert_eq!(TracingPolicy::default().quarantine.geofence_radius_m, 100.0);
     }
 }

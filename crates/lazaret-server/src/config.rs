@@ -79,6 +79,9 @@ pub struct Config {
     /// Hours an order in force may go without a face template before a
     /// `cannot_prompt` alert asks an officer to act.
     pub enrolment_allowance_hours: u32,
+    /// IANA zone of a contact order whose place the offline zone lookup
+    /// cannot place (or that has no coordinates); default `UTC`.
+    pub default_time_zone: lazaret_core::order::TimeZone,
     /// The background worker inside `serve`.
     pub worker: WorkerConfig,
     /// How messages reach persons (`[notify]`, `[notify.email]`, `[notify.sms]`).
@@ -237,6 +240,65 @@ impl Default for NotifyConfig {
     }
 }
 
+/// Most delivery attempts accepted per message.
+pub const MAX_NOTIFY_ATTEMPTS: u32 = 100;
+
+impl NotifyConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        if !(1..=MAX_NOTIFY_ATTEMPTS).contains(&self.max_attempts) {
+            return Err(setting(
+                "notify",
+                "max_attempts",
+                format!("must be 1 to {MAX_NOTIFY_ATTEMPTS}"),
+            ));
+        }
+        if self.retry_base_secs == 0 {
+            return Err(setting("notify", "retry_base_secs", "must be positive"));
+        }
+        if self.retry_max_secs < self.retry_base_secs {
+            return Err(setting(
+                "notify",
+                "retry_max_secs",
+                "must be at least retry_base_secs",
+            ));
+        }
+        if let Some(e) = &self.email {
+            let bad = |field: &str, why: &str| Err(setting("notify.email", field, why));
+            if e.host.trim().is_empty() {
+                return bad("host", "must name the SMTP server");
+            }
+            if e.from.trim().is_empty() {
+                return bad("from", "must give the sender address");
+            }
+            if e.port == Some(0) {
+                return bad("port", "must be 1 to 65535");
+            }
+            if e.timeout_secs == 0 {
+                return bad("timeout_secs", "must be positive");
+            }
+        }
+        if let Some(s) = &self.sms {
+            if !is_http_url(&s.webhook_url) {
+                return Err(setting(
+                    "notify.sms",
+                    "webhook_url",
+                    format!("{:?} must start with https:// or http://", s.webhook_url),
+                ));
+            }
+            if s.timeout_secs == 0 {
+                return Err(setting("notify.sms", "timeout_secs", "must be positive"));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn is_http_url(url: &str) -> bool {
+    ["https://", "http://"]
+        .iter()
+        .any(|p| url.strip_prefix(p).is_some_and(|rest| !rest.is_empty()))
+}
+
 /// How the SMTP connection is protected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -315,6 +377,7 @@ impl Default for Config {
             prompts: Default::default(),
             enrollment_link_hours: 48,
             enrolment_allowance_hours: 12,
+            default_time_zone: lazaret_core::order::TimeZone::default(),
             worker: WorkerConfig::default(),
             notify: NotifyConfig::default(),
             clock: ClockConfig::default(),
@@ -332,7 +395,34 @@ pub enum ConfigError {
     Clock(String),
     #[error("invalid [worker] setting: {0}")]
     Worker(String),
+    /// A value outside what its setting allows; `section` is the TOML
+    /// table (empty for top-level keys), `field` the key within it.
+    #[error("invalid {}setting {field}: {reason}", section_label(.section))]
+    Setting {
+        section: &'static str,
+        field: String,
+        reason: String,
+    },
 }
+
+fn section_label(section: &str) -> String {
+    if section.is_empty() {
+        String::new()
+    } else {
+        format!("[{section}] ")
+    }
+}
+
+fn setting(section: &'static str, field: &str, reason: impl Into<String>) -> ConfigError {
+    ConfigError::Setting {
+        section,
+        field: field.to_owned(),
+        reason: reason.into(),
+    }
+}
+
+/// Longest a self-enrolment link may stay valid: a link is a credential.
+pub const MAX_ENROLLMENT_LINK_HOURS: u32 = 24 * 14;
 
 /// Values given on the command line; `None` leaves the lower layers alone.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -385,6 +475,7 @@ impl Config {
             "prompts",
             "enrollment_link_hours",
             "enrolment_allowance_hours",
+            "default_time_zone",
             "worker",
             "notify",
             "clock",
@@ -401,9 +492,47 @@ impl Config {
         let config: Config = fig
             .extract()
             .map_err(|e| ConfigError::Invalid(Box::new(e)))?;
-        config.clock.validate()?;
-        config.worker.interval()?;
+        config.validate()?;
         Ok(config)
+    }
+
+    /// Checks every section, so that a setting which cannot work stops the
+    /// start with its name instead of quietly doing nothing (a `[prompts]`
+    /// table that cannot fit the day would plan no prompts at all).
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.max_body_bytes == 0 {
+            return Err(setting("", "max_body_bytes", "must be positive"));
+        }
+        let key = self.template_key.expose();
+        if !key.is_empty() && (key.len() != 64 || !key.bytes().all(|b| b.is_ascii_hexdigit())) {
+            return Err(setting(
+                "",
+                "template_key",
+                "must be 64 hex digits (32 bytes), or unset",
+            ));
+        }
+        if let Some(url) = &self.public_url {
+            if !is_http_url(url) {
+                return Err(setting(
+                    "",
+                    "public_url",
+                    format!("{url:?} must start with https:// or http://"),
+                ));
+            }
+        }
+        if !(1..=MAX_ENROLLMENT_LINK_HOURS).contains(&self.enrollment_link_hours) {
+            return Err(setting(
+                "",
+                "enrollment_link_hours",
+                format!("must be 1 to {MAX_ENROLLMENT_LINK_HOURS}"),
+            ));
+        }
+        self.prompts
+            .validate()
+            .map_err(|e| setting("prompts", &e.field, e.reason))?;
+        self.clock.validate()?;
+        self.worker.interval()?;
+        self.notify.validate()
     }
 
     /// The database URL with any password replaced, for logs.
@@ -571,6 +700,69 @@ mod tests {
                 Ok(())
             });
         }
+    }
+
+    #[test]
+    fn every_section_is_validated_when_the_configuration_loads() {
+        for (file, why) in [
+            // Three prompts two hours apart cannot fit an hour's day.
+            (
+                "[prompts]\nper_day = 8\n",
+                "invalid [prompts] setting per_day",
+            ),
+            (
+                "[prompts]\nwindow_minutes = 0\n",
+                "invalid [prompts] setting window_minutes",
+            ),
+            (
+                "[notify]\nmax_attempts = 0\n",
+                "invalid [notify] setting max_attempts",
+            ),
+            (
+                "[notify]\nretry_base_secs = 900\nretry_max_secs = 60\n",
+                "invalid [notify] setting retry_max_secs",
+            ),
+            (
+                "[notify.email]\nfrom = \"a@example.org\"\n",
+                "invalid [notify.email] setting host",
+            ),
+            (
+                "[notify.sms]\nwebhook_url = \"sms.example.org/send\"\n",
+                "invalid [notify.sms] setting webhook_url",
+            ),
+            ("template_key = \"abc\"\n", "invalid setting template_key"),
+            (
+                "enrollment_link_hours = 0\n",
+                "invalid setting enrollment_link_hours",
+            ),
+            ("max_body_bytes = 0\n", "invalid setting max_body_bytes"),
+            (
+                "public_url = \"lazaret.example.org\"\n",
+                "invalid setting public_url",
+            ),
+        ] {
+            figment::Jail::expect_with(|jail| {
+                jail.create_file("lazaret.toml", file)?;
+                let e = Config::load(None, &Overrides::default()).unwrap_err();
+                assert!(e.to_string().contains(why), "{file}: {e}");
+                Ok(())
+            });
+        }
+        assert!(Config::default().validate().is_ok());
+    }
+
+    #[test]
+    fn the_default_time_zone_is_an_iana_name() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("lazaret.toml", "default_time_zone = \"Europe/Moscow\"\n")?;
+            let c = Config::load(None, &Overrides::default()).unwrap();
+            assert_eq!(c.default_time_zone.name(), "Europe/Moscow");
+            jail.create_file("lazaret.toml", "default_time_zone = \"Mars/Olympus\"\n")?;
+            let e = Config::load(None, &Overrides::default()).unwrap_err();
+            assert!(e.to_string().contains("default_time_zone"), "{e}");
+            Ok(())
+        });
+        assert_eq!(Config::default().default_time_zone.name(), "UTC");
     }
 
     #[test]

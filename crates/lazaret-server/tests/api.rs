@@ -84,6 +84,16 @@ impl Server {
             .unwrap()
     }
 
+    async fn patch(&self, path: &str, token: &str, body: &Value) -> Response {
+        self.client
+            .patch(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
     async fn post_raw(&self, path: &str, token: &str, body: &'static str) -> Response {
         self.client
             .post(format!("{}{path}", self.base))
@@ -247,6 +257,131 @@ async fn persons_create_read_list_and_audit() {
         let about_ana = db.store.audit_events_for("person", "P-ana").await.unwrap();
         let actions: Vec<&str> = about_ana.iter().map(|e| e.action.as_str()).collect();
         assert_eq!(actions, ["person.create", "person.read"]);
+        s.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn persons_can_be_corrected_and_each_correction_is_audited() {
+    for db in TestDb::all().await {
+        let s = Server::start(&db).await;
+        let r = s
+            .post(
+                "/api/v1/persons",
+                &s.admin,
+                &json!({"id": "P-boris", "full_name": "Boris", "email": "b@example.org"}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+
+        // Only the fields given change; the phone is validated and normalised.
+        let r = s
+            .patch(
+                "/api/v1/persons/P-boris",
+                &s.admin,
+                &json!({"phone": "+7 495 123 45 67", "language": "ru"}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let p: Value = r.json().await.unwrap();
+        assert_eq!(p["phone"], "+74951234567");
+        assert_eq!(p["language"], "ru");
+        assert_eq!(p["email"], "b@example.org", "left out, so kept");
+        assert_eq!(p["full_name"], "Boris");
+
+        // null and "" clear; a cleared language is the default again.
+        let r = s
+            .patch(
+                "/api/v1/persons/P-boris",
+                &s.admin,
+                &json!({"email": null, "full_name": "Boris Ivanov"}),
+            )
+            .await;
+        let p: Value = r.json().await.unwrap();
+        assert!(p["email"].is_null(), "{p}");
+        assert_eq!(p["full_name"], "Boris Ivanov");
+        assert_eq!(p["language"], "ru");
+        let got: Value = s
+            .get("/api/v1/persons/P-boris", Some(&s.admin))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            (&got["email"], &got["phone"], &got["language"]),
+            (&Value::Null, &json!("+74951234567"), &json!("ru")),
+            "stored"
+        );
+
+        // Bad values, an empty name and unknown fields are refused and
+        // change nothing; unknown persons are 404; officers may not write.
+        for (body, field) in [
+            (json!({"phone": "12"}), "phone"),
+            (json!({"email": "not-an-address"}), "email"),
+            (json!({"language": "russian"}), "language"),
+            (json!({"full_name": ""}), "full_name"),
+        ] {
+            let r = s.patch("/api/v1/persons/P-boris", &s.admin, &body).await;
+            let b = problem(r, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+            assert_eq!(b["field"], field, "{b}");
+        }
+        let r = s
+            .patch(
+                "/api/v1/persons/P-boris",
+                &s.admin,
+                &json!({"nationality": "X"}),
+            )
+            .await;
+        assert!(r.status().is_client_error());
+        let r = s
+            .patch(
+                "/api/v1/persons/P-nobody",
+                &s.admin,
+                &json!({"language": "ru"}),
+            )
+            .await;
+        problem(r, StatusCode::NOT_FOUND, "not_found").await;
+        let r = s
+            .patch(
+                "/api/v1/persons/P-boris",
+                &s.officer,
+                &json!({"language": "en"}),
+            )
+            .await;
+        problem(r, StatusCode::FORBIDDEN, "forbidden").await;
+        let got: Value = s
+            .get("/api/v1/persons/P-boris", Some(&s.admin))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(got["language"], "ru");
+        assert_eq!(got["full_name"], "Boris Ivanov");
+
+        let events = db
+            .store
+            .audit_events_for("person", "P-boris")
+            .await
+            .unwrap();
+        let updates: Vec<&str> = events
+            .iter()
+            .filter(|e| e.action == "person.update")
+            .map(|e| e.details.as_str())
+            .collect();
+        assert_eq!(
+            updates,
+            [
+                r#"{"fields":["phone","language"]}"#,
+                r#"{"fields":["full_name","email"]}"#
+            ]
+        );
+        let doc: Value = s
+            .get("/api/v1/openapi.json", Some(&s.admin))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert!(doc["paths"]["/api/v1/persons/{id}"].get("patch").is_some());
         s.stop().await;
     }
 }

@@ -278,9 +278,60 @@ async fn pages_are_served_with_strict_headers_in_both_languages() {
         (StatusCode::GONE, Some("token_used"))
     );
 
+    // The symptom form and the enrolment page ask for the person's
+    // language the same way, for any link the server knows.
+    let (st, form) = s
+        .post(&format!("/api/v1/orders/{order}/symptom-forms"), &json!({}))
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{form}");
+    let boris = s.new_order("Boris Petrov", "ru").await;
+    let (st, link) = s
+        .post(
+            &format!("/api/v1/orders/{boris}/enrollment-link"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{link}");
+    for (path, token, script) in [
+        (
+            "/api/v1/symptom-reports/form",
+            form["token"].as_str().unwrap(),
+            "symptoms.js",
+        ),
+        (
+            "/api/v1/enrollment/link",
+            link["token"].as_str().unwrap(),
+            "enroll.js",
+        ),
+    ] {
+        let (st, v) = s.public_json(path, &json!({ "token": token })).await;
+        assert_eq!(
+            (st, &v),
+            (StatusCode::OK, &json!({ "language": "ru" })),
+            "{path}"
+        );
+        for bad in ["", "lzx_unknown"] {
+            let (st, e) = s.public_json(path, &json!({ "token": bad })).await;
+            assert_eq!(
+                (st, e["code"].as_str()),
+                (StatusCode::UNAUTHORIZED, Some("invalid_token")),
+                "{path} {bad:?}"
+            );
+        }
+        let js = s
+            .get_page(&format!("/assets/{script}"), "en")
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(js.contains(path), "{script} does not ask {path}");
+    }
+
     // In the OpenAPI document.
     let (_, doc) = s.get("/api/v1/openapi.json").await;
     assert!(doc["paths"]["/api/v1/checkins/prompt"]["post"].is_object());
+    assert!(doc["paths"]["/api/v1/symptom-reports/form"]["post"].is_object());
+    assert!(doc["paths"]["/api/v1/enrollment/link"]["post"].is_object());
     assert!(doc["components"]["schemas"]["PromptInfo"].is_object());
 
     // Self-enrolment links carry their token in the fragment.
@@ -499,6 +550,18 @@ async fn person_pages_in_headless_chromium() {
     b.click("#send").await;
     let text = b.text_of("#outcome", SHORT).await;
     assert!(text.contains("already answered"), "{text}");
+    // Without a choice of language, the form of a person who reads Russian
+    // opens in Russian in an English browser.
+    b.goto("about:blank").await;
+    b.goto(&format!("{}/symptoms#token={ftoken}", s.base)).await;
+    let legend = b.text_of("#form legend", SHORT).await;
+    let lang = b
+        .exec(
+            "return document.documentElement.lang + ' ' + location.search",
+            json!([]),
+        )
+        .await;
+    assert_eq!(lang, "ru ?lang=ru", "{legend}");
     b.assert_self_contained().await;
     b.quit().await;
 

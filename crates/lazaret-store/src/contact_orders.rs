@@ -5,11 +5,12 @@
 use chrono::{DateTime, Duration, Utc};
 use lazaret_core::audit::AuditRecord;
 use lazaret_core::contact::RiskTier;
-use lazaret_core::geo::{Coordinates, Geofence, DEFAULT_RADIUS_M};
+use lazaret_core::geo::{Coordinates, Geofence};
 use lazaret_core::ids::{OrderId, PersonId};
 use lazaret_core::order::{validate_period, OrderBasis, OrderStatus, QuarantineOrder, TimeZone};
 use lazaret_core::person::Address;
 use lazaret_core::tracing_policy::TracingPolicy;
+use lazaret_core::zone_lookup::order_time_zone;
 use serde::Serialize;
 use sqlx::Row;
 
@@ -51,6 +52,9 @@ pub struct OrderProposal {
     pub ends_at: DateTime<Utc>,
     pub address: Option<Address>,
     pub coordinates: Option<Coordinates>,
+    /// The order's zone: an existing order's own, else the zone found at
+    /// the residence's coordinates, else the configured default.
+    pub time_zone: TimeZone,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -76,11 +80,14 @@ async fn open_order_id(store: &Store, person: &PersonId) -> Result<Option<OrderI
 
 impl Store {
     /// Traces `case` and proposes an order for each close contact. Writes
-    /// only the trace (contacts and its audit event), no orders.
+    /// only the trace (contacts and its audit event), no orders. A new
+    /// order's zone is the one at the residence's coordinates (offline
+    /// lookup), else `default_zone`.
     pub async fn propose_contact_orders(
         &self,
         case: &PersonId,
         policy: &TracingPolicy,
+        default_zone: TimeZone,
         now: DateTime<Utc>,
         actor: &str,
     ) -> Result<Proposals, StoreError> {
@@ -110,6 +117,7 @@ impl Store {
                 ends_at: needed_end,
                 address: None,
                 coordinates: None,
+                time_zone: default_zone,
             };
             if needed_end <= now {
                 p.action = ProposalAction::Expired;
@@ -131,9 +139,11 @@ impl Store {
                 p.ends_at = o.ends_at.max(needed_end);
                 p.address = Some(o.address);
                 p.coordinates = Some(o.geofence.center);
+                p.time_zone = o.time_zone;
             } else if let Some(r) = self.residence_of(&c.person_id).await? {
                 p.address = Some(r.address);
                 p.coordinates = Some(r.coordinates);
+                p.time_zone = order_time_zone(Some(&r.coordinates), default_zone);
             } else {
                 p.action = ProposalAction::NeedsAddress;
             }
@@ -149,11 +159,12 @@ impl Store {
         &self,
         case: &PersonId,
         policy: &TracingPolicy,
+        default_zone: TimeZone,
         now: DateTime<Utc>,
         actor: &str,
     ) -> Result<Proposals, TraceError> {
         let mut proposals = self
-            .propose_contact_orders(case, policy, now, actor)
+            .propose_contact_orders(case, policy, default_zone, now, actor)
             .await?;
         for p in &mut proposals.proposals {
             match p.action {
@@ -166,10 +177,10 @@ impl Store {
                         id: OrderId::generate(),
                         person_id: p.person_id.clone(),
                         address,
-                        geofence: Geofence::new(center, DEFAULT_RADIUS_M)?,
+                        geofence: Geofence::new(center, policy.quarantine.geofence_radius_m)?,
                         starts_at: p.starts_at,
                         ends_at: p.ends_at,
-                        time_zone: TimeZone::default(),
+                        time_zone: p.time_zone,
                         bases: vec![p.basis.clone()],
                         status: OrderStatus::Active,
                         status_reason: None,

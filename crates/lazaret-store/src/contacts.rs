@@ -80,19 +80,11 @@ impl Store {
         now: DateTime<Utc>,
         actor: &str,
     ) -> Result<TraceOutcome, StoreError> {
-        let Some(test) = self.current_positive_test(case).await? else {
-            return Ok(TraceOutcome {
-                case_id: case.clone(),
-                test: None,
-                window: None,
-                contacts: Vec::new(),
-                reason: Some("no positive test in force for this person".into()),
-            });
+        let outcome = self.compute_trace(case, policy).await?;
+        let Some(test) = &outcome.test else {
+            return Ok(outcome);
         };
-        let window = infectious_window(&test, &policy.window);
-        let generation = self.case_generation(case, &test).await? + 1;
-        let exposures = self.case_exposures(case, &window).await?;
-        let contacts = find_contacts(case, &window, &exposures, policy, generation);
+        let contacts = &outcome.contacts;
         let close = contacts
             .iter()
             .filter(|c| c.tier == RiskTier::Close)
@@ -110,8 +102,33 @@ impl Store {
             })
             .to_string(),
         };
-        self.replace_contacts(&test.id, &contacts, now, &audit)
+        self.replace_contacts(&test.id, contacts, now, &audit)
             .await?;
+        Ok(outcome)
+    }
+
+    /// The trace of `case` as `trace_case` would store it, computed from
+    /// the stored exposures without writing anything: no contacts replaced,
+    /// no audit event (nobody has looked at personal data in a way an
+    /// officer acts on). For benchmarks and what-if runs on live data.
+    pub async fn compute_trace(
+        &self,
+        case: &PersonId,
+        policy: &TracingPolicy,
+    ) -> Result<TraceOutcome, StoreError> {
+        let Some(test) = self.current_positive_test(case).await? else {
+            return Ok(TraceOutcome {
+                case_id: case.clone(),
+                test: None,
+                window: None,
+                contacts: Vec::new(),
+                reason: Some("no positive test in force for this person".into()),
+            });
+        };
+        let window = infectious_window(&test, &policy.window);
+        let generation = self.case_generation(case, &test).await? + 1;
+        let exposures = self.case_exposures(case, &window).await?;
+        let contacts = find_contacts(case, &window, &exposures, policy, generation);
         Ok(TraceOutcome {
             case_id: case.clone(),
             test: Some(test),

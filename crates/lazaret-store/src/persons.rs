@@ -72,6 +72,36 @@ impl Store {
         })
     }
 
+    /// Replaces the stored details of `p` (name, phone, e-mail, language)
+    /// and appends `audit`, in one transaction; `NotFound` for an unknown id.
+    pub async fn update_person(
+        &self,
+        p: &Person,
+        now: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<(), StoreError> {
+        const SQL: &str = "UPDATE persons SET full_name = $1, phone = $2, email = $3, \
+                           language = $4, updated_at = $5 WHERE id = $6";
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let done = sqlx::query(SQL)
+                .bind(p.full_name.as_str())
+                .bind(p.phone.as_ref().map(Phone::as_str))
+                .bind(p.email.as_ref().map(Email::as_str))
+                .bind(p.language.as_str())
+                .bind(to_ms(now))
+                .bind(p.id.as_str())
+                .execute(&mut *tx)
+                .await?;
+            if done.rows_affected() != 1 {
+                return Err(StoreError::NotFound { entity: "person", id: p.id.to_string() });
+            }
+            append_audit!(tx, audit);
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
     pub async fn get_person(&self, id: &PersonId) -> Result<Option<Person>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM persons WHERE id = $1");
         on_pool!(self, pool => {

@@ -7,7 +7,7 @@ use lazaret_core::audit::first_broken_link;
 use lazaret_core::chains::build_chains;
 use lazaret_core::contact::{ExposureRule, RiskTier};
 use lazaret_core::ids::{PersonId, TestId};
-use lazaret_core::order::{OrderBasis, OrderStatus};
+use lazaret_core::order::{OrderBasis, OrderStatus, TimeZone};
 use lazaret_core::test_result::TestOutcome;
 use lazaret_core::tracing_policy::TracingPolicy;
 use lazaret_store::testing::TestDb;
@@ -383,6 +383,78 @@ async fn reimport_changes_nothing() {
     }
 }
 
+#[tokio::test]
+async fn imports_set_the_language_and_an_empty_cell_keeps_it() {
+    for db in TestDb::all().await {
+        let s = &db.store;
+        let lang = |s: &Store, p: &'static str| {
+            let s = s.clone();
+            async move {
+                s.get_person(&pid(p))
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .language
+                    .as_str()
+                    .to_owned()
+            }
+        };
+        // Without the column, new people get `en` (as before).
+        import(
+            s,
+            ImportKind::Residences,
+            &format!("{RES_HEADER}BORIS,Boris,,,B1,Main St 1,1,47.37,8.54\n"),
+        )
+        .await;
+        assert_eq!(lang(s, "BORIS").await, "en");
+        let with_lang =
+            "person_id,full_name,phone,email,building_id,address,unit,lat,lon,language\n";
+        let register = format!(
+            "{with_lang}BORIS,Boris,,,B1,Main St 1,1,47.37,8.54,ru\n\
+             ANA,Ana,,,B1,Main St 1,2,47.37,8.54,PT\n\
+             NEW,New Person,,,B1,Main St 1,3,47.37,8.54,\n"
+        );
+        import(s, ImportKind::Residences, &register).await;
+        assert_eq!(
+            import(s, ImportKind::Residences, &register).await.changed,
+            0
+        );
+        assert_eq!(lang(s, "BORIS").await, "ru", "{:?}", db.kind());
+        assert_eq!(lang(s, "ANA").await, "pt");
+        assert_eq!(lang(s, "NEW").await, "en");
+        // A ride log with an empty language cell, and one without the
+        // column, keep the stored language; the same file again changes
+        // nothing.
+        let rides = format!(
+            "{RIDE_HEADER}RD1,V1,2026-03-10T08:00:00Z,2026-03-10T08:30:00Z,BORIS,Boris,,,passenger\n"
+        );
+        import(s, ImportKind::Rides, &rides).await;
+        let rides_lang =
+            "ride_id,vehicle_id,start,end,person_id,full_name,phone,email,role,language\n\
+             RD1,V1,2026-03-10T08:00:00Z,2026-03-10T08:30:00Z,BORIS,Boris,,,passenger,\n";
+        import(s, ImportKind::Rides, rides_lang).await;
+        assert_eq!(lang(s, "BORIS").await, "ru", "{:?}", db.kind());
+        let flights = "flight_id,flight_no,departure,origin,destination,person_id,full_name,phone,email,role,seat,booking_ref,language\n\
+             F1,LX1,2026-03-09T10:00:00Z,ZRH,LHR,ANA,Ana,,,passenger,3A,,de\n";
+        import(s, ImportKind::Flights, flights).await;
+        assert_eq!(lang(s, "ANA").await, "de");
+        assert_eq!(import(s, ImportKind::Flights, flights).await.changed, 0);
+        // A bad code is a row error naming the column.
+        let r = s
+            .import_csv(
+                ImportKind::Residences,
+                format!("{with_lang}ANA,Ana,,,B1,Main St 1,2,47.37,8.54,portuguese\n").as_bytes(),
+                &ImportOptions::default(),
+                now(),
+            )
+            .await
+            .unwrap();
+        assert!(!r.committed);
+        assert_eq!(r.errors[0].column, "language", "{:?}", r.errors);
+        assert_eq!(lang(s, "ANA").await, "de");
+    }
+}
+
 /// A person listed on many rows is written once per change of details, in
 /// any batch: repeats change nothing, a new phone is kept, an empty one
 /// keeps the stored phone.
@@ -487,7 +559,13 @@ async fn orders_for_close_contacts_only_idempotent_and_extended() {
         seed(s).await;
         let policy = TracingPolicy::default();
         let proposed = s
-            .propose_contact_orders(&pid("CASE"), &policy, now(), "officer:1")
+            .propose_contact_orders(
+                &pid("CASE"),
+                &policy,
+                TimeZone::default(),
+                now(),
+                "officer:1",
+            )
             .await
             .unwrap();
         let actions: Vec<(String, ProposalAction)> = proposed
@@ -522,7 +600,13 @@ async fn orders_for_close_contacts_only_idempotent_and_extended() {
             .is_empty());
 
         let issued = s
-            .issue_contact_orders(&pid("CASE"), &policy, now(), "officer:1")
+            .issue_contact_orders(
+                &pid("CASE"),
+                &policy,
+                TimeZone::default(),
+                now(),
+                "officer:1",
+            )
             .await
             .unwrap();
         let created: Vec<_> = issued
@@ -561,7 +645,13 @@ async fn orders_for_close_contacts_only_idempotent_and_extended() {
 
         // Again: nothing new.
         let again = s
-            .issue_contact_orders(&pid("CASE"), &policy, now(), "officer:1")
+            .issue_contact_orders(
+                &pid("CASE"),
+                &policy,
+                TimeZone::default(),
+                now(),
+                "officer:1",
+            )
             .await
             .unwrap();
         assert!(again
@@ -575,6 +665,66 @@ async fn orders_for_close_contacts_only_idempotent_and_extended() {
                 .items
                 .len(),
             2
+        );
+    }
+}
+
+#[tokio::test]
+async fn contact_orders_take_the_zone_of_their_place_and_the_radius_of_the_policy() {
+    for db in TestDb::all().await {
+        let s = &db.store;
+        // A household in Moscow and one with a residence the lookup places
+        // in Zürich; the configured default zone is New York.
+        import(
+            s,
+            ImportKind::Residences,
+            &format!(
+                "{RES_HEADER}MCASE,Case Moscow,,,BM,Tverskaya 1,5,55.7570,37.6150\n\
+                 MHOME,Boris Moscow,,,BM,Tverskaya 1,5,55.7570,37.6150\n\
+                 ZCASE,Case Zurich,,,BZ,Limmatquai 70,2,47.3717,8.5441\n\
+                 ZHOME,Ana Zurich,,,BZ,Limmatquai 70,2,47.3717,8.5441\n"
+            ),
+        )
+        .await;
+        import(
+            s,
+            ImportKind::Tests,
+            &format!(
+                "{TEST_HEADER}T-M,MCASE,2026-03-10T00:00:00Z,positive,Lab A,\n\
+                 T-Z,ZCASE,2026-03-10T00:00:00Z,positive,Lab A,\n"
+            ),
+        )
+        .await;
+        let mut policy = TracingPolicy::default();
+        policy.quarantine.geofence_radius_m = 250.0;
+        let new_york = TimeZone::parse("America/New_York").unwrap();
+        for case in ["MCASE", "ZCASE"] {
+            let issued = s
+                .issue_contact_orders(&pid(case), &policy, new_york, now(), "officer:1")
+                .await
+                .unwrap();
+            assert_eq!(issued.proposals.len(), 1, "{:?}", db.kind());
+        }
+        let orders = s
+            .list_orders(&OrderFilter::default(), &PageRequest::default())
+            .await
+            .unwrap()
+            .items;
+        let zone_of = |p: &str| {
+            let o = orders.iter().find(|o| o.person_id == pid(p)).unwrap();
+            (o.time_zone.name(), o.geofence.radius_m)
+        };
+        assert_eq!(
+            zone_of("MHOME"),
+            ("Europe/Moscow", 250.0),
+            "{:?}",
+            db.kind()
+        );
+        assert_eq!(
+            zone_of("ZHOME"),
+            ("Europe/Zurich", 250.0),
+            "{:?}",
+            db.kind()
         );
     }
 }
@@ -602,11 +752,23 @@ async fn revision_releases_or_keeps_orders() {
         )
         .await;
         let policy = TracingPolicy::default();
-        s.issue_contact_orders(&pid("CASE"), &policy, now(), "officer:1")
-            .await
-            .unwrap();
+        s.issue_contact_orders(
+            &pid("CASE"),
+            &policy,
+            TimeZone::default(),
+            now(),
+            "officer:1",
+        )
+        .await
+        .unwrap();
         let second = s
-            .issue_contact_orders(&pid("CASE2"), &policy, now(), "officer:1")
+            .issue_contact_orders(
+                &pid("CASE2"),
+                &policy,
+                TimeZone::default(),
+                now(),
+                "officer:1",
+            )
             .await
             .unwrap();
         // R12 already had an order: it is extended, not duplicated.
@@ -812,9 +974,15 @@ async fn a_revision_that_releases_an_order_ends_its_prompts_forms_and_alerts() {
         let s = &db.store;
         seed(s).await;
         let policy = TracingPolicy::default();
-        s.issue_contact_orders(&pid("CASE"), &policy, now(), "officer:1")
-            .await
-            .unwrap();
+        s.issue_contact_orders(
+            &pid("CASE"),
+            &policy,
+            TimeZone::default(),
+            now(),
+            "officer:1",
+        )
+        .await
+        .unwrap();
         let order = s
             .list_orders(
                 &OrderFilter {

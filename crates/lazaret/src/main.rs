@@ -126,7 +126,10 @@ fn run() -> Result<()> {
             }
             Command::Import(a) => import::run(a, &serve::open_store(&config).await?).await,
             Command::Trace(a) => trace::run(a, &serve::open_store(&config).await?).await,
-            Command::Orders(cmd) => orders::run(cmd, &serve::open_store(&config).await?).await,
+            Command::Orders(cmd) => {
+                let store = serve::open_store(&config).await?;
+                orders::run(cmd, &store, config.default_time_zone).await
+            }
             Command::Tests(cmd) => tests_cmd::run(cmd, &serve::open_store(&config).await?).await,
             Command::Chains(a) => chains::run(a, &serve::open_store(&config).await?).await,
             Command::Sim(cmd) => {

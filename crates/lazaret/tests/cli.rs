@@ -226,3 +226,104 @@ fn orders_create_from_csv_is_all_or_nothing_and_repeatable() {
         "the same file again changes nothing"
     );
 }
+
+#[test]
+fn serve_refuses_a_prompt_policy_that_cannot_fit_the_day() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("lazaret.toml");
+    std::fs::write(&config, "[prompts]\nper_day = 8\n").unwrap();
+    let db = format!("sqlite://{}", dir.path().join("t.db").display());
+    let port = free_port();
+    let mut child = lazaret()
+        .current_dir(dir.path())
+        .args(["--config", config.to_str().unwrap(), "--db", &db])
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // A server that started would never exit by itself: give it time, then
+    // stop it so the test reports the failure instead of hanging.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break Some(s);
+        }
+        if Instant::now() > deadline {
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let _ = child.kill();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let status = status.expect("the server started with a policy that plans no prompts");
+    assert!(!status.success());
+    assert!(
+        stderr.contains("invalid [prompts] setting per_day"),
+        "{stderr}"
+    );
+}
+
+/// Rows of `table` in the SQLite database at `url`.
+fn count_rows(url: &str, table: &str) -> i64 {
+    use sqlx::Connection as _;
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
+        .block_on(async {
+            let mut conn = sqlx::SqliteConnection::connect(url).await.unwrap();
+            sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
+                .fetch_one(&mut conn)
+                .await
+                .unwrap()
+        })
+}
+
+#[test]
+fn sim_trace_bench_reads_and_never_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("t.db").display());
+    let data = dir.path().join("data");
+    let run = |args: &[&str]| {
+        let out = lazaret().arg("--db").arg(&db).args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    let data_arg = data.to_str().unwrap();
+    run(&[
+        "sim",
+        "generate",
+        "--out",
+        data_arg,
+        "--residents",
+        "300",
+        "--flights",
+        "2",
+        "--rides",
+        "100",
+    ]);
+    for kind in ["residences", "flights", "rides", "tests"] {
+        let file = data.join(format!("{kind}.csv"));
+        run(&["import", kind, file.to_str().unwrap()]);
+    }
+    let (contacts, audit) = (count_rows(&db, "contacts"), count_rows(&db, "audit_events"));
+    let out = run(&["sim", "trace-bench", "--sample", "5", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["traced"], 5, "{v}");
+    assert!(v["contacts"].as_u64().unwrap() > 0, "{v}");
+    assert_eq!(
+        count_rows(&db, "contacts"),
+        contacts,
+        "no contacts were stored"
+    );
+    assert_eq!(
+        count_rows(&db, "audit_events"),
+        audit,
+        "nothing was audited as if an officer had traced"
+    );
+}

@@ -6,6 +6,7 @@ pub mod checkins;
 pub mod enrollment;
 pub mod health;
 pub mod orders;
+pub mod person_pages;
 pub mod persons;
 pub mod self_enrollment;
 pub mod symptoms;
@@ -48,7 +49,7 @@ pub fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::healthz))
         .routes(routes!(persons::create_person, persons::list_persons))
-        .routes(routes!(persons::get_person))
+        .routes(routes!(persons::get_person, persons::update_person))
         .routes(routes!(orders::create_order, orders::list_orders))
         .routes(routes!(orders::get_order))
         .routes(routes!(orders::transition_order))
@@ -62,6 +63,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(self_enrollment::reject))
         .routes(routes!(symptoms::issue_form))
         .routes(routes!(symptoms::submit_report))
+        .routes(routes!(person_pages::symptom_form_language))
+        .routes(routes!(person_pages::enrollment_link_language))
         .routes(routes!(symptoms::list_reports))
         .routes(routes!(checkins::submit_checkin))
         .routes(routes!(checkins::prompt_info))

@@ -31,6 +31,68 @@ pub struct NewPerson {
     pub language: Option<String>,
 }
 
+/// Corrections to a person. A field left out stays as it is. `phone` and
+/// `email` set to `null` or `""` are removed; `language` set to `null` or
+/// `""` returns to the default `en`; `full_name` cannot be removed.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PersonChanges {
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub full_name: Option<Option<String>>,
+    /// International form, e.g. `+41 44 123 45 67`.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub phone: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub email: Option<Option<String>>,
+    /// ISO 639-1 code for messages and the person's pages.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub language: Option<Option<String>>,
+}
+
+/// A key that is present: `Some(None)` for `null`, told apart from a key
+/// left out (`None`, by `#[serde(default)]`).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
+}
+
+/// `null` and `""` both mean "none".
+fn given(v: Option<String>) -> Option<String> {
+    v.filter(|s| !s.trim().is_empty())
+}
+
+impl PersonChanges {
+    /// Applies the changes to `p`, validating each value; the names of the
+    /// fields given, for the audit log (the values stay out of it).
+    fn apply(self, p: &mut Person) -> Result<Vec<&'static str>, ApiError> {
+        let mut fields = Vec::new();
+        if let Some(v) = self.full_name {
+            p.full_name = FullName::parse(given(v).as_deref().unwrap_or(""))?;
+            fields.push("full_name");
+        }
+        if let Some(v) = self.phone {
+            p.phone = given(v).as_deref().map(Phone::parse).transpose()?;
+            fields.push("phone");
+        }
+        if let Some(v) = self.email {
+            p.email = given(v).as_deref().map(Email::parse).transpose()?;
+            fields.push("email");
+        }
+        if let Some(v) = self.language {
+            p.language = given(v)
+                .as_deref()
+                .map(Language::parse)
+                .transpose()?
+                .unwrap_or_default();
+            fields.push("language");
+        }
+        Ok(fields)
+    }
+}
+
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct PersonView {
     pub id: String,
@@ -136,6 +198,39 @@ pub async fn get_person(
         .store
         .record_audit(&officer.audit(now, "person.read", "person", id.as_str(), String::new()))
         .await?;
+    Ok(Json(person.into()))
+}
+
+#[utoipa::path(patch, path = "/api/v1/persons/{id}", tag = "persons",
+    params(("id" = String, Path, description = "Person id")),
+    request_body = PersonChanges,
+    security(("bearer" = [])),
+    responses((status = 200, body = PersonView), (status = 400, body = Problem),
+        (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn update_person(
+    State(state): State<AppState>,
+    officer: Officer,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<PersonChanges>,
+) -> Result<Json<PersonView>, ApiError> {
+    officer.require(Permission::WritePersons, "correct persons")?;
+    let id = PersonId::parse(&id).map_err(|_| ApiError::not_found("person", &id))?;
+    let mut person = state
+        .store
+        .get_person(&id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("person", &id))?;
+    let fields = body.apply(&mut person)?;
+    let now = state.now();
+    let audit = officer.audit(
+        now,
+        "person.update",
+        "person",
+        id.as_str(),
+        serde_json::json!({ "fields": fields }).to_string(),
+    );
+    state.store.update_person(&person, now, &audit).await?;
     Ok(Json(person.into()))
 }
 

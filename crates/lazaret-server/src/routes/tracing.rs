@@ -123,6 +123,9 @@ pub struct ProposalView {
     pub address: Option<String>,
     pub lat: Option<f64>,
     pub lon: Option<f64>,
+    /// IANA zone of the order: found at the place, else the configured
+    /// `default_time_zone`.
+    pub time_zone: String,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -154,6 +157,7 @@ impl From<Proposals> for ProposalsView {
                     address: x.address.map(Into::into),
                     lat: x.coordinates.map(|c| c.lat()),
                     lon: x.coordinates.map(|c| c.lon()),
+                    time_zone: x.time_zone.name().to_owned(),
                 })
                 .collect(),
         }
@@ -197,7 +201,13 @@ pub async fn propose_orders(
     let case = case_id(&person_id)?;
     let p = state
         .store
-        .propose_contact_orders(&case, &policy(), state.now(), &officer.actor())
+        .propose_contact_orders(
+            &case,
+            &policy(),
+            state.config.default_time_zone,
+            state.now(),
+            &officer.actor(),
+        )
         .await?;
     Ok(Json(p.into()))
 }
@@ -217,7 +227,13 @@ pub async fn issue_orders(
     let case = case_id(&person_id)?;
     let p = state
         .store
-        .issue_contact_orders(&case, &policy(), state.now(), &officer.actor())
+        .issue_contact_orders(
+            &case,
+            &policy(),
+            state.config.default_time_zone,
+            state.now(),
+            &officer.actor(),
+        )
         .await
         .map_err(trace_error)?;
     Ok(Json(p.into()))

@@ -98,6 +98,18 @@ impl ImportKind {
     }
 }
 
+impl ImportKind {
+    /// Columns a file of this kind may leave out: `language` (ISO 639-1)
+    /// of each person row; an empty cell keeps the stored language, and a
+    /// new person without one gets `en`.
+    pub fn optional_columns(&self) -> &'static [&'static str] {
+        match self {
+            Self::Flights | Self::Residences | Self::Rides => &["language"],
+            Self::Tests => &[],
+        }
+    }
+}
+
 /// One problem in one row.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RowError {
@@ -285,7 +297,12 @@ impl Store {
                     // Fresh planner statistics: without them PostgreSQL
                     // plans the trace queries over a million new rows as
                     // sequential scans (hundreds of ms per trace).
+                    let mut analysed = Vec::new();
                     for t in tables::tables_for(kind) {
+                        if analysed.contains(&t.table) {
+                            continue;
+                        }
+                        analysed.push(t.table);
                         let sql = format!("ANALYZE {}", t.table);
                         sqlx::query(&sql)
                             .execute(pool)

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::io::Read;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use lazaret_core::contact_info::{Email, Phone};
+use lazaret_core::contact_info::{Email, Language, Phone};
 use lazaret_core::exposure::{FlightRole, Ride, RideRole, Seat};
 use lazaret_core::geo::Coordinates;
 use lazaret_core::ids::{BuildingId, FlightId, PersonId, RideId, TestId, VehicleId};
@@ -42,7 +42,18 @@ impl<R: Read> RowReader<R> {
             .flexible(true)
             .buffer_capacity(1 << 20)
             .from_reader(input);
-        let idx = column_index(rdr.headers()?, kind.columns(), &[], &mut report.errors);
+        let columns: Vec<&'static str> = kind
+            .columns()
+            .iter()
+            .chain(kind.optional_columns())
+            .copied()
+            .collect();
+        let idx = column_index(
+            rdr.headers()?,
+            &columns,
+            kind.optional_columns(),
+            &mut report.errors,
+        );
         if !report.errors.is_empty() {
             return Ok(None);
         }
@@ -151,6 +162,8 @@ struct Person {
     name: FullName,
     phone: Option<Phone>,
     email: Option<Email>,
+    /// `None`: not given here, so the stored language stays.
+    language: Option<Language>,
 }
 
 impl<'r> Fields<'r> {
@@ -239,17 +252,19 @@ impl<'r> Fields<'r> {
         })
     }
 
-    /// person_id, full_name, phone, email.
+    /// person_id, full_name, phone, email, language.
     fn person(&mut self) -> Option<Person> {
         let id = self.check("person_id", PersonId::parse);
         let name = self.check("full_name", FullName::parse);
         let phone = self.optional("phone", Phone::parse);
         let email = self.optional("email", Email::parse);
+        let language = self.optional("language", Language::parse);
         Some(Person {
             id: id?,
             name: name?,
             phone: phone?,
             email: email?,
+            language: language?,
         })
     }
 }
@@ -258,18 +273,25 @@ impl<'r> Fields<'r> {
 fn stage_person(batch: &mut Batch, memo: &mut PersonMemo, p: &Person, now: i64) {
     let phone = p.phone.as_ref().map(Phone::as_str);
     let email = p.email.as_ref().map(Email::as_str);
-    if memo.seen(p.id.as_str(), p.name.as_str(), phone, email) {
+    let language = p.language.as_ref().map(Language::as_str);
+    if memo.seen(p.id.as_str(), p.name.as_str(), phone, email, language) {
         return;
     }
-    batch.tables[0].push(&[
+    let row = [
         Value::Text(p.id.as_str()),
         Value::Text(p.name.as_str()),
         phone.map_or(Value::Null, Value::Text),
         email.map_or(Value::Null, Value::Text),
-        Value::Text("en"),
+        // A new person without a language gets the default, `en`.
+        Value::Text(language.unwrap_or("en")),
         Value::Int(now),
         Value::Int(now),
-    ]);
+    ];
+    batch.tables[0].push(&row);
+    // Only a language given here replaces the stored one.
+    if language.is_some() {
+        batch.tables[1].push(&row);
+    }
 }
 
 /// Validates one record into the batch; problems go to `f.errors`, and a
@@ -324,14 +346,14 @@ fn stage(kind: ImportKind, f: &mut Fields<'_>, batch: &mut Batch, memo: &mut Per
                 return;
             };
             stage_person(batch, memo, &person, now);
-            batch.tables[1].push(&[
+            batch.tables[2].push(&[
                 Value::Text(flight_id.as_str()),
                 Value::Text(flight_no),
                 Value::Int(to_ms(departure)),
                 Value::Text(origin),
                 Value::Text(destination),
             ]);
-            let occupants = &mut batch.tables[2];
+            let occupants = &mut batch.tables[3];
             occupants.cell(Value::Text(flight_id.as_str()));
             occupants.cell(Value::Text(person.id.as_str()));
             occupants.cell(Value::Text(match role {
@@ -368,7 +390,7 @@ fn stage(kind: ImportKind, f: &mut Fields<'_>, batch: &mut Batch, memo: &mut Per
                 return;
             };
             stage_person(batch, memo, &person, now);
-            batch.tables[1].push(&[
+            batch.tables[2].push(&[
                 Value::Text(person.id.as_str()),
                 Value::Text(building.as_str()),
                 Value::Text(unit),
@@ -400,13 +422,13 @@ fn stage(kind: ImportKind, f: &mut Fields<'_>, batch: &mut Batch, memo: &mut Per
                 return;
             };
             stage_person(batch, memo, &person, now);
-            batch.tables[1].push(&[
+            batch.tables[2].push(&[
                 Value::Text(ride.id.as_str()),
                 Value::Text(ride.vehicle_id.as_str()),
                 Value::Int(to_ms(ride.start)),
                 Value::Int(to_ms(ride.end)),
             ]);
-            batch.tables[2].push(&[
+            batch.tables[3].push(&[
                 Value::Text(ride.id.as_str()),
                 Value::Text(person.id.as_str()),
                 Value::Text(match role {

@@ -20,7 +20,7 @@ const MAX_STATEMENT_ROWS: usize = 1024;
 /// then takes them from the connection's statement cache.
 #[derive(Default)]
 pub(super) struct Statements {
-    sql: HashMap<(&'static str, usize), String>,
+    sql: HashMap<(&'static str, usize), String>, // (upsert name, rows)
 }
 
 /// Upserts every table of the batch, in order; the number of rows changed.
@@ -41,7 +41,7 @@ pub(super) async fn write_batch(
             next = rest;
             let sql = statements
                 .sql
-                .entry((table.table, n))
+                .entry((table.name, n))
                 .or_insert_with(|| table.sql(n, Params::Numbered));
             let mut q = sqlx::query(sql);
             for &i in chunk {

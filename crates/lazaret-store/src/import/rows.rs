@@ -211,10 +211,23 @@ impl PersonMemo {
 
     /// True when `id` was already staged by this import with exactly these
     /// details; otherwise remembers them and returns false.
-    pub fn seen(&mut self, id: &str, name: &str, phone: Option<&str>, email: Option<&str>) -> bool {
+    pub fn seen(
+        &mut self,
+        id: &str,
+        name: &str,
+        phone: Option<&str>,
+        email: Option<&str>,
+        language: Option<&str>,
+    ) -> bool {
         self.details.clear();
-        // NUL cannot occur in a validated name, phone or e-mail address.
-        for part in [name, phone.unwrap_or("\u{1}"), email.unwrap_or("\u{1}")] {
+        // NUL cannot occur in a validated name, phone, e-mail address or
+        // language code.
+        for part in [
+            name,
+            phone.unwrap_or("\u{1}"),
+            email.unwrap_or("\u{1}"),
+            language.unwrap_or("\u{1}"),
+        ] {
             self.details.push_str(part);
             self.details.push('\0');
         }
@@ -292,12 +305,14 @@ mod tests {
     #[test]
     fn memo_skips_only_the_same_details_again() {
         let mut m = PersonMemo::new();
-        assert!(!m.seen("D1", "Driver One", None, None));
-        assert!(m.seen("D1", "Driver One", None, None));
+        assert!(!m.seen("D1", "Driver One", None, None, None));
+        assert!(m.seen("D1", "Driver One", None, None, None));
         // A phone given now is news; an e-mail left out is different too.
-        assert!(!m.seen("D1", "Driver One", Some("+41790000000"), None));
-        assert!(m.seen("D1", "Driver One", Some("+41790000000"), None));
-        assert!(!m.seen("D1", "Driver One", None, None));
-        assert!(!m.seen("D2", "Driver One", None, None));
+        assert!(!m.seen("D1", "Driver One", Some("+41790000000"), None, None));
+        assert!(m.seen("D1", "Driver One", Some("+41790000000"), None, None));
+        assert!(!m.seen("D1", "Driver One", None, None, None));
+        assert!(!m.seen("D2", "Driver One", None, None, None));
+        assert!(!m.seen("D2", "Driver One", None, None, Some("ru")));
+        assert!(m.seen("D2", "Driver One", None, None, Some("ru")));
     }
 }

@@ -5,6 +5,8 @@ use super::ImportKind;
 
 /// How one table is upserted.
 pub(super) struct Upsert {
+    /// Tells apart two upserts of one table (statement caches key on it).
+    pub name: &'static str,
     pub table: &'static str,
     pub cols: &'static [&'static str],
     /// The primary key: the first `key_cols` of `cols`.
@@ -21,6 +23,7 @@ pub(super) struct Upsert {
 }
 
 pub(super) const PERSONS: Upsert = Upsert {
+    name: "persons",
     table: "persons",
     cols: &[
         "id",
@@ -37,7 +40,22 @@ pub(super) const PERSONS: Upsert = Upsert {
     guard: None,
     keep_when_empty: &["phone", "email"],
 };
+/// The language a row gives for its person. Apart from `PERSONS` because
+/// an empty cell must keep the stored language, yet the column has no
+/// empty value to insert for a new person (`PERSONS` inserts `en`); this
+/// upsert runs after `PERSONS` in the same batch, so its row always exists.
+pub(super) const PERSON_LANGUAGES: Upsert = Upsert {
+    name: "person_languages",
+    table: "persons",
+    cols: PERSONS.cols,
+    key_cols: 1,
+    update: &["language", "updated_at"],
+    compare: &["language"],
+    guard: None,
+    keep_when_empty: &[],
+};
 pub(super) const FLIGHTS: Upsert = Upsert {
+    name: "flights",
     table: "flights",
     cols: &["id", "flight_no", "departure", "origin", "destination"],
     key_cols: 1,
@@ -47,6 +65,7 @@ pub(super) const FLIGHTS: Upsert = Upsert {
     keep_when_empty: &[],
 };
 pub(super) const FLIGHT_OCCUPANTS: Upsert = Upsert {
+    name: "flight_occupants",
     table: "flight_occupants",
     cols: &["flight_id", "person_id", "role", "seat", "booking_ref"],
     key_cols: 2,
@@ -56,6 +75,7 @@ pub(super) const FLIGHT_OCCUPANTS: Upsert = Upsert {
     keep_when_empty: &[],
 };
 pub(super) const RESIDENCES: Upsert = Upsert {
+    name: "residences",
     table: "residences",
     cols: &["person_id", "building_id", "unit", "address", "lat", "lon"],
     key_cols: 1,
@@ -65,6 +85,7 @@ pub(super) const RESIDENCES: Upsert = Upsert {
     keep_when_empty: &[],
 };
 pub(super) const RIDES: Upsert = Upsert {
+    name: "rides",
     table: "rides",
     cols: &["id", "vehicle_id", "start_at", "end_at"],
     key_cols: 1,
@@ -74,6 +95,7 @@ pub(super) const RIDES: Upsert = Upsert {
     keep_when_empty: &[],
 };
 pub(super) const RIDE_OCCUPANTS: Upsert = Upsert {
+    name: "ride_occupants",
     table: "ride_occupants",
     cols: &["ride_id", "person_id", "role"],
     key_cols: 2,
@@ -83,6 +105,7 @@ pub(super) const RIDE_OCCUPANTS: Upsert = Upsert {
     keep_when_empty: &[],
 };
 pub(super) const TESTS: Upsert = Upsert {
+    name: "tests",
     table: "test_results",
     cols: &[
         "id",
@@ -110,13 +133,13 @@ pub(super) const TESTS: Upsert = Upsert {
 };
 
 /// The tables a file of `kind` fills, in the order they are written: a
-/// row's persons, flight or ride come before the occupants that refer to
-/// them.
+/// row's persons (then their languages), flight or ride come before the
+/// occupants that refer to them. Files with persons have them at 0 and 1.
 pub(super) fn tables_for(kind: ImportKind) -> &'static [&'static Upsert] {
     match kind {
-        ImportKind::Flights => &[&PERSONS, &FLIGHTS, &FLIGHT_OCCUPANTS],
-        ImportKind::Residences => &[&PERSONS, &RESIDENCES],
-        ImportKind::Rides => &[&PERSONS, &RIDES, &RIDE_OCCUPANTS],
+        ImportKind::Flights => &[&PERSONS, &PERSON_LANGUAGES, &FLIGHTS, &FLIGHT_OCCUPANTS],
+        ImportKind::Residences => &[&PERSONS, &PERSON_LANGUAGES, &RESIDENCES],
+        ImportKind::Rides => &[&PERSONS, &PERSON_LANGUAGES, &RIDES, &RIDE_OCCUPANTS],
         ImportKind::Tests => &[&TESTS],
     }
 }

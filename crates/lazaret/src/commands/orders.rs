@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
+use lazaret_core::order::TimeZone;
 use lazaret_store::{OrderProposal, ProposalAction, Proposals, Store};
 use serde_json::{json, Value};
 
@@ -122,7 +123,9 @@ fn report(p: &Proposals, issued: bool) -> Value {
     doc
 }
 
-pub async fn run(cmd: OrdersCommand, store: &Store) -> Result<()> {
+/// `default_zone`: a new contact order's zone where its place cannot be
+/// placed in one (configuration `default_time_zone`).
+pub async fn run(cmd: OrdersCommand, store: &Store, default_zone: TimeZone) -> Result<()> {
     let (args, issue) = match cmd {
         OrdersCommand::Propose(a) => (a, false),
         OrdersCommand::Issue(a) => (a, true),
@@ -137,11 +140,11 @@ pub async fn run(cmd: OrdersCommand, store: &Store) -> Result<()> {
     let now = args.at.unwrap_or_else(Utc::now);
     let p = if issue {
         store
-            .issue_contact_orders(&case, &policy, now, &cli_actor())
+            .issue_contact_orders(&case, &policy, default_zone, now, &cli_actor())
             .await?
     } else {
         store
-            .propose_contact_orders(&case, &policy, now, &cli_actor())
+            .propose_contact_orders(&case, &policy, default_zone, now, &cli_actor())
             .await?
     };
     let doc = report(&p, issue);

@@ -1,6 +1,7 @@
 //! `lazaret sim …`: a deterministic synthetic outbreak for benchmarks and
 //! demos. `generate` writes the four import CSVs; `trace-bench` traces cases
-//! and reports latency percentiles.
+//! and reports latency percentiles without writing anything (unless
+//! `--store`), so it is safe on a live database.
 //!
 //! Everyone in the synthetic data is selected for exposure by where they sat,
 //! lived or rode; the generator writes no attribute about who anyone is.
@@ -25,7 +26,7 @@ use super::trace::{cli_actor, load_policy};
 pub enum SimCommand {
     /// Write flights.csv, residences.csv, rides.csv and tests.csv into a folder
     Generate(GenerateArgs),
-    /// Trace cases with a positive test in force and report latency percentiles
+    /// Trace cases with a positive test in force and report latency percentiles (read-only: stores no contacts, audits nothing)
     TraceBench(TraceBenchArgs),
 }
 
@@ -72,6 +73,10 @@ pub struct TraceBenchArgs {
     /// Print one JSON document on stdout
     #[arg(long)]
     pub json: bool,
+    /// Store each trace's contacts and audit it, as `lazaret trace` does (to build the chains
+    /// graph of a benchmark database). Without it nothing is written; never use it on live data
+    #[arg(long)]
+    pub store: bool,
 }
 
 /// Day 0 of the synthetic period; everything happens in the 60 days after.
@@ -306,11 +311,18 @@ async fn trace_bench(a: &TraceBenchArgs, store: &Store) -> Result<serde_json::Va
     let started = Instant::now();
     for c in &cases {
         let t0 = Instant::now();
-        #[allow(
-            clippy::disallowed_methods,
-            reason = "a CLI command acts at the wall-clock time it runs"
-        )]
-        let t = store.trace_case(c, &policy, Utc::now(), &actor).await?;
+        // Computed only unless asked: storing replaces the contacts
+        // officers work from and audits a trace as if an officer ran it.
+        let t = if a.store {
+            #[allow(
+                clippy::disallowed_methods,
+                reason = "a CLI command acts at the wall-clock time it runs"
+            )]
+            let now = Utc::now();
+            store.trace_case(c, &policy, now, &actor).await?
+        } else {
+            store.compute_trace(c, &policy).await?
+        };
         ms.push(t0.elapsed().as_secs_f64() * 1e3);
         contacts += t.contacts.len();
         close += t
@@ -324,6 +336,7 @@ async fn trace_bench(a: &TraceBenchArgs, store: &Store) -> Result<serde_json::Va
     let n = ms.len().max(1) as f64;
     Ok(json!({
         "backend": store.kind().as_str(),
+        "stored": a.store,
         "cases_total": total,
         "traced": ms.len(),
         "contacts": contacts,

@@ -149,11 +149,7 @@
     if (res.status !== 200) { Lz.say('status', Lz.problem(res, CODES), 'bad'); return; }
     info = res.body;
     // Open in the person's language unless they chose one.
-    if (!/[?&]lang=/.test(location.search) && info.language !== Lz.lang &&
-        document.querySelector('.langs a[hreflang="' + info.language + '"]')) {
-      location.replace('?lang=' + info.language + location.hash);
-      return;
-    }
+    if (Lz.followLanguage(info.language)) return;
     Lz.say('status', '');
     var time = new Date(info.deadline).toLocaleTimeString(Lz.lang, { hour: '2-digit', minute: '2-digit' });
     $('when').textContent = t('js.deadline', { time: time }) + ' ' + t('js.tries_left', { n: info.tries_left });

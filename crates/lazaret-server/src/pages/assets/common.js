@@ -63,6 +63,26 @@ var Lz = (function () {
     return t('js.server');
   }
 
+  // Reopens the page in the person's stored language unless they chose one
+  // (`?lang=`) or it is already shown or not offered; true when it does.
+  function followLanguage(language) {
+    if (/[?&]lang=/.test(location.search) || !language || language === document.documentElement.lang ||
+        !document.querySelector('.langs a[hreflang="' + language + '"]')) {
+      return false;
+    }
+    location.replace('?lang=' + language + location.hash);
+    return true;
+  }
+
+  // Asks `path` for the language of the person a token belongs to and
+  // reopens the page in it; `then` runs when the page stays.
+  function openInPersonsLanguage(path, tok, then) {
+    postJson(path, { token: tok }).then(function (res) {
+      if (res.status === 200 && res.body && followLanguage(res.body.language)) return;
+      then();
+    });
+  }
+
   function randomKey() {
     if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
     var a = new Uint8Array(16);
@@ -104,7 +124,8 @@ var Lz = (function () {
   keepHashOnLangLinks();
   return {
     t: t, token: token, $: $, show: show, say: say, call: call, postJson: postJson,
-    problem: problem, randomKey: randomKey, grab: grab, openCamera: openCamera, stopStream: stopStream,
+    problem: problem, followLanguage: followLanguage, openInPersonsLanguage: openInPersonsLanguage,
+    randomKey: randomKey, grab: grab, openCamera: openCamera, stopStream: stopStream,
     lang: document.documentElement.lang
   };
 })();

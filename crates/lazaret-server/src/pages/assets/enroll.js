@@ -67,5 +67,6 @@
   }
 
   if (!token) { Lz.say('status', t('js.no_token'), 'bad'); return; }
-  Lz.show('form', true);
+  // Open in the person's language unless they chose one.
+  Lz.openInPersonsLanguage('/api/v1/enrollment/link', token, function () { Lz.show('form', true); });
 })();

@@ -59,5 +59,6 @@
   }
 
   if (!token) { Lz.say('status', t('js.no_token'), 'bad'); return; }
-  form.hidden = false;
+  // Open in the person's language unless they chose one.
+  Lz.openInPersonsLanguage('/api/v1/symptom-reports/form', token, function () { form.hidden = false; });
 })();
