@@ -13,6 +13,9 @@ pub enum AlertKind {
     FailedCheckin,
     WelfareCheck,
     Symptomatic,
+    /// A prompt closed unanswered whose message never reached the person:
+    /// fix the contact details or the sender, do not chase the person.
+    NotDelivered,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

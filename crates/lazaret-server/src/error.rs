@@ -6,6 +6,8 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use lazaret_core::{DomainError, ValidationError};
 use lazaret_store::StoreError;
+
+use crate::prompting::IssueError;
 use serde::Serialize;
 use thiserror::Error;
 use utoipa::ToSchema;
@@ -165,6 +167,18 @@ impl From<StoreError> for ApiError {
             StoreError::Connect(_) => Self::Unavailable,
             other => {
                 tracing::error!(error = %other, "storage error");
+                Self::Internal
+            }
+        }
+    }
+}
+
+impl From<IssueError> for ApiError {
+    fn from(e: IssueError) -> Self {
+        match e {
+            IssueError::Store(e) => e.into(),
+            other => {
+                tracing::error!(error = %other, "issuing failed");
                 Self::Internal
             }
         }

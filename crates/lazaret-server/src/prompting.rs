@@ -1,17 +1,21 @@
-//! Issuing check-in prompts and closing them: shared by the officer's
-//! "prompt now" route and the background scheduler.
+//! Issuing check-in prompts (prompt, deadline job and announcing message in
+//! one transaction) and the welfare escalation of missed ones: shared by the
+//! officer's "prompt now" route, the check-in route and the worker.
 
 use chrono::{DateTime, Utc};
 use lazaret_core::alert::AlertKind;
 use lazaret_core::audit::AuditRecord;
 use lazaret_core::checkin::PromptStatus;
-use lazaret_core::ids::{AlertId, PromptId};
+use lazaret_core::ids::{AlertId, PersonId, PromptId};
 use lazaret_core::order::QuarantineOrder;
+use lazaret_core::person::Person;
 use lazaret_face::{Challenge, HeadPose};
 use lazaret_store::{NewAlert, NewJob, PromptRecord, Store, StoreError};
 use rand::{Rng, RngCore};
 use sha2::{Digest, Sha256};
+use thiserror::Error;
 
+use crate::announce::{AnnounceError, Announcement, Announcer};
 use crate::config::{Config, Liveness};
 
 /// Queue of the jobs that close a prompt when its window (plus the late
@@ -50,24 +54,52 @@ pub fn random_challenge() -> Challenge {
     .expect("center plus two turns is a valid challenge")
 }
 
-/// A prompt just issued, with the token to announce.
+/// Why a prompt or form could not be issued. Nothing was stored.
+#[derive(Debug, Error)]
+pub enum IssueError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("announcing failed: {0}")]
+    Announce(#[from] AnnounceError),
+    #[error("person {0} of the order is gone")]
+    PersonGone(PersonId),
+}
+
+/// A prompt just issued, with its token (in the announcement and, for an
+/// officer's "prompt now", the response only).
 pub struct IssuedPrompt {
     pub prompt: PromptRecord,
     pub token: String,
     pub challenge: Option<Challenge>,
+    /// Whether its message went into the outbox with it.
+    pub announced: bool,
 }
 
-/// Issues a prompt for `order` in `slot` at `now` and schedules its deadline
-/// check. Returns `None` if the slot already has a prompt (another instance
-/// issued it).
+/// The person an announcement goes to (read before the transaction).
+pub(crate) async fn person_of(
+    store: &Store,
+    order: &QuarantineOrder,
+) -> Result<Person, IssueError> {
+    store
+        .get_person(&order.person_id)
+        .await?
+        .ok_or_else(|| IssueError::PersonGone(order.person_id.clone()))
+}
+
+/// Issues a prompt for `order` in `slot` at `now`: the prompt, its deadline
+/// job and, with an `announcer`, the outbox message that announces it, all
+/// in one transaction (a crash leaves all or nothing). The message is
+/// rendered first; if that fails, nothing is stored. Returns `None` if the
+/// slot already has a prompt (another instance issued it, with its message).
 pub async fn issue_prompt(
     store: &Store,
     config: &Config,
+    announcer: Option<&dyn Announcer>,
     order: &QuarantineOrder,
     slot: &str,
     now: DateTime<Utc>,
     actor: &str,
-) -> Result<Option<IssuedPrompt>, StoreError> {
+) -> Result<Option<IssuedPrompt>, IssueError> {
     let token = new_token();
     let challenge = (config.liveness == Liveness::On).then(random_challenge);
     let prompt = PromptRecord {
@@ -83,6 +115,26 @@ pub async fn issue_prompt(
         status: PromptStatus::Open,
         attempts: 0,
     };
+    let message = match announcer {
+        Some(announcer) => Some(announcer.prompt_message(&Announcement {
+            order_id: order.id.clone(),
+            prompt_id: prompt.id.clone(),
+            person: person_of(store, order).await?,
+            time_zone: order.time_zone,
+            token: token.clone(),
+            deadline: prompt.deadline,
+            challenge: challenge.clone(),
+            at: now,
+        })?),
+        None => None,
+    };
+    let deadline_job = NewJob {
+        queue: DEADLINE_QUEUE.into(),
+        payload: serde_json::json!({ "prompt_id": prompt.id }),
+        run_at: prompt.deadline + config.prompts.late_grace(),
+        max_attempts: 10,
+        dedupe_key: Some(format!("deadline:{}", prompt.id)),
+    };
     let audit = AuditRecord {
         at: now,
         actor: actor.to_owned(),
@@ -91,50 +143,49 @@ pub async fn issue_prompt(
         subject_id: order.id.to_string(),
         details: format!("prompt={} slot={slot}", prompt.id),
     };
-    if !store.insert_prompt(&prompt, &audit).await? {
+    if !store
+        .issue_prompt(&prompt, &deadline_job, message.as_ref(), &audit)
+        .await?
+    {
         return Ok(None);
     }
-    store
-        .enqueue(
-            &NewJob {
-                queue: DEADLINE_QUEUE.into(),
-                payload: serde_json::json!({ "prompt_id": prompt.id }),
-                run_at: prompt.deadline + config.prompts.late_grace(),
-                max_attempts: 10,
-                dedupe_key: Some(format!("deadline:{}", prompt.id)),
-            },
-            now,
-        )
-        .await?;
     Ok(Some(IssuedPrompt {
         prompt,
         token,
         challenge,
+        announced: message.is_some(),
     }))
 }
 
-/// Opens a welfare-check alert when the last `n` closed prompts of the
-/// order were all missed (`latest` is the one that just closed).
-pub async fn escalate_if_needed(
+/// The welfare-check alert due when `latest` closes as missed: when it and
+/// the `welfare_after_misses - 1` prompts of the order closed before it
+/// were all missed. Read before the closing transaction, which then writes
+/// it together with the miss (so a crash cannot lose it). Prompts that were
+/// cancelled or never delivered say nothing about the person and are
+/// skipped.
+pub async fn welfare_escalation(
     store: &Store,
     config: &Config,
     order: &QuarantineOrder,
     latest: &PromptId,
     now: DateTime<Utc>,
-) -> Result<bool, StoreError> {
+) -> Result<Option<NewAlert>, StoreError> {
     let n = config.prompts.welfare_after_misses as usize;
     let recent = store
         .prompts_of_order(&order.id, (n as i64) * 4 + 4)
         .await?;
     let closed: Vec<&PromptRecord> = recent
         .iter()
-        .filter(|p| matches!(p.status, PromptStatus::Answered | PromptStatus::Missed))
+        .filter(|p| {
+            &p.id == latest || matches!(p.status, PromptStatus::Answered | PromptStatus::Missed)
+        })
         .take(n)
         .collect();
-    if closed.len() < n || closed.iter().any(|p| p.status != PromptStatus::Missed) {
-        return Ok(false);
+    let missed = |p: &&PromptRecord| &p.id == latest || p.status == PromptStatus::Missed;
+    if closed.len() < n || !closed.iter().all(missed) {
+        return Ok(None);
     }
-    let alert = NewAlert {
+    Ok(Some(NewAlert {
         id: AlertId::generate(),
         kind: AlertKind::WelfareCheck,
         person_id: order.person_id.clone(),
@@ -147,6 +198,20 @@ pub async fn escalate_if_needed(
             })).collect::<Vec<_>>(),
         }),
         at: now,
-    };
-    store.open_alert(&alert).await
+    }))
+}
+
+/// Opens a welfare-check alert when the last `n` closed prompts of the
+/// order were all missed (`latest` is the one that just closed).
+pub async fn escalate_if_needed(
+    store: &Store,
+    config: &Config,
+    order: &QuarantineOrder,
+    latest: &PromptId,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    match welfare_escalation(store, config, order, latest, now).await? {
+        Some(alert) => store.open_alert(&alert).await,
+        None => Ok(false),
+    }
 }

@@ -7,8 +7,8 @@ use chrono::{DateTime, Duration, Utc};
 use lazaret_face::FaceEngine;
 use lazaret_store::Store;
 
+use crate::announce::Announcer;
 use crate::config::{ClockConfig, ClockMode, Config, ConfigError};
-use crate::worker::Announcer;
 
 /// Source of the current time, replaceable in tests. Everything that
 /// decides what is due (job `run_at`, deadlines, expiries) reads it.
@@ -101,8 +101,9 @@ pub struct AppState {
     /// The face engine, loaded once at start; `None` where the server runs
     /// without face models (face routes then answer 503).
     pub face: Option<Arc<FaceEngine>>,
-    /// Hands prompts and forms an officer issues "now" to the person (the
-    /// notification outbox); `None` where the server has no notifier.
+    /// Renders the message that takes a prompt or form an officer issues
+    /// "now" to the person (the notification outbox); `None` where the
+    /// server has no notifier.
     pub announcer: Option<Arc<dyn Announcer>>,
 }
 

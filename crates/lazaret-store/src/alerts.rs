@@ -31,6 +31,7 @@ pub fn alert_kind_str(k: AlertKind) -> &'static str {
         AlertKind::FailedCheckin => "failed_checkin",
         AlertKind::WelfareCheck => "welfare_check",
         AlertKind::Symptomatic => "symptomatic",
+        AlertKind::NotDelivered => "not_delivered",
     }
 }
 

@@ -88,11 +88,12 @@ fn migrator(kind: BackendKind) -> Migrator {
     let migrations = match kind {
         BackendKind::Sqlite => {
             embed_migrations!("sqlite": 1 "0001_foundation", 2 "0002_tracing", 3 "0003_checkins",
-                4 "0004_notifications", 5 "0005_self_enrollment_symptoms", 6 "0006_without_rowid")
+                4 "0004_notifications", 5 "0005_self_enrollment_symptoms", 6 "0006_without_rowid",
+                8 "0008_not_delivered")
         }
         BackendKind::Postgres => {
             embed_migrations!("postgres": 1 "0001_foundation", 2 "0002_tracing", 3 "0003_checkins",
-                4 "0004_notifications", 5 "0005_self_enrollment_symptoms")
+                4 "0004_notifications", 5 "0005_self_enrollment_symptoms", 8 "0008_not_delivered")
         }
     };
     Migrator {

@@ -19,7 +19,9 @@ use crate::state::AppState;
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct AlertView {
     pub id: String,
-    /// `missed_checkin`, `failed_checkin`, `welfare_check` or `symptomatic`.
+    /// `missed_checkin`, `failed_checkin`, `welfare_check`, `symptomatic` or
+    /// `not_delivered` (a prompt closed unanswered whose message never
+    /// reached the person: `evidence.delivery` says why).
     pub kind: String,
     pub person_id: String,
     pub order_id: Option<String>,
@@ -70,6 +72,8 @@ pub struct ListAlerts {
     pub limit: Option<u32>,
     /// `open`, `assigned` or `resolved`.
     pub status: Option<String>,
+    /// `missed_checkin`, `failed_checkin`, `welfare_check`, `symptomatic` or
+    /// `not_delivered`.
     pub kind: Option<String>,
     pub order_id: Option<String>,
 }

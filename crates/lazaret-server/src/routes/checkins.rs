@@ -103,7 +103,7 @@ fn ensure_open(prompt: &PromptRecord) -> Result<(), ApiError> {
             "token_used",
             "this prompt was already answered",
         )),
-        PromptStatus::Missed | PromptStatus::Cancelled => {
+        PromptStatus::Missed | PromptStatus::Cancelled | PromptStatus::NotDelivered => {
             Err(token_rejected("token_expired", "this prompt is closed"))
         }
     }
