@@ -103,7 +103,7 @@ impl Notifier {
             tracing::warn!(
                 "no notification sender configured ([notify.email] or [notify.sms]): \
                  check-in prompts are recorded in the outbox as failed, not sent; \
-                 missed check-ins still reach officers as alerts"
+                 unanswered prompts reach officers as `not_delivered` alerts"
             );
         }
         if public_url.is_none() {
