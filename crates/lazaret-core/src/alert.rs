@@ -16,6 +16,9 @@ pub enum AlertKind {
     /// An active order that nothing can prompt (no face enrolled, or no
     /// phone and no e-mail): monitoring would stop silently without it.
     CannotPrompt,
+    /// A prompt closed unanswered whose message never reached the person:
+    /// fix the contact details or the sender, do not chase the person.
+    NotDelivered,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -19,6 +19,9 @@ pub enum PromptStatus {
     Missed,
     /// Withdrawn (order ended or released).
     Cancelled,
+    /// The deadline passed without an answer and the prompt's message was
+    /// never confirmed delivered: nothing says the person knew of it.
+    NotDelivered,
 }
 
 impl PromptStatus {

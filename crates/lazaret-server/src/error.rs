@@ -6,6 +6,8 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use lazaret_core::{DomainError, ValidationError};
 use lazaret_store::StoreError;
+
+use crate::prompting::IssueError;
 use serde::Serialize;
 
 use crate::services::ServiceError;
@@ -198,6 +200,18 @@ impl From<ServiceError> for ApiError {
             }
         };
         Self::rejected(status, code, e.to_string())
+    }
+}
+
+impl From<IssueError> for ApiError {
+    fn from(e: IssueError) -> Self {
+        match e {
+            IssueError::Store(e) => e.into(),
+            other => {
+                tracing::error!(error = %other, "issuing failed");
+                Self::Internal
+            }
+        }
     }
 }
 

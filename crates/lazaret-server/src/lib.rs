@@ -1,6 +1,7 @@
 //! Lazaret's HTTP server: the JSON API under `/api/v1` and the person's
 //! pages (`pages`), built from a [`Config`] and a bound listener.
 
+pub mod announce;
 pub mod auth;
 pub mod config;
 pub mod error;

@@ -1,17 +1,21 @@
-//! Issuing check-in prompts and closing them: shared by the officer's
-//! "prompt now" route and the background scheduler.
+//! Issuing check-in prompts (prompt, deadline job and announcing message in
+//! one transaction) and the welfare escalation of missed ones: shared by the
+//! officer's "prompt now" route, the check-in route and the worker.
 
 use chrono::{DateTime, Utc};
 use lazaret_core::alert::AlertKind;
 use lazaret_core::audit::AuditRecord;
 use lazaret_core::challenge::{Challenge, HeadPose};
 use lazaret_core::checkin::{PromptStatus, WelfareRule};
-use lazaret_core::ids::{AlertId, PromptId};
+use lazaret_core::ids::{AlertId, PersonId, PromptId};
 use lazaret_core::order::QuarantineOrder;
+use lazaret_core::person::Person;
 use lazaret_store::{NewAlert, NewJob, PromptRecord, Store, StoreError};
 use rand::{Rng, RngCore};
 use sha2::{Digest, Sha256};
+use thiserror::Error;
 
+use crate::announce::{AnnounceError, Announcement, Announcer};
 use crate::config::{Config, Liveness};
 
 /// Queue of the jobs that close a prompt when its window (plus the late
@@ -50,24 +54,52 @@ pub fn random_challenge() -> Challenge {
     .expect("center plus two turns is a valid challenge")
 }
 
-/// A prompt just issued, with the token to announce.
+/// Why a prompt or form could not be issued. Nothing was stored.
+#[derive(Debug, Error)]
+pub enum IssueError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("announcing failed: {0}")]
+    Announce(#[from] AnnounceError),
+    #[error("person {0} of the order is gone")]
+    PersonGone(PersonId),
+}
+
+/// A prompt just issued, with its token (in the announcement and, for an
+/// officer's "prompt now", the response only).
 pub struct IssuedPrompt {
     pub prompt: PromptRecord,
     pub token: String,
     pub challenge: Option<Challenge>,
+    /// Whether its message went into the outbox with it.
+    pub announced: bool,
 }
 
-/// Issues a prompt for `order` in `slot` at `now` and schedules its deadline
-/// check. Returns `None` if the slot already has a prompt (another instance
-/// issued it).
+/// The person an announcement goes to (read before the transaction).
+pub(crate) async fn person_of(
+    store: &Store,
+    order: &QuarantineOrder,
+) -> Result<Person, IssueError> {
+    store
+        .get_person(&order.person_id)
+        .await?
+        .ok_or_else(|| IssueError::PersonGone(order.person_id.clone()))
+}
+
+/// Issues a prompt for `order` in `slot` at `now`: the prompt, its deadline
+/// job and, with an `announcer`, the outbox message that announces it, all
+/// in one transaction (a crash leaves all or nothing). The message is
+/// rendered first; if that fails, nothing is stored. Returns `None` if the
+/// slot already has a prompt (another instance issued it, with its message).
 pub async fn issue_prompt(
     store: &Store,
     config: &Config,
+    announcer: Option<&dyn Announcer>,
     order: &QuarantineOrder,
     slot: &str,
     now: DateTime<Utc>,
     actor: &str,
-) -> Result<Option<IssuedPrompt>, StoreError> {
+) -> Result<Option<IssuedPrompt>, IssueError> {
     let token = new_token();
     let challenge = (config.liveness == Liveness::On).then(random_challenge);
     let prompt = PromptRecord {
@@ -81,6 +113,26 @@ pub async fn issue_prompt(
         status: PromptStatus::Open,
         attempts: 0,
     };
+    let message = match announcer {
+        Some(announcer) => Some(announcer.prompt_message(&Announcement {
+            order_id: order.id.clone(),
+            prompt_id: prompt.id.clone(),
+            person: person_of(store, order).await?,
+            time_zone: order.time_zone,
+            token: token.clone(),
+            deadline: prompt.deadline,
+            challenge: challenge.clone(),
+            at: now,
+        })?),
+        None => None,
+    };
+    let deadline_job = NewJob {
+        queue: DEADLINE_QUEUE.into(),
+        payload: serde_json::json!({ "prompt_id": prompt.id }),
+        run_at: prompt.deadline + config.prompts.late_grace(),
+        max_attempts: 10,
+        dedupe_key: Some(format!("deadline:{}", prompt.id)),
+    };
     let audit = AuditRecord {
         at: now,
         actor: actor.to_owned(),
@@ -89,25 +141,17 @@ pub async fn issue_prompt(
         subject_id: order.id.to_string(),
         details: format!("prompt={} slot={slot}", prompt.id),
     };
-    if !store.insert_prompt(&prompt, &audit).await? {
+    if !store
+        .issue_prompt(&prompt, &deadline_job, message.as_ref(), &audit)
+        .await?
+    {
         return Ok(None);
     }
-    store
-        .enqueue(
-            &NewJob {
-                queue: DEADLINE_QUEUE.into(),
-                payload: serde_json::json!({ "prompt_id": prompt.id }),
-                run_at: prompt.deadline + config.prompts.late_grace(),
-                max_attempts: 10,
-                dedupe_key: Some(format!("deadline:{}", prompt.id)),
-            },
-            now,
-        )
-        .await?;
     Ok(Some(IssuedPrompt {
         prompt,
         token,
         challenge,
+        announced: message.is_some(),
     }))
 }
 
@@ -154,24 +198,5 @@ pub fn welfare_alert(
 pub fn welfare_rule(config: &Config) -> WelfareRule {
     WelfareRule {
         after_misses: config.prompts.welfare_after_misses,
-    }
-}
-
-/// Opens a welfare-check alert when `latest`, just closed as missed,
-/// completes the order's run of misses (see [`welfare_alert`]).
-pub async fn escalate_if_needed(
-    store: &Store,
-    config: &Config,
-    order: &QuarantineOrder,
-    latest: &PromptRecord,
-    now: DateTime<Utc>,
-) -> Result<bool, StoreError> {
-    let rule = welfare_rule(config);
-    let earlier = store
-        .decided_prompts_before(&order.id, &latest.id, rule.after_misses)
-        .await?;
-    match welfare_alert(config, order, latest, &earlier, now) {
-        Some(alert) => store.open_alert(&alert).await,
-        None => Ok(false),
     }
 }

@@ -9,10 +9,10 @@ use lazaret_core::order::QuarantineOrder;
 use lazaret_face::FaceEngine;
 use lazaret_store::Store;
 
+use crate::announce::Announcer;
 use crate::config::{ClockConfig, ClockMode, Config, ConfigError};
 use crate::services::ServiceError;
 use crate::template_crypto::TemplateKey;
-use crate::worker::Announcer;
 
 /// Source of the current time, replaceable in tests. Everything that
 /// decides what is due (job `run_at`, deadlines, expiries) reads it.
@@ -113,8 +113,9 @@ pub struct AppState {
     /// The face engine, loaded once at start; `None` where the server runs
     /// without face models (face routes then answer 503).
     pub face: Option<Arc<FaceEngine>>,
-    /// Hands prompts and forms an officer issues "now" to the person (the
-    /// notification outbox); `None` where the server has no notifier.
+    /// Renders the message that takes a prompt or form an officer issues
+    /// "now" to the person (the notification outbox); `None` where the
+    /// server has no notifier.
     pub announcer: Option<Arc<dyn Announcer>>,
 }
 

@@ -9,7 +9,6 @@
 
 use std::collections::HashSet;
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -18,18 +17,24 @@ use lazaret_core::audit::AuditRecord;
 use lazaret_core::checkin::PromptStatus;
 use lazaret_core::ids::{AlertId, OrderId, PromptId};
 use lazaret_core::order::{OrderStatus, QuarantineOrder};
-use lazaret_store::{Backoff, ClaimedJob, NewAlert, NewJob, OrderFilter, PageRequest, StoreError};
+use lazaret_store::{
+    Backoff, Channel, ClaimedJob, NewAlert, NewJob, OrderFilter, OutboxMessage, OutboxStatus,
+    PageRequest, PromptRecord, StoreError,
+};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
+use crate::announce::{prompt_message_key, Announcer};
 use crate::notify::{Notifier, NotifyError};
-use crate::prompting::{escalate_if_needed, issue_prompt, DEADLINE_QUEUE};
+use crate::prompting::{issue_prompt, welfare_alert, welfare_rule, IssueError, DEADLINE_QUEUE};
 use crate::state::AppState;
-use crate::symptom_forms::SYMPTOM_ISSUE_QUEUE;
+use crate::symptom_forms::{issue_symptom_form, local_day};
 use crate::template_crypto::TemplateKey;
 
 pub const ISSUE_QUEUE: &str = "prompt.issue";
+/// Queue of the jobs that issue an order's daily symptom form.
+pub const SYMPTOM_ISSUE_QUEUE: &str = "symptoms.issue";
 const SYSTEM: &str = "system:scheduler";
 
 #[derive(Debug, Error)]
@@ -38,47 +43,12 @@ pub enum WorkerError {
     Store(#[from] StoreError),
     #[error("job payload unreadable: {0}")]
     Payload(String),
-    #[error("announcing failed: {0}")]
-    Announce(String),
+    #[error(transparent)]
+    Issue(#[from] IssueError),
     #[error(transparent)]
     Notify(#[from] NotifyError),
     #[error("{0}")]
     Config(String),
-}
-
-/// A prompt to announce to its person, with the token that answers it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Announcement {
-    pub order_id: OrderId,
-    pub prompt_id: PromptId,
-    pub person_id: lazaret_core::ids::PersonId,
-    pub token: String,
-    pub deadline: DateTime<Utc>,
-}
-
-/// Today's symptom-form link for a person, valid until `expires_at` (the
-/// end of the order's local day).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct SymptomFormNotice {
-    pub order_id: OrderId,
-    pub person_id: lazaret_core::ids::PersonId,
-    pub token: String,
-    pub expires_at: DateTime<Utc>,
-}
-
-pub type AnnounceFuture<'a> = Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>>;
-
-/// Announces prompts; the notification outbox ([`Notifier`]) implements it
-/// by storing the message, which its delivery job then sends. Called once,
-/// right after the prompt is issued: the token exists nowhere else.
-pub trait Announcer: Send + Sync + 'static {
-    fn announce<'a>(&'a self, a: &'a Announcement) -> AnnounceFuture<'a>;
-
-    /// Delivers a symptom-form link. An announcer without a channel for it
-    /// fails the job (it is retried, then dead-lettered), never drops it.
-    fn announce_symptom_form<'a>(&'a self, _n: &'a SymptomFormNotice) -> AnnounceFuture<'a> {
-        Box::pin(async { Err("this announcer cannot deliver symptom forms".into()) })
-    }
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -92,7 +62,13 @@ struct PromptPayload {
     prompt_id: PromptId,
 }
 
-/// One worker: an id for job leases, and what it announces with.
+#[derive(Debug, Serialize, Deserialize)]
+struct SymptomIssuePayload {
+    order_id: OrderId,
+    day: NaiveDate,
+}
+
+/// One worker: an id for job leases, and what renders its announcements.
 pub struct Worker {
     pub state: AppState,
     pub id: String,
@@ -127,6 +103,8 @@ pub struct PassReport {
     pub issued: usize,
     pub announced: usize,
     pub missed: usize,
+    /// Prompts closed as `not_delivered` (their message never reached the person).
+    pub not_delivered: usize,
     pub completed_orders: usize,
     pub failed_jobs: usize,
     pub symptom_forms_planned: usize,
@@ -141,6 +119,7 @@ impl PassReport {
         self.issued += o.issued;
         self.announced += o.announced;
         self.missed += o.missed;
+        self.not_delivered += o.not_delivered;
         self.completed_orders += o.completed_orders;
         self.failed_jobs += o.failed_jobs;
         self.symptom_forms_planned += o.symptom_forms_planned;
@@ -227,6 +206,7 @@ impl Worker {
             issued = total.issued,
             announced = total.announced,
             missed = total.missed,
+            not_delivered = total.not_delivered,
             messages_sent = total.messages_sent,
             symptom_forms_issued = total.symptom_forms_issued,
             completed_orders = total.completed_orders,
@@ -242,6 +222,7 @@ impl Worker {
         r.issued = jobs.issued;
         r.announced = jobs.announced;
         r.missed = jobs.missed;
+        r.not_delivered = jobs.not_delivered;
         r.failed_jobs = jobs.failed_jobs;
         r.symptom_forms_issued = jobs.symptom_forms_issued;
         r.symptom_forms_announced = jobs.symptom_forms_announced;
@@ -443,9 +424,14 @@ impl Worker {
             tracing::info!(order = %order.id, "not prompted: no face enrolled");
             return Ok(());
         }
+        // The prompt, its deadline job and its message are one transaction:
+        // should rendering or storing fail, nothing exists and this job's
+        // retry issues the slot afresh. A slot already taken was issued
+        // with its message, whose delivery the notify queue retries.
         let Some(issued) = issue_prompt(
             &self.state.store,
             &self.state.config,
+            Some(self.announcer.as_ref()),
             &order,
             &p.slot,
             now,
@@ -453,28 +439,21 @@ impl Worker {
         )
         .await?
         else {
+            tracing::debug!(order = %order.id, slot = %p.slot, "slot already issued");
             return Ok(());
         };
         r.issued += 1;
-        // The token leaves this process only in the announcement (the
-        // outbox keeps it until the message is sent). Should announcing
-        // fail, the prompt stays unannounced and its deadline opens a
-        // missed-check-in alert for an officer.
-        let a = Announcement {
-            order_id: order.id.clone(),
-            prompt_id: issued.prompt.id.clone(),
-            person_id: order.person_id.clone(),
-            token: issued.token,
-            deadline: issued.prompt.deadline,
-        };
-        self.announcer
-            .announce(&a)
-            .await
-            .map_err(WorkerError::Announce)?;
-        r.announced += 1;
+        if issued.announced {
+            r.announced += 1;
+        }
         Ok(())
     }
 
+    /// Closes a prompt still open after its deadline (and the late grace):
+    /// `missed` with a `missed_checkin` alert when its message reached the
+    /// person (or they tried), else `not_delivered` with a `not_delivered`
+    /// alert. Either alert carries the message's delivery status. The miss
+    /// and its welfare escalation are one transaction.
     async fn deadline(&self, job: &ClaimedJob, r: &mut PassReport) -> Result<(), WorkerError> {
         let p: PromptPayload = serde_json::from_value(job.payload.clone())
             .map_err(|e| WorkerError::Payload(e.to_string()))?;
@@ -489,9 +468,32 @@ impl Worker {
         };
         let now = self.state.now();
         let tries = self.state.store.checkins_of_prompt(&prompt.id).await?;
+        let message = self
+            .state
+            .store
+            .get_message_by_dedupe_key(&prompt_message_key(&prompt.id))
+            .await?;
+        let delivery = Delivery::of(&prompt, message.as_ref());
+        // A person who tried had the link, whatever the outbox says.
+        let reached = delivery.reached || !tries.is_empty();
+        let (status, kind, action, why) = if reached {
+            (
+                PromptStatus::Missed,
+                AlertKind::MissedCheckin,
+                "prompt.miss",
+                "no verified check-in by the deadline",
+            )
+        } else {
+            (
+                PromptStatus::NotDelivered,
+                AlertKind::NotDelivered,
+                "prompt.not_delivered",
+                "the prompt never reached the person",
+            )
+        };
         let alert = NewAlert {
             id: AlertId::generate(),
-            kind: AlertKind::MissedCheckin,
+            kind,
             person_id: order.person_id.clone(),
             order_id: Some(order.id.clone()),
             cause: format!("prompt:{}", prompt.id),
@@ -499,6 +501,7 @@ impl Worker {
                 "prompt_id": prompt.id,
                 "issued_at": prompt.issued_at,
                 "deadline": prompt.deadline,
+                "delivery": delivery.evidence,
                 "tries": tries.iter().map(|c| serde_json::json!({
                     "attempt": c.attempt,
                     "outcome": c.outcome.map(|o| o.as_str()),
@@ -508,23 +511,179 @@ impl Worker {
             }),
             at: now,
         };
+        // Only a miss by a person who was told counts towards a welfare check.
+        let escalation = match status {
+            PromptStatus::Missed => {
+                let rule = welfare_rule(&self.state.config);
+                let earlier = self
+                    .state
+                    .store
+                    .decided_prompts_before(&order.id, &prompt.id, rule.after_misses)
+                    .await?;
+                welfare_alert(&self.state.config, &order, &prompt, &earlier, now)
+            }
+            _ => None,
+        };
         let audit = AuditRecord {
             at: now,
             actor: SYSTEM.into(),
-            action: "prompt.miss".into(),
+            action: action.into(),
             subject_type: "order".into(),
             subject_id: order.id.to_string(),
-            details: format!("prompt={} no verified check-in by the deadline", prompt.id),
+            details: format!(
+                "prompt={} {why}; delivery={}",
+                prompt.id, delivery.evidence["status"]
+            ),
         };
         if self
             .state
             .store
-            .miss_prompt(&prompt.id, &[alert], &audit)
+            .close_unanswered_prompt(&prompt.id, status, &alert, escalation.as_ref(), &audit)
             .await?
         {
-            r.missed += 1;
-            escalate_if_needed(&self.state.store, &self.state.config, &order, &prompt, now).await?;
+            match status {
+                PromptStatus::Missed => r.missed += 1,
+                _ => r.not_delivered += 1,
+            }
         }
         Ok(())
+    }
+
+    /// Enqueues today's form of an order in force (once per order and day).
+    async fn plan_symptom_form(
+        &self,
+        order: &QuarantineOrder,
+        now: DateTime<Utc>,
+        r: &mut PassReport,
+    ) -> Result<(), WorkerError> {
+        if !order.is_in_force(now) {
+            return Ok(());
+        }
+        let day = local_day(order, now);
+        let job = NewJob {
+            queue: SYMPTOM_ISSUE_QUEUE.into(),
+            payload: serde_json::to_value(SymptomIssuePayload {
+                order_id: order.id.clone(),
+                day,
+            })
+            .expect("payload serialises"),
+            run_at: now,
+            max_attempts: 5,
+            dedupe_key: Some(format!("symptoms:{}:{day}", order.id)),
+        };
+        if self.enqueue_planned(&job, now).await? {
+            r.symptom_forms_planned += 1;
+        }
+        Ok(())
+    }
+
+    /// Issues the day's form with its message (one transaction). Should the
+    /// message not render, nothing is stored and the job is retried.
+    async fn issue_symptom_job(
+        &self,
+        job: &ClaimedJob,
+        r: &mut PassReport,
+    ) -> Result<(), WorkerError> {
+        let p: SymptomIssuePayload = serde_json::from_value(job.payload.clone())
+            .map_err(|e| WorkerError::Payload(e.to_string()))?;
+        let Some(order) = self.state.store.get_order(&p.order_id).await? else {
+            return Ok(());
+        };
+        let now = self.state.now();
+        // A job that ran late (the day is over, or the order ended) issues nothing.
+        if order.status != OrderStatus::Active
+            || !order.is_in_force(now)
+            || local_day(&order, now) != p.day
+        {
+            return Ok(());
+        }
+        let slot = format!("day:{}", p.day);
+        let Some(issued) = issue_symptom_form(
+            &self.state.store,
+            Some(self.announcer.as_ref()),
+            &order,
+            &slot,
+            now,
+            SYSTEM,
+        )
+        .await?
+        else {
+            return Ok(());
+        };
+        r.symptom_forms_issued += 1;
+        if issued.announced {
+            r.symptom_forms_announced += 1;
+        }
+        Ok(())
+    }
+}
+
+/// What the outbox says about a prompt's message when its deadline passes.
+struct Delivery {
+    /// Whether the person was reached: the sender accepted the message, or
+    /// the officer who issued the prompt without a message holds the token.
+    reached: bool,
+    /// `{"status": sent | failed | no_channel | pending | no_message |
+    /// relayed_by_officer, …}` for the alert.
+    evidence: serde_json::Value,
+}
+
+impl Delivery {
+    fn of(prompt: &PromptRecord, message: Option<&OutboxMessage>) -> Self {
+        use serde_json::json;
+        let Some(m) = message else {
+            // Officers' prompts are issued without a message where the
+            // server has no notifier; the response told the officer to
+            // relay the token. A scheduled prompt always has one, unless it
+            // was issued before prompts and messages were one transaction.
+            return if prompt.slot.starts_with("now:") {
+                Self {
+                    reached: true,
+                    evidence: json!({
+                        "status": "relayed_by_officer",
+                        "detail": "issued without a message; the issuing officer was given the token",
+                    }),
+                }
+            } else {
+                Self {
+                    reached: false,
+                    evidence: json!({
+                        "status": "no_message",
+                        "error": "no message was ever written for this prompt",
+                    }),
+                }
+            };
+        };
+        let channel = m.channel.map(|c: Channel| c.as_str());
+        match m.status {
+            OutboxStatus::Sent => Self {
+                reached: true,
+                evidence: json!({
+                    "status": "sent", "channel": channel, "sent_at": m.sent_at,
+                    "attempts": m.attempts, "message_id": m.id,
+                }),
+            },
+            OutboxStatus::Failed if m.channel.is_none() => Self {
+                reached: false,
+                evidence: json!({
+                    "status": "no_channel", "error": m.last_error, "message_id": m.id,
+                }),
+            },
+            OutboxStatus::Failed => Self {
+                reached: false,
+                evidence: json!({
+                    "status": "failed", "channel": channel, "attempts": m.attempts,
+                    "error": m.last_error, "message_id": m.id,
+                }),
+            },
+            // Still not confirmed sent when the window (and grace) ended.
+            OutboxStatus::Pending => Self {
+                reached: false,
+                evidence: json!({
+                    "status": "pending", "channel": channel, "attempts": m.attempts,
+                    "error": m.last_error, "message_id": m.id,
+                }),
+            },
+        }
     }
 }

@@ -8,12 +8,17 @@ use chrono::{DateTime, Duration, TimeZone as _, Utc};
 mod support;
 
 use lazaret_core::user::Role;
+use lazaret_server::announce::{
+    prompt_message_key, symptom_form_message_key, AnnounceError, Announcement, Announcer,
+    SymptomFormNotice,
+};
 use lazaret_server::config::Liveness;
 use lazaret_server::config::Secret;
 use lazaret_server::template_crypto::TemplateKey;
-use lazaret_server::worker::{AnnounceFuture, Announcement, Announcer, SymptomFormNotice, Worker};
+use lazaret_server::worker::Worker;
 use lazaret_server::{AppState, Clock, Config};
 use lazaret_store::testing::TestDb;
+use lazaret_store::NewOutboxMessage;
 use reqwest::multipart::{Form, Part};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -33,23 +38,62 @@ impl TestClock {
     }
 }
 
-/// Records every announcement and symptom-form notice it is given.
+/// Records every announcement and symptom-form notice it renders; the test
+/// holds the tokens, so its messages are stored as undeliverable.
 #[derive(Default)]
 struct Recorder(Mutex<Vec<Announcement>>, Mutex<Vec<SymptomFormNotice>>);
 
+/// A message no sender will touch: the test relays the token itself.
+fn held_by_test(
+    key: String,
+    person: &lazaret_core::person::Person,
+    order: &lazaret_core::ids::OrderId,
+    expires_at: DateTime<Utc>,
+    at: DateTime<Utc>,
+) -> NewOutboxMessage {
+    NewOutboxMessage {
+        id: format!("test-{key}"),
+        dedupe_key: key,
+        person_id: person.id.clone(),
+        order_id: Some(order.clone()),
+        kind: "test".into(),
+        channel: None,
+        language: "en".into(),
+        recipient: None,
+        subject: "test".into(),
+        body: String::new(),
+        body_redacted: String::new(),
+        expires_at,
+        created_at: at,
+        max_attempts: 1,
+        undeliverable: Some("test announcer: the test holds the token".into()),
+    }
+}
+
 impl Announcer for Recorder {
-    fn announce<'a>(&'a self, a: &'a Announcement) -> AnnounceFuture<'a> {
-        Box::pin(async move {
-            self.0.lock().unwrap().push(a.clone());
-            Ok(())
-        })
+    fn prompt_message(&self, a: &Announcement) -> Result<NewOutboxMessage, AnnounceError> {
+        self.0.lock().unwrap().push(a.clone());
+        Ok(held_by_test(
+            prompt_message_key(&a.prompt_id),
+            &a.person,
+            &a.order_id,
+            a.deadline,
+            a.at,
+        ))
     }
 
-    fn announce_symptom_form<'a>(&'a self, n: &'a SymptomFormNotice) -> AnnounceFuture<'a> {
-        Box::pin(async move {
-            self.1.lock().unwrap().push(n.clone());
-            Ok(())
-        })
+    fn symptom_form_message(
+        &self,
+        n: &SymptomFormNotice,
+    ) -> Result<NewOutboxMessage, AnnounceError> {
+        self.1.lock().unwrap().push(n.clone());
+        Ok(held_by_test(
+            symptom_form_message_key(&n.form_id),
+            &n.person,
+            &n.order_id,
+            n.expires_at,
+            n.at,
+        ))
     }
 }
 
@@ -57,8 +101,14 @@ impl Announcer for Recorder {
 struct PromptsOnly;
 
 impl Announcer for PromptsOnly {
-    fn announce<'a>(&'a self, _a: &'a Announcement) -> AnnounceFuture<'a> {
-        Box::pin(async { Ok(()) })
+    fn prompt_message(&self, a: &Announcement) -> Result<NewOutboxMessage, AnnounceError> {
+        Ok(held_by_test(
+            prompt_message_key(&a.prompt_id),
+            &a.person,
+            &a.order_id,
+            a.deadline,
+            a.at,
+        ))
     }
 }
 
@@ -1000,15 +1050,16 @@ async fn the_worker_issues_one_symptom_form_per_order_and_day() {
         assert_eq!(forms[1].slot, "day:2026-03-11");
         assert_eq!(recorder.1.lock().unwrap().len(), 2);
 
-        // An announcer that cannot deliver forms fails the job (retried
+        // An announcer that cannot announce forms fails the job (retried
         // later) instead of dropping the link silently.
         s.clock.advance(Duration::days(1));
         let mute = Worker::new(s.state.clone(), Arc::new(PromptsOnly));
         let r = mute.pass().await.unwrap();
-        assert_eq!(r.symptom_forms_issued, 1, "{r:?}");
+        assert_eq!(r.symptom_forms_issued, 0, "{r:?}");
         assert_eq!(r.failed_jobs, 1, "{r:?}");
         assert_eq!(r.symptom_forms_announced, 0);
-        // The undelivered form was withdrawn, so the retry can issue it again.
+        // Form and message are one transaction: no unannounced form was
+        // stored, so the retry can issue it.
         let forms = db.store.symptom_forms_of_order(&oid).await.unwrap();
         assert_eq!(forms.len(), 2, "{forms:?}");
         s.stop();

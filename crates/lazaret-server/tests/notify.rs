@@ -12,21 +12,27 @@ use axum::routing::post;
 use axum::{Json, Router};
 use base64::Engine as _;
 use chrono::{DateTime, Duration, TimeZone as _, Utc};
+use lazaret_core::alert::AlertKind;
 use lazaret_core::audit::AuditRecord;
+use lazaret_core::checkin::PromptStatus;
 use lazaret_core::contact_info::{Email, Language, Phone};
 use lazaret_core::geo::{Coordinates, Geofence};
-use lazaret_core::ids::{OrderId, PersonId};
+use lazaret_core::ids::AlertId;
+use lazaret_core::ids::{OrderId, PersonId, PromptId};
 use lazaret_core::order::{OrderBasis, OrderStatus, QuarantineOrder, TimeZone};
 use lazaret_core::person::{Address, FullName, Person};
+use lazaret_server::announce::{prompt_message_key, AnnounceError, Announcement, Announcer};
 use lazaret_server::config::{EmailConfig, Secret, SmsConfig, SmtpTls};
 use lazaret_server::notify::Notifier;
 use lazaret_server::prompting::issue_prompt;
+use lazaret_server::prompting::{IssueError, DEADLINE_QUEUE};
 use lazaret_server::template_crypto::TemplateKey;
-use lazaret_server::worker::{Announcement, Announcer, Worker};
+use lazaret_server::worker::{Worker, ISSUE_QUEUE};
 use lazaret_server::{AppState, Clock, Config};
 use lazaret_store::testing::TestDb;
 use lazaret_store::{
-    Channel, EnrollmentRecord, OutboxMessage, OutboxStatus, QueueStats, Store, NOTIFY_QUEUE,
+    AlertFilter, Channel, EnrollmentRecord, NewAlert, NewJob, NewOutboxMessage, OutboxMessage,
+    OutboxStatus, PageRequest, QueueStats, Store, StoreError, NOTIFY_QUEUE,
 };
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -286,12 +292,22 @@ fn env(db: &TestDb, cfg: Config) -> Env {
     let clock = Arc::new(TestClock(Mutex::new(t0())));
     let mut state = AppState::new(db.store.clone(), cfg);
     state.clock = clock.clone();
-    let notifier = Arc::new(Notifier::from_config(state.clone()).unwrap());
+    let notifier = Arc::new(notifier_of(&state));
     Env {
         state,
         clock,
         notifier,
     }
+}
+
+fn notifier_of(state: &AppState) -> Notifier {
+    Notifier::from_config(
+        state.store.clone(),
+        state.clock.clone(),
+        &state.config.notify,
+        state.config.public_url.clone(),
+    )
+    .unwrap()
 }
 
 fn audit(what: &str) -> AuditRecord {
@@ -359,11 +375,18 @@ async fn person_with_order(
     order
 }
 
-/// Issues a prompt now, as the scheduler does, and returns its announcement.
-async fn issue(e: &Env, order: &QuarantineOrder, slot: &str) -> Announcement {
+/// A prompt issued in a test, with the token its message carries.
+struct Issued {
+    prompt_id: PromptId,
+    token: String,
+}
+
+/// Issues a prompt now with its outbox message, as the scheduler does.
+async fn issue(e: &Env, order: &QuarantineOrder, slot: &str) -> Issued {
     let p = issue_prompt(
         &e.state.store,
         &e.state.config,
+        Some(e.notifier.as_ref()),
         order,
         slot,
         e.clock.now(),
@@ -372,12 +395,10 @@ async fn issue(e: &Env, order: &QuarantineOrder, slot: &str) -> Announcement {
     .await
     .unwrap()
     .unwrap();
-    Announcement {
-        order_id: order.id.clone(),
-        prompt_id: p.prompt.id.clone(),
-        person_id: order.person_id.clone(),
+    assert!(p.announced);
+    Issued {
+        prompt_id: p.prompt.id,
         token: p.token,
-        deadline: p.prompt.deadline,
     }
 }
 
@@ -386,7 +407,7 @@ async fn stats(store: &Store) -> QueueStats {
 }
 
 /// The outbox message announcing `a`'s prompt.
-async fn prompt_message(store: &Store, a: &Announcement) -> OutboxMessage {
+async fn prompt_message(store: &Store, a: &Issued) -> OutboxMessage {
     store
         .get_message_by_dedupe_key(&format!("prompt:{}", a.prompt_id))
         .await
@@ -414,11 +435,19 @@ async fn prompts_go_out_by_smtp_in_english_and_russian_once_and_the_token_is_the
         let ru = person_with_order(&db.store, "boris", None, Some("boris@example.org"), "ru").await;
         let a_en = issue(&e, &en, "2026-03-10#0").await;
         let a_ru = issue(&e, &ru, "2026-03-10#0").await;
-        for a in [&a_en, &a_ru] {
-            e.notifier.announce(a).await.unwrap();
-            // A second announcement of the same prompt changes nothing.
-            assert!(!e.notifier.enqueue_prompt(a).await.unwrap());
-        }
+        // The slot holds one prompt: issuing it again writes nothing.
+        let again = issue_prompt(
+            &e.state.store,
+            &e.state.config,
+            Some(e.notifier.as_ref()),
+            &en,
+            "2026-03-10#0",
+            e.clock.now(),
+            "test",
+        )
+        .await
+        .unwrap();
+        assert!(again.is_none());
         assert_eq!(stats(&db.store).await.pending, 2, "{:?}", db.kind());
 
         let report = e
@@ -516,7 +545,6 @@ async fn a_failing_sms_webhook_is_retried_with_backoff_and_the_message_sent_once
         )
         .await;
         let a = issue(&e, &o, "2026-03-10#1").await;
-        e.notifier.announce(&a).await.unwrap();
         let lease = Duration::minutes(5);
         let key = format!("prompt:{}", a.prompt_id);
 
@@ -599,7 +627,6 @@ async fn a_message_that_never_gets_through_is_dead_lettered_and_marked_failed() 
         let e = env(&db, config(None, Some(&url)));
         let o = person_with_order(&db.store, "dara", Some("+41 79 100 00 04"), None, "en").await;
         let a = issue(&e, &o, "2026-03-10#2").await;
-        e.notifier.announce(&a).await.unwrap();
         // max_attempts = 3: attempts at 0 s, 10 s and 30 s.
         for _ in 0..4 {
             e.notifier
@@ -640,7 +667,6 @@ async fn without_a_usable_channel_the_message_is_recorded_as_failed_with_the_rea
         let e = env(&db, config(Some(port), None));
         let o = person_with_order(&db.store, "emil", Some("+41 79 100 00 05"), None, "en").await;
         let a = issue(&e, &o, "2026-03-10#0").await;
-        e.notifier.announce(&a).await.unwrap();
         let m = prompt_message(&db.store, &a).await;
         assert_eq!(m.status, OutboxStatus::Failed);
         assert_eq!(m.channel, None);
@@ -666,7 +692,6 @@ async fn without_a_usable_channel_the_message_is_recorded_as_failed_with_the_rea
         let e = env(&db, cfg);
         let o = person_with_order(&db.store, "fay", None, Some("fay@example.org"), "en").await;
         let a = issue(&e, &o, "2026-03-10#0").await;
-        e.notifier.announce(&a).await.unwrap();
         let m = prompt_message(&db.store, &a).await;
         assert_eq!(m.status, OutboxStatus::Failed);
         assert!(m
@@ -683,7 +708,6 @@ async fn a_message_past_its_deadline_is_not_sent() {
         let e = env(&db, config(Some(port), None));
         let o = person_with_order(&db.store, "gus", None, Some("gus@example.org"), "en").await;
         let a = issue(&e, &o, "2026-03-10#0").await;
-        e.notifier.announce(&a).await.unwrap();
         e.clock.advance(Duration::minutes(21));
         let r = e
             .notifier
@@ -719,7 +743,7 @@ async fn the_worker_announces_each_scheduled_prompt_once_through_the_outbox() {
             let store = Store::open(&db.url).await.unwrap();
             let mut state = AppState::new(store, cfg.clone());
             state.clock = clock.clone();
-            let n = Arc::new(Notifier::from_config(state.clone()).unwrap());
+            let n = Arc::new(notifier_of(&state));
             workers.push(Worker::new(state, n.clone()).with_notifier(n));
         }
         person_with_order(&db.store, "hana", None, Some("hana@example.org"), "ru").await;
@@ -845,5 +869,323 @@ async fn officer_prompts_and_forms_issued_now_go_out_through_the_outbox() {
         assert_eq!(report.sent, 1);
         let _ = tx.send(());
         server.await.unwrap().unwrap();
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Issue #11, defects 3 and 4: delivery decides the outcome of an unanswered
+// prompt, and issuing is one transaction.
+
+/// The open alerts of one kind, with their evidence.
+async fn alerts_of_kind(store: &Store, kind: AlertKind) -> Vec<lazaret_core::alert::Alert> {
+    store
+        .list_alerts(
+            &AlertFilter {
+                kind: Some(kind),
+                ..AlertFilter::default()
+            },
+            &PageRequest::default(),
+        )
+        .await
+        .unwrap()
+        .items
+}
+
+/// Runs worker passes a minute apart until `until` has passed.
+async fn run_until(
+    e: &Env,
+    w: &Worker,
+    until: DateTime<Utc>,
+) -> lazaret_server::worker::PassReport {
+    let mut total = lazaret_server::worker::PassReport::default();
+    while e.clock.now() <= until {
+        let r = w.run_jobs().await.unwrap();
+        total.missed += r.missed;
+        total.not_delivered += r.not_delivered;
+        total.messages_sent += r.messages_sent;
+        e.clock.advance(Duration::minutes(1));
+    }
+    total
+}
+
+/// A prompt whose message never reached the person (no channel reaches
+/// them; the SMS gateway is down until the retries run out) closes as
+/// `not_delivered` with a `not_delivered` alert that says why, never as
+/// `missed`, and does not count towards a welfare check; a delivered one
+/// is `missed` with the delivery in its evidence.
+#[tokio::test]
+async fn a_prompt_that_never_reached_the_person_is_not_delivered_not_missed() {
+    for db in TestDb::all().await {
+        let (sink, port) = SmtpSink::start().await;
+        let (gw, url) = Gateway::start(usize::MAX).await;
+        let e = env(&db, config(Some(port), Some(&url)));
+        let w = Worker::new(e.state.clone(), e.notifier.clone()).with_notifier(e.notifier.clone());
+        let nobody = person_with_order(&db.store, "nina", None, None, "en").await;
+        let down = person_with_order(&db.store, "omar", Some("+41 79 100 00 11"), None, "en").await;
+        let mailed = person_with_order(&db.store, "pia", None, Some("pia@example.org"), "en").await;
+        let mut prompts = Vec::new();
+        for (i, slot) in ["2026-03-10#0", "2026-03-10#1"].into_iter().enumerate() {
+            for o in [&nobody, &down, &mailed] {
+                prompts.push((o.id.clone(), issue(&e, o, slot).await.prompt_id));
+            }
+            // Window (20 min) and late grace (10 min) pass unanswered.
+            let r = run_until(&e, &w, t0() + Duration::minutes(31 + 40 * i as i64)).await;
+            assert_eq!((r.not_delivered, r.missed), (2, 1), "{r:?} {:?}", db.kind());
+            e.clock.advance(Duration::minutes(8));
+        }
+        assert_eq!(gw.calls(), 6, "three tries per prompt, then given up");
+        assert_eq!(sink.mails().len(), 2);
+
+        for (order, prompt) in &prompts {
+            let status = db.store.get_prompt(prompt).await.unwrap().unwrap().status;
+            let expected = if *order == mailed.id {
+                PromptStatus::Missed
+            } else {
+                PromptStatus::NotDelivered
+            };
+            assert_eq!(status, expected, "{order}");
+        }
+        let undelivered = alerts_of_kind(&db.store, AlertKind::NotDelivered).await;
+        assert_eq!(undelivered.len(), 4, "{undelivered:?}");
+        for a in &undelivered {
+            let d = &a.evidence["delivery"];
+            if a.order_id.as_ref() == Some(&nobody.id) {
+                assert_eq!(d["status"], "no_channel", "{d}");
+                assert!(
+                    d["error"]
+                        .as_str()
+                        .unwrap()
+                        .starts_with("no configured channel reaches this person"),
+                    "{d}"
+                );
+            } else {
+                assert_eq!(a.order_id.as_ref(), Some(&down.id));
+                assert_eq!(d["status"], "failed", "{d}");
+                assert_eq!(d["channel"], "sms");
+                assert_eq!(d["attempts"], 3);
+                assert!(d["error"].as_str().unwrap().contains("HTTP 500"), "{d}");
+            }
+        }
+        let missed = alerts_of_kind(&db.store, AlertKind::MissedCheckin).await;
+        assert_eq!(missed.len(), 2, "{missed:?}");
+        for a in &missed {
+            assert_eq!(a.order_id.as_ref(), Some(&mailed.id));
+            let d = &a.evidence["delivery"];
+            assert_eq!(d["status"], "sent", "{d}");
+            assert_eq!(d["channel"], "email");
+            assert!(d["sent_at"].is_string(), "{d}");
+        }
+        // Two misses of a person who was told make a welfare check; two
+        // prompts that never reached a person do not.
+        let welfare = alerts_of_kind(&db.store, AlertKind::WelfareCheck).await;
+        assert_eq!(welfare.len(), 1, "{welfare:?}");
+        assert_eq!(welfare[0].order_id.as_ref(), Some(&mailed.id));
+    }
+}
+
+/// A sender that fails once is retried by the notify queue: the prompt is
+/// delivered, and an unanswered one is then an ordinary miss.
+#[tokio::test]
+async fn a_transient_sender_failure_is_retried_and_the_prompt_delivered() {
+    for db in TestDb::all().await {
+        let (gw, url) = Gateway::start(1).await;
+        let e = env(&db, config(None, Some(&url)));
+        let w = Worker::new(e.state.clone(), e.notifier.clone()).with_notifier(e.notifier.clone());
+        let o = person_with_order(&db.store, "quin", Some("+41 79 100 00 12"), None, "en").await;
+        let a = issue(&e, &o, "2026-03-10#0").await;
+        let r = run_until(&e, &w, t0() + Duration::minutes(31)).await;
+        assert_eq!(
+            (r.messages_sent, r.missed, r.not_delivered),
+            (1, 1, 0),
+            "{r:?}"
+        );
+        assert_eq!((gw.calls(), gw.accepted().len()), (2, 1));
+        let m = prompt_message(&db.store, &a).await;
+        assert_eq!((m.status, m.attempts), (OutboxStatus::Sent, 2));
+        let missed = alerts_of_kind(&db.store, AlertKind::MissedCheckin).await;
+        assert_eq!(missed.len(), 1);
+        assert_eq!(missed[0].evidence["delivery"]["status"], "sent");
+        assert_eq!(missed[0].evidence["delivery"]["attempts"], 2);
+        assert!(alerts_of_kind(&db.store, AlertKind::NotDelivered)
+            .await
+            .is_empty());
+    }
+}
+
+/// Renders a message the store cannot write (its person does not exist),
+/// as a crash between the steps of issuing would leave things.
+struct Broken;
+
+impl Announcer for Broken {
+    fn prompt_message(&self, a: &Announcement) -> Result<NewOutboxMessage, AnnounceError> {
+        Ok(NewOutboxMessage {
+            id: format!("broken-{}", a.prompt_id),
+            dedupe_key: prompt_message_key(&a.prompt_id),
+            person_id: PersonId::parse("nobody-at-all").unwrap(),
+            order_id: Some(a.order_id.clone()),
+            kind: "checkin_prompt".into(),
+            channel: Some(Channel::Email),
+            language: "en".into(),
+            recipient: Some("x@example.org".into()),
+            subject: "s".into(),
+            body: "b".into(),
+            body_redacted: "b".into(),
+            expires_at: a.deadline,
+            created_at: a.at,
+            max_attempts: 3,
+            undeliverable: None,
+        })
+    }
+}
+
+/// Issuing writes the prompt, its deadline job and its message together or
+/// not at all: when the message cannot be written, no prompt is left open
+/// without a deadline or a message, and the issue job's retry issues the
+/// slot with its message. Likewise a miss and its welfare escalation.
+#[tokio::test]
+async fn issuing_a_prompt_is_one_transaction_and_a_failed_issue_is_retried() {
+    for db in TestDb::all().await {
+        let (sink, port) = SmtpSink::start().await;
+        let e = env(&db, config(Some(port), None));
+        let o = person_with_order(&db.store, "rosa", None, Some("rosa@example.org"), "en").await;
+        let nothing_written = || async {
+            assert_eq!(db.store.count_prompts().await.unwrap(), 0);
+            assert_eq!(
+                db.store.queue_stats(DEADLINE_QUEUE).await.unwrap(),
+                QueueStats::default()
+            );
+            assert_eq!(stats(&db.store).await, QueueStats::default());
+            let events = db
+                .store
+                .audit_events_for("order", o.id.as_str())
+                .await
+                .unwrap();
+            assert!(
+                events.iter().all(|e| e.action != "prompt.issue"),
+                "{events:?}"
+            );
+        };
+        let failed = issue_prompt(
+            &e.state.store,
+            &e.state.config,
+            Some(&Broken),
+            &o,
+            "2026-03-10#0",
+            t0(),
+            "test",
+        )
+        .await;
+        assert!(
+            matches!(
+                failed,
+                Err(IssueError::Store(StoreError::MissingReference(_)))
+            ),
+            "{:?}",
+            failed.err()
+        );
+        nothing_written().await;
+
+        // The scheduler's issue job: fails with the broken announcer, and
+        // its retry (after the back-off) issues the slot with its message.
+        db.store
+            .enqueue(
+                &NewJob {
+                    queue: ISSUE_QUEUE.into(),
+                    payload: serde_json::json!({"order_id": o.id, "slot": "2026-03-10#0"}),
+                    run_at: t0(),
+                    max_attempts: 5,
+                    dedupe_key: Some(format!("issue:{}:2026-03-10#0", o.id)),
+                },
+                t0(),
+            )
+            .await
+            .unwrap();
+        let broken = Worker::new(e.state.clone(), Arc::new(Broken));
+        let r = broken.run_jobs().await.unwrap();
+        assert_eq!((r.issued, r.failed_jobs), (0, 1), "{r:?}");
+        nothing_written().await;
+        e.clock.advance(Duration::seconds(11));
+        let w = Worker::new(e.state.clone(), e.notifier.clone()).with_notifier(e.notifier.clone());
+        let r = w.run_jobs().await.unwrap();
+        assert_eq!((r.issued, r.announced, r.messages_sent), (1, 1, 1), "{r:?}");
+        let prompts = db.store.prompts_of_order(&o.id, 10).await.unwrap();
+        assert_eq!(prompts.len(), 1);
+        let p = &prompts[0];
+        let m = db
+            .store
+            .get_message_by_dedupe_key(&prompt_message_key(&p.id))
+            .await
+            .unwrap()
+            .expect("the prompt's message");
+        assert_eq!(m.status, OutboxStatus::Sent);
+        assert_eq!(sink.mails().len(), 1);
+        assert_eq!(
+            db.store.queue_stats(DEADLINE_QUEUE).await.unwrap().pending,
+            1
+        );
+
+        // Closing at the deadline: the miss, its alert and the welfare
+        // escalation are one transaction; an escalation that cannot be
+        // written leaves the prompt open for the deadline job's retry.
+        let alert = |kind, person: &str, cause: String| NewAlert {
+            id: AlertId::generate(),
+            kind,
+            person_id: PersonId::parse(person).unwrap(),
+            order_id: Some(o.id.clone()),
+            cause,
+            evidence: serde_json::json!({}),
+            at: e.clock.now(),
+        };
+        let miss = alert(AlertKind::MissedCheckin, "rosa", format!("prompt:{}", p.id));
+        let bad = alert(
+            AlertKind::WelfareCheck,
+            "nobody-at-all",
+            format!("welfare:{}", p.id),
+        );
+        let closed = db
+            .store
+            .close_unanswered_prompt(
+                &p.id,
+                PromptStatus::Missed,
+                &miss,
+                Some(&bad),
+                &audit("prompt.miss"),
+            )
+            .await;
+        assert!(
+            matches!(closed, Err(StoreError::MissingReference(_))),
+            "{closed:?}"
+        );
+        assert_eq!(
+            db.store.get_prompt(&p.id).await.unwrap().unwrap().status,
+            PromptStatus::Open
+        );
+        assert!(alerts_of_kind(&db.store, AlertKind::MissedCheckin)
+            .await
+            .is_empty());
+        let good = alert(AlertKind::WelfareCheck, "rosa", format!("welfare:{}", p.id));
+        assert!(db
+            .store
+            .close_unanswered_prompt(
+                &p.id,
+                PromptStatus::Missed,
+                &miss,
+                Some(&good),
+                &audit("prompt.miss")
+            )
+            .await
+            .unwrap());
+        assert_eq!(
+            alerts_of_kind(&db.store, AlertKind::MissedCheckin)
+                .await
+                .len(),
+            1
+        );
+        assert_eq!(
+            alerts_of_kind(&db.store, AlertKind::WelfareCheck)
+                .await
+                .len(),
+            1
+        );
     }
 }

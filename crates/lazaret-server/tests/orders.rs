@@ -9,12 +9,13 @@ use chrono::{DateTime, Duration, TimeZone as _, Utc};
 use lazaret_core::checkin::PromptStatus;
 use lazaret_core::ids::{OrderId, PromptId};
 use lazaret_core::user::Role;
+use lazaret_server::announce::{prompt_message_key, AnnounceError, Announcement, Announcer};
 use lazaret_server::config::Secret;
 use lazaret_server::template_crypto::TemplateKey;
-use lazaret_server::worker::{AnnounceFuture, Announcement, Announcer, Worker};
+use lazaret_server::worker::Worker;
 use lazaret_server::{AppState, Clock, Config};
 use lazaret_store::testing::TestDb;
-use lazaret_store::EnrollmentRecord;
+use lazaret_store::{EnrollmentRecord, NewOutboxMessage};
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
@@ -33,15 +34,29 @@ impl TestClock {
     }
 }
 
-/// Counts announcements; delivers nothing.
+/// Counts announcements; its messages are stored as undeliverable.
 #[derive(Default)]
 struct Quiet(Mutex<usize>);
 
 impl Announcer for Quiet {
-    fn announce<'a>(&'a self, _a: &'a Announcement) -> AnnounceFuture<'a> {
-        Box::pin(async move {
-            *self.0.lock().unwrap() += 1;
-            Ok(())
+    fn prompt_message(&self, a: &Announcement) -> Result<NewOutboxMessage, AnnounceError> {
+        *self.0.lock().unwrap() += 1;
+        Ok(NewOutboxMessage {
+            id: format!("quiet-{}", a.prompt_id),
+            dedupe_key: prompt_message_key(&a.prompt_id),
+            person_id: a.person.id.clone(),
+            order_id: Some(a.order_id.clone()),
+            kind: "test".into(),
+            channel: None,
+            language: "en".into(),
+            recipient: None,
+            subject: "test".into(),
+            body: String::new(),
+            body_redacted: String::new(),
+            expires_at: a.deadline,
+            created_at: a.at,
+            max_attempts: 1,
+            undeliverable: Some("quiet test announcer".into()),
         })
     }
 }

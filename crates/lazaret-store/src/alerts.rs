@@ -32,6 +32,7 @@ pub fn alert_kind_str(k: AlertKind) -> &'static str {
         AlertKind::WelfareCheck => "welfare_check",
         AlertKind::Symptomatic => "symptomatic",
         AlertKind::CannotPrompt => "cannot_prompt",
+        AlertKind::NotDelivered => "not_delivered",
     }
 }
 

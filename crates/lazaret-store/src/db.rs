@@ -89,11 +89,11 @@ fn migrator(kind: BackendKind) -> Migrator {
         BackendKind::Sqlite => {
             embed_migrations!("sqlite": 1 "0001_foundation", 2 "0002_tracing", 3 "0003_checkins",
                 4 "0004_notifications", 5 "0005_self_enrollment_symptoms", 6 "0006_without_rowid",
-                7 "0007_order_end")
+                7 "0007_order_end", 8 "0008_not_delivered")
         }
         BackendKind::Postgres => {
             embed_migrations!("postgres": 1 "0001_foundation", 2 "0002_tracing", 3 "0003_checkins",
-                4 "0004_notifications", 5 "0005_self_enrollment_symptoms", 7 "0007_order_end")
+                4 "0004_notifications", 5 "0005_self_enrollment_symptoms", 7 "0007_order_end", 8 "0008_not_delivered")
         }
     };
     Migrator {

@@ -76,6 +76,28 @@ pub struct QueueStats {
     pub dead: i64,
 }
 
+/// Inserts the job `$job` (a `&NewJob`) created at `$now` in the open
+/// transaction `$tx`; nothing if its dedupe key exists. True when inserted.
+macro_rules! insert_job {
+    ($tx:expr, $job:expr, $now:expr) => {{
+        let job: &$crate::jobs::NewJob = $job;
+        let n = sqlx::query($crate::jobs::INSERT_JOB)
+            .bind(&job.queue)
+            .bind(job.payload.to_string())
+            .bind(job.dedupe_key.as_deref())
+            .bind($crate::db::to_ms(job.run_at))
+            .bind(job.max_attempts.max(1))
+            .bind($crate::db::to_ms($now))
+            .execute(&mut *$tx)
+            .await?;
+        n.rows_affected() == 1
+    }};
+}
+pub(crate) use insert_job;
+
+pub(crate) const INSERT_JOB: &str = "INSERT INTO jobs (queue, payload, dedupe_key, status, run_at, attempts, max_attempts, created_at, updated_at) \
+                                     VALUES ($1, $2, $3, 'pending', $4, 0, $5, $6, $6) ON CONFLICT (dedupe_key) DO NOTHING";
+
 impl Store {
     /// Enqueues a job; returns its id, or `None` if a job with the same
     /// `dedupe_key` exists already.

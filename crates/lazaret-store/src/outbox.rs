@@ -168,69 +168,90 @@ fn event(at: DateTime<Utc>, action: &str, m_id: &str, details: String) -> AuditR
     }
 }
 
+/// Inserts the message `$m` (a `&NewOutboxMessage`), its delivery job and
+/// its audit event in the open transaction `$tx`; does nothing (and is
+/// false) if a message with the same dedupe key exists.
+macro_rules! insert_message {
+    ($tx:expr, $m:expr) => {{
+        let m: &$crate::outbox::NewOutboxMessage = $m;
+        let (status, body) = match &m.undeliverable {
+            Some(_) => ($crate::outbox::OutboxStatus::Failed, None),
+            None => ($crate::outbox::OutboxStatus::Pending, Some(m.body.as_str())),
+        };
+        let n = sqlx::query(
+            "INSERT INTO outbox (id, dedupe_key, person_id, order_id, kind, channel, language, \
+             recipient, subject, body, body_redacted, status, attempts, last_error, expires_at, created_at, sent_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0, $13, $14, $15, NULL, $15) \
+             ON CONFLICT (dedupe_key) DO NOTHING",
+        )
+        .bind(&m.id)
+        .bind(&m.dedupe_key)
+        .bind(m.person_id.as_str())
+        .bind(m.order_id.as_ref().map(|o| o.as_str()))
+        .bind(&m.kind)
+        .bind(m.channel.map(|c| c.as_str()))
+        .bind(&m.language)
+        .bind(m.recipient.as_deref())
+        .bind(&m.subject)
+        .bind(body)
+        .bind(&m.body_redacted)
+        .bind(status.as_str())
+        .bind(m.undeliverable.as_deref())
+        .bind($crate::db::to_ms(m.expires_at))
+        .bind($crate::db::to_ms(m.created_at))
+        .execute(&mut *$tx)
+        .await?;
+        let inserted = n.rows_affected() == 1;
+        if inserted {
+            if m.undeliverable.is_none() {
+                // The same insert as `Store::enqueue`, inside this transaction.
+                sqlx::query(
+                    "INSERT INTO jobs (queue, payload, dedupe_key, status, run_at, attempts, max_attempts, created_at, updated_at) \
+                     VALUES ($1, $2, $3, 'pending', $4, 0, $5, $4, $4) ON CONFLICT (dedupe_key) DO NOTHING",
+                )
+                .bind($crate::outbox::NOTIFY_QUEUE)
+                .bind(serde_json::json!({ "message_id": m.id }).to_string())
+                .bind(format!("notify:{}", m.id))
+                .bind($crate::db::to_ms(m.created_at))
+                .bind(m.max_attempts.max(1))
+                .execute(&mut *$tx)
+                .await?;
+            }
+            let audit = $crate::outbox::enqueue_event(m);
+            append_audit!($tx, &audit);
+        }
+        inserted
+    }};
+}
+pub(crate) use insert_message;
+
+/// The audit event of a stored message (no message text).
+pub(crate) fn enqueue_event(m: &NewOutboxMessage) -> AuditRecord {
+    let details = match &m.undeliverable {
+        Some(why) => format!(
+            "kind={} person={} not deliverable: {why}",
+            m.kind, m.person_id
+        ),
+        None => format!(
+            "kind={} person={} channel={}",
+            m.kind,
+            m.person_id,
+            m.channel.map_or("none", |c| c.as_str())
+        ),
+    };
+    event(m.created_at, "notify.enqueue", &m.id, details)
+}
+
 impl Store {
     /// Stores a message, its delivery job and the audit event in one
     /// transaction. Returns false (and changes nothing) if a message with
     /// the same dedupe key exists.
     pub async fn enqueue_message(&self, m: &NewOutboxMessage) -> Result<bool, StoreError> {
-        const INSERT: &str = "INSERT INTO outbox (id, dedupe_key, person_id, order_id, kind, channel, language, \
-             recipient, subject, body, body_redacted, status, attempts, last_error, expires_at, created_at, sent_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0, $13, $14, $15, NULL, $15) \
-             ON CONFLICT (dedupe_key) DO NOTHING";
-        // The same insert as `Store::enqueue`, inside this transaction.
-        const JOB: &str = "INSERT INTO jobs (queue, payload, dedupe_key, status, run_at, attempts, max_attempts, created_at, updated_at) \
-                           VALUES ($1, $2, $3, 'pending', $4, 0, $5, $4, $4) ON CONFLICT (dedupe_key) DO NOTHING";
-        let (status, body) = match &m.undeliverable {
-            Some(_) => (OutboxStatus::Failed, None),
-            None => (OutboxStatus::Pending, Some(m.body.as_str())),
-        };
-        let details = match &m.undeliverable {
-            Some(why) => format!(
-                "kind={} person={} not deliverable: {why}",
-                m.kind, m.person_id
-            ),
-            None => format!(
-                "kind={} person={} channel={}",
-                m.kind,
-                m.person_id,
-                m.channel.map_or("none", |c| c.as_str())
-            ),
-        };
-        let audit = event(m.created_at, "notify.enqueue", &m.id, details);
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
-            let n = sqlx::query(INSERT)
-                .bind(&m.id)
-                .bind(&m.dedupe_key)
-                .bind(m.person_id.as_str())
-                .bind(m.order_id.as_ref().map(OrderId::as_str))
-                .bind(&m.kind)
-                .bind(m.channel.map(|c| c.as_str()))
-                .bind(&m.language)
-                .bind(m.recipient.as_deref())
-                .bind(&m.subject)
-                .bind(body)
-                .bind(&m.body_redacted)
-                .bind(status.as_str())
-                .bind(m.undeliverable.as_deref())
-                .bind(to_ms(m.expires_at))
-                .bind(to_ms(m.created_at))
-                .execute(&mut *tx)
-                .await?;
-            if n.rows_affected() == 0 {
+            if !insert_message!(tx, m) {
                 return Ok(false);
             }
-            if m.undeliverable.is_none() {
-                sqlx::query(JOB)
-                    .bind(NOTIFY_QUEUE)
-                    .bind(serde_json::json!({ "message_id": m.id }).to_string())
-                    .bind(format!("notify:{}", m.id))
-                    .bind(to_ms(m.created_at))
-                    .bind(m.max_attempts.max(1))
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            append_audit!(tx, &audit);
             tx.commit().await?;
             Ok(true)
         })

@@ -18,6 +18,8 @@ use crate::audit::append_audit;
 use crate::db::{from_ms, on_pool, to_ms, Store};
 use crate::enrollments::EnrollmentRecord;
 use crate::error::StoreError;
+use crate::jobs::{insert_job, NewJob};
+use crate::outbox::{insert_message, NewOutboxMessage};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct PromptRecord {
@@ -98,6 +100,7 @@ pub fn prompt_status_str(s: PromptStatus) -> &'static str {
         PromptStatus::Answered => "answered",
         PromptStatus::Missed => "missed",
         PromptStatus::Cancelled => "cancelled",
+        PromptStatus::NotDelivered => "not_delivered",
     }
 }
 
@@ -107,6 +110,7 @@ fn parse_prompt_status(s: &str) -> Result<PromptStatus, StoreError> {
         "answered" => PromptStatus::Answered,
         "missed" => PromptStatus::Missed,
         "cancelled" => PromptStatus::Cancelled,
+        "not_delivered" => PromptStatus::NotDelivered,
         other => return Err(StoreError::corrupt("prompts", format!("status {other}"))),
     })
 }
@@ -164,11 +168,18 @@ macro_rules! checkin_from_row {
 }
 
 impl Store {
-    /// Stores a prompt unless its order already has one in the same slot;
-    /// returns whether this call created it.
-    pub async fn insert_prompt(
+    /// Issues a prompt in one transaction: the prompt, the job that closes
+    /// it at its deadline, the outbox message that announces it (with its
+    /// delivery job) and the audit events. Nothing is written if the order
+    /// already has a prompt in the same slot (false) or if any part fails,
+    /// so no prompt is ever left without its deadline or its message.
+    /// `message` is `None` only where nobody announces (an officer's prompt
+    /// relayed by hand).
+    pub async fn issue_prompt(
         &self,
         p: &PromptRecord,
+        deadline_job: &NewJob,
+        message: Option<&NewOutboxMessage>,
         audit: &AuditRecord,
     ) -> Result<bool, StoreError> {
         let sql = format!(
@@ -200,6 +211,13 @@ impl Store {
                 return Ok(false);
             }
             append_audit!(tx, audit);
+            let _queued = insert_job!(tx, deadline_job, audit.at);
+            if let Some(m) = message {
+                if !insert_message!(tx, m) {
+                    // Dropping the transaction rolls the prompt back.
+                    return Err(StoreError::Conflict { entity: "outbox message", id: m.dedupe_key.clone() });
+                }
+            }
             tx.commit().await?;
             Ok(true)
         })
@@ -450,19 +468,31 @@ impl Store {
         })
     }
 
-    /// Closes a prompt whose window ended without a verified check-in and
-    /// opens its alerts. Returns false (and changes nothing) if the prompt
-    /// was no longer open: a second run of the deadline job is harmless.
-    pub async fn miss_prompt(
+    /// Closes a prompt whose window ended without a verified check-in, in
+    /// one transaction with its alert, the welfare escalation the caller
+    /// decided on (if any) and the audit event. `status` is `Missed`, or
+    /// `NotDelivered` when its message never reached the person. Returns
+    /// false (and changes nothing) if the prompt was no longer open: a
+    /// second run of the deadline job is harmless.
+    pub async fn close_unanswered_prompt(
         &self,
         prompt_id: &PromptId,
-        alerts: &[NewAlert],
+        status: PromptStatus,
+        alert: &NewAlert,
+        escalation: Option<&NewAlert>,
         audit: &AuditRecord,
     ) -> Result<bool, StoreError> {
-        const CLOSE: &str = "UPDATE prompts SET status = 'missed', updated_at = $1 WHERE id = $2 AND status = 'open'";
+        const CLOSE: &str =
+            "UPDATE prompts SET status = $1, updated_at = $2 WHERE id = $3 AND status = 'open'";
+        if !matches!(status, PromptStatus::Missed | PromptStatus::NotDelivered) {
+            return Err(StoreError::Unsupported(
+                "an unanswered prompt closes as missed or not delivered",
+            ));
+        }
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             let n = sqlx::query(CLOSE)
+                .bind(prompt_status_str(status))
                 .bind(to_ms(audit.at))
                 .bind(prompt_id.as_str())
                 .execute(&mut *tx)
@@ -470,7 +500,8 @@ impl Store {
             if n.rows_affected() == 0 {
                 return Ok(false);
             }
-            for a in alerts {
+            let _opened = insert_alert!(tx, alert);
+            if let Some(a) = escalation {
                 let _opened = insert_alert!(tx, a);
             }
             append_audit!(tx, audit);

@@ -12,6 +12,7 @@ use crate::alerts::{insert_alert, NewAlert};
 use crate::audit::append_audit;
 use crate::db::{from_ms, on_pool, to_ms, Store};
 use crate::error::StoreError;
+use crate::outbox::{insert_message, NewOutboxMessage};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct SymptomForm {
@@ -84,11 +85,15 @@ macro_rules! report_from_row {
 }
 
 impl Store {
-    /// Stores a form unless its order already has one in the same slot;
-    /// returns whether this call created it.
-    pub async fn insert_symptom_form(
+    /// Issues a form in one transaction with the outbox message that
+    /// announces it (and its delivery job) and the audit events. Nothing is
+    /// written if the order already has a form in the same slot (false) or
+    /// if any part fails. `message` is `None` only where nobody announces
+    /// (an officer's form relayed by hand).
+    pub async fn issue_symptom_form(
         &self,
         f: &SymptomForm,
+        message: Option<&NewOutboxMessage>,
         audit: &AuditRecord,
     ) -> Result<bool, StoreError> {
         let sql = format!(
@@ -112,29 +117,12 @@ impl Store {
                 return Ok(false);
             }
             append_audit!(tx, audit);
-            tx.commit().await?;
-            Ok(true)
-        })
-    }
-
-    /// Removes a form that was issued but never delivered (its announcement
-    /// failed), so the retried job issues it again rather than leaving the
-    /// day without one. A form already answered is kept.
-    pub async fn withdraw_symptom_form(
-        &self,
-        id: &SymptomFormId,
-        audit: &AuditRecord,
-    ) -> Result<bool, StoreError> {
-        on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
-            let n = sqlx::query("DELETE FROM symptom_forms WHERE id = $1 AND used_at IS NULL")
-                .bind(id.as_str())
-                .execute(&mut *tx)
-                .await?;
-            if n.rows_affected() == 0 {
-                return Ok(false);
+            if let Some(m) = message {
+                if !insert_message!(tx, m) {
+                    // Dropping the transaction rolls the form back.
+                    return Err(StoreError::Conflict { entity: "outbox message", id: m.dedupe_key.clone() });
+                }
             }
-            append_audit!(tx, audit);
             tx.commit().await?;
             Ok(true)
         })

@@ -12,7 +12,7 @@ use lazaret_core::test_result::TestOutcome;
 use lazaret_core::tracing_policy::TracingPolicy;
 use lazaret_store::testing::TestDb;
 use lazaret_store::{
-    ImportKind, ImportOptions, ImportReport, OrderFilter, PageRequest, PersonFilter,
+    ImportKind, ImportOptions, ImportReport, NewJob, OrderFilter, PageRequest, PersonFilter,
     ProposalAction, Store, TraceOutcome,
 };
 
@@ -1014,8 +1014,15 @@ async fn a_revision_that_releases_an_order_ends_its_prompts_forms_and_alerts() {
             status: PromptStatus::Open,
             attempts: 0,
         };
+        let deadline_job = NewJob {
+            queue: "prompt.deadline".into(),
+            payload: serde_json::json!({ "prompt_id": prompt.id }),
+            run_at: prompt.deadline,
+            max_attempts: 5,
+            dedupe_key: Some(format!("deadline:{}", prompt.id)),
+        };
         assert!(s
-            .insert_prompt(&prompt, &audit("prompt.issue"))
+            .issue_prompt(&prompt, &deadline_job, None, &audit("prompt.issue"))
             .await
             .unwrap());
         let form = SymptomForm {
@@ -1030,7 +1037,7 @@ async fn a_revision_that_releases_an_order_ends_its_prompts_forms_and_alerts() {
             cancelled_at: None,
         };
         assert!(s
-            .insert_symptom_form(&form, &audit("symptom_form.issue"))
+            .issue_symptom_form(&form, None, &audit("symptom_form.issue"))
             .await
             .unwrap());
         let alert = NewAlert {
@@ -1076,9 +1083,11 @@ async fn a_revision_that_releases_an_order_ends_its_prompts_forms_and_alerts() {
             ..alert.clone()
         };
         assert!(!s
-            .miss_prompt(
+            .close_unanswered_prompt(
                 &prompt.id,
-                std::slice::from_ref(&missed),
+                PromptStatus::Missed,
+                &missed,
+                None,
                 &audit("prompt.miss")
             )
             .await

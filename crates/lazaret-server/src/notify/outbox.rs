@@ -1,10 +1,12 @@
-//! The outbox announcer and the delivery of outbox messages.
+//! The outbox's announcer and the delivery of outbox messages.
 //!
-//! Announcing writes one outbox message (dedupe key `prompt:<id>`) and its
-//! delivery job in one transaction; [`Notifier::deliver_due`] (run by the
-//! worker) sends due messages through the person's channel. A message is
-//! marked sent only after the sender accepted it, and the queue retries
-//! failures with back-off until `notify.max_attempts`, then marks it failed.
+//! As the [`Announcer`], the [`Notifier`] renders the message for a prompt
+//! or form (channel, recipient, language, texts), which the store writes
+//! with the prompt or form and its delivery job in one transaction;
+//! [`Notifier::deliver_due`] (run by the worker) sends due messages through
+//! the person's channel. A message is marked sent only after the sender
+//! accepted it, and the queue retries failures with back-off until
+//! `notify.max_attempts`, then marks it failed.
 
 use std::sync::Arc;
 
@@ -12,7 +14,7 @@ use chrono::{DateTime, Duration, Utc};
 use lazaret_core::ids::OrderId;
 use lazaret_core::person::Person;
 use lazaret_store::{
-    Backoff, Channel, ClaimedJob, Failure, MessageFailure, NewOutboxMessage, OutboxStatus,
+    Backoff, Channel, ClaimedJob, Failure, MessageFailure, NewOutboxMessage, OutboxStatus, Store,
     NOTIFY_QUEUE,
 };
 use serde::Deserialize;
@@ -21,9 +23,12 @@ use super::email::SmtpEmail;
 use super::sms::{Sms, SmsSender, WebhookSms};
 use super::templates::{challenge_words, render, template, MessageKind, Var};
 use super::NotifyError;
-use crate::prompting::hash_token;
-use crate::state::AppState;
-use crate::worker::{AnnounceFuture, Announcement, Announcer, SymptomFormNotice};
+use crate::announce::{
+    prompt_message_key, symptom_form_message_key, AnnounceError, Announcement, Announcer,
+    SymptomFormNotice,
+};
+use crate::config::NotifyConfig;
+use crate::state::Clock;
 
 /// Where the person-facing check-in page lives under `public_url`. The
 /// token goes in the fragment, which browsers never send to a server, so
@@ -70,7 +75,10 @@ enum Delivered {
 
 /// The notification outbox with the configured senders.
 pub struct Notifier {
-    state: AppState,
+    store: Store,
+    clock: Arc<dyn Clock>,
+    /// Where the person's pages are served; without it no link can be made.
+    public_url: Option<String>,
     email: Option<SmtpEmail>,
     sms: Option<Arc<dyn SmsSender>>,
     backoff: Backoff,
@@ -80,8 +88,12 @@ pub struct Notifier {
 impl Notifier {
     /// Builds the senders named in `[notify]`. With none, it still records
     /// every message, as failed with the reason, and says so once here.
-    pub fn from_config(state: AppState) -> Result<Self, NotifyError> {
-        let c = state.config.notify.clone();
+    pub fn from_config(
+        store: Store,
+        clock: Arc<dyn Clock>,
+        c: &NotifyConfig,
+        public_url: Option<String>,
+    ) -> Result<Self, NotifyError> {
         let email = c.email.as_ref().map(SmtpEmail::new).transpose()?;
         let sms = match &c.sms {
             Some(s) => Some(Arc::new(WebhookSms::new(s)?) as Arc<dyn SmsSender>),
@@ -91,17 +103,19 @@ impl Notifier {
             tracing::warn!(
                 "no notification sender configured ([notify.email] or [notify.sms]): \
                  check-in prompts are recorded in the outbox as failed, not sent; \
-                 missed check-ins still reach officers as alerts"
+                 unanswered prompts reach officers as `not_delivered` alerts"
             );
         }
-        if state.config.public_url.is_none() {
+        if public_url.is_none() {
             tracing::warn!(
                 "public_url is not set: check-in links cannot be sent, so prompts are \
                  recorded in the outbox as failed"
             );
         }
         Ok(Self {
-            state,
+            store,
+            clock,
+            public_url,
             email,
             sms,
             backoff: Backoff {
@@ -138,9 +152,10 @@ impl Notifier {
         ))
     }
 
-    /// Stores a message and queues its delivery; false if its dedupe key
-    /// was enqueued before.
-    pub async fn enqueue(&self, o: Outgoing) -> Result<bool, NotifyError> {
+    /// Renders a message: the channel that reaches the person (or why none
+    /// does: then it is stored as undeliverable, with no job), their
+    /// language and the texts. Pure: nothing is stored.
+    pub fn render(&self, o: Outgoing, now: DateTime<Utc>) -> NewOutboxMessage {
         let t = template(o.kind, o.person.language.as_str());
         let mut vars = (o.vars)(t.language);
         vars.push(Var::plain("name", o.person.full_name.as_str()));
@@ -169,46 +184,39 @@ impl Notifier {
             body: render(text, &vars, false),
             body_redacted: render(text, &vars, true),
             expires_at: o.expires_at,
-            created_at: self.state.now(),
+            created_at: now,
             max_attempts: self.max_attempts,
             undeliverable,
         };
         if let Some(why) = &m.undeliverable {
             tracing::warn!(person = %m.person_id, kind = %m.kind, reason = %why, "message not deliverable");
         }
-        Ok(self.state.store.enqueue_message(&m).await?)
+        m
     }
 
-    /// Enqueues the check-in prompt of `a` (dedupe key `prompt:<id>`).
-    pub async fn enqueue_prompt(&self, a: &Announcement) -> Result<bool, NotifyError> {
-        let store = &self.state.store;
-        let missing =
-            |what: &str| NotifyError::Data(format!("{what} of prompt {} is gone", a.prompt_id));
-        let person = store
-            .get_person(&a.person_id)
-            .await?
-            .ok_or_else(|| missing("person"))?;
-        let order = store
-            .get_order(&a.order_id)
-            .await?
-            .ok_or_else(|| missing("order"))?;
-        let prompt = store
-            .get_prompt(&a.prompt_id)
-            .await?
-            .ok_or_else(|| missing("prompt"))?;
-        let poses = prompt.challenge.map(|c| c.poses);
-        let tz = &order.time_zone;
+    /// Renders and stores a message on its own, with its delivery job;
+    /// false if its dedupe key was enqueued before. (Prompts and forms are
+    /// stored with their message instead: see [`Announcer`].)
+    pub async fn enqueue(&self, o: Outgoing) -> Result<bool, NotifyError> {
+        let m = self.render(o, self.clock.now());
+        Ok(self.store.enqueue_message(&m).await?)
+    }
+
+    /// The check-in prompt of `a` (dedupe key `prompt:<id>`).
+    fn prompt_outgoing(&self, a: &Announcement) -> Outgoing {
+        let poses = a.challenge.as_ref().map(|c| c.poses.clone());
+        let tz = &a.time_zone;
         let deadline = format!(
             "{} {}",
             a.deadline.with_timezone(&tz.tz()).format("%Y-%m-%d %H:%M"),
             tz.name()
         );
         let (link, blocked) = self.link(CHECKIN_PATH, &a.token);
-        self.enqueue(Outgoing {
+        Outgoing {
             kind: MessageKind::CheckinPrompt,
-            person,
-            order_id: Some(order.id.clone()),
-            dedupe_key: format!("prompt:{}", a.prompt_id),
+            person: a.person.clone(),
+            order_id: Some(a.order_id.clone()),
+            dedupe_key: prompt_message_key(&a.prompt_id),
             expires_at: a.deadline,
             vars: Box::new(move |lang| {
                 vec![
@@ -218,28 +226,12 @@ impl Notifier {
                 ]
             }),
             blocked,
-        })
-        .await
+        }
     }
 
-    /// Enqueues the symptom-form link of `n` (once per form).
-    pub async fn enqueue_symptom_form(&self, n: &SymptomFormNotice) -> Result<bool, NotifyError> {
-        let store = &self.state.store;
-        let missing = |what: &str| {
-            NotifyError::Data(format!(
-                "{what} of the symptom form of order {} is gone",
-                n.order_id
-            ))
-        };
-        let person = store
-            .get_person(&n.person_id)
-            .await?
-            .ok_or_else(|| missing("person"))?;
-        let order = store
-            .get_order(&n.order_id)
-            .await?
-            .ok_or_else(|| missing("order"))?;
-        let tz = &order.time_zone;
+    /// The symptom-form link of `n` (one message per form).
+    fn symptom_form_outgoing(&self, n: &SymptomFormNotice) -> Outgoing {
+        let tz = &n.time_zone;
         let expires = format!(
             "{} {}",
             n.expires_at
@@ -248,12 +240,12 @@ impl Notifier {
             tz.name()
         );
         let (link, blocked) = self.link(SYMPTOMS_PATH, &n.token);
-        self.enqueue(Outgoing {
+        Outgoing {
             kind: MessageKind::SymptomForm,
-            person,
-            order_id: Some(order.id.clone()),
+            person: n.person.clone(),
+            order_id: Some(n.order_id.clone()),
             // One message per form (the daily one and any an officer issues).
-            dedupe_key: format!("symptom_form:{}", hash_token(&n.token)),
+            dedupe_key: symptom_form_message_key(&n.form_id),
             expires_at: n.expires_at,
             vars: Box::new(move |_| {
                 vec![
@@ -262,14 +254,13 @@ impl Notifier {
                 ]
             }),
             blocked,
-        })
-        .await
+        }
     }
 
     /// The person's link to `path` with `token` in the fragment, or why none
     /// can be made.
     fn link(&self, path: &str, token: &str) -> (String, Option<String>) {
-        match &self.state.config.public_url {
+        match &self.public_url {
             Some(base) => (
                 format!("{}{path}#token={token}", base.trim_end_matches('/')),
                 None,
@@ -289,18 +280,18 @@ impl Notifier {
         lease: Duration,
     ) -> Result<DeliveryReport, NotifyError> {
         const BATCH: i64 = 20;
-        let store = &self.state.store;
+        let store = &self.store;
         let mut r = DeliveryReport::default();
         loop {
             let jobs = store
-                .claim_jobs(NOTIFY_QUEUE, worker, self.state.now(), lease, BATCH)
+                .claim_jobs(NOTIFY_QUEUE, worker, self.clock.now(), lease, BATCH)
                 .await?;
             if jobs.is_empty() {
                 return Ok(r);
             }
             for job in jobs {
                 let result = self.deliver(&job).await;
-                let now = self.state.now();
+                let now = self.clock.now();
                 match result {
                     Ok(d) => {
                         if matches!(d, Delivered::Sent) {
@@ -332,7 +323,7 @@ impl Notifier {
     }
 
     async fn deliver(&self, job: &ClaimedJob) -> Result<Delivered, NotifyError> {
-        let store = &self.state.store;
+        let store = &self.store;
         let p: DeliverPayload = serde_json::from_value(job.payload.clone())
             .map_err(|e| NotifyError::Data(format!("delivery job payload: {e}")))?;
         let Some(m) = store.get_message(&p.message_id).await? else {
@@ -341,7 +332,7 @@ impl Notifier {
         if m.status != OutboxStatus::Pending {
             return Ok(Delivered::Skipped);
         }
-        let now = self.state.now();
+        let now = self.clock.now();
         if now >= m.expires_at {
             store
                 .expire_message(&m.id, "expired before it could be delivered", now)
@@ -379,27 +370,20 @@ impl Notifier {
                 )));
             }
         }
-        store.mark_message_sent(&m.id, self.state.now()).await?;
+        store.mark_message_sent(&m.id, self.clock.now()).await?;
         Ok(Delivered::Sent)
     }
 }
 
 impl Announcer for Notifier {
-    fn announce<'a>(&'a self, a: &'a Announcement) -> AnnounceFuture<'a> {
-        Box::pin(async move {
-            self.enqueue_prompt(a)
-                .await
-                .map(|_| ())
-                .map_err(|e| e.to_string())
-        })
+    fn prompt_message(&self, a: &Announcement) -> Result<NewOutboxMessage, AnnounceError> {
+        Ok(self.render(self.prompt_outgoing(a), a.at))
     }
 
-    fn announce_symptom_form<'a>(&'a self, n: &'a SymptomFormNotice) -> AnnounceFuture<'a> {
-        Box::pin(async move {
-            self.enqueue_symptom_form(n)
-                .await
-                .map(|_| ())
-                .map_err(|e| e.to_string())
-        })
+    fn symptom_form_message(
+        &self,
+        n: &SymptomFormNotice,
+    ) -> Result<NewOutboxMessage, AnnounceError> {
+        Ok(self.render(self.symptom_form_outgoing(n), n.at))
     }
 }

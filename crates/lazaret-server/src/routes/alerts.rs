@@ -19,9 +19,11 @@ use crate::state::AppState;
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct AlertView {
     pub id: String,
-    /// `missed_checkin`, `failed_checkin`, `welfare_check`, `symptomatic` or
+    /// `missed_checkin`, `failed_checkin`, `welfare_check`, `symptomatic`,
     /// `cannot_prompt` (an active order nothing can prompt; `evidence.reason`
-    /// is `no_template` or `no_channel`).
+    /// is `no_template` or `no_channel`) or `not_delivered` (a prompt closed
+    /// unanswered whose message never reached the person: `evidence.delivery`
+    /// says why).
     pub kind: String,
     pub person_id: String,
     pub order_id: Option<String>,
@@ -72,7 +74,8 @@ pub struct ListAlerts {
     pub limit: Option<u32>,
     /// `open`, `assigned` or `resolved`.
     pub status: Option<String>,
-    /// One kind, e.g. `cannot_prompt` for the orders nothing can prompt.
+    /// One kind: `missed_checkin`, `failed_checkin`, `welfare_check`,
+    /// `symptomatic`, `cannot_prompt` or `not_delivered`.
     pub kind: Option<String>,
     pub order_id: Option<String>,
 }

@@ -17,9 +17,8 @@ use crate::auth::Officer;
 use crate::error::{ApiError, Problem};
 use crate::extract::ApiPath;
 use crate::multipart::read_parts;
-use crate::prompting::issue_prompt;
+use crate::prompting::{issue_prompt, IssueError};
 use crate::state::AppState;
-use crate::worker::Announcement;
 
 /// The upload: one part named `photo` (JPEG, PNG or WebP).
 #[derive(ToSchema)]
@@ -185,28 +184,20 @@ pub async fn prompt_now(
         )));
     }
     let now = state.now();
-    let slot = format!("now:{}", uuid::Uuid::new_v4());
-    let issued = issue_prompt(
-        &state.store,
-        &state.config,
-        &order,
-        &slot,
-        now,
-        &officer.actor(),
-    )
-    .await?
+    let actor = officer.actor();
+    let slot = || format!("now:{}", uuid::Uuid::new_v4());
+    let (store, config) = (&state.store, &state.config);
+    let announcer = state.announcer.as_deref();
+    let issued = match issue_prompt(store, config, announcer, &order, &slot(), now, &actor).await {
+        Err(IssueError::Announce(e)) => {
+            // The officer holds the token and can relay it.
+            tracing::warn!(error = %e, "could not announce the prompt to the person");
+            issue_prompt(store, config, None, &order, &slot(), now, &actor).await
+        }
+        other => other,
+    }?
     .ok_or(ApiError::Internal)?;
-    let announcement = Announcement {
-        order_id: order.id.clone(),
-        prompt_id: issued.prompt.id.clone(),
-        person_id: order.person_id.clone(),
-        token: issued.token.clone(),
-        deadline: issued.prompt.deadline,
-    };
-    let announced = match &state.announcer {
-        Some(a) => announced("prompt", a.announce(&announcement).await),
-        None => false,
-    };
+    let announced = issued.announced;
     Ok((
         StatusCode::CREATED,
         Json(PromptCreated {
@@ -222,16 +213,4 @@ pub async fn prompt_now(
             }),
         }),
     ))
-}
-
-/// Whether an officer-issued prompt or form reached the announcer. A
-/// failure is logged, not fatal: the officer holds the token.
-pub(crate) fn announced(what: &str, r: Result<(), String>) -> bool {
-    match r {
-        Ok(()) => true,
-        Err(e) => {
-            tracing::warn!(error = %e, "could not announce the {what} to the person");
-            false
-        }
-    }
 }

@@ -20,11 +20,9 @@ use utoipa::ToSchema;
 use crate::auth::Officer;
 use crate::error::{ApiError, Problem};
 use crate::extract::ApiPath;
-use crate::prompting::hash_token;
-use crate::routes::enrollment::announced;
+use crate::prompting::{hash_token, IssueError};
 use crate::state::AppState;
 use crate::symptom_forms::issue_symptom_form;
-use crate::worker::SymptomFormNotice;
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct SymptomFormCreated {
@@ -63,20 +61,19 @@ pub async fn issue_form(
         )));
     }
     let now = state.now();
-    let slot = format!("now:{}", uuid::Uuid::new_v4());
-    let issued = issue_symptom_form(&state.store, &order, &slot, now, &officer.actor())
-        .await?
-        .ok_or(ApiError::Internal)?;
-    let notice = SymptomFormNotice {
-        order_id: order.id.clone(),
-        person_id: order.person_id.clone(),
-        token: issued.token.clone(),
-        expires_at: issued.form.expires_at,
-    };
-    let announced = match &state.announcer {
-        Some(a) => announced("symptom form", a.announce_symptom_form(&notice).await),
-        None => false,
-    };
+    let actor = officer.actor();
+    let slot = || format!("now:{}", uuid::Uuid::new_v4());
+    let (store, announcer) = (&state.store, state.announcer.as_deref());
+    let issued = match issue_symptom_form(store, announcer, &order, &slot(), now, &actor).await {
+        Err(IssueError::Announce(e)) => {
+            // The officer holds the token and can relay it.
+            tracing::warn!(error = %e, "could not announce the symptom form to the person");
+            issue_symptom_form(store, None, &order, &slot(), now, &actor).await
+        }
+        other => other,
+    }?
+    .ok_or(ApiError::Internal)?;
+    let announced = issued.announced;
     Ok((
         StatusCode::CREATED,
         Json(SymptomFormCreated {

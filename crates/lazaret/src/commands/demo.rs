@@ -206,7 +206,8 @@ async fn page_links(store: &Store, config: &Config, orders: &[QuarantineOrder]) 
         .unwrap_or_else(|| format!("http://{}", config.listen));
     let base = base.trim_end_matches('/');
     let boris = of("demo-boris")?;
-    let form = issue_symptom_form(store, boris, "demo", now, "demo")
+    // The demo prints the link instead of sending it: no message.
+    let form = issue_symptom_form(store, None, boris, "demo", now, "demo")
         .await?
         .context("demo symptom form")?;
     let dara = of("demo-dara")?;

@@ -71,8 +71,13 @@ pub async fn serve(config: Config, store: Store) -> Result<()> {
     let notifier = if state.config.template_key.is_empty() {
         None
     } else {
-        let n =
-            Notifier::from_config(state.clone()).context("configuring notifications ([notify])")?;
+        let n = Notifier::from_config(
+            state.store.clone(),
+            state.clock.clone(),
+            &state.config.notify,
+            state.config.public_url.clone(),
+        )
+        .context("configuring notifications ([notify])")?;
         Some(Arc::new(n))
     };
     if let Some(n) = &notifier {

@@ -1,0 +1,89 @@
+//! The port through which issuing reaches the person: an [`Announcer`]
+//! renders the outbox message that announces a prompt or a symptom form.
+//!
+//! Rendering is pure (no I/O), so it happens before anything is stored and
+//! the store writes the prompt or form, its message and the message's
+//! delivery job in one transaction; delivery itself belongs to the
+//! `notify.send` queue ([`Notifier::deliver_due`](crate::notify::Notifier)).
+//! This module imports nothing else from the crate: issuing, the worker,
+//! the routes, the state and the notifier all depend on it, and it on none
+//! of them.
+
+use chrono::{DateTime, Utc};
+use lazaret_core::ids::{OrderId, PromptId, SymptomFormId};
+use lazaret_core::order::TimeZone;
+use lazaret_core::person::Person;
+use lazaret_face::Challenge;
+use lazaret_store::NewOutboxMessage;
+use thiserror::Error;
+
+/// The dedupe key of the one outbox message that announces prompt `id`;
+/// the deadline reads that message's delivery status through it.
+pub fn prompt_message_key(id: &PromptId) -> String {
+    format!("prompt:{id}")
+}
+
+/// The dedupe key of the one outbox message that announces form `id`.
+pub fn symptom_form_message_key(id: &SymptomFormId) -> String {
+    format!("symptom_form:{id}")
+}
+
+/// A prompt about to be issued, with the token that answers it and what the
+/// message needs to say.
+#[derive(Debug, Clone)]
+pub struct Announcement {
+    pub order_id: OrderId,
+    pub prompt_id: PromptId,
+    /// Whom to tell, in which language, through which contact details.
+    pub person: Person,
+    /// The order's zone, in which the deadline is written.
+    pub time_zone: TimeZone,
+    pub token: String,
+    pub deadline: DateTime<Utc>,
+    /// The poses to show (`None` when liveness is off).
+    pub challenge: Option<Challenge>,
+    /// When it is issued: the message's creation time.
+    pub at: DateTime<Utc>,
+}
+
+/// A symptom form about to be issued, valid until `expires_at` (the end of
+/// the order's local day).
+#[derive(Debug, Clone)]
+pub struct SymptomFormNotice {
+    pub order_id: OrderId,
+    pub form_id: SymptomFormId,
+    pub person: Person,
+    pub time_zone: TimeZone,
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+    /// When it is issued: the message's creation time.
+    pub at: DateTime<Utc>,
+}
+
+/// Why no message could be rendered. Nothing is stored then: the worker's
+/// job fails and is retried; an officer's "now" request is issued without a
+/// message and says `announced: false`.
+#[derive(Debug, Error)]
+pub enum AnnounceError {
+    #[error("this announcer cannot announce {0}")]
+    Unsupported(&'static str),
+}
+
+/// Renders the outbox message that announces a prompt or form. The
+/// notification outbox ([`Notifier`](crate::notify::Notifier)) implements
+/// it; a message it cannot route is still rendered, as undeliverable with
+/// the reason, so the prompt's deadline can tell why nobody answered.
+pub trait Announcer: Send + Sync + 'static {
+    /// The message announcing a prompt (dedupe key [`prompt_message_key`]).
+    fn prompt_message(&self, a: &Announcement) -> Result<NewOutboxMessage, AnnounceError>;
+
+    /// The message with a symptom-form link (dedupe key
+    /// [`symptom_form_message_key`]). An announcer without a channel for
+    /// it refuses, so the form is not issued unannounced.
+    fn symptom_form_message(
+        &self,
+        _notice: &SymptomFormNotice,
+    ) -> Result<NewOutboxMessage, AnnounceError> {
+        Err(AnnounceError::Unsupported("symptom forms"))
+    }
+}
