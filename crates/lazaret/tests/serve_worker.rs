@@ -151,5 +151,9 @@ fn a_bad_notification_setting_stops_serve_with_a_clear_error() {
         .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("notify.sms.webhook_url"), "{err}");
+    // Refused when the configuration loads, naming the section and the field.
+    assert!(
+        err.contains("[notify.sms]") && err.contains("webhook_url"),
+        "{err}"
+    );
 }
