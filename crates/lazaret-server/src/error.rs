@@ -442,3 +442,137 @@ impl From<PathRejection> for ApiError {
         Self::InvalidRequest(r.body_text())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    /// The codes and statuses clients and outside checks rely on, written out
+    /// by hand so that renaming a code or changing its status fails here.
+    const PUBLISHED: &[(&str, u16)] = &[
+        ("malformed_json", 400),
+        ("invalid_request", 400),
+        ("invalid_body", 422),
+        ("unsupported_media_type", 415),
+        ("validation_failed", 422),
+        ("unauthorized", 401),
+        ("invalid_token", 401),
+        ("forbidden", 403),
+        ("not_found", 404),
+        ("conflict", 409),
+        ("illegal_transition", 409),
+        ("in_progress", 409),
+        ("not_enrolled", 409),
+        ("nothing_pending", 409),
+        ("token_used", 410),
+        ("token_expired", 410),
+        ("token_revoked", 410),
+        ("no_tries_left", 410),
+        ("payload_too_large", 413),
+        ("no_face", 422),
+        ("multiple_faces", 422),
+        ("low_quality", 422),
+        ("invalid_image", 422),
+        ("invalid_rows", 422),
+        ("unavailable", 503),
+        ("face_unavailable", 503),
+        ("template_key_missing", 503),
+        ("internal", 500),
+    ];
+
+    #[test]
+    fn every_code_is_unique_documented_and_in_the_openapi_document() {
+        let strings: HashSet<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(
+            strings.len(),
+            ErrorCode::ALL.len(),
+            "a code string is used twice"
+        );
+        for c in ErrorCode::ALL {
+            assert!(!c.doc().is_empty(), "{c:?} has no documentation");
+        }
+
+        let doc = serde_json::to_value(crate::openapi()).unwrap();
+        let code = &doc["components"]["schemas"]["Problem"]["properties"]["code"];
+        let listed: HashSet<&str> = code["enum"]
+            .as_array()
+            .unwrap_or_else(|| panic!("Problem.code has no enum: {code}"))
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        assert_eq!(listed, strings);
+        let text = code["description"].as_str().unwrap();
+        for c in ErrorCode::ALL {
+            let line = format!("- `{}` ({}): ", c.as_str(), c.status().as_u16());
+            assert!(text.contains(&line), "{line} missing from {text}");
+        }
+    }
+
+    #[test]
+    fn codes_and_statuses_stay_as_published() {
+        let table: Vec<(&str, u16)> = ErrorCode::ALL
+            .iter()
+            .map(|c| (c.as_str(), c.status().as_u16()))
+            .collect();
+        assert_eq!(table, PUBLISHED);
+    }
+
+    #[test]
+    fn bad_csv_rows_keep_the_bulk_problem_shape() {
+        let e = ApiError::InvalidRows {
+            rows: 3,
+            errors: vec![RowError {
+                line: 2,
+                column: "lat".into(),
+                reason: "must be between -90 and 90".into(),
+            }],
+        };
+        assert_eq!(e.code().status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let body = serde_json::to_string(&e.problem()).unwrap();
+        assert_eq!(
+            body,
+            r#"{"type":"urn:lazaret:problem:invalid_rows","title":"Unprocessable Entity","status":422,"code":"invalid_rows","detail":"1 error(s) in 3 row(s); nothing was stored","errors":[{"line":2,"column":"lat","reason":"must be between -90 and 90"}]}"#
+        );
+    }
+
+    #[test]
+    fn other_problems_carry_no_row_list() {
+        let body = serde_json::to_value(ApiError::Unauthorized.problem()).unwrap();
+        let keys: Vec<&str> = body
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|k| k.as_str())
+            .collect();
+        assert_eq!(keys.len(), 5, "{body}");
+        assert!(body.get("errors").is_none() && body.get("field").is_none());
+    }
+
+    #[test]
+    fn photo_refusals_map_to_their_codes() {
+        let cases = [
+            (FaceError::NoFace, ErrorCode::NoFace),
+            (
+                FaceError::MultipleFaces { count: 2 },
+                ErrorCode::MultipleFaces,
+            ),
+            (FaceError::FaceOutOfFrame, ErrorCode::LowQuality),
+            (FaceError::UnsupportedFormat, ErrorCode::InvalidImage),
+            (
+                FaceError::TooManyBytes { size: 9, limit: 1 },
+                ErrorCode::PayloadTooLarge,
+            ),
+            (FaceError::BadTemplate("x".into()), ErrorCode::Internal),
+        ];
+        for (face, code) in cases {
+            let text = face.to_string();
+            let e = ApiError::from(face);
+            assert_eq!(e.code(), code, "{text}");
+            if code == ErrorCode::NoFace {
+                assert_eq!(e.to_string(), text, "the engine's reason is the detail");
+            }
+        }
+    }
+}
