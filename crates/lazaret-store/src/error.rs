@@ -114,6 +114,10 @@ mod tests {
     #[test]
     fn a_failed_connection_still_says_what_failed() {
         let e = StoreError::Connect(sqlx::Error::Protocol("the server hung up".into()));
-        assert!(chain(&e).starts_with("cannot open database: "), "{}", chain(&e));
+        assert!(
+            chain(&e).starts_with("cannot open database: "),
+            "{}",
+            chain(&e)
+        );
     }
 }
