@@ -53,7 +53,8 @@ pub enum FetchError {
     Checksum { detail: String, dir: PathBuf },
     #[error("model file {name} missing from the tarball")]
     MissingInTarball { name: String },
-    #[error("I/O error at {path}: {source}")]
+    // The source is not repeated in the message: a printed chain names it.
+    #[error("I/O error at {path}")]
     Io {
         path: PathBuf,
         #[source]
@@ -209,5 +210,29 @@ mod tests {
         // Only checks the fallback layout; the env var itself is process-global.
         let d = default_models_dir();
         assert!(d.ends_with("lazaret/models") || std::env::var_os("LAZARET_MODELS_DIR").is_some());
+    }
+}
+
+#[cfg(test)]
+mod error_tests {
+    use std::error::Error as _;
+
+    use super::*;
+
+    #[test]
+    fn an_io_error_prints_its_cause_once() {
+        let e = io(Path::new("/models/x.bin"))(std::io::Error::new(
+            std::io::ErrorKind::PermissionDenied,
+            "permission denied",
+        ));
+        // As `main` prints it: the error, then each cause after ": ".
+        let mut text = e.to_string();
+        let mut cause = e.source();
+        while let Some(c) = cause {
+            text = format!("{text}: {c}");
+            cause = c.source();
+        }
+        assert_eq!(text.matches("permission denied").count(), 1, "{text}");
+        assert!(text.contains("/models/x.bin"), "{text}");
     }
 }

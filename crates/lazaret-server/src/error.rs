@@ -1,18 +1,116 @@
 //! Every error the API returns, mapped in one place to an HTTP status, a
 //! stable machine-readable code and a message (RFC 9457 problem details).
+//!
+//! [`ErrorCode`] is the one table of codes: each has its status, its string
+//! and a line of documentation, and the OpenAPI document lists them from it
+//! ([`ErrorCodesDoc`]). The codes are a public contract (clients branch on
+//! them): add new ones, never rename one or change its status.
 
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use lazaret_core::{DomainError, ValidationError};
-use lazaret_store::StoreError;
+use lazaret_face::FaceError;
+use lazaret_store::{ImportError, RowError, StoreError, TraceError};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::openapi::RefOr;
+use utoipa::{Modify, ToSchema};
 
 use crate::prompting::IssueError;
-use serde::Serialize;
-
 use crate::services::ServiceError;
-use thiserror::Error;
-use utoipa::ToSchema;
+
+/// Declares [`ErrorCode`]: one line per code with its HTTP status and its
+/// stable string, documented by the `///` above it.
+macro_rules! error_codes {
+    ($( $(#[doc = $doc:literal])+ $name:ident = ($status:ident, $code:literal), )+) => {
+        /// A stable, machine-readable reason for a refusal.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum ErrorCode {
+            $( $(#[doc = $doc])+ $name, )+
+        }
+
+        impl ErrorCode {
+            /// Every code, in table order.
+            pub const ALL: &'static [ErrorCode] = &[$(Self::$name),+];
+
+            /// The string clients see in `code` and in the problem `type`.
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$name => $code,)+ }
+            }
+
+            /// The HTTP status every response with this code has.
+            pub fn status(self) -> StatusCode {
+                match self { $(Self::$name => StatusCode::$status,)+ }
+            }
+
+            /// What the code means, for the API document.
+            pub fn doc(self) -> &'static str {
+                match self { $(Self::$name => concat!($($doc),+).trim(),)+ }
+            }
+        }
+    };
+}
+
+error_codes! {
+    /// The body is not syntactically valid JSON.
+    MalformedJson = (BAD_REQUEST, "malformed_json"),
+    /// A path, query or body that cannot be read (a bad cursor, a malformed CSV or multipart body).
+    InvalidRequest = (BAD_REQUEST, "invalid_request"),
+    /// Well-formed JSON or form fields of the wrong shape (a missing or unknown field, a wrong type).
+    InvalidBody = (UNPROCESSABLE_ENTITY, "invalid_body"),
+    /// The body is not of the content type the route takes; `detail` names it.
+    UnsupportedMediaType = (UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
+    /// A value breaks a rule; `field` names the input at fault.
+    ValidationFailed = (UNPROCESSABLE_ENTITY, "validation_failed"),
+    /// An officer route without a valid API token (`Authorization: Bearer …`).
+    Unauthorized = (UNAUTHORIZED, "unauthorized"),
+    /// A person's link token is missing or unknown.
+    InvalidToken = (UNAUTHORIZED, "invalid_token"),
+    /// The officer's role may not do this.
+    Forbidden = (FORBIDDEN, "forbidden"),
+    /// No such record or route.
+    NotFound = (NOT_FOUND, "not_found"),
+    /// The record exists already, or was changed by someone else meanwhile.
+    Conflict = (CONFLICT, "conflict"),
+    /// The record's state does not allow this (e.g. the order has ended).
+    IllegalTransition = (CONFLICT, "illegal_transition"),
+    /// The same check-in request is still being verified; retry in a moment.
+    InProgress = (CONFLICT, "in_progress"),
+    /// No approved face template exists for the order.
+    NotEnrolled = (CONFLICT, "not_enrolled"),
+    /// No self-enrolment photo waits for a decision.
+    NothingPending = (CONFLICT, "nothing_pending"),
+    /// The link was already used (a prompt answered, a form sent, a photo uploaded).
+    TokenUsed = (GONE, "token_used"),
+    /// The link's time is over, or its order has ended.
+    TokenExpired = (GONE, "token_expired"),
+    /// The link was replaced by a newer one.
+    TokenRevoked = (GONE, "token_revoked"),
+    /// Every try of the prompt is spent.
+    NoTriesLeft = (GONE, "no_tries_left"),
+    /// The body is larger than the server takes.
+    PayloadTooLarge = (PAYLOAD_TOO_LARGE, "payload_too_large"),
+    /// No face was found in the photo.
+    NoFace = (UNPROCESSABLE_ENTITY, "no_face"),
+    /// More than one face is in the photo; exactly one is required.
+    MultipleFaces = (UNPROCESSABLE_ENTITY, "multiple_faces"),
+    /// The face is too small, blurred, dark, turned or cut off; `detail` says how to retake it.
+    LowQuality = (UNPROCESSABLE_ENTITY, "low_quality"),
+    /// The upload is not a JPEG, PNG or WebP picture the engine can read, or is too many pixels.
+    InvalidImage = (UNPROCESSABLE_ENTITY, "invalid_image"),
+    /// Rows of a CSV upload are invalid; `errors` lists each (line, column, reason) and nothing was stored.
+    InvalidRows = (UNPROCESSABLE_ENTITY, "invalid_rows"),
+    /// The database cannot be reached.
+    Unavailable = (SERVICE_UNAVAILABLE, "unavailable"),
+    /// This server runs without face models.
+    FaceUnavailable = (SERVICE_UNAVAILABLE, "face_unavailable"),
+    /// `template_key` is missing or malformed in the server's configuration.
+    TemplateKeyMissing = (SERVICE_UNAVAILABLE, "template_key_missing"),
+    /// The server failed; the cause is in its log.
+    Internal = (INTERNAL_SERVER_ERROR, "internal"),
+}
 
 #[derive(Debug, Error)]
 pub enum ApiError {
@@ -22,8 +120,9 @@ pub enum ApiError {
     InvalidRequest(String),
     #[error("{0}")]
     InvalidBody(String),
-    #[error("send the body as Content-Type: application/json")]
-    UnsupportedMediaType,
+    /// The content type the route takes.
+    #[error("send the body as Content-Type: {0}")]
+    UnsupportedMediaType(&'static str),
     #[error("{0}")]
     Validation(ValidationError),
     #[error("a valid API token is required (Authorization: Bearer …)")]
@@ -40,17 +139,25 @@ pub enum ApiError {
     TooLarge,
     #[error("the database is unavailable")]
     Unavailable,
-    /// A refusal with its own status and code, for routes whose callers act
-    /// on the exact reason (face-photo problems, spent or expired prompt
-    /// tokens, a missing face engine).
+    /// A refusal whose exact reason callers act on (a spent or expired link
+    /// token, a refused photo, a missing face engine): the code comes from
+    /// the table, and with it the status.
     #[error("{detail}")]
-    Rejected {
-        status: StatusCode,
-        code: &'static str,
-        detail: String,
-    },
+    Refused { code: ErrorCode, detail: String },
+    /// A CSV upload with bad rows; nothing was stored.
+    #[error("{} error(s) in {rows} row(s); nothing was stored", errors.len())]
+    InvalidRows { rows: u64, errors: Vec<RowError> },
     #[error("internal error")]
     Internal,
+}
+
+/// One bad row of a CSV upload.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct BulkRowError {
+    /// 1-based line in the file (the header is line 1).
+    pub line: u64,
+    pub column: String,
+    pub reason: String,
 }
 
 /// The body of every error response.
@@ -61,42 +168,77 @@ pub struct Problem {
     pub kind: String,
     pub title: String,
     pub status: u16,
-    /// Stable code for programs: `malformed_json`, `invalid_request`,
-    /// `invalid_body`, `unsupported_media_type`, `validation_failed`, `unauthorized`, `forbidden`, `not_found`,
-    /// `conflict`, `illegal_transition`, `payload_too_large`, `unavailable`,
-    /// `internal`.
+    /// Stable code for programs; the document lists every code with its status.
     pub code: String,
     pub detail: String,
     /// The input at fault, for validation errors.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// Every bad row, for `invalid_rows`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<BulkRowError>>,
+}
+
+/// Writes the code table into the `Problem` schema of the OpenAPI document:
+/// the `code` property's allowed values and what each means.
+pub struct ErrorCodesDoc;
+
+impl Modify for ErrorCodesDoc {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let Some(components) = openapi.components.as_mut() else {
+            return;
+        };
+        let Some(RefOr::T(Schema::Object(problem))) = components.schemas.get_mut("Problem") else {
+            return;
+        };
+        let mut text = String::from(
+            "Stable code for programs to branch on (the title and detail are for people). \
+             Each code always comes with the same status:\n",
+        );
+        for c in ErrorCode::ALL {
+            text.push_str(&format!(
+                "\n- `{}` ({}): {}",
+                c.as_str(),
+                c.status().as_u16(),
+                c.doc()
+            ));
+        }
+        let code = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(ErrorCode::ALL.iter().map(|c| c.as_str())))
+            .description(Some(text))
+            .build();
+        problem
+            .properties
+            .insert("code".to_owned(), RefOr::T(Schema::Object(code)));
+    }
 }
 
 impl ApiError {
-    fn status_and_code(&self) -> (StatusCode, &'static str) {
+    /// The code of this error, and through it the status.
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Self::MalformedJson(_) => (StatusCode::BAD_REQUEST, "malformed_json"),
-            Self::InvalidRequest(_) => (StatusCode::BAD_REQUEST, "invalid_request"),
-            Self::InvalidBody(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_body"),
-            Self::UnsupportedMediaType => {
-                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
-            }
-            Self::Validation(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"),
-            Self::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
-            Self::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
-            Self::NotFound { .. } => (StatusCode::NOT_FOUND, "not_found"),
-            Self::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
-            Self::IllegalTransition(_) => (StatusCode::CONFLICT, "illegal_transition"),
-            Self::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
-            Self::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
-            Self::Rejected { status, code, .. } => (*status, code),
-            Self::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+            Self::MalformedJson(_) => ErrorCode::MalformedJson,
+            Self::InvalidRequest(_) => ErrorCode::InvalidRequest,
+            Self::InvalidBody(_) => ErrorCode::InvalidBody,
+            Self::UnsupportedMediaType(_) => ErrorCode::UnsupportedMediaType,
+            Self::Validation(_) => ErrorCode::ValidationFailed,
+            Self::Unauthorized => ErrorCode::Unauthorized,
+            Self::Forbidden(_) => ErrorCode::Forbidden,
+            Self::NotFound { .. } => ErrorCode::NotFound,
+            Self::Conflict(_) => ErrorCode::Conflict,
+            Self::IllegalTransition(_) => ErrorCode::IllegalTransition,
+            Self::TooLarge => ErrorCode::PayloadTooLarge,
+            Self::Unavailable => ErrorCode::Unavailable,
+            Self::Refused { code, .. } => *code,
+            Self::InvalidRows { .. } => ErrorCode::InvalidRows,
+            Self::Internal => ErrorCode::Internal,
         }
     }
 
-    pub fn rejected(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
-        Self::Rejected {
-            status,
+    /// A refusal with its code from the table.
+    pub fn refused(code: ErrorCode, detail: impl Into<String>) -> Self {
+        Self::Refused {
             code,
             detail: detail.into(),
         }
@@ -108,28 +250,47 @@ impl ApiError {
             id: id.to_string(),
         }
     }
-}
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let (status, code) = self.status_and_code();
-        let field = match &self {
-            Self::Validation(v) => Some(v.field.clone()),
-            _ => None,
-        };
+    fn problem(self) -> Problem {
+        let code = self.code();
+        let status = code.status();
         let detail = match &self {
             Self::Validation(v) => v.reason.clone(),
             other => other.to_string(),
         };
-        let problem = Problem {
-            kind: format!("urn:lazaret:problem:{code}"),
+        let (field, errors) = match self {
+            Self::Validation(v) => (Some(v.field), None),
+            Self::InvalidRows { errors, .. } => (
+                None,
+                Some(
+                    errors
+                        .into_iter()
+                        .map(|e| BulkRowError {
+                            line: e.line,
+                            column: e.column,
+                            reason: e.reason,
+                        })
+                        .collect(),
+                ),
+            ),
+            _ => (None, None),
+        };
+        Problem {
+            kind: format!("urn:lazaret:problem:{}", code.as_str()),
             title: status.canonical_reason().unwrap_or("Error").to_owned(),
             status: status.as_u16(),
-            code: code.to_owned(),
+            code: code.as_str().to_owned(),
             detail,
             field,
-        };
-        let mut resp = (status, axum::Json(problem)).into_response();
+            errors,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.code().status();
+        let mut resp = (status, axum::Json(self.problem())).into_response();
         resp.headers_mut().insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
@@ -178,18 +339,16 @@ impl From<StoreError> for ApiError {
 impl From<ServiceError> for ApiError {
     fn from(e: ServiceError) -> Self {
         use ServiceError as S;
-        let (status, code) = match &e {
-            S::TokenMissing | S::TokenUnknown => (StatusCode::UNAUTHORIZED, "invalid_token"),
-            S::TokenUsed => (StatusCode::GONE, "token_used"),
-            S::PromptClosed | S::PromptCancelled | S::WindowPassed => {
-                (StatusCode::GONE, "token_expired")
-            }
-            S::NoTriesLeft => (StatusCode::GONE, "no_tries_left"),
-            S::InProgress => (StatusCode::CONFLICT, "in_progress"),
-            S::NotEnrolled => (StatusCode::CONFLICT, "not_enrolled"),
-            S::FaceUnavailable => (StatusCode::SERVICE_UNAVAILABLE, "face_unavailable"),
-            S::TemplateKey(_) => (StatusCode::SERVICE_UNAVAILABLE, "template_key_missing"),
-            S::InvalidImage { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_image"),
+        let code = match &e {
+            S::TokenMissing | S::TokenUnknown => ErrorCode::InvalidToken,
+            S::TokenUsed => ErrorCode::TokenUsed,
+            S::PromptClosed | S::PromptCancelled | S::WindowPassed => ErrorCode::TokenExpired,
+            S::NoTriesLeft => ErrorCode::NoTriesLeft,
+            S::InProgress => ErrorCode::InProgress,
+            S::NotEnrolled => ErrorCode::NotEnrolled,
+            S::FaceUnavailable => ErrorCode::FaceUnavailable,
+            S::TemplateKey(_) => ErrorCode::TemplateKeyMissing,
+            S::InvalidImage { .. } => ErrorCode::InvalidImage,
             S::NotFound { .. } | S::Invalid(_) | S::Store(_) | S::Internal => {
                 return match e {
                     S::NotFound { entity, id } => Self::NotFound { entity, id },
@@ -199,7 +358,50 @@ impl From<ServiceError> for ApiError {
                 };
             }
         };
-        Self::rejected(status, code, e.to_string())
+        Self::refused(code, e.to_string())
+    }
+}
+
+/// A photo the engine refused, explained so the person or officer can
+/// retake it; an engine failure is ours and only logged.
+impl From<FaceError> for ApiError {
+    fn from(e: FaceError) -> Self {
+        let code = match &e {
+            FaceError::NoFace => ErrorCode::NoFace,
+            FaceError::MultipleFaces { .. } => ErrorCode::MultipleFaces,
+            FaceError::PoorQuality { .. } | FaceError::FaceOutOfFrame => ErrorCode::LowQuality,
+            FaceError::TooManyBytes { .. } => return Self::TooLarge,
+            FaceError::EmptyImage
+            | FaceError::UnsupportedFormat
+            | FaceError::TooManyPixels { .. }
+            | FaceError::CorruptImage(_) => ErrorCode::InvalidImage,
+            other => {
+                tracing::error!(error = %other, "face engine failed");
+                return Self::Internal;
+            }
+        };
+        Self::refused(code, e.to_string())
+    }
+}
+
+impl From<TraceError> for ApiError {
+    fn from(e: TraceError) -> Self {
+        match e {
+            TraceError::Store(e) => e.into(),
+            TraceError::Invalid(v) => v.into(),
+            TraceError::Domain(d) => d.into(),
+        }
+    }
+}
+
+/// A CSV that cannot be read at all; bad rows come back in the import's
+/// report instead and become [`ApiError::InvalidRows`].
+impl From<ImportError> for ApiError {
+    fn from(e: ImportError) -> Self {
+        match e {
+            ImportError::Read(e) => Self::InvalidRequest(format!("the CSV is malformed: {e}")),
+            ImportError::Store(e) => e.into(),
+        }
     }
 }
 
@@ -220,7 +422,9 @@ impl From<JsonRejection> for ApiError {
         match r {
             JsonRejection::JsonSyntaxError(e) => Self::MalformedJson(e.body_text()),
             JsonRejection::JsonDataError(e) => Self::InvalidBody(e.body_text()),
-            JsonRejection::MissingJsonContentType(_) => Self::UnsupportedMediaType,
+            JsonRejection::MissingJsonContentType(_) => {
+                Self::UnsupportedMediaType("application/json")
+            }
             JsonRejection::BytesRejection(_) => Self::TooLarge,
             other => Self::InvalidRequest(other.body_text()),
         }
@@ -236,5 +440,139 @@ impl From<QueryRejection> for ApiError {
 impl From<PathRejection> for ApiError {
     fn from(r: PathRejection) -> Self {
         Self::InvalidRequest(r.body_text())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    /// The codes and statuses clients and outside checks rely on, written out
+    /// by hand so that renaming a code or changing its status fails here.
+    const PUBLISHED: &[(&str, u16)] = &[
+        ("malformed_json", 400),
+        ("invalid_request", 400),
+        ("invalid_body", 422),
+        ("unsupported_media_type", 415),
+        ("validation_failed", 422),
+        ("unauthorized", 401),
+        ("invalid_token", 401),
+        ("forbidden", 403),
+        ("not_found", 404),
+        ("conflict", 409),
+        ("illegal_transition", 409),
+        ("in_progress", 409),
+        ("not_enrolled", 409),
+        ("nothing_pending", 409),
+        ("token_used", 410),
+        ("token_expired", 410),
+        ("token_revoked", 410),
+        ("no_tries_left", 410),
+        ("payload_too_large", 413),
+        ("no_face", 422),
+        ("multiple_faces", 422),
+        ("low_quality", 422),
+        ("invalid_image", 422),
+        ("invalid_rows", 422),
+        ("unavailable", 503),
+        ("face_unavailable", 503),
+        ("template_key_missing", 503),
+        ("internal", 500),
+    ];
+
+    #[test]
+    fn every_code_is_unique_documented_and_in_the_openapi_document() {
+        let strings: HashSet<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(
+            strings.len(),
+            ErrorCode::ALL.len(),
+            "a code string is used twice"
+        );
+        for c in ErrorCode::ALL {
+            assert!(!c.doc().is_empty(), "{c:?} has no documentation");
+        }
+
+        let doc = serde_json::to_value(crate::openapi()).unwrap();
+        let code = &doc["components"]["schemas"]["Problem"]["properties"]["code"];
+        let listed: HashSet<&str> = code["enum"]
+            .as_array()
+            .unwrap_or_else(|| panic!("Problem.code has no enum: {code}"))
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        assert_eq!(listed, strings);
+        let text = code["description"].as_str().unwrap();
+        for c in ErrorCode::ALL {
+            let line = format!("- `{}` ({}): ", c.as_str(), c.status().as_u16());
+            assert!(text.contains(&line), "{line} missing from {text}");
+        }
+    }
+
+    #[test]
+    fn codes_and_statuses_stay_as_published() {
+        let table: Vec<(&str, u16)> = ErrorCode::ALL
+            .iter()
+            .map(|c| (c.as_str(), c.status().as_u16()))
+            .collect();
+        assert_eq!(table, PUBLISHED);
+    }
+
+    #[test]
+    fn bad_csv_rows_keep_the_bulk_problem_shape() {
+        let e = ApiError::InvalidRows {
+            rows: 3,
+            errors: vec![RowError {
+                line: 2,
+                column: "lat".into(),
+                reason: "must be between -90 and 90".into(),
+            }],
+        };
+        assert_eq!(e.code().status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let body = serde_json::to_string(&e.problem()).unwrap();
+        assert_eq!(
+            body,
+            r#"{"type":"urn:lazaret:problem:invalid_rows","title":"Unprocessable Entity","status":422,"code":"invalid_rows","detail":"1 error(s) in 3 row(s); nothing was stored","errors":[{"line":2,"column":"lat","reason":"must be between -90 and 90"}]}"#
+        );
+    }
+
+    #[test]
+    fn other_problems_carry_no_row_list() {
+        let body = serde_json::to_value(ApiError::Unauthorized.problem()).unwrap();
+        let keys: Vec<&str> = body
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|k| k.as_str())
+            .collect();
+        assert_eq!(keys.len(), 5, "{body}");
+        assert!(body.get("errors").is_none() && body.get("field").is_none());
+    }
+
+    #[test]
+    fn photo_refusals_map_to_their_codes() {
+        let cases = [
+            (FaceError::NoFace, ErrorCode::NoFace),
+            (
+                FaceError::MultipleFaces { count: 2 },
+                ErrorCode::MultipleFaces,
+            ),
+            (FaceError::FaceOutOfFrame, ErrorCode::LowQuality),
+            (FaceError::UnsupportedFormat, ErrorCode::InvalidImage),
+            (
+                FaceError::TooManyBytes { size: 9, limit: 1 },
+                ErrorCode::PayloadTooLarge,
+            ),
+            (FaceError::BadTemplate("x".into()), ErrorCode::Internal),
+        ];
+        for (face, code) in cases {
+            let text = face.to_string();
+            let e = ApiError::from(face);
+            assert_eq!(e.code(), code, "{text}");
+            if code == ErrorCode::NoFace {
+                assert_eq!(e.to_string(), text, "the engine's reason is the detail");
+            }
+        }
     }
 }

@@ -23,13 +23,7 @@ fn part_error(e: MultipartError) -> ApiError {
 pub async fn read_parts(
     form: Result<Multipart, MultipartRejection>,
 ) -> Result<Vec<Part>, ApiError> {
-    let mut form = form.map_err(|_| {
-        ApiError::rejected(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "send the body as Content-Type: multipart/form-data",
-        )
-    })?;
+    let mut form = form.map_err(|_| ApiError::UnsupportedMediaType("multipart/form-data"))?;
     let mut parts = Vec::new();
     while let Some(field) = form.next_field().await.map_err(part_error)? {
         let name = field.name().unwrap_or_default().to_owned();

@@ -6,9 +6,11 @@ use thiserror::Error;
 pub enum StoreError {
     #[error("unsupported database URL {0:?}: use sqlite://FILE or postgres://HOST/DB")]
     UnsupportedUrl(String),
-    #[error("cannot open database: {0}")]
+    // The cause is the source, not part of the message, so that a printed
+    // chain (`main`'s `{e:#}`) names it once.
+    #[error("cannot open database")]
     Connect(#[source] sqlx::Error),
-    #[error("migrating the schema failed: {0}")]
+    #[error("migrating the schema failed")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("{entity} {id} already exists")]
     Conflict { entity: &'static str, id: String },
@@ -22,10 +24,12 @@ pub enum StoreError {
     Corrupt { table: &'static str, reason: String },
     #[error("invalid cursor")]
     InvalidCursor,
-    #[error("database error: {0}")]
-    Database(#[source] sqlx::Error),
+    /// The driver's own message says it is the database's (`error returned
+    /// from database: …`), and logs that print only this error keep it.
+    #[error(transparent)]
+    Database(sqlx::Error),
     /// From the bulk importer's own SQLite connection.
-    #[error("database error: {0}")]
+    #[error(transparent)]
     Sqlite(#[from] rusqlite::Error),
     #[error("{0}")]
     Unsupported(&'static str),
@@ -64,5 +68,56 @@ impl StoreError {
             }
         }
         e.into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use super::*;
+
+    /// The error and its causes as `main` prints them (`{e:#}` of anyhow):
+    /// each message in the chain, joined by ": ".
+    fn chain(e: &StoreError) -> String {
+        let mut text = e.to_string();
+        let mut cause = e.source();
+        while let Some(c) = cause {
+            text.push_str(": ");
+            text.push_str(&c.to_string());
+            cause = c.source();
+        }
+        text
+    }
+
+    #[test]
+    fn each_cause_is_printed_once() {
+        let hung_up = || sqlx::Error::Protocol("the server hung up".into());
+        let cases = [
+            (StoreError::Connect(hung_up()), "the server hung up"),
+            (StoreError::from(hung_up()), "the server hung up"),
+            (
+                StoreError::Migrate(sqlx::migrate::MigrateError::VersionMissing(7)),
+                "migration 7 was previously applied",
+            ),
+            (
+                StoreError::Sqlite(rusqlite::Error::InvalidColumnName("ghost".into())),
+                "ghost",
+            ),
+        ];
+        for (e, cause) in cases {
+            let text = chain(&e);
+            assert_eq!(text.matches(cause).count(), 1, "{text}");
+        }
+    }
+
+    #[test]
+    fn a_failed_connection_still_says_what_failed() {
+        let e = StoreError::Connect(sqlx::Error::Protocol("the server hung up".into()));
+        assert!(
+            chain(&e).starts_with("cannot open database: "),
+            "{}",
+            chain(&e)
+        );
     }
 }

@@ -80,10 +80,30 @@ fn main() -> ExitCode {
     match run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", one_line(&e));
             ExitCode::FAILURE
         }
     }
+}
+
+/// The error and its causes joined by ": ", like `{e:#}`, but a cause whose
+/// text the message before it already ends with is left out: some drivers
+/// (sqlx, for one) put their source into their own message too.
+fn one_line(e: &anyhow::Error) -> String {
+    let mut line = String::new();
+    let mut last = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if !last.is_empty() && last.ends_with(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+        last = text;
+    }
+    line
 }
 
 fn run() -> Result<()> {
@@ -153,4 +173,46 @@ fn init_logging(filter: &str) {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::one_line;
+
+    /// An error that, like sqlx's, repeats its source in its own message.
+    #[derive(Debug)]
+    struct Echoing(std::io::Error);
+
+    impl std::fmt::Display for Echoing {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "error returned from database: {}", self.0)
+        }
+    }
+
+    impl std::error::Error for Echoing {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    #[test]
+    fn a_cause_already_in_the_message_is_printed_once() {
+        let io = std::io::Error::other("unable to open database file");
+        let e = anyhow::Error::new(Echoing(io)).context("opening database x.db");
+        assert_eq!(
+            one_line(&e),
+            "opening database x.db: error returned from database: unable to open database file"
+        );
+    }
+
+    #[test]
+    fn distinct_causes_are_all_printed() {
+        let e = anyhow::anyhow!("permission denied")
+            .context("reading x.csv")
+            .context("importing flights");
+        assert_eq!(
+            one_line(&e),
+            "importing flights: reading x.csv: permission denied"
+        );
+    }
 }

@@ -8,7 +8,7 @@ use axum::Json;
 use chrono::{DateTime, Utc};
 use lazaret_core::order::OrderStatus;
 use lazaret_core::user::Permission;
-use lazaret_face::{FaceError, Template};
+use lazaret_face::Template;
 use lazaret_store::EnrollmentRecord;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -38,31 +38,6 @@ pub struct EnrollmentView {
     /// plus the grace. Retention follows the order: an extension moves this
     /// later, an early release or completion starts the grace then.
     pub delete_after: DateTime<Utc>,
-}
-
-/// A photo the engine refused, explained so the officer can retake it.
-pub(crate) fn photo_error(e: FaceError) -> ApiError {
-    let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
-    match e {
-        FaceError::NoFace => ApiError::rejected(unprocessable, "no_face", e.to_string()),
-        FaceError::MultipleFaces { .. } => {
-            ApiError::rejected(unprocessable, "multiple_faces", e.to_string())
-        }
-        FaceError::PoorQuality { .. } | FaceError::FaceOutOfFrame => {
-            ApiError::rejected(unprocessable, "low_quality", e.to_string())
-        }
-        FaceError::TooManyBytes { .. } => ApiError::TooLarge,
-        FaceError::EmptyImage
-        | FaceError::UnsupportedFormat
-        | FaceError::TooManyPixels { .. }
-        | FaceError::CorruptImage(_) => {
-            ApiError::rejected(unprocessable, "invalid_image", e.to_string())
-        }
-        other => {
-            tracing::error!(error = %other, "face engine failed");
-            ApiError::Internal
-        }
-    }
 }
 
 #[utoipa::path(post, path = "/api/v1/orders/{id}/enrollment", tag = "checkins",
@@ -107,8 +82,7 @@ pub async fn enroll(
     // template leaves it.
     let template: Template = tokio::task::spawn_blocking(move || engine.enroll(&photo))
         .await
-        .map_err(|_| ApiError::Internal)?
-        .map_err(photo_error)?;
+        .map_err(|_| ApiError::Internal)??;
     let now = state.now();
     let (ciphertext, nonce) = key.seal(order.id.as_str(), &template.to_bytes());
     let record = EnrollmentRecord {

@@ -46,7 +46,7 @@ impl Modify for BearerAuth {
 
 /// All documented routes.
 pub fn api() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let mut router = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::healthz))
         .routes(routes!(persons::create_person, persons::list_persons))
         .routes(routes!(persons::get_person, persons::update_person))
@@ -72,5 +72,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(alerts::get_alert))
         .routes(routes!(alerts::assign_alert))
         .routes(routes!(alerts::resolve_alert))
-        .merge(tracing::routes())
+        .merge(tracing::routes());
+    // After the routes, so that no route's schema replaces the listed codes.
+    crate::error::ErrorCodesDoc.modify(router.get_openapi_mut());
+    router
 }

@@ -3,8 +3,7 @@
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::Json;
 use chrono::{DateTime, Duration, Utc};
 use lazaret_core::geo::{Coordinates, Geofence, DEFAULT_RADIUS_M};
@@ -12,7 +11,7 @@ use lazaret_core::ids::{OrderId, PersonId, TestId};
 use lazaret_core::order::{validate_period, OrderBasis, OrderStatus, QuarantineOrder, TimeZone};
 use lazaret_core::person::Address;
 use lazaret_core::user::Permission;
-use lazaret_store::{ImportError, OrderFilter, OrderWrite, PageRequest};
+use lazaret_store::{OrderFilter, OrderWrite, PageRequest};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -367,27 +366,6 @@ pub struct BulkResult {
     pub results: Vec<BulkRow>,
 }
 
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct BulkRowError {
-    /// 1-based line in the file (the header is line 1).
-    pub line: u64,
-    pub column: String,
-    pub reason: String,
-}
-
-/// A refused file: problem details plus every bad row.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct BulkProblem {
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub title: String,
-    pub status: u16,
-    /// `invalid_rows`.
-    pub code: String,
-    pub detail: String,
-    pub errors: Vec<BulkRowError>,
-}
-
 /// Many orders from a CSV body (`Content-Type: text/csv`) with the header
 /// `person_id,address,lat,lon,radius_m,starts_at,ends_at,basis,time_zone`;
 /// `radius_m` (100) and `time_zone` (UTC) may be empty; `basis` is
@@ -400,64 +378,33 @@ pub struct BulkProblem {
     responses((status = 200, body = BulkResult), (status = 400, body = Problem),
         (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 409, body = Problem), (status = 415, body = Problem),
-        (status = 422, body = BulkProblem, description = "bad rows; nothing was stored")))]
+        (status = 422, body = Problem, description = "invalid_rows: `errors` lists every bad row; nothing was stored")))]
 pub async fn bulk_orders(
     State(state): State<AppState>,
     officer: Officer,
     headers: HeaderMap,
     ApiQuery(q): ApiQuery<BulkParams>,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Response, ApiError> {
+) -> Result<Json<BulkResult>, ApiError> {
     officer.require(Permission::WriteOrders, "issue orders")?;
     let is_csv = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("text/csv"));
     if !is_csv {
-        return Err(ApiError::rejected(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "send the body as Content-Type: text/csv",
-        ));
+        return Err(ApiError::UnsupportedMediaType("text/csv"));
     }
     let body = body.map_err(|_| ApiError::TooLarge)?;
     let dry_run = q.dry_run.unwrap_or(false);
     let report = state
         .store
         .import_orders_csv(&body[..], dry_run, &officer.actor(), state.now())
-        .await
-        .map_err(|e| match e {
-            ImportError::Read(e) => ApiError::InvalidRequest(format!("the CSV is malformed: {e}")),
-            ImportError::Store(e) => e.into(),
-        })?;
+        .await?;
     if !report.errors.is_empty() {
-        let status = StatusCode::UNPROCESSABLE_ENTITY;
-        let problem = BulkProblem {
-            kind: "urn:lazaret:problem:invalid_rows".into(),
-            title: status.canonical_reason().unwrap_or("Error").into(),
-            status: status.as_u16(),
-            code: "invalid_rows".into(),
-            detail: format!(
-                "{} error(s) in {} row(s); nothing was stored",
-                report.errors.len(),
-                report.rows
-            ),
-            errors: report
-                .errors
-                .into_iter()
-                .map(|e| BulkRowError {
-                    line: e.line,
-                    column: e.column,
-                    reason: e.reason,
-                })
-                .collect(),
-        };
-        let mut resp = (status, Json(problem)).into_response();
-        resp.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/problem+json"),
-        );
-        return Ok(resp);
+        return Err(ApiError::InvalidRows {
+            rows: report.rows,
+            errors: report.errors,
+        });
     }
     Ok(Json(BulkResult {
         rows: report.rows,
@@ -476,8 +423,7 @@ pub async fn bulk_orders(
                 written: r.write.into(),
             })
             .collect(),
-    })
-    .into_response())
+    }))
 }
 
 async fn load(state: &AppState, id: &str) -> Result<QuarantineOrder, ApiError> {

@@ -5,13 +5,12 @@
 //! or the person other than the language is answered.
 
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::Json;
 use lazaret_core::ids::OrderId;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, ErrorCode, Problem};
 use crate::extract::ApiJson;
 use crate::prompting::hash_token;
 use crate::state::AppState;
@@ -32,7 +31,7 @@ pub struct PageLanguage {
 }
 
 fn invalid(detail: &'static str) -> ApiError {
-    ApiError::rejected(StatusCode::UNAUTHORIZED, "invalid_token", detail)
+    ApiError::refused(ErrorCode::InvalidToken, detail)
 }
 
 fn token(raw: &str, what: &'static str) -> Result<String, ApiError> {

@@ -17,11 +17,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::Officer;
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, ErrorCode, Problem};
 use crate::extract::{ApiJson, ApiPath};
 use crate::multipart::{read_parts, text};
 use crate::prompting::{hash_token, random_token};
-use crate::routes::enrollment::photo_error;
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -153,10 +152,6 @@ pub struct SelfEnrollmentAccepted {
     pub submitted_at: DateTime<Utc>,
 }
 
-fn gone(code: &'static str, detail: &str) -> ApiError {
-    ApiError::rejected(StatusCode::GONE, code, detail)
-}
-
 #[utoipa::path(post, path = "/api/v1/enrollment", tag = "checkins",
     request_body(content = inline(SelfEnrollmentForm), content_type = "multipart/form-data"),
     responses((status = 202, body = SelfEnrollmentAccepted, description = "stored as pending until an officer approves it"),
@@ -171,8 +166,7 @@ pub async fn submit(
     form: Result<Multipart, MultipartRejection>,
 ) -> Result<(StatusCode, Json<SelfEnrollmentAccepted>), ApiError> {
     let mut parts = read_parts(form).await?;
-    let invalid =
-        |detail: &str| ApiError::rejected(StatusCode::UNAUTHORIZED, "invalid_token", detail);
+    let invalid = |detail: &str| ApiError::refused(ErrorCode::InvalidToken, detail);
     let token = text(&parts, "token")?
         .filter(|t| !t.is_empty())
         .ok_or_else(|| invalid("an enrolment token is required"))?;
@@ -185,20 +179,20 @@ pub async fn submit(
     match link.status {
         LinkStatus::Open if link.expires_at > now => {}
         LinkStatus::Open => {
-            return Err(gone(
-                "token_expired",
+            return Err(ApiError::refused(
+                ErrorCode::TokenExpired,
                 "this enrolment link has expired; ask your officer for a new one",
             ))
         }
         LinkStatus::Revoked => {
-            return Err(gone(
-                "token_revoked",
+            return Err(ApiError::refused(
+                ErrorCode::TokenRevoked,
                 "this enrolment link was replaced by a newer one",
             ))
         }
         LinkStatus::Pending | LinkStatus::Approved | LinkStatus::Rejected => {
-            return Err(gone(
-                "token_used",
+            return Err(ApiError::refused(
+                ErrorCode::TokenUsed,
                 "a photo was already sent with this link",
             ))
         }
@@ -227,8 +221,7 @@ pub async fn submit(
     // the link open so the person can retake it until the deadline.
     let template: Template = tokio::task::spawn_blocking(move || engine.enroll(&photo))
         .await
-        .map_err(|_| ApiError::Internal)?
-        .map_err(photo_error)?;
+        .map_err(|_| ApiError::Internal)??;
     let (ciphertext, nonce) = key.seal(order.id.as_str(), &template.to_bytes());
     let pending = PendingTemplate {
         ciphertext,
@@ -252,7 +245,10 @@ pub async fn submit(
         .await?
     {
         // Another upload with the same link won the race, or it just expired.
-        return Err(gone("token_used", "this enrolment link is no longer open"));
+        return Err(ApiError::refused(
+            ErrorCode::TokenUsed,
+            "this enrolment link is no longer open",
+        ));
     }
     Ok((
         StatusCode::ACCEPTED,
@@ -308,9 +304,8 @@ pub async fn approve(
 }
 
 fn nothing_pending(id: &str) -> ApiError {
-    ApiError::rejected(
-        StatusCode::CONFLICT,
-        "nothing_pending",
+    ApiError::refused(
+        ErrorCode::NothingPending,
         format!("order {id} has no self-enrolment waiting for a decision"),
     )
 }

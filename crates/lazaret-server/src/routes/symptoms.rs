@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::Officer;
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, ErrorCode, Problem};
 use crate::extract::ApiPath;
 use crate::prompting::{hash_token, IssueError};
 use crate::state::AppState;
@@ -171,10 +171,6 @@ async fn read_submission(req: Request) -> Result<SymptomSubmission, ApiError> {
     Ok(s)
 }
 
-fn gone(code: &'static str, detail: &str) -> ApiError {
-    ApiError::rejected(StatusCode::GONE, code, detail)
-}
-
 #[utoipa::path(post, path = "/api/v1/symptom-reports", tag = "symptoms",
     request_body(content(
         (SymptomSubmission = "application/json"),
@@ -191,9 +187,8 @@ pub async fn submit_report(
     let body = read_submission(req).await?;
     let token = body.token.trim();
     if token.is_empty() {
-        return Err(ApiError::rejected(
-            StatusCode::UNAUTHORIZED,
-            "invalid_token",
+        return Err(ApiError::refused(
+            ErrorCode::InvalidToken,
             "a symptom-form token is required",
         ));
     }
@@ -201,26 +196,23 @@ pub async fn submit_report(
         .store
         .symptom_form_by_token_hash(&hash_token(token))
         .await?
-        .ok_or_else(|| {
-            ApiError::rejected(
-                StatusCode::UNAUTHORIZED,
-                "invalid_token",
-                "unknown symptom-form token",
-            )
-        })?;
+        .ok_or_else(|| ApiError::refused(ErrorCode::InvalidToken, "unknown symptom-form token"))?;
     let now = state.now();
     if form.used_at.is_some() {
-        return Err(gone("token_used", "this symptom form was already answered"));
+        return Err(ApiError::refused(
+            ErrorCode::TokenUsed,
+            "this symptom form was already answered",
+        ));
     }
     if form.cancelled_at.is_some() {
-        return Err(gone(
-            "token_expired",
+        return Err(ApiError::refused(
+            ErrorCode::TokenExpired,
             "this symptom form was withdrawn: the order has ended",
         ));
     }
     if form.expires_at <= now {
-        return Err(gone(
-            "token_expired",
+        return Err(ApiError::refused(
+            ErrorCode::TokenExpired,
             "this symptom form was for a day that is over",
         ));
     }
@@ -282,7 +274,10 @@ pub async fn submit_report(
         .await?
     {
         // A concurrent submission with the same token won.
-        return Err(gone("token_used", "this symptom form was already answered"));
+        return Err(ApiError::refused(
+            ErrorCode::TokenUsed,
+            "this symptom form was already answered",
+        ));
     }
     Ok((StatusCode::CREATED, Json(view)))
 }

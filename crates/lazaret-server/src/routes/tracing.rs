@@ -11,7 +11,7 @@ use lazaret_core::ids::{PersonId, TestId};
 use lazaret_core::test_result::TestOutcome;
 use lazaret_core::tracing_policy::TracingPolicy;
 use lazaret_core::user::Permission;
-use lazaret_store::{Proposals, TraceError, TraceOutcome};
+use lazaret_store::{Proposals, TraceOutcome};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -31,14 +31,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(issue_orders))
         .routes(routes!(revise_test))
         .routes(routes!(chains))
-}
-
-fn trace_error(e: TraceError) -> ApiError {
-    match e {
-        TraceError::Store(e) => e.into(),
-        TraceError::Invalid(v) => v.into(),
-        TraceError::Domain(d) => d.into(),
-    }
 }
 
 /// The server traces with the built-in rules; a policy file applies to the
@@ -234,8 +226,7 @@ pub async fn issue_orders(
             state.now(),
             &officer.actor(),
         )
-        .await
-        .map_err(trace_error)?;
+        .await?;
     Ok(Json(p.into()))
 }
 
@@ -292,8 +283,7 @@ pub async fn revise_test(
     let r = state
         .store
         .revise_test(&id, result, &body.reason, state.now(), &officer.actor())
-        .await
-        .map_err(trace_error)?;
+        .await?;
     Ok(Json(RevisionView {
         test_id: r.test.id.to_string(),
         result: r.test.result.as_str().to_owned(),

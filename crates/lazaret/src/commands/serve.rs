@@ -156,7 +156,12 @@ async fn load_face_engine(config: &Config) -> Option<std::sync::Arc<lazaret_face
     match loaded {
         Ok(Ok(engine)) => Some(std::sync::Arc::new(engine)),
         Ok(Err(e)) => {
-            tracing::warn!(error = %e, "face models unavailable; enrolment and check-ins are off");
+            // With its causes: the reason (a missing file, no npm) is often one down.
+            let e = anyhow::Error::new(e);
+            tracing::warn!(
+                error = format!("{e:#}"),
+                "face models unavailable; enrolment and check-ins are off"
+            );
             None
         }
         Err(e) => {
