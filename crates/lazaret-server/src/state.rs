@@ -4,15 +4,11 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
-use lazaret_core::ids::OrderId;
-use lazaret_core::order::QuarantineOrder;
 use lazaret_face::FaceEngine;
 use lazaret_store::Store;
 
 use crate::announce::Announcer;
 use crate::config::{ClockConfig, ClockMode, Config, ConfigError};
-use crate::services::ServiceError;
-use crate::template_crypto::TemplateKey;
 
 /// Source of the current time, replaceable in tests. Everything that
 /// decides what is due (job `run_at`, deadlines, expiries) reads it.
@@ -150,30 +146,6 @@ impl AppState {
 
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
-    }
-
-    /// The face engine, or why face work cannot be done here.
-    pub fn face_engine(&self) -> Result<Arc<FaceEngine>, ServiceError> {
-        self.face.clone().ok_or(ServiceError::FaceUnavailable)
-    }
-
-    /// The key that seals templates, read from the configuration.
-    pub fn template_key(&self) -> Result<TemplateKey, ServiceError> {
-        TemplateKey::from_hex(self.config.template_key.expose()).map_err(|e| {
-            tracing::error!(error = %e, "template key");
-            ServiceError::TemplateKey(e.to_string())
-        })
-    }
-
-    /// The order with id `id` as given in a request (404 when unknown or
-    /// not an order id).
-    pub async fn load_order(&self, id: &str) -> Result<QuarantineOrder, ServiceError> {
-        let not_found = || ServiceError::NotFound {
-            entity: "order",
-            id: id.to_owned(),
-        };
-        let oid = OrderId::parse(id).map_err(|_| not_found())?;
-        self.store.get_order(&oid).await?.ok_or_else(not_found)
     }
 }
 

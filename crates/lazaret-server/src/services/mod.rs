@@ -12,3 +12,5 @@ pub mod checkins;
 mod error;
 
 pub use error::ServiceError;
+
+mod context;
