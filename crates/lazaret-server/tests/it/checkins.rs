@@ -4,113 +4,21 @@
 
 use std::sync::{Arc, Mutex};
 
-use chrono::{DateTime, Duration, TimeZone as _, Utc};
-mod support;
-
-use lazaret_core::user::Role;
-use lazaret_server::announce::{
-    prompt_message_key, symptom_form_message_key, AnnounceError, Announcement, Announcer,
-    SymptomFormNotice,
+use crate::support::{
+    self, engine, frames_for, photo, Api, PromptsOnly, Recorder, TestClock, CENTER, ENROL, FAR,
+    HOME, NEAR, OTHER,
 };
+use chrono::{DateTime, Duration, TimeZone as _, Utc};
+use lazaret_core::user::Role;
 use lazaret_server::config::Liveness;
 use lazaret_server::config::Secret;
 use lazaret_server::template_crypto::TemplateKey;
 use lazaret_server::worker::Worker;
 use lazaret_server::{AppState, Clock, Config};
 use lazaret_store::testing::TestDb;
-use lazaret_store::NewOutboxMessage;
 use reqwest::multipart::{Form, Part};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use support::{engine, frames_for, photo, Api, CENTER, ENROL, FAR, HOME, NEAR, OTHER};
-
-struct TestClock(Mutex<DateTime<Utc>>);
-
-impl Clock for TestClock {
-    fn now(&self) -> DateTime<Utc> {
-        *self.0.lock().unwrap()
-    }
-}
-
-impl TestClock {
-    fn advance(&self, d: Duration) {
-        *self.0.lock().unwrap() += d;
-    }
-}
-
-/// Records every announcement and symptom-form notice it renders; the test
-/// holds the tokens, so its messages are stored as undeliverable.
-#[derive(Default)]
-struct Recorder(Mutex<Vec<Announcement>>, Mutex<Vec<SymptomFormNotice>>);
-
-/// A message no sender will touch: the test relays the token itself.
-fn held_by_test(
-    key: String,
-    person: &lazaret_core::person::Person,
-    order: &lazaret_core::ids::OrderId,
-    expires_at: DateTime<Utc>,
-    at: DateTime<Utc>,
-) -> NewOutboxMessage {
-    NewOutboxMessage {
-        id: format!("test-{key}"),
-        dedupe_key: key,
-        person_id: person.id.clone(),
-        order_id: Some(order.clone()),
-        kind: "test".into(),
-        channel: None,
-        language: "en".into(),
-        recipient: None,
-        subject: "test".into(),
-        body: String::new(),
-        body_redacted: String::new(),
-        expires_at,
-        created_at: at,
-        max_attempts: 1,
-        undeliverable: Some("test announcer: the test holds the token".into()),
-    }
-}
-
-impl Announcer for Recorder {
-    fn prompt_message(&self, a: &Announcement) -> Result<NewOutboxMessage, AnnounceError> {
-        self.0.lock().unwrap().push(a.clone());
-        Ok(held_by_test(
-            prompt_message_key(&a.prompt_id),
-            &a.person,
-            &a.order_id,
-            a.deadline,
-            a.at,
-        ))
-    }
-
-    fn symptom_form_message(
-        &self,
-        n: &SymptomFormNotice,
-    ) -> Result<NewOutboxMessage, AnnounceError> {
-        self.1.lock().unwrap().push(n.clone());
-        Ok(held_by_test(
-            symptom_form_message_key(&n.form_id),
-            &n.person,
-            &n.order_id,
-            n.expires_at,
-            n.at,
-        ))
-    }
-}
-
-/// Announces prompts but has no channel for symptom forms.
-struct PromptsOnly;
-
-impl Announcer for PromptsOnly {
-    fn prompt_message(&self, a: &Announcement) -> Result<NewOutboxMessage, AnnounceError> {
-        Ok(held_by_test(
-            prompt_message_key(&a.prompt_id),
-            &a.person,
-            &a.order_id,
-            a.deadline,
-            a.at,
-        ))
-    }
-}
 
 fn config() -> Config {
     Config {

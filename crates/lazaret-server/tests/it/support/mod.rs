@@ -1,33 +1,160 @@
-//! What the check-in and page tests share: the photos they use (the fixtures kept in the
-//! repository, `tests/fixtures/faces`), the face engine loaded once per test binary, and a
-//! real server on a free port.
+//! The one harness of the server's tests: a controllable clock and the start of the tests'
+//! day ([`TestClock`], [`t0`]), announcers that record or count instead of sending, the
+//! photos (the fixtures kept in the repository, `tests/fixtures/faces`), the face engine
+//! loaded once per test binary, a real server on a free port and the API client.
 
-// Each test binary includes this module and uses only part of it.
-#![allow(dead_code)]
+use std::sync::{Arc, Mutex, OnceLock};
 
-use std::sync::{Arc, OnceLock};
-
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, TimeZone as _, Utc};
 use lazaret_face::FaceEngine;
-use lazaret_server::AppState;
+use lazaret_server::announce::{
+    prompt_message_key, symptom_form_message_key, AnnounceError, Announcement, Announcer,
+    SymptomFormNotice,
+};
+use lazaret_server::{AppState, Clock};
+use lazaret_store::NewOutboxMessage;
 use reqwest::multipart::{Form, Part};
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
 
 /// The fixture photos: person A's frontal photo to enrol (`ENROL`), frontal, left- and
 /// right-turned photos (`CENTER`, `LEFT`, `RIGHT`) to answer a challenge; person B
 /// (`OTHER`) for mismatches; [`photo`] reads one.
-#[path = "../../../../tests/fixtures/mod.rs"]
+#[path = "../../../../../tests/fixtures/mod.rs"]
 mod fixtures;
-#[allow(unused_imports)] // a test binary may use only part of them
 pub use fixtures::{photo, CENTER, ENROL, LEFT, OTHER, RIGHT};
 
 /// The order's place, a phone location inside its 100 m fence, and one about 5 km north.
 pub const HOME: (f64, f64) = (47.3769, 8.5417);
 pub const NEAR: (f64, f64) = (47.3772, 8.5419);
 pub const FAR: (f64, f64) = (47.4219, 8.5417);
+
+/// A clock the test sets and moves: the server's time in every harness here.
+pub struct TestClock(pub Mutex<DateTime<Utc>>);
+
+impl Clock for TestClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().unwrap()
+    }
+}
+
+impl TestClock {
+    pub fn advance(&self, d: Duration) {
+        *self.0.lock().unwrap() += d;
+    }
+}
+
+/// The tests' usual start: 2026-03-10 09:00 UTC.
+pub fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 10, 9, 0, 0).unwrap()
+}
+
+/// Records every announcement and symptom-form notice it renders; the test
+/// holds the tokens, so its messages are stored as undeliverable.
+#[derive(Default)]
+pub struct Recorder(
+    pub Mutex<Vec<Announcement>>,
+    pub Mutex<Vec<SymptomFormNotice>>,
+);
+
+/// A message no sender will touch: the test relays the token itself.
+pub fn held_by_test(
+    key: String,
+    person: &lazaret_core::person::Person,
+    order: &lazaret_core::ids::OrderId,
+    expires_at: DateTime<Utc>,
+    at: DateTime<Utc>,
+) -> NewOutboxMessage {
+    NewOutboxMessage {
+        id: format!("test-{key}"),
+        dedupe_key: key,
+        person_id: person.id.clone(),
+        order_id: Some(order.clone()),
+        kind: "test".into(),
+        channel: None,
+        language: "en".into(),
+        recipient: None,
+        subject: "test".into(),
+        body: String::new(),
+        body_redacted: String::new(),
+        expires_at,
+        created_at: at,
+        max_attempts: 1,
+        undeliverable: Some("test announcer: the test holds the token".into()),
+    }
+}
+
+impl Announcer for Recorder {
+    fn prompt_message(&self, a: &Announcement) -> Result<NewOutboxMessage, AnnounceError> {
+        self.0.lock().unwrap().push(a.clone());
+        Ok(held_by_test(
+            prompt_message_key(&a.prompt_id),
+            &a.person,
+            &a.order_id,
+            a.deadline,
+            a.at,
+        ))
+    }
+
+    fn symptom_form_message(
+        &self,
+        n: &SymptomFormNotice,
+    ) -> Result<NewOutboxMessage, AnnounceError> {
+        self.1.lock().unwrap().push(n.clone());
+        Ok(held_by_test(
+            symptom_form_message_key(&n.form_id),
+            &n.person,
+            &n.order_id,
+            n.expires_at,
+            n.at,
+        ))
+    }
+}
+
+/// Announces prompts but has no channel for symptom forms.
+pub struct PromptsOnly;
+
+impl Announcer for PromptsOnly {
+    fn prompt_message(&self, a: &Announcement) -> Result<NewOutboxMessage, AnnounceError> {
+        Ok(held_by_test(
+            prompt_message_key(&a.prompt_id),
+            &a.person,
+            &a.order_id,
+            a.deadline,
+            a.at,
+        ))
+    }
+}
+
+/// Counts announcements; its messages are stored as undeliverable.
+#[derive(Default)]
+pub struct Quiet(pub Mutex<usize>);
+
+impl Announcer for Quiet {
+    fn prompt_message(&self, a: &Announcement) -> Result<NewOutboxMessage, AnnounceError> {
+        *self.0.lock().unwrap() += 1;
+        Ok(NewOutboxMessage {
+            id: format!("quiet-{}", a.prompt_id),
+            dedupe_key: prompt_message_key(&a.prompt_id),
+            person_id: a.person.id.clone(),
+            order_id: Some(a.order_id.clone()),
+            kind: "test".into(),
+            channel: None,
+            language: "en".into(),
+            recipient: None,
+            subject: "test".into(),
+            body: String::new(),
+            body_redacted: String::new(),
+            expires_at: a.deadline,
+            created_at: a.at,
+            max_attempts: 1,
+            undeliverable: Some("quiet test announcer".into()),
+        })
+    }
+}
 
 /// Frames answering a challenge with the matching turned photos.
 pub fn frames_for(challenge: &Value) -> Vec<Vec<u8>> {
@@ -59,15 +186,23 @@ pub async fn bind_local() -> (TcpListener, String) {
 
 /// Serves `state` over real HTTP on `listener` until the returned sender is used or dropped.
 pub fn spawn_server(listener: TcpListener, state: AppState) -> oneshot::Sender<()> {
+    spawn_server_joinable(listener, state).0
+}
+
+/// [`spawn_server`], with the server's task to await for a clean stop.
+pub fn spawn_server_joinable(
+    listener: TcpListener,
+    state: AppState,
+) -> (oneshot::Sender<()>, JoinHandle<()>) {
     let (tx, rx) = oneshot::channel::<()>();
-    tokio::spawn(async move {
+    let handle = tokio::spawn(async move {
         lazaret_server::serve(listener, state, async {
             let _ = rx.await;
         })
         .await
         .unwrap();
     });
-    tx
+    (tx, handle)
 }
 
 /// A client of the server under test: the officer's API (bearer token) and the person's
