@@ -10,3 +10,5 @@ mod checkins;
 mod notify;
 mod orders;
 mod pages;
+mod self_enrolment;
+mod symptoms;

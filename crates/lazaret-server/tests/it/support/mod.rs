@@ -6,12 +6,17 @@
 use std::sync::{Arc, Mutex, OnceLock};
 
 use chrono::{DateTime, Duration, TimeZone as _, Utc};
+use lazaret_core::user::Role;
 use lazaret_face::FaceEngine;
 use lazaret_server::announce::{
     prompt_message_key, symptom_form_message_key, AnnounceError, Announcement, Announcer,
     SymptomFormNotice,
 };
-use lazaret_server::{AppState, Clock};
+use lazaret_server::config::Secret;
+use lazaret_server::template_crypto::TemplateKey;
+use lazaret_server::worker::Worker;
+use lazaret_server::{AppState, Clock, Config};
+use lazaret_store::testing::TestDb;
 use lazaret_store::NewOutboxMessage;
 use reqwest::multipart::{Form, Part};
 use reqwest::{Client, StatusCode};
@@ -203,6 +208,102 @@ pub fn spawn_server_joinable(
         .unwrap();
     });
     (tx, handle)
+}
+
+/// A real server on a free port with the face engine and a [`TestClock`], and the [`Api`]
+/// client to it (through `Deref`): the check-in, self-enrolment and symptom tests' harness.
+/// A configuration with a fresh template key.
+pub fn config() -> Config {
+    Config {
+        template_key: Secret::new(TemplateKey::generate_hex()),
+        ..Config::default()
+    }
+}
+
+pub struct Server {
+    pub api: Api,
+    pub state: AppState,
+    pub clock: Arc<TestClock>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Server {
+    pub async fn start(db: &TestDb, start: DateTime<Utc>) -> Server {
+        Self::start_with(db, start, config()).await
+    }
+
+    pub async fn start_with(db: &TestDb, start: DateTime<Utc>, config: Config) -> Server {
+        let officer = lazaret_server::auth::create_token(&db.store, Role::Admin, "t", "t", start)
+            .await
+            .unwrap()
+            .1;
+        let clock = Arc::new(TestClock(Mutex::new(start)));
+        let mut state = AppState::new(db.store.clone(), config).with_face(engine());
+        state.clock = clock.clone();
+        let (listener, base) = bind_local().await;
+        let tx = spawn_server(listener, state.clone());
+        Server {
+            api: Api::new(base, officer),
+            state,
+            clock,
+            shutdown: Some(tx),
+        }
+    }
+
+    pub async fn new_order(&self, name: &str) -> String {
+        self.create_order(&json!({ "full_name": name }), self.state.now())
+            .await
+    }
+
+    pub async fn public_form(&self, path: &str, pairs: &[(&str, &str)]) -> (StatusCode, Value) {
+        let r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .form(pairs)
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn self_enroll(&self, token: Option<&str>, bytes: Vec<u8>) -> (StatusCode, Value) {
+        let mut form = Form::new().part("photo", Part::bytes(bytes).file_name("me.jpg"));
+        if let Some(t) = token {
+            form = form.text("token", t.to_owned());
+        }
+        let r = self
+            .client
+            .post(format!("{}/api/v1/enrollment", self.base))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub fn worker(&self) -> Worker {
+        Worker::new(self.state.clone(), Arc::new(Recorder::default()))
+    }
+
+    pub fn stop(mut self) {
+        let _ = self.shutdown.take().unwrap().send(());
+    }
+}
+
+/// The alerts `GET /api/v1/alerts?{query}` lists.
+pub async fn alerts(s: &Server, query: &str) -> Vec<Value> {
+    let (st, page) = s.get(&format!("/api/v1/alerts?{query}")).await;
+    assert_eq!(st, StatusCode::OK, "{page}");
+    page["items"].as_array().unwrap().clone()
+}
+
+/// The officer API and the person's endpoints of the server under test.
+impl std::ops::Deref for Server {
+    type Target = Api;
+
+    fn deref(&self) -> &Api {
+        &self.api
+    }
 }
 
 /// A client of the server under test: the officer's API (bearer token) and the person's
