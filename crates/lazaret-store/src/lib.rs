@@ -22,6 +22,7 @@ mod persons;
 mod prompts;
 mod revisions;
 mod symptoms;
+#[cfg(feature = "testing")]
 pub mod testing;
 mod tests_repo;
 mod tokens;

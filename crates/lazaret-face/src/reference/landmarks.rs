@@ -45,7 +45,7 @@ fn dense_block(
 }
 
 /// tract's graph of the landmark net: the reference `LandmarkNet::forward_normalized` is
-/// tested against (`tests/parity.rs`).
+/// tested against (`tests/it/parity.rs`).
 pub fn landmarks_net(w: &WeightMap) -> Result<CompiledNet, NetLoadError> {
     let (mut g, x) = GraphBuilder::new([1, 3, INPUT_SIZE, INPUT_SIZE]);
     let mut out = dense_block(&mut g, w, &x, "dense0", 3, 32, true)?;

@@ -1,5 +1,5 @@
 //! tract graphs of the three networks: the references the hand-written forward passes are
-//! tested against (`tests/parity.rs`) and timed against (`examples/stage_timing.rs`).
+//! tested against (`tests/it/parity.rs`) and timed against (`examples/stage_timing.rs`).
 //!
 //! Behind the `reference` feature, which only the crate's own tests and examples enable:
 //! the engine runs [`crate::conv_gemm`] and [`crate::detector_stem`], and tract is not in the

@@ -122,7 +122,7 @@ fn residual_down(
 }
 
 /// tract's graph of the recognition net: the reference `RecognitionNet::forward_normalized`
-/// is tested against (`tests/parity.rs`).
+/// is tested against (`tests/it/parity.rs`).
 pub fn recognition_net(w: &WeightMap) -> Result<CompiledNet, NetLoadError> {
     let (mut builder, x) = GraphBuilder::new([1, 3, INPUT_SIZE, INPUT_SIZE]);
     let g = &mut builder;

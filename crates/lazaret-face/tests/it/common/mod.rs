@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 
 use lazaret_face::models::FaceModels;
 
-#[path = "../../../../tests/fixtures/mod.rs"]
+#[path = "../../../../../tests/fixtures/mod.rs"]
 mod fixtures;
 #[allow(unused_imports)] // model_files.rs uses none of them
 pub use fixtures::*;

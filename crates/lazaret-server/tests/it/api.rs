@@ -1,6 +1,7 @@
 //! The HTTP API over real sockets, on SQLite and (when configured)
 //! PostgreSQL.
 
+use crate::support;
 use chrono::Utc;
 use lazaret_core::audit::first_broken_link;
 use lazaret_core::user::Role;
@@ -8,7 +9,6 @@ use lazaret_server::{AppState, Config};
 use lazaret_store::testing::TestDb;
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{json, Value};
-use tokio::net::TcpListener;
 
 struct Server {
     base: String,
@@ -39,17 +39,9 @@ impl Server {
         let admin = token(Role::Admin).await;
         let analyst = token(Role::Analyst).await;
         let officer = token(Role::ComplianceOfficer).await;
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (listener, base) = support::bind_local().await;
         let state = AppState::new(store, Config::default());
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let handle = tokio::spawn(async move {
-            lazaret_server::serve(listener, state, async {
-                let _ = rx.await;
-            })
-            .await
-            .unwrap();
-        });
+        let (tx, handle) = support::spawn_server_joinable(listener, state);
         Server {
             base,
             client: Client::new(),

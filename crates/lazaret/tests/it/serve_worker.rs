@@ -1,18 +1,11 @@
 //! `lazaret serve` runs the background worker beside the API and stops both
 //! cleanly on SIGTERM; `worker.enabled = false` gives an API-only instance.
 
+use crate::support::{free_port, KEY};
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// Starts `serve` with `env`, waits until stderr shows every line of
 /// `expect`, sends SIGTERM and returns the exit status with all of stderr.
@@ -94,8 +87,6 @@ fn healthz_ok(addr: &str) -> bool {
     }
     false
 }
-
-const KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 
 #[test]
 fn serve_runs_the_worker_warns_without_senders_and_stops_on_sigterm() {

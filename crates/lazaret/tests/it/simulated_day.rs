@@ -11,6 +11,7 @@
 //! running the face network 1,000 times would only measure the face engine.
 //! Nobody answers, so every prompt must end missed with one alert.
 
+use crate::support::{free_port, KEY};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -34,7 +35,7 @@ use serde_json::{json, Value};
 use sqlx::Row;
 
 /// The fixture photos kept in the repository (tests/fixtures/faces).
-#[path = "../../../tests/fixtures/mod.rs"]
+#[path = "../../../../tests/fixtures/mod.rs"]
 mod fixtures;
 
 const ORDERS: usize = 1000;
@@ -44,7 +45,6 @@ const SPEED: f64 = 360.0;
 /// Real seconds from the test's start to the anchor, for starting both
 /// servers and making the orders before the first prompt can fall.
 const SETUP_SECS: i64 = 60;
-const KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 const ZONES: [&str; 2] = ["Europe/Zurich", "Europe/London"];
 
 fn day() -> NaiveDate {
@@ -59,14 +59,6 @@ fn local(zone: &str, d: NaiveDate, h: u32, m: u32) -> DateTime<Utc> {
         .single()
         .unwrap()
         .with_timezone(&Utc)
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// A `serve` process whose stderr is collected; killed if the test fails.

@@ -1,9 +1,7 @@
 //! The public API on the fixture photos (tests/fixtures/faces: person A frontal, frontal
 //! again, turned left and right; person B): enrol, verify, liveness, quality, and bad input.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use lazaret_face::liveness::LivenessIssue;
 use lazaret_face::quality::QualityIssue;
 use lazaret_face::{Challenge, Decision, FaceError, HeadPose, Template};

@@ -5,61 +5,19 @@
 
 use std::sync::{Arc, Mutex};
 
+use crate::support::{self, t0, Quiet, TestClock};
 use chrono::{DateTime, Duration, TimeZone as _, Utc};
 use lazaret_core::checkin::PromptStatus;
 use lazaret_core::ids::{OrderId, PromptId};
 use lazaret_core::user::Role;
-use lazaret_server::announce::{prompt_message_key, AnnounceError, Announcement, Announcer};
 use lazaret_server::config::Secret;
 use lazaret_server::template_crypto::TemplateKey;
 use lazaret_server::worker::Worker;
-use lazaret_server::{AppState, Clock, Config};
+use lazaret_server::{AppState, Config};
 use lazaret_store::testing::TestDb;
-use lazaret_store::{EnrollmentRecord, NewOutboxMessage};
+use lazaret_store::EnrollmentRecord;
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
-use tokio::net::TcpListener;
-
-struct TestClock(Mutex<DateTime<Utc>>);
-
-impl Clock for TestClock {
-    fn now(&self) -> DateTime<Utc> {
-        *self.0.lock().unwrap()
-    }
-}
-
-impl TestClock {
-    fn advance(&self, d: Duration) {
-        *self.0.lock().unwrap() += d;
-    }
-}
-
-/// Counts announcements; its messages are stored as undeliverable.
-#[derive(Default)]
-struct Quiet(Mutex<usize>);
-
-impl Announcer for Quiet {
-    fn prompt_message(&self, a: &Announcement) -> Result<NewOutboxMessage, AnnounceError> {
-        *self.0.lock().unwrap() += 1;
-        Ok(NewOutboxMessage {
-            id: format!("quiet-{}", a.prompt_id),
-            dedupe_key: prompt_message_key(&a.prompt_id),
-            person_id: a.person.id.clone(),
-            order_id: Some(a.order_id.clone()),
-            kind: "test".into(),
-            channel: None,
-            language: "en".into(),
-            recipient: None,
-            subject: "test".into(),
-            body: String::new(),
-            body_redacted: String::new(),
-            expires_at: a.deadline,
-            created_at: a.at,
-            max_attempts: 1,
-            undeliverable: Some("quiet test announcer".into()),
-        })
-    }
-}
 
 struct Server {
     base: String,
@@ -69,10 +27,6 @@ struct Server {
     state: AppState,
     clock: Arc<TestClock>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-}
-
-fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 3, 10, 9, 0, 0).unwrap()
 }
 
 impl Server {
@@ -92,17 +46,8 @@ impl Server {
         };
         let mut state = AppState::new(db.store.clone(), config);
         state.clock = clock.clone();
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let s = state.clone();
-        tokio::spawn(async move {
-            lazaret_server::serve(listener, s, async {
-                let _ = rx.await;
-            })
-            .await
-            .unwrap();
-        });
+        let (listener, base) = support::bind_local().await;
+        let tx = support::spawn_server(listener, state.clone());
         Server {
             base,
             client: Client::new(),

@@ -2,9 +2,7 @@
 //! golden/ (skipped, with one line, when that folder is absent: see `shared_dir`), and of the
 //! hand-written networks with tract's graphs of the same networks on the fixture photos.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use lazaret_face::preprocess::RgbView;
 use lazaret_face::recognition::euclidean;
 use lazaret_face::reference::ReferenceDetector;

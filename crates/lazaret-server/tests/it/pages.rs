@@ -4,8 +4,8 @@
 //! photos and an emulated location. SQLite is enough here: storage is
 //! covered on both backends by the API stories.
 
-mod browser;
-mod support;
+use crate::browser;
+use crate::support;
 
 use std::path::Path;
 use std::time::Duration as StdDuration;

@@ -1,6 +1,6 @@
 //! The real model files, corrupted in a temp dir: each damage gets its typed error.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

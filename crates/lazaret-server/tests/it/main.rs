@@ -1,0 +1,14 @@
+//! The server's integration tests, one binary (one link step) with a module per subject.
+//! `support` holds the one harness they share (test clock, announcers, server on a free
+//! port, the API client, the fixture photos); `browser` drives headless Chromium.
+
+mod browser;
+mod support;
+
+mod api;
+mod checkins;
+mod notify;
+mod orders;
+mod pages;
+mod self_enrolment;
+mod symptoms;

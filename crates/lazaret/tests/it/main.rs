@@ -1,0 +1,8 @@
+//! The `lazaret` binary end to end, one test binary (one link step) with a module per
+//! subject; `support` holds what they share.
+
+mod support;
+
+mod cli;
+mod serve_worker;
+mod simulated_day;
