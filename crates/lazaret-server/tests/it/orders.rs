@@ -5,7 +5,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use crate::support::{self, t0, Quiet, TestClock};
+use crate::support::{self, answer, t0, Quiet, TestClock};
 use chrono::{DateTime, Duration, TimeZone as _, Utc};
 use lazaret_core::checkin::PromptStatus;
 use lazaret_core::ids::{OrderId, PromptId};
@@ -68,7 +68,7 @@ impl Server {
             .send()
             .await
             .unwrap();
-        (r.status(), r.json().await.unwrap_or(Value::Null))
+        answer(r).await
     }
 
     async fn post(&self, path: &str, body: &Value) -> (StatusCode, Value) {
@@ -83,7 +83,7 @@ impl Server {
             .send()
             .await
             .unwrap();
-        (r.status(), r.json().await.unwrap_or(Value::Null))
+        answer(r).await
     }
 
     async fn post_csv(&self, path: &str, csv: &str) -> (StatusCode, Value) {
@@ -96,7 +96,7 @@ impl Server {
             .send()
             .await
             .unwrap();
-        (r.status(), r.json().await.unwrap_or(Value::Null))
+        answer(r).await
     }
 
     /// A new person `id` with an order on an arrival basis for `days` days; its id.
@@ -606,7 +606,7 @@ impl Server {
             .send()
             .await
             .unwrap();
-        (r.status(), r.json().await.unwrap_or(Value::Null))
+        answer(r).await
     }
 
     /// A request of the person's (no officer token).
@@ -618,7 +618,7 @@ impl Server {
             .send()
             .await
             .unwrap();
-        (r.status(), r.json().await.unwrap_or(Value::Null))
+        answer(r).await
     }
 }
 

@@ -263,7 +263,7 @@ impl Server {
             .send()
             .await
             .unwrap();
-        (r.status(), r.json().await.unwrap_or(Value::Null))
+        answer(r).await
     }
 
     pub async fn self_enroll(&self, token: Option<&str>, bytes: Vec<u8>) -> (StatusCode, Value) {
@@ -278,7 +278,7 @@ impl Server {
             .send()
             .await
             .unwrap();
-        (r.status(), r.json().await.unwrap_or(Value::Null))
+        answer(r).await
     }
 
     pub fn worker(&self) -> Worker {
@@ -332,7 +332,7 @@ impl Api {
             .send()
             .await
             .unwrap();
-        (r.status(), r.json().await.unwrap_or(Value::Null))
+        answer(r).await
     }
 
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
@@ -343,7 +343,7 @@ impl Api {
             .send()
             .await
             .unwrap();
-        (r.status(), r.json().await.unwrap_or(Value::Null))
+        answer(r).await
     }
 
     /// Registers a person (`person` is the request body) and gives them an active
@@ -428,6 +428,11 @@ impl Api {
             .send()
             .await
             .unwrap();
-        (r.status(), r.json().await.unwrap_or(Value::Null))
+        answer(r).await
     }
+}
+
+/// A response's status and JSON body (`null` when it has none).
+pub async fn answer(r: reqwest::Response) -> (StatusCode, Value) {
+    (r.status(), r.json().await.unwrap_or(Value::Null))
 }
