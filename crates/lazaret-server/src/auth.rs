@@ -15,6 +15,7 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
+use crate::services::Actor;
 use crate::state::AppState;
 
 const PREFIX: &str = "lzt_";
@@ -27,9 +28,14 @@ pub struct Officer {
 }
 
 impl Officer {
+    /// This caller as the services' plain [`Actor`] (no extractor).
+    pub fn as_actor(&self) -> Actor {
+        Actor::api_token(&self.token_id)
+    }
+
     /// The audit log's name for this caller.
     pub fn actor(&self) -> String {
-        format!("token:{}", self.token_id)
+        self.as_actor().name().to_owned()
     }
 
     /// Refuses the request (403) unless the role allows `p`.
@@ -50,14 +56,8 @@ impl Officer {
         subject_id: &str,
         details: String,
     ) -> AuditRecord {
-        AuditRecord {
-            at,
-            actor: self.actor(),
-            action: action.to_owned(),
-            subject_type: subject_type.to_owned(),
-            subject_id: subject_id.to_owned(),
-            details,
-        }
+        self.as_actor()
+            .audit(at, action, subject_type, subject_id, details)
     }
 }
 

@@ -340,20 +340,47 @@ impl From<ServiceError> for ApiError {
     fn from(e: ServiceError) -> Self {
         use ServiceError as S;
         let code = match &e {
-            S::TokenMissing | S::TokenUnknown => ErrorCode::InvalidToken,
-            S::TokenUsed => ErrorCode::TokenUsed,
-            S::PromptClosed | S::PromptCancelled | S::WindowPassed => ErrorCode::TokenExpired,
+            S::TokenMissing(_) | S::TokenUnknown(_) => ErrorCode::InvalidToken,
+            S::TokenUsed(_) | S::LinkClosed => ErrorCode::TokenUsed,
+            S::PromptClosed
+            | S::PromptCancelled
+            | S::WindowPassed
+            | S::FormWithdrawn
+            | S::FormDayOver
+            | S::LinkExpired => ErrorCode::TokenExpired,
+            S::LinkRevoked => ErrorCode::TokenRevoked,
             S::NoTriesLeft => ErrorCode::NoTriesLeft,
             S::InProgress => ErrorCode::InProgress,
             S::NotEnrolled => ErrorCode::NotEnrolled,
+            S::NothingPending { .. } => ErrorCode::NothingPending,
             S::FaceUnavailable => ErrorCode::FaceUnavailable,
             S::TemplateKey(_) => ErrorCode::TemplateKeyMissing,
             S::InvalidImage { .. } => ErrorCode::InvalidImage,
-            S::NotFound { .. } | S::Invalid(_) | S::Store(_) | S::Internal => {
+            S::NoFaceToPrompt { .. } | S::EnrolmentAwaitsDecision { .. } => {
+                return Self::Conflict(e.to_string())
+            }
+            S::OrderState { .. } => return Self::IllegalTransition(e.to_string()),
+            S::MissingReference { .. } => return Self::InvalidRequest(e.to_string()),
+            S::Photo(_)
+            | S::InvalidRows { .. }
+            | S::NotFound { .. }
+            | S::Invalid(_)
+            | S::Domain(_)
+            | S::Store(_)
+            | S::Trace(_)
+            | S::Import(_)
+            | S::Issue(_)
+            | S::Internal => {
                 return match e {
+                    S::Photo(f) => f.into(),
+                    S::InvalidRows { rows, errors } => Self::InvalidRows { rows, errors },
                     S::NotFound { entity, id } => Self::NotFound { entity, id },
                     S::Invalid(v) => Self::Validation(v),
+                    S::Domain(d) => d.into(),
                     S::Store(s) => s.into(),
+                    S::Trace(t) => t.into(),
+                    S::Import(i) => i.into(),
+                    S::Issue(i) => i.into(),
                     _ => Self::Internal,
                 };
             }

@@ -1,23 +1,22 @@
 //! `/api/v1/orders/{id}/enrollment` and `/api/v1/orders/{id}/prompts`: an
 //! officer enrols the reference photo of an order and prompts a check-in.
+//! The use cases are `services::enrollment`; these handlers parse,
+//! authorise and render.
 
 use axum::extract::multipart::{Multipart, MultipartRejection};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::{DateTime, Utc};
-use lazaret_core::order::OrderStatus;
 use lazaret_core::user::Permission;
-use lazaret_face::Template;
-use lazaret_store::EnrollmentRecord;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::Officer;
 use crate::error::{ApiError, Problem};
 use crate::extract::ApiPath;
-use crate::multipart::read_parts;
-use crate::prompting::{issue_prompt, IssueError};
+use crate::multipart::{read_parts, Part};
+use crate::services::enrollment;
 use crate::state::AppState;
 
 /// The upload: one part named `photo` (JPEG, PNG or WebP).
@@ -57,58 +56,23 @@ pub async fn enroll(
     form: Result<Multipart, MultipartRejection>,
 ) -> Result<(StatusCode, Json<EnrollmentView>), ApiError> {
     officer.require(Permission::WriteOrders, "enrol faces")?;
-    let engine = state.face_engine()?;
-    let key = state.template_key()?;
-    let order = state.load_order(&id).await?;
-    if order.status.is_terminal() {
-        return Err(ApiError::IllegalTransition(format!(
-            "order {id} is {}; nothing can be enrolled for it",
-            order.status
-        )));
-    }
-    let mut parts = read_parts(form).await?;
-    let photo = match parts.iter().position(|p| p.name == "photo") {
-        Some(i) => parts.swap_remove(i).bytes,
-        None => {
-            return Err(lazaret_core::ValidationError::new(
-                "photo",
-                "a part named photo is required",
-            )
-            .into())
-        }
-    };
-    drop(parts);
-    // The photo moves into the blocking task and is dropped there: only the
-    // template leaves it.
-    let template: Template = tokio::task::spawn_blocking(move || engine.enroll(&photo))
-        .await
-        .map_err(|_| ApiError::Internal)??;
-    let now = state.now();
-    let (ciphertext, nonce) = key.seal(order.id.as_str(), &template.to_bytes());
-    let record = EnrollmentRecord {
-        order_id: order.id.clone(),
-        ciphertext,
-        nonce,
-        model: template.model.clone(),
-        created_at: now,
-    };
-    let audit = officer.audit(
-        now,
-        "enrollment.create",
-        "order",
-        order.id.as_str(),
-        format!("person={} model={}", order.person_id, record.model),
-    );
-    state.store.put_enrollment(&record, &audit).await?;
+    let photo = photo_of(read_parts(form).await?);
+    let enrolled = enrollment::enroll(&state, &officer.as_actor(), &id, photo).await?;
     Ok((
         StatusCode::CREATED,
         Json(EnrollmentView {
-            order_id: order.id.into(),
-            model: record.model,
-            enrolled_at: now,
-            delete_after: order.ends_at + state.config.template_grace(),
+            order_id: enrolled.record.order_id.into(),
+            model: enrolled.record.model,
+            enrolled_at: enrolled.record.created_at,
+            delete_after: enrolled.delete_after,
         }),
     ))
+}
+
+/// The bytes of the upload's `photo` part, if it has one.
+pub(crate) fn photo_of(mut parts: Vec<Part>) -> Option<Vec<u8>> {
+    let i = parts.iter().position(|p| p.name == "photo")?;
+    Some(parts.swap_remove(i).bytes)
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -145,32 +109,7 @@ pub async fn prompt_now(
     ApiPath(id): ApiPath<String>,
 ) -> Result<(StatusCode, Json<PromptCreated>), ApiError> {
     officer.require(Permission::WriteOrders, "prompt check-ins")?;
-    let order = state.load_order(&id).await?;
-    if order.status != OrderStatus::Active {
-        return Err(ApiError::IllegalTransition(format!(
-            "order {id} is {}; only active orders are prompted",
-            order.status
-        )));
-    }
-    if state.store.get_enrollment(&order.id).await?.is_none() {
-        return Err(ApiError::Conflict(format!(
-            "order {id} has no enrolled face; enrol a photo first"
-        )));
-    }
-    let now = state.now();
-    let actor = officer.actor();
-    let slot = || format!("now:{}", uuid::Uuid::new_v4());
-    let (store, config) = (&state.store, &state.config);
-    let announcer = state.announcer.as_deref();
-    let issued = match issue_prompt(store, config, announcer, &order, &slot(), now, &actor).await {
-        Err(IssueError::Announce(e)) => {
-            // The officer holds the token and can relay it.
-            tracing::warn!(error = %e, "could not announce the prompt to the person");
-            issue_prompt(store, config, None, &order, &slot(), now, &actor).await
-        }
-        other => other,
-    }?
-    .ok_or(ApiError::Internal)?;
+    let issued = enrollment::prompt_now(&state, &officer.as_actor(), &id).await?;
     let announced = issued.announced;
     Ok((
         StatusCode::CREATED,

@@ -1,14 +1,15 @@
-//! `/api/v1/orders`: quarantine orders and their lifecycle.
+//! `/api/v1/orders`: quarantine orders and their lifecycle. The use cases
+//! are `services::orders`; these handlers parse, authorise and render.
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::Json;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use lazaret_core::geo::{Coordinates, Geofence, DEFAULT_RADIUS_M};
-use lazaret_core::ids::{OrderId, PersonId, TestId};
-use lazaret_core::order::{validate_period, OrderBasis, OrderStatus, QuarantineOrder, TimeZone};
+use lazaret_core::ids::{PersonId, TestId};
+use lazaret_core::order::{OrderBasis, OrderStatus, QuarantineOrder, TimeZone};
 use lazaret_core::person::Address;
 use lazaret_core::user::Permission;
 use lazaret_store::{OrderFilter, OrderWrite, PageRequest};
@@ -18,6 +19,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::auth::Officer;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::services::orders;
 use crate::state::AppState;
 
 /// What an order rests on.
@@ -243,47 +245,23 @@ pub async fn create_order(
     ApiJson(body): ApiJson<NewOrder>,
 ) -> Result<(StatusCode, Json<WrittenOrderView>), ApiError> {
     officer.require(Permission::WriteOrders, "issue orders")?;
-    let person_id = PersonId::parse(&body.person_id)?;
     let center = Coordinates::new(body.lat, body.lon)?;
-    let geofence = Geofence::new(center, body.radius_m.unwrap_or(DEFAULT_RADIUS_M))?;
-    validate_period(body.starts_at, body.ends_at)?;
-    let status: OrderStatus = body.status.unwrap_or(Status::Active).into();
-    if !matches!(status, OrderStatus::Active | OrderStatus::Proposed) {
-        return Err(lazaret_core::ValidationError::new(
-            "status",
-            "a new order is active or proposed",
-        )
-        .into());
-    }
-    if state.store.get_person(&person_id).await?.is_none() {
-        return Err(ApiError::InvalidRequest(format!(
-            "person {person_id} does not exist"
-        )));
-    }
-    let now = state.now();
-    let order = QuarantineOrder {
-        id: OrderId::generate(),
-        person_id,
-        address: Address::parse(&body.address)?,
-        geofence,
+    let new = orders::NewOrder {
+        person_id: PersonId::parse(&body.person_id)?,
+        geofence: Geofence::new(center, body.radius_m.unwrap_or(DEFAULT_RADIUS_M))?,
         starts_at: body.starts_at,
         ends_at: body.ends_at,
+        status: body.status.unwrap_or(Status::Active).into(),
+        address: Address::parse(&body.address)?,
         time_zone: body
             .time_zone
             .as_deref()
             .map(TimeZone::parse)
             .transpose()?
             .unwrap_or_default(),
-        bases: vec![body.basis.parse()?],
-        status,
-        status_reason: None,
-        created_at: now,
-        updated_at: now,
+        basis: body.basis.parse()?,
     };
-    let w = state
-        .store
-        .create_or_extend_order(&order, &officer.actor())
-        .await?;
+    let w = orders::create_or_extend(&state, &officer.as_actor(), new).await?;
     Ok((
         written_status(w.write),
         Json(WrittenOrderView {
@@ -316,26 +294,8 @@ pub async fn extend_order(
     ApiJson(body): ApiJson<Extension>,
 ) -> Result<Json<OrderView>, ApiError> {
     officer.require(Permission::WriteOrders, "extend orders")?;
-    let reason = body.reason.trim();
-    if reason.is_empty() {
-        return Err(
-            lazaret_core::ValidationError::new("reason", "an extension needs a reason").into(),
-        );
-    }
-    let mut order = load(&state, &id).await?;
-    let read_at = order.updated_at;
-    let now = state.now().max(read_at + Duration::milliseconds(1));
-    let from = order.ends_at;
-    order.extend(body.ends_at, now)?;
-    let audit = officer.audit(
-        now,
-        "order.extend",
-        "order",
-        &id,
-        serde_json::json!({ "from_ends_at": from, "ends_at": order.ends_at, "reason": reason })
-            .to_string(),
-    );
-    state.store.update_order(&order, read_at, &audit).await?;
+    let actor = officer.as_actor();
+    let order = orders::extend(&state, &actor, &id, body.ends_at, &body.reason).await?;
     Ok(Json(order.into()))
 }
 
@@ -396,16 +356,7 @@ pub async fn bulk_orders(
     }
     let body = body.map_err(|_| ApiError::TooLarge)?;
     let dry_run = q.dry_run.unwrap_or(false);
-    let report = state
-        .store
-        .import_orders_csv(&body[..], dry_run, &officer.actor(), state.now())
-        .await?;
-    if !report.errors.is_empty() {
-        return Err(ApiError::InvalidRows {
-            rows: report.rows,
-            errors: report.errors,
-        });
-    }
+    let report = orders::bulk(&state, &officer.as_actor(), &body[..], dry_run).await?;
     Ok(Json(BulkResult {
         rows: report.rows,
         created: report.created,
@@ -426,15 +377,6 @@ pub async fn bulk_orders(
     }))
 }
 
-async fn load(state: &AppState, id: &str) -> Result<QuarantineOrder, ApiError> {
-    let oid = OrderId::parse(id).map_err(|_| ApiError::not_found("order", id))?;
-    state
-        .store
-        .get_order(&oid)
-        .await?
-        .ok_or_else(|| ApiError::not_found("order", id))
-}
-
 #[utoipa::path(get, path = "/api/v1/orders/{id}", tag = "orders",
     params(("id" = String, Path, description = "Order id")),
     security(("bearer" = [])),
@@ -446,11 +388,7 @@ pub async fn get_order(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<OrderView>, ApiError> {
     officer.require(Permission::ReadOrders, "read orders")?;
-    let order = load(&state, &id).await?;
-    state
-        .store
-        .record_audit(&officer.audit(state.now(), "order.read", "order", &id, String::new()))
-        .await?;
+    let order = orders::read(&state, &officer.as_actor(), &id).await?;
     Ok(Json(order.into()))
 }
 
@@ -468,19 +406,11 @@ pub async fn list_orders(
         status: q.status.map(Into::into),
         person_id: q.person_id.as_deref().map(PersonId::parse).transpose()?,
     };
-    let page = state
-        .store
-        .list_orders(
-            &filter,
-            &PageRequest {
-                cursor: q.cursor,
-                limit: q.limit,
-            },
-        )
-        .await?;
-    let ids: Vec<&str> = page.items.iter().map(|o| o.id.as_str()).collect();
-    let audit = officer.audit(state.now(), "order.list", "order", "*", ids.join(","));
-    state.store.record_audit(&audit).await?;
+    let page = PageRequest {
+        cursor: q.cursor,
+        limit: q.limit,
+    };
+    let page = orders::list(&state, &officer.as_actor(), &filter, &page).await?;
     Ok(Json(OrderPage {
         items: page.items.into_iter().map(Into::into).collect(),
         next_cursor: page.next_cursor,
@@ -500,21 +430,8 @@ pub async fn transition_order(
     ApiJson(body): ApiJson<Transition>,
 ) -> Result<Json<OrderView>, ApiError> {
     officer.require(Permission::WriteOrders, "change orders")?;
-    let mut order = load(&state, &id).await?;
-    let read_at = order.updated_at;
-    // Strictly later than the version read, so the optimistic check in the
-    // store can tell the two versions apart.
-    let now = state.now().max(read_at + Duration::milliseconds(1));
-    let to: OrderStatus = body.to.into();
-    let from = order.status;
-    order.transition(to, body.reason.as_deref(), now)?;
-    let audit = officer.audit(
-        now,
-        "order.transition",
-        "order",
-        &id,
-        format!("{from}->{to}"),
-    );
-    state.store.update_order(&order, read_at, &audit).await?;
+    let actor = officer.as_actor();
+    let to = body.to.into();
+    let order = orders::transition(&state, &actor, &id, to, body.reason.as_deref()).await?;
     Ok(Json(order.into()))
 }

@@ -2,17 +2,17 @@
 //! the person a link belongs to, so that `/symptoms` and `/enroll` open in
 //! it as `/checkin` does (through `/api/v1/checkins/prompt`). The token
 //! travels in the body, never in a URL; nothing about the order, the place
-//! or the person other than the language is answered.
+//! or the person other than the language is answered. The look-up is
+//! `services::subject::page_language`.
 
 use axum::extract::State;
 use axum::Json;
-use lazaret_core::ids::OrderId;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::error::{ApiError, ErrorCode, Problem};
+use crate::error::{ApiError, Problem};
 use crate::extract::ApiJson;
-use crate::prompting::hash_token;
+use crate::services::subject::{page_language, Credential};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -30,30 +30,6 @@ pub struct PageLanguage {
     pub language: String,
 }
 
-fn invalid(detail: &'static str) -> ApiError {
-    ApiError::refused(ErrorCode::InvalidToken, detail)
-}
-
-fn token(raw: &str, what: &'static str) -> Result<String, ApiError> {
-    let t = raw.trim();
-    if t.is_empty() {
-        return Err(invalid(what));
-    }
-    Ok(hash_token(t))
-}
-
-/// The stored language of the person under `order`; `en` when the order or
-/// the person is gone (the page still opens, in the default language).
-async fn language_of(state: &AppState, order: &OrderId) -> Result<PageLanguage, ApiError> {
-    let person = match state.store.get_order(order).await? {
-        Some(o) => state.store.get_person(&o.person_id).await?,
-        None => None,
-    };
-    Ok(PageLanguage {
-        language: person.map_or_else(|| "en".to_owned(), |p| p.language.as_str().to_owned()),
-    })
-}
-
 #[utoipa::path(post, path = "/api/v1/symptom-reports/form", tag = "symptoms",
     request_body = LinkLookup,
     responses((status = 200, body = PageLanguage),
@@ -63,13 +39,8 @@ pub async fn symptom_form_language(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<LinkLookup>,
 ) -> Result<Json<PageLanguage>, ApiError> {
-    let hash = token(&body.token, "a symptom-form token is required")?;
-    let form = state
-        .store
-        .symptom_form_by_token_hash(&hash)
-        .await?
-        .ok_or_else(|| invalid("unknown symptom-form token"))?;
-    Ok(Json(language_of(&state, &form.order_id).await?))
+    let language = page_language(&state.store, Credential::SymptomForm, &body.token).await?;
+    Ok(Json(PageLanguage { language }))
 }
 
 #[utoipa::path(post, path = "/api/v1/enrollment/link", tag = "checkins",
@@ -81,11 +52,6 @@ pub async fn enrollment_link_language(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<LinkLookup>,
 ) -> Result<Json<PageLanguage>, ApiError> {
-    let hash = token(&body.token, "an enrolment token is required")?;
-    let link = state
-        .store
-        .enrollment_link_by_token_hash(&hash)
-        .await?
-        .ok_or_else(|| invalid("unknown enrolment token"))?;
-    Ok(Json(language_of(&state, &link.order_id).await?))
+    let language = page_language(&state.store, Credential::EnrollmentLink, &body.token).await?;
+    Ok(Json(PageLanguage { language }))
 }

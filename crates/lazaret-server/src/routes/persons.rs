@@ -1,4 +1,5 @@
-//! `/api/v1/persons`: register and look up people.
+//! `/api/v1/persons`: register, look up and correct people. The use cases
+//! are `services::persons`; these handlers parse, authorise and render.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -14,6 +15,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::auth::Officer;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::services::persons::{self, PersonCorrections};
 use crate::state::AppState;
 
 /// A new person. There is deliberately no field for nationality,
@@ -65,31 +67,32 @@ fn given(v: Option<String>) -> Option<String> {
 }
 
 impl PersonChanges {
-    /// Applies the changes to `p`, validating each value; the names of the
-    /// fields given, for the audit log (the values stay out of it).
-    fn apply(self, p: &mut Person) -> Result<Vec<&'static str>, ApiError> {
-        let mut fields = Vec::new();
-        if let Some(v) = self.full_name {
-            p.full_name = FullName::parse(given(v).as_deref().unwrap_or(""))?;
-            fields.push("full_name");
-        }
-        if let Some(v) = self.phone {
-            p.phone = given(v).as_deref().map(Phone::parse).transpose()?;
-            fields.push("phone");
-        }
-        if let Some(v) = self.email {
-            p.email = given(v).as_deref().map(Email::parse).transpose()?;
-            fields.push("email");
-        }
-        if let Some(v) = self.language {
-            p.language = given(v)
-                .as_deref()
-                .map(Language::parse)
-                .transpose()?
-                .unwrap_or_default();
-            fields.push("language");
-        }
-        Ok(fields)
+    /// The changes as validated values (the core types check each one).
+    fn parse(self) -> Result<PersonCorrections, ApiError> {
+        Ok(PersonCorrections {
+            full_name: self
+                .full_name
+                .map(|v| FullName::parse(given(v).as_deref().unwrap_or("")))
+                .transpose()?,
+            phone: self
+                .phone
+                .map(|v| given(v).as_deref().map(Phone::parse).transpose())
+                .transpose()?,
+            email: self
+                .email
+                .map(|v| given(v).as_deref().map(Email::parse).transpose())
+                .transpose()?,
+            language: self
+                .language
+                .map(|v| {
+                    given(v)
+                        .as_deref()
+                        .map(Language::parse)
+                        .transpose()
+                        .map(Option::unwrap_or_default)
+                })
+                .transpose()?,
+        })
     }
 }
 
@@ -164,15 +167,7 @@ pub async fn create_person(
 ) -> Result<(StatusCode, Json<PersonView>), ApiError> {
     officer.require(Permission::WritePersons, "register persons")?;
     let person = body.parse()?;
-    let now = state.now();
-    let audit = officer.audit(
-        now,
-        "person.create",
-        "person",
-        person.id.as_str(),
-        String::new(),
-    );
-    state.store.insert_person(&person, now, &audit).await?;
+    let person = persons::register(&state, &officer.as_actor(), person).await?;
     Ok((StatusCode::CREATED, Json(person.into())))
 }
 
@@ -187,17 +182,7 @@ pub async fn get_person(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<PersonView>, ApiError> {
     officer.require(Permission::ReadPersons, "read personal data")?;
-    let id = PersonId::parse(&id).map_err(|_| ApiError::not_found("person", &id))?;
-    let person = state
-        .store
-        .get_person(&id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("person", &id))?;
-    let now = state.now();
-    state
-        .store
-        .record_audit(&officer.audit(now, "person.read", "person", id.as_str(), String::new()))
-        .await?;
+    let person = persons::read(&state, &officer.as_actor(), &id).await?;
     Ok(Json(person.into()))
 }
 
@@ -215,22 +200,8 @@ pub async fn update_person(
     ApiJson(body): ApiJson<PersonChanges>,
 ) -> Result<Json<PersonView>, ApiError> {
     officer.require(Permission::WritePersons, "correct persons")?;
-    let id = PersonId::parse(&id).map_err(|_| ApiError::not_found("person", &id))?;
-    let mut person = state
-        .store
-        .get_person(&id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("person", &id))?;
-    let fields = body.apply(&mut person)?;
-    let now = state.now();
-    let audit = officer.audit(
-        now,
-        "person.update",
-        "person",
-        id.as_str(),
-        serde_json::json!({ "fields": fields }).to_string(),
-    );
-    state.store.update_person(&person, now, &audit).await?;
+    let corrections = body.parse()?;
+    let person = persons::correct(&state, &officer.as_actor(), &id, corrections).await?;
     Ok(Json(person.into()))
 }
 
@@ -247,19 +218,11 @@ pub async fn list_persons(
     let filter = PersonFilter {
         name_contains: q.name.filter(|n| !n.trim().is_empty()),
     };
-    let page = state
-        .store
-        .list_persons(
-            &filter,
-            &PageRequest {
-                cursor: q.cursor,
-                limit: q.limit,
-            },
-        )
-        .await?;
-    let ids: Vec<&str> = page.items.iter().map(|p| p.id.as_str()).collect();
-    let audit = officer.audit(state.now(), "person.list", "person", "*", ids.join(","));
-    state.store.record_audit(&audit).await?;
+    let page = PageRequest {
+        cursor: q.cursor,
+        limit: q.limit,
+    };
+    let page = persons::list(&state, &officer.as_actor(), &filter, &page).await?;
     Ok(Json(PersonPage {
         items: page.items.into_iter().map(Into::into).collect(),
         next_cursor: page.next_cursor,

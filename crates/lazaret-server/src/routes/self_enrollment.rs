@@ -2,25 +2,25 @@
 //! person uploads their own reference photo with it (no officer token: the
 //! link's token is the credential), and an officer approves or rejects the
 //! resulting template. Until approved, check-ins do not use it; the photo is
-//! never kept.
+//! never kept. The use cases are `services::self_enrollment`; these
+//! handlers parse, authorise and render.
 
 use axum::extract::multipart::{Multipart, MultipartRejection};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use chrono::{DateTime, Duration, Utc};
-use lazaret_core::audit::AuditRecord;
+use chrono::{DateTime, Utc};
 use lazaret_core::user::Permission;
-use lazaret_face::Template;
-use lazaret_store::{EnrollmentLink, LinkStatus, PendingTemplate};
+use lazaret_store::EnrollmentLink;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::Officer;
-use crate::error::{ApiError, ErrorCode, Problem};
+use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiPath};
 use crate::multipart::{read_parts, text};
-use crate::prompting::{hash_token, random_token};
+use crate::routes::enrollment::photo_of;
+use crate::services::self_enrollment::{self, SubmitPhoto};
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -81,56 +81,15 @@ pub async fn create_link(
     ApiPath(id): ApiPath<String>,
 ) -> Result<(StatusCode, Json<EnrollmentLinkCreated>), ApiError> {
     officer.require(Permission::WriteOrders, "invite self-enrolment")?;
-    let order = state.load_order(&id).await?;
-    if order.status.is_terminal() {
-        return Err(ApiError::IllegalTransition(format!(
-            "order {id} is {}; nothing can be enrolled for it",
-            order.status
-        )));
-    }
-    let now = state.now();
-    let token = random_token("lze");
-    let link = EnrollmentLink::open(
-        order.id.clone(),
-        hash_token(&token),
-        officer.actor(),
-        now,
-        now + Duration::hours(state.config.enrollment_link_hours.into()),
-    );
-    let audit = officer.audit(
-        now,
-        "enrollment.link_create",
-        "order",
-        order.id.as_str(),
-        format!(
-            "link={} expires_at={}",
-            link.id,
-            link.expires_at.to_rfc3339()
-        ),
-    );
-    state
-        .store
-        .create_enrollment_link(&link, &audit)
-        .await
-        .map_err(|e| match e {
-            lazaret_store::StoreError::Conflict { .. } => ApiError::Conflict(format!(
-                "a self-enrolment photo for order {id} waits for approval; approve or reject it first"
-            )),
-            other => other.into(),
-        })?;
-    let url = state
-        .config
-        .public_url
-        .as_ref()
-        .map(|u| format!("{}/enroll#token={token}", u.trim_end_matches('/')));
+    let issued = self_enrollment::create_link(&state, &officer.as_actor(), &id).await?;
     Ok((
         StatusCode::CREATED,
         Json(EnrollmentLinkCreated {
-            id: link.id.into(),
-            order_id: order.id.into(),
-            token,
-            expires_at: link.expires_at,
-            url,
+            id: issued.link.id.into(),
+            order_id: issued.link.order_id.into(),
+            token: issued.token,
+            expires_at: issued.link.expires_at,
+            url: issued.url,
         }),
     ))
 }
@@ -165,97 +124,16 @@ pub async fn submit(
     State(state): State<AppState>,
     form: Result<Multipart, MultipartRejection>,
 ) -> Result<(StatusCode, Json<SelfEnrollmentAccepted>), ApiError> {
-    let mut parts = read_parts(form).await?;
-    let invalid = |detail: &str| ApiError::refused(ErrorCode::InvalidToken, detail);
-    let token = text(&parts, "token")?
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| invalid("an enrolment token is required"))?;
-    let link = state
-        .store
-        .enrollment_link_by_token_hash(&hash_token(token))
-        .await?
-        .ok_or_else(|| invalid("unknown enrolment token"))?;
-    let now = state.now();
-    match link.status {
-        LinkStatus::Open if link.expires_at > now => {}
-        LinkStatus::Open => {
-            return Err(ApiError::refused(
-                ErrorCode::TokenExpired,
-                "this enrolment link has expired; ask your officer for a new one",
-            ))
-        }
-        LinkStatus::Revoked => {
-            return Err(ApiError::refused(
-                ErrorCode::TokenRevoked,
-                "this enrolment link was replaced by a newer one",
-            ))
-        }
-        LinkStatus::Pending | LinkStatus::Approved | LinkStatus::Rejected => {
-            return Err(ApiError::refused(
-                ErrorCode::TokenUsed,
-                "a photo was already sent with this link",
-            ))
-        }
-    }
-    let order = state.load_order(link.order_id.as_str()).await?;
-    if order.status.is_terminal() {
-        return Err(ApiError::IllegalTransition(format!(
-            "order {} is {}; nothing can be enrolled for it",
-            order.id, order.status
-        )));
-    }
-    let photo = match parts.iter().position(|p| p.name == "photo") {
-        Some(i) => parts.swap_remove(i).bytes,
-        None => {
-            return Err(lazaret_core::ValidationError::new(
-                "photo",
-                "a part named photo is required",
-            )
-            .into())
-        }
-    };
-    drop(parts);
-    let engine = state.face_engine()?;
-    let key = state.template_key()?;
-    // The photo is dropped inside the blocking task; a refused photo leaves
-    // the link open so the person can retake it until the deadline.
-    let template: Template = tokio::task::spawn_blocking(move || engine.enroll(&photo))
-        .await
-        .map_err(|_| ApiError::Internal)??;
-    let (ciphertext, nonce) = key.seal(order.id.as_str(), &template.to_bytes());
-    let pending = PendingTemplate {
-        ciphertext,
-        nonce,
-        model: template.model.clone(),
-    };
-    let audit = AuditRecord {
-        at: now,
-        actor: format!("subject:enrollment-link:{}", link.id),
-        action: "enrollment.submit".into(),
-        subject_type: "order".into(),
-        subject_id: order.id.to_string(),
-        details: format!(
-            "link={} model={} pending approval; photo discarded",
-            link.id, pending.model
-        ),
-    };
-    if !state
-        .store
-        .submit_self_enrollment(&link.id, &pending, now, &audit)
-        .await?
-    {
-        // Another upload with the same link won the race, or it just expired.
-        return Err(ApiError::refused(
-            ErrorCode::TokenUsed,
-            "this enrolment link is no longer open",
-        ));
-    }
+    let parts = read_parts(form).await?;
+    let token = text(&parts, "token")?.unwrap_or_default().to_owned();
+    let photo = photo_of(parts);
+    let accepted = self_enrollment::submit(&state, SubmitPhoto { token, photo }).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(SelfEnrollmentAccepted {
-            order_id: order.id.into(),
+            order_id: accepted.order_id.into(),
             status: "pending".into(),
-            submitted_at: now,
+            submitted_at: accepted.submitted_at,
         }),
     ))
 }
@@ -280,34 +158,8 @@ pub async fn approve(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<EnrollmentLinkView>, ApiError> {
     officer.require(Permission::WriteOrders, "approve enrolments")?;
-    let order = state.load_order(&id).await?;
-    if order.status.is_terminal() {
-        return Err(ApiError::IllegalTransition(format!(
-            "order {id} is {}; nothing can be enrolled for it",
-            order.status
-        )));
-    }
-    let now = state.now();
-    let audit = officer.audit(
-        now,
-        "enrollment.approve",
-        "order",
-        &id,
-        format!("person={} self-enrolment approved", order.person_id),
-    );
-    let link = state
-        .store
-        .approve_self_enrollment(&order.id, &officer.actor(), now, &audit)
-        .await?
-        .ok_or_else(|| nothing_pending(&id))?;
+    let link = self_enrollment::approve(&state, &officer.as_actor(), &id).await?;
     Ok(Json(link.into()))
-}
-
-fn nothing_pending(id: &str) -> ApiError {
-    ApiError::refused(
-        ErrorCode::NothingPending,
-        format!("order {id} has no self-enrolment waiting for a decision"),
-    )
 }
 
 #[utoipa::path(post, path = "/api/v1/orders/{id}/enrollment/reject", tag = "checkins",
@@ -325,25 +177,6 @@ pub async fn reject(
     ApiJson(body): ApiJson<Rejection>,
 ) -> Result<Json<EnrollmentLinkView>, ApiError> {
     officer.require(Permission::WriteOrders, "reject enrolments")?;
-    let reason = body.reason.trim();
-    if reason.is_empty() {
-        return Err(
-            lazaret_core::ValidationError::new("reason", "rejecting needs a reason").into(),
-        );
-    }
-    let order = state.load_order(&id).await?;
-    let now = state.now();
-    let audit = officer.audit(
-        now,
-        "enrollment.reject",
-        "order",
-        &id,
-        format!("reason={reason}"),
-    );
-    let link = state
-        .store
-        .reject_self_enrollment(&order.id, reason, &officer.actor(), now, &audit)
-        .await?
-        .ok_or_else(|| nothing_pending(&id))?;
+    let link = self_enrollment::reject(&state, &officer.as_actor(), &id, &body.reason).await?;
     Ok(Json(link.into()))
 }

@@ -1,28 +1,23 @@
 //! Symptom reports: an officer can issue a form link now (the worker issues
 //! one a day), the person answers it with the link's token (no officer
 //! token), and officers list an order's reports. A symptomatic report opens
-//! an alert for an investigator.
+//! an alert for an investigator. The use cases are `services::symptoms`;
+//! these handlers parse, authorise and render.
 
 use axum::extract::{FromRequest, Request, State};
 use axum::http::{header, StatusCode};
 use axum::{Form, Json};
 use chrono::{DateTime, NaiveDate, Utc};
-use lazaret_core::alert::AlertKind;
-use lazaret_core::audit::AuditRecord;
-use lazaret_core::ids::{AlertId, SymptomReportId};
-use lazaret_core::order::OrderStatus;
-use lazaret_core::symptom::{SymptomAnswer, SymptomReport};
+use lazaret_core::symptom::SymptomReport;
 use lazaret_core::user::Permission;
-use lazaret_store::NewAlert;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::Officer;
-use crate::error::{ApiError, ErrorCode, Problem};
+use crate::error::{ApiError, Problem};
 use crate::extract::ApiPath;
-use crate::prompting::{hash_token, IssueError};
+use crate::services::symptoms::{self, SubmitSymptomReport};
 use crate::state::AppState;
-use crate::symptom_forms::issue_symptom_form;
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct SymptomFormCreated {
@@ -53,33 +48,14 @@ pub async fn issue_form(
     ApiPath(id): ApiPath<String>,
 ) -> Result<(StatusCode, Json<SymptomFormCreated>), ApiError> {
     officer.require(Permission::WriteOrders, "issue symptom forms")?;
-    let order = state.load_order(&id).await?;
-    if order.status != OrderStatus::Active {
-        return Err(ApiError::IllegalTransition(format!(
-            "order {id} is {}; only active orders get symptom forms",
-            order.status
-        )));
-    }
-    let now = state.now();
-    let actor = officer.actor();
-    let slot = || format!("now:{}", uuid::Uuid::new_v4());
-    let (store, announcer) = (&state.store, state.announcer.as_deref());
-    let issued = match issue_symptom_form(store, announcer, &order, &slot(), now, &actor).await {
-        Err(IssueError::Announce(e)) => {
-            // The officer holds the token and can relay it.
-            tracing::warn!(error = %e, "could not announce the symptom form to the person");
-            issue_symptom_form(store, None, &order, &slot(), now, &actor).await
-        }
-        other => other,
-    }?
-    .ok_or(ApiError::Internal)?;
+    let issued = symptoms::issue_form(&state, &officer.as_actor(), &id).await?;
     let announced = issued.announced;
     Ok((
         StatusCode::CREATED,
         Json(SymptomFormCreated {
             announced,
             id: issued.form.id.into(),
-            order_id: order.id.into(),
+            order_id: issued.form.order_id.into(),
             token: issued.token,
             day: issued.form.day,
             expires_at: issued.form.expires_at,
@@ -185,101 +161,17 @@ pub async fn submit_report(
     req: Request,
 ) -> Result<(StatusCode, Json<SymptomReportView>), ApiError> {
     let body = read_submission(req).await?;
-    let token = body.token.trim();
-    if token.is_empty() {
-        return Err(ApiError::refused(
-            ErrorCode::InvalidToken,
-            "a symptom-form token is required",
-        ));
-    }
-    let form = state
-        .store
-        .symptom_form_by_token_hash(&hash_token(token))
-        .await?
-        .ok_or_else(|| ApiError::refused(ErrorCode::InvalidToken, "unknown symptom-form token"))?;
-    let now = state.now();
-    if form.used_at.is_some() {
-        return Err(ApiError::refused(
-            ErrorCode::TokenUsed,
-            "this symptom form was already answered",
-        ));
-    }
-    if form.cancelled_at.is_some() {
-        return Err(ApiError::refused(
-            ErrorCode::TokenExpired,
-            "this symptom form was withdrawn: the order has ended",
-        ));
-    }
-    if form.expires_at <= now {
-        return Err(ApiError::refused(
-            ErrorCode::TokenExpired,
-            "this symptom form was for a day that is over",
-        ));
-    }
-    let ticked: Vec<&str> = body.symptoms.iter().map(String::as_str).collect();
-    let answer = SymptomAnswer::parse(&ticked, body.other.as_deref())?;
-    if let Some(t) = body.temperature_c {
-        if !(30.0..=45.0).contains(&t) {
-            return Err(lazaret_core::ValidationError::new(
-                "temperature_c",
-                "must be a body temperature between 30 and 45 °C",
-            )
-            .into());
-        }
-    }
-    let order = state.load_order(form.order_id.as_str()).await?;
-    let report = SymptomReport {
-        id: SymptomReportId::generate(),
-        order_id: order.id.clone(),
-        person_id: order.person_id.clone(),
-        day: form.day,
-        symptoms: answer.symptoms,
-        other: answer.other,
-        temperature_c: body.temperature_c,
-        received_at: now,
-    };
-    let view = SymptomReportView::from(report.clone());
-    let alert = report.is_symptomatic().then(|| NewAlert {
-        id: AlertId::generate(),
-        kind: AlertKind::Symptomatic,
-        person_id: order.person_id.clone(),
-        order_id: Some(order.id.clone()),
-        cause: format!("symptoms:{}", report.id),
-        evidence: serde_json::json!({
-            "report_id": report.id,
-            "day": report.day,
-            "symptoms": view.symptoms,
-            "other": report.other,
-            "temperature_c": report.temperature_c,
-            "received_at": report.received_at,
-        }),
-        at: now,
-    });
-    let audit = AuditRecord {
-        at: now,
-        actor: format!("subject:symptom-form:{}", form.id),
-        action: "symptom_report.submit".into(),
-        subject_type: "order".into(),
-        subject_id: order.id.to_string(),
-        details: format!(
-            "report={} day={} symptomatic={}",
-            report.id,
-            report.day,
-            report.is_symptomatic()
-        ),
-    };
-    if !state
-        .store
-        .submit_symptom_report(&form.id, &report, alert.as_ref(), &audit)
-        .await?
-    {
-        // A concurrent submission with the same token won.
-        return Err(ApiError::refused(
-            ErrorCode::TokenUsed,
-            "this symptom form was already answered",
-        ));
-    }
-    Ok((StatusCode::CREATED, Json(view)))
+    let report = symptoms::submit_report(
+        &state,
+        SubmitSymptomReport {
+            token: body.token,
+            symptoms: body.symptoms,
+            other: body.other,
+            temperature_c: body.temperature_c,
+        },
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(report.into())))
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -300,17 +192,7 @@ pub async fn list_reports(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<SymptomReportList>, ApiError> {
     officer.require(Permission::ReadOrders, "read symptom reports")?;
-    let order = state.load_order(&id).await?;
-    let reports = state.store.symptom_reports_of_order(&order.id, 500).await?;
-    let ids: Vec<&str> = reports.iter().map(|r| r.id.as_str()).collect();
-    let audit = officer.audit(
-        state.now(),
-        "symptom_report.list",
-        "order",
-        &id,
-        ids.join(","),
-    );
-    state.store.record_audit(&audit).await?;
+    let reports = symptoms::list_reports(&state, &officer.as_actor(), &id).await?;
     Ok(Json(SymptomReportList {
         items: reports.into_iter().map(Into::into).collect(),
     }))

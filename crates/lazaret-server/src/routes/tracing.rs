@@ -1,15 +1,13 @@
 //! `/api/v1/cases/…`, `/api/v1/tests/…/revisions`, `/api/v1/chains`: contact
 //! tracing over HTTP, the same operations as `lazaret trace|orders|tests|
 //! chains`. Contacts are selected by exposure only; no parameter here can
-//! select people by who they are. Every call is audited.
+//! select people by who they are. Every call is audited. The use cases are
+//! `services::tracing`; these handlers parse, authorise and render.
 
 use axum::extract::State;
 use axum::Json;
 use chrono::{DateTime, Utc};
-use lazaret_core::chains::build_chains;
-use lazaret_core::ids::{PersonId, TestId};
 use lazaret_core::test_result::TestOutcome;
-use lazaret_core::tracing_policy::TracingPolicy;
 use lazaret_core::user::Permission;
 use lazaret_store::{Proposals, TraceOutcome};
 use serde::{Deserialize, Serialize};
@@ -21,6 +19,7 @@ use crate::auth::Officer;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiPath};
 use crate::routes::orders::Basis;
+use crate::services::tracing as service;
 use crate::state::AppState;
 
 /// The tracing routes, to merge into the API router.
@@ -31,12 +30,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(issue_orders))
         .routes(routes!(revise_test))
         .routes(routes!(chains))
-}
-
-/// The server traces with the built-in rules; a policy file applies to the
-/// command line.
-fn policy() -> TracingPolicy {
-    TracingPolicy::default()
 }
 
 fn as_text<T: Serialize>(v: &T) -> String {
@@ -156,10 +149,6 @@ impl From<Proposals> for ProposalsView {
     }
 }
 
-fn case_id(raw: &str) -> Result<PersonId, ApiError> {
-    PersonId::parse(raw).map_err(|_| ApiError::not_found("person", raw))
-}
-
 #[utoipa::path(post, path = "/api/v1/cases/{person_id}/trace", tag = "tracing",
     params(("person_id" = String, Path, description = "The case")),
     security(("bearer" = [])),
@@ -171,11 +160,7 @@ pub async fn trace_case(
     ApiPath(person_id): ApiPath<String>,
 ) -> Result<Json<TraceView>, ApiError> {
     officer.require(Permission::Trace, "trace contacts")?;
-    let case = case_id(&person_id)?;
-    let t = state
-        .store
-        .trace_case(&case, &policy(), state.now(), &officer.actor())
-        .await?;
+    let t = service::trace(&state, &officer.as_actor(), &person_id).await?;
     Ok(Json(t.into()))
 }
 
@@ -190,17 +175,7 @@ pub async fn propose_orders(
     ApiPath(person_id): ApiPath<String>,
 ) -> Result<Json<ProposalsView>, ApiError> {
     officer.require(Permission::Trace, "trace contacts")?;
-    let case = case_id(&person_id)?;
-    let p = state
-        .store
-        .propose_contact_orders(
-            &case,
-            &policy(),
-            state.config.default_time_zone,
-            state.now(),
-            &officer.actor(),
-        )
-        .await?;
+    let p = service::propose_orders(&state, &officer.as_actor(), &person_id).await?;
     Ok(Json(p.into()))
 }
 
@@ -216,17 +191,7 @@ pub async fn issue_orders(
     ApiPath(person_id): ApiPath<String>,
 ) -> Result<Json<ProposalsView>, ApiError> {
     officer.require(Permission::WriteOrders, "issue orders")?;
-    let case = case_id(&person_id)?;
-    let p = state
-        .store
-        .issue_contact_orders(
-            &case,
-            &policy(),
-            state.config.default_time_zone,
-            state.now(),
-            &officer.actor(),
-        )
-        .await?;
+    let p = service::issue_orders(&state, &officer.as_actor(), &person_id).await?;
     Ok(Json(p.into()))
 }
 
@@ -278,12 +243,9 @@ pub async fn revise_test(
     ApiJson(body): ApiJson<NewRevision>,
 ) -> Result<Json<RevisionView>, ApiError> {
     officer.require(Permission::ReviseTests, "revise test results")?;
-    let id = TestId::parse(&test_id).map_err(|_| ApiError::not_found("test", &test_id))?;
     let result = TestOutcome::parse(&body.result)?;
-    let r = state
-        .store
-        .revise_test(&id, result, &body.reason, state.now(), &officer.actor())
-        .await?;
+    let actor = officer.as_actor();
+    let r = service::revise_test(&state, &actor, &test_id, result, &body.reason).await?;
     Ok(Json(RevisionView {
         test_id: r.test.id.to_string(),
         result: r.test.result.as_str().to_owned(),
@@ -335,20 +297,12 @@ pub async fn chains(
     officer: Officer,
 ) -> Result<Json<ChainsView>, ApiError> {
     officer.require(Permission::Trace, "read transmission chains")?;
-    let (cases, edges) = state.store.chain_graph().await?;
-    let built = build_chains(&cases, &edges);
-    let audit = officer.audit(
-        state.now(),
-        "chains.read",
-        "chains",
-        "*",
-        format!("cases={} edges={}", cases.len(), edges.len()),
-    );
-    state.store.record_audit(&audit).await?;
+    let built = service::chains(&state, &officer.as_actor()).await?;
     Ok(Json(ChainsView {
-        cases: cases.len(),
-        contact_edges: edges.len(),
+        cases: built.cases,
+        contact_edges: built.contact_edges,
         chains: built
+            .chains
             .iter()
             .map(|c| serde_json::to_value(c).unwrap_or_default())
             .collect(),

@@ -17,9 +17,10 @@ use lazaret_core::geo::Coordinates;
 use lazaret_core::ids::{AlertId, CheckinId, PromptId};
 use lazaret_core::ValidationError;
 use lazaret_face::{FaceError, Template};
-use lazaret_store::{CheckinFinish, CheckinRecord, CheckinStart, NewAlert, PromptRecord};
+use lazaret_store::{CheckinFinish, CheckinRecord, CheckinStart, NewAlert};
 
-use crate::prompting::{hash_token, welfare_alert, welfare_rule};
+use crate::prompting::{welfare_alert, welfare_rule};
+use crate::services::subject::{open_prompt, prompt_closed, Credential, SubjectToken};
 use crate::services::ServiceError;
 use crate::state::AppState;
 use crate::verification::{assess, Assessment};
@@ -73,17 +74,18 @@ pub async fn submit(state: &AppState, req: SubmitCheckin) -> Result<CheckinRecei
         .request_key
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     let welfare = welfare_rule(&state.config);
+    let token = SubjectToken::new(Credential::Prompt, &req.token)?;
     let ctx = state
         .store
-        .checkin_context(&token_hash(&req.token)?, &request_key, welfare.after_misses)
+        .checkin_context(token.hash(), &request_key, welfare.after_misses)
         .await?
-        .ok_or(ServiceError::TokenUnknown)?;
+        .ok_or_else(|| token.unknown())?;
     // A retry is answered from what is stored before anything else is looked at.
     if let Some(existing) = &ctx.existing {
         return receipt_of(existing);
     }
     let prompt = &ctx.prompt;
-    let timing = admit(state, prompt, now)?;
+    let timing = open_prompt(prompt, now, state.config.prompts.late_grace())?;
 
     // Everything that is the caller's mistake is refused before a try is spent.
     let expected = Challenge::frames_expected(prompt.challenge.as_ref());
@@ -125,7 +127,7 @@ pub async fn submit(state: &AppState, req: SubmitCheckin) -> Result<CheckinRecei
             attempt,
         } => (checkin_id, attempt),
         CheckinStart::Existing(c) => return receipt_of(&c),
-        CheckinStart::Closed(status) => return Err(closed(status)),
+        CheckinStart::Closed(status) => return Err(prompt_closed(status)),
         CheckinStart::NoTriesLeft => return Err(ServiceError::NoTriesLeft),
     };
 
@@ -249,12 +251,10 @@ pub async fn submit(state: &AppState, req: SubmitCheckin) -> Result<CheckinRecei
 /// The prompt behind a token, for the check-in page: refused like a
 /// submission when it no longer takes answers.
 pub async fn prompt_guide(state: &AppState, token: &str) -> Result<PromptGuide, ServiceError> {
-    let prompt = state
-        .store
-        .prompt_by_token_hash(&token_hash(token)?)
-        .await?
-        .ok_or(ServiceError::TokenUnknown)?;
-    admit(state, &prompt, state.now())?;
+    let prompt = SubjectToken::new(Credential::Prompt, token)?
+        .prompt(&state.store)
+        .await?;
+    open_prompt(&prompt, state.now(), state.config.prompts.late_grace())?;
     if prompt.attempts >= MAX_ATTEMPTS {
         return Err(ServiceError::NoTriesLeft);
     }
@@ -278,39 +278,6 @@ enum FaceWork {
     Undecodable(usize, FaceError),
     Failed(FaceError),
     Panicked(String),
-}
-
-/// The stored hash of a person's token; an empty token is no credential.
-fn token_hash(token: &str) -> Result<String, ServiceError> {
-    let token = token.trim();
-    if token.is_empty() {
-        return Err(ServiceError::TokenMissing);
-    }
-    Ok(hash_token(token))
-}
-
-/// Whether the prompt still takes an answer at `now`, and how: on time, or
-/// late inside the grace (recorded, not verified).
-fn admit(
-    state: &AppState,
-    prompt: &PromptRecord,
-    now: DateTime<Utc>,
-) -> Result<Timing, ServiceError> {
-    if !prompt.status.is_open() {
-        return Err(closed(prompt.status));
-    }
-    match checkin::timing(now, prompt.deadline, state.config.prompts.late_grace()) {
-        Timing::Expired => Err(ServiceError::WindowPassed),
-        t => Ok(t),
-    }
-}
-
-fn closed(status: PromptStatus) -> ServiceError {
-    match status {
-        PromptStatus::Answered => ServiceError::TokenUsed,
-        PromptStatus::Cancelled => ServiceError::PromptCancelled,
-        _ => ServiceError::PromptClosed,
-    }
 }
 
 /// The stored result of a try made before (a retried request).

@@ -2,15 +2,25 @@
 //! [`AppState`](crate::state::AppState), called by every front end alike (the
 //! JSON API under `routes/` now, the officers' HTML console later).
 //!
-//! A service reads what it needs from the store, runs the slow work (the face
-//! engine), asks `lazaret_core` for the decision and writes the result in one
-//! store call. Handlers only parse the request into the service's input,
-//! authorise the caller and render the service's answer; refusals come back
-//! as a typed [`ServiceError`], which `error.rs` maps to HTTP.
+//! A service takes typed input (no HTTP types) and the acting officer as a
+//! plain [`Actor`], reads what it needs from the store, runs the slow work
+//! (the face engine), asks `lazaret_core` for the decision and writes the
+//! result in one store call. Handlers only parse the request into the
+//! service's input, authorise the caller and render the service's answer;
+//! refusals come back as a typed [`ServiceError`], which `error.rs` maps to
+//! HTTP.
 
+mod actor;
 pub mod checkins;
-mod error;
-
-pub use error::ServiceError;
-
 mod context;
+pub mod enrollment;
+mod error;
+pub mod orders;
+pub mod persons;
+pub mod self_enrollment;
+pub mod subject;
+pub mod symptoms;
+pub mod tracing;
+
+pub use actor::Actor;
+pub use error::ServiceError;

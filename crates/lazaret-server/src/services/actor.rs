@@ -1,0 +1,52 @@
+//! Who a use case acts for, as a plain value: the JSON API passes the
+//! officer behind an API token, the console will pass its session's
+//! officer, and no service sees an axum extractor.
+
+use chrono::{DateTime, Utc};
+use lazaret_core::audit::AuditRecord;
+use lazaret_core::ids::TokenId;
+
+/// The officer a use case acts for, by the name the audit log gives them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    name: String,
+}
+
+impl Actor {
+    /// An officer authenticated by an API token: `token:<id>`.
+    pub fn api_token(id: &TokenId) -> Self {
+        Self {
+            name: format!("token:{id}"),
+        }
+    }
+
+    /// The audit log's name for this actor.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// An audit record of something this actor did.
+    pub fn audit(
+        &self,
+        at: DateTime<Utc>,
+        action: &str,
+        subject_type: &str,
+        subject_id: &str,
+        details: String,
+    ) -> AuditRecord {
+        AuditRecord {
+            at,
+            actor: self.name.clone(),
+            action: action.to_owned(),
+            subject_type: subject_type.to_owned(),
+            subject_id: subject_id.to_owned(),
+            details,
+        }
+    }
+}
+
+impl std::fmt::Display for Actor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.name)
+    }
+}

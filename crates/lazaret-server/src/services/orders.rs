@@ -1,0 +1,181 @@
+//! Quarantine orders: create (or extend the person's active order), extend,
+//! move through the lifecycle (an order that ends goes through
+//! `Store::end_order`, which winds down its prompts, forms, links and
+//! alerts in the same transaction), many from a CSV, and the audited reads.
+
+use chrono::{DateTime, Duration, Utc};
+use lazaret_core::geo::Geofence;
+use lazaret_core::ids::{OrderId, PersonId};
+use lazaret_core::order::{validate_period, OrderBasis, OrderStatus, QuarantineOrder, TimeZone};
+use lazaret_core::person::Address;
+use lazaret_core::ValidationError;
+use lazaret_store::{OrderFilter, OrdersCsvReport, Page, PageRequest, WrittenOrder};
+
+use crate::services::{Actor, ServiceError};
+use crate::state::AppState;
+
+/// A new order as the front end parsed it.
+#[derive(Debug, Clone)]
+pub struct NewOrder {
+    pub person_id: PersonId,
+    pub address: Address,
+    pub geofence: Geofence,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub time_zone: TimeZone,
+    pub basis: OrderBasis,
+    /// `active` or `proposed`.
+    pub status: OrderStatus,
+}
+
+/// Stores a new order, or, for an active order of a person who has one,
+/// folds the basis and the later end into that order (`written` says which).
+pub async fn create_or_extend(
+    state: &AppState,
+    actor: &Actor,
+    new: NewOrder,
+) -> Result<WrittenOrder, ServiceError> {
+    validate_period(new.starts_at, new.ends_at)?;
+    if !matches!(new.status, OrderStatus::Active | OrderStatus::Proposed) {
+        return Err(ValidationError::new("status", "a new order is active or proposed").into());
+    }
+    if state.store.get_person(&new.person_id).await?.is_none() {
+        return Err(ServiceError::MissingReference {
+            entity: "person",
+            id: new.person_id.to_string(),
+        });
+    }
+    let now = state.now();
+    let order = QuarantineOrder {
+        id: OrderId::generate(),
+        person_id: new.person_id,
+        address: new.address,
+        geofence: new.geofence,
+        starts_at: new.starts_at,
+        ends_at: new.ends_at,
+        time_zone: new.time_zone,
+        bases: vec![new.basis],
+        status: new.status,
+        status_reason: None,
+        created_at: now,
+        updated_at: now,
+    };
+    Ok(state
+        .store
+        .create_or_extend_order(&order, actor.name())
+        .await?)
+}
+
+/// A time strictly later than the version of the order read at `read_at`,
+/// so the store's optimistic check can tell the two versions apart.
+fn after(state: &AppState, read_at: DateTime<Utc>) -> DateTime<Utc> {
+    state.now().max(read_at + Duration::milliseconds(1))
+}
+
+/// Moves the end of order `order_id` later (at most 60 days ahead), with a
+/// reason for the audit log.
+pub async fn extend(
+    state: &AppState,
+    actor: &Actor,
+    order_id: &str,
+    ends_at: DateTime<Utc>,
+    reason: &str,
+) -> Result<QuarantineOrder, ServiceError> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(ValidationError::new("reason", "an extension needs a reason").into());
+    }
+    let mut order = state.load_order(order_id).await?;
+    let read_at = order.updated_at;
+    let now = after(state, read_at);
+    let from = order.ends_at;
+    order.extend(ends_at, now)?;
+    let audit = actor.audit(
+        now,
+        "order.extend",
+        "order",
+        order_id,
+        serde_json::json!({ "from_ends_at": from, "ends_at": order.ends_at, "reason": reason })
+            .to_string(),
+    );
+    state.store.update_order(&order, read_at, &audit).await?;
+    Ok(order)
+}
+
+/// Moves order `order_id` to `to` (a release needs a reason). Ending it
+/// (released or completed) goes through `Store::end_order`: open prompts
+/// and forms cancelled, links revoked, unsent messages withdrawn and open
+/// alerts resolved in the same transaction.
+pub async fn transition(
+    state: &AppState,
+    actor: &Actor,
+    order_id: &str,
+    to: OrderStatus,
+    reason: Option<&str>,
+) -> Result<QuarantineOrder, ServiceError> {
+    let mut order = state.load_order(order_id).await?;
+    let read_at = order.updated_at;
+    let now = after(state, read_at);
+    let from = order.status;
+    order.transition(to, reason, now)?;
+    let audit = actor.audit(
+        now,
+        "order.transition",
+        "order",
+        order_id,
+        format!("{from}->{to}"),
+    );
+    if order.status.is_terminal() {
+        state.store.end_order(&order, read_at, &audit).await?;
+    } else {
+        state.store.update_order(&order, read_at, &audit).await?;
+    }
+    Ok(order)
+}
+
+/// Orders from a CSV: all rows or none; `dry_run` reports without storing.
+/// Bad rows are refused together as [`ServiceError::InvalidRows`].
+pub async fn bulk(
+    state: &AppState,
+    actor: &Actor,
+    csv: &[u8],
+    dry_run: bool,
+) -> Result<OrdersCsvReport, ServiceError> {
+    let report = state
+        .store
+        .import_orders_csv(csv, dry_run, actor.name(), state.now())
+        .await?;
+    if !report.errors.is_empty() {
+        return Err(ServiceError::InvalidRows {
+            rows: report.rows,
+            errors: report.errors,
+        });
+    }
+    Ok(report)
+}
+
+/// Order `order_id`; the read is audited.
+pub async fn read(
+    state: &AppState,
+    actor: &Actor,
+    order_id: &str,
+) -> Result<QuarantineOrder, ServiceError> {
+    let order = state.load_order(order_id).await?;
+    let audit = actor.audit(state.now(), "order.read", "order", order_id, String::new());
+    state.store.record_audit(&audit).await?;
+    Ok(order)
+}
+
+/// A page of orders; the ids shown are audited.
+pub async fn list(
+    state: &AppState,
+    actor: &Actor,
+    filter: &OrderFilter,
+    page: &PageRequest,
+) -> Result<Page<QuarantineOrder>, ServiceError> {
+    let page = state.store.list_orders(filter, page).await?;
+    let ids: Vec<&str> = page.items.iter().map(|o| o.id.as_str()).collect();
+    let audit = actor.audit(state.now(), "order.list", "order", "*", ids.join(","));
+    state.store.record_audit(&audit).await?;
+    Ok(page)
+}

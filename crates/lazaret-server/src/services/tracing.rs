@@ -1,0 +1,117 @@
+//! Contact tracing, the same operations as `lazaret trace|orders|tests|
+//! chains`: trace a case, propose or issue its contacts' orders, revise a
+//! test result (the cascade releases or shortens what rested on it), and
+//! the transmission chains. Contacts are selected by exposure only; every
+//! call is audited (by the store, or here for the chains).
+
+use lazaret_core::chains::{build_chains, Chain};
+use lazaret_core::ids::{PersonId, TestId};
+use lazaret_core::test_result::TestOutcome;
+use lazaret_core::tracing_policy::TracingPolicy;
+use lazaret_store::{Proposals, RevisionReport, TraceOutcome};
+
+use crate::services::{Actor, ServiceError};
+use crate::state::AppState;
+
+/// The server traces with the built-in rules; a policy file applies to the
+/// command line.
+fn policy() -> TracingPolicy {
+    TracingPolicy::default()
+}
+
+/// The case `raw` names (404 when it cannot be a person id).
+fn case_id(raw: &str) -> Result<PersonId, ServiceError> {
+    PersonId::parse(raw).map_err(|_| ServiceError::not_found("person", raw))
+}
+
+/// Traces the contacts of case `case` and stores them.
+pub async fn trace(
+    state: &AppState,
+    actor: &Actor,
+    case: &str,
+) -> Result<TraceOutcome, ServiceError> {
+    let case = case_id(case)?;
+    Ok(state
+        .store
+        .trace_case(&case, &policy(), state.now(), actor.name())
+        .await?)
+}
+
+/// What issuing the case's contact orders would do, writing no order.
+pub async fn propose_orders(
+    state: &AppState,
+    actor: &Actor,
+    case: &str,
+) -> Result<Proposals, ServiceError> {
+    let case = case_id(case)?;
+    Ok(state
+        .store
+        .propose_contact_orders(
+            &case,
+            &policy(),
+            state.config.default_time_zone,
+            state.now(),
+            actor.name(),
+        )
+        .await?)
+}
+
+/// Issues (or extends) the orders of the case's close contacts.
+pub async fn issue_orders(
+    state: &AppState,
+    actor: &Actor,
+    case: &str,
+) -> Result<Proposals, ServiceError> {
+    let case = case_id(case)?;
+    Ok(state
+        .store
+        .issue_contact_orders(
+            &case,
+            &policy(),
+            state.config.default_time_zone,
+            state.now(),
+            actor.name(),
+        )
+        .await?)
+}
+
+/// Appends a revised result to test `test_id` and runs the cascade.
+pub async fn revise_test(
+    state: &AppState,
+    actor: &Actor,
+    test_id: &str,
+    result: TestOutcome,
+    reason: &str,
+) -> Result<RevisionReport, ServiceError> {
+    let id = TestId::parse(test_id).map_err(|_| ServiceError::not_found("test", test_id))?;
+    Ok(state
+        .store
+        .revise_test(&id, result, reason, state.now(), actor.name())
+        .await?)
+}
+
+/// The transmission chains over every stored case and contact.
+pub struct Chains {
+    pub cases: usize,
+    pub contact_edges: usize,
+    pub chains: Vec<Chain>,
+}
+
+/// Builds the transmission chains; the read is audited.
+pub async fn chains(state: &AppState, actor: &Actor) -> Result<Chains, ServiceError> {
+    let (cases, edges) = state.store.chain_graph().await?;
+    let chains = build_chains(&cases, &edges);
+    let audit = actor.audit(
+        state.now(),
+        "chains.read",
+        "chains",
+        "*",
+        format!("cases={} edges={}", cases.len(), edges.len()),
+    );
+    state.store.record_audit(&audit).await?;
+    Ok(Chains {
+        cases: cases.len(),
+        contact_edges: edges.len(),
+        chains,
+    })
+}
