@@ -2,6 +2,7 @@
 //! pages (`pages`), built from a [`Config`] and a bound listener.
 
 pub mod announce;
+pub mod app;
 pub mod auth;
 pub mod config;
 pub mod error;
@@ -28,6 +29,7 @@ use axum::{Json, Router};
 use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
 
+pub use app::App;
 pub use config::Config;
 pub use state::{AppState, Clock, SystemClock};
 
@@ -64,7 +66,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     routes::api().split_for_parts().1
 }
 
-/// Serves until `shutdown` resolves, then finishes in-flight requests.
+/// Serves `state`'s routes until `shutdown` resolves, then finishes in-flight
+/// requests; no worker (see [`App::run`] for the whole server).
 pub async fn serve(
     listener: TcpListener,
     state: AppState,

@@ -116,6 +116,8 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// A bare state (system clock, no face engine, no announcer) for unit
+    /// tests of single routes; servers are wired by [`App::builder`](crate::App).
     pub fn new(store: Store, config: Config) -> Self {
         Self {
             store,
@@ -124,24 +126,6 @@ impl AppState {
             face: None,
             announcer: None,
         }
-    }
-
-    /// The same state with a face engine.
-    pub fn with_face(mut self, engine: Arc<FaceEngine>) -> Self {
-        self.face = Some(engine);
-        self
-    }
-
-    /// The same state on another clock.
-    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
-        self
-    }
-
-    /// The same state with an announcer for officer-issued prompts and forms.
-    pub fn with_announcer(mut self, announcer: Arc<dyn Announcer>) -> Self {
-        self.announcer = Some(announcer);
-        self
     }
 
     pub fn now(&self) -> DateTime<Utc> {

@@ -17,7 +17,7 @@ use lazaret_core::user::Role;
 use lazaret_server::config::{Liveness, Secret};
 use lazaret_server::prompting::hash_token;
 use lazaret_server::template_crypto::TemplateKey;
-use lazaret_server::{AppState, Config};
+use lazaret_server::{App, AppState, Config};
 use lazaret_store::testing::TestDb;
 use lazaret_store::LinkStatus;
 use reqwest::StatusCode;
@@ -53,11 +53,15 @@ impl Server {
             liveness,
             ..Config::default()
         };
-        let state = AppState::new(db.store.clone(), config).with_face(engine());
-        let tx = support::spawn_server(listener, state.clone());
+        let app = App::builder(config, db.store.clone())
+            .face(engine())
+            .unannounced()
+            .build()
+            .unwrap();
+        let tx = support::spawn_server(listener, &app);
         Server {
             api: Api::new(base, officer),
-            state,
+            state: app.state.clone(),
             shutdown: Some(tx),
         }
     }

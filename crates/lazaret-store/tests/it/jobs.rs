@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, Utc};
+use lazaret_store::backends;
 use lazaret_store::testing::TestDb;
 use lazaret_store::{Backoff, Failure, NewJob, Store};
 
@@ -22,76 +23,72 @@ fn job(n: i64, key: Option<&str>) -> NewJob {
     }
 }
 
-#[tokio::test]
-async fn due_time_dedupe_retry_and_dead_letter() {
-    for db in TestDb::all().await {
-        let s = &db.store;
-        let mut later = job(1, None);
-        later.run_at = t0() + Duration::minutes(5);
-        s.enqueue(&later, t0()).await.unwrap();
-        assert!(s.enqueue(&job(2, Some("k")), t0()).await.unwrap().is_some());
-        assert!(
-            s.enqueue(&job(3, Some("k")), t0()).await.unwrap().is_none(),
-            "dedupe"
-        );
+backends!(due_time_dedupe_retry_and_dead_letter);
+async fn due_time_dedupe_retry_and_dead_letter(db: TestDb) {
+    let s = &db.store;
+    let mut later = job(1, None);
+    later.run_at = t0() + Duration::minutes(5);
+    s.enqueue(&later, t0()).await.unwrap();
+    assert!(s.enqueue(&job(2, Some("k")), t0()).await.unwrap().is_some());
+    assert!(
+        s.enqueue(&job(3, Some("k")), t0()).await.unwrap().is_none(),
+        "dedupe"
+    );
 
-        let got = s
-            .claim_jobs("q", "w1", t0(), Duration::seconds(30), 10)
-            .await
-            .unwrap();
-        assert_eq!(got.len(), 1, "only the due job");
-        assert_eq!(got[0].payload["n"], 2);
-        // Leased: nobody else gets it.
-        assert!(s
-            .claim_jobs("q", "w2", t0(), Duration::seconds(30), 10)
-            .await
-            .unwrap()
-            .is_empty());
+    let got = s
+        .claim_jobs("q", "w1", t0(), Duration::seconds(30), 10)
+        .await
+        .unwrap();
+    assert_eq!(got.len(), 1, "only the due job");
+    assert_eq!(got[0].payload["n"], 2);
+    // Leased: nobody else gets it.
+    assert!(s
+        .claim_jobs("q", "w2", t0(), Duration::seconds(30), 10)
+        .await
+        .unwrap()
+        .is_empty());
 
-        // Fail it until it is dead-lettered, with growing back-off.
-        let backoff = Backoff::default();
-        let mut now = t0();
-        let mut j = got[0].clone();
-        for attempt in 1..=3 {
-            assert_eq!(j.attempts, attempt);
-            let fate = s.fail_job(&j, "w1", "boom", now, backoff).await.unwrap();
-            if attempt < 3 {
-                assert_eq!(fate, Failure::RetryAt(now + backoff.delay(attempt)));
-                now += backoff.delay(attempt);
-                let again = s
-                    .claim_jobs("q", "w1", now, Duration::seconds(30), 1)
-                    .await
-                    .unwrap();
-                assert_eq!(again.len(), 1);
-                j = again[0].clone();
-            } else {
-                assert_eq!(fate, Failure::Dead);
-            }
+    // Fail it until it is dead-lettered, with growing back-off.
+    let backoff = Backoff::default();
+    let mut now = t0();
+    let mut j = got[0].clone();
+    for attempt in 1..=3 {
+        assert_eq!(j.attempts, attempt);
+        let fate = s.fail_job(&j, "w1", "boom", now, backoff).await.unwrap();
+        if attempt < 3 {
+            assert_eq!(fate, Failure::RetryAt(now + backoff.delay(attempt)));
+            now += backoff.delay(attempt);
+            let again = s
+                .claim_jobs("q", "w1", now, Duration::seconds(30), 1)
+                .await
+                .unwrap();
+            assert_eq!(again.len(), 1);
+            j = again[0].clone();
+        } else {
+            assert_eq!(fate, Failure::Dead);
         }
-        let stats = s.queue_stats("q").await.unwrap();
-        assert_eq!((stats.dead, stats.pending), (1, 1));
     }
+    let stats = s.queue_stats("q").await.unwrap();
+    assert_eq!((stats.dead, stats.pending), (1, 1));
 }
 
-#[tokio::test]
-async fn expired_lease_is_reclaimed_and_old_owner_cannot_complete() {
-    for db in TestDb::all().await {
-        let s = &db.store;
-        s.enqueue(&job(1, None), t0()).await.unwrap();
-        let a = s
-            .claim_jobs("q", "w1", t0(), Duration::seconds(30), 1)
-            .await
-            .unwrap();
-        let later = t0() + Duration::seconds(31);
-        let b = s
-            .claim_jobs("q", "w2", later, Duration::seconds(30), 1)
-            .await
-            .unwrap();
-        assert_eq!(a[0].id, b[0].id);
-        assert!(!s.complete_job(a[0].id, "w1", later).await.unwrap());
-        assert!(s.complete_job(b[0].id, "w2", later).await.unwrap());
-        assert_eq!(s.queue_stats("q").await.unwrap().done, 1);
-    }
+backends!(expired_lease_is_reclaimed_and_old_owner_cannot_complete);
+async fn expired_lease_is_reclaimed_and_old_owner_cannot_complete(db: TestDb) {
+    let s = &db.store;
+    s.enqueue(&job(1, None), t0()).await.unwrap();
+    let a = s
+        .claim_jobs("q", "w1", t0(), Duration::seconds(30), 1)
+        .await
+        .unwrap();
+    let later = t0() + Duration::seconds(31);
+    let b = s
+        .claim_jobs("q", "w2", later, Duration::seconds(30), 1)
+        .await
+        .unwrap();
+    assert_eq!(a[0].id, b[0].id);
+    assert!(!s.complete_job(a[0].id, "w1", later).await.unwrap());
+    assert!(s.complete_job(b[0].id, "w2", later).await.unwrap());
+    assert_eq!(s.queue_stats("q").await.unwrap().done, 1);
 }
 
 /// Two workers, each on its own connection pool, drain 1,000 jobs; every
@@ -147,14 +144,11 @@ async fn exactly_once(db: &TestDb) {
     assert_eq!(s.queue_stats("q").await.unwrap().done, N);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_pools_run_each_job_exactly_once_on_postgres() {
-    if let Some(db) = TestDb::postgres().await {
-        exactly_once(&db).await;
-    }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_pools_run_each_job_exactly_once_on_sqlite() {
-    exactly_once(&TestDb::sqlite().await).await;
+backends!(
+    two_pools_run_each_job_exactly_once,
+    flavor = "multi_thread",
+    worker_threads = 2
+);
+async fn two_pools_run_each_job_exactly_once(db: TestDb) {
+    exactly_once(&db).await;
 }

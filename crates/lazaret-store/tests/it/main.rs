@@ -1,5 +1,5 @@
 //! The store's integration tests, one binary (one link step) with a module per subject,
-//! each story on SQLite and (when configured) PostgreSQL through `TestDb::all()`.
+//! each story a test per backend (`story::sqlite`, `story::postgres`) through `backends!`.
 
 mod jobs;
 mod self_enrollment;

@@ -8,6 +8,7 @@ use lazaret_core::ids::{OrderId, PersonId, TokenId};
 use lazaret_core::order::{OrderBasis, OrderStatus, QuarantineOrder, TimeZone};
 use lazaret_core::person::{Address, FullName, Person};
 use lazaret_core::user::Role;
+use lazaret_store::backends;
 use lazaret_store::testing::TestDb;
 use lazaret_store::{
     migration_sql, BackendKind, OrderFilter, PageRequest, PersonFilter, Store, StoreError,
@@ -64,233 +65,221 @@ async fn add_person(s: &Store, id: &str, name: &str) {
         .unwrap();
 }
 
-#[tokio::test]
-async fn persons_round_trip_page_and_filter() {
-    for db in TestDb::all().await {
-        let s = &db.store;
-        for i in 0..7 {
-            add_person(s, &format!("P{i}"), &format!("Person {i}")).await;
+backends!(persons_round_trip_page_and_filter);
+async fn persons_round_trip_page_and_filter(db: TestDb) {
+    let s = &db.store;
+    for i in 0..7 {
+        add_person(s, &format!("P{i}"), &format!("Person {i}")).await;
+    }
+    add_person(s, "Q1", "Ana 100% Lima").await;
+    let got = s.get_person(&PersonId::parse("P3").unwrap()).await.unwrap();
+    assert_eq!(got, Some(person("P3", "Person 3")), "{:?}", db.kind());
+    assert!(s
+        .get_person(&PersonId::parse("nope").unwrap())
+        .await
+        .unwrap()
+        .is_none());
+
+    // Paging visits every row exactly once.
+    let mut seen = vec![];
+    let mut req = PageRequest {
+        cursor: None,
+        limit: Some(3),
+    };
+    loop {
+        let page = s
+            .list_persons(&PersonFilter::default(), &req)
+            .await
+            .unwrap();
+        assert!(page.items.len() <= 3);
+        seen.extend(page.items.iter().map(|p| p.id.to_string()));
+        match page.next_cursor {
+            Some(c) => req.cursor = Some(c),
+            None => break,
         }
-        add_person(s, "Q1", "Ana 100% Lima").await;
-        let got = s.get_person(&PersonId::parse("P3").unwrap()).await.unwrap();
-        assert_eq!(got, Some(person("P3", "Person 3")), "{:?}", db.kind());
-        assert!(s
-            .get_person(&PersonId::parse("nope").unwrap())
+    }
+    assert_eq!(seen, vec!["P0", "P1", "P2", "P3", "P4", "P5", "P6", "Q1"]);
+
+    // LIKE wildcards in the filter are literal.
+    let f = PersonFilter {
+        name_contains: Some("100%".into()),
+    };
+    let page = s.list_persons(&f, &PageRequest::default()).await.unwrap();
+    assert_eq!(page.items.len(), 1);
+    let f = PersonFilter {
+        name_contains: Some("%".into()),
+    };
+    assert_eq!(
+        s.list_persons(&f, &PageRequest::default())
             .await
             .unwrap()
-            .is_none());
+            .items
+            .len(),
+        1
+    );
 
-        // Paging visits every row exactly once.
-        let mut seen = vec![];
-        let mut req = PageRequest {
-            cursor: None,
-            limit: Some(3),
-        };
-        loop {
-            let page = s
-                .list_persons(&PersonFilter::default(), &req)
-                .await
-                .unwrap();
-            assert!(page.items.len() <= 3);
-            seen.extend(page.items.iter().map(|p| p.id.to_string()));
-            match page.next_cursor {
-                Some(c) => req.cursor = Some(c),
-                None => break,
+    let bad = PageRequest {
+        cursor: Some("!!".into()),
+        limit: None,
+    };
+    assert!(matches!(
+        s.list_persons(&PersonFilter::default(), &bad).await,
+        Err(StoreError::InvalidCursor)
+    ));
+}
+
+backends!(duplicate_person_conflicts_and_changes_nothing);
+async fn duplicate_person_conflicts_and_changes_nothing(db: TestDb) {
+    let s = &db.store;
+    add_person(s, "P1", "First").await;
+    let err = s
+        .insert_person(&person("P1", "Second"), t0(), &audit("person.create", "P1"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict { .. }), "{err:?}");
+    let p = s
+        .get_person(&PersonId::parse("P1").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(p.full_name.as_str(), "First");
+    // The failed insert left no audit event behind.
+    assert_eq!(s.audit_events(0, 100).await.unwrap().len(), 1);
+}
+
+backends!(orders_round_trip_filters_and_optimistic_update);
+async fn orders_round_trip_filters_and_optimistic_update(db: TestDb) {
+    let s = &db.store;
+    add_person(s, "P1", "Ana").await;
+    add_person(s, "P2", "Ben").await;
+    let a = order("O1", "P1");
+    let mut b = order("O2", "P2");
+    b.status = OrderStatus::Proposed;
+    s.insert_order(&a, &audit("order.create", "O1"))
+        .await
+        .unwrap();
+    s.insert_order(&b, &audit("order.create", "O2"))
+        .await
+        .unwrap();
+    assert_eq!(s.get_order(&a.id).await.unwrap().unwrap(), a);
+
+    let f = OrderFilter {
+        status: Some(OrderStatus::Proposed),
+        person_id: None,
+    };
+    let page = s.list_orders(&f, &PageRequest::default()).await.unwrap();
+    assert_eq!(
+        page.items.iter().map(|o| o.id.as_str()).collect::<Vec<_>>(),
+        ["O2"]
+    );
+    let f = OrderFilter {
+        status: None,
+        person_id: Some(PersonId::parse("P1").unwrap()),
+    };
+    assert_eq!(
+        s.list_orders(&f, &PageRequest::default())
+            .await
+            .unwrap()
+            .items
+            .len(),
+        1
+    );
+
+    // A stale writer loses; the first write stays.
+    let read_at = a.updated_at;
+    let mut first = a.clone();
+    first
+        .transition(
+            OrderStatus::Released,
+            Some("lab error"),
+            t0() + Duration::hours(1),
+        )
+        .unwrap();
+    s.update_order(&first, read_at, &audit("order.release", "O1"))
+        .await
+        .unwrap();
+    let mut second = a.clone();
+    second
+        .transition(OrderStatus::Completed, None, t0() + Duration::hours(2))
+        .unwrap();
+    let err = s
+        .update_order(&second, read_at, &audit("order.complete", "O1"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Stale { .. }), "{err:?}");
+    let stored = s.get_order(&a.id).await.unwrap().unwrap();
+    assert_eq!(stored.status, OrderStatus::Released);
+    assert_eq!(stored.status_reason.as_deref(), Some("lab error"));
+}
+
+backends!(order_for_unknown_person_is_refused);
+async fn order_for_unknown_person_is_refused(db: TestDb) {
+    let s = &db.store;
+    let err = s
+        .insert_order(&order("O1", "ghost"), &audit("order.create", "O1"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::MissingReference(_)), "{err:?}");
+    assert!(s
+        .get_order(&OrderId::parse("O1").unwrap())
+        .await
+        .unwrap()
+        .is_none());
+}
+
+backends!(tokens_store_hash_and_revoke);
+async fn tokens_store_hash_and_revoke(db: TestDb) {
+    let s = &db.store;
+    let t = TokenRecord {
+        id: TokenId::parse("tok1").unwrap(),
+        secret_hash: "ab".repeat(32),
+        role: Role::ComplianceOfficer,
+        label: "desk 3".into(),
+        created_at: t0(),
+        revoked_at: None,
+    };
+    s.insert_token(&t, &audit("token.create", "tok1"))
+        .await
+        .unwrap();
+    assert_eq!(s.get_token(&t.id).await.unwrap(), Some(t.clone()));
+    assert!(s
+        .revoke_token(&t.id, t0(), &audit("token.revoke", "tok1"))
+        .await
+        .unwrap());
+    assert!(!s
+        .revoke_token(&t.id, t0(), &audit("token.revoke", "tok1"))
+        .await
+        .unwrap());
+    assert!(s
+        .get_token(&t.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .revoked_at
+        .is_some());
+}
+
+backends!(audit_chain_is_intact_under_concurrent_writers);
+async fn audit_chain_is_intact_under_concurrent_writers(db: TestDb) {
+    let s = db.store.clone();
+    let mut tasks = vec![];
+    for w in 0..4 {
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in 0..25 {
+                s.record_audit(&audit("person.read", &format!("P{w}-{i}")))
+                    .await
+                    .unwrap();
             }
-        }
-        assert_eq!(seen, vec!["P0", "P1", "P2", "P3", "P4", "P5", "P6", "Q1"]);
-
-        // LIKE wildcards in the filter are literal.
-        let f = PersonFilter {
-            name_contains: Some("100%".into()),
-        };
-        let page = s.list_persons(&f, &PageRequest::default()).await.unwrap();
-        assert_eq!(page.items.len(), 1);
-        let f = PersonFilter {
-            name_contains: Some("%".into()),
-        };
-        assert_eq!(
-            s.list_persons(&f, &PageRequest::default())
-                .await
-                .unwrap()
-                .items
-                .len(),
-            1
-        );
-
-        let bad = PageRequest {
-            cursor: Some("!!".into()),
-            limit: None,
-        };
-        assert!(matches!(
-            s.list_persons(&PersonFilter::default(), &bad).await,
-            Err(StoreError::InvalidCursor)
-        ));
+        }));
     }
-}
-
-#[tokio::test]
-async fn duplicate_person_conflicts_and_changes_nothing() {
-    for db in TestDb::all().await {
-        let s = &db.store;
-        add_person(s, "P1", "First").await;
-        let err = s
-            .insert_person(&person("P1", "Second"), t0(), &audit("person.create", "P1"))
-            .await
-            .unwrap_err();
-        assert!(matches!(err, StoreError::Conflict { .. }), "{err:?}");
-        let p = s
-            .get_person(&PersonId::parse("P1").unwrap())
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(p.full_name.as_str(), "First");
-        // The failed insert left no audit event behind.
-        assert_eq!(s.audit_events(0, 100).await.unwrap().len(), 1);
+    for t in tasks {
+        t.await.unwrap();
     }
-}
-
-#[tokio::test]
-async fn orders_round_trip_filters_and_optimistic_update() {
-    for db in TestDb::all().await {
-        let s = &db.store;
-        add_person(s, "P1", "Ana").await;
-        add_person(s, "P2", "Ben").await;
-        let a = order("O1", "P1");
-        let mut b = order("O2", "P2");
-        b.status = OrderStatus::Proposed;
-        s.insert_order(&a, &audit("order.create", "O1"))
-            .await
-            .unwrap();
-        s.insert_order(&b, &audit("order.create", "O2"))
-            .await
-            .unwrap();
-        assert_eq!(s.get_order(&a.id).await.unwrap().unwrap(), a);
-
-        let f = OrderFilter {
-            status: Some(OrderStatus::Proposed),
-            person_id: None,
-        };
-        let page = s.list_orders(&f, &PageRequest::default()).await.unwrap();
-        assert_eq!(
-            page.items.iter().map(|o| o.id.as_str()).collect::<Vec<_>>(),
-            ["O2"]
-        );
-        let f = OrderFilter {
-            status: None,
-            person_id: Some(PersonId::parse("P1").unwrap()),
-        };
-        assert_eq!(
-            s.list_orders(&f, &PageRequest::default())
-                .await
-                .unwrap()
-                .items
-                .len(),
-            1
-        );
-
-        // A stale writer loses; the first write stays.
-        let read_at = a.updated_at;
-        let mut first = a.clone();
-        first
-            .transition(
-                OrderStatus::Released,
-                Some("lab error"),
-                t0() + Duration::hours(1),
-            )
-            .unwrap();
-        s.update_order(&first, read_at, &audit("order.release", "O1"))
-            .await
-            .unwrap();
-        let mut second = a.clone();
-        second
-            .transition(OrderStatus::Completed, None, t0() + Duration::hours(2))
-            .unwrap();
-        let err = s
-            .update_order(&second, read_at, &audit("order.complete", "O1"))
-            .await
-            .unwrap_err();
-        assert!(matches!(err, StoreError::Stale { .. }), "{err:?}");
-        let stored = s.get_order(&a.id).await.unwrap().unwrap();
-        assert_eq!(stored.status, OrderStatus::Released);
-        assert_eq!(stored.status_reason.as_deref(), Some("lab error"));
-    }
-}
-
-#[tokio::test]
-async fn order_for_unknown_person_is_refused() {
-    for db in TestDb::all().await {
-        let s = &db.store;
-        let err = s
-            .insert_order(&order("O1", "ghost"), &audit("order.create", "O1"))
-            .await
-            .unwrap_err();
-        assert!(matches!(err, StoreError::MissingReference(_)), "{err:?}");
-        assert!(s
-            .get_order(&OrderId::parse("O1").unwrap())
-            .await
-            .unwrap()
-            .is_none());
-    }
-}
-
-#[tokio::test]
-async fn tokens_store_hash_and_revoke() {
-    for db in TestDb::all().await {
-        let s = &db.store;
-        let t = TokenRecord {
-            id: TokenId::parse("tok1").unwrap(),
-            secret_hash: "ab".repeat(32),
-            role: Role::ComplianceOfficer,
-            label: "desk 3".into(),
-            created_at: t0(),
-            revoked_at: None,
-        };
-        s.insert_token(&t, &audit("token.create", "tok1"))
-            .await
-            .unwrap();
-        assert_eq!(s.get_token(&t.id).await.unwrap(), Some(t.clone()));
-        assert!(s
-            .revoke_token(&t.id, t0(), &audit("token.revoke", "tok1"))
-            .await
-            .unwrap());
-        assert!(!s
-            .revoke_token(&t.id, t0(), &audit("token.revoke", "tok1"))
-            .await
-            .unwrap());
-        assert!(s
-            .get_token(&t.id)
-            .await
-            .unwrap()
-            .unwrap()
-            .revoked_at
-            .is_some());
-    }
-}
-
-#[tokio::test]
-async fn audit_chain_is_intact_under_concurrent_writers() {
-    for db in TestDb::all().await {
-        let s = db.store.clone();
-        let mut tasks = vec![];
-        for w in 0..4 {
-            let s = s.clone();
-            tasks.push(tokio::spawn(async move {
-                for i in 0..25 {
-                    s.record_audit(&audit("person.read", &format!("P{w}-{i}")))
-                        .await
-                        .unwrap();
-                }
-            }));
-        }
-        for t in tasks {
-            t.await.unwrap();
-        }
-        let events = s.audit_events(0, 1000).await.unwrap();
-        assert_eq!(events.len(), 100);
-        assert_eq!(first_broken_link(&events), None, "{:?}", db.kind());
-        assert_eq!(s.audit_events_for("person", "P2-7").await.unwrap().len(), 1);
-    }
+    let events = s.audit_events(0, 1000).await.unwrap();
+    assert_eq!(events.len(), 100);
+    assert_eq!(first_broken_link(&events), None, "{:?}", db.kind());
+    assert_eq!(s.audit_events_for("person", "P2-7").await.unwrap().len(), 1);
 }
 
 const FORBIDDEN: [&str; 9] = [
@@ -325,10 +314,10 @@ fn demographic_detector_catches_variants() {
     assert!(!demographic("status"));
 }
 
-/// The migrations' code (comments aside) and the live schema on each backend
-/// have no column that could hold a demographic attribute.
-#[tokio::test]
-async fn schema_has_no_demographic_columns() {
+/// The migrations' code (comments aside) has no column that could hold a
+/// demographic attribute.
+#[test]
+fn migrations_have_no_demographic_columns() {
     for kind in [BackendKind::Sqlite, BackendKind::Postgres] {
         let sql = migration_sql(kind).join("\n");
         let code: String = sql
@@ -344,11 +333,14 @@ async fn schema_has_no_demographic_columns() {
             assert!(!demographic(word), "{kind:?} migration mentions {word:?}");
         }
     }
-    for db in TestDb::all().await {
-        let cols = db.store.columns().await.unwrap();
-        assert!(cols.iter().any(|(t, c)| t == "persons" && c == "full_name"));
-        for (t, c) in cols {
-            assert!(!demographic(&c), "{:?}: column {t}.{c}", db.kind());
-        }
+}
+
+backends!(schema_has_no_demographic_columns);
+/// Nor has the live schema on each backend.
+async fn schema_has_no_demographic_columns(db: TestDb) {
+    let cols = db.store.columns().await.unwrap();
+    assert!(cols.iter().any(|(t, c)| t == "persons" && c == "full_name"));
+    for (t, c) in cols {
+        assert!(!demographic(&c), "{:?}: column {t}.{c}", db.kind());
     }
 }

@@ -17,7 +17,7 @@ use lazaret_server::symptom_forms::issue_symptom_form;
 use lazaret_server::Config;
 use lazaret_store::{EnrollmentLink, PageRequest, PersonFilter, Store};
 
-use super::serve::{open_store, serve, ServeArgs};
+use super::serve::{bind, open_store, serve_on, ServeArgs};
 
 /// The default demo database; recreated on every run.
 pub const DEMO_DB: &str = "sqlite://lazaret-demo.db";
@@ -188,7 +188,12 @@ async fn seed(store: &Store) -> Result<Vec<QuarantineOrder>> {
 
 /// Links to the person's pages for trying them in a browser: Boris's
 /// symptom form (in Russian, his language) and Dara's self-enrolment.
-async fn page_links(store: &Store, config: &Config, orders: &[QuarantineOrder]) -> Result<()> {
+async fn page_links(
+    store: &Store,
+    config: &Config,
+    base: &str,
+    orders: &[QuarantineOrder],
+) -> Result<()> {
     #[allow(
         clippy::disallowed_methods,
         reason = "a CLI command acts at the wall-clock time it runs"
@@ -200,10 +205,7 @@ async fn page_links(store: &Store, config: &Config, orders: &[QuarantineOrder]) 
             .find(|o| o.person_id.as_str() == person)
             .context("demo order missing")
     };
-    let base = config
-        .public_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{}", config.listen));
+    let base = config.public_url.as_deref().unwrap_or(base);
     let base = base.trim_end_matches('/');
     let boris = of("demo-boris")?;
     // The demo prints the link instead of sending it: no message.
@@ -291,7 +293,9 @@ pub async fn run(mut config: Config, db_given: bool) -> Result<()> {
     )]
     let (_, token) =
         lazaret_server::auth::create_token(&store, Role::Admin, "demo", "demo", Utc::now()).await?;
-    let base = format!("http://{}", config.listen);
+    // Bound first, so the links name the real port (`--listen 127.0.0.1:0`).
+    let (listener, addr) = bind(&config).await?;
+    let base = format!("http://{addr}");
     println!(
         "Lazaret demo: {} persons and orders seeded in {}",
         PEOPLE.len(),
@@ -301,8 +305,8 @@ pub async fn run(mut config: Config, db_given: bool) -> Result<()> {
     println!("  Persons: curl -H 'Authorization: Bearer {token}' {base}/api/v1/persons");
     println!("  Orders:  curl -H 'Authorization: Bearer {token}' {base}/api/v1/orders");
     println!("  OpenAPI: curl -H 'Authorization: Bearer {token}' {base}/api/v1/openapi.json");
-    page_links(&store, &config, &orders).await?;
+    page_links(&store, &config, &base, &orders).await?;
     println!("Admin token:");
     println!("{token}");
-    serve(config, store).await
+    serve_on(listener, config, store).await
 }

@@ -1,15 +1,12 @@
 //! `lazaret serve` and `lazaret migrate`.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
+use lazaret_server::app::load_face_engine;
 use lazaret_server::config::Liveness;
-use lazaret_server::notify::Notifier;
-use lazaret_server::state::clock_from_config;
-use lazaret_server::worker::Worker;
-use lazaret_server::{AppState, Config};
+use lazaret_server::{App, Config};
 use lazaret_store::Store;
 use tokio::net::TcpListener;
 
@@ -46,129 +43,35 @@ pub async fn open_store(config: &Config) -> Result<Store> {
         .with_context(|| format!("opening database {shown}"))
 }
 
-/// Binds the listener and serves until Ctrl-C or SIGTERM; runs the
-/// background worker beside it unless `worker.enabled` is false.
-pub async fn serve(config: Config, store: Store) -> Result<()> {
+/// Binds `config.listen` (port 0 picks a free port) and says where it
+/// listens: the line `Lazaret is listening on http://ADDR` on stdout, which
+/// scripts and tests read to learn the bound address.
+pub async fn bind(config: &Config) -> Result<(TcpListener, SocketAddr)> {
     let listener = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, database = %config.database_url_for_display(), "serving");
-    eprintln!("Lazaret is listening on http://{addr}");
-    #[allow(
-        clippy::disallowed_methods,
-        reason = "the simulated clock is anchored at the wall-clock start-up time"
-    )]
-    let clock = clock_from_config(&config.clock, chrono::Utc::now()).context("[clock]")?;
+    // Connections queue on the bound socket until the server accepts them,
+    // so whoever reads this line may connect at once.
+    println!("Lazaret is listening on http://{addr}");
+    Ok((listener, addr))
+}
+
+/// Binds the listener and serves until Ctrl-C or SIGTERM; runs the
+/// background worker beside it unless `worker.enabled` is false.
+pub async fn serve(config: Config, store: Store) -> Result<()> {
+    let (listener, _) = bind(&config).await?;
+    serve_on(listener, config, store).await
+}
+
+/// Serves on a bound `listener` (see [`bind`]) until Ctrl-C or SIGTERM.
+pub async fn serve_on(listener: TcpListener, config: Config, store: Store) -> Result<()> {
     let face = load_face_engine(&config).await;
-    let mut state = AppState::new(store, config).with_clock(clock);
-    warn_if_simulated(&state);
-    if let Some(engine) = face {
-        state = state.with_face(engine);
-    }
-    // Without a template key nothing is enrolled, so nothing is prompted
-    // or announced.
-    let notifier = if state.config.template_key.is_empty() {
-        None
-    } else {
-        let n = Notifier::from_config(
-            state.store.clone(),
-            state.clock.clone(),
-            &state.config.notify,
-            state.config.public_url.clone(),
-        )
-        .context("configuring notifications ([notify])")?;
-        Some(Arc::new(n))
-    };
-    if let Some(n) = &notifier {
-        state = state.with_announcer(n.clone());
-    }
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let worker = start_worker(&state, notifier, stopped)?;
-    let served = lazaret_server::serve(listener, state, shutdown_signal()).await;
-    // The worker finishes its current pass, then stops.
-    let _ = stop.send(true);
-    if let Some(w) = worker {
-        if let Err(e) = w.await {
-            tracing::warn!(error = %e, "worker task ended abnormally");
-        }
-    }
-    served?;
+    let app = App::builder(config, store).face(face).build()?;
+    app.run(listener, shutdown_signal()).await?;
     tracing::info!("shut down cleanly");
     Ok(())
-}
-
-/// Says loudly, once at start-up, that this server does not run on real
-/// time (`/healthz` says so too).
-fn warn_if_simulated(state: &AppState) {
-    let c = &state.config.clock;
-    if state.clock.is_simulated() {
-        tracing::warn!(
-            start = ?c.start,
-            anchor = ?c.anchor,
-            speed = c.speed,
-            now = %state.now(),
-            "SIMULATED CLOCK: this server's time is not real time; run it only for drills and \
-             load tests, never for real orders"
-        );
-    }
-}
-
-/// Starts the worker (prompt scheduling, deadlines, notifications) as a
-/// background task that stops when `stopped` turns true.
-fn start_worker(
-    state: &AppState,
-    notifier: Option<Arc<Notifier>>,
-    mut stopped: tokio::sync::watch::Receiver<bool>,
-) -> Result<Option<tokio::task::JoinHandle<()>>> {
-    let c = &state.config.worker;
-    if !c.enabled {
-        tracing::info!("background worker disabled (worker.enabled = false)");
-        return Ok(None);
-    }
-    let Some(notifier) = notifier else {
-        // Nothing can be enrolled, so nothing is ever prompted.
-        tracing::warn!(
-            "no template_key: background worker not started (no prompts without enrolment)"
-        );
-        return Ok(None);
-    };
-    let worker = Worker::new(state.clone(), notifier.clone()).with_notifier(notifier);
-    let every = c.interval().context("[worker]")?;
-    tracing::info!(worker = %worker.id, interval_secs = every.as_secs_f64(), "background worker started");
-    Ok(Some(tokio::spawn(worker.run(every, async move {
-        let _ = stopped.wait_for(|s| *s).await;
-    }))))
-}
-
-/// Loads the face models once for the whole server. Without them the server
-/// still runs; enrolment and check-ins answer 503 until it is restarted with
-/// models available.
-async fn load_face_engine(config: &Config) -> Option<std::sync::Arc<lazaret_face::FaceEngine>> {
-    let dir = config
-        .models_dir
-        .clone()
-        .unwrap_or_else(lazaret_face::models_fetch::default_models_dir);
-    let loaded = tokio::task::spawn_blocking(move || {
-        lazaret_face::FaceEngine::load(&dir, Default::default())
-    })
-    .await;
-    match loaded {
-        Ok(Ok(engine)) => Some(std::sync::Arc::new(engine)),
-        Ok(Err(e)) => {
-            // With its causes: the reason (a missing file, no npm) is often one down.
-            let e = anyhow::Error::new(e);
-            tracing::warn!(
-                error = format!("{e:#}"),
-                "face models unavailable; enrolment and check-ins are off"
-            );
-            None
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "loading face models panicked");
-            None
-        }
-    }
 }
 
 async fn shutdown_signal() {

@@ -1,8 +1,7 @@
 //! The `lazaret` binary end to end: `token create` and `demo` as a person
 //! would run them, over real HTTP.
 
-use crate::support::free_port;
-use std::io::{BufRead, BufReader};
+use crate::support::{listening_on, stdout_lines};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -67,30 +66,29 @@ fn every_command_explains_itself() {
 #[test]
 fn demo_serves_health_and_authenticated_persons() {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
     let mut child = lazaret()
         .current_dir(dir.path())
-        .args(["demo", "--listen", &format!("127.0.0.1:{port}")])
+        .args(["demo", "--listen", "127.0.0.1:0"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let stdout = child.stdout.take().unwrap();
+    let lines = stdout_lines(&mut child);
     let _guard = Running(child);
-    let mut lines = BufReader::new(stdout).lines();
+    // Bound before it prints anything else, so its links name the real port.
+    let (base, _) = listening_on(&lines);
     let mut token = None;
     let mut symptom_link = None;
-    while let Some(Ok(line)) = lines.next() {
+    while let Ok(line) = lines.recv_timeout(Duration::from_secs(60)) {
         if let Some((_, link)) = line.split_once("symptom form: ") {
             symptom_link = Some(link.trim().to_owned());
         }
         if line == "Admin token:" {
-            token = lines.next().and_then(Result::ok);
+            token = lines.recv_timeout(Duration::from_secs(5)).ok();
             break;
         }
     }
     let token = token.expect("demo printed an admin token");
-    let base = format!("http://127.0.0.1:{port}");
     let deadline = Instant::now() + Duration::from_secs(30);
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
@@ -226,11 +224,10 @@ fn serve_refuses_a_prompt_policy_that_cannot_fit_the_day() {
     let config = dir.path().join("lazaret.toml");
     std::fs::write(&config, "[prompts]\nper_day = 8\n").unwrap();
     let db = format!("sqlite://{}", dir.path().join("t.db").display());
-    let port = free_port();
     let mut child = lazaret()
         .current_dir(dir.path())
         .args(["--config", config.to_str().unwrap(), "--db", &db])
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .args(["serve", "--listen", "127.0.0.1:0"])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()

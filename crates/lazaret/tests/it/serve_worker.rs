@@ -1,7 +1,7 @@
 //! `lazaret serve` runs the background worker beside the API and stops both
 //! cleanly on SIGTERM; `worker.enabled = false` gives an API-only instance.
 
-use crate::support::{free_port, KEY};
+use crate::support::{listening_on, stdout_lines, KEY};
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
@@ -12,18 +12,18 @@ use std::time::{Duration, Instant};
 fn serve_until(env: &[(&str, &str)], expect: &[&str]) -> (std::process::ExitStatus, String) {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("s.db").display());
-    let addr = format!("127.0.0.1:{}", free_port());
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_lazaret"));
     cmd.env_remove("LAZARET_DATABASE_URL")
         .env("NO_COLOR", "1")
         .current_dir(dir.path())
-        .args(["--db", &db, "serve", "--listen", &addr])
-        .stdout(Stdio::null())
+        .args(["--db", &db, "serve", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     for (k, v) in env {
         cmd.env(k, v);
     }
     let mut child = cmd.spawn().unwrap();
+    let stdout = stdout_lines(&mut child);
     let mut stderr = BufReader::new(child.stderr.take().unwrap());
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
@@ -46,8 +46,10 @@ fn serve_until(env: &[(&str, &str)], expect: &[&str]) -> (std::process::ExitStat
             }
         }
     }
+    let (base, _) = listening_on(&stdout);
+    let addr = base.trim_start_matches("http://");
     // Serving requests means the shutdown signal handler is installed.
-    assert!(healthz_ok(&addr), "serve never answered /healthz:\n{log}");
+    assert!(healthz_ok(addr), "serve never answered /healthz:\n{log}");
     let killed = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -131,13 +133,7 @@ fn a_bad_notification_setting_stops_serve_with_a_clear_error() {
         .env("LAZARET_TEMPLATE_KEY", KEY)
         .env("LAZARET_NOTIFY__SMS__WEBHOOK_URL", "not a url")
         .current_dir(dir.path())
-        .args([
-            "--db",
-            &db,
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{}", free_port()),
-        ])
+        .args(["--db", &db, "serve", "--listen", "127.0.0.1:0"])
         .output()
         .unwrap();
     assert!(!out.status.success());

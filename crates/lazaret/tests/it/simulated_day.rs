@@ -11,7 +11,7 @@
 //! running the face network 1,000 times would only measure the face engine.
 //! Nobody answers, so every prompt must end missed with one alert.
 
-use crate::support::{free_port, KEY};
+use crate::support::{listening_on, stdout_lines, KEY};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -71,20 +71,20 @@ struct Server {
 
 impl Server {
     fn start(db: &str, env: &[(&str, String)], dir: &std::path::Path) -> Server {
-        let addr = format!("127.0.0.1:{}", free_port());
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_lazaret"));
         cmd.env_remove("LAZARET_DATABASE_URL")
             .env_remove("RUST_LOG")
             .env("NO_COLOR", "1")
             .env("LAZARET_LOG", "info")
             .current_dir(dir)
-            .args(["--db", db, "serve", "--listen", &addr])
-            .stdout(Stdio::null())
+            .args(["--db", db, "serve", "--listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         for (k, v) in env {
             cmd.env(k, v);
         }
         let mut child = cmd.spawn().unwrap();
+        let stdout = stdout_lines(&mut child);
         let stderr = BufReader::new(child.stderr.take().unwrap());
         let log = Arc::new(Mutex::new(String::new()));
         let sink = log.clone();
@@ -96,12 +96,15 @@ impl Server {
                 l.push('\n');
             }
         });
-        Server {
+        let mut server = Server {
             child,
-            base: format!("http://{addr}"),
+            base: String::new(),
             log,
             reader: Some(reader),
-        }
+        };
+        // Read once the server exists, so a failure here still kills it.
+        server.base = listening_on(&stdout).0;
+        server
     }
 
     fn log(&self) -> String {

@@ -15,7 +15,7 @@ use lazaret_server::announce::{
 use lazaret_server::config::Secret;
 use lazaret_server::template_crypto::TemplateKey;
 use lazaret_server::worker::Worker;
-use lazaret_server::{AppState, Clock, Config};
+use lazaret_server::{App, AppState, Clock, Config};
 use lazaret_store::testing::TestDb;
 use lazaret_store::NewOutboxMessage;
 use reqwest::multipart::{Form, Part};
@@ -189,17 +189,19 @@ pub async fn bind_local() -> (TcpListener, String) {
     (listener, base)
 }
 
-/// Serves `state` over real HTTP on `listener` until the returned sender is used or dropped.
-pub fn spawn_server(listener: TcpListener, state: AppState) -> oneshot::Sender<()> {
-    spawn_server_joinable(listener, state).0
+/// Serves `app`'s routes over real HTTP on `listener` until the returned sender is used or
+/// dropped. No background worker: the tests run workers' passes themselves ([`App::worker`]).
+pub fn spawn_server(listener: TcpListener, app: &App) -> oneshot::Sender<()> {
+    spawn_server_joinable(listener, app).0
 }
 
 /// [`spawn_server`], with the server's task to await for a clean stop.
 pub fn spawn_server_joinable(
     listener: TcpListener,
-    state: AppState,
+    app: &App,
 ) -> (oneshot::Sender<()>, JoinHandle<()>) {
     let (tx, rx) = oneshot::channel::<()>();
+    let state = app.state.clone();
     let handle = tokio::spawn(async move {
         lazaret_server::serve(listener, state, async {
             let _ = rx.await;
@@ -222,6 +224,7 @@ pub fn config() -> Config {
 
 pub struct Server {
     pub api: Api,
+    pub app: App,
     pub state: AppState,
     pub clock: Arc<TestClock>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
@@ -238,13 +241,19 @@ impl Server {
             .unwrap()
             .1;
         let clock = Arc::new(TestClock(Mutex::new(start)));
-        let mut state = AppState::new(db.store.clone(), config).with_face(engine());
-        state.clock = clock.clone();
+        // Officers relay their prompts' tokens here; the tests run workers themselves.
+        let app = App::builder(config, db.store.clone())
+            .clock(clock.clone())
+            .face(engine())
+            .unannounced()
+            .build()
+            .unwrap();
         let (listener, base) = bind_local().await;
-        let tx = spawn_server(listener, state.clone());
+        let tx = spawn_server(listener, &app);
         Server {
             api: Api::new(base, officer),
-            state,
+            state: app.state.clone(),
+            app,
             clock,
             shutdown: Some(tx),
         }
@@ -281,8 +290,9 @@ impl Server {
         answer(r).await
     }
 
+    /// A worker whose announcements a fresh [`Recorder`] keeps.
     pub fn worker(&self) -> Worker {
-        Worker::new(self.state.clone(), Arc::new(Recorder::default()))
+        self.app.worker_with(Arc::new(Recorder::default()))
     }
 
     pub fn stop(mut self) {
