@@ -173,8 +173,11 @@ impl FaceEngine {
         FaceEngine { models, config }
     }
 
-    /// Loads the models from `dir`, fetching them with npm first when missing.
+    /// Loads the models from `dir`, fetching them with npm first when missing, and settles the
+    /// kernel path (measured once per process, or `LAZARET_FACE_ISA`; see [`crate::simd`]),
+    /// so that a bad override stops the load instead of the first photo.
     pub fn load(dir: &Path, config: EngineConfig) -> Result<Self, FaceError> {
+        crate::simd::choice()?;
         Ok(Self::new(FaceModels::ensure_and_load(dir)?, config))
     }
 
