@@ -20,7 +20,7 @@
 // functions and unchecked loads, each block with its SAFETY argument.
 #![allow(unsafe_code)]
 
-use crate::simd::{isa, Isa};
+use crate::simd::{isa, KernelPath};
 
 /// Output channels per kernel block.
 pub const MR: usize = 8;
@@ -241,13 +241,13 @@ pub fn depthwise3x3_same(x: &Map, filters: &[[f32; 9]]) -> Map {
     assert_eq!(filters.len(), x.c, "one filter per channel");
     let mut out = Map::zeros(x.c, x.h, x.w);
     match isa() {
-        // SAFETY: `isa()` found AVX-512F on this CPU.
+        // SAFETY: `isa()` returns only paths this CPU supports (AVX-512F and FMA here).
         #[cfg(target_arch = "x86_64")]
-        Isa::Avx512 => unsafe { depthwise_avx512(x, filters, &mut out) },
-        // SAFETY: `isa()` found AVX2 and FMA on this CPU.
+        KernelPath::Avx512 => unsafe { depthwise_avx512(x, filters, &mut out) },
+        // SAFETY: `isa()` returns only paths this CPU supports (AVX2 and FMA here).
         #[cfg(target_arch = "x86_64")]
-        Isa::Avx2Fma => unsafe { depthwise_avx2(x, filters, &mut out) },
-        Isa::Portable => depthwise_impl(x, filters, &mut out),
+        KernelPath::Avx2 => unsafe { depthwise_avx2(x, filters, &mut out) },
+        _ => depthwise_impl(x, filters, &mut out),
     }
     out.clear_side_borders();
     out
@@ -392,13 +392,13 @@ fn gemm(w: &PackedConv, b: &[f32], offsets: &[usize], nq: usize, out: &mut Map, 
         assert_eq!((r.c, r.h, r.w), (out.c, out.h, out.w), "residual shape");
     }
     match isa() {
-        // SAFETY: `isa()` found AVX-512F on this CPU; bounds asserted above.
+        // SAFETY: `isa()` returns only paths this CPU supports; bounds asserted above.
         #[cfg(target_arch = "x86_64")]
-        Isa::Avx512 => unsafe { gemm_avx512(w, b, offsets, nq, out, ep) },
-        // SAFETY: `isa()` found AVX2 and FMA on this CPU; bounds asserted above.
+        KernelPath::Avx512 => unsafe { gemm_avx512(w, b, offsets, nq, out, ep) },
+        // SAFETY: `isa()` returns only paths this CPU supports; bounds asserted above.
         #[cfg(target_arch = "x86_64")]
-        Isa::Avx2Fma => unsafe { gemm_avx2(w, b, offsets, nq, out, ep) },
-        Isa::Portable => gemm_portable(w, b, offsets, nq, out, ep),
+        KernelPath::Avx2 => unsafe { gemm_avx2(w, b, offsets, nq, out, ep) },
+        _ => gemm_portable(w, b, offsets, nq, out, ep),
     }
     out.clear_side_borders();
 }
@@ -822,19 +822,93 @@ mod tests {
         check(&got, &want, false);
     }
 
+    /// Every kernel path this CPU supports gives the portable build's output (to rounding:
+    /// FMA rounds once), on each kind of layer, not only the path the process chose.
     #[test]
-    fn portable_and_dispatched_kernels_agree() {
+    fn every_supported_path_matches_the_portable_build() {
+        use crate::simd::{with_path, KernelPath};
         let (x, _) = map_from(16, 9, 10, 7);
-        let f = pseudo(9 * 16 * 16, 8);
-        let packed = PackedConv::from_tf(&f, 3, 16, 16, &[0.5; 16], &pseudo(16, 9));
-        let fast = conv3x3_same(&x, &packed, Epilogue::IDENTITY);
+        let (big, _) = map_from(32, 35, 35, 8);
+        let w3 = PackedConv::from_tf(
+            &pseudo(9 * 16 * 16, 8),
+            3,
+            16,
+            16,
+            &[0.5; 16],
+            &pseudo(16, 9),
+        );
+        let w3b = PackedConv::from_tf(
+            &pseudo(9 * 32 * 32, 18),
+            3,
+            32,
+            32,
+            &[1.0; 32],
+            &pseudo(32, 19),
+        );
+        let w1 = PackedConv::from_tf(&pseudo(16 * 24, 20), 1, 16, 24, &[1.0; 24], &pseudo(24, 21));
+        let ws = PackedConv::from_tf(
+            &pseudo(9 * 32 * 16, 22),
+            3,
+            32,
+            16,
+            &[1.0; 16],
+            &pseudo(16, 23),
+        );
+        let dw = pseudo(9 * 16, 24);
+        let filters: Vec<[f32; 9]> = (0..16)
+            .map(|ch| std::array::from_fn(|t| dw[ch * 9 + t]))
+            .collect();
+        let leaky = Epilogue {
+            residual: None,
+            act: Activation::Leaky(0.1),
+        };
+        let run = || {
+            let base = conv3x3_same(&x, &w3, Epilogue::IDENTITY);
+            let res = conv3x3_same(
+                &x,
+                &w3,
+                Epilogue {
+                    residual: Some(&base),
+                    act: Activation::Relu,
+                },
+            );
+            vec![
+                base.clone(),
+                res,
+                conv3x3_same(&big, &w3b, Epilogue::RELU),
+                conv1x1(&x, &w1, leaky),
+                depthwise3x3_same(&x, &filters),
+                conv_strided(&big, &ws, 2, 0, Epilogue::RELU),
+                conv_strided(&big, &ws, 2, 1, Epilogue::IDENTITY),
+            ]
+        };
+        let reference = with_path(KernelPath::Portable, run).unwrap();
+        let available = KernelPath::available();
+        assert!(available.contains(&KernelPath::Portable));
+        for path in available {
+            let got = with_path(path, run).unwrap();
+            for (layer, (g, r)) in got.iter().zip(&reference).enumerate() {
+                assert_eq!((g.c, g.h, g.w), (r.c, r.h, r.w));
+                let worst = g
+                    .data
+                    .iter()
+                    .zip(&r.data)
+                    .map(|(a, b)| (a - b).abs())
+                    .fold(0f32, f32::max);
+                assert!(
+                    worst < 1e-4,
+                    "{path}, layer {layer}: max difference {worst}"
+                );
+            }
+        }
+        // The portable entry point itself, as the tests of other modules use it.
         let (wp, plane) = (x.wp(), x.plane());
         let offsets: Vec<usize> = (0..16)
             .flat_map(|c| (0..3).flat_map(move |ky| (0..3).map(move |kx| c * plane + ky * wp + kx)))
             .collect();
         let mut slow = Map::zeros(16, 9, 10);
         gemm_portable(
-            &packed,
+            &w3,
             &x.data,
             &offsets,
             9 * wp,
@@ -842,12 +916,6 @@ mod tests {
             Epilogue::IDENTITY,
         );
         slow.clear_side_borders();
-        let worst = fast
-            .data
-            .iter()
-            .zip(&slow.data)
-            .map(|(a, b)| (a - b).abs())
-            .fold(0f32, f32::max);
-        assert!(worst < 1e-4, "max difference {worst}");
+        assert_eq!(slow.data, reference[0].data);
     }
 }

@@ -14,7 +14,7 @@
 // The crate denies `unsafe_code`; the `#[target_feature]` builds of the loop need it.
 #![allow(unsafe_code)]
 
-use crate::simd::{isa, Isa};
+use crate::simd::{isa, KernelPath};
 
 /// Input channels, output channels and kernel side of conv0.
 pub const IN_CHANNELS: usize = 3;
@@ -66,13 +66,13 @@ pub fn output_side(size: usize) -> usize {
 /// `16 × s × s` with `s = output_side(size)`. `size` must be even and at least 18.
 pub fn run(input: &[f32], size: usize, w: &StemWeights) -> Vec<f32> {
     match isa() {
-        // SAFETY: `isa()` found AVX-512F on this CPU.
+        // SAFETY: `isa()` returns only paths this CPU supports (AVX-512F and FMA here).
         #[cfg(target_arch = "x86_64")]
-        Isa::Avx512 => unsafe { run_avx512(input, size, w) },
-        // SAFETY: `isa()` found AVX2 and FMA on this CPU.
+        KernelPath::Avx512 => unsafe { run_avx512(input, size, w) },
+        // SAFETY: `isa()` returns only paths this CPU supports (AVX2 and FMA here).
         #[cfg(target_arch = "x86_64")]
-        Isa::Avx2Fma => unsafe { run_avx2(input, size, w) },
-        Isa::Portable => run_portable(input, size, w),
+        KernelPath::Avx2 => unsafe { run_avx2(input, size, w) },
+        _ => run_portable(input, size, w),
     }
 }
 
@@ -247,22 +247,14 @@ mod tests {
 
     #[test]
     fn every_code_path_is_bit_identical() {
+        use crate::simd::{with_path, KernelPath};
         let w = weights();
         let x = input(320);
         let portable = run_portable(&x, 320, &w);
         assert_eq!(run(&x, 320, &w), portable);
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx512f") {
-                // SAFETY: AVX-512F was detected just above.
-                assert_eq!(unsafe { run_avx512(&x, 320, &w) }, portable);
-            }
-            if std::arch::is_x86_feature_detected!("avx2")
-                && std::arch::is_x86_feature_detected!("fma")
-            {
-                // SAFETY: AVX2 and FMA were detected just above.
-                assert_eq!(unsafe { run_avx2(&x, 320, &w) }, portable);
-            }
+        for path in KernelPath::available() {
+            let got = with_path(path, || run(&x, 320, &w)).unwrap();
+            assert_eq!(got, portable, "{path}");
         }
     }
 }

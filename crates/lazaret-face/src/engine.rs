@@ -21,7 +21,11 @@ use crate::recognition::euclidean;
 use crate::template::{Template, TEMPLATE_VERSION};
 
 /// Default decision threshold on the Euclidean descriptor distance with the dlib-aligned
-/// chip, calibrated on lfw-fold1 (see docs/benchmarks-history.md, "Verification accuracy").
+/// chip, stated by the false match rate it gives: target **FMR ≤ 1% per comparison**; measured
+/// FMR 0.61% (FNMR 2.04%) over all 648,580 ordered cross-identity pairs of lfw-fold1
+/// (`lazaret face checkins`, docs/benchmarks-history.md, 2026-12-02 16:06). For FMR ≤ 0.1% per
+/// comparison the same measurement gives 0.546 (FNMR 8.1% per image); `threshold` in
+/// [`EngineConfig`] (`--threshold` on the command line) is the one setting.
 pub const DEFAULT_THRESHOLD: f32 = 0.6;
 
 /// Engine settings. The defaults are the calibrated ones.
@@ -36,7 +40,8 @@ pub struct EngineConfig {
     pub flip_average: bool,
     /// Average the landmarks with those of the mirrored face crop (steadier alignment).
     pub landmark_mirror_average: bool,
-    /// Same person when the distance is at most this.
+    /// Same person when the distance is at most this (default [`DEFAULT_THRESHOLD`]: FMR ≤ 1%
+    /// per comparison; see its documentation for the FMR other values give).
     pub threshold: f32,
     pub limits: ImageLimits,
     pub quality: QualityConfig,
@@ -173,8 +178,11 @@ impl FaceEngine {
         FaceEngine { models, config }
     }
 
-    /// Loads the models from `dir`, fetching them with npm first when missing.
+    /// Loads the models from `dir`, fetching them with npm first when missing, and settles the
+    /// kernel path (measured once per process, or `LAZARET_FACE_ISA`; see [`crate::simd`]),
+    /// so that a bad override stops the load instead of the first photo.
     pub fn load(dir: &Path, config: EngineConfig) -> Result<Self, FaceError> {
+        crate::simd::choice()?;
         Ok(Self::new(FaceModels::ensure_and_load(dir)?, config))
     }
 

@@ -34,6 +34,8 @@ pub enum FaceError {
     Model(#[from] ModelError),
     #[error(transparent)]
     Inference(#[from] InferenceError),
+    #[error(transparent)]
+    KernelPath(#[from] crate::simd::KernelPathError),
 }
 
 impl FaceError {
@@ -54,6 +56,7 @@ impl FaceError {
             FaceError::TemplateMismatch { .. } => "template_mismatch",
             FaceError::Model(_) => "model_error",
             FaceError::Inference(_) => "inference_error",
+            FaceError::KernelPath(_) => "kernel_path",
         }
     }
 }

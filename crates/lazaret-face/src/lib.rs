@@ -11,6 +11,7 @@ pub mod detector;
 pub mod detector_stem;
 pub mod engine;
 pub mod error;
+pub mod evaluation;
 pub mod image_input;
 pub mod inference;
 pub mod landmarks;
@@ -23,7 +24,7 @@ pub mod quality;
 pub mod recognition;
 #[cfg(feature = "reference")]
 pub mod reference;
-mod simd;
+pub mod simd;
 pub mod template;
 pub mod weights;
 
@@ -35,4 +36,5 @@ pub use error::FaceError;
 /// The decoded picture `FaceEngine::decode` returns and `analyze_image` takes.
 pub use image::RgbImage;
 pub use liveness::{Challenge, HeadPose, LivenessOutcome};
+pub use simd::{KernelChoice, KernelPath};
 pub use template::Template;

@@ -6,6 +6,19 @@ use crate::common::*;
 use lazaret_face::preprocess::RgbView;
 use lazaret_face::recognition::euclidean;
 use lazaret_face::reference::ReferenceDetector;
+use lazaret_face::simd::{with_path, KernelPath};
+
+/// Runs `check` once on every kernel path this CPU supports (portable, AVX2 + FMA, AVX-512),
+/// not only on the one the process chose, so that each build of the kernels is held to the
+/// reference on the machine that runs the tests.
+fn on_every_path(mut check: impl FnMut(KernelPath)) {
+    let paths = KernelPath::available();
+    assert!(paths.contains(&KernelPath::Portable));
+    for path in &paths {
+        with_path(*path, || check(*path)).expect("an available path");
+    }
+    eprintln!("checked on every kernel path of this CPU: {paths:?}");
+}
 
 #[test]
 fn crop_descriptors_match_golden() {
@@ -16,18 +29,24 @@ fn crop_descriptors_match_golden() {
     let images = g["images"].as_array().unwrap();
     assert_eq!(images.len(), 40);
     let m = models();
-    let mut worst = 0f32;
-    for img in images {
-        let path = shared.join("faces").join(img["path"].as_str().unwrap());
-        let rgb = decode_rgb(&path);
-        let view = RgbView::new(rgb.as_raw(), rgb.width() as usize, rgb.height() as usize);
-        let d = m.recognition.descriptor(&view).unwrap();
-        let want = f32s(&img["descriptor"]);
-        let dist = euclidean(&d, &want);
-        worst = worst.max(dist);
-        assert!(dist < 1e-4, "{}: L2 {dist}", path.display());
-    }
-    eprintln!("crops: worst descriptor L2 difference {worst:e}");
+    let crops: Vec<_> = images
+        .iter()
+        .map(|img| {
+            let path = shared.join("faces").join(img["path"].as_str().unwrap());
+            (decode_rgb(&path), f32s(&img["descriptor"]), path)
+        })
+        .collect();
+    on_every_path(|kernels| {
+        let mut worst = 0f32;
+        for (rgb, want, path) in &crops {
+            let view = RgbView::new(rgb.as_raw(), rgb.width() as usize, rgb.height() as usize);
+            let d = m.recognition.descriptor(&view).unwrap();
+            let dist = euclidean(&d, want);
+            worst = worst.max(dist);
+            assert!(dist < 1e-4, "{kernels}: {}: L2 {dist}", path.display());
+        }
+        eprintln!("crops on {kernels}: worst descriptor L2 difference {worst:e}");
+    });
 }
 
 use lazaret_face::align::Alignment;
@@ -260,26 +279,31 @@ fn detector_stem_matches_tract_first_layer() {
     let tract =
         ReferenceDetector::load(model_weights(lazaret_face::models_fetch::DETECTOR_MANIFEST))
             .unwrap();
-    for path in &reference_photos() {
-        let img = decode_rgb(path);
-        let view = RgbView::new(img.as_raw(), img.width() as usize, img.height() as usize);
-        for size in lazaret_face::detector::INPUT_SIZES {
-            let fast = m.detector.forward(&view, size).unwrap();
-            let reference = tract.forward(&view, size).unwrap();
-            assert_eq!(fast.len(), reference.len());
-            let worst = fast
-                .iter()
-                .zip(&reference)
-                .map(|(a, b)| (a - b).abs())
-                .fold(0f32, f32::max);
-            // Only the summation order differs; the outputs are logits of order 1-10.
-            assert!(
-                worst < 1e-3,
-                "{} at {size}: max difference {worst}",
-                path.display()
-            );
+    let photos: Vec<_> = reference_photos()
+        .iter()
+        .map(|p| (p.clone(), decode_rgb(p)))
+        .collect();
+    on_every_path(|kernels| {
+        for (path, img) in &photos {
+            let view = RgbView::new(img.as_raw(), img.width() as usize, img.height() as usize);
+            for size in lazaret_face::detector::INPUT_SIZES {
+                let fast = m.detector.forward(&view, size).unwrap();
+                let reference = tract.forward(&view, size).unwrap();
+                assert_eq!(fast.len(), reference.len());
+                let worst = fast
+                    .iter()
+                    .zip(&reference)
+                    .map(|(a, b)| (a - b).abs())
+                    .fold(0f32, f32::max);
+                // Only the summation order differs; the outputs are logits of order 1-10.
+                assert!(
+                    worst < 1e-3,
+                    "{kernels}: {} at {size}: max difference {worst}",
+                    path.display()
+                );
+            }
         }
-    }
+    });
 }
 
 /// A network's weights from the model cache, to build tract's reference graph from.
@@ -300,26 +324,35 @@ fn recognition_matches_tract_graph() {
     let m = models();
     let weights = model_weights(lazaret_face::models_fetch::RECOGNITION_MANIFEST);
     let reference = lazaret_face::reference::recognition_net(&weights).unwrap();
-    for path in &reference_photos() {
-        let img = decode_rgb(path);
-        let view = RgbView::new(img.as_raw(), img.width() as usize, img.height() as usize);
-        let input = lazaret_face::preprocess::square_resize_normalized(
-            &view,
-            lazaret_face::preprocess::SquarePad::Centered,
-            lazaret_face::recognition::INPUT_SIZE,
-            lazaret_face::recognition::MEAN_RGB,
-        );
-        let fast = m.recognition.forward_normalized(input.clone()).unwrap();
-        let want = reference.run(input).unwrap();
-        assert_eq!(fast.len(), want.len());
-        let d = euclidean(&fast, &want);
-        // Only the summation order differs; descriptors are ~1 long, same-person distances ~0.4.
-        assert!(
-            d < 1e-4,
-            "{}: distance to tract's descriptor {d}",
-            path.display()
-        );
-    }
+    let cases: Vec<_> = reference_photos()
+        .iter()
+        .map(|path| {
+            let img = decode_rgb(path);
+            let view = RgbView::new(img.as_raw(), img.width() as usize, img.height() as usize);
+            let input = lazaret_face::preprocess::square_resize_normalized(
+                &view,
+                lazaret_face::preprocess::SquarePad::Centered,
+                lazaret_face::recognition::INPUT_SIZE,
+                lazaret_face::recognition::MEAN_RGB,
+            );
+            let want = reference.run(input.clone()).unwrap();
+            (path.clone(), input, want)
+        })
+        .collect();
+    on_every_path(|kernels| {
+        for (path, input, want) in &cases {
+            let fast = m.recognition.forward_normalized(input.clone()).unwrap();
+            assert_eq!(fast.len(), want.len());
+            let d = euclidean(&fast, want);
+            // Only the summation order differs; descriptors are ~1 long, same-person
+            // distances ~0.4.
+            assert!(
+                d < 1e-4,
+                "{kernels}: {}: distance to tract's descriptor {d}",
+                path.display()
+            );
+        }
+    });
 }
 
 /// The hand-written landmark net gives tract's output for the same net on real face crops.
@@ -352,15 +385,21 @@ fn landmarks_match_tract_graph() {
             lazaret_face::landmarks::INPUT_SIZE,
             lazaret_face::landmarks::MEAN_RGB,
         );
-        let fast = m.landmarks.forward_normalized(&input).unwrap();
-        let want = reference.run(input).unwrap();
-        assert_eq!(fast.len(), want.len());
-        let worst = fast
-            .iter()
-            .zip(&want)
-            .map(|(a, b)| (a - b).abs())
-            .fold(0f32, f32::max);
-        // Outputs are fractions of the 112-px input: 1e-4 is a hundredth of a pixel.
-        assert!(worst < 1e-4, "{}: max difference {worst}", path.display());
+        let want = reference.run(input.clone()).unwrap();
+        on_every_path(|kernels| {
+            let fast = m.landmarks.forward_normalized(&input).unwrap();
+            assert_eq!(fast.len(), want.len());
+            let worst = fast
+                .iter()
+                .zip(&want)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0f32, f32::max);
+            // Outputs are fractions of the 112-px input: 1e-4 is a hundredth of a pixel.
+            assert!(
+                worst < 1e-4,
+                "{kernels}: {}: max difference {worst}",
+                path.display()
+            );
+        });
     }
 }

@@ -12,10 +12,12 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use lazaret_face::align::Alignment;
 use lazaret_face::engine::{EngineConfig, FaceEngine};
+use lazaret_face::evaluation::{det_svg, OperatingPoint, Scores};
 use lazaret_face::models_fetch;
 use lazaret_face::pipeline;
 use lazaret_face::preprocess::RgbView;
 use lazaret_face::recognition::euclidean;
+use lazaret_face::simd::{self, KernelPath};
 use serde_json::json;
 
 /// Options shared by the face commands.
@@ -128,6 +130,23 @@ pub enum FaceCommand {
         /// Photos with several sizeable faces: use the central one, or count an error.
         #[arg(long, value_enum, default_value_t = MultipleArg::Central)]
         multiple_faces: MultipleArg,
+        /// Write the DET curve (FNMR against FMR over every threshold) to this SVG file.
+        #[arg(long)]
+        det: Option<PathBuf>,
+        #[command(flatten)]
+        engine: EngineArgs,
+    },
+    /// Check-in-level error rates from a folder of labelled photos (identity = sub-folder,
+    /// or `identities.csv` with `image,identity`): one photo enrolled, 1–3 other photos of the
+    /// same person (genuine) or of one other person (impostor) as a try's frames, each
+    /// decision rule at its own threshold for the same FMR. Prints rates only.
+    Checkins {
+        dir: PathBuf,
+        #[arg(long)]
+        json: bool,
+        /// Worker threads.
+        #[arg(long, default_value_t = 1)]
+        threads: usize,
         #[command(flatten)]
         engine: EngineArgs,
     },
@@ -158,8 +177,21 @@ pub struct BenchFaceArgs {
     pub size: Option<usize>,
     #[arg(long)]
     pub json: bool,
+    /// Run every measured loop on this kernel path (portable, avx2 or avx512) instead of
+    /// the one the engine chose by measurement (`LAZARET_FACE_ISA` forces the engine's
+    /// choice itself).
+    #[arg(long)]
+    pub isa: Option<KernelPath>,
     #[command(flatten)]
     pub engine: EngineArgs,
+}
+
+/// Runs `f` on this thread with the kernels forced to `path`, or on the engine's choice.
+fn on_path<R>(path: Option<KernelPath>, f: impl FnOnce() -> R) -> Result<R> {
+    match path {
+        Some(p) => Ok(simd::with_path(p, f)?),
+        None => Ok(f()),
+    }
 }
 
 pub fn run_face(cmd: FaceCommand) -> Result<()> {
@@ -175,8 +207,15 @@ pub fn run_face(cmd: FaceCommand) -> Result<()> {
             json,
             threads,
             multiple_faces,
+            det,
             engine,
-        } => pairs(&csv, json, threads, multiple_faces, &engine),
+        } => pairs(&csv, json, threads, multiple_faces, det.as_deref(), &engine),
+        FaceCommand::Checkins {
+            dir,
+            json,
+            threads,
+            engine,
+        } => checkins(&dir, json, threads, &engine),
     }
 }
 
@@ -360,11 +399,15 @@ fn describe_all(
     out
 }
 
+/// The FMR targets `face pairs` and `face checkins` report FNMR at.
+const FMR_TARGETS: [f64; 2] = [0.01, 0.001];
+
 fn pairs(
     csv: &Path,
     as_json: bool,
     threads: usize,
     multiple: MultipleArg,
+    det: Option<&Path>,
     args: &EngineArgs,
 ) -> Result<()> {
     let mut config = args.config();
@@ -391,6 +434,7 @@ fn pairs(
     let (mut same_n, mut diff_n, mut false_match, mut false_non_match) =
         (0usize, 0usize, 0usize, 0usize);
     let mut scored: Vec<(f32, bool)> = Vec::new();
+    let mut rates = Scores::default();
     for p in &pairs {
         if p.same {
             same_n += 1
@@ -403,6 +447,11 @@ fn pairs(
             (Ok(a), Ok(b)) => {
                 let d = euclidean(a, b);
                 scored.push((d, p.same));
+                if p.same {
+                    rates.genuine.push(d);
+                } else {
+                    rates.impostor.push(d);
+                }
                 let matched = d <= threshold;
                 if matched == p.same {
                     correct += 1;
@@ -426,6 +475,9 @@ fn pairs(
                 errors += 1;
                 if p.same {
                     false_non_match += 1;
+                    rates.genuine_failed += 1;
+                } else {
+                    rates.impostor_failed += 1;
                 }
                 let e = [l, r]
                     .iter()
@@ -461,9 +513,43 @@ fn pairs(
             best = (t, c);
         }
     }
+    let points: Vec<OperatingPoint> = FMR_TARGETS.iter().map(|t| rates.at_fmr(*t)).collect();
+    let (eer, eer_threshold) = rates.eer();
+    if let Some(path) = det {
+        let name = csv
+            .parent()
+            .and_then(|p| p.file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let mut marks: Vec<(String, f64, f64)> = points
+            .iter()
+            .map(|p| {
+                (
+                    format!("FMR ≤ {}%: t {:.3}", p.target_fmr * 100.0, p.threshold),
+                    p.fmr,
+                    p.fnmr,
+                )
+            })
+            .collect();
+        marks.push((
+            format!("t {threshold:.2}"),
+            rates.fmr(threshold),
+            rates.fnmr(threshold),
+        ));
+        let marks: Vec<(&str, f64, f64)> =
+            marks.iter().map(|(l, a, b)| (l.as_str(), *a, *b)).collect();
+        let title = format!("{name}: {} genuine, {} impostor pairs", same_n, diff_n);
+        std::fs::write(path, det_svg(&title, &[(name.as_str(), &rates)], &marks))
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
     let summary = json!({
         "summary": true,
         "threshold": threshold,
+        "genuine_pairs": same_n,
+        "impostor_pairs": diff_n,
+        "at_fmr": points,
+        "eer": eer,
+        "eer_threshold": eer_threshold,
         "pairs": pairs.len(),
         "accuracy": correct as f64 / n,
         "fmr": false_match as f64 / diff_n.max(1) as f64,
@@ -487,7 +573,237 @@ fn pairs(
             100.0 * false_match as f64 / diff_n.max(1) as f64,
             100.0 * false_non_match as f64 / same_n.max(1) as f64,
         )?;
+        for p in &points {
+            writeln!(
+                out,
+                "FMR target {:.1}%: threshold {:.4}, FMR {:.2}%, FNMR {:.2}%{}",
+                p.target_fmr * 100.0,
+                p.threshold,
+                p.fmr * 100.0,
+                p.fnmr * 100.0,
+                if p.resolvable {
+                    String::new()
+                } else {
+                    format!(" (not resolvable with {diff_n} impostor pairs: below every impostor distance)")
+                }
+            )?;
+        }
+        writeln!(
+            out,
+            "EER {:.2}% at threshold {eer_threshold:.4}",
+            eer * 100.0
+        )?;
         writeln!(out, "{summary}")?;
+    }
+    Ok(())
+}
+
+/// How a try's frames are turned into one decision against the enrolled descriptor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Rule {
+    /// Mean of the frames' distances (the engine's rule).
+    MeanDistance,
+    /// Distance of the mean of the frames' descriptors.
+    DistanceOfMean,
+    /// The closest frame (1 of n must match).
+    Min,
+    /// The median frame (2 of 3 must match).
+    Median,
+    /// The furthest frame (every frame must match).
+    Max,
+}
+
+impl Rule {
+    const ALL: [Rule; 5] = [
+        Rule::MeanDistance,
+        Rule::DistanceOfMean,
+        Rule::Min,
+        Rule::Median,
+        Rule::Max,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Rule::MeanDistance => "mean distance",
+            Rule::DistanceOfMean => "distance of mean descriptor",
+            Rule::Min => "closest frame (1 of n)",
+            Rule::Median => "median frame (k of n, k = n/2 + 1)",
+            Rule::Max => "furthest frame (n of n)",
+        }
+    }
+
+    fn score(self, enrolled: &[f32], frames: &[&[f32]]) -> f32 {
+        let mut d: Vec<f32> = frames.iter().map(|f| euclidean(enrolled, f)).collect();
+        d.sort_by(f32::total_cmp);
+        match self {
+            Rule::MeanDistance => d.iter().sum::<f32>() / d.len() as f32,
+            Rule::DistanceOfMean => {
+                let mut mean = vec![0f32; enrolled.len()];
+                for f in frames {
+                    for (m, v) in mean.iter_mut().zip(*f) {
+                        *m += v / frames.len() as f32;
+                    }
+                }
+                euclidean(enrolled, &mean)
+            }
+            Rule::Min => d[0],
+            // The k-th closest with k = n/2 + 1: 1 of 1, 2 of 2, 2 of 3.
+            Rule::Median => d[d.len() / 2],
+            Rule::Max => d[d.len() - 1],
+        }
+    }
+}
+
+/// Images of a folder by identity: the sub-folder, or `identities.csv` (`image,identity`).
+fn identities(dir: &Path) -> Result<Vec<(String, String)>> {
+    let mut files = Vec::new();
+    collect_images(dir, &mut files).with_context(|| format!("listing {}", dir.display()))?;
+    let labels: HashMap<String, String> = match std::fs::read_to_string(dir.join("identities.csv"))
+    {
+        Ok(text) => text
+            .lines()
+            .skip(1)
+            .filter_map(|l| {
+                let (a, b) = l.split_once(',')?;
+                Some((a.trim().to_string(), b.trim().to_string()))
+            })
+            .collect(),
+        Err(_) => HashMap::new(),
+    };
+    let mut out = Vec::new();
+    for f in files {
+        let rel = f.strip_prefix(dir).unwrap_or(&f);
+        let name = rel.to_string_lossy().into_owned();
+        let id = labels.get(&name).cloned().or_else(|| {
+            rel.parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .map(|p| p.to_string_lossy().into_owned())
+        });
+        if let Some(id) = id {
+            out.push((name, id));
+        }
+    }
+    Ok(out)
+}
+
+/// `face checkins`: error rates of one try of a check-in with 1–3 frames under each rule.
+fn checkins(dir: &Path, as_json: bool, threads: usize, args: &EngineArgs) -> Result<()> {
+    let mut config = args.config();
+    // As `face pairs` (LFW's protocol): the subject is the central face.
+    config.detection.multiple_faces = pipeline::MultipleFaces::UseCentral;
+    let engine = Arc::new(args.engine_with(config)?);
+    let threshold = engine.config().threshold;
+    let labelled = identities(dir)?;
+    if labelled.is_empty() {
+        bail!("no labelled images in {}", dir.display());
+    }
+    let described = describe_all(
+        &engine,
+        dir,
+        labelled.iter().map(|(n, _)| n.clone()).collect(),
+        threads,
+    );
+    let failed = described.values().filter(|r| r.is_err()).count();
+    // Descriptors by identity, in file order (only photos with a usable face).
+    let mut by_id: Vec<(String, Vec<&[f32]>)> = Vec::new();
+    for (name, id) in &labelled {
+        let Some(Ok(d)) = described.get(name) else {
+            continue;
+        };
+        match by_id.iter_mut().find(|(i, _)| i == id) {
+            Some((_, v)) => v.push(d.as_slice()),
+            None => by_id.push((id.clone(), vec![d.as_slice()])),
+        }
+    }
+    // `n` consecutive photos from `start`, wrapping around.
+    fn window<'a>(photos: &[&'a [f32]], start: usize, n: usize) -> Vec<&'a [f32]> {
+        (0..n).map(|k| photos[(start + k) % photos.len()]).collect()
+    }
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if !as_json {
+        writeln!(
+            out,
+            "{}: {} images, {} identities, {failed} images without a usable face; engine threshold {threshold:.3}",
+            dir.display(),
+            described.len(),
+            by_id.len()
+        )?;
+        writeln!(out, "frames\trule\tgenuine tries\timpostor tries\tthreshold@FMR1%\tFNMR@FMR1%\tthreshold@FMR0.1%\tFNMR@FMR0.1%\tFMR@{threshold:.2}\tFNMR@{threshold:.2}")?;
+    }
+    for n in 1..=3usize {
+        for rule in Rule::ALL {
+            if n == 1 && rule != Rule::MeanDistance {
+                continue; // every rule is the plain distance with one frame
+            }
+            let mut s = Scores::default();
+            for (xi, (_, photos)) in by_id.iter().enumerate() {
+                for (e, enrolled) in photos.iter().enumerate() {
+                    // Genuine: every window of n of the person's other photos.
+                    let others: Vec<&[f32]> = photos
+                        .iter()
+                        .enumerate()
+                        .filter(|(i, _)| *i != e)
+                        .map(|(_, p)| *p)
+                        .collect();
+                    if others.len() >= n {
+                        let starts = if others.len() == n { 1 } else { others.len() };
+                        for st in 0..starts {
+                            s.genuine
+                                .push(rule.score(enrolled, &window(&others, st, n)));
+                        }
+                    }
+                    // Impostor: every window of n photos of each other person with n photos.
+                    for (yi, (_, theirs)) in by_id.iter().enumerate() {
+                        if yi == xi || theirs.len() < n {
+                            continue;
+                        }
+                        let starts = if theirs.len() == n { 1 } else { theirs.len() };
+                        for st in 0..starts {
+                            s.impostor
+                                .push(rule.score(enrolled, &window(theirs, st, n)));
+                        }
+                    }
+                }
+            }
+            if s.genuine.is_empty() {
+                continue;
+            }
+            let points: Vec<OperatingPoint> = FMR_TARGETS.iter().map(|t| s.at_fmr(*t)).collect();
+            let row = json!({
+                "frames": n,
+                "rule": rule.name(),
+                "genuine_tries": s.genuine.len(),
+                "impostor_tries": s.impostor.len(),
+                "at_fmr": points,
+                "at_threshold": {"threshold": threshold, "fmr": s.fmr(threshold), "fnmr": s.fnmr(threshold)},
+                // Up to 3 tries, if tries failed independently (they do not: same person,
+                // same camera), so an optimistic bound on the per-check-in FNMR.
+                "fnmr_3_tries_if_independent": s.fnmr(threshold).powi(3),
+                "fmr_3_tries_at_most": (1.0 - (1.0 - s.fmr(threshold)).powi(3)),
+            });
+            if as_json {
+                writeln!(out, "{row}")?;
+            } else {
+                writeln!(
+                    out,
+                    "{n}\t{}\t{}\t{}\t{:.4}\t{:.2}%\t{:.4}{}\t{:.2}%\t{:.3}%\t{:.2}%",
+                    rule.name(),
+                    s.genuine.len(),
+                    s.impostor.len(),
+                    points[0].threshold,
+                    points[0].fnmr * 100.0,
+                    points[1].threshold,
+                    if points[1].resolvable { "" } else { "*" },
+                    points[1].fnmr * 100.0,
+                    s.fmr(threshold) * 100.0,
+                    s.fnmr(threshold) * 100.0,
+                )?;
+            }
+        }
+    }
+    if !as_json {
+        writeln!(out, "(* fewer than 1,000 impostor tries: the 0.1% threshold is only below every impostor score seen)")?;
     }
     Ok(())
 }
@@ -553,6 +869,21 @@ pub fn run_bench_face(args: BenchFaceArgs) -> Result<()> {
     }
     let sizes = engine_args.detector_sizes.clone();
     let engine = Arc::new(engine_args.engine()?);
+    let choice = simd::choice()?;
+    let isa = args.isa;
+    if let Some(p) = isa {
+        if !p.supported() {
+            bail!(
+                "--isa {p}: this CPU cannot run the {p} kernels (available: {:?})",
+                KernelPath::available()
+            );
+        }
+    }
+    let path = isa.unwrap_or(choice.path);
+    let path_note = match isa {
+        Some(p) => format!("{p} (forced by --isa; the engine's own choice: {choice})"),
+        None => choice.to_string(),
+    };
     let m = engine.models();
     let alignment = engine.config().alignment;
     let flip = engine.config().flip_average;
@@ -574,21 +905,24 @@ pub fn run_bench_face(args: BenchFaceArgs) -> Result<()> {
     }
     // Warm-up (graph compilation happens at load; this primes caches).
     let warm = &decoded[0];
-    let _ = engine.analyze_image(warm);
-    for img in &decoded {
-        let view = RgbView::new(img.as_raw(), img.width() as usize, img.height() as usize);
-        let t = Instant::now();
-        let (_, dets) = pipeline::find_faces(m, &view, &engine.config().detection)?;
-        t_det += t.elapsed();
-        let Some(det) = dets.first() else { continue };
-        faces += 1;
-        let t = Instant::now();
-        let lm = pipeline::landmarks(m, &view, det, engine.config().landmark_mirror_average)?;
-        t_lm += t.elapsed();
-        let t = Instant::now();
-        let _ = pipeline::descriptor(m, &view, &lm, alignment, flip)?;
-        t_desc += t.elapsed();
-    }
+    on_path(isa, || engine.analyze_image(warm))?.ok();
+    on_path(isa, || -> Result<()> {
+        for img in &decoded {
+            let view = RgbView::new(img.as_raw(), img.width() as usize, img.height() as usize);
+            let t = Instant::now();
+            let (_, dets) = pipeline::find_faces(m, &view, &engine.config().detection)?;
+            t_det += t.elapsed();
+            let Some(det) = dets.first() else { continue };
+            faces += 1;
+            let t = Instant::now();
+            let lm = pipeline::landmarks(m, &view, det, engine.config().landmark_mirror_average)?;
+            t_lm += t.elapsed();
+            let t = Instant::now();
+            let _ = pipeline::descriptor(m, &view, &lm, alignment, flip)?;
+            t_desc += t.elapsed();
+        }
+        Ok(())
+    })??;
     let n = decoded.len();
     let full = |img: &lazaret_face::image_input::RgbImage| -> bool {
         let view = RgbView::new(img.as_raw(), img.width() as usize, img.height() as usize);
@@ -614,9 +948,12 @@ pub fn run_bench_face(args: BenchFaceArgs) -> Result<()> {
                 let decoded = &decoded;
                 let full = &full;
                 s.spawn(move || {
-                    for img in decoded.iter().skip(k).step_by(threads) {
-                        full(img);
-                    }
+                    on_path(isa, || {
+                        for img in decoded.iter().skip(k).step_by(threads) {
+                            full(img);
+                        }
+                    })
+                    .expect("the path was checked above");
                 });
             }
         });
@@ -631,6 +968,9 @@ pub fn run_bench_face(args: BenchFaceArgs) -> Result<()> {
     let report = json!({
         "images": n,
         "faces": faces,
+        "kernel_path": path,
+        "kernel_forced_by_isa": isa.is_some(),
+        "kernel_choice": choice,
         "detector_size": sizes.first(),
         "detector_sizes": sizes,
         "alignment": format!("{alignment:?}"),
@@ -656,6 +996,7 @@ pub fn run_bench_face(args: BenchFaceArgs) -> Result<()> {
             sizes,
             alignment
         );
+        println!("kernel path: {path_note}");
         println!(
             "per image, 1 thread: decode {:.2} ms, detect {:.2} ms, landmarks {:.2} ms, align+descriptor {:.2} ms",
             ms(t_decode, n),
