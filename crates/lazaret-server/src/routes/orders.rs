@@ -322,6 +322,7 @@ pub async fn extend_order(
             lazaret_core::ValidationError::new("reason", "an extension needs a reason").into(),
         );
     }
+    lazaret_core::audit::check_reason("reason", reason)?;
     let mut order = load(&state, &id).await?;
     let read_at = order.updated_at;
     let now = state.now().max(read_at + Duration::milliseconds(1));

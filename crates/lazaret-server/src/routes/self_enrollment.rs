@@ -331,6 +331,7 @@ pub async fn reject(
             lazaret_core::ValidationError::new("reason", "rejecting needs a reason").into(),
         );
     }
+    lazaret_core::audit::check_reason("reason", reason)?;
     let order = state.load_order(&id).await?;
     let now = state.now();
     let audit = officer.audit(

@@ -3,9 +3,9 @@
 
 use crate::support;
 use chrono::Utc;
-use lazaret_core::audit::first_broken_link;
 use lazaret_core::user::Role;
 use lazaret_server::{AppState, Config};
+use lazaret_store::testing::first_broken_link;
 use lazaret_store::testing::TestDb;
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{json, Value};

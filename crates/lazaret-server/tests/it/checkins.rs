@@ -214,7 +214,7 @@ async fn checkin_outcomes_and_alerts_on_every_backend() {
         let events = db.store.audit_events(0, 10_000).await.unwrap();
         assert!(events.iter().any(|e| e.action == "checkin.submit"));
         assert!(events.iter().any(|e| e.action == "alert.resolve"));
-        assert_eq!(lazaret_core::audit::first_broken_link(&events), None);
+        assert_eq!(lazaret_store::testing::first_broken_link(&events), None);
         s.stop();
     }
 }
@@ -251,7 +251,7 @@ async fn two_instances_schedule_and_announce_each_prompt_once() {
     use lazaret_core::ids::{OrderId, PersonId};
     use lazaret_core::order::{OrderBasis, OrderStatus, QuarantineOrder, TimeZone};
     use lazaret_core::person::{Address, FullName, Person};
-    use lazaret_store::{EnrollmentRecord, Store};
+    use lazaret_store::EnrollmentRecord;
 
     let Some(db) = TestDb::postgres().await else {
         return;
@@ -314,7 +314,7 @@ async fn two_instances_schedule_and_announce_each_prompt_once() {
     let recorder = Arc::new(Recorder::default());
     let mut workers = Vec::new();
     for _ in 0..2 {
-        let store = Store::open(&db.url).await.unwrap();
+        let store = db.reopen().await;
         let mut state = AppState::new(store, cfg.clone());
         state.clock = clock.clone();
         workers.push(Worker::new(state, recorder.clone()));

@@ -723,7 +723,7 @@ async fn the_worker_announces_each_scheduled_prompt_once_through_the_outbox() {
         let clock = Arc::new(TestClock(Mutex::new(day)));
         let mut workers = Vec::new();
         for _ in 0..2 {
-            let store = Store::open(&db.url).await.unwrap();
+            let store = db.reopen().await;
             let mut state = AppState::new(store, cfg.clone());
             state.clock = clock.clone();
             let n = Arc::new(notifier_of(&state));

@@ -2,12 +2,13 @@
 //! (when configured) PostgreSQL.
 
 use chrono::{DateTime, Duration, Utc};
-use lazaret_core::audit::{first_broken_link, AuditRecord};
+use lazaret_core::audit::AuditRecord;
 use lazaret_core::contact_info::Language;
 use lazaret_core::geo::{Coordinates, Geofence};
 use lazaret_core::ids::{OrderId, PersonId};
 use lazaret_core::order::{OrderBasis, OrderStatus, QuarantineOrder, TimeZone};
 use lazaret_core::person::{Address, FullName, Person};
+use lazaret_store::testing::first_broken_link;
 use lazaret_store::testing::TestDb;
 use lazaret_store::{EnrollmentLink, LinkStatus, PendingTemplate};
 

@@ -38,12 +38,23 @@ impl From<LivenessArg> for Liveness {
     }
 }
 
-/// Opens (and migrates) the configured database.
+/// Opens (and migrates) the configured database, its audit chain keyed and
+/// anchored as configured.
 pub async fn open_store(config: &Config) -> Result<Store> {
     let shown = config.database_url_for_display();
-    Store::open(config.database_url.expose())
+    let store = Store::open(config.database_url.expose())
         .await
-        .with_context(|| format!("opening database {shown}"))
+        .with_context(|| format!("opening database {shown}"))?;
+    if config.audit_key.is_empty() {
+        tracing::warn!(
+            "no audit_key: the audit chain is not keyed, and anyone who can write the database \
+             can rewrite it unnoticed; set audit_key (64 hex digits, e.g. `openssl rand -hex 32`)"
+        );
+    }
+    store
+        .with_audit(config.audit_settings())
+        .await
+        .with_context(|| format!("opening the audit chain of {shown}"))
 }
 
 /// Binds the listener and serves until Ctrl-C or SIGTERM; runs the
@@ -83,6 +94,7 @@ pub async fn serve(config: Config, store: Store) -> Result<()> {
     if let Some(n) = &notifier {
         state = state.with_announcer(n.clone());
     }
+    let audit_store = state.store.clone();
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let worker = start_worker(&state, notifier, stopped)?;
     let served = lazaret_server::serve(listener, state, shutdown_signal()).await;
@@ -93,6 +105,11 @@ pub async fn serve(config: Config, store: Store) -> Result<()> {
             tracing::warn!(error = %e, "worker task ended abnormally");
         }
     }
+    // The head as it stands at shutdown, signed outside the database.
+    audit_store
+        .checkpoint_audit()
+        .await
+        .context("writing the audit checkpoint")?;
     served?;
     tracing::info!("shut down cleanly");
     Ok(())
