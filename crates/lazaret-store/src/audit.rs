@@ -99,12 +99,12 @@ impl AuditState {
         prev_hash: &str,
         keyed_from: Option<i64>,
     ) -> Result<String, StoreError> {
-        if !keyed_from.is_some_and(|k| seq >= k) {
+        if keyed_from.is_none_or(|k| seq < k) {
             return Ok(rec.legacy_hash(prev_hash));
         }
         let key = self.key.as_ref().ok_or(StoreError::AuditKeyMissing)?;
         let prev = seq - 1;
-        if prev > 0 && prev as u64 % self.every.max(1) == 0 {
+        if prev > 0 && (prev as u64).is_multiple_of(self.every.max(1)) {
             self.write_checkpoint(prev, prev_hash)?;
         }
         Ok(rec.keyed_hash(key, seq, prev_hash))
@@ -458,7 +458,7 @@ impl Store {
             return Ok(());
         }
         let head = self.audit_head().await?;
-        if head.seq == 0 || !head.keyed_from.is_some_and(|k| head.seq >= k) {
+        if head.seq == 0 || head.keyed_from.is_none_or(|k| head.seq < k) {
             return Ok(());
         }
         self.audit.write_checkpoint(head.seq, &head.hash)

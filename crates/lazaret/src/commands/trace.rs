@@ -67,25 +67,6 @@ fn passwd_name(passwd: &str, uid: u32) -> Option<String> {
     })
 }
 
-#[cfg(test)]
-mod actor_tests {
-    use super::*;
-
-    #[test]
-    fn the_cli_actor_ignores_user_and_names_the_uid() {
-        assert_eq!(
-            passwd_name(
-                "root:x:0:0::/root:/bin/sh\nana:x:1000:1000::/home/ana:/bin/sh\n",
-                1000
-            ),
-            Some("ana".into())
-        );
-        assert_eq!(passwd_name("root:x:0:0::/root:/bin/sh\n", 7), None);
-        let actor = cli_actor();
-        assert!(actor.starts_with("cli:uid="), "{actor}");
-    }
-}
-
 /// The `trace` JSON document.
 pub fn trace_json(t: &TraceOutcome) -> Value {
     let mut doc = json!({
@@ -142,4 +123,23 @@ pub async fn run(args: TraceArgs, store: &Store) -> Result<()> {
     }
     println!("{} contact(s)", t.contacts.len());
     Ok(())
+}
+
+#[cfg(test)]
+mod actor_tests {
+    use super::*;
+
+    #[test]
+    fn the_cli_actor_ignores_user_and_names_the_uid() {
+        assert_eq!(
+            passwd_name(
+                "root:x:0:0::/root:/bin/sh\nana:x:1000:1000::/home/ana:/bin/sh\n",
+                1000
+            ),
+            Some("ana".into())
+        );
+        assert_eq!(passwd_name("root:x:0:0::/root:/bin/sh\n", 7), None);
+        let actor = cli_actor();
+        assert!(actor.starts_with("cli:uid="), "{actor}");
+    }
 }
