@@ -83,6 +83,7 @@ impl Alert {
                 crate::error::ValidationError::new("reason", "resolving needs a reason").into(),
             );
         }
+        crate::audit::check_reason("reason", reason)?;
         self.status = AlertStatus::Resolved;
         self.resolution = Some(reason.trim().to_owned());
         self.updated_at = at;

@@ -193,6 +193,9 @@ impl QuarantineOrder {
         if to == OrderStatus::Released && reason.is_none_or(|r| r.trim().is_empty()) {
             return Err(ValidationError::new("reason", "releasing an order needs a reason").into());
         }
+        if let Some(r) = reason {
+            crate::audit::check_reason("reason", r)?;
+        }
         self.status = to;
         self.status_reason = reason.map(|r| r.trim().to_owned());
         self.updated_at = at;

@@ -74,6 +74,7 @@ impl TestResult {
         if reason.is_empty() {
             return Err(ValidationError::new("reason", "a revision needs a reason"));
         }
+        crate::audit::check_reason("reason", reason)?;
         if result == self.result {
             return Err(ValidationError::new(
                 "result",

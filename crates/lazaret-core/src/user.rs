@@ -14,6 +14,8 @@ pub enum Role {
     ComplianceOfficer,
     /// Aggregates only: no personal data.
     Analyst,
+    /// The audit log only: reads and exports it, checks nothing else.
+    Auditor,
 }
 
 /// What a request wants to do; each route names one.
@@ -32,11 +34,12 @@ pub enum Permission {
 }
 
 impl Role {
-    pub const ALL: [Role; 4] = [
+    pub const ALL: [Role; 5] = [
         Role::Admin,
         Role::Investigator,
         Role::ComplianceOfficer,
         Role::Analyst,
+        Role::Auditor,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -45,13 +48,16 @@ impl Role {
             Self::Investigator => "investigator",
             Self::ComplianceOfficer => "compliance_officer",
             Self::Analyst => "analyst",
+            Self::Auditor => "auditor",
         }
     }
 
     pub fn allows(&self, p: Permission) -> bool {
         use Permission::*;
         match self {
-            Self::Admin => true,
+            // Separation of duties: the administrators are among those the
+            // audit log watches, so reading it is the auditor's alone.
+            Self::Admin => !matches!(p, ReadAudit),
             Self::Investigator => matches!(
                 p,
                 ReadPersons
@@ -70,6 +76,7 @@ impl Role {
                 )
             }
             Self::Analyst => matches!(p, ReadAggregates),
+            Self::Auditor => matches!(p, ReadAudit),
         }
     }
 }
@@ -89,7 +96,7 @@ impl FromStr for Role {
             .ok_or_else(|| {
                 ValidationError::new(
                     "role",
-                    format!("{s:?} is not one of admin, investigator, compliance_officer, analyst"),
+                    format!("{s:?} is not one of admin, investigator, compliance_officer, analyst, auditor"),
                 )
             })
     }
@@ -106,6 +113,15 @@ mod tests {
         assert!(Role::Admin.allows(Permission::ManageUsers));
         assert!(!Role::Investigator.allows(Permission::ManageUsers));
         assert!(!Role::ComplianceOfficer.allows(Permission::WritePersons));
+    }
+
+    #[test]
+    fn only_the_auditor_reads_the_audit_log() {
+        for r in Role::ALL {
+            assert_eq!(r.allows(Permission::ReadAudit), r == Role::Auditor, "{r}");
+        }
+        assert!(!Role::Auditor.allows(Permission::ReadPersons));
+        assert!(!Role::Auditor.allows(Permission::ReadAggregates));
     }
 
     #[test]

@@ -72,6 +72,18 @@ pub struct Config {
     pub template_key: Secret,
     /// Days a template is kept after its order ends.
     pub template_grace_days: u32,
+    /// Key (hex, at least 32 bytes) of the audit chain's HMAC links and of
+    /// the signed checkpoints. Kept outside the database: whoever can write
+    /// the database but lacks it cannot rewrite the chain unnoticed. Once a
+    /// database's chain is keyed, opening it without the key is refused.
+    pub audit_key: Secret,
+    /// Append-only file of signed chain heads (`seq hash mac` lines), so a
+    /// cut-off tail is detected. Default: `<database file>.audit-checkpoint`
+    /// beside an SQLite database; `lazaret-audit.checkpoint` in the working
+    /// directory for PostgreSQL (set it explicitly there).
+    pub audit_checkpoint: Option<PathBuf>,
+    /// A checkpoint line every this many audit events (and at shutdown).
+    pub audit_checkpoint_every: u32,
     /// When prompts fall and how long a person has to answer.
     pub prompts: lazaret_core::prompt_schedule::PromptPolicy,
     /// Hours a self-enrolment link stays valid.
@@ -374,6 +386,9 @@ impl Default for Config {
             log: "info".into(),
             template_key: Secret::default(),
             template_grace_days: 7,
+            audit_key: Secret::default(),
+            audit_checkpoint: None,
+            audit_checkpoint_every: 1000,
             prompts: Default::default(),
             enrollment_link_hours: 48,
             enrolment_allowance_hours: 12,
@@ -472,6 +487,9 @@ impl Config {
             "log",
             "template_key",
             "template_grace_days",
+            "audit_key",
+            "audit_checkpoint",
+            "audit_checkpoint_every",
             "prompts",
             "enrollment_link_hours",
             "enrolment_allowance_hours",
@@ -511,6 +529,13 @@ impl Config {
                 "must be 64 hex digits (32 bytes), or unset",
             ));
         }
+        if !self.audit_key.is_empty() {
+            lazaret_core::audit::AuditKey::from_hex(self.audit_key.expose())
+                .map_err(|e| setting("", "audit_key", e.to_string()))?;
+        }
+        if self.audit_checkpoint_every == 0 {
+            return Err(setting("", "audit_checkpoint_every", "must be positive"));
+        }
         if let Some(url) = &self.public_url {
             if !is_http_url(url) {
                 return Err(setting(
@@ -533,6 +558,34 @@ impl Config {
         self.clock.validate()?;
         self.worker.interval()?;
         self.notify.validate()
+    }
+
+    /// The audit chain's key and checkpoint file (see [`Config::audit_key`]).
+    pub fn audit_settings(&self) -> lazaret_store::AuditSettings {
+        // Validated at load; unset (empty) gives no key.
+        let key = lazaret_core::audit::AuditKey::from_hex(self.audit_key.expose()).ok();
+        lazaret_store::AuditSettings {
+            key,
+            checkpoint: Some(self.audit_checkpoint_path()),
+            checkpoint_every: self.audit_checkpoint_every.into(),
+        }
+    }
+
+    /// [`Config::audit_checkpoint`], or its default.
+    pub fn audit_checkpoint_path(&self) -> PathBuf {
+        if let Some(p) = &self.audit_checkpoint {
+            return p.clone();
+        }
+        let url = self.database_url.expose();
+        let file = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .map(|f| f.split('?').next().unwrap_or(f))
+            .filter(|f| !f.is_empty() && !f.starts_with(":memory:"));
+        match file {
+            Some(f) => PathBuf::from(format!("{f}.audit-checkpoint")),
+            None => PathBuf::from("lazaret-audit.checkpoint"),
+        }
     }
 
     /// The database URL with any password replaced, for logs.
@@ -674,6 +727,29 @@ mod tests {
     }
 
     #[test]
+    fn the_audit_checkpoint_defaults_beside_an_sqlite_database() {
+        let mut c = Config {
+            database_url: Secret::new("sqlite:///var/lib/lazaret/l.db?mode=rwc"),
+            ..Config::default()
+        };
+        assert_eq!(
+            c.audit_checkpoint_path(),
+            PathBuf::from("/var/lib/lazaret/l.db.audit-checkpoint")
+        );
+        c.database_url = Secret::new("postgres://db/x");
+        assert_eq!(
+            c.audit_checkpoint_path(),
+            PathBuf::from("lazaret-audit.checkpoint")
+        );
+        c.audit_checkpoint = Some("/srv/cp".into());
+        assert_eq!(c.audit_checkpoint_path(), PathBuf::from("/srv/cp"));
+        c.audit_key = Secret::new("ab".repeat(32));
+        assert!(c.validate().is_ok());
+        assert!(c.audit_settings().key.is_some());
+        assert!(!format!("{c:?}").contains(&"ab".repeat(32)));
+    }
+
+    #[test]
     fn nonsense_clock_and_interval_settings_are_refused() {
         for (file, why) in [
             ("[clock]\nmode = \"simulated\"\n", "needs start"),
@@ -731,6 +807,11 @@ mod tests {
                 "invalid [notify.sms] setting webhook_url",
             ),
             ("template_key = \"abc\"\n", "invalid setting template_key"),
+            ("audit_key = \"abcd\"\n", "invalid setting audit_key"),
+            (
+                "audit_checkpoint_every = 0\n",
+                "invalid setting audit_checkpoint_every",
+            ),
             (
                 "enrollment_link_hours = 0\n",
                 "invalid setting enrollment_link_hours",

@@ -51,7 +51,7 @@ fn parse_status(s: &str) -> Result<AlertStatus, StoreError> {
 /// order has ended (a job that raced the end opens nothing against the
 /// released person).
 macro_rules! insert_alert {
-    ($tx:expr, $alert:expr) => {{
+    ($store:expr, $tx:expr, $alert:expr) => {{
         let a: &$crate::alerts::NewAlert = $alert;
         let n = sqlx::query(
             "INSERT INTO alerts (id, kind, person_id, order_id, cause, status, evidence, assignee, resolution, created_at, updated_at) \
@@ -77,7 +77,7 @@ macro_rules! insert_alert {
                 subject_id: a.id.to_string(),
                 details: format!("kind={} person={} cause={}", $crate::alerts::alert_kind_str(a.kind), a.person_id, a.cause),
             };
-            append_audit!($tx, &rec);
+            append_audit!($store, $tx, &rec);
         }
         n.rows_affected() == 1
     }};
@@ -128,7 +128,7 @@ impl Store {
     pub async fn open_alert(&self, a: &NewAlert) -> Result<bool, StoreError> {
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
-            let opened = insert_alert!(tx, a);
+            let opened = insert_alert!(self, tx, a);
             tx.commit().await?;
             Ok(opened)
         })
@@ -192,7 +192,7 @@ impl Store {
             if n.rows_affected() != 1 {
                 return Err(StoreError::Stale { entity: "alert", id: a.id.to_string() });
             }
-            append_audit!(tx, audit);
+            append_audit!(self, tx, audit);
             tx.commit().await?;
             Ok(())
         })

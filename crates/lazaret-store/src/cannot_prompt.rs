@@ -143,7 +143,7 @@ impl Store {
                 for a in &alerts {
                     // Another instance may have opened it meanwhile: the
                     // unique cause keeps it to one.
-                    if insert_alert!(tx, a) {
+                    if insert_alert!(self, tx, a) {
                         report.opened += 1;
                     }
                 }
@@ -176,7 +176,7 @@ impl Store {
                             subject_id: id,
                             details: reason.fixed().into(),
                         };
-                        append_audit!(tx, &rec);
+                        append_audit!(self, tx, &rec);
                         report.closed += 1;
                     }
                 }

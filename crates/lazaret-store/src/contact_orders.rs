@@ -229,7 +229,7 @@ impl Store {
                 sqlx::query(UPSERT_BASIS).bind(o.id.as_str()).bind(t).bind(to_ms(p.basis_ends_at))
                     .execute(&mut *tx).await?;
             }
-            append_audit!(tx, &audit);
+            append_audit!(self, tx, &audit);
             tx.commit().await?;
             Ok(())
         })
@@ -264,7 +264,7 @@ impl Store {
                 sqlx::query(UPSERT_BASIS).bind(o.id.as_str()).bind(t).bind(to_ms(basis_end))
                     .execute(&mut *tx).await?;
             }
-            append_audit!(tx, &audit);
+            append_audit!(self, tx, &audit);
             tx.commit().await?;
             Ok(())
         })

@@ -206,7 +206,7 @@ impl Store {
                 }
                 q.execute(&mut *tx).await?;
             }
-            append_audit!(tx, audit);
+            append_audit!(self, tx, audit);
             tx.commit().await?;
             Ok(())
         })

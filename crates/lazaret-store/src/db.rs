@@ -68,7 +68,13 @@ impl BackendKind {
 #[derive(Debug, Clone)]
 pub struct Store {
     pub(crate) backend: Backend,
+    /// Key, checkpoint file and spool of the audit chain (see
+    /// [`Store::with_audit`]); shared by clones.
+    pub(crate) audit: std::sync::Arc<crate::audit::AuditState>,
 }
+
+/// How long a connection waits for another writer's lock (SQLite).
+pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 macro_rules! embed_migrations {
     ($dir:literal: $($version:literal $name:literal),* $(,)?) => {
@@ -89,11 +95,12 @@ fn migrator(kind: BackendKind) -> Migrator {
         BackendKind::Sqlite => {
             embed_migrations!("sqlite": 1 "0001_foundation", 2 "0002_tracing", 3 "0003_checkins",
                 4 "0004_notifications", 5 "0005_self_enrollment_symptoms", 6 "0006_without_rowid",
-                7 "0007_order_end", 8 "0008_not_delivered")
+                7 "0007_order_end", 8 "0008_not_delivered", 9 "0009_audit_keyed")
         }
         BackendKind::Postgres => {
             embed_migrations!("postgres": 1 "0001_foundation", 2 "0002_tracing", 3 "0003_checkins",
-                4 "0004_notifications", 5 "0005_self_enrollment_symptoms", 7 "0007_order_end", 8 "0008_not_delivered")
+                4 "0004_notifications", 5 "0005_self_enrollment_symptoms", 7 "0007_order_end", 8 "0008_not_delivered",
+                9 "0009_audit_keyed")
         }
     };
     Migrator {
@@ -123,7 +130,7 @@ impl Store {
                     .journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Normal)
                     .foreign_keys(true)
-                    .busy_timeout(Duration::from_secs(10));
+                    .busy_timeout(BUSY_TIMEOUT);
                 let pool = SqlitePoolOptions::new()
                     .max_connections(8)
                     .connect_with(opts)
@@ -142,7 +149,10 @@ impl Store {
                 Backend::Postgres(pool)
             }
         };
-        Ok(Self { backend })
+        Ok(Self {
+            backend,
+            audit: Default::default(),
+        })
     }
 
     /// Opens and migrates: what a server or command normally wants.

@@ -161,7 +161,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await
                 .map_err(|e| StoreError::on_insert(e, "pending self-enrolment of order", link.order_id.as_str()))?;
-            append_audit!(tx, audit);
+            append_audit!(self, tx, audit);
             tx.commit().await?;
             Ok(())
         })
@@ -229,7 +229,7 @@ impl Store {
             if n.rows_affected() != 1 {
                 return Ok(false);
             }
-            append_audit!(tx, audit);
+            append_audit!(self, tx, audit);
             tx.commit().await?;
             Ok(true)
         })
@@ -277,7 +277,7 @@ impl Store {
                 .bind(to_ms(now))
                 .execute(&mut *tx)
                 .await?;
-            append_audit!(tx, audit);
+            append_audit!(self, tx, audit);
             let r = sqlx::query(&sql).bind(&id).fetch_one(&mut *tx).await?;
             let link = link_from_row!(&r);
             tx.commit().await?;
@@ -312,7 +312,7 @@ impl Store {
                 return Ok(None);
             };
             let id: String = r.try_get("id")?;
-            append_audit!(tx, audit);
+            append_audit!(self, tx, audit);
             let r = sqlx::query(&sql).bind(&id).fetch_one(&mut *tx).await?;
             let link = link_from_row!(&r);
             tx.commit().await?;
@@ -348,7 +348,7 @@ impl Store {
                     subject_id: r.try_get("order_id")?,
                     details: "undecided self-enrolment template erased".into(),
                 };
-                append_audit!(tx, &rec);
+                append_audit!(self, tx, &rec);
             }
             tx.commit().await?;
             Ok(rows.len() as u64)

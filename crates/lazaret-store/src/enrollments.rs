@@ -43,7 +43,7 @@ impl Store {
                 .bind(to_ms(e.created_at))
                 .execute(&mut *tx)
                 .await?;
-            append_audit!(tx, audit);
+            append_audit!(self, tx, audit);
             tx.commit().await?;
             Ok(())
         })
@@ -94,7 +94,7 @@ impl Store {
                     subject_id: id,
                     details: "template retention ended".into(),
                 };
-                append_audit!(tx, &rec);
+                append_audit!(self, tx, &rec);
             }
             tx.commit().await?;
             Ok(rows.len() as u64)

@@ -33,6 +33,13 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     #[error("{0}")]
     Unsupported(&'static str),
+    /// The database's audit chain is keyed and this store has no key.
+    #[error("the audit chain is keyed and no audit_key is configured")]
+    AuditKeyMissing,
+    #[error("this database's audit chain is keyed from seq {0}: set audit_key (the key it was written with)")]
+    AuditKeyRequired(i64),
+    #[error("writing the audit checkpoint file {}", .0.display())]
+    Checkpoint(std::path::PathBuf, #[source] std::io::Error),
     /// A background part of an operation ended without saying why.
     #[error("{0}")]
     Interrupted(&'static str),

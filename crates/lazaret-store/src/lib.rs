@@ -29,6 +29,10 @@ mod tokens;
 mod trace_error;
 
 pub use alerts::{AlertFilter, NewAlert};
+pub use audit::{
+    AuditFilter, AuditHead, AuditSettings, AuditVerification, CheckpointLine,
+    DEFAULT_CHECKPOINT_EVERY,
+};
 pub use cannot_prompt::{CannotPromptReason, CannotPromptReport};
 pub use contact_orders::{OrderProposal, ProposalAction, Proposals};
 pub use contacts::TraceOutcome;

@@ -81,7 +81,7 @@ pub(crate) const CLOSE_ALERTS_SQL: &str =
 /// `$read_at` (`Stale` otherwise), winds down what worked against the
 /// person and audits it all under `$actor`. Evaluates to an [`OrderEnd`].
 macro_rules! end_order_in_tx {
-    ($tx:expr, $o:expr, $read_at:expr, $actor:expr) => {{
+    ($store:expr, $tx:expr, $o:expr, $read_at:expr, $actor:expr) => {{
         use sqlx::Row as _;
         let o: &lazaret_core::order::QuarantineOrder = $o;
         let read_at: chrono::DateTime<chrono::Utc> = $read_at;
@@ -120,7 +120,7 @@ macro_rules! end_order_in_tx {
                 subject_id: m.try_get("id")?,
                 details: format!("order={id} ended; not sent"),
             };
-            append_audit!($tx, &rec);
+            append_audit!($store, $tx, &rec);
         }
         let mut end = $crate::order_end::OrderEnd {
             prompts_cancelled,
@@ -142,7 +142,7 @@ macro_rules! end_order_in_tx {
                 subject_id: alert.clone(),
                 details: resolution.clone(),
             };
-            append_audit!($tx, &rec);
+            append_audit!($store, $tx, &rec);
             end.alerts_closed.push(
                 lazaret_core::ids::AlertId::parse(&alert)
                     .map_err(|e| $crate::error::StoreError::corrupt("alerts", e))?,
@@ -161,7 +161,7 @@ macro_rules! end_order_in_tx {
             })
             .to_string(),
         };
-        append_audit!($tx, &rec);
+        append_audit!($store, $tx, &rec);
         end
     }};
 }
@@ -186,8 +186,8 @@ impl Store {
         }
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
-            let end = end_order_in_tx!(tx, o, read_at, audit.actor.as_str());
-            append_audit!(tx, audit);
+            let end = end_order_in_tx!(self, tx, o, read_at, audit.actor.as_str());
+            append_audit!(self, tx, audit);
             tx.commit().await?;
             Ok(end)
         })

@@ -105,7 +105,7 @@ pub struct WrittenOrder {
 /// is active and its person already has an active order, folds its bases and
 /// end into that one. Audited under `$actor`. Evaluates to a `WrittenOrder`.
 macro_rules! create_or_extend_in_tx {
-    ($tx:expr, $o:expr, $actor:expr) => {{
+    ($store:expr, $tx:expr, $o:expr, $actor:expr) => {{
         let o: &QuarantineOrder = $o;
         let actor: &str = $actor;
         let existing = if o.status == OrderStatus::Active {
@@ -143,7 +143,7 @@ macro_rules! create_or_extend_in_tx {
                     subject_id: o.id.to_string(),
                     details: format!("person={}", o.person_id),
                 };
-                append_audit!($tx, &rec);
+                append_audit!($store, $tx, &rec);
                 WrittenOrder { order: o.clone(), write: OrderWrite::Created }
             }
             Some(mut cur) => {
@@ -188,7 +188,7 @@ macro_rules! create_or_extend_in_tx {
                         })
                         .to_string(),
                     };
-                    append_audit!($tx, &rec);
+                    append_audit!($store, $tx, &rec);
                     WrittenOrder { order: cur, write: OrderWrite::Extended }
                 }
             }
@@ -207,7 +207,7 @@ impl Store {
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             insert_order_row!(tx, o);
-            append_audit!(tx, audit);
+            append_audit!(self, tx, audit);
             tx.commit().await?;
             Ok(())
         })
@@ -226,7 +226,7 @@ impl Store {
             let result = on_pool!(self, pool => {
                 async {
                     let mut tx = pool.begin().await?;
-                    let w = create_or_extend_in_tx!(tx, o, actor);
+                    let w = create_or_extend_in_tx!(self, tx, o, actor);
                     tx.commit().await?;
                     Ok::<_, StoreError>(w)
                 }.await
@@ -255,7 +255,7 @@ impl Store {
             let mut tx = pool.begin().await?;
             let mut out = Vec::with_capacity(orders.len());
             for o in orders {
-                out.push(create_or_extend_in_tx!(tx, o, actor));
+                out.push(create_or_extend_in_tx!(self, tx, o, actor));
             }
             if dry_run {
                 tx.rollback().await?;
@@ -338,7 +338,7 @@ impl Store {
             if done.rows_affected() != 1 {
                 return Err(StoreError::Stale { entity: "order", id: o.id.to_string() });
             }
-            append_audit!(tx, audit);
+            append_audit!(self, tx, audit);
             tx.commit().await?;
             Ok(())
         })

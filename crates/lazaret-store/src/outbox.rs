@@ -172,7 +172,7 @@ fn event(at: DateTime<Utc>, action: &str, m_id: &str, details: String) -> AuditR
 /// its audit event in the open transaction `$tx`; does nothing (and is
 /// false) if a message with the same dedupe key exists.
 macro_rules! insert_message {
-    ($tx:expr, $m:expr) => {{
+    ($store:expr, $tx:expr, $m:expr) => {{
         let m: &$crate::outbox::NewOutboxMessage = $m;
         let (status, body) = match &m.undeliverable {
             Some(_) => ($crate::outbox::OutboxStatus::Failed, None),
@@ -218,7 +218,7 @@ macro_rules! insert_message {
                 .await?;
             }
             let audit = $crate::outbox::enqueue_event(m);
-            append_audit!($tx, &audit);
+            append_audit!($store, $tx, &audit);
         }
         inserted
     }};
@@ -249,7 +249,7 @@ impl Store {
     pub async fn enqueue_message(&self, m: &NewOutboxMessage) -> Result<bool, StoreError> {
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
-            if !insert_message!(tx, m) {
+            if !insert_message!(self, tx, m) {
                 return Ok(false);
             }
             tx.commit().await?;
@@ -360,7 +360,7 @@ impl Store {
             if n.rows_affected() != 1 {
                 return Ok(false);
             }
-            append_audit!(tx, audit);
+            append_audit!(self, tx, audit);
             tx.commit().await?;
             Ok(true)
         })

@@ -66,7 +66,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await
                 .map_err(|e| StoreError::on_insert(e, "person", p.id.as_str()))?;
-            append_audit!(tx, audit);
+            append_audit!(self, tx, audit);
             tx.commit().await?;
             Ok(())
         })
@@ -96,7 +96,7 @@ impl Store {
             if done.rows_affected() != 1 {
                 return Err(StoreError::NotFound { entity: "person", id: p.id.to_string() });
             }
-            append_audit!(tx, audit);
+            append_audit!(self, tx, audit);
             tx.commit().await?;
             Ok(())
         })

@@ -210,10 +210,10 @@ impl Store {
             if n.rows_affected() == 0 {
                 return Ok(false);
             }
-            append_audit!(tx, audit);
+            append_audit!(self, tx, audit);
             let _queued = insert_job!(tx, deadline_job, audit.at);
             if let Some(m) = message {
-                if !insert_message!(tx, m) {
+                if !insert_message!(self, tx, m) {
                     // Dropping the transaction rolls the prompt back.
                     return Err(StoreError::Conflict { entity: "outbox message", id: m.dedupe_key.clone() });
                 }
@@ -365,9 +365,9 @@ impl Store {
                     .await?;
             }
             for a in result.alert.iter().chain(&result.escalation) {
-                let _opened = insert_alert!(tx, a);
+                let _opened = insert_alert!(self, tx, a);
             }
-            append_audit!(tx, audit);
+            append_audit!(self, tx, audit);
             tx.commit().await?;
             Ok(())
         })
@@ -500,11 +500,11 @@ impl Store {
             if n.rows_affected() == 0 {
                 return Ok(false);
             }
-            let _opened = insert_alert!(tx, alert);
+            let _opened = insert_alert!(self, tx, alert);
             if let Some(a) = escalation {
-                let _opened = insert_alert!(tx, a);
+                let _opened = insert_alert!(self, tx, a);
             }
-            append_audit!(tx, audit);
+            append_audit!(self, tx, audit);
             tx.commit().await?;
             Ok(true)
         })

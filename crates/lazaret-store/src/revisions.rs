@@ -207,7 +207,7 @@ impl Store {
                 if let OrderRevision::Release { .. } = &p.revision {
                     // Released like any other end: its prompts, forms and
                     // alerts end with it, in this transaction.
-                    let _end = end_order_in_tx!(tx, o, p.read_at, actor);
+                    let _end = end_order_in_tx!(self, tx, o, p.read_at, actor);
                 } else {
                     let done = sqlx::query(ORDER_SQL)
                         .bind(serde_json::to_string(&o.bases).expect("bases serialise"))
@@ -236,7 +236,7 @@ impl Store {
                     subject_id: o.id.to_string(),
                     details: details.to_string(),
                 };
-                append_audit!(tx, &rec);
+                append_audit!(self, tx, &rec);
             }
             if !orders.is_empty() {
                 sqlx::query("DELETE FROM order_basis_tests WHERE test_id = $1")
@@ -245,7 +245,7 @@ impl Store {
                     .await
                     .map_err(StoreError::from)?;
             }
-            append_audit!(tx, &test_audit);
+            append_audit!(self, tx, &test_audit);
             tx.commit().await.map_err(StoreError::from)?;
             Ok::<u64, TraceError>(withdrawn)
         })?;

@@ -116,9 +116,9 @@ impl Store {
             if n.rows_affected() == 0 {
                 return Ok(false);
             }
-            append_audit!(tx, audit);
+            append_audit!(self, tx, audit);
             if let Some(m) = message {
-                if !insert_message!(tx, m) {
+                if !insert_message!(self, tx, m) {
                     // Dropping the transaction rolls the form back.
                     return Err(StoreError::Conflict { entity: "outbox message", id: m.dedupe_key.clone() });
                 }
@@ -205,9 +205,9 @@ impl Store {
                 .await
                 .map_err(|e| StoreError::on_insert(e, "symptom report of form", form_id.as_str()))?;
             if let Some(a) = alert {
-                let _opened = insert_alert!(tx, a);
+                let _opened = insert_alert!(self, tx, a);
             }
-            append_audit!(tx, audit);
+            append_audit!(self, tx, audit);
             tx.commit().await?;
             Ok(true)
         })

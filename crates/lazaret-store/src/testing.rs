@@ -16,19 +16,61 @@ use std::time::Duration;
 
 use sqlx::Connection;
 
+use lazaret_core::audit::{AuditEvent, AuditKey};
+
+use crate::audit::AuditSettings;
 use crate::db::{BackendKind, Store};
 
 pub const POSTGRES_ENV: &str = "LAZARET_TEST_POSTGRES_URL";
+
+/// The `audit_key` of every test database (hex).
+pub const AUDIT_KEY_HEX: &str = "5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed";
+
+pub fn audit_key() -> AuditKey {
+    AuditKey::from_hex(AUDIT_KEY_HEX).expect("a valid test key")
+}
+
+/// The audit settings of a test store: the test key, a checkpoint file in
+/// `dir`, a checkpoint every 10 events.
+pub fn audit_settings(dir: &std::path::Path) -> AuditSettings {
+    AuditSettings {
+        key: Some(audit_key()),
+        checkpoint: Some(dir.join("audit-checkpoint")),
+        checkpoint_every: 10,
+    }
+}
+
+/// [`lazaret_core::audit::first_broken_link`] for a test database's whole
+/// chain (keyed with the test key from its first event).
+pub fn first_broken_link(events: &[AuditEvent]) -> Option<i64> {
+    lazaret_core::audit::first_broken_link(Some(&audit_key()), Some(1), events)
+}
 
 /// A migrated, empty database that is removed when dropped.
 pub struct TestDb {
     pub store: Store,
     pub url: String,
-    _dir: Option<tempfile::TempDir>,
+    /// The SQLite file and the audit checkpoint file (PostgreSQL: the latter).
+    files: Option<tempfile::TempDir>,
     pg_cleanup: Option<(String, String)>,
 }
 
 impl TestDb {
+    /// Another store on the same database, keyed and anchored like this one
+    /// (a second process).
+    pub async fn reopen(&self) -> Store {
+        let dir = self
+            .files
+            .as_ref()
+            .expect("every test database has a directory");
+        Store::open(&self.url)
+            .await
+            .expect("reopen test database")
+            .with_audit(audit_settings(dir.path()))
+            .await
+            .expect("audit settings")
+    }
+
     pub fn kind(&self) -> BackendKind {
         self.store.kind()
     }
@@ -36,11 +78,16 @@ impl TestDb {
     pub async fn sqlite() -> TestDb {
         let dir = tempfile::tempdir().expect("temporary directory");
         let url = format!("sqlite://{}", dir.path().join("lazaret.db").display());
-        let store = Store::open(&url).await.expect("open test SQLite database");
+        let store = Store::open(&url)
+            .await
+            .expect("open test SQLite database")
+            .with_audit(audit_settings(dir.path()))
+            .await
+            .expect("audit settings");
         TestDb {
             store,
             url,
-            _dir: Some(dir),
+            files: Some(dir),
             pg_cleanup: None,
         }
     }
@@ -77,13 +124,17 @@ impl TestDb {
             .expect("create test database");
         admin.close().await.ok();
         let url = with_database(&admin_url, &name);
+        let dir = tempfile::tempdir().expect("temporary directory");
         let store = Store::open(&url)
             .await
-            .expect("open test PostgreSQL database");
+            .expect("open test PostgreSQL database")
+            .with_audit(audit_settings(dir.path()))
+            .await
+            .expect("audit settings");
         Some(TestDb {
             store,
             url,
-            _dir: None,
+            files: Some(dir),
             pg_cleanup: Some((admin_url, name)),
         })
     }
@@ -153,6 +204,30 @@ macro_rules! backends {
             }
         }
     };
+}
+
+/// Whether some connection holds the write lock of the SQLite database at
+/// `url` right now (an import does for its whole transaction).
+pub async fn sqlite_write_lock_held(url: &str) -> bool {
+    let mut c = sqlx::SqliteConnection::connect(url)
+        .await
+        .expect("open the test database");
+    sqlx::raw_sql("PRAGMA busy_timeout = 0")
+        .execute(&mut c)
+        .await
+        .expect("set busy_timeout");
+    let held = match sqlx::raw_sql("BEGIN IMMEDIATE").execute(&mut c).await {
+        Ok(_) => {
+            sqlx::raw_sql("ROLLBACK")
+                .execute(&mut c)
+                .await
+                .expect("roll back the probe");
+            false
+        }
+        Err(_) => true,
+    };
+    c.close().await.ok();
+    held
 }
 
 /// Replaces the database name in a PostgreSQL URL, keeping its query.

@@ -76,7 +76,7 @@ impl Store {
                 .bind(to_ms(now))
                 .execute(&mut *tx)
                 .await?;
-            append_audit!(tx, audit);
+            append_audit!(self, tx, audit);
             tx.commit().await?;
             Ok(())
         })

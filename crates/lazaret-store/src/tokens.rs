@@ -42,7 +42,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await
                 .map_err(|e| StoreError::on_insert(e, "token", t.id.as_str()))?;
-            append_audit!(tx, audit);
+            append_audit!(self, tx, audit);
             tx.commit().await?;
             Ok(())
         })
@@ -82,7 +82,7 @@ impl Store {
             let mut tx = pool.begin().await?;
             let n = sqlx::query(SQL).bind(to_ms(at)).bind(id.as_str()).execute(&mut *tx).await?;
             if n.rows_affected() == 1 {
-                append_audit!(tx, audit);
+                append_audit!(self, tx, audit);
             }
             tx.commit().await?;
             Ok(n.rows_affected() == 1)

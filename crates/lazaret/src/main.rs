@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand};
 use lazaret_server::config::{Config, Overrides};
 use tracing_subscriber::EnvFilter;
 
-use commands::{chains, demo, face, import, orders, serve, sim, tests_cmd, token, trace};
+use commands::{audit, chains, demo, face, import, orders, serve, sim, tests_cmd, token, trace};
 
 /// Lazaret: quarantine orders, face-verified check-ins and contact tracing
 /// for public-health authorities. 1:1 face verification only; no demographic
@@ -62,6 +62,9 @@ enum Command {
     Tests(tests_cmd::TestsCommand),
     /// Transmission chains across generations
     Chains(chains::ChainsArgs),
+    /// The audit log: verify the chain, export events
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
     /// Synthetic outbreak data and tracing benchmarks
     #[command(subcommand)]
     Sim(sim::SimCommand),
@@ -141,17 +144,27 @@ fn run() -> Result<()> {
             }
             Command::Migrate => serve::migrate(&config).await,
             Command::Token(cmd) => {
-                let store = serve::open_store(&config).await?;
-                token::run(cmd, &store).await
+                with_store(&config, |s| async move { token::run(cmd, &s).await }).await
             }
-            Command::Import(a) => import::run(a, &serve::open_store(&config).await?).await,
-            Command::Trace(a) => trace::run(a, &serve::open_store(&config).await?).await,
+            Command::Import(a) => {
+                with_store(&config, |s| async move { import::run(a, &s).await }).await
+            }
+            Command::Trace(a) => {
+                with_store(&config, |s| async move { trace::run(a, &s).await }).await
+            }
             Command::Orders(cmd) => {
-                let store = serve::open_store(&config).await?;
-                orders::run(cmd, &store, config.default_time_zone).await
+                let zone = config.default_time_zone;
+                with_store(&config, |s| async move { orders::run(cmd, &s, zone).await }).await
             }
-            Command::Tests(cmd) => tests_cmd::run(cmd, &serve::open_store(&config).await?).await,
-            Command::Chains(a) => chains::run(a, &serve::open_store(&config).await?).await,
+            Command::Tests(cmd) => {
+                with_store(&config, |s| async move { tests_cmd::run(cmd, &s).await }).await
+            }
+            Command::Chains(a) => {
+                with_store(&config, |s| async move { chains::run(a, &s).await }).await
+            }
+            Command::Audit(cmd) => {
+                with_store(&config, |s| async move { audit::run(cmd, &s).await }).await
+            }
             Command::Sim(cmd) => {
                 let store = match cmd.needs_store() {
                     true => Some(serve::open_store(&config).await?),
@@ -164,6 +177,20 @@ fn run() -> Result<()> {
             }
         }
     })
+}
+
+/// Runs a command on the configured store, then signs the audit chain's head
+/// into the checkpoint file (as `serve` does at shutdown).
+async fn with_store<F, Fut>(config: &Config, command: F) -> Result<()>
+where
+    F: FnOnce(lazaret_store::Store) -> Fut,
+    Fut: std::future::Future<Output = Result<()>>,
+{
+    let store = commands::serve::open_store(config).await?;
+    let done = command(store.clone()).await;
+    let checkpoint = store.checkpoint_audit().await;
+    done?;
+    checkpoint.map_err(|e| anyhow::Error::new(e).context("writing the audit checkpoint"))
 }
 
 /// Logs go to stderr so that `--json` output on stdout stays clean.

@@ -2,6 +2,7 @@
 //! OpenAPI annotation; the document is assembled from them.
 
 pub mod alerts;
+pub mod audit;
 pub mod checkins;
 pub mod enrollment;
 pub mod health;
@@ -72,6 +73,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(alerts::get_alert))
         .routes(routes!(alerts::assign_alert))
         .routes(routes!(alerts::resolve_alert))
+        .routes(routes!(audit::list_audit))
         .merge(tracing::routes());
     // After the routes, so that no route's schema replaces the listed codes.
     crate::error::ErrorCodesDoc.modify(router.get_openapi_mut());

@@ -85,6 +85,7 @@ pub async fn extend(
     if reason.is_empty() {
         return Err(ValidationError::new("reason", "an extension needs a reason").into());
     }
+    lazaret_core::audit::check_reason("reason", reason)?;
     let mut order = state.load_order(order_id).await?;
     let read_at = order.updated_at;
     let now = after(state, read_at);

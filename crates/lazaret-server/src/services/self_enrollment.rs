@@ -185,6 +185,7 @@ pub async fn reject(
     if reason.is_empty() {
         return Err(ValidationError::new("reason", "rejecting needs a reason").into());
     }
+    lazaret_core::audit::check_reason("reason", reason)?;
     let order = state.load_order(order_id).await?;
     let now = state.now();
     let audit = actor.audit(

@@ -3,11 +3,10 @@
 
 use crate::support;
 use chrono::Utc;
-use lazaret_core::audit::first_broken_link;
 use lazaret_core::user::Role;
 use lazaret_server::{App, Config};
 use lazaret_store::backends;
-use lazaret_store::testing::TestDb;
+use lazaret_store::testing::{first_broken_link, TestDb};
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{json, Value};
 

@@ -217,7 +217,7 @@ async fn checkin_outcomes_and_alerts_on_every_backend(db: TestDb) {
     let events = db.store.audit_events(0, 10_000).await.unwrap();
     assert!(events.iter().any(|e| e.action == "checkin.submit"));
     assert!(events.iter().any(|e| e.action == "alert.resolve"));
-    assert_eq!(lazaret_core::audit::first_broken_link(&events), None);
+    assert_eq!(lazaret_store::testing::first_broken_link(&events), None);
     s.stop();
 }
 
@@ -253,7 +253,7 @@ async fn two_instances_schedule_and_announce_each_prompt_once() {
     use lazaret_core::ids::{OrderId, PersonId};
     use lazaret_core::order::{OrderBasis, OrderStatus, QuarantineOrder, TimeZone};
     use lazaret_core::person::{Address, FullName, Person};
-    use lazaret_store::{EnrollmentRecord, Store};
+    use lazaret_store::EnrollmentRecord;
 
     let Some(db) = TestDb::postgres().await else {
         return;
@@ -317,7 +317,7 @@ async fn two_instances_schedule_and_announce_each_prompt_once() {
     let mut workers = Vec::new();
     for _ in 0..2 {
         // Each its own pool, as two instances would have.
-        let store = Store::open(&db.url).await.unwrap();
+        let store = db.reopen().await;
         let app = App::builder(cfg.clone(), store)
             .clock(clock.clone())
             .announcer(recorder.clone())

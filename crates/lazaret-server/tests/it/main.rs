@@ -6,6 +6,7 @@ mod browser;
 mod support;
 
 mod api;
+mod audit;
 mod checkins;
 mod notify;
 mod orders;

@@ -711,7 +711,7 @@ async fn the_worker_announces_each_scheduled_prompt_once_through_the_outbox(db: 
     let mut workers = Vec::new();
     for _ in 0..2 {
         // Each its own pool, as two instances would have.
-        let store = Store::open(&db.url).await.unwrap();
+        let store = db.reopen().await;
         let app = App::builder(cfg.clone(), store)
             .clock(clock.clone())
             .build()

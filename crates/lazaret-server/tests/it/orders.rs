@@ -210,7 +210,7 @@ async fn a_second_basis_extends_the_active_order(db: TestDb) {
         .collect();
     assert_eq!(extends.len(), 2, "each extension audited");
     assert!(extends[0].details.contains("from_ends_at"));
-    assert_eq!(lazaret_core::audit::first_broken_link(&events), None);
+    assert_eq!(lazaret_store::testing::first_broken_link(&events), None);
     s.stop();
 }
 

@@ -131,6 +131,6 @@ async fn self_enrolment_by_link_waits_for_an_officer(db: TestDb) {
     ] {
         assert!(events.iter().any(|e| e.action == action), "{action}");
     }
-    assert_eq!(lazaret_core::audit::first_broken_link(&events), None);
+    assert_eq!(lazaret_store::testing::first_broken_link(&events), None);
     s.stop();
 }

@@ -12,6 +12,7 @@ mod parse;
 mod postgres;
 mod rows;
 mod sqlite;
+pub(crate) use sqlite::database_file;
 mod tables;
 
 use std::io::Read;
@@ -224,7 +225,7 @@ impl Store {
             }
             Backend::Sqlite(pool) => {
                 let path = sqlite::database_file(&pool.connect_options())?;
-                let mut writer = sqlite::Writer::start(path, kind);
+                let mut writer = sqlite::Writer::start(path, kind, self.audit.clone());
                 let mut batch = Batch::new(kind);
                 loop {
                     let more = reader.fill(&mut batch, &mut report).await?;
@@ -291,7 +292,7 @@ impl Store {
                 }
                 if report.errors.is_empty() {
                     let record = audit(report.rows, report.changed);
-                    append_audit!(tx, &record);
+                    append_audit!(self, tx, &record);
                     tx.commit().await.map_err(StoreError::from)?;
                     report.committed = true;
                     // Fresh planner statistics: without them PostgreSQL

@@ -27,12 +27,12 @@ use tokio::sync::mpsc;
 use super::rows::{Batch, Value};
 use super::tables::{tables_for, Params};
 use super::ImportKind;
-use crate::audit::append_audit_sqlite;
+use crate::audit::{append_audit_sqlite, AuditState};
 use crate::error::StoreError;
 
 /// The database file behind an SQLite pool; an in-memory database has
 /// none, and a second connection to it would see another, empty database.
-pub(super) fn database_file(
+pub(crate) fn database_file(
     opts: &sqlx::sqlite::SqliteConnectOptions,
 ) -> Result<PathBuf, StoreError> {
     let path = opts.get_filename();
@@ -68,11 +68,11 @@ pub(super) struct Writer {
 
 impl Writer {
     /// Opens the connection and the write transaction on a new thread.
-    pub fn start(path: PathBuf, kind: ImportKind) -> Self {
+    pub fn start(path: PathBuf, kind: ImportKind, audit: std::sync::Arc<AuditState>) -> Self {
         // One batch queued while one is written and one is parsed.
         let (send, recv) = mpsc::channel(1);
         let (give_back, free) = std::sync::mpsc::channel();
-        let done = tokio::task::spawn_blocking(move || run(&path, kind, recv, give_back));
+        let done = tokio::task::spawn_blocking(move || run(&path, kind, &audit, recv, give_back));
         Self { send, free, done }
     }
 
@@ -131,6 +131,7 @@ async fn join(
 fn run(
     path: &Path,
     kind: ImportKind,
+    audit: &AuditState,
     mut recv: mpsc::Receiver<Msg>,
     give_back: std::sync::mpsc::Sender<Batch>,
 ) -> Result<u64, StoreError> {
@@ -162,7 +163,7 @@ fn run(
                 // The parser may have finished: then nobody takes it back.
                 let _ = give_back.send(batch);
             }
-            Msg::Commit(audit) => {
+            Msg::Commit(audit_for) => {
                 // SQLite sorts an index in a second thread only in runs
                 // that spill past the page cache: a 32 MB cache makes a
                 // million-entry rebuild do that (rides: 252k -> 272k rows/s;
@@ -173,7 +174,7 @@ fn run(
                 for index in &rebuild {
                     conn.execute_batch(index)?;
                 }
-                append_audit_sqlite(&conn, &audit(changed))?;
+                append_audit_sqlite(&conn, audit, &audit_for(changed))?;
                 conn.execute_batch("COMMIT")?;
                 return Ok(changed);
             }

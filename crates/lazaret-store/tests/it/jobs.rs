@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Duration, Utc};
 use lazaret_store::backends;
 use lazaret_store::testing::TestDb;
-use lazaret_store::{Backoff, Failure, NewJob, Store};
+use lazaret_store::{Backoff, Failure, NewJob};
 
 fn t0() -> DateTime<Utc> {
     "2026-03-01T08:00:00Z".parse().unwrap()
@@ -106,7 +106,7 @@ async fn exactly_once(db: &TestDb) {
     let runs: Arc<Mutex<HashMap<i64, u32>>> = Arc::default();
     let mut workers = vec![];
     for w in 0..2 {
-        let store = Store::open(&db.url).await.unwrap();
+        let store = db.reopen().await;
         let runs = runs.clone();
         workers.push(tokio::spawn(async move {
             let name = format!("worker-{w}");

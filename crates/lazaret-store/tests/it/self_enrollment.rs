@@ -2,14 +2,14 @@
 //! (when configured) PostgreSQL.
 
 use chrono::{DateTime, Duration, Utc};
-use lazaret_core::audit::{first_broken_link, AuditRecord};
+use lazaret_core::audit::AuditRecord;
 use lazaret_core::contact_info::Language;
 use lazaret_core::geo::{Coordinates, Geofence};
 use lazaret_core::ids::{OrderId, PersonId};
 use lazaret_core::order::{OrderBasis, OrderStatus, QuarantineOrder, TimeZone};
 use lazaret_core::person::{Address, FullName, Person};
 use lazaret_store::backends;
-use lazaret_store::testing::TestDb;
+use lazaret_store::testing::{first_broken_link, TestDb};
 use lazaret_store::{EnrollmentLink, LinkStatus, PendingTemplate};
 
 fn t0() -> DateTime<Utc> {

@@ -1,7 +1,7 @@
 //! Storage stories, run on SQLite and (when configured) PostgreSQL.
 
 use chrono::{DateTime, Duration, Utc};
-use lazaret_core::audit::{first_broken_link, AuditRecord};
+use lazaret_core::audit::AuditRecord;
 use lazaret_core::contact_info::{Language, Phone};
 use lazaret_core::geo::{Coordinates, Geofence};
 use lazaret_core::ids::{OrderId, PersonId, TokenId};
@@ -9,7 +9,7 @@ use lazaret_core::order::{OrderBasis, OrderStatus, QuarantineOrder, TimeZone};
 use lazaret_core::person::{Address, FullName, Person};
 use lazaret_core::user::Role;
 use lazaret_store::backends;
-use lazaret_store::testing::TestDb;
+use lazaret_store::testing::{first_broken_link, TestDb};
 use lazaret_store::{
     migration_sql, BackendKind, OrderFilter, PageRequest, PersonFilter, Store, StoreError,
     TokenRecord,
@@ -276,6 +276,8 @@ async fn audit_chain_is_intact_under_concurrent_writers(db: TestDb) {
     for t in tasks {
         t.await.unwrap();
     }
+    // On SQLite an append that waited too long for the lock was spooled.
+    s.drain_audit_spool().await.unwrap();
     let events = s.audit_events(0, 1000).await.unwrap();
     assert_eq!(events.len(), 100);
     assert_eq!(first_broken_link(&events), None, "{:?}", db.kind());

@@ -3,7 +3,6 @@
 //! out by hand from the CSVs below.
 
 use chrono::{DateTime, Duration, Utc};
-use lazaret_core::audit::first_broken_link;
 use lazaret_core::chains::build_chains;
 use lazaret_core::contact::{ExposureRule, RiskTier};
 use lazaret_core::ids::{PersonId, TestId};
@@ -11,7 +10,7 @@ use lazaret_core::order::{OrderBasis, OrderStatus, TimeZone};
 use lazaret_core::test_result::TestOutcome;
 use lazaret_core::tracing_policy::TracingPolicy;
 use lazaret_store::backends;
-use lazaret_store::testing::TestDb;
+use lazaret_store::testing::{first_broken_link, TestDb};
 use lazaret_store::{
     ImportKind, ImportOptions, ImportReport, NewJob, OrderFilter, PageRequest, PersonFilter,
     ProposalAction, Store, TraceOutcome,

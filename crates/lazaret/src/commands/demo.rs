@@ -249,7 +249,7 @@ fn remove_sqlite_files(url: &str) -> Result<()> {
     let path = url
         .trim_start_matches("sqlite://")
         .trim_start_matches("sqlite:");
-    for suffix in ["", "-wal", "-shm"] {
+    for suffix in ["", "-wal", "-shm", ".audit-checkpoint", "-audit-spool"] {
         let f = format!("{path}{suffix}");
         if Path::new(&f).exists() {
             std::fs::remove_file(&f).with_context(|| format!("removing old demo file {f}"))?;
@@ -270,6 +270,14 @@ pub async fn run(mut config: Config, db_given: bool) -> Result<()> {
         let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
         config.template_key = lazaret_server::config::Secret::new(hex);
     }
+    // Likewise the audit chain's key (a fresh database each run); shown, so
+    // that `audit verify` can be tried on the demo's chain.
+    let demo_audit_key = config.audit_key.is_empty().then(|| {
+        let key: [u8; 32] = rand::random();
+        let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+        config.audit_key = lazaret_server::config::Secret::new(hex.clone());
+        hex
+    });
     let store = open_store(&config).await?;
     let existing = store
         .list_persons(
@@ -305,6 +313,12 @@ pub async fn run(mut config: Config, db_given: bool) -> Result<()> {
     println!("  Persons: curl -H 'Authorization: Bearer {token}' {base}/api/v1/persons");
     println!("  Orders:  curl -H 'Authorization: Bearer {token}' {base}/api/v1/orders");
     println!("  OpenAPI: curl -H 'Authorization: Bearer {token}' {base}/api/v1/openapi.json");
+    if let Some(key) = demo_audit_key {
+        println!(
+            "  Audit:   LAZARET_AUDIT_KEY={key} lazaret --db {} audit verify",
+            config.database_url_for_display()
+        );
+    }
     page_links(&store, &config, &base, &orders).await?;
     println!("Admin token:");
     println!("{token}");

@@ -1,5 +1,6 @@
 //! One module per command group; `main.rs` only parses and dispatches.
 
+pub mod audit;
 pub mod chains;
 mod csv_report;
 pub mod demo;

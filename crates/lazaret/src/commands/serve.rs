@@ -35,12 +35,23 @@ impl From<LivenessArg> for Liveness {
     }
 }
 
-/// Opens (and migrates) the configured database.
+/// Opens (and migrates) the configured database, its audit chain keyed and
+/// anchored as configured.
 pub async fn open_store(config: &Config) -> Result<Store> {
     let shown = config.database_url_for_display();
-    Store::open(config.database_url.expose())
+    let store = Store::open(config.database_url.expose())
         .await
-        .with_context(|| format!("opening database {shown}"))
+        .with_context(|| format!("opening database {shown}"))?;
+    if config.audit_key.is_empty() {
+        tracing::warn!(
+            "no audit_key: the audit chain is not keyed, and anyone who can write the database \
+             can rewrite it unnoticed; set audit_key (64 hex digits, e.g. `openssl rand -hex 32`)"
+        );
+    }
+    store
+        .with_audit(config.audit_settings())
+        .await
+        .with_context(|| format!("opening the audit chain of {shown}"))
 }
 
 /// Binds `config.listen` (port 0 picks a free port) and says where it
@@ -68,8 +79,15 @@ pub async fn serve(config: Config, store: Store) -> Result<()> {
 /// Serves on a bound `listener` (see [`bind`]) until Ctrl-C or SIGTERM.
 pub async fn serve_on(listener: TcpListener, config: Config, store: Store) -> Result<()> {
     let face = load_face_engine(&config).await;
+    let audit_store = store.clone();
     let app = App::builder(config, store).face(face).build()?;
-    app.run(listener, shutdown_signal()).await?;
+    let served = app.run(listener, shutdown_signal()).await;
+    // The head as it stands at shutdown, signed outside the database.
+    audit_store
+        .checkpoint_audit()
+        .await
+        .context("writing the audit checkpoint")?;
+    served?;
     tracing::info!("shut down cleanly");
     Ok(())
 }

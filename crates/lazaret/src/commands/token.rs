@@ -13,7 +13,7 @@ pub enum TokenCommand {
 
 #[derive(Debug, Args)]
 pub struct CreateArgs {
-    /// admin, investigator, compliance_officer or analyst
+    /// admin, investigator, compliance_officer, analyst or auditor
     #[arg(long, value_parser = parse_role)]
     pub role: Role,
     /// Who or what the token is for
@@ -36,7 +36,7 @@ pub async fn run(cmd: TokenCommand, store: &Store) -> Result<()> {
                 store,
                 args.role,
                 &args.label,
-                "cli",
+                &super::trace::cli_actor(),
                 chrono::Utc::now(),
             )
             .await?;

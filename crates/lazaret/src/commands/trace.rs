@@ -38,12 +38,33 @@ pub fn parse_person(raw: &str) -> Result<PersonId> {
     PersonId::parse(raw).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
-/// The actor recorded in the audit log for command-line work.
+/// The actor recorded in the audit log for command-line work: the operating
+/// system account running the command, from the process's user id (the
+/// owner of `/proc/self`) and `/etc/passwd`, never from `$USER`, which any
+/// caller can set (security review L11). `cli:uid=1000(ana)`; `cli:unknown`
+/// where there is no `/proc`. Named officer accounts replace this later.
 pub fn cli_actor() -> String {
-    format!(
-        "cli:{}",
-        std::env::var("USER").unwrap_or_else(|_| "unknown".into())
-    )
+    use std::os::unix::fs::MetadataExt as _;
+    let Ok(uid) = std::fs::metadata("/proc/self").map(|m| m.uid()) else {
+        return "cli:unknown".into();
+    };
+    let name = std::fs::read_to_string("/etc/passwd")
+        .ok()
+        .and_then(|p| passwd_name(&p, uid));
+    match name {
+        Some(n) => format!("cli:uid={uid}({n})"),
+        None => format!("cli:uid={uid}"),
+    }
+}
+
+/// The account name of `uid` in a passwd file.
+fn passwd_name(passwd: &str, uid: u32) -> Option<String> {
+    passwd.lines().find_map(|l| {
+        let mut f = l.split(':');
+        let name = f.next()?;
+        let id: u32 = f.nth(1)?.parse().ok()?;
+        (id == uid).then(|| name.to_owned())
+    })
 }
 
 /// The `trace` JSON document.
@@ -102,4 +123,23 @@ pub async fn run(args: TraceArgs, store: &Store) -> Result<()> {
     }
     println!("{} contact(s)", t.contacts.len());
     Ok(())
+}
+
+#[cfg(test)]
+mod actor_tests {
+    use super::*;
+
+    #[test]
+    fn the_cli_actor_ignores_user_and_names_the_uid() {
+        assert_eq!(
+            passwd_name(
+                "root:x:0:0::/root:/bin/sh\nana:x:1000:1000::/home/ana:/bin/sh\n",
+                1000
+            ),
+            Some("ana".into())
+        );
+        assert_eq!(passwd_name("root:x:0:0::/root:/bin/sh\n", 7), None);
+        let actor = cli_actor();
+        assert!(actor.starts_with("cli:uid="), "{actor}");
+    }
 }
