@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use lazaret_core::user::Role;
-use lazaret_server::{AppState, Config};
+use lazaret_server::{App, Config};
 use lazaret_store::testing::{first_broken_link, sqlite_write_lock_held, TestDb};
 use lazaret_store::{AuditFilter, ImportKind, ImportOptions};
 use reqwest::StatusCode;
@@ -23,8 +23,10 @@ async fn token(db: &TestDb, role: Role) -> String {
 /// needs one).
 async fn serve(db: &TestDb) -> (String, tokio::sync::oneshot::Sender<()>) {
     let (listener, base) = support::bind_local().await;
-    let state = AppState::new(db.store.clone(), Config::default());
-    (base.clone(), support::spawn_server(listener, state))
+    let app = App::builder(Config::default(), db.store.clone())
+        .build()
+        .unwrap();
+    (base.clone(), support::spawn_server(listener, &app))
 }
 
 fn seqs(page: &Value) -> Vec<i64> {
