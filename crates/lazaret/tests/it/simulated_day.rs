@@ -29,7 +29,7 @@ use lazaret_core::order::TimeZone;
 use lazaret_server::state::SimulatedClock;
 use lazaret_server::template_crypto::TemplateKey;
 use lazaret_server::Clock;
-use lazaret_store::testing::TestDb;
+use lazaret_store::testing::{TestDb, AUDIT_KEY_HEX};
 use lazaret_store::EnrollmentRecord;
 use serde_json::{json, Value};
 use sqlx::Row;
@@ -241,6 +241,7 @@ async fn two_servers_run_a_simulated_day_of_1000_orders_exactly_once() {
     let dir = tempfile::tempdir().unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_lazaret"))
         .env_remove("LAZARET_DATABASE_URL")
+        .env("LAZARET_AUDIT_KEY", AUDIT_KEY_HEX)
         .current_dir(dir.path())
         .args(["--db", &db.url, "token", "create", "--role", "admin"])
         .output()
@@ -258,8 +259,11 @@ async fn two_servers_run_a_simulated_day_of_1000_orders_exactly_once() {
         .to_owned();
 
     let (sms_url, received) = sms_sink().await;
+    // The test's own store keys the chain (`TestDb`), so every process
+    // that appends to it needs the same key.
     let env = [
         ("LAZARET_TEMPLATE_KEY", KEY.to_owned()),
+        ("LAZARET_AUDIT_KEY", AUDIT_KEY_HEX.to_owned()),
         ("LAZARET_PUBLIC_URL", "https://drill.example".to_owned()),
         ("LAZARET_NOTIFY__SMS__WEBHOOK_URL", sms_url),
         ("LAZARET_CLOCK__MODE", "simulated".to_owned()),
