@@ -12,9 +12,9 @@ use lazaret_core::ids::TokenId;
 use lazaret_core::user::{Permission, Role};
 use lazaret_store::{Store, StoreError, TokenRecord};
 use rand::RngCore;
-use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
+use crate::prompting::hash_token;
 use crate::services::Actor;
 use crate::state::AppState;
 
@@ -61,10 +61,6 @@ impl Officer {
     }
 }
 
-fn hash_secret(secret: &str) -> String {
-    hex::encode(Sha256::digest(secret.as_bytes()))
-}
-
 /// Constant-time comparison, so response timing says nothing about how much
 /// of a guessed hash matched.
 fn same(a: &str, b: &str) -> bool {
@@ -96,7 +92,7 @@ pub async fn create_token(
     let id = TokenId::parse(&hex::encode(&uuid_bytes()[..8])).expect("hex id is valid");
     let record = TokenRecord {
         id: id.clone(),
-        secret_hash: hash_secret(&secret),
+        secret_hash: hash_token(&secret),
         role,
         label: label.to_owned(),
         created_at: now,
@@ -128,7 +124,7 @@ pub async fn verify_token(store: &Store, token: &str) -> Result<Option<Officer>,
     let Some(rec) = store.get_token(&id).await? else {
         return Ok(None);
     };
-    if rec.revoked_at.is_some() || !same(&rec.secret_hash, &hash_secret(secret)) {
+    if rec.revoked_at.is_some() || !same(&rec.secret_hash, &hash_token(secret)) {
         return Ok(None);
     }
     Ok(Some(Officer {
