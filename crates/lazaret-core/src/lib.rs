@@ -10,6 +10,7 @@ pub mod challenge;
 pub mod checkin;
 pub mod contact;
 pub mod contact_info;
+pub mod district;
 pub mod error;
 pub mod exposure;
 pub mod exposure_rules;

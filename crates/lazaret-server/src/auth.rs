@@ -8,6 +8,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use chrono::{DateTime, Utc};
 use lazaret_core::audit::AuditRecord;
+use lazaret_core::district::DistrictScope;
 use lazaret_core::ids::TokenId;
 use lazaret_core::user::{Permission, Role};
 use lazaret_store::{Store, StoreError, TokenRecord};
@@ -25,12 +26,18 @@ const PREFIX: &str = "lzt_";
 pub struct Officer {
     pub token_id: TokenId,
     pub role: Role,
+    /// The districts this officer works in.
+    pub districts: DistrictScope,
 }
 
 impl Officer {
     /// This caller as the services' plain [`Actor`] (no extractor).
     pub fn as_actor(&self) -> Actor {
-        Actor::api_token(&self.token_id)
+        Actor::new(
+            format!("token:{}", self.token_id),
+            self.role,
+            self.districts.clone(),
+        )
     }
 
     /// The audit log's name for this caller.
@@ -130,6 +137,8 @@ pub async fn verify_token(store: &Store, token: &str) -> Result<Option<Officer>,
     Ok(Some(Officer {
         token_id: rec.id,
         role: rec.role,
+        // Until accounts carry districts, a token is national.
+        districts: DistrictScope::All,
     }))
 }
 

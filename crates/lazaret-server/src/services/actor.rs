@@ -4,25 +4,40 @@
 
 use chrono::{DateTime, Utc};
 use lazaret_core::audit::AuditRecord;
-use lazaret_core::ids::TokenId;
+use lazaret_core::district::DistrictScope;
+use lazaret_core::user::Role;
 
-/// The officer a use case acts for, by the name the audit log gives them.
+/// The officer a use case acts for: the name the audit log gives them, their
+/// role and the districts they work in (a service limits what it reads and
+/// changes to those).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
     name: String,
+    role: Role,
+    districts: DistrictScope,
 }
 
 impl Actor {
-    /// An officer authenticated by an API token: `token:<id>`.
-    pub fn api_token(id: &TokenId) -> Self {
+    pub fn new(name: impl Into<String>, role: Role, districts: DistrictScope) -> Self {
         Self {
-            name: format!("token:{id}"),
+            name: name.into(),
+            role,
+            districts,
         }
     }
 
     /// The audit log's name for this actor.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// The districts this actor may see and change.
+    pub fn districts(&self) -> &DistrictScope {
+        &self.districts
     }
 
     /// An audit record of something this actor did.
