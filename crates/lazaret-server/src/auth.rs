@@ -84,11 +84,23 @@ fn split_token(token: &str) -> Option<(TokenId, &str)> {
     Some((TokenId::parse(id).ok()?, secret))
 }
 
-/// Creates a token for `role`; returns the record and the token text, which
-/// is shown once and never stored.
+/// Creates a national token for `role`; returns the record and the token
+/// text, which is shown once and never stored.
 pub async fn create_token(
     store: &Store,
     role: Role,
+    label: &str,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<(TokenRecord, String), StoreError> {
+    create_token_in(store, role, &DistrictScope::All, label, actor, now).await
+}
+
+/// Creates a token for `role` that works in `districts`.
+pub async fn create_token_in(
+    store: &Store,
+    role: Role,
+    districts: &DistrictScope,
     label: &str,
     actor: &str,
     now: DateTime<Utc>,
@@ -101,6 +113,7 @@ pub async fn create_token(
         id: id.clone(),
         secret_hash: hash_token(&secret),
         role,
+        districts: districts.clone(),
         label: label.to_owned(),
         created_at: now,
         revoked_at: None,
@@ -111,7 +124,7 @@ pub async fn create_token(
         action: "token.create".into(),
         subject_type: "token".into(),
         subject_id: id.to_string(),
-        details: format!("role={role} label={label}"),
+        details: format!("role={role} districts={districts} label={label}"),
     };
     store.insert_token(&record, &audit).await?;
     Ok((record, format!("{PREFIX}{id}_{secret}")))
@@ -137,8 +150,7 @@ pub async fn verify_token(store: &Store, token: &str) -> Result<Option<Officer>,
     Ok(Some(Officer {
         token_id: rec.id,
         role: rec.role,
-        // Until accounts carry districts, a token is national.
-        districts: DistrictScope::All,
+        districts: rec.districts,
     }))
 }
 

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use lazaret_core::audit::AuditRecord;
+use lazaret_core::district::DistrictScope;
 use lazaret_core::ids::TokenId;
 use lazaret_core::user::Role;
 use sqlx::Row;
@@ -16,6 +17,8 @@ pub struct TokenRecord {
     /// Hex SHA-256 of the secret part.
     pub secret_hash: String,
     pub role: Role,
+    /// The districts the token works in.
+    pub districts: DistrictScope,
     pub label: String,
     pub created_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
@@ -28,8 +31,8 @@ impl Store {
         audit: &AuditRecord,
     ) -> Result<(), StoreError> {
         const SQL: &str =
-            "INSERT INTO api_tokens (id, secret_hash, role, label, created_at, revoked_at) \
-                           VALUES ($1, $2, $3, $4, $5, $6)";
+            "INSERT INTO api_tokens (id, secret_hash, role, label, created_at, revoked_at, districts) \
+                           VALUES ($1, $2, $3, $4, $5, $6, $7)";
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             sqlx::query(SQL)
@@ -39,6 +42,7 @@ impl Store {
                 .bind(&t.label)
                 .bind(to_ms(t.created_at))
                 .bind(t.revoked_at.map(to_ms))
+                .bind(t.districts.to_string())
                 .execute(&mut *tx)
                 .await
                 .map_err(|e| StoreError::on_insert(e, "token", t.id.as_str()))?;
@@ -49,7 +53,8 @@ impl Store {
     }
 
     pub async fn get_token(&self, id: &TokenId) -> Result<Option<TokenRecord>, StoreError> {
-        const SQL: &str = "SELECT id, secret_hash, role, label, created_at, revoked_at FROM api_tokens WHERE id = $1";
+        const SQL: &str = "SELECT id, secret_hash, role, label, created_at, revoked_at, districts \
+                           FROM api_tokens WHERE id = $1";
         on_pool!(self, pool => {
             let Some(r) = sqlx::query(SQL).bind(id.as_str()).fetch_optional(pool).await? else {
                 return Ok(None);
@@ -59,6 +64,7 @@ impl Store {
                 id: TokenId::parse(r.try_get::<&str, _>("id")?).map_err(bad)?,
                 secret_hash: r.try_get("secret_hash")?,
                 role: r.try_get::<&str, _>("role")?.parse().map_err(bad)?,
+                districts: DistrictScope::parse(r.try_get::<&str, _>("districts")?).map_err(bad)?,
                 label: r.try_get("label")?,
                 created_at: from_ms("api_tokens", r.try_get("created_at")?)?,
                 revoked_at: r

@@ -234,6 +234,7 @@ async fn tokens_store_hash_and_revoke(db: TestDb) {
         id: TokenId::parse("tok1").unwrap(),
         secret_hash: "ab".repeat(32),
         role: Role::ComplianceOfficer,
+        districts: lazaret_core::district::DistrictScope::parse("north,south").unwrap(),
         label: "desk 3".into(),
         created_at: t0(),
         revoked_at: None,
