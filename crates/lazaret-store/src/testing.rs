@@ -247,6 +247,20 @@ pub fn with_database(url: &str, db: &str) -> String {
     }
 }
 
+/// SQL that removes the database's refusal to change audit events
+/// (migration 0013), as someone with raw write access could: the tamper tests
+/// run it first, since the keyed chain must catch what the triggers no
+/// longer stop.
+pub fn drop_audit_guards(kind: BackendKind) -> &'static str {
+    match kind {
+        BackendKind::Sqlite => {
+            "DROP TRIGGER IF EXISTS audit_events_no_update; \
+             DROP TRIGGER IF EXISTS audit_events_no_delete;"
+        }
+        BackendKind::Postgres => "DROP TRIGGER IF EXISTS audit_events_no_change ON audit_events;",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

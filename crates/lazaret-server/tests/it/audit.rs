@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use lazaret_core::user::Role;
 use lazaret_server::{App, Config};
+use lazaret_store::backends;
 use lazaret_store::testing::{first_broken_link, sqlite_write_lock_held, TestDb};
 use lazaret_store::{AuditFilter, ImportKind, ImportOptions};
 use reqwest::StatusCode;
@@ -38,76 +39,74 @@ fn seqs(page: &Value) -> Vec<i64> {
         .collect()
 }
 
-#[tokio::test]
-async fn the_auditor_reads_the_log_and_the_reading_is_audited() {
-    for db in TestDb::all().await {
-        let auditor = token(&db, Role::Auditor).await;
-        let admin = token(&db, Role::Admin).await;
-        let investigator = token(&db, Role::Investigator).await;
-        let (base, stop) = serve(&db).await;
-        let api = Api::new(base.clone(), auditor.clone());
+async fn the_auditor_reads_the_log_and_the_reading_is_audited(db: TestDb) {
+    let auditor = token(&db, Role::Auditor).await;
+    let admin = token(&db, Role::Admin).await;
+    let investigator = token(&db, Role::Investigator).await;
+    let (base, stop) = serve(&db).await;
+    let api = Api::new(base.clone(), auditor.clone());
 
-        let (st, page) = api.get("/api/v1/audit?action=token.create").await;
-        assert_eq!(st, StatusCode::OK, "{page}");
-        assert_eq!(seqs(&page), [1, 2, 3], "{:?}", db.kind());
-        assert_eq!(page["items"][0]["actor"], "t");
-        assert!(page["next_after"].is_null());
+    let (st, page) = api.get("/api/v1/audit?action=token.create").await;
+    assert_eq!(st, StatusCode::OK, "{page}");
+    assert_eq!(seqs(&page), [1, 2, 3], "{:?}", db.kind());
+    assert_eq!(page["items"][0]["actor"], "t");
+    assert!(page["next_after"].is_null());
 
-        let (_, first) = api.get("/api/v1/audit?action=token.create&limit=2").await;
-        assert_eq!(seqs(&first), [1, 2]);
-        assert_eq!(first["next_after"], 2);
-        let (_, rest) = api
-            .get("/api/v1/audit?action=token.create&limit=2&after=2")
-            .await;
-        assert_eq!(seqs(&rest), [3]);
-        let (_, none) = api
-            .get("/api/v1/audit?action=token.create&to=2026-03-10T08:59:59Z")
-            .await;
-        assert_eq!(seqs(&none), Vec::<i64>::new());
+    let (_, first) = api.get("/api/v1/audit?action=token.create&limit=2").await;
+    assert_eq!(seqs(&first), [1, 2]);
+    assert_eq!(first["next_after"], 2);
+    let (_, rest) = api
+        .get("/api/v1/audit?action=token.create&limit=2&after=2")
+        .await;
+    assert_eq!(seqs(&rest), [3]);
+    let (_, none) = api
+        .get("/api/v1/audit?action=token.create&to=2026-03-10T08:59:59Z")
+        .await;
+    assert_eq!(seqs(&none), Vec::<i64>::new());
 
-        for (query, field) in [
-            ("limit=1001", "limit"),
-            ("limit=0", "limit"),
-            ("from=yesterday", "from"),
-        ] {
-            let (st, body) = api.get(&format!("/api/v1/audit?{query}")).await;
-            assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{query}: {body}");
-            assert_eq!(body["code"], "validation_failed");
-            assert_eq!(body["field"], field, "{body}");
-        }
-        // Officers of every other role, the administrator included, are refused.
-        for other in [&admin, &investigator] {
-            let (st, _) = Api::new(base.clone(), other.clone())
-                .get("/api/v1/audit")
-                .await;
-            assert_eq!(st, StatusCode::FORBIDDEN);
-        }
-
-        // Each answered read is in the chain, naming the auditor's token
-        // and the filters.
-        let reads = db
-            .store
-            .audit_search(
-                &AuditFilter {
-                    action: Some("audit.read".into()),
-                    ..Default::default()
-                },
-                100,
-            )
-            .await
-            .unwrap();
-        assert_eq!(reads.len(), 4, "{reads:?}");
-        assert!(reads.iter().all(|e| e.actor.starts_with("token:")));
-        assert!(
-            reads[1].details.contains("\"limit\":2"),
-            "{}",
-            reads[1].details
-        );
-        let events = db.store.audit_events(0, 10_000).await.unwrap();
-        assert_eq!(first_broken_link(&events), None);
-        let _ = stop.send(());
+    for (query, field) in [
+        ("limit=1001", "limit"),
+        ("limit=0", "limit"),
+        ("from=yesterday", "from"),
+    ] {
+        let (st, body) = api.get(&format!("/api/v1/audit?{query}")).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{query}: {body}");
+        assert_eq!(body["code"], "validation_failed");
+        assert_eq!(body["field"], field, "{body}");
     }
+    // Officers of every other role, the administrator included, are refused.
+    for other in [&admin, &investigator] {
+        let (st, _) = Api::new(base.clone(), other.clone())
+            .get("/api/v1/audit")
+            .await;
+        assert_eq!(st, StatusCode::FORBIDDEN);
+    }
+
+    // Each answered read is in the chain, naming the auditor's token
+    // and the filters.
+    let reads = db
+        .store
+        .audit_search(
+            &AuditFilter {
+                action: Some("audit.read".into()),
+                ..Default::default()
+            },
+            100,
+        )
+        .await
+        .unwrap();
+    assert_eq!(reads.len(), 4, "{reads:?}");
+    assert!(reads.iter().all(|e| e.actor.starts_with("token:")));
+    assert!(
+        reads[1].details.contains("\"limit\":2"),
+        "{}",
+        reads[1].details
+    );
+    let events = db.store.audit_events(0, 10_000).await.unwrap();
+    assert_eq!(first_broken_link(&events), None);
+    let _ = stop.send(());
 }
+backends!(the_auditor_reads_the_log_and_the_reading_is_audited);
 
 /// Security review M10: an import holds SQLite's write lock for its whole
 /// transaction. A person read meanwhile must answer (its audit event goes

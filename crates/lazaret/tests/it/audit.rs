@@ -27,6 +27,8 @@ fn text(b: &[u8]) -> String {
 
 async fn tamper(db: &str, sql: &str) {
     let mut c = sqlx::SqliteConnection::connect(db).await.unwrap();
+    let guards = lazaret_store::testing::drop_audit_guards(lazaret_store::BackendKind::Sqlite);
+    sqlx::raw_sql(guards).execute(&mut c).await.unwrap();
     sqlx::raw_sql(sql).execute(&mut c).await.unwrap();
     c.close().await.unwrap();
 }
