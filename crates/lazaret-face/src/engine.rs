@@ -20,13 +20,79 @@ use crate::quality::{self, QualityConfig, QualityReport};
 use crate::recognition::euclidean;
 use crate::template::{Template, TEMPLATE_VERSION};
 
-/// Default decision threshold on the Euclidean descriptor distance with the dlib-aligned
-/// chip, stated by the false match rate it gives: target **FMR ≤ 1% per comparison**; measured
-/// FMR 0.61% (FNMR 2.04%) over all 648,580 ordered cross-identity pairs of lfw-fold1
-/// (`lazaret face checkins`, docs/benchmarks-history.md, 2026-12-02 16:06). For FMR ≤ 0.1% per
-/// comparison the same measurement gives 0.546 (FNMR 8.1% per image); `threshold` in
-/// [`EngineConfig`] (`--threshold` on the command line) is the one setting.
-pub const DEFAULT_THRESHOLD: f32 = 0.6;
+/// The false match rate per check-in try that the decision thresholds are chosen for
+/// (`[face] target_fmr`). Only calibrated targets exist: a threshold for a rate nobody
+/// measured would state a guarantee the engine cannot give.
+///
+/// The decision is on the distance between the template and the **mean descriptor** of the
+/// frontal frames (up to 3), with a threshold per frame count: averaging descriptors before
+/// comparing gives the lowest false non-match rate at a fixed false match rate of the rules
+/// measured, and an impostor's mean descriptor lies closer to the template than one photo does,
+/// so more frames need a stricter threshold. Calibration: `lazaret face checkins
+/// /work/shared/faces/lfw-fold1` (dlib alignment, landmark mirror averaging, one recognition
+/// pass; 1,862 / 648,580 genuine / impostor comparisons for one frame, 1,320 / 244,262 for
+/// three; docs/benchmarks.md, "Check-in-level error rates"). The frames there are photos taken
+/// days apart; a check-in's frames are seconds apart, so the gain from averaging is smaller in
+/// practice than these figures say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "f64", into = "f64")]
+pub enum TargetFmr {
+    /// FMR ≤ 1% per try (the default). FNMR per try on the calibration set: 1.29% with one
+    /// frame, 0.25% with two, 0.15% with three.
+    OnePercent,
+    /// FMR ≤ 0.1% per try. FNMR per try: 8.06% with one frame, 2.62% with two, 1.36% with
+    /// three.
+    PointOnePercent,
+}
+
+impl TargetFmr {
+    pub const ALL: [TargetFmr; 2] = [TargetFmr::OnePercent, TargetFmr::PointOnePercent];
+
+    pub fn rate(self) -> f64 {
+        match self {
+            Self::OnePercent => 0.01,
+            Self::PointOnePercent => 0.001,
+        }
+    }
+
+    /// The threshold on the distance of the mean of `frames` frontal descriptors (1–3; more
+    /// are not averaged, see [`FaceEngine::verify_analyses`]).
+    pub fn threshold(self, frames: usize) -> f32 {
+        let by_frames = match self {
+            Self::OnePercent => [0.6157, 0.5848, 0.5750],
+            Self::PointOnePercent => [0.5464, 0.5225, 0.5183],
+        };
+        by_frames[frames.clamp(1, MAX_FUSED_FRAMES) - 1]
+    }
+}
+
+impl TryFrom<f64> for TargetFmr {
+    type Error = String;
+    fn try_from(rate: f64) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|t| (t.rate() - rate).abs() < 1e-12)
+            .ok_or_else(|| {
+                format!(
+                    "{rate} is not a calibrated false match rate; use 0.01 (1%) or 0.001 (0.1%)"
+                )
+            })
+    }
+}
+
+impl From<TargetFmr> for f64 {
+    fn from(t: TargetFmr) -> f64 {
+        t.rate()
+    }
+}
+
+/// At most this many frontal frames are averaged (the calibrated counts).
+pub const MAX_FUSED_FRAMES: usize = 3;
+
+/// The threshold the liveness check uses to tell that a turned frame shows someone else than
+/// the first frame. A turned head is naturally further from a frontal one, so this comparison
+/// keeps its own, looser threshold instead of the FMR target's.
+pub const IDENTITY_CHANGE_THRESHOLD: f32 = 0.6;
 
 /// Engine settings. The defaults are the calibrated ones.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -40,12 +106,23 @@ pub struct EngineConfig {
     pub flip_average: bool,
     /// Average the landmarks with those of the mirrored face crop (steadier alignment).
     pub landmark_mirror_average: bool,
-    /// Same person when the distance is at most this (default [`DEFAULT_THRESHOLD`]: FMR ≤ 1%
-    /// per comparison; see its documentation for the FMR other values give).
-    pub threshold: f32,
+    /// The false match rate the thresholds are chosen for (default 1% per try).
+    pub target_fmr: TargetFmr,
+    /// One fixed threshold for every frame count instead of the target's (for experiments
+    /// with another alignment or model, which the calibration does not cover).
+    pub threshold: Option<f32>,
     pub limits: ImageLimits,
     pub quality: QualityConfig,
     pub liveness: LivenessConfig,
+}
+
+impl EngineConfig {
+    /// Same person when the distance of the mean of `frames` frontal descriptors is at most
+    /// this.
+    pub fn threshold_for(&self, frames: usize) -> f32 {
+        self.threshold
+            .unwrap_or_else(|| self.target_fmr.threshold(frames))
+    }
 }
 
 impl Default for EngineConfig {
@@ -55,7 +132,8 @@ impl Default for EngineConfig {
             alignment: Alignment::Dlib,
             flip_average: false,
             landmark_mirror_average: true,
-            threshold: DEFAULT_THRESHOLD,
+            target_fmr: TargetFmr::OnePercent,
+            threshold: None,
             limits: ImageLimits::default(),
             quality: QualityConfig::default(),
             liveness: LivenessConfig::default(),
@@ -136,9 +214,13 @@ pub struct Verdict {
     pub decision: Decision,
     /// Why, typed (see [`Finding`]).
     pub finding: Finding,
-    /// Mean distance of the frontal frames to the template (None if no usable frame).
+    /// Distance between the template and the mean descriptor of the frontal frames (None if
+    /// no usable frame).
     pub distance: Option<f32>,
+    /// The threshold applied (by the number of frontal frames averaged).
     pub threshold: f32,
+    /// How many frontal frames were averaged.
+    pub frontal_frames: usize,
     pub liveness: Option<LivenessOutcome>,
     /// Quality of each frame (None where no single face was found).
     pub quality: Vec<Option<QualityReport>>,
@@ -346,7 +428,6 @@ impl FaceEngine {
         challenge: Option<&Challenge>,
     ) -> Result<Verdict, FaceError> {
         self.check_inputs(template, analyses.len(), challenge)?;
-        let threshold = self.config.threshold;
         let mut reasons = Vec::new();
         let mut retry = false;
         let mut no_match = false;
@@ -365,16 +446,18 @@ impl FaceEngine {
                 Ok(_) => {}
             }
         }
-        // Distance from the frontal frames (turned heads are naturally further away).
-        let frontal: Vec<f32> = analyses
+        // The mean descriptor of the frontal frames (turned heads are naturally further away),
+        // compared once: see `TargetFmr` for why the mean descriptor and not the mean distance.
+        let frontal: Vec<&[f32]> = analyses
             .iter()
             .enumerate()
             .filter(|(i, _)| challenge.is_none_or(|c| c.poses[*i] == liveness::HeadPose::Center))
             .filter_map(|(_, a)| a.as_ref().ok())
-            .map(|a| euclidean(&template.descriptor, &a.descriptor))
+            .map(|a| a.descriptor.as_slice())
+            .take(MAX_FUSED_FRAMES)
             .collect();
-        let distance =
-            (!frontal.is_empty()).then(|| frontal.iter().sum::<f32>() / frontal.len() as f32);
+        let threshold = self.config.threshold_for(frontal.len());
+        let distance = mean_descriptor(&frontal).map(|m| euclidean(&template.descriptor, &m));
         match distance {
             Some(d) if d > threshold => {
                 no_match = true;
@@ -404,7 +487,7 @@ impl FaceEngine {
                 c,
                 &evidence,
                 &template.descriptor,
-                threshold,
+                self.config.threshold.unwrap_or(IDENTITY_CHANGE_THRESHOLD),
                 &self.config.liveness,
             )
         });
@@ -436,6 +519,7 @@ impl FaceEngine {
             finding,
             distance,
             threshold,
+            frontal_frames: frontal.len(),
             liveness: live,
             quality: analyses
                 .iter()
@@ -444,6 +528,20 @@ impl FaceEngine {
             reasons,
         })
     }
+}
+
+/// The element-wise mean of descriptors (None when there are none).
+fn mean_descriptor(descriptors: &[&[f32]]) -> Option<Vec<f32>> {
+    let (first, rest) = descriptors.split_first()?;
+    let mut sum = first.to_vec();
+    for d in rest {
+        for (s, x) in sum.iter_mut().zip(d.iter()) {
+            *s += x;
+        }
+    }
+    let n = descriptors.len() as f32;
+    sum.iter_mut().for_each(|s| *s /= n);
+    Some(sum)
 }
 
 /// The finding behind a verdict. A capture problem comes first (the person can retake it; multiple
@@ -520,6 +618,36 @@ mod tests {
         let frames = [Err(FaceError::FaceOutOfFrame)];
         let f = finding(&frames, None, 0.6, None, Decision::Retry);
         assert_eq!(f, Finding::LowQuality);
+    }
+
+    #[test]
+    fn the_mean_descriptor_is_element_wise() {
+        assert_eq!(mean_descriptor(&[]), None);
+        let a = [1.0, 2.0, 3.0];
+        let b = [3.0, 0.0, 3.0];
+        assert_eq!(mean_descriptor(&[&a]), Some(a.to_vec()));
+        assert_eq!(mean_descriptor(&[&a, &b]), Some(vec![2.0, 1.0, 3.0]));
+    }
+
+    #[test]
+    fn thresholds_follow_the_target_and_tighten_with_more_frames() {
+        for t in TargetFmr::ALL {
+            assert_eq!(TargetFmr::try_from(t.rate()), Ok(t));
+            let by_n: Vec<f32> = (1..=3).map(|n| t.threshold(n)).collect();
+            assert!(by_n.windows(2).all(|w| w[0] > w[1]), "{t:?}: {by_n:?}");
+            // Five frontal frames are never averaged: the three-frame threshold.
+            assert_eq!(t.threshold(5), t.threshold(3));
+        }
+        for n in 1..=3 {
+            assert!(TargetFmr::PointOnePercent.threshold(n) < TargetFmr::OnePercent.threshold(n));
+        }
+        let err = TargetFmr::try_from(0.05).unwrap_err();
+        assert!(err.contains("0.01") && err.contains("0.001"), "{err}");
+        let mut c = EngineConfig::default();
+        assert_eq!(c.threshold_for(2), TargetFmr::OnePercent.threshold(2));
+        c.threshold = Some(0.5);
+        assert_eq!(c.threshold_for(1), 0.5);
+        assert_eq!(c.threshold_for(3), 0.5);
     }
 
     #[test]

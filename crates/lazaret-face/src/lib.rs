@@ -29,8 +29,7 @@ pub mod template;
 pub mod weights;
 
 pub use engine::{
-    Decision, EngineConfig, FaceAnalysis, FaceEngine, Finding, Inspection, Verdict,
-    DEFAULT_THRESHOLD,
+    Decision, EngineConfig, FaceAnalysis, FaceEngine, Finding, Inspection, TargetFmr, Verdict,
 };
 pub use error::FaceError;
 /// The decoded picture `FaceEngine::decode` returns and `analyze_image` takes.

@@ -242,8 +242,15 @@ pub async fn load_face_engine(config: &Config) -> Option<Arc<FaceEngine>> {
         .models_dir
         .clone()
         .unwrap_or_else(lazaret_face::models_fetch::default_models_dir);
-    let loaded =
-        tokio::task::spawn_blocking(move || FaceEngine::load(&dir, Default::default())).await;
+    let engine_config = match config.face.engine_config() {
+        Ok(c) => c,
+        Err(e) => {
+            // Config::validate refuses this at load; only a Config built in code gets here.
+            tracing::error!("face engine not loaded: {e}");
+            return None;
+        }
+    };
+    let loaded = tokio::task::spawn_blocking(move || FaceEngine::load(&dir, engine_config)).await;
     match loaded {
         Ok(Ok(engine)) => Some(Arc::new(engine)),
         Ok(Err(e)) => {

@@ -101,6 +101,42 @@ pub struct Config {
     /// Where the server's time comes from: the system clock, or a simulated
     /// one for drills and load tests (`[clock]`).
     pub clock: ClockConfig,
+    /// The face engine's decision (`[face]`).
+    pub face: FaceConfig,
+}
+
+/// The face engine's settings an operator chooses.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FaceConfig {
+    /// The false match rate per check-in try the thresholds are chosen for: `0.01` (default)
+    /// or `0.001`, the calibrated targets (see `lazaret_face::TargetFmr` for the false
+    /// non-match rates each gives).
+    pub target_fmr: f64,
+}
+
+impl Default for FaceConfig {
+    fn default() -> Self {
+        Self {
+            target_fmr: lazaret_face::TargetFmr::OnePercent.rate(),
+        }
+    }
+}
+
+impl FaceConfig {
+    /// The checked target (validated at load, so this refuses only an unchecked config).
+    pub fn target(&self) -> Result<lazaret_face::TargetFmr, ConfigError> {
+        lazaret_face::TargetFmr::try_from(self.target_fmr)
+            .map_err(|why| setting("face", "target_fmr", why))
+    }
+
+    /// The engine settings: the defaults with the operator's target.
+    pub fn engine_config(&self) -> Result<lazaret_face::EngineConfig, ConfigError> {
+        Ok(lazaret_face::EngineConfig {
+            target_fmr: self.target()?,
+            ..Default::default()
+        })
+    }
 }
 
 /// The server's clock. `simulated` runs time from `start`, `speed` times
@@ -396,6 +432,7 @@ impl Default for Config {
             worker: WorkerConfig::default(),
             notify: NotifyConfig::default(),
             clock: ClockConfig::default(),
+            face: FaceConfig::default(),
         }
     }
 }
@@ -497,6 +534,7 @@ impl Config {
             "worker",
             "notify",
             "clock",
+            "face",
         ];
         // `__` nests: LAZARET_NOTIFY__EMAIL__HOST is `notify.email.host`.
         fig = fig.merge(
@@ -556,6 +594,7 @@ impl Config {
             .validate()
             .map_err(|e| setting("prompts", &e.field, e.reason))?;
         self.clock.validate()?;
+        self.face.target()?;
         self.worker.interval()?;
         self.notify.validate()
     }
@@ -682,6 +721,31 @@ mod tests {
         });
         let c = Config::default();
         assert!(c.worker.enabled && c.notify.email.is_none() && c.notify.sms.is_none());
+    }
+
+    #[test]
+    fn the_face_target_is_one_of_the_calibrated_rates() {
+        figment::Jail::expect_with(|jail| {
+            assert_eq!(
+                Config::default().face.target().unwrap(),
+                lazaret_face::TargetFmr::OnePercent
+            );
+            jail.create_file("lazaret.toml", "[face]\ntarget_fmr = 0.001\n")?;
+            let c = Config::load(None, &Overrides::default()).unwrap();
+            assert_eq!(
+                c.face.engine_config().unwrap().target_fmr,
+                lazaret_face::TargetFmr::PointOnePercent
+            );
+            jail.set_env("LAZARET_FACE__TARGET_FMR", "0.05");
+            let err = Config::load(None, &Overrides::default())
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("[face]") && err.contains("target_fmr") && err.contains("0.001"),
+                "{err}"
+            );
+            Ok(())
+        });
     }
 
     #[test]

@@ -58,6 +58,8 @@ pub fn assess(
         evidence: json!({
             "face_distance": verdict.distance,
             "threshold": verdict.threshold,
+            // The distance is the template's to the mean descriptor of this many frames.
+            "frontal_frames": verdict.frontal_frames,
             "decision": verdict.decision,
             "liveness": verdict.liveness,
             "quality": verdict.quality,

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use lazaret_face::align::Alignment;
-use lazaret_face::engine::{EngineConfig, FaceEngine};
+use lazaret_face::engine::{EngineConfig, FaceEngine, TargetFmr};
 use lazaret_face::evaluation::{det_svg, OperatingPoint, Scores};
 use lazaret_face::models_fetch;
 use lazaret_face::pipeline;
@@ -26,7 +26,12 @@ pub struct EngineArgs {
     /// Folder holding the model files (fetched there with npm when missing).
     #[arg(long, env = "LAZARET_MODELS_DIR")]
     pub models_dir: Option<PathBuf>,
-    /// Decision threshold on the descriptor distance (default: the calibrated one).
+    /// The false match rate per try the thresholds are chosen for: 0.01 or 0.001 (the
+    /// calibrated targets; default 0.01).
+    #[arg(long, value_parser = parse_target_fmr)]
+    pub target_fmr: Option<TargetFmr>,
+    /// One fixed decision threshold on the descriptor distance for every frame count, instead
+    /// of the target's calibrated ones.
     #[arg(long)]
     pub threshold: Option<f32>,
     /// How the face is cut out for the recognition net.
@@ -61,6 +66,13 @@ pub enum AlignArg {
     Faceapi,
 }
 
+fn parse_target_fmr(s: &str) -> Result<TargetFmr, String> {
+    let rate: f64 = s
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number; use 0.01 or 0.001"))?;
+    TargetFmr::try_from(rate)
+}
+
 impl EngineArgs {
     fn models_dir(&self) -> PathBuf {
         self.models_dir
@@ -70,9 +82,10 @@ impl EngineArgs {
 
     fn config(&self) -> EngineConfig {
         let mut c = EngineConfig::default();
-        if let Some(t) = self.threshold {
-            c.threshold = t;
+        if let Some(t) = self.target_fmr {
+            c.target_fmr = t;
         }
+        c.threshold = self.threshold.or(c.threshold);
         c.alignment = match self.alignment {
             AlignArg::Dlib => Alignment::Dlib,
             AlignArg::Faceapi => Alignment::FaceApi,
@@ -416,7 +429,8 @@ fn pairs(
         MultipleArg::Refuse => pipeline::MultipleFaces::Refuse,
     };
     let engine = Arc::new(args.engine_with(config)?);
-    let threshold = engine.config().threshold;
+    // A pair is one photo against one: the one-frame threshold.
+    let threshold = engine.config().threshold_for(1);
     let pairs = read_pairs(csv)?;
     let base = csv.parent().unwrap_or(Path::new("."));
     let mut names: Vec<String> = pairs
@@ -601,9 +615,9 @@ fn pairs(
 /// How a try's frames are turned into one decision against the enrolled descriptor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Rule {
-    /// Mean of the frames' distances (the engine's rule).
+    /// Mean of the frames' distances (the engine's rule until 2026-12-02).
     MeanDistance,
-    /// Distance of the mean of the frames' descriptors.
+    /// Distance of the mean of the frames' descriptors (the engine's rule).
     DistanceOfMean,
     /// The closest frame (1 of n must match).
     Min,
@@ -692,7 +706,7 @@ fn checkins(dir: &Path, as_json: bool, threads: usize, args: &EngineArgs) -> Res
     // As `face pairs` (LFW's protocol): the subject is the central face.
     config.detection.multiple_faces = pipeline::MultipleFaces::UseCentral;
     let engine = Arc::new(args.engine_with(config)?);
-    let threshold = engine.config().threshold;
+    let target = engine.config().target_fmr.rate();
     let labelled = identities(dir)?;
     if labelled.is_empty() {
         bail!("no labelled images in {}", dir.display());
@@ -724,14 +738,19 @@ fn checkins(dir: &Path, as_json: bool, threads: usize, args: &EngineArgs) -> Res
     if !as_json {
         writeln!(
             out,
-            "{}: {} images, {} identities, {failed} images without a usable face; engine threshold {threshold:.3}",
+            "{}: {} images, {} identities, {failed} images without a usable face; engine target FMR {}%, thresholds by frames 1/2/3: {:.4}/{:.4}/{:.4}",
             dir.display(),
             described.len(),
-            by_id.len()
+            by_id.len(),
+            target * 100.0,
+            engine.config().threshold_for(1),
+            engine.config().threshold_for(2),
+            engine.config().threshold_for(3),
         )?;
-        writeln!(out, "frames\trule\tgenuine tries\timpostor tries\tthreshold@FMR1%\tFNMR@FMR1%\tthreshold@FMR0.1%\tFNMR@FMR0.1%\tFMR@{threshold:.2}\tFNMR@{threshold:.2}")?;
+        writeln!(out, "frames\trule\tgenuine tries\timpostor tries\tthreshold@FMR1%\tFNMR@FMR1%\tthreshold@FMR0.1%\tFNMR@FMR0.1%\tengine threshold\tFMR@engine\tFNMR@engine")?;
     }
     for n in 1..=3usize {
+        let threshold = engine.config().threshold_for(n);
         for rule in Rule::ALL {
             if n == 1 && rule != Rule::MeanDistance {
                 continue; // every rule is the plain distance with one frame
@@ -787,7 +806,7 @@ fn checkins(dir: &Path, as_json: bool, threads: usize, args: &EngineArgs) -> Res
             } else {
                 writeln!(
                     out,
-                    "{n}\t{}\t{}\t{}\t{:.4}\t{:.2}%\t{:.4}{}\t{:.2}%\t{:.3}%\t{:.2}%",
+                    "{n}\t{}\t{}\t{}\t{:.4}\t{:.2}%\t{:.4}{}\t{:.2}%\t{threshold:.4}\t{:.3}%\t{:.2}%",
                     rule.name(),
                     s.genuine.len(),
                     s.impostor.len(),
