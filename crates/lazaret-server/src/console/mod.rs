@@ -209,10 +209,20 @@ fn login_form(
             escape(m)
         )
     });
+    // After a refusal the name is filled in: the password is what to type.
+    let (focus_username, focus_password) = if username.is_empty() {
+        (" autofocus", "")
+    } else {
+        ("", " autofocus")
+    };
     let body = fill(
         LOGIN,
         &[("csrf", csrf), ("username", username)],
-        &[("message", &message)],
+        &[
+            ("message", &message),
+            ("focus_username", focus_username),
+            ("focus_password", focus_password),
+        ],
     );
     page(status, "Sign in", &body, cookies)
 }
@@ -419,7 +429,11 @@ mod tests {
         let html = fill(
             LOGIN,
             &[("csrf", "\"><x"), ("username", "<b>")],
-            &[("message", "")],
+            &[
+                ("message", ""),
+                ("focus_username", ""),
+                ("focus_password", ""),
+            ],
         );
         assert!(html.contains("value=\"&quot;&gt;&lt;x\""));
         assert!(html.contains("value=\"&lt;b&gt;\""));

@@ -57,10 +57,10 @@ pub enum AccountError {
 #[derive(Debug, Error)]
 pub enum LoginError {
     #[error(
-        "the username, password or code is not right, or logging in is paused; try again later"
+        "The username, password or code is not right, or signing in is paused for a while. Check them and try again later."
     )]
     Refused(LoginFailure),
-    #[error("your role requires a second factor (TOTP) and none is set up for your account; ask an administrator to enrol one (lazaret users totp-enroll)")]
+    #[error("Your role requires a second factor (a one-time code) and none is set up for your account. Ask an administrator to enrol one (lazaret users totp-enroll).")]
     TotpNotEnrolled,
     #[error(transparent)]
     Store(#[from] StoreError),

@@ -209,6 +209,7 @@ async fn a_right_password_opens_a_session_shown_on_the_account_page(db: TestDb) 
         .contains("default-src 'none'"));
     let html = page.text().await.unwrap();
     assert!(html.contains("Signed in as alice"), "{html}");
+    assert!(!html.contains("{{"), "every placeholder filled: {html}");
     assert!(
         html.contains("investigator") && html.contains("north, south"),
         "{html}"
@@ -257,6 +258,13 @@ async fn a_wrong_password_or_an_unknown_name_is_refused_alike_and_audited(db: Te
             .to_owned()
     };
     assert_eq!(message(&wrong), message(&unknown), "no username leaks");
+    assert!(!wrong.contains("{{"), "{wrong}");
+    // The name stays filled in; the password field takes the focus.
+    assert!(wrong.contains("value=\"alice\""), "{wrong}");
+    assert!(
+        wrong.contains("aria-describedby=\"password-hint\" autofocus"),
+        "{wrong}"
+    );
     let failed = c.audit("auth.login_failed").await;
     let reasons: Vec<_> = failed
         .iter()

@@ -42,7 +42,7 @@ pub struct CreateArgs {
     /// Who or what a service token is for (same as --service)
     #[arg(long, default_value = "cli")]
     pub label: String,
-    /// Days until the token expires [default: [auth] token_days, 90]
+    /// Days until the token expires (default: the configuration's auth.token_days, 90)
     #[arg(long, value_name = "N")]
     pub expires_days: Option<u32>,
 }
