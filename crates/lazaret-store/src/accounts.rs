@@ -23,7 +23,8 @@ pub struct UserRecord {
     pub districts: DistrictScope,
     /// argon2id, PHC string form.
     pub password_hash: String,
-    /// The TOTP key (base32) once enrolled.
+    /// The TOTP key once enrolled (base32, or sealed by the server's
+    /// account service; this layer does not look inside).
     pub totp_secret: Option<String>,
     pub disabled_at: Option<DateTime<Utc>>,
     /// Wrong answers since the last success or lockout.

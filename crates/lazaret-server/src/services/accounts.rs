@@ -31,6 +31,7 @@ use crate::auth::{issue_token, NewToken};
 use crate::prompting::hash_token;
 use crate::services::Actor;
 use crate::state::AppState;
+use crate::template_crypto::TemplateKey;
 
 /// Why an account or token use case refused or failed.
 #[derive(Debug, Error)]
@@ -302,6 +303,42 @@ pub fn totp_code(secret_b32: &str, now: DateTime<Utc>) -> Option<String> {
     Some(totp(secret_b32)?.generate(t))
 }
 
+/// How a sealed TOTP key is stored: `x1:<nonce hex>:<ciphertext hex>`
+/// (base32 has no `:`, so an unsealed key is told apart).
+const SEALED_TOTP: &str = "x1:";
+
+/// The stored form of a TOTP key: sealed with `template_key` (the server's
+/// key for secrets at rest) and bound to the account's id when one is
+/// configured, so that a copy of the database gives no second factor;
+/// as is without one.
+fn seal_totp(state: &AppState, user: &UserId, secret_b32: &str) -> String {
+    match TemplateKey::from_hex(state.config.template_key.expose()) {
+        Ok(key) => {
+            let (ct, nonce) = key.seal(&format!("totp:{user}"), secret_b32.as_bytes());
+            format!("{SEALED_TOTP}{}:{}", hex::encode(nonce), hex::encode(ct))
+        }
+        Err(_) => secret_b32.to_owned(),
+    }
+}
+
+/// The TOTP key of a stored form; `None` when it cannot be opened (no or
+/// another `template_key`, a row copied to another account).
+fn open_totp(state: &AppState, user: &UserId, stored: &str) -> Option<String> {
+    let Some(sealed) = stored.strip_prefix(SEALED_TOTP) else {
+        return Some(stored.to_owned());
+    };
+    let (nonce, ct) = sealed.split_once(':')?;
+    let key = TemplateKey::from_hex(state.config.template_key.expose()).ok()?;
+    let plain = key
+        .open(
+            &format!("totp:{user}"),
+            &hex::decode(ct).ok()?,
+            &hex::decode(nonce).ok()?,
+        )
+        .ok()?;
+    String::from_utf8(plain).ok()
+}
+
 /// Enrols a new TOTP key for the account (replacing any earlier one) and
 /// returns its `otpauth://` URI, which is shown once and never again.
 pub async fn enroll_totp(
@@ -320,7 +357,7 @@ pub async fn enroll_totp(
         state,
         actor,
         &user,
-        UserChange::Totp(secret.clone()),
+        UserChange::Totp(seal_totp(state, &user.id, &secret)),
         "user.totp_enroll",
         String::new(),
     )
@@ -574,9 +611,13 @@ pub async fn login(state: &AppState, attempt: LoginAttempt) -> Result<NewSession
         return fail(LoginFailure::WrongPassword, Some(&user)).await;
     }
     match &user.totp_secret {
-        Some(secret) => {
+        Some(stored) => {
             let code = attempt.totp.as_deref().unwrap_or("");
-            if !totp_matches(secret, code, now) {
+            let Some(secret) = open_totp(state, &user.id, stored) else {
+                tracing::error!(user = %user.username, "the stored TOTP key cannot be opened (template_key changed?)");
+                return fail(LoginFailure::Totp, Some(&user)).await;
+            };
+            if !totp_matches(&secret, code, now) {
                 return fail(LoginFailure::Totp, Some(&user)).await;
             }
         }

@@ -36,11 +36,15 @@ fn admin() -> Actor {
 
 impl Console {
     async fn start(db: &TestDb, auth: AuthConfig) -> Console {
-        let clock = Arc::new(TestClock(Mutex::new(t0())));
         let config = Config {
             auth,
             ..Config::default()
         };
+        Console::start_with(db, config).await
+    }
+
+    async fn start_with(db: &TestDb, config: Config) -> Console {
+        let clock = Arc::new(TestClock(Mutex::new(t0())));
         let app = App::builder(config, db.store.clone())
             .clock(clock.clone())
             .unannounced()
@@ -649,4 +653,41 @@ async fn a_secure_cookie_when_served_over_https() {
         c.starts_with("__Host-lazaret_login_csrf=") && c.contains("; Secure"),
         "{c}"
     );
+}
+
+backends!(totp_keys_are_sealed_with_the_template_key);
+async fn totp_keys_are_sealed_with_the_template_key(db: TestDb) {
+    let config = Config {
+        template_key: lazaret_server::config::Secret::new(
+            lazaret_server::template_crypto::TemplateKey::generate_hex(),
+        ),
+        ..Config::default()
+    };
+    let c = Console::start_with(&db, config).await;
+    c.user("root", Role::Admin, "*").await;
+    let uri = accounts::enroll_totp(&c.app.state, &admin(), "root")
+        .await
+        .unwrap();
+    let secret = uri
+        .split("secret=")
+        .nth(1)
+        .and_then(|s| s.split('&').next())
+        .unwrap();
+    let stored = c
+        .app
+        .state
+        .store
+        .get_user_by_name("root")
+        .await
+        .unwrap()
+        .unwrap()
+        .totp_secret
+        .unwrap();
+    assert!(
+        stored.starts_with("x1:") && !stored.contains(secret),
+        "{stored}"
+    );
+    let code = accounts::totp_code(secret, t0()).unwrap();
+    let r = c.login("root", PASSWORD, Some(&code)).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
 }

@@ -1,8 +1,9 @@
 -- Officer accounts, console sessions and login throttling (issue #12).
 
 -- `districts` is DistrictScope's text form (`*` or `north,south`); `password_hash` an
--- argon2id PHC string; `totp_secret` the base32 TOTP key once enrolled (never printed
--- again); `failed_logins` counts wrong answers since the last success or lockout.
+-- argon2id PHC string; `totp_secret` the TOTP key once enrolled (never printed again; sealed
+-- with template_key when one is set); `failed_logins` counts wrong answers since the last
+-- success or lockout.
 CREATE TABLE users (
     id             TEXT PRIMARY KEY,
     username       TEXT NOT NULL UNIQUE,
