@@ -115,7 +115,7 @@ pub async fn run(cmd: TokenCommand, state: &AppState) -> Result<()> {
                 };
                 println!(
                     "{:<18} {:<24} {:<18} {:<16} {:<17} {:<17} {}",
-                    rec.id,
+                    rec.id.as_str(),
                     owner,
                     role,
                     districts,
