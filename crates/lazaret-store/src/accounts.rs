@@ -214,6 +214,18 @@ impl Store {
         })
     }
 
+    /// Records that the account's TOTP code of `step` (30-second steps
+    /// since the epoch) was used; `false` when that step or a later one was
+    /// used already, so that a seen code cannot be replayed.
+    pub async fn claim_totp_step(&self, id: &UserId, step: i64) -> Result<bool, StoreError> {
+        const SQL: &str = "UPDATE users SET totp_last_step = $1 \
+                           WHERE id = $2 AND (totp_last_step IS NULL OR totp_last_step < $1)";
+        on_pool!(self, pool => {
+            let n = sqlx::query(SQL).bind(step).bind(id.as_str()).execute(pool).await?;
+            Ok(n.rows_affected() == 1)
+        })
+    }
+
     /// Failed logins from `address` since `since`.
     pub async fn login_failures_since(
         &self,

@@ -286,15 +286,37 @@ fn totp(secret_b32: &str) -> Option<totp_rs::TOTP> {
     totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 1, 30, bytes).ok()
 }
 
+/// The 30-second step whose TOTP of `secret_b32` is `code`, among the
+/// steps at `now` and one either side; `None` when none is.
+pub fn totp_step(secret_b32: &str, code: &str, now: DateTime<Utc>) -> Option<i64> {
+    let code = code.trim();
+    if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let totp = totp(secret_b32)?;
+    let step = now.timestamp().div_euclid(30);
+    // All three compared, in constant time, whichever matches.
+    let mut found = None;
+    for s in [step - 1, step, step + 1] {
+        let Ok(t) = u64::try_from(s * 30) else {
+            continue;
+        };
+        let expected = totp.generate(t);
+        let same = expected
+            .bytes()
+            .zip(code.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0;
+        if same && found.is_none() {
+            found = Some(s);
+        }
+    }
+    found
+}
+
 /// Whether `code` is the TOTP of `secret_b32` at `now` (± one step).
 pub fn totp_matches(secret_b32: &str, code: &str, now: DateTime<Utc>) -> bool {
-    let code = code.trim();
-    let Ok(t) = u64::try_from(now.timestamp()) else {
-        return false;
-    };
-    code.len() == 6
-        && code.bytes().all(|b| b.is_ascii_digit())
-        && totp(secret_b32).is_some_and(|totp| totp.check(code, t))
+    totp_step(secret_b32, code, now).is_some()
 }
 
 /// The current code of `secret_b32` (for tests and drills).
@@ -617,7 +639,11 @@ pub async fn login(state: &AppState, attempt: LoginAttempt) -> Result<NewSession
                 tracing::error!(user = %user.username, "the stored TOTP key cannot be opened (template_key changed?)");
                 return fail(LoginFailure::Totp, Some(&user)).await;
             };
-            if !totp_matches(&secret, code, now) {
+            let Some(step) = totp_step(&secret, code, now) else {
+                return fail(LoginFailure::Totp, Some(&user)).await;
+            };
+            // Each code works once: one seen on the wire cannot be replayed.
+            if !state.store.claim_totp_step(&user.id, step).await? {
                 return fail(LoginFailure::Totp, Some(&user)).await;
             }
         }

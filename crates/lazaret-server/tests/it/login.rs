@@ -11,7 +11,7 @@ use lazaret_core::user::Role;
 use lazaret_server::config::AuthConfig;
 use lazaret_server::services::accounts::{self, NewAccount};
 use lazaret_server::services::Actor;
-use lazaret_server::{App, Config};
+use lazaret_server::{App, Clock, Config};
 use lazaret_store::backends;
 use lazaret_store::testing::TestDb;
 use lazaret_store::AuditFilter;
@@ -613,6 +613,17 @@ async fn totp_is_checked_and_can_be_required_per_role(db: TestDb) {
     );
     let r = c.login("root", PASSWORD, Some(&code)).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    // A code works once.
+    assert_eq!(
+        c.login("root", PASSWORD, Some(&code)).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    c.clock.advance(Duration::seconds(30));
+    let next = accounts::totp_code(secret, c.clock.now()).unwrap();
+    assert_eq!(
+        c.login("root", PASSWORD, Some(&next)).await.status(),
+        StatusCode::SEE_OTHER
+    );
     let reasons: Vec<_> = c
         .audit("auth.login_failed")
         .await
@@ -621,7 +632,12 @@ async fn totp_is_checked_and_can_be_required_per_role(db: TestDb) {
         .collect();
     assert_eq!(
         reasons,
-        ["reason=totp_not_enrolled", "reason=totp", "reason=totp"]
+        [
+            "reason=totp_not_enrolled",
+            "reason=totp",
+            "reason=totp",
+            "reason=totp"
+        ]
     );
     // The secret is stored for checking only and never listed.
     let listed = format!("{:?}", accounts::list_users(&c.app.state).await.unwrap());

@@ -3,7 +3,8 @@
 -- `districts` is DistrictScope's text form (`*` or `north,south`); `password_hash` an
 -- argon2id PHC string; `totp_secret` the TOTP key once enrolled (never printed again; sealed
 -- with template_key when one is set); `failed_logins` counts wrong answers since the last
--- success or lockout.
+-- success or lockout; `totp_last_step` the 30-second step of the last code accepted (a
+-- code is accepted once).
 CREATE TABLE users (
     id             TEXT PRIMARY KEY,
     username       TEXT NOT NULL UNIQUE,
@@ -11,6 +12,7 @@ CREATE TABLE users (
     districts      TEXT NOT NULL,
     password_hash  TEXT NOT NULL,
     totp_secret    TEXT,
+    totp_last_step INTEGER,
     disabled_at    INTEGER,
     failed_logins  INTEGER NOT NULL DEFAULT 0,
     locked_until   INTEGER,

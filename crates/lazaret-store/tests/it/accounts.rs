@@ -88,6 +88,11 @@ async fn accounts_are_unique_by_name_and_changes_are_audited(db: TestDb) {
         !format!("{got:?}").contains("SECRET"),
         "Debug hides the secret"
     );
+    // A TOTP step is taken once, and never an earlier one after it.
+    assert!(s.claim_totp_step(&alice.id, 100).await.unwrap());
+    assert!(!s.claim_totp_step(&alice.id, 100).await.unwrap());
+    assert!(!s.claim_totp_step(&alice.id, 99).await.unwrap());
+    assert!(s.claim_totp_step(&alice.id, 101).await.unwrap());
     let missing = s
         .update_user(
             &UserId::generate(),
