@@ -115,7 +115,22 @@ async fn users_and_their_tokens_end_to_end() {
     assert_eq!(disabled, None);
     assert_eq!(user_row(&db, "root").await.1, "*");
 
-    // Refusals: a short password (the rule is stated), a taken name, a bad role.
+    // Refusals: no --password-stdin, a short password (the rule is stated), a taken
+    // name, a bad role.
+    let e = err(&lazaret(
+        &db,
+        &[
+            "users",
+            "create",
+            "bob",
+            "--role",
+            "analyst",
+            "--district",
+            "north",
+        ],
+        Some(&format!("{password}\n")),
+    ));
+    assert!(e.contains("--password-stdin"), "{e}");
     let e = err(&lazaret(
         &db,
         &[
