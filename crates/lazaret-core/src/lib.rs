@@ -3,6 +3,7 @@
 //! Values are parsed once at the edge (`parse`, serde `try_from`) so that
 //! everything past it holds only valid data.
 
+pub mod account;
 pub mod alert;
 pub mod audit;
 pub mod chains;

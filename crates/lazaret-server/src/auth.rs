@@ -2,14 +2,18 @@
 //!
 //! A token reads `lzt_<id>_<secret>`. Only the SHA-256 of the 256-bit random
 //! secret is stored: a high-entropy secret needs no slow hash, and a leaked
-//! database yields no usable token.
+//! database yields no usable token. A token belongs to an account (it acts
+//! with the account's role and districts as they are at each request, and
+//! stops when the account is disabled) or to a named service; it stops at
+//! its expiry or when revoked, judged by the app's clock.
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use chrono::{DateTime, Utc};
+use lazaret_core::account::Username;
 use lazaret_core::audit::AuditRecord;
 use lazaret_core::district::DistrictScope;
-use lazaret_core::ids::TokenId;
+use lazaret_core::ids::{TokenId, UserId};
 use lazaret_core::user::{Permission, Role};
 use lazaret_store::{Store, StoreError, TokenRecord};
 use rand::RngCore;
@@ -28,16 +32,20 @@ pub struct Officer {
     pub role: Role,
     /// The districts this officer works in.
     pub districts: DistrictScope,
+    /// The account the token belongs to; `None` for a service token.
+    pub username: Option<Username>,
 }
 
 impl Officer {
-    /// This caller as the services' plain [`Actor`] (no extractor).
+    /// This caller as the services' plain [`Actor`] (no extractor): the
+    /// audit log names the account and the token
+    /// (`user:<name>/token:<id>`), or a service token alone (`token:<id>`).
     pub fn as_actor(&self) -> Actor {
-        Actor::new(
-            format!("token:{}", self.token_id),
-            self.role,
-            self.districts.clone(),
-        )
+        let name = match &self.username {
+            Some(u) => format!("user:{u}/token:{}", self.token_id),
+            None => format!("token:{}", self.token_id),
+        };
+        Actor::new(name, self.role, self.districts.clone())
     }
 
     /// The audit log's name for this caller.
@@ -84,8 +92,10 @@ fn split_token(token: &str) -> Option<(TokenId, &str)> {
     Some((TokenId::parse(id).ok()?, secret))
 }
 
-/// Creates a national token for `role`; returns the record and the token
-/// text, which is shown once and never stored.
+/// Creates a national service token for `role` that never expires (for
+/// tests and embedding; `lazaret token create` always sets an expiry);
+/// returns the record and the token text, which is shown once and never
+/// stored.
 pub async fn create_token(
     store: &Store,
     role: Role,
@@ -96,12 +106,49 @@ pub async fn create_token(
     create_token_in(store, role, &DistrictScope::All, label, actor, now).await
 }
 
-/// Creates a token for `role` that works in `districts`.
+/// Creates a service token for `role` that works in `districts` and never
+/// expires (see [`create_token`]).
 pub async fn create_token_in(
     store: &Store,
     role: Role,
     districts: &DistrictScope,
     label: &str,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<(TokenRecord, String), StoreError> {
+    issue_token(
+        store,
+        NewToken {
+            role,
+            districts,
+            label,
+            user: None,
+            expires_at: None,
+        },
+        actor,
+        now,
+    )
+    .await
+}
+
+/// A token to issue.
+#[derive(Debug, Clone, Copy)]
+pub struct NewToken<'a> {
+    /// For an account's token, the account's role and districts at issue
+    /// (the live ones apply at each use).
+    pub role: Role,
+    pub districts: &'a DistrictScope,
+    pub label: &'a str,
+    /// The owning account; `None` for a service token.
+    pub user: Option<&'a UserId>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// Issues a token, audited as `token.create` by `actor`; returns the record
+/// and the token text (shown once, never stored).
+pub async fn issue_token(
+    store: &Store,
+    new: NewToken<'_>,
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<(TokenRecord, String), StoreError> {
@@ -112,19 +159,27 @@ pub async fn create_token_in(
     let record = TokenRecord {
         id: id.clone(),
         secret_hash: hash_token(&secret),
-        role,
-        districts: districts.clone(),
-        label: label.to_owned(),
+        role: new.role,
+        districts: new.districts.clone(),
+        label: new.label.to_owned(),
         created_at: now,
         revoked_at: None,
+        user_id: new.user.cloned(),
+        expires_at: new.expires_at,
     };
+    let expires = new
+        .expires_at
+        .map_or_else(|| "never".to_owned(), |t| t.to_rfc3339());
     let audit = AuditRecord {
         at: now,
         actor: actor.to_owned(),
         action: "token.create".into(),
         subject_type: "token".into(),
         subject_id: id.to_string(),
-        details: format!("role={role} districts={districts} label={label}"),
+        details: format!(
+            "role={} districts={} label={} expires={expires}",
+            new.role, new.districts, new.label
+        ),
     };
     store.insert_token(&record, &audit).await?;
     Ok((record, format!("{PREFIX}{id}_{secret}")))
@@ -136,22 +191,43 @@ fn uuid_bytes() -> [u8; 16] {
     b
 }
 
-/// Checks a presented token; `None` when unknown, revoked or wrong.
-pub async fn verify_token(store: &Store, token: &str) -> Result<Option<Officer>, StoreError> {
+/// Checks a presented token at `now`; `None` when unknown, wrong, revoked,
+/// expired, or its account is gone or disabled.
+pub async fn verify_token(
+    store: &Store,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<Officer>, StoreError> {
     let Some((id, secret)) = split_token(token) else {
         return Ok(None);
     };
     let Some(rec) = store.get_token(&id).await? else {
         return Ok(None);
     };
-    if rec.revoked_at.is_some() || !same(&rec.secret_hash, &hash_token(secret)) {
+    if !same(&rec.secret_hash, &hash_token(secret))
+        || rec.revoked_at.is_some()
+        || rec.expires_at.is_some_and(|t| now >= t)
+    {
         return Ok(None);
     }
-    Ok(Some(Officer {
-        token_id: rec.id,
-        role: rec.role,
-        districts: rec.districts,
-    }))
+    let Some(user_id) = &rec.user_id else {
+        return Ok(Some(Officer {
+            token_id: rec.id,
+            role: rec.role,
+            districts: rec.districts,
+            username: None,
+        }));
+    };
+    // The account's role and districts now, not those at issue.
+    match store.get_user(user_id).await? {
+        Some(user) if user.disabled_at.is_none() => Ok(Some(Officer {
+            token_id: rec.id,
+            role: user.role,
+            districts: user.districts,
+            username: Some(user.username),
+        })),
+        _ => Ok(None),
+    }
 }
 
 impl FromRequestParts<AppState> for Officer {
@@ -167,7 +243,7 @@ impl FromRequestParts<AppState> for Officer {
             .strip_prefix("Bearer ")
             .ok_or(ApiError::Unauthorized)?
             .trim();
-        match verify_token(&state.store, token).await? {
+        match verify_token(&state.store, token, state.now()).await? {
             Some(officer) => Ok(officer),
             None => {
                 tracing::info!("rejected an invalid API token");

@@ -103,6 +103,9 @@ pub struct Config {
     pub clock: ClockConfig,
     /// The face engine's decision (`[face]`).
     pub face: FaceConfig,
+    /// Officer logins: console sessions, throttling, second factor, token
+    /// lifetime (`[auth]`).
+    pub auth: AuthConfig,
 }
 
 /// The face engine's settings an operator chooses.
@@ -136,6 +139,100 @@ impl FaceConfig {
             target_fmr: self.target()?,
             ..Default::default()
         })
+    }
+}
+
+/// Officer logins (`[auth]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    /// A console session ends after this many minutes without a request.
+    pub session_idle_minutes: u32,
+    /// A console session ends this many hours after login, however busy.
+    pub session_absolute_hours: u32,
+    /// Wrong passwords or codes in a row that lock an account.
+    pub account_max_failures: u32,
+    /// How long a locked account stays locked.
+    pub lockout_minutes: u32,
+    /// Failed logins from one client address within `address_window_minutes`
+    /// after which that address is refused until the window moves on.
+    pub address_max_failures: u32,
+    pub address_window_minutes: u32,
+    /// Roles whose accounts must log in with a TOTP code (e.g. `["admin"]`);
+    /// such an account without an enrolled code cannot log in.
+    pub require_totp_roles: Vec<lazaret_core::user::Role>,
+    /// Days an API token lives unless `token create --expires-days` says otherwise.
+    pub token_days: u32,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            session_idle_minutes: 30,
+            session_absolute_hours: 12,
+            account_max_failures: 5,
+            lockout_minutes: 15,
+            address_max_failures: 20,
+            address_window_minutes: 15,
+            require_totp_roles: Vec::new(),
+            token_days: 90,
+        }
+    }
+}
+
+/// Longest an API token may live: a year.
+pub const MAX_TOKEN_DAYS: u32 = 366;
+
+impl AuthConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        let range = |field: &str, v: u32, max: u32| {
+            if (1..=max).contains(&v) {
+                Ok(())
+            } else {
+                Err(setting("auth", field, format!("must be 1 to {max}")))
+            }
+        };
+        range(
+            "session_absolute_hours",
+            self.session_absolute_hours,
+            24 * 7,
+        )?;
+        range(
+            "session_idle_minutes",
+            self.session_idle_minutes,
+            self.session_absolute_hours * 60,
+        )?;
+        range("account_max_failures", self.account_max_failures, 100)?;
+        range("lockout_minutes", self.lockout_minutes, 24 * 60)?;
+        range("address_max_failures", self.address_max_failures, 10_000)?;
+        range(
+            "address_window_minutes",
+            self.address_window_minutes,
+            24 * 60,
+        )?;
+        range("token_days", self.token_days, MAX_TOKEN_DAYS)?;
+        Ok(())
+    }
+
+    pub fn session_idle(&self) -> chrono::Duration {
+        chrono::Duration::minutes(self.session_idle_minutes.into())
+    }
+
+    pub fn session_absolute(&self) -> chrono::Duration {
+        chrono::Duration::hours(self.session_absolute_hours.into())
+    }
+
+    pub fn lockout(&self) -> chrono::Duration {
+        chrono::Duration::minutes(self.lockout_minutes.into())
+    }
+
+    pub fn address_window(&self) -> chrono::Duration {
+        chrono::Duration::minutes(self.address_window_minutes.into())
+    }
+
+    /// Whether accounts of `role` must give a TOTP code.
+    pub fn requires_totp(&self, role: lazaret_core::user::Role) -> bool {
+        self.require_totp_roles.contains(&role)
     }
 }
 
@@ -433,6 +530,7 @@ impl Default for Config {
             notify: NotifyConfig::default(),
             clock: ClockConfig::default(),
             face: FaceConfig::default(),
+            auth: AuthConfig::default(),
         }
     }
 }
@@ -535,6 +633,7 @@ impl Config {
             "notify",
             "clock",
             "face",
+            "auth",
         ];
         // `__` nests: LAZARET_NOTIFY__EMAIL__HOST is `notify.email.host`.
         fig = fig.merge(
@@ -596,7 +695,15 @@ impl Config {
         self.clock.validate()?;
         self.face.target()?;
         self.worker.interval()?;
+        self.auth.validate()?;
         self.notify.validate()
+    }
+
+    /// Whether cookies must be `Secure`: the server is reached over https.
+    pub fn https(&self) -> bool {
+        self.public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"))
     }
 
     /// The audit chain's key and checkpoint file (see [`Config::audit_key`]).
@@ -885,6 +992,31 @@ mod tests {
                 "public_url = \"lazaret.example.org\"\n",
                 "invalid setting public_url",
             ),
+            (
+                "[auth]\nsession_idle_minutes = 0\n",
+                "invalid [auth] setting session_idle_minutes",
+            ),
+            // Idle longer than the absolute end makes no sense.
+            (
+                "[auth]\nsession_absolute_hours = 1\nsession_idle_minutes = 61\n",
+                "invalid [auth] setting session_idle_minutes",
+            ),
+            (
+                "[auth]\naccount_max_failures = 0\n",
+                "invalid [auth] setting account_max_failures",
+            ),
+            (
+                "[auth]\naddress_max_failures = 0\n",
+                "invalid [auth] setting address_max_failures",
+            ),
+            (
+                "[auth]\ntoken_days = 400\n",
+                "invalid [auth] setting token_days",
+            ),
+            (
+                "[auth]\nrequire_totp_roles = [\"root\"]\n",
+                "invalid configuration",
+            ),
         ] {
             figment::Jail::expect_with(|jail| {
                 jail.create_file("lazaret.toml", file)?;
@@ -894,6 +1026,13 @@ mod tests {
             });
         }
         assert!(Config::default().validate().is_ok());
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("lazaret.toml", "[auth]\nrequire_totp_roles = [\"admin\"]\n")?;
+            let c = Config::load(None, &Overrides::default()).unwrap();
+            assert!(c.auth.requires_totp(lazaret_core::user::Role::Admin));
+            assert!(!c.auth.requires_totp(lazaret_core::user::Role::Auditor));
+            Ok(())
+        });
     }
 
     #[test]

@@ -5,6 +5,7 @@ pub mod announce;
 pub mod app;
 pub mod auth;
 pub mod config;
+pub mod console;
 pub mod error;
 mod extract;
 mod multipart;
@@ -42,6 +43,7 @@ pub fn app(state: AppState) -> Router {
     let openapi = Arc::new(openapi);
     let max_body = state.config.max_body_bytes;
     api.merge(pages::routes())
+        .merge(console::routes())
         .route(
             "/api/v1/openapi.json",
             get(move |_: Officer| {
@@ -67,13 +69,17 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 }
 
 /// Serves `state`'s routes until `shutdown` resolves, then finishes in-flight
-/// requests; no worker (see [`App::run`] for the whole server).
+/// requests; no worker (see [`App::run`] for the whole server). Each request
+/// knows its client's address (the login throttle counts by it).
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

@@ -224,6 +224,8 @@ const EVENT_COLUMNS: &str =
 pub struct AuditFilter {
     /// Events whose subject is this person.
     pub person: Option<String>,
+    /// Events of this actor, and of the actors it names up to a `/`
+    /// (`user:alice` matches `user:alice/token:ID` too).
     pub actor: Option<String>,
     pub action: Option<String>,
     /// From this instant on (inclusive).
@@ -635,7 +637,11 @@ impl Store {
             next(&mut sql, " AND subject_type = 'person' AND subject_id = ?");
         }
         if f.actor.is_some() {
-            next(&mut sql, " AND actor = ?");
+            // `user:alice` also matches `user:alice/token:…` (her tokens).
+            next(
+                &mut sql,
+                " AND (actor = ? OR substr(actor, 1, length(?) + 1) = ? || '/')",
+            );
         }
         if f.action.is_some() {
             next(&mut sql, " AND action = ?");

@@ -1,6 +1,7 @@
 //! Lazaret persistence: one [`Store`] over SQLite (the embedded default) or
 //! PostgreSQL (the scale path), chosen by the URL scheme.
 
+mod accounts;
 mod alerts;
 mod audit;
 mod cannot_prompt;
@@ -28,6 +29,7 @@ mod tests_repo;
 mod tokens;
 mod trace_error;
 
+pub use accounts::{FailurePolicy, SessionRecord, UserChange, UserRecord};
 pub use alerts::{AlertFilter, NewAlert};
 pub use audit::{
     AuditFilter, AuditHead, AuditSettings, AuditVerification, CheckpointLine,
@@ -54,5 +56,5 @@ pub use persons::PersonFilter;
 pub use prompts::{CheckinContext, CheckinFinish, CheckinRecord, CheckinStart, PromptRecord};
 pub use revisions::{KeptOrder, ReleasedOrder, RevisionReport};
 pub use symptoms::SymptomForm;
-pub use tokens::TokenRecord;
+pub use tokens::{TokenListing, TokenRecord};
 pub use trace_error::TraceError;

@@ -11,7 +11,9 @@ use clap::{Parser, Subcommand};
 use lazaret_server::config::{Config, Overrides};
 use tracing_subscriber::EnvFilter;
 
-use commands::{audit, chains, demo, face, import, orders, serve, sim, tests_cmd, token, trace};
+use commands::{
+    audit, chains, demo, face, import, orders, serve, sim, tests_cmd, token, trace, users,
+};
 
 /// Lazaret: quarantine orders, face-verified check-ins and contact tracing
 /// for public-health authorities. 1:1 face verification only; no demographic
@@ -38,9 +40,12 @@ enum Command {
     Demo(demo::DemoArgs),
     /// Apply pending database migrations and exit
     Migrate,
-    /// Manage officer API tokens
+    /// Officer API tokens: create (for an account or a service), list, revoke
     #[command(subcommand)]
     Token(token::TokenCommand),
+    /// Officer accounts: create, list, disable, reset a password, set districts, enrol TOTP
+    #[command(subcommand)]
+    Users(users::UsersCommand),
     /// 1:1 face verification tools: verify two photos, inspect one, score a pairs file
     #[command(subcommand)]
     Face(face::FaceCommand),
@@ -144,7 +149,18 @@ fn run() -> Result<()> {
             }
             Command::Migrate => serve::migrate(&config).await,
             Command::Token(cmd) => {
-                with_store(&config, |s| async move { token::run(cmd, &s).await }).await
+                let c = config.clone();
+                with_store(&config, |s| async move {
+                    token::run(cmd, &lazaret_server::AppState::new(s, c)).await
+                })
+                .await
+            }
+            Command::Users(cmd) => {
+                let c = config.clone();
+                with_store(&config, |s| async move {
+                    users::run(cmd, &lazaret_server::AppState::new(s, c)).await
+                })
+                .await
             }
             Command::Import(a) => {
                 with_store(&config, |s| async move { import::run(a, &s).await }).await

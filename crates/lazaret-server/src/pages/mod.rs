@@ -64,6 +64,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("assets/pages.css"),
     ),
     (
+        "console.css",
+        "text/css; charset=utf-8",
+        include_str!("../console/assets/console.css"),
+    ),
+    (
         "common.js",
         "text/javascript; charset=utf-8",
         include_str!("assets/common.js"),
@@ -139,7 +144,7 @@ async fn asset(axum::extract::Path(name): axum::extract::Path<String>) -> Respon
     }
 }
 
-async fn security_headers(mut resp: Response) -> Response {
+pub(crate) async fn security_headers(mut resp: Response) -> Response {
     let h = resp.headers_mut();
     let set = |h: &mut HeaderMap, k: &'static str, v: &'static str| {
         h.insert(k, HeaderValue::from_static(v));

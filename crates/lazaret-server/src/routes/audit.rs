@@ -24,7 +24,9 @@ const DEFAULT_AUDIT_LIMIT: u32 = 100;
 pub struct AuditEventView {
     pub seq: i64,
     pub at: DateTime<Utc>,
-    /// `token:ID`, `system`, `cli:uid=N(name)`, or a person's own link.
+    /// `user:NAME` (a console session), `user:NAME/token:ID` (an account's
+    /// token), `token:ID` (a service token), `client:ADDRESS` (a refused
+    /// login), `system`, `cli:uid=N(name)`, or a person's own link.
     pub actor: String,
     pub action: String,
     pub subject_type: String,
@@ -62,7 +64,8 @@ pub struct AuditPage {
 pub struct ListAudit {
     /// Events whose subject is this person.
     pub person: Option<String>,
-    /// Events of this actor, e.g. `token:ID`.
+    /// Events of this actor, e.g. `token:ID`; `user:NAME` also matches that
+    /// account's tokens (`user:NAME/token:ID`).
     pub actor: Option<String>,
     /// Events of this action, e.g. `person.read`.
     pub action: Option<String>,

@@ -10,6 +10,7 @@
 //! refusals come back as a typed [`ServiceError`], which `error.rs` maps to
 //! HTTP.
 
+pub mod accounts;
 mod actor;
 pub mod checkins;
 mod context;

@@ -8,6 +8,7 @@ mod support;
 mod api;
 mod audit;
 mod checkins;
+mod login;
 mod notify;
 mod orders;
 mod pages;

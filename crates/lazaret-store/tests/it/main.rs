@@ -1,6 +1,7 @@
 //! The store's integration tests, one binary (one link step) with a module per subject,
 //! each story a test per backend (`story::sqlite`, `story::postgres`) through `backends!`.
 
+mod accounts;
 mod audit;
 mod jobs;
 mod self_enrollment;

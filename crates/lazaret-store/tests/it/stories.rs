@@ -238,6 +238,8 @@ async fn tokens_store_hash_and_revoke(db: TestDb) {
         label: "desk 3".into(),
         created_at: t0(),
         revoked_at: None,
+        user_id: None,
+        expires_at: Some(t0() + chrono::Duration::days(90)),
     };
     s.insert_token(&t, &audit("token.create", "tok1"))
         .await

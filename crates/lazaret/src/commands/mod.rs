@@ -12,3 +12,4 @@ pub mod sim;
 pub mod tests_cmd;
 pub mod token;
 pub mod trace;
+pub mod users;

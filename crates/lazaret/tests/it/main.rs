@@ -7,3 +7,4 @@ mod audit;
 mod cli;
 mod serve_worker;
 mod simulated_day;
+mod users;
