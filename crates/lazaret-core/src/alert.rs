@@ -21,6 +21,16 @@ pub enum AlertKind {
     NotDelivered,
 }
 
+impl AlertKind {
+    /// Whether the alert carries health data (a symptomatic report): only
+    /// roles that read health data see it. The rest are compliance alerts
+    /// (missed, failed, outside the geofence, welfare check, cannot prompt,
+    /// not delivered).
+    pub fn is_health(&self) -> bool {
+        matches!(self, Self::Symptomatic)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AlertStatus {

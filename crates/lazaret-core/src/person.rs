@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::district::District;
 use crate::contact_info::{Email, Language, Phone};
 use crate::error::ValidationError;
 use crate::geo::Coordinates;
@@ -18,6 +19,8 @@ pub struct Person {
     pub phone: Option<Phone>,
     pub email: Option<Email>,
     pub language: Language,
+    /// The district the person lives in (where a contact order goes).
+    pub district: District,
 }
 
 /// A display name: trimmed, 1 to 200 characters.

@@ -11,6 +11,7 @@
 //! HTTP.
 
 mod actor;
+pub mod alerts;
 pub mod checkins;
 mod context;
 pub mod enrollment;
@@ -18,6 +19,7 @@ mod error;
 pub mod orders;
 pub mod persons;
 pub mod self_enrollment;
+pub mod stats;
 pub mod subject;
 pub mod symptoms;
 pub mod tracing;

@@ -8,6 +8,8 @@ mod support;
 mod api;
 mod audit;
 mod checkins;
+mod districts;
+mod matrix;
 mod notify;
 mod orders;
 mod pages;

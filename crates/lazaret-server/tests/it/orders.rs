@@ -31,7 +31,7 @@ struct Server {
 
 impl Server {
     async fn start(db: &TestDb) -> Server {
-        let admin = lazaret_server::auth::create_token(&db.store, Role::Admin, "t", "t", t0())
+        let admin = lazaret_server::auth::create_token(&db.store, Role::Investigator, "t", "t", t0())
             .await
             .unwrap()
             .1;

@@ -236,7 +236,7 @@ impl Server {
     }
 
     pub async fn start_with(db: &TestDb, start: DateTime<Utc>, config: Config) -> Server {
-        let officer = lazaret_server::auth::create_token(&db.store, Role::Admin, "t", "t", start)
+        let officer = lazaret_server::auth::create_token(&db.store, Role::Investigator, "t", "t", start)
             .await
             .unwrap()
             .1;
