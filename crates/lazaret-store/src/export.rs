@@ -26,9 +26,9 @@ const SECTIONS: &[(&str, &str, &str)] = &[
     ),
     (
         "enrollments",
-        "SELECT e.order_id, e.model, e.created_at, e.delete_after FROM enrollments e \
+        "SELECT e.order_id, e.model, e.created_at FROM enrollments e \
          JOIN orders o ON o.id = e.order_id WHERE o.person_id = $1 ORDER BY e.created_at",
-        "order_id:t model:t created_at:m delete_after:m",
+        "order_id:t model:t created_at:m",
     ),
     (
         "enrollment_links",

@@ -473,8 +473,9 @@ async fn every_route_every_role_both_districts(db: TestDb) {
                 .send(e.method.clone(), &path, Some(w.token("north", role)), &e.body)
                 .await;
             let ok = if allowed(e.access, role) {
-                ![StatusCode::UNAUTHORIZED, StatusCode::FORBIDDEN, StatusCode::NOT_FOUND]
-                    .contains(&s)
+                // 503: this server runs without the face engine.
+                let refused = [StatusCode::UNAUTHORIZED, StatusCode::FORBIDDEN, StatusCode::NOT_FOUND];
+                !refused.contains(&s) && (!s.is_server_error() || s == StatusCode::SERVICE_UNAVAILABLE)
             } else {
                 s == StatusCode::FORBIDDEN
             };
