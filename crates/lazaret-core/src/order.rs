@@ -156,6 +156,8 @@ pub struct QuarantineOrder {
     pub status_reason: Option<String>,
     /// The district the order belongs to; what follows from it (prompts,
     /// check-ins, forms, alerts, messages) belongs there too.
+    /// Serialised before districts existed: `unassigned`.
+    #[serde(default = "District::unassigned")]
     pub district: District,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,

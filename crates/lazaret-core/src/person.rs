@@ -20,6 +20,8 @@ pub struct Person {
     pub email: Option<Email>,
     pub language: Language,
     /// The district the person lives in (where a contact order goes).
+    /// Serialised before districts existed: `unassigned`.
+    #[serde(default = "District::unassigned")]
     pub district: District,
 }
 
