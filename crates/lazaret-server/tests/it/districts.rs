@@ -329,3 +329,56 @@ async fn a_persons_export_holds_what_is_kept_about_them_and_is_audited(db: TestD
     assert!(actions.contains(&"person.export"), "the first export is audited: {actions:?}");
     w.stop();
 }
+
+backends!(an_import_places_new_persons_and_never_moves_one);
+async fn an_import_places_new_persons_and_never_moves_one(db: TestDb) {
+    let w = world(&db).await;
+    let csv = "person_id,full_name,phone,email,building_id,address,unit,lat,lon,district\n\
+               R-1,Resident One,,,B9,Ring 1,1,47.1,8.1,south\n\
+               R-2,Resident Two,,,B9,Ring 1,2,47.1,8.1,\n";
+    let opts = ImportOptions {
+        district: Some(lazaret_core::district::District::parse("north").unwrap()),
+        ..ImportOptions::default()
+    };
+    for _ in 0..2 {
+        let r = db
+            .store
+            .import_csv(ImportKind::Residences, csv.as_bytes(), &opts, t0())
+            .await
+            .unwrap();
+        assert!(r.committed, "{:?}", r.errors);
+    }
+    let district = |p: &'static str| {
+        let w = &w;
+        async move {
+            for d in ["north", "south"] {
+                let (s, body) = w.get(&format!("/api/v1/persons/{p}"), d, Investigator).await;
+                if s == StatusCode::OK {
+                    return body["district"].as_str().unwrap().to_owned();
+                }
+            }
+            panic!("{p} is in neither district");
+        }
+    };
+    assert_eq!(district("R-1").await, "south");
+    assert_eq!(district("R-2").await, "north");
+    // A later file naming another district does not move a stored person.
+    let moved = csv.replace(",south\n", ",north\n");
+    let r = db
+        .store
+        .import_csv(ImportKind::Residences, moved.as_bytes(), &ImportOptions::default(), t0())
+        .await
+        .unwrap();
+    assert!(r.committed, "{:?}", r.errors);
+    assert_eq!(district("R-1").await, "south");
+    // A bad district is a bad row.
+    let bad = csv.replace(",south\n", ",South!\n");
+    let r = db
+        .store
+        .import_csv(ImportKind::Residences, bad.as_bytes(), &ImportOptions::default(), t0())
+        .await
+        .unwrap();
+    assert!(!r.committed);
+    assert_eq!(r.errors[0].column, "district", "{:?}", r.errors);
+    w.stop();
+}
