@@ -5,8 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::district::District;
 use crate::contact_info::{Email, Language, Phone};
+use crate::district::District;
 use crate::error::ValidationError;
 use crate::geo::Coordinates;
 use crate::ids::{BuildingId, PersonId};

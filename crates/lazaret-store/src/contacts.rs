@@ -17,9 +17,9 @@ use serde::Serialize;
 use sqlx::Row;
 
 use crate::audit::append_audit;
-use crate::scope;
 use crate::db::{from_ms, on_pool, to_ms, Store};
 use crate::error::StoreError;
+use crate::scope;
 use crate::tests_repo::parse_onset;
 
 /// What tracing one case found.

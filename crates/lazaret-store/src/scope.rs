@@ -11,7 +11,9 @@ pub(crate) fn clause(column: &str, scope: &DistrictScope, first: usize) -> (Stri
         None => (String::new(), Vec::new()),
         Some(set) if set.is_empty() => (" AND 1 = 0".to_owned(), Vec::new()),
         Some(set) => {
-            let params: Vec<String> = (first..first + set.len()).map(|i| format!("${i}")).collect();
+            let params: Vec<String> = (first..first + set.len())
+                .map(|i| format!("${i}"))
+                .collect();
             (
                 format!(" AND {column} IN ({})", params.join(", ")),
                 set.iter().map(|d| d.as_str().to_owned()).collect(),

@@ -46,7 +46,11 @@ pub async fn daily(
         "stats.read",
         "stats",
         "*",
-        format!("from={} to={} districts={scope}", from.to_rfc3339(), to.to_rfc3339()),
+        format!(
+            "from={} to={} districts={scope}",
+            from.to_rfc3339(),
+            to.to_rfc3339()
+        ),
     );
     state.store.record_audit(&audit).await?;
     Ok(rows)

@@ -99,7 +99,11 @@ pub async fn revise_test(
     let id = TestId::parse(test_id).map_err(|_| not_found())?;
     if actor.districts().limit().is_some() {
         // The test belongs to its person's district.
-        let test = state.store.get_test_result(&id).await?.ok_or_else(not_found)?;
+        let test = state
+            .store
+            .get_test_result(&id)
+            .await?
+            .ok_or_else(not_found)?;
         case_id(state, actor, test.person_id.as_str())
             .await
             .map_err(|_| not_found())?;

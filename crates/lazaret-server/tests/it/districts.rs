@@ -32,16 +32,28 @@ async fn another_districts_records_are_404_and_never_listed(db: TestDb) {
     // A south order read by a north investigator: 404, the same answer as
     // an id that does not exist.
     let (s, body) = w
-        .get(&format!("/api/v1/orders/{}", w.south_order()), "north", Investigator)
+        .get(
+            &format!("/api/v1/orders/{}", w.south_order()),
+            "north",
+            Investigator,
+        )
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND, "{body}");
     let (s2, unknown) = w
-        .get("/api/v1/orders/0190aaaa-0000-7000-8000-000000000000", "north", Investigator)
+        .get(
+            "/api/v1/orders/0190aaaa-0000-7000-8000-000000000000",
+            "north",
+            Investigator,
+        )
         .await;
     assert_eq!(s2, StatusCode::NOT_FOUND);
     assert_eq!(body["code"], unknown["code"]);
     let (s, _) = w
-        .get(&format!("/api/v1/orders/{}", w.south_order()), "south", Investigator)
+        .get(
+            &format!("/api/v1/orders/{}", w.south_order()),
+            "south",
+            Investigator,
+        )
         .await;
     assert_eq!(s, StatusCode::OK);
 
@@ -54,7 +66,10 @@ async fn another_districts_records_are_404_and_never_listed(db: TestDb) {
             let got = ids(&page);
             assert!(!got.is_empty(), "{path}: north's own records are listed");
             for id in south {
-                assert!(!got.iter().any(|g| g == id), "{path} as north {role} lists {id}");
+                assert!(
+                    !got.iter().any(|g| g == id),
+                    "{path} as north {role} lists {id}"
+                );
             }
         }
     }
@@ -78,11 +93,20 @@ async fn the_compliance_officer_sees_no_health_data_and_cannot_trace(db: TestDb)
     let [compliance_alert, health_alert] = w.north_alerts();
     // Symptom reports and forms: 403.
     let (s, _) = w
-        .get(&format!("/api/v1/orders/{order}/symptom-reports"), "north", Compliance)
+        .get(
+            &format!("/api/v1/orders/{order}/symptom-reports"),
+            "north",
+            Compliance,
+        )
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     let (s, _) = w
-        .post(&format!("/api/v1/orders/{order}/symptom-forms"), "north", Compliance, json!({}))
+        .post(
+            &format!("/api/v1/orders/{order}/symptom-forms"),
+            "north",
+            Compliance,
+            json!({}),
+        )
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     // The symptomatic alert: left out of the list, 404 on read and on change.
@@ -90,20 +114,34 @@ async fn the_compliance_officer_sees_no_health_data_and_cannot_trace(db: TestDb)
     let got = ids(&page);
     assert!(got.iter().any(|a| a == compliance_alert), "{page}");
     assert!(!got.iter().any(|a| a == health_alert), "{page}");
-    let (_, page) = w.get("/api/v1/alerts?kind=symptomatic", "north", Compliance).await;
+    let (_, page) = w
+        .get("/api/v1/alerts?kind=symptomatic", "north", Compliance)
+        .await;
     assert_eq!(ids(&page), Vec::<String>::new());
     let (s, _) = w
-        .get(&format!("/api/v1/alerts/{health_alert}"), "north", Compliance)
+        .get(
+            &format!("/api/v1/alerts/{health_alert}"),
+            "north",
+            Compliance,
+        )
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     let (s, _) = w
-        .post(&format!("/api/v1/alerts/{health_alert}/resolve"), "north", Compliance,
-            json!({"reason": "seen"}))
+        .post(
+            &format!("/api/v1/alerts/{health_alert}/resolve"),
+            "north",
+            Compliance,
+            json!({"reason": "seen"}),
+        )
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     // The investigator of the district sees it.
     let (s, _) = w
-        .get(&format!("/api/v1/alerts/{health_alert}"), "north", Investigator)
+        .get(
+            &format!("/api/v1/alerts/{health_alert}"),
+            "north",
+            Investigator,
+        )
         .await;
     assert_eq!(s, StatusCode::OK);
     // No trace through any route (review M2: issuing orders ran one), no
@@ -117,8 +155,12 @@ async fn the_compliance_officer_sees_no_health_data_and_cannot_trace(db: TestDb)
         assert_eq!(s, StatusCode::FORBIDDEN, "{path}");
     }
     let (s, _) = w
-        .post("/api/v1/tests/T-N/revisions", "north", Compliance,
-            json!({"result": "negative", "reason": "x"}))
+        .post(
+            "/api/v1/tests/T-N/revisions",
+            "north",
+            Compliance,
+            json!({"result": "negative", "reason": "x"}),
+        )
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     for path in ["/api/v1/chains", "/api/v1/persons/N-P/export"] {
@@ -131,9 +173,14 @@ async fn the_compliance_officer_sees_no_health_data_and_cannot_trace(db: TestDb)
 backends!(the_analyst_sees_only_stats_of_their_districts);
 async fn the_analyst_sees_only_stats_of_their_districts(db: TestDb) {
     let w = world(&db).await;
-    for path in ["/api/v1/persons", "/api/v1/orders", "/api/v1/alerts", "/api/v1/audit",
-        "/api/v1/chains", "/api/v1/persons/N-P/export"]
-    {
+    for path in [
+        "/api/v1/persons",
+        "/api/v1/orders",
+        "/api/v1/alerts",
+        "/api/v1/audit",
+        "/api/v1/chains",
+        "/api/v1/persons/N-P/export",
+    ] {
         let (s, _) = w.get(path, "north", Analyst).await;
         assert_eq!(s, StatusCode::FORBIDDEN, "{path}");
     }
@@ -152,9 +199,14 @@ async fn the_analyst_sees_only_stats_of_their_districts(db: TestDb) {
     assert_eq!(d["alerts_opened"], 2, "{d}");
     // No names and no ids of persons anywhere in the answer.
     let text = stats.to_string();
-    assert!(!text.contains("N-P") && !text.contains("north case"), "{text}");
+    assert!(
+        !text.contains("N-P") && !text.contains("north case"),
+        "{text}"
+    );
     // Another district is no row, not an error that says it exists.
-    let (s, other) = w.get(&format!("{q}&district=south"), "north", Analyst).await;
+    let (s, other) = w
+        .get(&format!("{q}&district=south"), "north", Analyst)
+        .await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(other["days"], json!([]));
     // Other roles do not read the statistics.
@@ -171,10 +223,17 @@ backends!(a_new_order_takes_the_sole_district_and_never_another);
 async fn a_new_order_takes_the_sole_district_and_never_another(db: TestDb) {
     let w = world(&db).await;
     let (s, p) = w
-        .post("/api/v1/persons", "north", Investigator, json!({"id": "N-2", "full_name": "Two"}))
+        .post(
+            "/api/v1/persons",
+            "north",
+            Investigator,
+            json!({"id": "N-2", "full_name": "Two"}),
+        )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{p}");
-    let (s, o) = w.post("/api/v1/orders", "north", Investigator, order_body("N-2")).await;
+    let (s, o) = w
+        .post("/api/v1/orders", "north", Investigator, order_body("N-2"))
+        .await;
     assert_eq!(s, StatusCode::CREATED, "{o}");
     assert_eq!(o["district"], "north");
     // A district not the officer's: refused on the field, nothing created.
@@ -184,12 +243,18 @@ async fn a_new_order_takes_the_sole_district_and_never_another(db: TestDb) {
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
     assert_eq!(e["field"], "district");
     let (s, e) = w
-        .post("/api/v1/persons", "north", Investigator,
-            json!({"full_name": "Elsewhere", "district": "south"}))
+        .post(
+            "/api/v1/persons",
+            "north",
+            Investigator,
+            json!({"full_name": "Elsewhere", "district": "south"}),
+        )
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
     // A person of another district: as unknown as a missing one.
-    let (s, _) = w.post("/api/v1/orders", "north", Investigator, order_body("S-P")).await;
+    let (s, _) = w
+        .post("/api/v1/orders", "north", Investigator, order_body("S-P"))
+        .await;
     assert_ne!(s, StatusCode::CREATED);
     // An officer of two districts must name one.
     let two = DistrictScope::parse("north,south").unwrap();
@@ -199,17 +264,32 @@ async fn a_new_order_takes_the_sole_district_and_never_another(db: TestDb) {
             .unwrap();
     let body = json!({"full_name": "Both"});
     let (s, e) = w
-        .send(Method::POST, "/api/v1/persons", Some(&both), &Body::Json(body))
+        .send(
+            Method::POST,
+            "/api/v1/persons",
+            Some(&both),
+            &Body::Json(body),
+        )
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
     assert_eq!(e["field"], "district");
     let body = json!({"id": "S-2", "full_name": "Both", "district": "south"});
     let (s, p) = w
-        .send(Method::POST, "/api/v1/persons", Some(&both), &Body::Json(body))
+        .send(
+            Method::POST,
+            "/api/v1/persons",
+            Some(&both),
+            &Body::Json(body),
+        )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{p}");
     let (s, e) = w
-        .send(Method::POST, "/api/v1/orders", Some(&both), &Body::Json(order_body("S-2")))
+        .send(
+            Method::POST,
+            "/api/v1/orders",
+            Some(&both),
+            &Body::Json(order_body("S-2")),
+        )
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
     assert_eq!(e["field"], "district");
@@ -224,7 +304,12 @@ async fn a_new_order_takes_the_sole_district_and_never_another(db: TestDb) {
     let csv: &'static str = Box::leak(csv.into_boxed_str());
     let token = w.token("north", Investigator).to_owned();
     let (s, e) = w
-        .send(Method::POST, "/api/v1/orders/bulk", Some(&token), &Body::Csv(csv))
+        .send(
+            Method::POST,
+            "/api/v1/orders/bulk",
+            Some(&token),
+            &Body::Csv(csv),
+        )
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
     assert_eq!(e["errors"][0]["column"], "district", "{e}");
@@ -267,15 +352,24 @@ async fn a_contact_order_lands_in_the_district_where_the_contact_lives(db: TestD
         .unwrap();
     for (p, d) in [("CASE", "north"), ("NEAR", "south")] {
         let (st, body) = w
-            .send(Method::PATCH, &format!("/api/v1/persons/{p}"), Some(&national),
-                &Body::Json(json!({"district": d})))
+            .send(
+                Method::PATCH,
+                &format!("/api/v1/persons/{p}"),
+                Some(&national),
+                &Body::Json(json!({"district": d})),
+            )
             .await;
         assert_eq!(st, StatusCode::OK, "{body}");
         assert_eq!(body["district"], d);
     }
     // North's investigator issues the case's contact orders.
     let (st, p) = w
-        .post("/api/v1/cases/CASE/orders/issue", "north", Investigator, json!({}))
+        .post(
+            "/api/v1/cases/CASE/orders/issue",
+            "north",
+            Investigator,
+            json!({}),
+        )
         .await;
     assert_eq!(st, StatusCode::OK, "{p}");
     let near = p["proposals"]
@@ -291,11 +385,15 @@ async fn a_contact_order_lands_in_the_district_where_the_contact_lives(db: TestD
     assert!(near["address"].is_null() && near["lat"].is_null(), "{near}");
     let order = near["order_id"].as_str().unwrap().to_owned();
     // The order is south's: south reads it, north gets 404.
-    let (st, o) = w.get(&format!("/api/v1/orders/{order}"), "south", Investigator).await;
+    let (st, o) = w
+        .get(&format!("/api/v1/orders/{order}"), "south", Investigator)
+        .await;
     assert_eq!(st, StatusCode::OK, "{o}");
     assert_eq!(o["district"], "south");
     assert_eq!(o["address"], "Suedstrasse 9");
-    let (st, _) = w.get(&format!("/api/v1/orders/{order}"), "north", Investigator).await;
+    let (st, _) = w
+        .get(&format!("/api/v1/orders/{order}"), "north", Investigator)
+        .await;
     assert_eq!(st, StatusCode::NOT_FOUND);
     w.stop();
 }
@@ -303,7 +401,9 @@ async fn a_contact_order_lands_in_the_district_where_the_contact_lives(db: TestD
 backends!(a_persons_export_holds_what_is_kept_about_them_and_is_audited);
 async fn a_persons_export_holds_what_is_kept_about_them_and_is_audited(db: TestDb) {
     let w = world(&db).await;
-    let (s, doc) = w.get("/api/v1/persons/N-P/export", "north", Investigator).await;
+    let (s, doc) = w
+        .get("/api/v1/persons/N-P/export", "north", Investigator)
+        .await;
     assert_eq!(s, StatusCode::OK, "{doc}");
     assert_eq!(doc["person"]["id"], "N-P");
     assert_eq!(doc["person"]["district"], "north");
@@ -316,17 +416,27 @@ async fn a_persons_export_holds_what_is_kept_about_them_and_is_audited(db: TestD
         .iter()
         .map(|e| e["action"].as_str().unwrap())
         .collect();
-    assert!(actions.contains(&"person.create") && actions.contains(&"order.create"), "{actions:?}");
-    let (s, _) = w.get("/api/v1/persons/N-P/export", "south", Investigator).await;
+    assert!(
+        actions.contains(&"person.create") && actions.contains(&"order.create"),
+        "{actions:?}"
+    );
+    let (s, _) = w
+        .get("/api/v1/persons/N-P/export", "south", Investigator)
+        .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
-    let (_, doc) = w.get("/api/v1/persons/N-P/export", "north", Investigator).await;
+    let (_, doc) = w
+        .get("/api/v1/persons/N-P/export", "north", Investigator)
+        .await;
     let actions: Vec<&str> = doc["audit_events"]
         .as_array()
         .unwrap()
         .iter()
         .map(|e| e["action"].as_str().unwrap())
         .collect();
-    assert!(actions.contains(&"person.export"), "the first export is audited: {actions:?}");
+    assert!(
+        actions.contains(&"person.export"),
+        "the first export is audited: {actions:?}"
+    );
     w.stop();
 }
 
@@ -352,7 +462,9 @@ async fn an_import_places_new_persons_and_never_moves_one(db: TestDb) {
         let w = &w;
         async move {
             for d in ["north", "south"] {
-                let (s, body) = w.get(&format!("/api/v1/persons/{p}"), d, Investigator).await;
+                let (s, body) = w
+                    .get(&format!("/api/v1/persons/{p}"), d, Investigator)
+                    .await;
                 if s == StatusCode::OK {
                     return body["district"].as_str().unwrap().to_owned();
                 }
@@ -366,7 +478,12 @@ async fn an_import_places_new_persons_and_never_moves_one(db: TestDb) {
     let moved = csv.replace(",south\n", ",north\n");
     let r = db
         .store
-        .import_csv(ImportKind::Residences, moved.as_bytes(), &ImportOptions::default(), t0())
+        .import_csv(
+            ImportKind::Residences,
+            moved.as_bytes(),
+            &ImportOptions::default(),
+            t0(),
+        )
         .await
         .unwrap();
     assert!(r.committed, "{:?}", r.errors);
@@ -375,7 +492,12 @@ async fn an_import_places_new_persons_and_never_moves_one(db: TestDb) {
     let bad = csv.replace(",south\n", ",South!\n");
     let r = db
         .store
-        .import_csv(ImportKind::Residences, bad.as_bytes(), &ImportOptions::default(), t0())
+        .import_csv(
+            ImportKind::Residences,
+            bad.as_bytes(),
+            &ImportOptions::default(),
+            t0(),
+        )
         .await
         .unwrap();
     assert!(!r.committed);

@@ -70,13 +70,7 @@ pub struct Entry {
     pub body: Body,
 }
 
-fn entry(
-    method: Method,
-    path: &'static str,
-    access: Access,
-    scope: Scope,
-    body: Body,
-) -> Entry {
+fn entry(method: Method, path: &'static str, access: Access, scope: Scope, body: Body) -> Entry {
     Entry {
         method,
         path,
@@ -100,78 +94,273 @@ pub fn table() -> Vec<Entry> {
     vec![
         entry(Method::GET, "/healthz", Public, Collection, none()),
         // Persons.
-        entry(Method::POST, "/api/v1/persons", Roles(INVESTIGATOR), Collection,
-            j(json!({"full_name": "Matrix Person"}))),
-        entry(Method::GET, "/api/v1/persons", Roles(READ_ORDERS), Collection, none()),
-        entry(Method::GET, "/api/v1/persons/{id}", Roles(READ_ORDERS), Record, none()),
-        entry(Method::PATCH, "/api/v1/persons/{id}", Roles(INVESTIGATOR), Record,
-            j(json!({"language": "en"}))),
-        entry(Method::GET, "/api/v1/persons/{id}/export", Roles(INVESTIGATOR), Record, none()),
+        entry(
+            Method::POST,
+            "/api/v1/persons",
+            Roles(INVESTIGATOR),
+            Collection,
+            j(json!({"full_name": "Matrix Person"})),
+        ),
+        entry(
+            Method::GET,
+            "/api/v1/persons",
+            Roles(READ_ORDERS),
+            Collection,
+            none(),
+        ),
+        entry(
+            Method::GET,
+            "/api/v1/persons/{id}",
+            Roles(READ_ORDERS),
+            Record,
+            none(),
+        ),
+        entry(
+            Method::PATCH,
+            "/api/v1/persons/{id}",
+            Roles(INVESTIGATOR),
+            Record,
+            j(json!({"language": "en"})),
+        ),
+        entry(
+            Method::GET,
+            "/api/v1/persons/{id}/export",
+            Roles(INVESTIGATOR),
+            Record,
+            none(),
+        ),
         // Orders.
-        entry(Method::POST, "/api/v1/orders", Roles(WRITE_ORDERS), Collection,
-            j(json!({"person_id": "N-P", "address": "Nordstrasse 1", "lat": 47.4, "lon": 8.5,
+        entry(
+            Method::POST,
+            "/api/v1/orders",
+            Roles(WRITE_ORDERS),
+            Collection,
+            j(
+                json!({"person_id": "N-P", "address": "Nordstrasse 1", "lat": 47.4, "lon": 8.5,
                      "starts_at": t0() - Duration::hours(1), "ends_at": t0() + Duration::days(10),
-                     "basis": {"kind": "arrival", "area": "X"}}))),
-        entry(Method::GET, "/api/v1/orders", Roles(READ_ORDERS), Collection, none()),
-        entry(Method::GET, "/api/v1/orders/{id}", Roles(READ_ORDERS), Record, none()),
+                     "basis": {"kind": "arrival", "area": "X"}}),
+            ),
+        ),
+        entry(
+            Method::GET,
+            "/api/v1/orders",
+            Roles(READ_ORDERS),
+            Collection,
+            none(),
+        ),
+        entry(
+            Method::GET,
+            "/api/v1/orders/{id}",
+            Roles(READ_ORDERS),
+            Record,
+            none(),
+        ),
         // active → active is refused (409): the order is not changed.
-        entry(Method::POST, "/api/v1/orders/{id}/transitions", Roles(WRITE_ORDERS), Record,
-            j(json!({"to": "active"}))),
+        entry(
+            Method::POST,
+            "/api/v1/orders/{id}/transitions",
+            Roles(WRITE_ORDERS),
+            Record,
+            j(json!({"to": "active"})),
+        ),
         // Too far ahead (422): the order is not changed.
-        entry(Method::POST, "/api/v1/orders/{id}/extend", Roles(WRITE_ORDERS), Record,
-            j(json!({"ends_at": t0() + Duration::days(400), "reason": "matrix"}))),
-        entry(Method::POST, "/api/v1/orders/bulk", Roles(WRITE_ORDERS), Collection,
-            Body::Csv("person_id,address,lat,lon,radius_m,starts_at,ends_at,basis,time_zone\n")),
+        entry(
+            Method::POST,
+            "/api/v1/orders/{id}/extend",
+            Roles(WRITE_ORDERS),
+            Record,
+            j(json!({"ends_at": t0() + Duration::days(400), "reason": "matrix"})),
+        ),
+        entry(
+            Method::POST,
+            "/api/v1/orders/bulk",
+            Roles(WRITE_ORDERS),
+            Collection,
+            Body::Csv("person_id,address,lat,lon,radius_m,starts_at,ends_at,basis,time_zone\n"),
+        ),
         // Check-ins and enrolment.
-        entry(Method::POST, "/api/v1/orders/{id}/enrollment", Roles(WRITE_ORDERS), Record,
-            Body::Multipart),
-        entry(Method::POST, "/api/v1/orders/{id}/prompts", Roles(WRITE_ORDERS), Record, none()),
-        entry(Method::POST, "/api/v1/orders/{id}/enrollment-link", Roles(WRITE_ORDERS), Record,
-            none()),
-        entry(Method::POST, "/api/v1/orders/{id}/enrollment/approve", Roles(WRITE_ORDERS), Record,
-            none()),
-        entry(Method::POST, "/api/v1/orders/{id}/enrollment/reject", Roles(WRITE_ORDERS), Record,
-            j(json!({"reason": "matrix"}))),
-        entry(Method::POST, "/api/v1/enrollment", Public, Collection, Body::Multipart),
-        entry(Method::POST, "/api/v1/enrollment/link", Public, Collection,
-            j(json!({"token": "lze_nothing"}))),
-        entry(Method::POST, "/api/v1/checkins", Public, Collection, Body::Multipart),
-        entry(Method::POST, "/api/v1/checkins/prompt", Public, Collection,
-            j(json!({"token": "lzp_nothing"}))),
+        entry(
+            Method::POST,
+            "/api/v1/orders/{id}/enrollment",
+            Roles(WRITE_ORDERS),
+            Record,
+            Body::Multipart,
+        ),
+        entry(
+            Method::POST,
+            "/api/v1/orders/{id}/prompts",
+            Roles(WRITE_ORDERS),
+            Record,
+            none(),
+        ),
+        entry(
+            Method::POST,
+            "/api/v1/orders/{id}/enrollment-link",
+            Roles(WRITE_ORDERS),
+            Record,
+            none(),
+        ),
+        entry(
+            Method::POST,
+            "/api/v1/orders/{id}/enrollment/approve",
+            Roles(WRITE_ORDERS),
+            Record,
+            none(),
+        ),
+        entry(
+            Method::POST,
+            "/api/v1/orders/{id}/enrollment/reject",
+            Roles(WRITE_ORDERS),
+            Record,
+            j(json!({"reason": "matrix"})),
+        ),
+        entry(
+            Method::POST,
+            "/api/v1/enrollment",
+            Public,
+            Collection,
+            Body::Multipart,
+        ),
+        entry(
+            Method::POST,
+            "/api/v1/enrollment/link",
+            Public,
+            Collection,
+            j(json!({"token": "lze_nothing"})),
+        ),
+        entry(
+            Method::POST,
+            "/api/v1/checkins",
+            Public,
+            Collection,
+            Body::Multipart,
+        ),
+        entry(
+            Method::POST,
+            "/api/v1/checkins/prompt",
+            Public,
+            Collection,
+            j(json!({"token": "lzp_nothing"})),
+        ),
         // Health data: symptoms.
-        entry(Method::POST, "/api/v1/orders/{id}/symptom-forms", Roles(INVESTIGATOR), Record,
-            none()),
-        entry(Method::GET, "/api/v1/orders/{id}/symptom-reports", Roles(INVESTIGATOR), Record,
-            none()),
-        entry(Method::POST, "/api/v1/symptom-reports", Public, Collection,
-            j(json!({"token": "lzs_nothing", "symptoms": ["none"]}))),
-        entry(Method::POST, "/api/v1/symptom-reports/form", Public, Collection,
-            j(json!({"token": "lzs_nothing"}))),
+        entry(
+            Method::POST,
+            "/api/v1/orders/{id}/symptom-forms",
+            Roles(INVESTIGATOR),
+            Record,
+            none(),
+        ),
+        entry(
+            Method::GET,
+            "/api/v1/orders/{id}/symptom-reports",
+            Roles(INVESTIGATOR),
+            Record,
+            none(),
+        ),
+        entry(
+            Method::POST,
+            "/api/v1/symptom-reports",
+            Public,
+            Collection,
+            j(json!({"token": "lzs_nothing", "symptoms": ["none"]})),
+        ),
+        entry(
+            Method::POST,
+            "/api/v1/symptom-reports/form",
+            Public,
+            Collection,
+            j(json!({"token": "lzs_nothing"})),
+        ),
         // Alerts (a compliance alert: the compliance officer works it).
-        entry(Method::GET, "/api/v1/alerts", Roles(WORK_ALERTS), Collection, none()),
-        entry(Method::GET, "/api/v1/alerts/{id}", Roles(WORK_ALERTS), Record, none()),
-        entry(Method::POST, "/api/v1/alerts/{id}/assign", Roles(WORK_ALERTS), Record,
-            j(json!({}))),
+        entry(
+            Method::GET,
+            "/api/v1/alerts",
+            Roles(WORK_ALERTS),
+            Collection,
+            none(),
+        ),
+        entry(
+            Method::GET,
+            "/api/v1/alerts/{id}",
+            Roles(WORK_ALERTS),
+            Record,
+            none(),
+        ),
+        entry(
+            Method::POST,
+            "/api/v1/alerts/{id}/assign",
+            Roles(WORK_ALERTS),
+            Record,
+            j(json!({})),
+        ),
         // An empty reason is refused (422): the alert stays open.
-        entry(Method::POST, "/api/v1/alerts/{id}/resolve", Roles(WORK_ALERTS), Record,
-            j(json!({"reason": " "}))),
+        entry(
+            Method::POST,
+            "/api/v1/alerts/{id}/resolve",
+            Roles(WORK_ALERTS),
+            Record,
+            j(json!({"reason": " "})),
+        ),
         // Tracing.
-        entry(Method::POST, "/api/v1/cases/{person_id}/trace", Roles(INVESTIGATOR), Record,
-            none()),
-        entry(Method::POST, "/api/v1/cases/{person_id}/orders/propose", Roles(INVESTIGATOR),
-            Record, none()),
-        entry(Method::POST, "/api/v1/cases/{person_id}/orders/issue", Roles(INVESTIGATOR),
-            Record, none()),
+        entry(
+            Method::POST,
+            "/api/v1/cases/{person_id}/trace",
+            Roles(INVESTIGATOR),
+            Record,
+            none(),
+        ),
+        entry(
+            Method::POST,
+            "/api/v1/cases/{person_id}/orders/propose",
+            Roles(INVESTIGATOR),
+            Record,
+            none(),
+        ),
+        entry(
+            Method::POST,
+            "/api/v1/cases/{person_id}/orders/issue",
+            Roles(INVESTIGATOR),
+            Record,
+            none(),
+        ),
         // Positive again: refused (422), nothing revised.
-        entry(Method::POST, "/api/v1/tests/{test_id}/revisions", Roles(INVESTIGATOR), Record,
-            j(json!({"result": "positive", "reason": "matrix"}))),
-        entry(Method::GET, "/api/v1/chains", Roles(INVESTIGATOR), Collection, none()),
+        entry(
+            Method::POST,
+            "/api/v1/tests/{test_id}/revisions",
+            Roles(INVESTIGATOR),
+            Record,
+            j(json!({"result": "positive", "reason": "matrix"})),
+        ),
+        entry(
+            Method::GET,
+            "/api/v1/chains",
+            Roles(INVESTIGATOR),
+            Collection,
+            none(),
+        ),
         // Aggregates and the audit log.
-        entry(Method::GET, "/api/v1/stats", Roles(&[Analyst]), Collection, none()),
-        entry(Method::GET, "/api/v1/audit", Roles(&[Auditor]), Collection, none()),
+        entry(
+            Method::GET,
+            "/api/v1/stats",
+            Roles(&[Analyst]),
+            Collection,
+            none(),
+        ),
+        entry(
+            Method::GET,
+            "/api/v1/audit",
+            Roles(&[Auditor]),
+            Collection,
+            none(),
+        ),
         // Outside the OpenAPI document.
-        entry(Method::GET, "/api/v1/openapi.json",
-            Roles(&[Admin, Investigator, Compliance, Analyst, Auditor]), Collection, none()),
+        entry(
+            Method::GET,
+            "/api/v1/openapi.json",
+            Roles(&[Admin, Investigator, Compliance, Analyst, Auditor]),
+            Collection,
+            none(),
+        ),
         entry(Method::GET, "/checkin", Public, Collection, none()),
         entry(Method::GET, "/symptoms", Public, Collection, none()),
         entry(Method::GET, "/enroll", Public, Collection, none()),
@@ -213,7 +402,10 @@ fn every_route_has_an_entry() {
         );
     }
     for t in &table {
-        assert!(routes.contains(t), "the table lists {t}, which the router does not serve");
+        assert!(
+            routes.contains(t),
+            "the table lists {t}, which the router does not serve"
+        );
     }
     assert!(routes.len() >= 40, "{routes:?}");
 }
@@ -262,21 +454,28 @@ impl World {
             Body::None => r,
             Body::Json(v) => r.json(v),
             Body::Csv(text) => r.header("content-type", "text/csv").body(*text),
-            Body::Multipart => r.multipart(
-                Form::new()
-                    .text("token", "lzx_nothing")
-                    .part("photo", Part::bytes(vec![0xff, 0xd8, 0xff]).file_name("p.jpg")),
-            ),
+            Body::Multipart => r.multipart(Form::new().text("token", "lzx_nothing").part(
+                "photo",
+                Part::bytes(vec![0xff, 0xd8, 0xff]).file_name("p.jpg"),
+            )),
         };
         let r = r.send().await.unwrap();
         let status = r.status();
         let text = r.text().await.unwrap_or_default();
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 
     pub async fn get(&self, path: &str, district: &str, role: Role) -> (StatusCode, Value) {
-        self.send(Method::GET, path, Some(self.token(district, role)), &Body::None)
-            .await
+        self.send(
+            Method::GET,
+            path,
+            Some(self.token(district, role)),
+            &Body::None,
+        )
+        .await
     }
 
     pub async fn post(
@@ -328,9 +527,10 @@ pub async fn world(db: &TestDb) -> World {
     for d in ["north", "south"] {
         for role in Role::ALL {
             let scope = DistrictScope::parse(d).unwrap();
-            let (_, t) = lazaret_server::auth::create_token_in(&store, role, &scope, "m", "t", t0())
-                .await
-                .unwrap();
+            let (_, t) =
+                lazaret_server::auth::create_token_in(&store, role, &scope, "m", "t", t0())
+                    .await
+                    .unwrap();
             tokens.push(((d, role), t));
         }
     }
@@ -355,13 +555,22 @@ pub async fn world(db: &TestDb) -> World {
                  T-S,S-P,2026-02-27T00:00:00Z,positive,Lab,\n";
     for (d, short) in [("north", "N"), ("south", "S")] {
         let (s, p) = w
-            .post("/api/v1/persons", d, Investigator,
-                json!({"id": format!("{short}-P"), "full_name": format!("{d} case")}))
+            .post(
+                "/api/v1/persons",
+                d,
+                Investigator,
+                json!({"id": format!("{short}-P"), "full_name": format!("{d} case")}),
+            )
             .await;
         assert_eq!(s, StatusCode::CREATED, "{p}");
         assert_eq!(p["district"], d, "the sole district is the default");
         let (s, o) = w
-            .post("/api/v1/orders", d, Investigator, order_body(&format!("{short}-P")))
+            .post(
+                "/api/v1/orders",
+                d,
+                Investigator,
+                order_body(&format!("{short}-P")),
+            )
             .await;
         assert_eq!(s, StatusCode::CREATED, "{o}");
         assert_eq!(o["district"], d);
@@ -383,13 +592,22 @@ pub async fn world(db: &TestDb) -> World {
                 .unwrap();
             alerts.push(id.to_string());
         }
-        let f = if d == "north" { &mut w.north } else { &mut w.south };
+        let f = if d == "north" {
+            &mut w.north
+        } else {
+            &mut w.south
+        };
         f.order = order;
         f.alert = alerts[0].clone();
         f.health_alert = alerts[1].clone();
     }
     let r = store
-        .import_csv(ImportKind::Tests, tests.as_bytes(), &ImportOptions::default(), t0())
+        .import_csv(
+            ImportKind::Tests,
+            tests.as_bytes(),
+            &ImportOptions::default(),
+            t0(),
+        )
         .await
         .unwrap();
     assert!(r.committed, "{:?}", r.errors);
@@ -461,21 +679,38 @@ async fn every_route_every_role_both_districts(db: TestDb) {
         if e.scope == Scope::Record {
             for role in Role::ALL.into_iter().filter(|r| allowed(e.access, *r)) {
                 let (s, body) = w
-                    .send(e.method.clone(), &path, Some(w.token("south", role)), &e.body)
+                    .send(
+                        e.method.clone(),
+                        &path,
+                        Some(w.token("south", role)),
+                        &e.body,
+                    )
                     .await;
                 if s != StatusCode::NOT_FOUND {
-                    failures.push(format!("{what} as south {role} on north's record: {s} {body}"));
+                    failures.push(format!(
+                        "{what} as south {role} on north's record: {s} {body}"
+                    ));
                 }
             }
         }
         for role in Role::ALL {
             let (s, body) = w
-                .send(e.method.clone(), &path, Some(w.token("north", role)), &e.body)
+                .send(
+                    e.method.clone(),
+                    &path,
+                    Some(w.token("north", role)),
+                    &e.body,
+                )
                 .await;
             let ok = if allowed(e.access, role) {
                 // 503: this server runs without the face engine.
-                let refused = [StatusCode::UNAUTHORIZED, StatusCode::FORBIDDEN, StatusCode::NOT_FOUND];
-                !refused.contains(&s) && (!s.is_server_error() || s == StatusCode::SERVICE_UNAVAILABLE)
+                let refused = [
+                    StatusCode::UNAUTHORIZED,
+                    StatusCode::FORBIDDEN,
+                    StatusCode::NOT_FOUND,
+                ];
+                !refused.contains(&s)
+                    && (!s.is_server_error() || s == StatusCode::SERVICE_UNAVAILABLE)
             } else {
                 s == StatusCode::FORBIDDEN
             };

@@ -17,9 +17,9 @@ mod tables;
 
 use std::io::Read;
 
-use lazaret_core::district::District;
 use chrono::{DateTime, Utc};
 use lazaret_core::audit::AuditRecord;
+use lazaret_core::district::District;
 use serde::Serialize;
 use thiserror::Error;
 

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::io::Read;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use lazaret_core::district::{District, UNASSIGNED};
 use lazaret_core::contact_info::{Email, Language, Phone};
+use lazaret_core::district::{District, UNASSIGNED};
 use lazaret_core::exposure::{FlightRole, Ride, RideRole, Seat};
 use lazaret_core::geo::Coordinates;
 use lazaret_core::ids::{BuildingId, FlightId, PersonId, RideId, TestId, VehicleId};

@@ -302,7 +302,8 @@ pub async fn run(mut config: Config, db_given: bool) -> Result<()> {
         reason = "a CLI command acts at the wall-clock time it runs"
     )]
     let (_, token) =
-        lazaret_server::auth::create_token(&store, Role::Investigator, "demo", "demo", Utc::now()).await?;
+        lazaret_server::auth::create_token(&store, Role::Investigator, "demo", "demo", Utc::now())
+            .await?;
     // Bound first, so the links name the real port (`--listen 127.0.0.1:0`).
     let (listener, addr) = bind(&config).await?;
     let base = format!("http://{addr}");
