@@ -123,7 +123,7 @@ macro_rules! row_json {
 
 impl Store {
     /// What is held about person `id` as one JSON document (sections as in
-    /// [`SECTIONS`], plus `person` and the number of contacts traced from the
+    /// the module's `SECTIONS`, plus `person` and the number of contacts traced from the
     /// person as a case); `None` when the person is unknown or outside
     /// `districts`.
     pub async fn export_person(

@@ -28,7 +28,7 @@ pub struct NewOrder {
     /// `active` or `proposed`.
     pub status: OrderStatus,
     /// The district it belongs to; `None` takes the default (see
-    /// [`order_district`]).
+    /// [`choose_district`]).
     pub district: Option<District>,
 }
 

@@ -23,7 +23,7 @@ pub enum OrdersCommand {
     Propose(OrdersArgs),
     /// Create (or extend) the orders for the case's close contacts; running it again changes nothing
     Issue(OrdersArgs),
-    /// Create orders from a CSV file (person_id,address,lat,lon,radius_m,starts_at,ends_at,basis,time_zone[,district]); all rows or none
+    /// Create orders from a CSV file (person_id,address,lat,lon,radius_m,starts_at,ends_at,basis,time_zone, optional district); all rows or none
     Create(CreateArgs),
 }
 
