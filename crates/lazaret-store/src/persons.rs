@@ -1,9 +1,11 @@
 //! Persons repository.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use lazaret_core::audit::AuditRecord;
 use lazaret_core::contact_info::{Email, Language, Phone};
-use lazaret_core::district::{District, DistrictScope};
+use lazaret_core::district::{District, DistrictScope, UNASSIGNED};
 use lazaret_core::ids::PersonId;
 use lazaret_core::person::{FullName, Person};
 use sqlx::Row;
@@ -80,7 +82,7 @@ impl Store {
     }
 
     /// Replaces the stored details of `p` (name, phone, e-mail, language,
-    /// district)
+    /// district: their `unassigned` orders and alerts follow them)
     /// and appends `audit`, in one transaction; `NotFound` for an unknown id.
     pub async fn update_person(
         &self,
@@ -105,10 +107,53 @@ impl Store {
             if done.rows_affected() != 1 {
                 return Err(StoreError::NotFound { entity: "person", id: p.id.to_string() });
             }
+            // Placing a person from before districts places what was
+            // theirs with them; records already in a district stay there.
+            if p.district.as_str() != UNASSIGNED {
+                for table in ["orders", "alerts"] {
+                    sqlx::query(&format!(
+                        "UPDATE {table} SET district = $1 WHERE person_id = $2 AND district = '{UNASSIGNED}'"
+                    ))
+                    .bind(p.district.as_str())
+                    .bind(p.id.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
             append_audit!(self, tx, audit);
             tx.commit().await?;
             Ok(())
         })
+    }
+
+    /// The districts of `ids` (unknown ids are left out), for showing where
+    /// contacts live without reading their details.
+    pub async fn person_districts(
+        &self,
+        ids: &[PersonId],
+    ) -> Result<HashMap<PersonId, District>, StoreError> {
+        let mut out = HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let params: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT id, district FROM persons WHERE id IN ({})",
+                params.join(", ")
+            );
+            on_pool!(self, pool => {
+                let mut q = sqlx::query(&sql);
+                for id in chunk {
+                    q = q.bind(id.as_str());
+                }
+                for r in q.fetch_all(pool).await? {
+                    let bad = |e: lazaret_core::ValidationError| StoreError::corrupt("persons", e);
+                    out.insert(
+                        PersonId::parse(r.try_get::<&str, _>("id")?).map_err(bad)?,
+                        District::parse(r.try_get::<&str, _>("district")?).map_err(bad)?,
+                    );
+                }
+            });
+        }
+        Ok(out)
     }
 
     /// Person `id` whatever its district (the system's own work and the

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use lazaret_core::district::DistrictScope;
 use lazaret_core::test_result::TestOutcome;
 use lazaret_core::user::Permission;
-use lazaret_store::{Proposals, TraceOutcome};
+use lazaret_store::Proposals;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -58,6 +58,9 @@ pub struct ContactView {
     /// One entry per matching exposure (flight and seats, building and units, ride).
     #[schema(value_type = Vec<Object>)]
     pub evidence: Vec<serde_json::Value>,
+    /// Where the contact lives (their district's officers hold their
+    /// details); absent for a contact known only from exposure data.
+    pub district: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -70,8 +73,12 @@ pub struct TraceView {
     pub reason: Option<String>,
 }
 
-impl From<TraceOutcome> for TraceView {
-    fn from(t: TraceOutcome) -> Self {
+impl From<service::Traced> for TraceView {
+    fn from(traced: service::Traced) -> Self {
+        let service::Traced {
+            outcome: t,
+            districts,
+        } = traced;
         Self {
             case: t.case_id.into(),
             test_id: t.test.map(|t| t.id.into()),
@@ -83,6 +90,7 @@ impl From<TraceOutcome> for TraceView {
                 .contacts
                 .into_iter()
                 .map(|c| ContactView {
+                    district: districts.get(&c.person_id).map(|d| d.to_string()),
                     person_id: c.person_id.into(),
                     tier: as_text(&c.tier),
                     rules: c.rules.iter().map(|r| r.as_str().to_owned()).collect(),

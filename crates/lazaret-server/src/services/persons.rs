@@ -23,8 +23,8 @@ pub struct PersonCorrections {
     pub email: Option<Option<Email>>,
     /// The default `en` to go back to it.
     pub language: Option<Language>,
-    /// Moves the person to another of the officer's districts (e.g. out of
-    /// `unassigned`); their orders keep theirs.
+    /// Moves the person to another of the officer's districts; out of
+    /// `unassigned`, their `unassigned` orders and alerts follow them.
     pub district: Option<District>,
 }
 

@@ -4,7 +4,10 @@
 //! the transmission chains. Contacts are selected by exposure only; every
 //! call is audited (by the store, or here for the chains).
 
+use std::collections::HashMap;
+
 use lazaret_core::chains::{build_chains, Chain};
+use lazaret_core::district::District;
 use lazaret_core::ids::{PersonId, TestId};
 use lazaret_core::test_result::TestOutcome;
 use lazaret_core::tracing_policy::TracingPolicy;
@@ -36,17 +39,28 @@ async fn case_id(state: &AppState, actor: &Actor, raw: &str) -> Result<PersonId,
     Ok(id)
 }
 
+/// A trace and the district each contact lives in (the investigator of
+/// the case learns that a contact exists and where; that district's
+/// officers hold the rest).
+pub struct Traced {
+    pub outcome: TraceOutcome,
+    pub districts: HashMap<PersonId, District>,
+}
+
 /// Traces the contacts of case `case` and stores them.
-pub async fn trace(
-    state: &AppState,
-    actor: &Actor,
-    case: &str,
-) -> Result<TraceOutcome, ServiceError> {
+pub async fn trace(state: &AppState, actor: &Actor, case: &str) -> Result<Traced, ServiceError> {
     let case = case_id(state, actor, case).await?;
-    Ok(state
+    let outcome = state
         .store
         .trace_case(&case, &policy(), state.now(), actor.name())
-        .await?)
+        .await?;
+    let ids: Vec<PersonId> = outcome
+        .contacts
+        .iter()
+        .map(|c| c.person_id.clone())
+        .collect();
+    let districts = state.store.person_districts(&ids).await?;
+    Ok(Traced { outcome, districts })
 }
 
 /// What issuing the case's contact orders would do, writing no order.

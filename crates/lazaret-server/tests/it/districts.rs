@@ -362,6 +362,18 @@ async fn a_contact_order_lands_in_the_district_where_the_contact_lives(db: TestD
         assert_eq!(st, StatusCode::OK, "{body}");
         assert_eq!(body["district"], d);
     }
+    // North's investigator traces the case: the contact is there, and where.
+    let (st, t) = w
+        .post("/api/v1/cases/CASE/trace", "north", Investigator, json!({}))
+        .await;
+    assert_eq!(st, StatusCode::OK, "{t}");
+    let contact = t["contacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["person_id"] == "NEAR")
+        .unwrap_or_else(|| panic!("{t}"));
+    assert_eq!(contact["district"], "south");
     // North's investigator issues the case's contact orders.
     let (st, p) = w
         .post(
@@ -502,5 +514,63 @@ async fn an_import_places_new_persons_and_never_moves_one(db: TestDb) {
         .unwrap();
     assert!(!r.committed);
     assert_eq!(r.errors[0].column, "district", "{:?}", r.errors);
+    w.stop();
+}
+
+backends!(records_from_before_districts_are_placed_with_their_person);
+async fn records_from_before_districts_are_placed_with_their_person(db: TestDb) {
+    let w = world(&db).await;
+    let (_, national) = lazaret_server::auth::create_token(&db.store, Investigator, "n", "t", t0())
+        .await
+        .unwrap();
+    let send = |method: Method, path: String, body: Value| {
+        let w = &w;
+        let national = national.clone();
+        async move {
+            w.send(method, &path, Some(&national), &Body::Json(body))
+                .await
+        }
+    };
+    // A national officer who names no district: the person is
+    // `unassigned`, and so is their order (the person's district).
+    let (s, p) = send(
+        Method::POST,
+        "/api/v1/persons".into(),
+        json!({"id": "OLD", "full_name": "Old Record"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{p}");
+    assert_eq!(p["district"], "unassigned");
+    let (s, o) = send(Method::POST, "/api/v1/orders".into(), order_body("OLD")).await;
+    assert_eq!(s, StatusCode::CREATED, "{o}");
+    assert_eq!(o["district"], "unassigned");
+    let order = o["id"].as_str().unwrap().to_owned();
+    let (s, _) = w
+        .get(&format!("/api/v1/orders/{order}"), "north", Investigator)
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    // Placed in north, the person takes the order along.
+    let (s, p) = send(
+        Method::PATCH,
+        "/api/v1/persons/OLD".into(),
+        json!({"district": "north"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{p}");
+    let (s, o) = w
+        .get(&format!("/api/v1/orders/{order}"), "north", Investigator)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{o}");
+    assert_eq!(o["district"], "north");
+    // A north officer cannot move anyone to south.
+    let (s, e) = w
+        .send(
+            Method::PATCH,
+            "/api/v1/persons/OLD",
+            Some(w.token("north", Investigator)),
+            &Body::Json(json!({"district": "south"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
     w.stop();
 }
