@@ -2,6 +2,7 @@
 //! each story a test per backend (`story::sqlite`, `story::postgres`) through `backends!`.
 
 mod audit;
+mod districts;
 mod jobs;
 mod self_enrollment;
 mod stories;
