@@ -85,6 +85,32 @@ pub async fn create_or_extend(
         });
     };
     let district = choose_district(actor, new.district, || person.district)?;
+    // A further active order extends the person's active one: never one in a
+    // district the officer does not work in (their officers decide on it).
+    if new.status == OrderStatus::Active {
+        let active = OrderFilter {
+            status: Some(OrderStatus::Active),
+            person_id: Some(new.person_id.clone()),
+            districts: None,
+        };
+        let one = PageRequest {
+            cursor: None,
+            limit: Some(1),
+        };
+        let page = state.store.list_orders(&active, &one).await?;
+        if page
+            .items
+            .iter()
+            .any(|o| !actor.districts().covers(&o.district))
+        {
+            return Err(ValidationError::new(
+                "person_id",
+                "this person has an active order in a district that is not yours; \
+                 its officers extend it",
+            )
+            .into());
+        }
+    }
     let now = state.now();
     let order = QuarantineOrder {
         id: OrderId::generate(),

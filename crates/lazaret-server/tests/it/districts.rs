@@ -314,6 +314,34 @@ async fn a_new_order_takes_the_sole_district_and_never_another(db: TestDb) {
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
     assert_eq!(e["errors"][0]["column"], "district", "{e}");
     assert_eq!(e["errors"].as_array().unwrap().len(), 1, "{e}");
+    // A north person whose active order a national officer put in south:
+    // north's officers do not extend it.
+    let body = json!({"id": "N-3", "full_name": "Three", "district": "north"});
+    let (s, _) = w
+        .send(
+            Method::POST,
+            "/api/v1/persons",
+            Some(&both),
+            &Body::Json(body),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let mut body = order_body("N-3");
+    body["district"] = json!("south");
+    let (s, o) = w
+        .send(
+            Method::POST,
+            "/api/v1/orders",
+            Some(&both),
+            &Body::Json(body),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{o}");
+    let (s, e) = w
+        .post("/api/v1/orders", "north", Investigator, order_body("N-3"))
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(e["field"], "person_id");
     w.stop();
 }
 
