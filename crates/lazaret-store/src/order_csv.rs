@@ -26,7 +26,8 @@ use serde::Serialize;
 
 use crate::db::Store;
 use crate::import::{column_index, ImportError, RowError};
-use crate::orders::OrderWrite;
+use crate::orders::{OrderFilter, OrderWrite};
+use crate::page::PageRequest;
 
 /// The columns of an orders file, in their documented order.
 pub const ORDER_CSV_COLUMNS: [&str; 10] = [
@@ -325,6 +326,28 @@ impl Store {
             if !persons.contains_key(&o.person_id) {
                 let found = self.get_person_in(&o.person_id, scope).await?;
                 persons.insert(o.person_id.clone(), found.map(|p| p.district));
+                // The row would extend the person's active order: never one
+                // in a district the officer does not work in.
+                if persons[&o.person_id].is_some() && scope.limit().is_some() {
+                    let active = OrderFilter {
+                        status: Some(OrderStatus::Active),
+                        person_id: Some(o.person_id.clone()),
+                        districts: None,
+                    };
+                    let one = PageRequest {
+                        cursor: None,
+                        limit: Some(1),
+                    };
+                    let page = self.list_orders(&active, &one).await?;
+                    if page.items.iter().any(|a| !scope.covers(&a.district)) {
+                        report.errors.push(RowError {
+                            line: *line,
+                            column: "person_id".into(),
+                            reason: "has an active order in a district that is not yours".into(),
+                        });
+                        continue;
+                    }
+                }
             }
             let Some(person_district) = &persons[&o.person_id] else {
                 report.errors.push(RowError {

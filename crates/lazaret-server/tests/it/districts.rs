@@ -342,6 +342,23 @@ async fn a_new_order_takes_the_sole_district_and_never_another(db: TestDb) {
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
     assert_eq!(e["field"], "person_id");
+    let csv = format!(
+        "person_id,address,lat,lon,radius_m,starts_at,ends_at,basis,time_zone\n\
+         N-3,Hauptstrasse 1,47.37,8.54,,{s},{e},arrival:Y,\n",
+        s = t0().to_rfc3339(),
+        e = (t0() + Duration::days(5)).to_rfc3339()
+    );
+    let csv: &'static str = Box::leak(csv.into_boxed_str());
+    let (s, e) = w
+        .send(
+            Method::POST,
+            "/api/v1/orders/bulk",
+            Some(&token),
+            &Body::Csv(csv),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(e["errors"][0]["column"], "person_id", "{e}");
     w.stop();
 }
 
