@@ -3,6 +3,8 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::district::District;
+
 use crate::error::DomainError;
 use crate::ids::{AlertId, OrderId, PersonId, UserId};
 
@@ -61,6 +63,9 @@ pub struct Alert {
     pub evidence: serde_json::Value,
     pub assignee: Option<UserId>,
     pub resolution: Option<String>,
+    /// Its order's district (else its person's).
+    #[serde(default = "District::unassigned")]
+    pub district: District,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

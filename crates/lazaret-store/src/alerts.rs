@@ -87,8 +87,8 @@ macro_rules! insert_alert {
 }
 pub(crate) use insert_alert;
 
-const COLUMNS: &str =
-    "id, kind, person_id, order_id, status, evidence, assignee, resolution, created_at, updated_at";
+const COLUMNS: &str = "id, kind, person_id, order_id, status, evidence, assignee, resolution, \
+                       created_at, updated_at, district";
 
 macro_rules! alert_from_row {
     ($r:expr) => {{
@@ -112,6 +112,8 @@ macro_rules! alert_from_row {
                 .transpose()
                 .map_err(bad)?,
             resolution: r.try_get("resolution")?,
+            district: lazaret_core::district::District::parse(r.try_get::<&str, _>("district")?)
+                .map_err(bad)?,
             created_at: from_ms("alerts", r.try_get("created_at")?)?,
             updated_at: from_ms("alerts", r.try_get("updated_at")?)?,
         }

@@ -36,6 +36,8 @@ pub struct AlertView {
     pub evidence: serde_json::Value,
     pub assignee: Option<String>,
     pub resolution: Option<String>,
+    /// Its order's district.
+    pub district: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -58,6 +60,7 @@ impl From<Alert> for AlertView {
             evidence: a.evidence,
             assignee: a.assignee.map(Into::into),
             resolution: a.resolution,
+            district: a.district.into(),
             created_at: a.created_at,
             updated_at: a.updated_at,
         }

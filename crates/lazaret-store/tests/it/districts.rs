@@ -161,6 +161,7 @@ async fn reads_and_lists_stay_inside_the_districts_given(db: TestDb) {
         .items;
     assert_eq!(all.len(), 2);
     assert!(all.iter().all(|a| a.order_id.as_ref() == Some(&north)));
+    assert!(all.iter().all(|a| a.district.as_str() == "north"));
     let compliance = s.list_alerts(&alerts(&n, true), &page).await.unwrap().items;
     assert_eq!(compliance.len(), 1);
     assert_eq!(compliance[0].kind, AlertKind::MissedCheckin);
