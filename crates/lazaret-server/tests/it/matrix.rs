@@ -12,8 +12,9 @@
 //! gets 403, a listed one anything but 401/403/404 (the request may still be
 //! refused for what it asks, 409 or 422: the matrix is about who, not what).
 //! For a record route, the listed roles of south then call it on north's
-//! record and get 404. To add a route (e.g. the console's `/login`), add a
-//! row to `table`.
+//! record and get 404. To add a route, add a row to `table`; a route
+//! outside the OpenAPI document (e.g. the console's `/login`) also goes into
+//! `NON_API`, as axum cannot list a router's routes.
 
 use std::sync::{Arc, Mutex};
 
