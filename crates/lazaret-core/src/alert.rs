@@ -3,6 +3,8 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::district::District;
+
 use crate::error::DomainError;
 use crate::ids::{AlertId, OrderId, PersonId, UserId};
 
@@ -19,6 +21,16 @@ pub enum AlertKind {
     /// A prompt closed unanswered whose message never reached the person:
     /// fix the contact details or the sender, do not chase the person.
     NotDelivered,
+}
+
+impl AlertKind {
+    /// Whether the alert carries health data (a symptomatic report): only
+    /// roles that read health data see it. The rest are compliance alerts
+    /// (missed, failed, outside the geofence, welfare check, cannot prompt,
+    /// not delivered).
+    pub fn is_health(&self) -> bool {
+        matches!(self, Self::Symptomatic)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -51,6 +63,9 @@ pub struct Alert {
     pub evidence: serde_json::Value,
     pub assignee: Option<UserId>,
     pub resolution: Option<String>,
+    /// Its order's district (else its person's).
+    #[serde(default = "District::unassigned")]
+    pub district: District,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

@@ -17,7 +17,16 @@ const MAX_DISTRICT_LEN: usize = 32;
 #[serde(try_from = "String", into = "String")]
 pub struct District(String);
 
+/// The district of records that existed before districts: a national
+/// officer sees them and reassigns them.
+pub const UNASSIGNED: &str = "unassigned";
+
 impl District {
+    /// [`UNASSIGNED`].
+    pub fn unassigned() -> Self {
+        Self(UNASSIGNED.to_owned())
+    }
+
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
         let raw = raw.trim();
         if raw.is_empty() {

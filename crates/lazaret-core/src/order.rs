@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
+use crate::district::District;
 use crate::error::{DomainError, ValidationError};
 use crate::geo::Geofence;
 use crate::ids::{OrderId, PersonId, TestId};
@@ -153,6 +154,11 @@ pub struct QuarantineOrder {
     pub status: OrderStatus,
     /// Why it was released, when it was.
     pub status_reason: Option<String>,
+    /// The district the order belongs to; what follows from it (prompts,
+    /// check-ins, forms, alerts, messages) belongs there too.
+    /// Serialised before districts existed: `unassigned`.
+    #[serde(default = "District::unassigned")]
+    pub district: District,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -282,6 +288,7 @@ mod tests {
             bases: vec![OrderBasis::Arrival { area: "X".into() }],
             status,
             status_reason: None,
+            district: crate::district::District::unassigned(),
             created_at: t0,
             updated_at: t0,
         }

@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::contact_info::{Email, Language, Phone};
+use crate::district::District;
 use crate::error::ValidationError;
 use crate::geo::Coordinates;
 use crate::ids::{BuildingId, PersonId};
@@ -18,6 +19,10 @@ pub struct Person {
     pub phone: Option<Phone>,
     pub email: Option<Email>,
     pub language: Language,
+    /// The district the person lives in (where a contact order goes).
+    /// Serialised before districts existed: `unassigned`.
+    #[serde(default = "District::unassigned")]
+    pub district: District,
 }
 
 /// A display name: trimmed, 1 to 200 characters.

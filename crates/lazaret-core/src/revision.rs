@@ -92,6 +92,7 @@ mod tests {
             bases,
             status: OrderStatus::Active,
             status_reason: None,
+            district: crate::district::District::unassigned(),
             created_at: t0(),
             updated_at: t0(),
         }

@@ -25,9 +25,14 @@ pub enum Permission {
     WritePersons,
     ReadOrders,
     WriteOrders,
+    /// Health data: symptom forms and reports, test results, diagnoses and
+    /// the health alerts (`symptomatic`, `welfare_check`).
+    ReadHealth,
     Trace,
     ReviseTests,
     WorkAlerts,
+    /// Everything held about one person, for an access request.
+    ExportPerson,
     ReadAggregates,
     ManageUsers,
     ReadAudit,
@@ -52,28 +57,30 @@ impl Role {
         }
     }
 
+    /// Least privilege: each role gets what its work needs and no more.
     pub fn allows(&self, p: Permission) -> bool {
         use Permission::*;
         match self {
-            // Separation of duties: the administrators are among those the
-            // audit log watches, so reading it is the auditor's alone.
-            Self::Admin => !matches!(p, ReadAudit),
+            // Accounts and districts only: administrators manage who may
+            // see what, they do not read personal or health data (and the
+            // audit log that watches them is the auditor's).
+            Self::Admin => matches!(p, ManageUsers),
             Self::Investigator => matches!(
                 p,
                 ReadPersons
                     | WritePersons
                     | ReadOrders
                     | WriteOrders
+                    | ReadHealth
                     | Trace
                     | ReviseTests
                     | WorkAlerts
-                    | ReadAggregates
+                    | ExportPerson
             ),
+            // Enforcement: orders, check-in outcomes and compliance alerts;
+            // no health data and no tracing (review M2, M5).
             Self::ComplianceOfficer => {
-                matches!(
-                    p,
-                    ReadPersons | ReadOrders | WriteOrders | WorkAlerts | ReadAggregates
-                )
+                matches!(p, ReadPersons | ReadOrders | WriteOrders | WorkAlerts)
             }
             Self::Analyst => matches!(p, ReadAggregates),
             Self::Auditor => matches!(p, ReadAudit),
@@ -113,6 +120,31 @@ mod tests {
         assert!(Role::Admin.allows(Permission::ManageUsers));
         assert!(!Role::Investigator.allows(Permission::ManageUsers));
         assert!(!Role::ComplianceOfficer.allows(Permission::WritePersons));
+    }
+
+    #[test]
+    fn compliance_officers_see_no_health_data_and_do_not_trace() {
+        let c = Role::ComplianceOfficer;
+        assert!(c.allows(Permission::ReadOrders) && c.allows(Permission::WorkAlerts));
+        assert!(!c.allows(Permission::ReadHealth));
+        assert!(!c.allows(Permission::Trace));
+        assert!(Role::Investigator.allows(Permission::ReadHealth));
+    }
+
+    #[test]
+    fn admin_manages_accounts_only() {
+        let granted: Vec<Permission> = [
+            Permission::ReadPersons,
+            Permission::ReadOrders,
+            Permission::ReadHealth,
+            Permission::ExportPerson,
+            Permission::ReadAggregates,
+            Permission::ManageUsers,
+        ]
+        .into_iter()
+        .filter(|p| Role::Admin.allows(*p))
+        .collect();
+        assert_eq!(granted, vec![Permission::ManageUsers]);
     }
 
     #[test]

@@ -294,6 +294,7 @@ impl Worker {
                     &OrderFilter {
                         status: Some(OrderStatus::Active),
                         person_id: None,
+                        districts: None,
                     },
                     &PageRequest {
                         cursor: cursor.take(),

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use lazaret_core::alert::{Alert, AlertKind, AlertStatus};
 use lazaret_core::audit::AuditRecord;
+use lazaret_core::district::DistrictScope;
 use lazaret_core::ids::{AlertId, OrderId, PersonId, UserId};
 use sqlx::Row;
 
@@ -11,6 +12,7 @@ use crate::audit::append_audit;
 use crate::db::{from_ms, on_pool, to_ms, Store};
 use crate::error::StoreError;
 use crate::page::{Page, PageRequest};
+use crate::scope;
 
 /// An alert to open. `cause` names what opened it (`prompt:<id>`); a second
 /// alert for the same cause is not opened.
@@ -54,8 +56,9 @@ macro_rules! insert_alert {
     ($store:expr, $tx:expr, $alert:expr) => {{
         let a: &$crate::alerts::NewAlert = $alert;
         let n = sqlx::query(
-            "INSERT INTO alerts (id, kind, person_id, order_id, cause, status, evidence, assignee, resolution, created_at, updated_at) \
-             SELECT $1, $2, $3, $4, $5, 'open', $6, NULL, NULL, $7, $7 \
+            "INSERT INTO alerts (id, kind, person_id, order_id, cause, status, evidence, assignee, resolution, created_at, updated_at, district) \
+             SELECT $1, $2, $3, $4, $5, 'open', $6, NULL, NULL, $7, $7, \
+             COALESCE((SELECT district FROM orders WHERE id = $4), (SELECT district FROM persons WHERE id = $3), 'unassigned') \
              WHERE NOT EXISTS (SELECT 1 FROM orders WHERE id = $4 AND status IN ('completed', 'released')) \
              ON CONFLICT (cause) DO NOTHING",
         )
@@ -84,8 +87,8 @@ macro_rules! insert_alert {
 }
 pub(crate) use insert_alert;
 
-const COLUMNS: &str =
-    "id, kind, person_id, order_id, status, evidence, assignee, resolution, created_at, updated_at";
+const COLUMNS: &str = "id, kind, person_id, order_id, status, evidence, assignee, resolution, \
+                       created_at, updated_at, district";
 
 macro_rules! alert_from_row {
     ($r:expr) => {{
@@ -109,6 +112,8 @@ macro_rules! alert_from_row {
                 .transpose()
                 .map_err(bad)?,
             resolution: r.try_get("resolution")?,
+            district: lazaret_core::district::District::parse(r.try_get::<&str, _>("district")?)
+                .map_err(bad)?,
             created_at: from_ms("alerts", r.try_get("created_at")?)?,
             updated_at: from_ms("alerts", r.try_get("updated_at")?)?,
         }
@@ -120,7 +125,34 @@ pub struct AlertFilter {
     pub status: Option<AlertStatus>,
     pub order_id: Option<OrderId>,
     pub kind: Option<AlertKind>,
+    /// Only these districts (an officer's list always sets it).
+    pub districts: Option<DistrictScope>,
+    /// Leave out the alerts that carry health data, for a role that may
+    /// not read it.
+    pub without_health: bool,
 }
+
+/// `AND kind NOT IN (…)` of the health alerts, when they are left out.
+fn health_clause(without: bool) -> String {
+    if !without {
+        return String::new();
+    }
+    let kinds: Vec<String> = ALL_KINDS
+        .iter()
+        .filter(|k| k.is_health())
+        .map(|k| format!("'{}'", alert_kind_str(*k)))
+        .collect();
+    format!(" AND kind NOT IN ({})", kinds.join(", "))
+}
+
+const ALL_KINDS: [AlertKind; 6] = [
+    AlertKind::MissedCheckin,
+    AlertKind::FailedCheckin,
+    AlertKind::WelfareCheck,
+    AlertKind::Symptomatic,
+    AlertKind::CannotPrompt,
+    AlertKind::NotDelivered,
+];
 
 impl Store {
     /// Opens an alert on its own (e.g. a symptomatic report); false if its
@@ -135,9 +167,26 @@ impl Store {
     }
 
     pub async fn get_alert(&self, id: &AlertId) -> Result<Option<Alert>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM alerts WHERE id = $1");
+        self.get_alert_in(id, &DistrictScope::All, false).await
+    }
+
+    /// Alert `id` if it belongs to one of `districts` (and, `without_health`,
+    /// is not a health alert): an officer's read.
+    pub async fn get_alert_in(
+        &self,
+        id: &AlertId,
+        districts: &DistrictScope,
+        without_health: bool,
+    ) -> Result<Option<Alert>, StoreError> {
+        let (limit, values) = scope::clause("district", districts, 2);
+        let health = health_clause(without_health);
+        let sql = format!("SELECT {COLUMNS} FROM alerts WHERE id = $1{limit}{health}");
         on_pool!(self, pool => {
-            let row = sqlx::query(&sql).bind(id.as_str()).fetch_optional(pool).await?;
+            let mut q = sqlx::query(&sql).bind(id.as_str());
+            for v in &values {
+                q = q.bind(v.as_str());
+            }
+            let row = q.fetch_optional(pool).await?;
             Ok(match row { Some(r) => Some(alert_from_row!(&r)), None => None })
         })
     }
@@ -147,21 +196,29 @@ impl Store {
         filter: &AlertFilter,
         page: &PageRequest,
     ) -> Result<Page<Alert>, StoreError> {
+        let (limit_sql, values) = scope::clause(
+            "district",
+            filter.districts.as_ref().unwrap_or(&DistrictScope::All),
+            6,
+        );
+        let health = health_clause(filter.without_health);
         let sql = format!(
             "SELECT {COLUMNS} FROM alerts WHERE ($1 IS NULL OR id > $1) AND ($2 IS NULL OR status = $2) \
-             AND ($3 IS NULL OR order_id = $3) AND ($4 IS NULL OR kind = $4) ORDER BY id LIMIT $5"
+             AND ($3 IS NULL OR order_id = $3) AND ($4 IS NULL OR kind = $4){limit_sql}{health} ORDER BY id LIMIT $5"
         );
         let limit = page.limit();
         let after = page.after_key()?;
         on_pool!(self, pool => {
-            let rows = sqlx::query(&sql)
+            let mut q = sqlx::query(&sql)
                 .bind(after.as_deref())
                 .bind(filter.status.map(|s| s.as_str()))
                 .bind(filter.order_id.as_ref().map(OrderId::as_str))
                 .bind(filter.kind.map(alert_kind_str))
-                .bind(limit + 1)
-                .fetch_all(pool)
-                .await?;
+                .bind(limit + 1);
+            for v in &values {
+                q = q.bind(v.as_str());
+            }
+            let rows = q.fetch_all(pool).await?;
             let items = rows.iter().map(|r| Ok(alert_from_row!(r))).collect::<Result<Vec<_>, StoreError>>()?;
             Ok(Page::from_rows(items, limit, |a: &Alert| a.id.to_string()))
         })

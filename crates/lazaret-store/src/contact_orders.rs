@@ -5,6 +5,7 @@
 use chrono::{DateTime, Duration, Utc};
 use lazaret_core::audit::AuditRecord;
 use lazaret_core::contact::RiskTier;
+use lazaret_core::district::District;
 use lazaret_core::geo::{Coordinates, Geofence};
 use lazaret_core::ids::{OrderId, PersonId};
 use lazaret_core::order::{validate_period, OrderBasis, OrderStatus, QuarantineOrder, TimeZone};
@@ -55,6 +56,9 @@ pub struct OrderProposal {
     /// The order's zone: an existing order's own, else the zone found at
     /// the residence's coordinates, else the configured default.
     pub time_zone: TimeZone,
+    /// Where the order is (or goes): an existing order's district, else the
+    /// district the contact lives in, which may not be the case's.
+    pub district: District,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -118,6 +122,10 @@ impl Store {
                 address: None,
                 coordinates: None,
                 time_zone: default_zone,
+                district: self
+                    .get_person(&c.person_id)
+                    .await?
+                    .map_or_else(District::unassigned, |p| p.district),
             };
             if needed_end <= now {
                 p.action = ProposalAction::Expired;
@@ -140,6 +148,7 @@ impl Store {
                 p.address = Some(o.address);
                 p.coordinates = Some(o.geofence.center);
                 p.time_zone = o.time_zone;
+                p.district = o.district;
             } else if let Some(r) = self.residence_of(&c.person_id).await? {
                 p.address = Some(r.address);
                 p.coordinates = Some(r.coordinates);
@@ -184,6 +193,8 @@ impl Store {
                         bases: vec![p.basis.clone()],
                         status: OrderStatus::Active,
                         status_reason: None,
+                        // The contact's district, not the case's.
+                        district: p.district.clone(),
                         created_at: now,
                         updated_at: now,
                     };

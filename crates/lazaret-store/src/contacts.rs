@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use lazaret_core::audit::AuditRecord;
 use lazaret_core::chains::{CaseNode, ContactEdge};
 use lazaret_core::contact::{Contact, ExposureRule, RiskTier};
+use lazaret_core::district::DistrictScope;
 use lazaret_core::exposure_rules::{day_zero, find_contacts, infectious_window, Window};
 use lazaret_core::ids::{PersonId, TestId};
 use lazaret_core::test_result::TestResult;
@@ -18,6 +19,7 @@ use sqlx::Row;
 use crate::audit::append_audit;
 use crate::db::{from_ms, on_pool, to_ms, Store};
 use crate::error::StoreError;
+use crate::scope;
 use crate::tests_repo::parse_onset;
 
 /// What tracing one case found.
@@ -226,12 +228,39 @@ impl Store {
     /// The cases (people with a positive test in force, at their earliest
     /// d0) and every stored contact edge: the input of chain building.
     pub async fn chain_graph(&self) -> Result<(Vec<CaseNode>, Vec<ContactEdge>), StoreError> {
-        const CASES: &str =
-            "SELECT person_id, sampled_at, symptom_onset FROM test_results WHERE result = 'positive'";
-        const EDGES: &str = "SELECT case_id, person_id, tier FROM contacts";
+        self.chain_graph_in(&DistrictScope::All).await
+    }
+
+    /// [`Store::chain_graph`] for the cases of `districts` and their edges
+    /// (a contact living elsewhere still shows, by id, in the chain).
+    pub async fn chain_graph_in(
+        &self,
+        districts: &DistrictScope,
+    ) -> Result<(Vec<CaseNode>, Vec<ContactEdge>), StoreError> {
+        let (limit, values) = scope::clause("district", districts, 1);
+        let (cases_sql, edges_sql) = if limit.is_empty() {
+            (
+                "SELECT person_id, sampled_at, symptom_onset FROM test_results WHERE result = 'positive'"
+                    .to_owned(),
+                "SELECT case_id, person_id, tier FROM contacts".to_owned(),
+            )
+        } else {
+            let ours = format!("SELECT id FROM persons WHERE district IS NOT NULL{limit}");
+            (
+                format!(
+                    "SELECT person_id, sampled_at, symptom_onset FROM test_results \
+                     WHERE result = 'positive' AND person_id IN ({ours})"
+                ),
+                format!("SELECT case_id, person_id, tier FROM contacts WHERE case_id IN ({ours})"),
+            )
+        };
         on_pool!(self, pool => {
             let mut d0s: HashMap<String, DateTime<Utc>> = HashMap::new();
-            for r in sqlx::query(CASES).fetch_all(pool).await? {
+            let mut q = sqlx::query(&cases_sql);
+            for v in &values {
+                q = q.bind(v.as_str());
+            }
+            for r in q.fetch_all(pool).await? {
                 let d0 = match parse_onset(r.try_get("symptom_onset")?)? {
                     Some(d) => d.and_time(chrono::NaiveTime::MIN).and_utc(),
                     None => from_ms("test_results", r.try_get("sampled_at")?)?,
@@ -244,7 +273,11 @@ impl Store {
                 .into_iter()
                 .map(|(p, day_zero)| Ok(CaseNode { person_id: PersonId::try_from(p).map_err(bad)?, day_zero }))
                 .collect::<Result<Vec<_>, StoreError>>()?;
-            let rows = sqlx::query(EDGES).fetch_all(pool).await?;
+            let mut q = sqlx::query(&edges_sql);
+            for v in &values {
+                q = q.bind(v.as_str());
+            }
+            let rows = q.fetch_all(pool).await?;
             let mut edges = Vec::with_capacity(rows.len());
             for r in &rows {
                 edges.push(ContactEdge {

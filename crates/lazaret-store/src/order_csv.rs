@@ -1,17 +1,22 @@
 //! Many quarantine orders from one CSV file (`lazaret orders create --csv`
 //! and `POST /api/v1/orders/bulk`).
 //!
-//! Columns: `person_id,address,lat,lon,radius_m,starts_at,ends_at,basis,time_zone`
+//! Columns: `person_id,address,lat,lon,radius_m,starts_at,ends_at,basis,time_zone,district`
 //! (`radius_m` empty: 100 m; `time_zone` empty: UTC; times in RFC 3339).
+//! `district` (optional column) must be one of the officer's; empty, it is
+//! the file's default (`--district`), else the officer's sole district, else,
+//! for a national officer, the person's district; an officer of several
+//! districts must name it.
 //! `basis` is `arrival:AREA`, `positive_test:TEST_ID` or
 //! `contact:CASE_ID:TEST_ID`. The file is written whole or not at all, every
 //! bad row is reported (line, column, reason), and a person who already has
 //! an active order gets it extended, so the same file twice changes nothing.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::io::Read;
 
 use chrono::{DateTime, Utc};
+use lazaret_core::district::{District, DistrictScope};
 use lazaret_core::geo::{Coordinates, Geofence, DEFAULT_RADIUS_M};
 use lazaret_core::ids::{OrderId, PersonId, TestId};
 use lazaret_core::order::{validate_period, OrderBasis, OrderStatus, QuarantineOrder, TimeZone};
@@ -21,10 +26,11 @@ use serde::Serialize;
 
 use crate::db::Store;
 use crate::import::{column_index, ImportError, RowError};
-use crate::orders::OrderWrite;
+use crate::orders::{OrderFilter, OrderWrite};
+use crate::page::PageRequest;
 
 /// The columns of an orders file, in their documented order.
-pub const ORDER_CSV_COLUMNS: [&str; 9] = [
+pub const ORDER_CSV_COLUMNS: [&str; 10] = [
     "person_id",
     "address",
     "lat",
@@ -34,6 +40,7 @@ pub const ORDER_CSV_COLUMNS: [&str; 9] = [
     "ends_at",
     "basis",
     "time_zone",
+    "district",
 ];
 
 /// One row's result.
@@ -146,6 +153,28 @@ impl Row<'_> {
         })
     }
 
+    /// The district the row names, if any, checked against the officer's
+    /// `scope`; `Err(())` with the error recorded.
+    fn district(&mut self, scope: &DistrictScope) -> Result<Option<District>, ()> {
+        if self.raw("district").is_empty() {
+            return Ok(None);
+        }
+        let d = self
+            .check("district", |v| {
+                let d = District::parse(v)?;
+                if scope.covers(&d) {
+                    Ok(d)
+                } else {
+                    Err(ValidationError::new(
+                        "district",
+                        format!("{d} is not one of your districts"),
+                    ))
+                }
+            })
+            .ok_or(())?;
+        Ok(Some(d))
+    }
+
     /// The order this row asks for, or `None` with its errors recorded.
     fn order(&mut self, now: DateTime<Utc>) -> Option<QuarantineOrder> {
         let person_id = self.check("person_id", PersonId::parse);
@@ -201,6 +230,8 @@ impl Row<'_> {
             bases: vec![basis?],
             status: OrderStatus::Active,
             status_reason: None,
+            // Settled by the caller (see the module docs).
+            district: District::unassigned(),
             created_at: now,
             updated_at: now,
         })
@@ -210,13 +241,18 @@ impl Row<'_> {
 impl Store {
     /// Creates (or extends) the orders of a CSV file; see the module docs.
     /// Nothing is stored when any row is bad or with `dry_run`.
+    /// `scope` is the officer's districts (every row's district and person
+    /// must be inside it), `default` the file's district when a row names none.
     pub async fn import_orders_csv<R: Read>(
         &self,
         input: R,
         dry_run: bool,
+        scope: &DistrictScope,
+        default: Option<&District>,
         actor: &str,
         now: DateTime<Utc>,
     ) -> Result<OrdersCsvReport, ImportError> {
+        let default = default.or(scope.sole());
         let mut report = OrdersCsvReport {
             rows: 0,
             created: 0,
@@ -232,14 +268,22 @@ impl Store {
         let idx = column_index(
             rdr.headers()?,
             &ORDER_CSV_COLUMNS,
-            &["radius_m", "time_zone"],
+            &["radius_m", "time_zone", "district"],
             &mut report.errors,
         );
+        if let Some(d) = default.filter(|d| !scope.covers(d)) {
+            report.errors.push(RowError {
+                line: 1,
+                column: "district".into(),
+                reason: format!("{d} is not one of your districts"),
+            });
+        }
         if !report.errors.is_empty() {
             return Ok(report);
         }
         let mut orders = Vec::new();
         let mut lines = Vec::new();
+        let mut districts = Vec::new();
         let mut rec = csv::StringRecord::new();
         loop {
             let line = rdr.position().line();
@@ -266,23 +310,62 @@ impl Store {
                 line: rec.position().map_or(line, |p| p.line()),
                 errors: Vec::new(),
             };
+            let district = row.district(scope);
             let order = row.order(now);
             report.errors.append(&mut row.errors);
-            if let Some(o) = order {
+            if let (Some(o), Ok(d)) = (order, district) {
                 lines.push(row.line);
                 orders.push(o);
+                districts.push(d.or_else(|| default.cloned()));
             }
         }
-        // Every person named must exist.
-        let mut checked = HashSet::new();
-        for (o, line) in orders.iter().zip(&lines) {
-            if checked.insert(o.person_id.clone()) && self.get_person(&o.person_id).await?.is_none()
-            {
+        // Every person named must exist in the officer's districts (one
+        // outside them is as unknown as one that does not exist).
+        let mut persons = HashMap::new();
+        for ((o, line), d) in orders.iter_mut().zip(&lines).zip(districts) {
+            if !persons.contains_key(&o.person_id) {
+                let found = self.get_person_in(&o.person_id, scope).await?;
+                persons.insert(o.person_id.clone(), found.map(|p| p.district));
+                // The row would extend the person's active order: never one
+                // in a district the officer does not work in.
+                if persons[&o.person_id].is_some() && scope.limit().is_some() {
+                    let active = OrderFilter {
+                        status: Some(OrderStatus::Active),
+                        person_id: Some(o.person_id.clone()),
+                        districts: None,
+                    };
+                    let one = PageRequest {
+                        cursor: None,
+                        limit: Some(1),
+                    };
+                    let page = self.list_orders(&active, &one).await?;
+                    if page.items.iter().any(|a| !scope.covers(&a.district)) {
+                        report.errors.push(RowError {
+                            line: *line,
+                            column: "person_id".into(),
+                            reason: "has an active order in a district that is not yours".into(),
+                        });
+                        continue;
+                    }
+                }
+            }
+            let Some(person_district) = &persons[&o.person_id] else {
                 report.errors.push(RowError {
                     line: *line,
                     column: "person_id".into(),
                     reason: format!("person {} does not exist", o.person_id),
                 });
+                continue;
+            };
+            match d {
+                Some(d) => o.district = d,
+                // A national officer's order goes to the person's district.
+                None if scope.limit().is_none() => o.district = person_district.clone(),
+                None => report.errors.push(RowError {
+                    line: *line,
+                    column: "district".into(),
+                    reason: "is required: you work in several districts".into(),
+                }),
             }
         }
         if !report.errors.is_empty() {

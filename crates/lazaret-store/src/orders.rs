@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use lazaret_core::audit::AuditRecord;
+use lazaret_core::district::{District, DistrictScope};
 use lazaret_core::geo::{Coordinates, Geofence};
 use lazaret_core::ids::{OrderId, PersonId};
 use lazaret_core::order::{OrderBasis, OrderStatus, QuarantineOrder, TimeZone};
@@ -13,15 +14,19 @@ use crate::audit::append_audit;
 use crate::db::{from_ms, on_pool, to_ms, Store};
 use crate::error::StoreError;
 use crate::page::{Page, PageRequest};
+use crate::scope;
 
 #[derive(Debug, Clone, Default)]
 pub struct OrderFilter {
     pub status: Option<OrderStatus>,
     pub person_id: Option<PersonId>,
+    /// Only these districts (an officer's list always sets it); `None`
+    /// for the system's own work (the worker).
+    pub districts: Option<DistrictScope>,
 }
 
 const COLUMNS: &str = "id, person_id, address, lat, lon, radius_m, starts_at, ends_at, time_zone, \
-                       bases, status, status_reason, created_at, updated_at";
+                       bases, status, status_reason, created_at, updated_at, district";
 
 macro_rules! order_from_row {
     ($r:expr) => {{
@@ -41,6 +46,7 @@ macro_rules! order_from_row {
             bases,
             status: r.try_get::<&str, _>("status")?.parse().map_err(bad)?,
             status_reason: r.try_get("status_reason")?,
+            district: District::parse(r.try_get::<&str, _>("district")?).map_err(bad)?,
             created_at: from_ms("orders", r.try_get("created_at")?)?,
             updated_at: from_ms("orders", r.try_get("updated_at")?)?,
         }
@@ -58,8 +64,8 @@ macro_rules! insert_order_row {
         let o: &lazaret_core::order::QuarantineOrder = $o;
         sqlx::query(
             "INSERT INTO orders (id, person_id, address, lat, lon, radius_m, starts_at, ends_at, \
-             time_zone, bases, status, status_reason, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+             time_zone, bases, status, status_reason, created_at, updated_at, district) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
         )
         .bind(o.id.as_str())
         .bind(o.person_id.as_str())
@@ -75,6 +81,7 @@ macro_rules! insert_order_row {
         .bind(o.status_reason.as_deref())
         .bind($crate::db::to_ms(o.created_at))
         .bind($crate::db::to_ms(o.updated_at))
+        .bind(o.district.as_str())
         .execute(&mut *$tx)
         .await
         .map_err(|e| $crate::error::StoreError::on_insert(e, "order", o.id.as_str()))?;
@@ -266,10 +273,27 @@ impl Store {
         })
     }
 
+    /// Order `id` whatever its district (the system's own work and the
+    /// person's own routes).
     pub async fn get_order(&self, id: &OrderId) -> Result<Option<QuarantineOrder>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM orders WHERE id = $1");
+        self.get_order_in(id, &DistrictScope::All).await
+    }
+
+    /// Order `id` if it belongs to one of `districts` (an officer's read:
+    /// outside them it is as unknown as an id that does not exist).
+    pub async fn get_order_in(
+        &self,
+        id: &OrderId,
+        districts: &DistrictScope,
+    ) -> Result<Option<QuarantineOrder>, StoreError> {
+        let (limit, values) = scope::clause("district", districts, 2);
+        let sql = format!("SELECT {COLUMNS} FROM orders WHERE id = $1{limit}");
         on_pool!(self, pool => {
-            let row = sqlx::query(&sql).bind(id.as_str()).fetch_optional(pool).await?;
+            let mut q = sqlx::query(&sql).bind(id.as_str());
+            for v in &values {
+                q = q.bind(v.as_str());
+            }
+            let row = q.fetch_optional(pool).await?;
             Ok(match row {
                 Some(r) => Some(order_from_row!(&r)),
                 None => None,
@@ -282,21 +306,28 @@ impl Store {
         filter: &OrderFilter,
         page: &PageRequest,
     ) -> Result<Page<QuarantineOrder>, StoreError> {
+        let (limit_sql, values) = scope::clause(
+            "district",
+            filter.districts.as_ref().unwrap_or(&DistrictScope::All),
+            5,
+        );
         let sql = format!(
             "SELECT {COLUMNS} FROM orders \
-             WHERE ($1 IS NULL OR id > $1) AND ($2 IS NULL OR status = $2) AND ($3 IS NULL OR person_id = $3) \
+             WHERE ($1 IS NULL OR id > $1) AND ($2 IS NULL OR status = $2) AND ($3 IS NULL OR person_id = $3){limit_sql} \
              ORDER BY id LIMIT $4"
         );
         let limit = page.limit();
         let after = page.after_key()?;
         on_pool!(self, pool => {
-            let rows = sqlx::query(&sql)
+            let mut q = sqlx::query(&sql)
                 .bind(after.as_deref())
                 .bind(filter.status.map(|s| s.as_str()))
                 .bind(filter.person_id.as_ref().map(PersonId::as_str))
-                .bind(limit + 1)
-                .fetch_all(pool)
-                .await?;
+                .bind(limit + 1);
+            for v in &values {
+                q = q.bind(v.as_str());
+            }
+            let rows = q.fetch_all(pool).await?;
             let items = rows
                 .iter()
                 .map(|r| Ok(order_from_row!(r)))

@@ -1,8 +1,11 @@
 //! Persons repository.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use lazaret_core::audit::AuditRecord;
 use lazaret_core::contact_info::{Email, Language, Phone};
+use lazaret_core::district::{District, DistrictScope, UNASSIGNED};
 use lazaret_core::ids::PersonId;
 use lazaret_core::person::{FullName, Person};
 use sqlx::Row;
@@ -11,15 +14,19 @@ use crate::audit::append_audit;
 use crate::db::{on_pool, to_ms, Store};
 use crate::error::StoreError;
 use crate::page::{like_contains, Page, PageRequest};
+use crate::scope;
 
 /// Filters for listing persons.
 #[derive(Debug, Clone, Default)]
 pub struct PersonFilter {
     /// Case-insensitive substring of the name.
     pub name_contains: Option<String>,
+    /// Only these districts (an officer's list always sets it); `None`
+    /// for the system's own work.
+    pub districts: Option<DistrictScope>,
 }
 
-const COLUMNS: &str = "id, full_name, phone, email, language";
+const COLUMNS: &str = "id, full_name, phone, email, language, district";
 
 macro_rules! person_from_row {
     ($r:expr) => {{
@@ -39,6 +46,7 @@ macro_rules! person_from_row {
                 .transpose()
                 .map_err(bad)?,
             language: Language::parse(r.try_get::<&str, _>("language")?).map_err(bad)?,
+            district: District::parse(r.try_get::<&str, _>("district")?).map_err(bad)?,
         }
     }};
 }
@@ -52,8 +60,8 @@ impl Store {
         audit: &AuditRecord,
     ) -> Result<(), StoreError> {
         const SQL: &str =
-            "INSERT INTO persons (id, full_name, phone, email, language, created_at, updated_at) \
-                           VALUES ($1, $2, $3, $4, $5, $6, $6)";
+            "INSERT INTO persons (id, full_name, phone, email, language, created_at, updated_at, \
+             district) VALUES ($1, $2, $3, $4, $5, $6, $6, $7)";
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             sqlx::query(SQL)
@@ -63,6 +71,7 @@ impl Store {
                 .bind(p.email.as_ref().map(Email::as_str))
                 .bind(p.language.as_str())
                 .bind(to_ms(now))
+                .bind(p.district.as_str())
                 .execute(&mut *tx)
                 .await
                 .map_err(|e| StoreError::on_insert(e, "person", p.id.as_str()))?;
@@ -72,7 +81,8 @@ impl Store {
         })
     }
 
-    /// Replaces the stored details of `p` (name, phone, e-mail, language)
+    /// Replaces the stored details of `p` (name, phone, e-mail, language,
+    /// district: their `unassigned` orders and alerts follow them)
     /// and appends `audit`, in one transaction; `NotFound` for an unknown id.
     pub async fn update_person(
         &self,
@@ -81,7 +91,7 @@ impl Store {
         audit: &AuditRecord,
     ) -> Result<(), StoreError> {
         const SQL: &str = "UPDATE persons SET full_name = $1, phone = $2, email = $3, \
-                           language = $4, updated_at = $5 WHERE id = $6";
+                           language = $4, updated_at = $5, district = $7 WHERE id = $6";
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             let done = sqlx::query(SQL)
@@ -91,10 +101,24 @@ impl Store {
                 .bind(p.language.as_str())
                 .bind(to_ms(now))
                 .bind(p.id.as_str())
+                .bind(p.district.as_str())
                 .execute(&mut *tx)
                 .await?;
             if done.rows_affected() != 1 {
                 return Err(StoreError::NotFound { entity: "person", id: p.id.to_string() });
+            }
+            // Placing a person from before districts places what was
+            // theirs with them; records already in a district stay there.
+            if p.district.as_str() != UNASSIGNED {
+                for table in ["orders", "alerts"] {
+                    sqlx::query(&format!(
+                        "UPDATE {table} SET district = $1 WHERE person_id = $2 AND district = '{UNASSIGNED}'"
+                    ))
+                    .bind(p.district.as_str())
+                    .bind(p.id.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+                }
             }
             append_audit!(self, tx, audit);
             tx.commit().await?;
@@ -102,10 +126,56 @@ impl Store {
         })
     }
 
+    /// The districts of `ids` (unknown ids are left out), for showing where
+    /// contacts live without reading their details.
+    pub async fn person_districts(
+        &self,
+        ids: &[PersonId],
+    ) -> Result<HashMap<PersonId, District>, StoreError> {
+        let mut out = HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let params: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT id, district FROM persons WHERE id IN ({})",
+                params.join(", ")
+            );
+            on_pool!(self, pool => {
+                let mut q = sqlx::query(&sql);
+                for id in chunk {
+                    q = q.bind(id.as_str());
+                }
+                for r in q.fetch_all(pool).await? {
+                    let bad = |e: lazaret_core::ValidationError| StoreError::corrupt("persons", e);
+                    out.insert(
+                        PersonId::parse(r.try_get::<&str, _>("id")?).map_err(bad)?,
+                        District::parse(r.try_get::<&str, _>("district")?).map_err(bad)?,
+                    );
+                }
+            });
+        }
+        Ok(out)
+    }
+
+    /// Person `id` whatever its district (the system's own work and the
+    /// person's own routes).
     pub async fn get_person(&self, id: &PersonId) -> Result<Option<Person>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM persons WHERE id = $1");
+        self.get_person_in(id, &DistrictScope::All).await
+    }
+
+    /// Person `id` if it belongs to one of `districts` (an officer's read).
+    pub async fn get_person_in(
+        &self,
+        id: &PersonId,
+        districts: &DistrictScope,
+    ) -> Result<Option<Person>, StoreError> {
+        let (limit, values) = scope::clause("district", districts, 2);
+        let sql = format!("SELECT {COLUMNS} FROM persons WHERE id = $1{limit}");
         on_pool!(self, pool => {
-            let row = sqlx::query(&sql).bind(id.as_str()).fetch_optional(pool).await?;
+            let mut q = sqlx::query(&sql).bind(id.as_str());
+            for v in &values {
+                q = q.bind(v.as_str());
+            }
+            let row = q.fetch_optional(pool).await?;
             Ok(match row {
                 Some(r) => Some(person_from_row!(&r)),
                 None => None,
@@ -118,21 +188,28 @@ impl Store {
         filter: &PersonFilter,
         page: &PageRequest,
     ) -> Result<Page<Person>, StoreError> {
+        let (limit_sql, values) = scope::clause(
+            "district",
+            filter.districts.as_ref().unwrap_or(&DistrictScope::All),
+            4,
+        );
         let sql = format!(
             "SELECT {COLUMNS} FROM persons \
-             WHERE ($1 IS NULL OR id > $1) AND ($2 IS NULL OR LOWER(full_name) LIKE $2 ESCAPE '\\') \
+             WHERE ($1 IS NULL OR id > $1) AND ($2 IS NULL OR LOWER(full_name) LIKE $2 ESCAPE '\\'){limit_sql} \
              ORDER BY id LIMIT $3"
         );
         let limit = page.limit();
         let after = page.after_key()?;
         let name = filter.name_contains.as_deref().map(like_contains);
         on_pool!(self, pool => {
-            let rows = sqlx::query(&sql)
+            let mut q = sqlx::query(&sql)
                 .bind(after.as_deref())
                 .bind(name.as_deref())
-                .bind(limit + 1)
-                .fetch_all(pool)
-                .await?;
+                .bind(limit + 1);
+            for v in &values {
+                q = q.bind(v.as_str());
+            }
+            let rows = q.fetch_all(pool).await?;
             let items = rows
                 .iter()
                 .map(|r| Ok(person_from_row!(r)))

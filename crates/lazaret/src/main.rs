@@ -36,7 +36,7 @@ struct Cli {
 enum Command {
     /// Run the HTTP server (API under /api/v1, health at /healthz)
     Serve(serve::ServeArgs),
-    /// Create a fresh demo database with a small outbreak scenario, print an admin token, and serve it
+    /// Create a fresh demo database with a small outbreak scenario, print an investigator token, and serve it
     Demo(demo::DemoArgs),
     /// Apply pending database migrations and exit
     Migrate,

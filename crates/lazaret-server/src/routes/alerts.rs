@@ -1,11 +1,13 @@
 //! `/api/v1/alerts`: the officers' queue. Automated results open alerts
-//! with evidence; an officer assigns and resolves them with a reason.
+//! with evidence; an officer assigns and resolves them with a reason. The
+//! use cases are `services::alerts`; these handlers parse, authorise and
+//! render.
 
 use axum::extract::State;
 use axum::Json;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use lazaret_core::alert::{Alert, AlertKind, AlertStatus};
-use lazaret_core::ids::{AlertId, OrderId, UserId};
+use lazaret_core::ids::{OrderId, UserId};
 use lazaret_core::user::Permission;
 use lazaret_store::{AlertFilter, PageRequest};
 use serde::{Deserialize, Serialize};
@@ -14,6 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::auth::Officer;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::services::alerts;
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -33,6 +36,8 @@ pub struct AlertView {
     pub evidence: serde_json::Value,
     pub assignee: Option<String>,
     pub resolution: Option<String>,
+    /// Its order's district.
+    pub district: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -55,6 +60,7 @@ impl From<Alert> for AlertView {
             evidence: a.evidence,
             assignee: a.assignee.map(Into::into),
             resolution: a.resolution,
+            district: a.district.into(),
             created_at: a.created_at,
             updated_at: a.updated_at,
         }
@@ -108,35 +114,20 @@ pub async fn list_alerts(
             .map(|s| parse_enum::<AlertKind>("kind", s))
             .transpose()?,
         order_id: q.order_id.as_deref().map(OrderId::parse).transpose()?,
+        ..AlertFilter::default()
     };
-    let page = state
-        .store
-        .list_alerts(
-            &filter,
-            &PageRequest {
-                cursor: q.cursor,
-                limit: q.limit,
-            },
-        )
-        .await?;
-    let ids: Vec<&str> = page.items.iter().map(|a| a.id.as_str()).collect();
-    let audit = officer.audit(state.now(), "alert.list", "alert", "*", ids.join(","));
-    state.store.record_audit(&audit).await?;
+    let page = PageRequest {
+        cursor: q.cursor,
+        limit: q.limit,
+    };
+    let page = alerts::list(&state, &officer.as_actor(), &filter, &page).await?;
     Ok(Json(AlertPage {
         items: page.items.into_iter().map(Into::into).collect(),
         next_cursor: page.next_cursor,
     }))
 }
 
-async fn load(state: &AppState, id: &str) -> Result<Alert, ApiError> {
-    let aid = AlertId::parse(id).map_err(|_| ApiError::not_found("alert", id))?;
-    state
-        .store
-        .get_alert(&aid)
-        .await?
-        .ok_or_else(|| ApiError::not_found("alert", id))
-}
-
+/// A health alert (`symptomatic`) answers 404 to a role without health data.
 #[utoipa::path(get, path = "/api/v1/alerts/{id}", tag = "alerts",
     params(("id" = String, Path, description = "Alert id")), security(("bearer" = [])),
     responses((status = 200, body = AlertView), (status = 401, body = Problem),
@@ -147,11 +138,7 @@ pub async fn get_alert(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<AlertView>, ApiError> {
     officer.require(Permission::WorkAlerts, "work alerts")?;
-    let alert = load(&state, &id).await?;
-    state
-        .store
-        .record_audit(&officer.audit(state.now(), "alert.read", "alert", &id, String::new()))
-        .await?;
+    let alert = alerts::read(&state, &officer.as_actor(), &id).await?;
     Ok(Json(alert.into()))
 }
 
@@ -169,24 +156,6 @@ pub struct Resolve {
     pub reason: String,
 }
 
-async fn change(
-    state: &AppState,
-    officer: &Officer,
-    id: &str,
-    action: &str,
-    apply: impl FnOnce(&mut Alert, DateTime<Utc>) -> Result<String, ApiError>,
-) -> Result<Json<AlertView>, ApiError> {
-    officer.require(Permission::WorkAlerts, "work alerts")?;
-    let mut alert = load(state, id).await?;
-    let read_at = alert.updated_at;
-    // Strictly later than the version read, for the optimistic check.
-    let now = state.now().max(read_at + Duration::milliseconds(1));
-    let details = apply(&mut alert, now)?;
-    let audit = officer.audit(now, action, "alert", id, details);
-    state.store.update_alert(&alert, read_at, &audit).await?;
-    Ok(Json(alert.into()))
-}
-
 #[utoipa::path(post, path = "/api/v1/alerts/{id}/assign", tag = "alerts",
     params(("id" = String, Path, description = "Alert id")), request_body = Assign,
     security(("bearer" = [])),
@@ -199,12 +168,10 @@ pub async fn assign_alert(
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<Assign>,
 ) -> Result<Json<AlertView>, ApiError> {
-    let to = UserId::parse(body.assignee.as_deref().unwrap_or(&officer.actor()))?;
-    change(&state, &officer, &id, "alert.assign", |a, now| {
-        a.assign(to.clone(), now)?;
-        Ok(format!("assignee={to}"))
-    })
-    .await
+    officer.require(Permission::WorkAlerts, "work alerts")?;
+    let to = body.assignee.as_deref().map(UserId::parse).transpose()?;
+    let alert = alerts::assign(&state, &officer.as_actor(), &id, to).await?;
+    Ok(Json(alert.into()))
 }
 
 #[utoipa::path(post, path = "/api/v1/alerts/{id}/resolve", tag = "alerts",
@@ -219,9 +186,7 @@ pub async fn resolve_alert(
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<Resolve>,
 ) -> Result<Json<AlertView>, ApiError> {
-    change(&state, &officer, &id, "alert.resolve", |a, now| {
-        a.resolve(&body.reason, now)?;
-        Ok(format!("reason={}", body.reason.trim()))
-    })
-    .await
+    officer.require(Permission::WorkAlerts, "work alerts")?;
+    let alert = alerts::resolve(&state, &officer.as_actor(), &id, &body.reason).await?;
+    Ok(Json(alert.into()))
 }

@@ -10,6 +10,7 @@ pub mod orders;
 pub mod person_pages;
 pub mod persons;
 pub mod self_enrollment;
+pub mod stats;
 pub mod symptoms;
 pub mod tracing;
 
@@ -51,6 +52,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(health::healthz))
         .routes(routes!(persons::create_person, persons::list_persons))
         .routes(routes!(persons::get_person, persons::update_person))
+        .routes(routes!(persons::export_person))
         .routes(routes!(orders::create_order, orders::list_orders))
         .routes(routes!(orders::get_order))
         .routes(routes!(orders::transition_order))
@@ -74,6 +76,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(alerts::assign_alert))
         .routes(routes!(alerts::resolve_alert))
         .routes(routes!(audit::list_audit))
+        .routes(routes!(stats::get_stats))
         .merge(tracing::routes());
     // After the routes, so that no route's schema replaces the listed codes.
     crate::error::ErrorCodesDoc.modify(router.get_openapi_mut());

@@ -7,6 +7,7 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::Json;
 use chrono::{DateTime, Utc};
+use lazaret_core::district::District;
 use lazaret_core::geo::{Coordinates, Geofence, DEFAULT_RADIUS_M};
 use lazaret_core::ids::{PersonId, TestId};
 use lazaret_core::order::{OrderBasis, OrderStatus, QuarantineOrder, TimeZone};
@@ -125,6 +126,10 @@ pub struct NewOrder {
     pub time_zone: Option<String>,
     /// `active` (default) or `proposed`.
     pub status: Option<Status>,
+    /// One of your districts. Default: your sole district; an officer of
+    /// several districts must name it (422); a national officer's default
+    /// is the person's district. A district not yours: 422, nothing created.
+    pub district: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -141,6 +146,7 @@ pub struct OrderView {
     pub bases: Vec<Basis>,
     pub status: Status,
     pub status_reason: Option<String>,
+    pub district: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -160,6 +166,7 @@ impl From<QuarantineOrder> for OrderView {
             bases: o.bases.into_iter().map(Into::into).collect(),
             status: o.status.into(),
             status_reason: o.status_reason,
+            district: o.district.into(),
             created_at: o.created_at,
             updated_at: o.updated_at,
         }
@@ -260,6 +267,7 @@ pub async fn create_order(
             .transpose()?
             .unwrap_or_default(),
         basis: body.basis.parse()?,
+        district: body.district.as_deref().map(District::parse).transpose()?,
     };
     let w = orders::create_or_extend(&state, &officer.as_actor(), new).await?;
     Ok((
@@ -327,8 +335,9 @@ pub struct BulkResult {
 }
 
 /// Many orders from a CSV body (`Content-Type: text/csv`) with the header
-/// `person_id,address,lat,lon,radius_m,starts_at,ends_at,basis,time_zone`;
-/// `radius_m` (100) and `time_zone` (UTC) may be empty; `basis` is
+/// `person_id,address,lat,lon,radius_m,starts_at,ends_at,basis,time_zone[,district]`;
+/// `radius_m` (100) and `time_zone` (UTC) may be empty; `district` as in
+/// `POST /api/v1/orders` (a district not yours is a bad row); `basis` is
 /// `arrival:AREA`, `positive_test:TEST_ID` or `contact:CASE_ID:TEST_ID`.
 /// All rows are stored or none; a person with an active order gets it
 /// extended, so sending the same file again changes nothing.
@@ -405,6 +414,7 @@ pub async fn list_orders(
     let filter = OrderFilter {
         status: q.status.map(Into::into),
         person_id: q.person_id.as_deref().map(PersonId::parse).transpose()?,
+        ..OrderFilter::default()
     };
     let page = PageRequest {
         cursor: q.cursor,

@@ -5,6 +5,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use lazaret_core::contact_info::{Email, Language, Phone};
+use lazaret_core::district::District;
 use lazaret_core::ids::PersonId;
 use lazaret_core::person::{FullName, Person};
 use lazaret_core::user::Permission;
@@ -31,6 +32,10 @@ pub struct NewPerson {
     pub email: Option<String>,
     /// ISO 639-1 code for messages; default `en`.
     pub language: Option<String>,
+    /// The district the person lives in, one of yours. Default: your sole
+    /// district; an officer of several districts must name it; a national
+    /// officer's default is `unassigned`.
+    pub district: Option<String>,
 }
 
 /// Corrections to a person. A field left out stays as it is. `phone` and
@@ -53,6 +58,8 @@ pub struct PersonChanges {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>)]
     pub language: Option<Option<String>>,
+    /// Moves the person to another of your districts (cannot be removed).
+    pub district: Option<String>,
 }
 
 /// A key that is present: `Some(None)` for `null`, told apart from a key
@@ -92,6 +99,7 @@ impl PersonChanges {
                         .map(Option::unwrap_or_default)
                 })
                 .transpose()?,
+            district: self.district.as_deref().map(District::parse).transpose()?,
         })
     }
 }
@@ -103,6 +111,7 @@ pub struct PersonView {
     pub phone: Option<String>,
     pub email: Option<String>,
     pub language: String,
+    pub district: String,
 }
 
 impl From<Person> for PersonView {
@@ -113,6 +122,7 @@ impl From<Person> for PersonView {
             phone: p.phone.map(Into::into),
             email: p.email.map(Into::into),
             language: p.language.into(),
+            district: p.district.into(),
         }
     }
 }
@@ -151,6 +161,8 @@ impl NewPerson {
                 .map(Language::parse)
                 .transpose()?
                 .unwrap_or_default(),
+            // Settled by the service from `district` and the officer's.
+            district: District::unassigned(),
         })
     }
 }
@@ -166,8 +178,9 @@ pub async fn create_person(
     ApiJson(body): ApiJson<NewPerson>,
 ) -> Result<(StatusCode, Json<PersonView>), ApiError> {
     officer.require(Permission::WritePersons, "register persons")?;
+    let district = body.district.as_deref().map(District::parse).transpose()?;
     let person = body.parse()?;
-    let person = persons::register(&state, &officer.as_actor(), person).await?;
+    let person = persons::register(&state, &officer.as_actor(), person, district).await?;
     Ok((StatusCode::CREATED, Json(person.into())))
 }
 
@@ -217,6 +230,7 @@ pub async fn list_persons(
     officer.require(Permission::ReadPersons, "read personal data")?;
     let filter = PersonFilter {
         name_contains: q.name.filter(|n| !n.trim().is_empty()),
+        ..PersonFilter::default()
     };
     let page = PageRequest {
         cursor: q.cursor,
@@ -227,4 +241,34 @@ pub async fn list_persons(
         items: page.items.into_iter().map(Into::into).collect(),
         next_cursor: page.next_cursor,
     }))
+}
+
+/// A person's export: one JSON object with the sections of
+/// `Store::export_person`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PersonExport {
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub data: serde_json::Value,
+}
+
+/// Everything held about the person, for an access request: the person,
+/// orders, enrolment metadata (never the template), prompts and check-ins,
+/// symptom reports, alerts, messages (redacted bodies), test results, their
+/// exposure as a contact, and the audit events about them. Health data is
+/// in it, so it takes `ExportPerson` (investigators); audited.
+#[utoipa::path(get, path = "/api/v1/persons/{id}/export", tag = "persons",
+    params(("id" = String, Path, description = "Person id")),
+    security(("bearer" = [])),
+    responses((status = 200, body = PersonExport, description = "the person's data as one JSON document"),
+        (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem)))]
+pub async fn export_person(
+    State(state): State<AppState>,
+    officer: Officer,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<PersonExport>, ApiError> {
+    officer.require(Permission::ExportPerson, "export a person's data")?;
+    let data = persons::export(&state, &officer.as_actor(), &id).await?;
+    Ok(Json(PersonExport { data }))
 }

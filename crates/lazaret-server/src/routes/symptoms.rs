@@ -47,7 +47,7 @@ pub async fn issue_form(
     officer: Officer,
     ApiPath(id): ApiPath<String>,
 ) -> Result<(StatusCode, Json<SymptomFormCreated>), ApiError> {
-    officer.require(Permission::WriteOrders, "issue symptom forms")?;
+    officer.require(Permission::ReadHealth, "issue symptom forms")?;
     let issued = symptoms::issue_form(&state, &officer.as_actor(), &id).await?;
     let announced = issued.announced;
     Ok((
@@ -191,7 +191,7 @@ pub async fn list_reports(
     officer: Officer,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<SymptomReportList>, ApiError> {
-    officer.require(Permission::ReadOrders, "read symptom reports")?;
+    officer.require(Permission::ReadHealth, "read symptom reports")?;
     let reports = symptoms::list_reports(&state, &officer.as_actor(), &id).await?;
     Ok(Json(SymptomReportList {
         items: reports.into_iter().map(Into::into).collect(),

@@ -7,9 +7,10 @@
 use axum::extract::State;
 use axum::Json;
 use chrono::{DateTime, Utc};
+use lazaret_core::district::DistrictScope;
 use lazaret_core::test_result::TestOutcome;
 use lazaret_core::user::Permission;
-use lazaret_store::{Proposals, TraceOutcome};
+use lazaret_store::Proposals;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -57,6 +58,9 @@ pub struct ContactView {
     /// One entry per matching exposure (flight and seats, building and units, ride).
     #[schema(value_type = Vec<Object>)]
     pub evidence: Vec<serde_json::Value>,
+    /// Where the contact lives (their district's officers hold their
+    /// details); absent for a contact known only from exposure data.
+    pub district: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -69,8 +73,12 @@ pub struct TraceView {
     pub reason: Option<String>,
 }
 
-impl From<TraceOutcome> for TraceView {
-    fn from(t: TraceOutcome) -> Self {
+impl From<service::Traced> for TraceView {
+    fn from(traced: service::Traced) -> Self {
+        let service::Traced {
+            outcome: t,
+            districts,
+        } = traced;
         Self {
             case: t.case_id.into(),
             test_id: t.test.map(|t| t.id.into()),
@@ -82,6 +90,7 @@ impl From<TraceOutcome> for TraceView {
                 .contacts
                 .into_iter()
                 .map(|c| ContactView {
+                    district: districts.get(&c.person_id).map(|d| d.to_string()),
                     person_id: c.person_id.into(),
                     tier: as_text(&c.tier),
                     rules: c.rules.iter().map(|r| r.as_str().to_owned()).collect(),
@@ -111,6 +120,11 @@ pub struct ProposalView {
     /// IANA zone of the order: found at the place, else the configured
     /// `default_time_zone`.
     pub time_zone: String,
+    /// The order's district: the contact's, which may not be the case's.
+    /// For a contact outside the officer's districts the answer says only
+    /// that the contact and the order exist and where; `address`, `lat` and
+    /// `lon` are left out (that district's officers hold them).
+    pub district: String,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -122,8 +136,8 @@ pub struct ProposalsView {
     pub reason: Option<String>,
 }
 
-impl From<Proposals> for ProposalsView {
-    fn from(p: Proposals) -> Self {
+impl ProposalsView {
+    fn new(p: Proposals, scope: &DistrictScope) -> Self {
         Self {
             case: p.trace.case_id.into(),
             test_id: p.trace.test.map(|t| t.id.into()),
@@ -131,6 +145,13 @@ impl From<Proposals> for ProposalsView {
             proposals: p
                 .proposals
                 .into_iter()
+                .map(|mut x| {
+                    if !scope.covers(&x.district) {
+                        x.address = None;
+                        x.coordinates = None;
+                    }
+                    x
+                })
                 .map(|x| ProposalView {
                     person_id: x.person_id.into(),
                     action: as_text(&x.action),
@@ -143,6 +164,7 @@ impl From<Proposals> for ProposalsView {
                     lat: x.coordinates.map(|c| c.lat()),
                     lon: x.coordinates.map(|c| c.lon()),
                     time_zone: x.time_zone.name().to_owned(),
+                    district: x.district.into(),
                 })
                 .collect(),
         }
@@ -176,7 +198,7 @@ pub async fn propose_orders(
 ) -> Result<Json<ProposalsView>, ApiError> {
     officer.require(Permission::Trace, "trace contacts")?;
     let p = service::propose_orders(&state, &officer.as_actor(), &person_id).await?;
-    Ok(Json(p.into()))
+    Ok(Json(ProposalsView::new(p, &officer.districts)))
 }
 
 #[utoipa::path(post, path = "/api/v1/cases/{person_id}/orders/issue", tag = "tracing",
@@ -190,9 +212,11 @@ pub async fn issue_orders(
     officer: Officer,
     ApiPath(person_id): ApiPath<String>,
 ) -> Result<Json<ProposalsView>, ApiError> {
-    officer.require(Permission::WriteOrders, "issue orders")?;
+    // Issuing runs a trace and answers with the contacts: it needs `Trace`,
+    // not only `WriteOrders` (review M2).
+    officer.require(Permission::Trace, "trace contacts and issue their orders")?;
     let p = service::issue_orders(&state, &officer.as_actor(), &person_id).await?;
-    Ok(Json(p.into()))
+    Ok(Json(ProposalsView::new(p, &officer.districts)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -8,7 +8,7 @@ use lazaret_core::ids::OrderId;
 use lazaret_core::order::QuarantineOrder;
 use lazaret_face::FaceEngine;
 
-use crate::services::ServiceError;
+use crate::services::{Actor, ServiceError};
 use crate::state::AppState;
 use crate::template_crypto::TemplateKey;
 
@@ -35,5 +35,24 @@ impl AppState {
         };
         let oid = OrderId::parse(id).map_err(|_| not_found())?;
         self.store.get_order(&oid).await?.ok_or_else(not_found)
+    }
+
+    /// The order with id `id` if it is in one of `actor`'s districts: an
+    /// order outside them answers the same 404 as an unknown id, so an
+    /// officer learns nothing of other districts.
+    pub async fn load_order_for(
+        &self,
+        actor: &Actor,
+        id: &str,
+    ) -> Result<QuarantineOrder, ServiceError> {
+        let not_found = || ServiceError::NotFound {
+            entity: "order",
+            id: id.to_owned(),
+        };
+        let oid = OrderId::parse(id).map_err(|_| not_found())?;
+        self.store
+            .get_order_in(&oid, actor.districts())
+            .await?
+            .ok_or_else(not_found)
     }
 }

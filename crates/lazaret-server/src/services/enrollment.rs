@@ -47,9 +47,11 @@ pub async fn enroll(
     order_id: &str,
     photo: Option<Vec<u8>>,
 ) -> Result<Enrolled, ServiceError> {
+    // The order first: one outside the officer's districts answers 404
+    // whatever this server can do.
+    let order = state.load_order_for(actor, order_id).await?;
     state.face_engine()?;
     let key = state.template_key()?;
-    let order = state.load_order(order_id).await?;
     if order.status.is_terminal() {
         return Err(ServiceError::OrderState {
             order: order_id.to_owned(),
@@ -89,7 +91,7 @@ pub async fn prompt_now(
     actor: &Actor,
     order_id: &str,
 ) -> Result<IssuedPrompt, ServiceError> {
-    let order = state.load_order(order_id).await?;
+    let order = state.load_order_for(actor, order_id).await?;
     if order.status != OrderStatus::Active {
         return Err(ServiceError::OrderState {
             order: order_id.to_owned(),

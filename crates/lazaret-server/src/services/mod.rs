@@ -12,6 +12,7 @@
 
 pub mod accounts;
 mod actor;
+pub mod alerts;
 pub mod checkins;
 mod context;
 pub mod enrollment;
@@ -19,6 +20,7 @@ mod error;
 pub mod orders;
 pub mod persons;
 pub mod self_enrollment;
+pub mod stats;
 pub mod subject;
 pub mod symptoms;
 pub mod tracing;

@@ -4,6 +4,7 @@
 //! alerts in the same transaction), many from a CSV, and the audited reads.
 
 use chrono::{DateTime, Duration, Utc};
+use lazaret_core::district::{District, DistrictScope};
 use lazaret_core::geo::Geofence;
 use lazaret_core::ids::{OrderId, PersonId};
 use lazaret_core::order::{validate_period, OrderBasis, OrderStatus, QuarantineOrder, TimeZone};
@@ -26,6 +27,39 @@ pub struct NewOrder {
     pub basis: OrderBasis,
     /// `active` or `proposed`.
     pub status: OrderStatus,
+    /// The district it belongs to; `None` takes the default (see
+    /// [`choose_district`]).
+    pub district: Option<District>,
+}
+
+/// The district a new record goes to: the one named, which must be one of
+/// the officer's (else 422 on `district`: never created elsewhere); else the
+/// officer's sole district; else, for a national officer, `national` (the
+/// person's district for an order); an officer of several districts must
+/// name it (422).
+pub fn choose_district(
+    actor: &Actor,
+    named: Option<District>,
+    national: impl FnOnce() -> District,
+) -> Result<District, ServiceError> {
+    let scope = actor.districts();
+    match named {
+        Some(d) if scope.covers(&d) => Ok(d),
+        Some(d) => Err(ValidationError::new(
+            "district",
+            format!("{d} is not one of your districts"),
+        )
+        .into()),
+        None => match (scope.sole(), scope) {
+            (Some(d), _) => Ok(d.clone()),
+            (None, DistrictScope::All) => Ok(national()),
+            (None, _) => Err(ValidationError::new(
+                "district",
+                "is required: you work in several districts",
+            )
+            .into()),
+        },
+    }
 }
 
 /// Stores a new order, or, for an active order of a person who has one,
@@ -39,11 +73,43 @@ pub async fn create_or_extend(
     if !matches!(new.status, OrderStatus::Active | OrderStatus::Proposed) {
         return Err(ValidationError::new("status", "a new order is active or proposed").into());
     }
-    if state.store.get_person(&new.person_id).await?.is_none() {
+    // A person outside the officer's districts is as unknown as a missing one.
+    let Some(person) = state
+        .store
+        .get_person_in(&new.person_id, actor.districts())
+        .await?
+    else {
         return Err(ServiceError::MissingReference {
             entity: "person",
             id: new.person_id.to_string(),
         });
+    };
+    let district = choose_district(actor, new.district, || person.district)?;
+    // A further active order extends the person's active one: never one in a
+    // district the officer does not work in (their officers decide on it).
+    if new.status == OrderStatus::Active {
+        let active = OrderFilter {
+            status: Some(OrderStatus::Active),
+            person_id: Some(new.person_id.clone()),
+            districts: None,
+        };
+        let one = PageRequest {
+            cursor: None,
+            limit: Some(1),
+        };
+        let page = state.store.list_orders(&active, &one).await?;
+        if page
+            .items
+            .iter()
+            .any(|o| !actor.districts().covers(&o.district))
+        {
+            return Err(ValidationError::new(
+                "person_id",
+                "this person has an active order in a district that is not yours; \
+                 its officers extend it",
+            )
+            .into());
+        }
     }
     let now = state.now();
     let order = QuarantineOrder {
@@ -57,6 +123,7 @@ pub async fn create_or_extend(
         bases: vec![new.basis],
         status: new.status,
         status_reason: None,
+        district,
         created_at: now,
         updated_at: now,
     };
@@ -86,7 +153,7 @@ pub async fn extend(
         return Err(ValidationError::new("reason", "an extension needs a reason").into());
     }
     lazaret_core::audit::check_reason("reason", reason)?;
-    let mut order = state.load_order(order_id).await?;
+    let mut order = state.load_order_for(actor, order_id).await?;
     let read_at = order.updated_at;
     let now = after(state, read_at);
     let from = order.ends_at;
@@ -114,7 +181,7 @@ pub async fn transition(
     to: OrderStatus,
     reason: Option<&str>,
 ) -> Result<QuarantineOrder, ServiceError> {
-    let mut order = state.load_order(order_id).await?;
+    let mut order = state.load_order_for(actor, order_id).await?;
     let read_at = order.updated_at;
     let now = after(state, read_at);
     let from = order.status;
@@ -144,7 +211,14 @@ pub async fn bulk(
 ) -> Result<OrdersCsvReport, ServiceError> {
     let report = state
         .store
-        .import_orders_csv(csv, dry_run, actor.name(), state.now())
+        .import_orders_csv(
+            csv,
+            dry_run,
+            actor.districts(),
+            None,
+            actor.name(),
+            state.now(),
+        )
         .await?;
     if !report.errors.is_empty() {
         return Err(ServiceError::InvalidRows {
@@ -161,7 +235,7 @@ pub async fn read(
     actor: &Actor,
     order_id: &str,
 ) -> Result<QuarantineOrder, ServiceError> {
-    let order = state.load_order(order_id).await?;
+    let order = state.load_order_for(actor, order_id).await?;
     let audit = actor.audit(state.now(), "order.read", "order", order_id, String::new());
     state.store.record_audit(&audit).await?;
     Ok(order)
@@ -174,7 +248,11 @@ pub async fn list(
     filter: &OrderFilter,
     page: &PageRequest,
 ) -> Result<Page<QuarantineOrder>, ServiceError> {
-    let page = state.store.list_orders(filter, page).await?;
+    let filter = OrderFilter {
+        districts: Some(actor.districts().clone()),
+        ..filter.clone()
+    };
+    let page = state.store.list_orders(&filter, page).await?;
     let ids: Vec<&str> = page.items.iter().map(|o| o.id.as_str()).collect();
     let audit = actor.audit(state.now(), "order.list", "order", "*", ids.join(","));
     state.store.record_audit(&audit).await?;

@@ -3,10 +3,12 @@
 //! the fields changed, never their values.
 
 use lazaret_core::contact_info::{Email, Language, Phone};
+use lazaret_core::district::District;
 use lazaret_core::ids::PersonId;
 use lazaret_core::person::{FullName, Person};
 use lazaret_store::{Page, PageRequest, PersonFilter};
 
+use crate::services::orders::choose_district;
 use crate::services::{Actor, ServiceError};
 use crate::state::AppState;
 
@@ -21,6 +23,9 @@ pub struct PersonCorrections {
     pub email: Option<Option<Email>>,
     /// The default `en` to go back to it.
     pub language: Option<Language>,
+    /// Moves the person to another of the officer's districts; out of
+    /// `unassigned`, their `unassigned` orders and alerts follow them.
+    pub district: Option<District>,
 }
 
 impl PersonCorrections {
@@ -44,26 +49,34 @@ impl PersonCorrections {
             p.language = v;
             fields.push("language");
         }
+        if let Some(v) = self.district {
+            p.district = v;
+            fields.push("district");
+        }
         fields
     }
 }
 
 /// The person `id` names (404 when it cannot be a person id or is unknown).
-async fn load(state: &AppState, id: &str) -> Result<Person, ServiceError> {
+async fn load(state: &AppState, actor: &Actor, id: &str) -> Result<Person, ServiceError> {
     let pid = PersonId::parse(id).map_err(|_| ServiceError::not_found("person", id))?;
     state
         .store
-        .get_person(&pid)
+        .get_person_in(&pid, actor.districts())
         .await?
         .ok_or_else(|| ServiceError::not_found("person", id))
 }
 
-/// Registers `person` (a conflict when the id is taken).
+/// Registers `person` in `district` (see [`choose_district`]; a national
+/// officer who names none registers them `unassigned`); a conflict when the
+/// id is taken.
 pub async fn register(
     state: &AppState,
     actor: &Actor,
-    person: Person,
+    mut person: Person,
+    district: Option<District>,
 ) -> Result<Person, ServiceError> {
+    person.district = choose_district(actor, district, District::unassigned)?;
     let now = state.now();
     let audit = actor.audit(
         now,
@@ -78,7 +91,7 @@ pub async fn register(
 
 /// Person `id`; the read is audited.
 pub async fn read(state: &AppState, actor: &Actor, id: &str) -> Result<Person, ServiceError> {
-    let person = load(state, id).await?;
+    let person = load(state, actor, id).await?;
     let audit = actor.audit(
         state.now(),
         "person.read",
@@ -97,7 +110,10 @@ pub async fn correct(
     id: &str,
     corrections: PersonCorrections,
 ) -> Result<Person, ServiceError> {
-    let mut person = load(state, id).await?;
+    let mut person = load(state, actor, id).await?;
+    if let Some(d) = &corrections.district {
+        choose_district(actor, Some(d.clone()), District::unassigned)?;
+    }
     let fields = corrections.apply(&mut person);
     let now = state.now();
     let audit = actor.audit(
@@ -118,9 +134,38 @@ pub async fn list(
     filter: &PersonFilter,
     page: &PageRequest,
 ) -> Result<Page<Person>, ServiceError> {
-    let page = state.store.list_persons(filter, page).await?;
+    let filter = PersonFilter {
+        districts: Some(actor.districts().clone()),
+        ..filter.clone()
+    };
+    let page = state.store.list_persons(&filter, page).await?;
     let ids: Vec<&str> = page.items.iter().map(|p| p.id.as_str()).collect();
     let audit = actor.audit(state.now(), "person.list", "person", "*", ids.join(","));
     state.store.record_audit(&audit).await?;
     Ok(page)
+}
+
+/// Everything held about person `id` (see `Store::export_person`), for an
+/// access request; the export is audited (after it was read, so the event
+/// is not in the document it answers).
+pub async fn export(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+) -> Result<serde_json::Value, ServiceError> {
+    let pid = PersonId::parse(id).map_err(|_| ServiceError::not_found("person", id))?;
+    let doc = state
+        .store
+        .export_person(&pid, actor.districts())
+        .await?
+        .ok_or_else(|| ServiceError::not_found("person", id))?;
+    let audit = actor.audit(
+        state.now(),
+        "person.export",
+        "person",
+        pid.as_str(),
+        String::new(),
+    );
+    state.store.record_audit(&audit).await?;
+    Ok(doc)
 }

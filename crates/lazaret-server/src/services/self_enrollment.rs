@@ -44,9 +44,17 @@ pub struct PhotoAccepted {
     pub submitted_at: DateTime<Utc>,
 }
 
-/// The order `id` as long as it has not ended.
-async fn enrollable(state: &AppState, id: &str) -> Result<QuarantineOrder, ServiceError> {
-    let order = state.load_order(id).await?;
+/// The order `id` as long as it has not ended; an officer's (`Some`) only
+/// in their districts, the person's link's whatever its district.
+async fn enrollable(
+    state: &AppState,
+    actor: Option<&Actor>,
+    id: &str,
+) -> Result<QuarantineOrder, ServiceError> {
+    let order = match actor {
+        Some(actor) => state.load_order_for(actor, id).await?,
+        None => state.load_order(id).await?,
+    };
     if order.status.is_terminal() {
         return Err(ServiceError::OrderState {
             order: order.id.to_string(),
@@ -65,7 +73,7 @@ pub async fn create_link(
     actor: &Actor,
     order_id: &str,
 ) -> Result<IssuedLink, ServiceError> {
-    let order = enrollable(state, order_id).await?;
+    let order = enrollable(state, Some(actor), order_id).await?;
     let now = state.now();
     let token = random_token("lze");
     let link = EnrollmentLink::open(
@@ -113,7 +121,7 @@ pub async fn submit(state: &AppState, req: SubmitPhoto) -> Result<PhotoAccepted,
         .await?;
     let now = state.now();
     open_enrollment_link(&link, now)?;
-    let order = enrollable(state, link.order_id.as_str()).await?;
+    let order = enrollable(state, None, link.order_id.as_str()).await?;
     let photo = required_photo(req.photo)?;
     state.face_engine()?;
     let key = state.template_key()?;
@@ -155,7 +163,7 @@ pub async fn approve(
     actor: &Actor,
     order_id: &str,
 ) -> Result<EnrollmentLink, ServiceError> {
-    let order = enrollable(state, order_id).await?;
+    let order = enrollable(state, Some(actor), order_id).await?;
     let now = state.now();
     let audit = actor.audit(
         now,
@@ -186,7 +194,7 @@ pub async fn reject(
         return Err(ValidationError::new("reason", "rejecting needs a reason").into());
     }
     lazaret_core::audit::check_reason("reason", reason)?;
-    let order = state.load_order(order_id).await?;
+    let order = state.load_order_for(actor, order_id).await?;
     let now = state.now();
     let audit = actor.audit(
         now,

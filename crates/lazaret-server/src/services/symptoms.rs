@@ -37,7 +37,7 @@ pub async fn issue_form(
     actor: &Actor,
     order_id: &str,
 ) -> Result<IssuedForm, ServiceError> {
-    let order = state.load_order(order_id).await?;
+    let order = state.load_order_for(actor, order_id).await?;
     if order.status != OrderStatus::Active {
         return Err(ServiceError::OrderState {
             order: order_id.to_owned(),
@@ -141,7 +141,7 @@ pub async fn list_reports(
     actor: &Actor,
     order_id: &str,
 ) -> Result<Vec<SymptomReport>, ServiceError> {
-    let order = state.load_order(order_id).await?;
+    let order = state.load_order_for(actor, order_id).await?;
     let reports = state.store.symptom_reports_of_order(&order.id, 500).await?;
     let ids: Vec<&str> = reports.iter().map(|r| r.id.as_str()).collect();
     let audit = actor.audit(

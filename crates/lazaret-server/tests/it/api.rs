@@ -36,7 +36,8 @@ impl Server {
                     .1
             }
         };
-        let admin = token(Role::Admin).await;
+        // A national investigator: the administrator reads no personal data.
+        let admin = token(Role::Investigator).await;
         let analyst = token(Role::Analyst).await;
         let officer = token(Role::ComplianceOfficer).await;
         let (listener, base) = support::bind_local().await;

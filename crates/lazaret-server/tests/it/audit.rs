@@ -115,9 +115,9 @@ backends!(the_auditor_reads_the_log_and_the_reading_is_audited);
 async fn a_read_during_a_large_sqlite_import_answers_and_is_audited() {
     const ROWS: usize = 300_000;
     let db = TestDb::sqlite().await;
-    let admin = token(&db, Role::Admin).await;
+    let investigator = token(&db, Role::Investigator).await;
     let (base, stop) = serve(&db).await;
-    let api = Api::new(base, admin);
+    let api = Api::new(base, investigator);
     let (st, person) = api
         .post(
             "/api/v1/persons",

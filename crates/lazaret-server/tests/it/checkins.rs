@@ -275,6 +275,7 @@ async fn two_instances_schedule_and_announce_each_prompt_once() {
             phone: None,
             email: None,
             language: Language::english(),
+            district: lazaret_core::district::District::unassigned(),
         };
         db.store
             .insert_person(&person, day, &audit("person.create", "p"))
@@ -291,6 +292,7 @@ async fn two_instances_schedule_and_announce_each_prompt_once() {
             bases: vec![OrderBasis::Arrival { area: "X".into() }],
             status: OrderStatus::Active,
             status_reason: None,
+            district: lazaret_core::district::District::unassigned(),
             created_at: day,
             updated_at: day,
         };

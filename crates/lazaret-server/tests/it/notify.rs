@@ -313,6 +313,7 @@ async fn person_with_order(
         phone: phone.map(|p| Phone::parse(p).unwrap()),
         email: email.map(|e| Email::parse(e).unwrap()),
         language: Language::parse(lang).unwrap(),
+        district: lazaret_core::district::District::unassigned(),
     };
     store
         .insert_person(&person, t0(), &audit("person.create"))
@@ -329,6 +330,7 @@ async fn person_with_order(
         bases: vec![OrderBasis::Arrival { area: "X".into() }],
         status: OrderStatus::Active,
         status_reason: None,
+        district: lazaret_core::district::District::unassigned(),
         created_at: t0(),
         updated_at: t0(),
     };
@@ -774,7 +776,7 @@ async fn officer_prompts_and_forms_issued_now_go_out_through_the_outbox(db: Test
     let order = person_with_order(&db.store, "vera", None, Some("vera@example.org"), "ru").await;
     let (_, officer) = lazaret_server::auth::create_token(
         &db.store,
-        lazaret_core::user::Role::Admin,
+        lazaret_core::user::Role::Investigator,
         "t",
         "t",
         t0(),

@@ -31,10 +31,11 @@ struct Server {
 
 impl Server {
     async fn start(db: &TestDb) -> Server {
-        let admin = lazaret_server::auth::create_token(&db.store, Role::Admin, "t", "t", t0())
-            .await
-            .unwrap()
-            .1;
+        let admin =
+            lazaret_server::auth::create_token(&db.store, Role::Investigator, "t", "t", t0())
+                .await
+                .unwrap()
+                .1;
         let analyst = lazaret_server::auth::create_token(&db.store, Role::Analyst, "t", "t", t0())
             .await
             .unwrap()

@@ -42,7 +42,7 @@ impl Server {
             reason = "the test needs a wall-clock instant, not the server's clock"
         )]
         let officer =
-            lazaret_server::auth::create_token(&db.store, Role::Admin, "t", "t", Utc::now())
+            lazaret_server::auth::create_token(&db.store, Role::Investigator, "t", "t", Utc::now())
                 .await
                 .unwrap()
                 .1;

@@ -19,6 +19,7 @@ use std::io::Read;
 
 use chrono::{DateTime, Utc};
 use lazaret_core::audit::AuditRecord;
+use lazaret_core::district::District;
 use serde::Serialize;
 use thiserror::Error;
 
@@ -102,10 +103,12 @@ impl ImportKind {
 impl ImportKind {
     /// Columns a file of this kind may leave out: `language` (ISO 639-1)
     /// of each person row; an empty cell keeps the stored language, and a
-    /// new person without one gets `en`.
+    /// new person without one gets `en`; `district`, where a new person
+    /// lives (else the file's `--district`, else `unassigned`; a person
+    /// already stored keeps theirs).
     pub fn optional_columns(&self) -> &'static [&'static str] {
         match self {
-            Self::Flights | Self::Residences | Self::Rides => &["language"],
+            Self::Flights | Self::Residences | Self::Rides => &["language", "district"],
             Self::Tests => &[],
         }
     }
@@ -144,6 +147,8 @@ pub struct ImportOptions<'a> {
     pub actor: String,
     /// Where the data came from (file name), for the audit log.
     pub source: String,
+    /// The district of the new persons of rows that name none.
+    pub district: Option<District>,
 }
 
 impl Default for ImportOptions<'_> {
@@ -154,6 +159,7 @@ impl Default for ImportOptions<'_> {
             progress: None,
             actor: "system".into(),
             source: String::new(),
+            district: None,
         }
     }
 }
@@ -197,6 +203,7 @@ impl Store {
         let Some(mut reader) = RowReader::open(input, kind, now, batch_rows, &mut report)? else {
             return Ok(report);
         };
+        reader.set_district(opts.district.clone());
         let progress = |reader: &RowReader<R>| {
             if let Some(p) = opts.progress {
                 p(reader.bytes());

@@ -6,6 +6,7 @@ use std::io::Read;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use lazaret_core::contact_info::{Email, Language, Phone};
+use lazaret_core::district::{District, UNASSIGNED};
 use lazaret_core::exposure::{FlightRole, Ride, RideRole, Seat};
 use lazaret_core::geo::Coordinates;
 use lazaret_core::ids::{BuildingId, FlightId, PersonId, RideId, TestId, VehicleId};
@@ -26,6 +27,8 @@ pub(super) struct RowReader<R> {
     now_ms: i64,
     batch: usize,
     memo: PersonMemo,
+    /// The district of new persons whose row names none.
+    district: Option<District>,
 }
 
 impl<R: Read> RowReader<R> {
@@ -65,7 +68,13 @@ impl<R: Read> RowReader<R> {
             now_ms: to_ms(now),
             batch,
             memo: PersonMemo::new(),
+            district: None,
         }))
+    }
+
+    /// The file's district (`--district`) for rows that name none.
+    pub fn set_district(&mut self, district: Option<District>) {
+        self.district = district;
     }
 
     /// Stages up to one batch of records into `batch`, recording bad rows
@@ -110,7 +119,11 @@ impl<R: Read> RowReader<R> {
                 line: self.rec.position().map_or(line, |p| p.line()),
                 errors: Vec::new(),
             };
-            stage(self.kind, &mut f, batch, &mut self.memo, self.now_ms);
+            let new = NewPersons {
+                memo: &mut self.memo,
+                district: self.district.as_ref(),
+            };
+            stage(self.kind, &mut f, batch, new, self.now_ms);
             report.errors.append(&mut f.errors);
         }
         Ok(true)
@@ -164,6 +177,15 @@ struct Person {
     email: Option<Email>,
     /// `None`: not given here, so the stored language stays.
     language: Option<Language>,
+    /// Where a new person lives; `None`: the file's default.
+    district: Option<District>,
+}
+
+/// What staging a person needs beyond the row: the persons already staged
+/// and the file's district.
+struct NewPersons<'a> {
+    memo: &'a mut PersonMemo,
+    district: Option<&'a District>,
 }
 
 impl<'r> Fields<'r> {
@@ -259,18 +281,21 @@ impl<'r> Fields<'r> {
         let phone = self.optional("phone", Phone::parse);
         let email = self.optional("email", Email::parse);
         let language = self.optional("language", Language::parse);
+        let district = self.optional("district", District::parse);
         Some(Person {
             id: id?,
             name: name?,
             phone: phone?,
             email: email?,
             language: language?,
+            district: district?,
         })
     }
 }
 
 /// Stages a persons row unless this import already staged the same one.
-fn stage_person(batch: &mut Batch, memo: &mut PersonMemo, p: &Person, now: i64) {
+fn stage_person(batch: &mut Batch, new: NewPersons<'_>, p: &Person, now: i64) {
+    let NewPersons { memo, district } = new;
     let phone = p.phone.as_ref().map(Phone::as_str);
     let email = p.email.as_ref().map(Email::as_str);
     let language = p.language.as_ref().map(Language::as_str);
@@ -286,6 +311,12 @@ fn stage_person(batch: &mut Batch, memo: &mut PersonMemo, p: &Person, now: i64) 
         Value::Text(language.unwrap_or("en")),
         Value::Int(now),
         Value::Int(now),
+        Value::Text(
+            p.district
+                .as_ref()
+                .or(district)
+                .map_or(UNASSIGNED, District::as_str),
+        ),
     ];
     batch.tables[0].push(&row);
     // Only a language given here replaces the stored one.
@@ -296,7 +327,7 @@ fn stage_person(batch: &mut Batch, memo: &mut PersonMemo, p: &Person, now: i64) 
 
 /// Validates one record into the batch; problems go to `f.errors`, and a
 /// record with any problem stages nothing.
-fn stage(kind: ImportKind, f: &mut Fields<'_>, batch: &mut Batch, memo: &mut PersonMemo, now: i64) {
+fn stage(kind: ImportKind, f: &mut Fields<'_>, batch: &mut Batch, new: NewPersons<'_>, now: i64) {
     match kind {
         ImportKind::Flights => {
             let flight_id = f.check("flight_id", FlightId::parse);
@@ -345,7 +376,7 @@ fn stage(kind: ImportKind, f: &mut Fields<'_>, batch: &mut Batch, memo: &mut Per
             else {
                 return;
             };
-            stage_person(batch, memo, &person, now);
+            stage_person(batch, new, &person, now);
             batch.tables[2].push(&[
                 Value::Text(flight_id.as_str()),
                 Value::Text(flight_no),
@@ -389,7 +420,7 @@ fn stage(kind: ImportKind, f: &mut Fields<'_>, batch: &mut Batch, memo: &mut Per
             else {
                 return;
             };
-            stage_person(batch, memo, &person, now);
+            stage_person(batch, new, &person, now);
             batch.tables[2].push(&[
                 Value::Text(person.id.as_str()),
                 Value::Text(building.as_str()),
@@ -421,7 +452,7 @@ fn stage(kind: ImportKind, f: &mut Fields<'_>, batch: &mut Batch, memo: &mut Per
             let (Some(person), Some(role)) = (person, role) else {
                 return;
             };
-            stage_person(batch, memo, &person, now);
+            stage_person(batch, new, &person, now);
             batch.tables[2].push(&[
                 Value::Text(ride.id.as_str()),
                 Value::Text(ride.vehicle_id.as_str()),

@@ -285,7 +285,7 @@ mod tests {
         r.cell(Value::Text("P1"));
         r.formatted(format_args!("{} {}", "Ada", 7));
         r.push_cells(&[Value::Null, Value::Text("a@b.org"), Value::Text("en")]);
-        r.push_cells(&[Value::Int(5), Value::Real(2.5)]);
+        r.push_cells(&[Value::Int(5), Value::Real(2.5), Value::Text("north")]);
         assert_eq!(r.len(), 1);
         let row: Vec<Value<'_>> = r.row(0).collect();
         assert_eq!(
@@ -298,6 +298,7 @@ mod tests {
                 Value::Text("en"),
                 Value::Int(5),
                 Value::Real(2.5),
+                Value::Text("north"),
             ]
         );
     }

@@ -33,6 +33,8 @@ pub(super) const PERSONS: Upsert = Upsert {
         "language",
         "created_at",
         "updated_at",
+        // Set for a new person only: an import never moves anyone.
+        "district",
     ],
     key_cols: 1,
     update: &["full_name", "phone", "email", "updated_at"],
@@ -225,7 +227,9 @@ mod tests {
     #[test]
     fn upsert_sql_names_the_key_and_keeps_empty_contact_details() {
         let one = PERSONS.sql(1, Params::Anonymous);
-        assert!(one.starts_with("INSERT INTO persons (id, full_name, phone, email, language, created_at, updated_at) VALUES (?,?,?,?,?,?,?) ON CONFLICT (id) DO UPDATE SET"));
+        assert!(one.starts_with("INSERT INTO persons (id, full_name, phone, email, language, created_at, updated_at, district) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (id) DO UPDATE SET"));
+        // The district is set on insert only: an import never moves anyone.
+        assert!(!one.contains("district = "), "{one}");
         assert!(one.contains("phone = COALESCE(excluded.phone, persons.phone)"));
         let two = RIDE_OCCUPANTS.sql(2, Params::Numbered);
         assert!(two.contains("VALUES ($1,$2,$3),($4,$5,$6) ON CONFLICT (ride_id, person_id)"));

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod audit;
+mod districts;
 mod jobs;
 mod self_enrollment;
 mod stories;

@@ -36,6 +36,7 @@ async fn undecided_templates_are_erased_when_their_retention_ends(db: TestDb) {
         phone: None,
         email: None,
         language: Language::english(),
+        district: lazaret_core::district::District::unassigned(),
     };
     s.insert_person(&person, t0(), &audit("person.create"))
         .await
@@ -51,6 +52,7 @@ async fn undecided_templates_are_erased_when_their_retention_ends(db: TestDb) {
         bases: vec![OrderBasis::Arrival { area: "X".into() }],
         status: OrderStatus::Active,
         status_reason: None,
+        district: lazaret_core::district::District::unassigned(),
         created_at: t0(),
         updated_at: t0(),
     };
@@ -131,6 +133,7 @@ async fn an_undecided_template_follows_its_order(db: TestDb) {
         phone: None,
         email: None,
         language: Language::english(),
+        district: lazaret_core::district::District::unassigned(),
     };
     s.insert_person(&person, t0(), &audit("person.create"))
         .await
@@ -146,6 +149,7 @@ async fn an_undecided_template_follows_its_order(db: TestDb) {
         bases: vec![OrderBasis::Arrival { area: "X".into() }],
         status: OrderStatus::Active,
         status_reason: None,
+        district: lazaret_core::district::District::unassigned(),
         created_at: t0(),
         updated_at: t0(),
     };

@@ -37,6 +37,7 @@ fn person(id: &str, name: &str) -> Person {
         phone: Some(Phone::parse("+41441234567").unwrap()),
         email: None,
         language: Language::parse("ru").unwrap(),
+        district: lazaret_core::district::District::unassigned(),
     }
 }
 
@@ -54,6 +55,7 @@ fn order(id: &str, person: &str) -> QuarantineOrder {
         }],
         status: OrderStatus::Active,
         status_reason: None,
+        district: lazaret_core::district::District::unassigned(),
         created_at: t0(),
         updated_at: t0(),
     }
@@ -103,11 +105,13 @@ async fn persons_round_trip_page_and_filter(db: TestDb) {
     // LIKE wildcards in the filter are literal.
     let f = PersonFilter {
         name_contains: Some("100%".into()),
+        districts: None,
     };
     let page = s.list_persons(&f, &PageRequest::default()).await.unwrap();
     assert_eq!(page.items.len(), 1);
     let f = PersonFilter {
         name_contains: Some("%".into()),
+        districts: None,
     };
     assert_eq!(
         s.list_persons(&f, &PageRequest::default())
@@ -166,6 +170,7 @@ async fn orders_round_trip_filters_and_optimistic_update(db: TestDb) {
     let f = OrderFilter {
         status: Some(OrderStatus::Proposed),
         person_id: None,
+        districts: None,
     };
     let page = s.list_orders(&f, &PageRequest::default()).await.unwrap();
     assert_eq!(
@@ -175,6 +180,7 @@ async fn orders_round_trip_filters_and_optimistic_update(db: TestDb) {
     let f = OrderFilter {
         status: None,
         person_id: Some(PersonId::parse("P1").unwrap()),
+        districts: None,
     };
     assert_eq!(
         s.list_orders(&f, &PageRequest::default())

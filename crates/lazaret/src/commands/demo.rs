@@ -100,6 +100,7 @@ async fn seed(store: &Store) -> Result<Vec<QuarantineOrder>> {
             phone: Some(Phone::parse(p.phone)?),
             email: Some(Email::parse(p.email)?),
             language: Language::parse(p.language)?,
+            district: lazaret_core::district::District::unassigned(),
         };
         store
             .insert_person(&person, now, &audit("person.create", "person", p.id))
@@ -175,6 +176,7 @@ async fn seed(store: &Store) -> Result<Vec<QuarantineOrder>> {
             bases: vec![basis],
             status,
             status_reason: None,
+            district: lazaret_core::district::District::unassigned(),
             created_at: now,
             updated_at: now,
         };
@@ -300,7 +302,8 @@ pub async fn run(mut config: Config, db_given: bool) -> Result<()> {
         reason = "a CLI command acts at the wall-clock time it runs"
     )]
     let (_, token) =
-        lazaret_server::auth::create_token(&store, Role::Admin, "demo", "demo", Utc::now()).await?;
+        lazaret_server::auth::create_token(&store, Role::Investigator, "demo", "demo", Utc::now())
+            .await?;
     // Bound first, so the links name the real port (`--listen 127.0.0.1:0`).
     let (listener, addr) = bind(&config).await?;
     let base = format!("http://{addr}");
@@ -320,7 +323,7 @@ pub async fn run(mut config: Config, db_given: bool) -> Result<()> {
         );
     }
     page_links(&store, &config, &base, &orders).await?;
-    println!("Admin token:");
+    println!("Investigator token:");
     println!("{token}");
     serve_on(listener, config, store).await
 }

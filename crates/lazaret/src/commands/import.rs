@@ -10,6 +10,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
+use lazaret_core::district::District;
 use lazaret_store::{ImportKind, ImportOptions, Store};
 use serde_json::json;
 
@@ -48,6 +49,9 @@ pub struct ImportArgs {
     /// CSV rows per batch of inserts
     #[arg(long, default_value_t = 2000)]
     pub batch_rows: usize,
+    /// District of the new persons of rows that name none (a `district` column); else `unassigned`
+    #[arg(long, value_name = "DISTRICT", value_parser = super::orders::parse_district)]
+    pub district: Option<District>,
     /// Print one JSON document on stdout
     #[arg(long)]
     pub json: bool,
@@ -80,6 +84,7 @@ pub async fn run(args: ImportArgs, store: &Store) -> Result<()> {
         progress: Some(&progress),
         actor: cli_actor(),
         source: args.file.display().to_string(),
+        district: args.district.clone(),
     };
     let started = Instant::now();
     let reader: Box<dyn Read> = Box::new(file);

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
+use lazaret_core::district::{District, DistrictScope};
 use lazaret_core::order::TimeZone;
 use lazaret_store::{OrderProposal, ProposalAction, Proposals, Store};
 use serde_json::{json, Value};
@@ -22,7 +23,7 @@ pub enum OrdersCommand {
     Propose(OrdersArgs),
     /// Create (or extend) the orders for the case's close contacts; running it again changes nothing
     Issue(OrdersArgs),
-    /// Create orders from a CSV file (person_id,address,lat,lon,radius_m,starts_at,ends_at,basis,time_zone); all rows or none
+    /// Create orders from a CSV file (person_id,address,lat,lon,radius_m,starts_at,ends_at,basis,time_zone, optional district); all rows or none
     Create(CreateArgs),
 }
 
@@ -34,9 +35,16 @@ pub struct CreateArgs {
     /// Validate and report what would happen; store nothing
     #[arg(long)]
     pub dry_run: bool,
+    /// District of the rows that name none (else each order goes to its person's district)
+    #[arg(long, value_name = "DISTRICT", value_parser = parse_district)]
+    pub district: Option<District>,
     /// Print one JSON document on stdout
     #[arg(long)]
     pub json: bool,
+}
+
+pub(crate) fn parse_district(s: &str) -> Result<District, String> {
+    District::parse(s).map_err(|e| e.reason)
 }
 
 async fn create(args: CreateArgs, store: &Store) -> Result<()> {
@@ -47,7 +55,14 @@ async fn create(args: CreateArgs, store: &Store) -> Result<()> {
         reason = "a CLI command acts at the wall-clock time it runs"
     )]
     let report = store
-        .import_orders_csv(file, args.dry_run, &cli_actor(), Utc::now())
+        .import_orders_csv(
+            file,
+            args.dry_run,
+            &DistrictScope::All,
+            args.district.as_ref(),
+            &cli_actor(),
+            Utc::now(),
+        )
         .await?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);

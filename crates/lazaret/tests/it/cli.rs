@@ -83,12 +83,12 @@ fn demo_serves_health_and_authenticated_persons() {
         if let Some((_, link)) = line.split_once("symptom form: ") {
             symptom_link = Some(link.trim().to_owned());
         }
-        if line == "Admin token:" {
+        if line == "Investigator token:" {
             token = lines.recv_timeout(Duration::from_secs(5)).ok();
             break;
         }
     }
-    let token = token.expect("demo printed an admin token");
+    let token = token.expect("demo printed an investigator token");
     let deadline = Instant::now() + Duration::from_secs(30);
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {

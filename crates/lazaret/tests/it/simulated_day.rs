@@ -243,7 +243,7 @@ async fn two_servers_run_a_simulated_day_of_1000_orders_exactly_once() {
         .env_remove("LAZARET_DATABASE_URL")
         .env("LAZARET_AUDIT_KEY", AUDIT_KEY_HEX)
         .current_dir(dir.path())
-        .args(["--db", &db.url, "token", "create", "--role", "admin"])
+        .args(["--db", &db.url, "token", "create", "--role", "investigator"])
         .output()
         .unwrap();
     assert!(

@@ -236,10 +236,11 @@ impl Server {
     }
 
     pub async fn start_with(db: &TestDb, start: DateTime<Utc>, config: Config) -> Server {
-        let officer = lazaret_server::auth::create_token(&db.store, Role::Admin, "t", "t", start)
-            .await
-            .unwrap()
-            .1;
+        let officer =
+            lazaret_server::auth::create_token(&db.store, Role::Investigator, "t", "t", start)
+                .await
+                .unwrap()
+                .1;
         let clock = Arc::new(TestClock(Mutex::new(start)));
         // Officers relay their prompts' tokens here; the tests run workers themselves.
         let app = App::builder(config, db.store.clone())
