@@ -452,7 +452,7 @@ async fn a_client_address_is_limited_across_accounts(db: TestDb) {
 backends!(a_disabled_account_cannot_log_in_and_loses_its_sessions_and_tokens);
 async fn a_disabled_account_cannot_log_in_and_loses_its_sessions_and_tokens(db: TestDb) {
     let c = Console::start(&db, AuthConfig::default()).await;
-    c.user("alice", Role::Admin, "*").await;
+    c.user("alice", Role::Investigator, "*").await;
     let session = c.session("alice").await;
     let (_, token) = accounts::create_account_token(&c.app.state, &admin(), "alice", None)
         .await
@@ -475,7 +475,7 @@ async fn a_disabled_account_cannot_log_in_and_loses_its_sessions_and_tokens(db: 
 backends!(tokens_expire_and_are_revoked_and_carry_the_accounts_role_and_name);
 async fn tokens_expire_and_are_revoked_and_carry_the_accounts_role_and_name(db: TestDb) {
     let c = Console::start(&db, AuthConfig::default()).await;
-    c.user("alice", Role::Admin, "*").await;
+    c.user("alice", Role::Investigator, "*").await;
     let state = &c.app.state;
     let (rec, token) = accounts::create_account_token(state, &admin(), "alice", Some(2))
         .await

@@ -42,6 +42,11 @@ pub enum Access {
     Public,
     /// Officers of these roles; the others get 403.
     Roles(&'static [Role]),
+    /// The console's own routes: the credential is a session cookie (made
+    /// by the login form), never a bearer token. Without a session the
+    /// route answers this status whatever token of whatever role is sent
+    /// (what a signed-in session may do is the login tests' subject).
+    Console(StatusCode),
 }
 
 /// What the route acts on.
@@ -59,6 +64,7 @@ pub enum Body {
     None,
     Json(Value),
     Csv(&'static str),
+    Form(&'static [(&'static str, &'static str)]),
     Multipart,
 }
 
@@ -88,7 +94,7 @@ const INVESTIGATOR: &[Role] = &[Investigator];
 
 /// The table: one entry per route of the router.
 pub fn table() -> Vec<Entry> {
-    use Access::{Public, Roles};
+    use Access::{Console, Public, Roles};
     use Scope::{Collection, Record};
     let none = || Body::None;
     let j = Body::Json;
@@ -366,17 +372,52 @@ pub fn table() -> Vec<Entry> {
         entry(Method::GET, "/symptoms", Public, Collection, none()),
         entry(Method::GET, "/enroll", Public, Collection, none()),
         entry(Method::GET, "/assets/{name}", Public, Collection, none()),
+        // The console: the login form, and what needs a session.
+        entry(
+            Method::GET,
+            "/login",
+            Console(StatusCode::OK),
+            Collection,
+            none(),
+        ),
+        // No CSRF value: refused before the password is looked at.
+        entry(
+            Method::POST,
+            "/login",
+            Console(StatusCode::FORBIDDEN),
+            Collection,
+            Body::Form(&[("username", "north-admin"), ("password", "x")]),
+        ),
+        // No session: sent to the login form.
+        entry(
+            Method::GET,
+            "/account",
+            Console(StatusCode::SEE_OTHER),
+            Collection,
+            none(),
+        ),
+        entry(
+            Method::POST,
+            "/logout",
+            Console(StatusCode::SEE_OTHER),
+            Collection,
+            Body::Form(&[("csrf", "x")]),
+        ),
     ]
 }
 
 /// The routes the router serves outside the OpenAPI document (`lib.rs`:
 /// the document itself; `pages::routes`: the pages and their assets).
-const NON_API: [&str; 5] = [
+const NON_API: [&str; 9] = [
     "GET /api/v1/openapi.json",
     "GET /checkin",
     "GET /symptoms",
     "GET /enroll",
     "GET /assets/{name}",
+    "GET /login",
+    "POST /login",
+    "GET /account",
+    "POST /logout",
 ];
 
 fn key(method: &Method, path: &str) -> String {
@@ -455,6 +496,7 @@ impl World {
             Body::None => r,
             Body::Json(v) => r.json(v),
             Body::Csv(text) => r.header("content-type", "text/csv").body(*text),
+            Body::Form(fields) => r.form(fields),
             Body::Multipart => r.multipart(Form::new().text("token", "lzx_nothing").part(
                 "photo",
                 Part::bytes(vec![0xff, 0xd8, 0xff]).file_name("p.jpg"),
@@ -650,6 +692,47 @@ fn allowed(access: Access, role: Role) -> bool {
     match access {
         Access::Public => true,
         Access::Roles(roles) => roles.contains(&role),
+        Access::Console(_) => false,
+    }
+}
+
+/// A console route without a session: `expected` with no token and with
+/// every role's token (a redirect is not followed, so it shows as such).
+async fn console_without_session(
+    w: &World,
+    e: &Entry,
+    expected: StatusCode,
+    failures: &mut Vec<String>,
+) {
+    let client = Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let what = key(&e.method, e.path);
+    let mut tokens: Vec<Option<&str>> = vec![None];
+    tokens.extend(Role::ALL.iter().map(|r| Some(w.token("north", *r))));
+    for token in tokens {
+        let mut r = client.request(e.method.clone(), format!("{}{}", w.base, e.path));
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        if let Body::Form(fields) = &e.body {
+            r = r.form(fields);
+        }
+        let resp = r.send().await.unwrap();
+        let s = resp.status();
+        let location = resp
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        if s != expected || (s == StatusCode::SEE_OTHER && location != "/login") {
+            failures.push(format!(
+                "{what} without a session (token: {}): {s} {location}",
+                token.is_some()
+            ));
+        }
     }
 }
 
@@ -660,6 +743,10 @@ async fn every_route_every_role_both_districts(db: TestDb) {
     for e in table() {
         let path = concrete(e.path, &w.north);
         let what = key(&e.method, e.path);
+        if let Access::Console(expected) = e.access {
+            console_without_session(&w, &e, expected, &mut failures).await;
+            continue;
+        }
         if let Access::Public = e.access {
             // No officer: whatever it answers, it is not the router's 404
             // for an unknown route, nor a request for an officer's token.
