@@ -7,12 +7,14 @@ use chrono::{Duration, Utc};
 use clap::Args;
 use lazaret_core::audit::AuditRecord;
 use lazaret_core::contact_info::{Email, Language, Phone};
+use lazaret_core::district::{District, DistrictScope};
 use lazaret_core::geo::{Coordinates, Geofence, DEFAULT_RADIUS_M};
 use lazaret_core::ids::{OrderId, PersonId, TestId};
 use lazaret_core::order::{OrderBasis, OrderStatus, QuarantineOrder, TimeZone};
 use lazaret_core::person::{Address, FullName, Person};
 use lazaret_core::user::Role;
 use lazaret_server::prompting::{hash_token, random_token};
+use lazaret_server::services::{accounts, Actor};
 use lazaret_server::symptom_forms::issue_symptom_form;
 use lazaret_server::Config;
 use lazaret_store::{EnrollmentLink, PageRequest, PersonFilter, Store};
@@ -79,6 +81,33 @@ const PEOPLE: &[DemoPerson] = &[
 /// contacts under quarantine; Dara arrived from an area under a travel
 /// measure; Emil's order is only proposed, awaiting an officer. Returns
 /// the orders.
+/// The demo's two districts: the case and her household in `north`, the
+/// others in `south`, so that a district officer sees only part of it.
+fn demo_district(person_id: &str) -> &'static str {
+    match person_id {
+        "demo-ana" | "demo-boris" | "demo-chen" => "north",
+        _ => "south",
+    }
+}
+
+/// The demo's officer accounts: name, role, districts.
+const ACCOUNTS: [(&str, Role, &str); 4] = [
+    ("admin", Role::Admin, "*"),
+    ("tracer", Role::Investigator, "*"),
+    ("north.officer", Role::ComplianceOfficer, "north"),
+    ("auditor", Role::Auditor, "*"),
+];
+
+/// A random password of 20 letters and digits (about 119 bits).
+fn random_password() -> String {
+    use rand::Rng;
+    const CHARS: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::rngs::OsRng;
+    (0..20)
+        .map(|_| CHARS[rng.gen_range(0..CHARS.len())] as char)
+        .collect()
+}
+
 async fn seed(store: &Store) -> Result<Vec<QuarantineOrder>> {
     #[allow(
         clippy::disallowed_methods,
@@ -100,7 +129,7 @@ async fn seed(store: &Store) -> Result<Vec<QuarantineOrder>> {
             phone: Some(Phone::parse(p.phone)?),
             email: Some(Email::parse(p.email)?),
             language: Language::parse(p.language)?,
-            district: lazaret_core::district::District::unassigned(),
+            district: District::parse(demo_district(p.id))?,
         };
         store
             .insert_person(&person, now, &audit("person.create", "person", p.id))
@@ -176,7 +205,7 @@ async fn seed(store: &Store) -> Result<Vec<QuarantineOrder>> {
             bases: vec![basis],
             status,
             status_reason: None,
-            district: lazaret_core::district::District::unassigned(),
+            district: District::parse(demo_district(person))?,
             created_at: now,
             updated_at: now,
         };
@@ -297,13 +326,26 @@ pub async fn run(mut config: Config, db_given: bool) -> Result<()> {
         );
     }
     let orders = seed(&store).await?;
-    #[allow(
-        clippy::disallowed_methods,
-        reason = "a CLI command acts at the wall-clock time it runs"
-    )]
-    let (_, token) =
-        lazaret_server::auth::create_token(&store, Role::Investigator, "demo", "demo", Utc::now())
-            .await?;
+    // Officer accounts with random passwords, and the tracer's API token.
+    let state = lazaret_server::AppState::new(store.clone(), config.clone());
+    let demo = Actor::new("demo", Role::Admin, DistrictScope::All);
+    let mut logins = Vec::new();
+    for (username, role, districts) in ACCOUNTS {
+        let password = random_password();
+        accounts::create_user(
+            &state,
+            &demo,
+            accounts::NewAccount {
+                username: username.into(),
+                role,
+                districts: DistrictScope::parse(districts)?,
+                password: password.clone(),
+            },
+        )
+        .await?;
+        logins.push((username, role, districts, password));
+    }
+    let (_, token) = accounts::create_account_token(&state, &demo, "tracer", None).await?;
     // Bound first, so the links name the real port (`--listen 127.0.0.1:0`).
     let (listener, addr) = bind(&config).await?;
     let base = format!("http://{addr}");
@@ -323,7 +365,11 @@ pub async fn run(mut config: Config, db_given: bool) -> Result<()> {
         );
     }
     page_links(&store, &config, &base, &orders).await?;
-    println!("Investigator token:");
+    println!("Console: {base}/login — sign in as one of these (passwords shown once):");
+    for (username, role, districts, password) in &logins {
+        println!("  {username:<14} {password}  ({role}, districts {districts})");
+    }
+    println!("Investigator token (the tracer's, 90 days):");
     println!("{token}");
     serve_on(listener, config, store).await
 }

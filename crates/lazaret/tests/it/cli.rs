@@ -83,7 +83,7 @@ fn demo_serves_health_and_authenticated_persons() {
         if let Some((_, link)) = line.split_once("symptom form: ") {
             symptom_link = Some(link.trim().to_owned());
         }
-        if line == "Investigator token:" {
+        if line.starts_with("Investigator token") {
             token = lines.recv_timeout(Duration::from_secs(5)).ok();
             break;
         }
