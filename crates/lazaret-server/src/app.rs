@@ -124,6 +124,7 @@ impl AppBuilder {
             clock,
             face: self.face,
             announcer,
+            logins: Arc::default(),
         };
         warn_if_simulated(&state);
         Ok(App {

@@ -9,6 +9,7 @@ use lazaret_store::Store;
 
 use crate::announce::Announcer;
 use crate::config::{ClockConfig, ClockMode, Config, ConfigError};
+use crate::services::login_gate::LoginGate;
 
 /// Source of the current time, replaceable in tests. Everything that
 /// decides what is due (job `run_at`, deadlines, expiries) reads it.
@@ -113,6 +114,8 @@ pub struct AppState {
     /// "now" to the person (the notification outbox); `None` where the
     /// server has no notifier.
     pub announcer: Option<Arc<dyn Announcer>>,
+    /// Runs login attempts on one account or from one address one at a time.
+    pub logins: Arc<LoginGate>,
 }
 
 impl AppState {
@@ -125,6 +128,7 @@ impl AppState {
             clock: Arc::new(SystemClock),
             face: None,
             announcer: None,
+            logins: Arc::default(),
         }
     }
 

@@ -58,7 +58,7 @@ pub fn assess(
         evidence: json!({
             "face_distance": verdict.distance,
             "threshold": verdict.threshold,
-            // The distance is the template's to the mean descriptor of this many frames.
+            // The distance is the mean of this many frontal frames' distances.
             "frontal_frames": verdict.frontal_frames,
             "decision": verdict.decision,
             "liveness": verdict.liveness,

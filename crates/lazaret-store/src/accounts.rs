@@ -99,10 +99,12 @@ macro_rules! user_from_row {
 /// One change to an account (`Store::update_user`).
 #[derive(Debug, Clone)]
 pub enum UserChange {
-    /// A new password hash; clears the failure count and any lock.
+    /// A new password hash; clears the failure count and any lock, and
+    /// ends the account's sessions (whoever knew the old password is out).
     Password(String),
     Districts(DistrictScope),
-    /// The TOTP key (base32), replacing any earlier one.
+    /// The TOTP key (base32), replacing any earlier one; ends the
+    /// account's sessions, as a password change does.
     Totp(String),
     /// Disables the account and ends its sessions; its tokens stop working
     /// (they are checked against the account on every request).
@@ -201,7 +203,10 @@ impl Store {
             if n.rows_affected() == 0 {
                 return Err(StoreError::NotFound { entity: "user", id: id.to_string() });
             }
-            if matches!(change, UserChange::Disable) {
+            if matches!(
+                change,
+                UserChange::Disable | UserChange::Password(_) | UserChange::Totp(_)
+            ) {
                 sqlx::query("UPDATE sessions SET ended_at = $1 WHERE user_id = $2 AND ended_at IS NULL")
                     .bind(to_ms(at))
                     .bind(id.as_str())

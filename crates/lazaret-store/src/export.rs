@@ -11,30 +11,33 @@ use sqlx::Row;
 
 use crate::db::{from_ms, on_pool, Store};
 use crate::error::StoreError;
+use crate::scope;
 
-/// One section of the export: its name, the query (`$1` = the person) and
-/// its columns as `name:kind` (`t` text, `i` integer, `f` real, `m` Unix ms
+/// One section of the export: its name, the query (`$1` = the person;
+/// `{orders}` = "in the person's orders of the officer's districts",
+/// `{district}` = "and the row's `district` is one of the officer's", so a
+/// person's records kept by another district stay out) and its columns as `name:kind` (`t` text, `i` integer, `f` real, `m` Unix ms
 /// shown as RFC 3339, `j` JSON text).
 const SECTIONS: &[(&str, &str, &str)] = &[
     (
         "orders",
         "SELECT id, address, lat, lon, radius_m, starts_at, ends_at, time_zone, bases, status, \
          status_reason, district, created_at, updated_at, ended_at FROM orders \
-         WHERE person_id = $1 ORDER BY created_at, id",
+         WHERE id {orders} ORDER BY created_at, id",
         "id:t address:t lat:f lon:f radius_m:f starts_at:m ends_at:m time_zone:t bases:j status:t \
          status_reason:t district:t created_at:m updated_at:m ended_at:m",
     ),
     (
         "enrollments",
         "SELECT e.order_id, e.model, e.created_at FROM enrollments e \
-         JOIN orders o ON o.id = e.order_id WHERE o.person_id = $1 ORDER BY e.created_at",
+         WHERE e.order_id {orders} ORDER BY e.created_at",
         "order_id:t model:t created_at:m",
     ),
     (
         "enrollment_links",
         "SELECT l.id, l.order_id, l.created_by, l.created_at, l.expires_at, l.status, l.model, \
          l.submitted_at, l.decided_at, l.decided_by, l.reason FROM enrollment_links l \
-         JOIN orders o ON o.id = l.order_id WHERE o.person_id = $1 ORDER BY l.created_at, l.id",
+         WHERE l.order_id {orders} ORDER BY l.created_at, l.id",
         "id:t order_id:t created_by:t created_at:m expires_at:m status:t model:t submitted_at:m \
          decided_at:m decided_by:t reason:t",
     ),
@@ -42,34 +45,34 @@ const SECTIONS: &[(&str, &str, &str)] = &[
         "prompts",
         "SELECT p.id, p.order_id, p.slot, p.issued_at, p.deadline, p.status, \
          CAST(p.attempts AS BIGINT) AS attempts \
-         FROM prompts p JOIN orders o ON o.id = p.order_id WHERE o.person_id = $1 \
-         ORDER BY p.issued_at, p.id",
+         FROM prompts p WHERE p.order_id {orders} ORDER BY p.issued_at, p.id",
         "id:t order_id:t slot:t issued_at:m deadline:m status:t attempts:i",
     ),
     (
         "checkins",
         "SELECT c.id, c.prompt_id, CAST(c.attempt AS BIGINT) AS attempt, c.received_at, c.outcome, c.evidence FROM checkins c \
-         JOIN prompts p ON p.id = c.prompt_id JOIN orders o ON o.id = p.order_id \
-         WHERE o.person_id = $1 ORDER BY c.received_at, c.id",
+         JOIN prompts p ON p.id = c.prompt_id \
+         WHERE p.order_id {orders} ORDER BY c.received_at, c.id",
         "id:t prompt_id:t attempt:i received_at:m outcome:t evidence:j",
     ),
     (
         "symptom_reports",
         "SELECT id, order_id, day, symptoms, other, temperature_c, received_at FROM symptom_reports \
-         WHERE person_id = $1 ORDER BY received_at, id",
+         WHERE person_id = $1 AND (order_id IS NULL OR order_id {orders}) ORDER BY received_at, id",
         "id:t order_id:t day:t symptoms:j other:t temperature_c:f received_at:m",
     ),
     (
         "alerts",
         "SELECT id, kind, order_id, status, evidence, assignee, resolution, district, created_at, \
-         updated_at FROM alerts WHERE person_id = $1 ORDER BY created_at, id",
+         updated_at FROM alerts WHERE person_id = $1 {district} ORDER BY created_at, id",
         "id:t kind:t order_id:t status:t evidence:j assignee:t resolution:t district:t \
          created_at:m updated_at:m",
     ),
     (
         "messages",
         "SELECT id, order_id, kind, channel, language, recipient, subject, body_redacted, status, \
-         CAST(attempts AS BIGINT) AS attempts, created_at, sent_at FROM outbox WHERE person_id = $1 ORDER BY created_at, id",
+         CAST(attempts AS BIGINT) AS attempts, created_at, sent_at FROM outbox \
+         WHERE person_id = $1 AND (order_id IS NULL OR order_id {orders}) ORDER BY created_at, id",
         "id:t order_id:t kind:t channel:t language:t recipient:t subject:t body_redacted:t \
          status:t attempts:i created_at:m sent_at:m",
     ),
@@ -89,8 +92,8 @@ const SECTIONS: &[(&str, &str, &str)] = &[
         "audit_events",
         "SELECT seq, at, actor, action, subject_type, subject_id, details FROM audit_events \
          WHERE (subject_type = 'person' AND subject_id = $1) \
-         OR (subject_type = 'order' AND subject_id IN (SELECT id FROM orders WHERE person_id = $1)) \
-         OR (subject_type = 'alert' AND subject_id IN (SELECT id FROM alerts WHERE person_id = $1)) \
+         OR (subject_type = 'order' AND subject_id {orders}) \
+         OR (subject_type = 'alert' AND subject_id IN (SELECT id FROM alerts WHERE person_id = $1 {district})) \
          ORDER BY seq",
         "seq:i at:m actor:t action:t subject_type:t subject_id:t details:t",
     ),
@@ -142,9 +145,19 @@ impl Store {
                 "language": p.language, "district": p.district,
             }),
         );
+        let (in_district, values) = scope::clause("district", districts, 2);
+        let orders = format!("IN (SELECT id FROM orders WHERE person_id = $1{in_district})");
         on_pool!(self, pool => {
             for (name, sql, cols) in SECTIONS {
-                let rows = sqlx::query(sql).bind(id.as_str()).fetch_all(pool).await?;
+                let scoped = sql.contains("{orders}") || sql.contains("{district}");
+                let sql = sql.replace("{orders}", &orders).replace("{district}", &in_district);
+                let mut q = sqlx::query(&sql).bind(id.as_str());
+                if scoped {
+                    for v in &values {
+                        q = q.bind(v);
+                    }
+                }
+                let rows = q.fetch_all(pool).await?;
                 let mut items = Vec::with_capacity(rows.len());
                 for r in &rows {
                     items.push(row_json!(r, "export", cols));

@@ -29,10 +29,21 @@ use crate::state::AppState;
 pub enum Basis {
     /// Arrival from an area under a travel measure.
     Arrival { area: String },
-    /// Close contact of a case, resting on the case's positive test.
-    Contact { case_id: String, test_id: String },
-    /// The person's own positive test.
-    PositiveTest { test_id: String },
+    /// Close contact of a case, resting on the case's positive test. Both ids
+    /// are required on input; in answers they are left out for officers
+    /// without access to health data (who the case is and which test it was
+    /// are health data).
+    Contact {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        case_id: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        test_id: Option<String>,
+    },
+    /// The person's own positive test (the id is left out as for `contact`).
+    PositiveTest {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        test_id: Option<String>,
+    },
 }
 
 impl Basis {
@@ -52,14 +63,31 @@ impl Basis {
                 }
             }
             Self::Contact { case_id, test_id } => OrderBasis::Contact {
-                case_id: PersonId::parse(&case_id)?,
-                test_id: TestId::parse(&test_id)?,
+                case_id: PersonId::parse(&required(case_id, "basis.case_id")?)?,
+                test_id: TestId::parse(&required(test_id, "basis.test_id")?)?,
             },
             Self::PositiveTest { test_id } => OrderBasis::PositiveTest {
-                test_id: TestId::parse(&test_id)?,
+                test_id: TestId::parse(&required(test_id, "basis.test_id")?)?,
             },
         })
     }
+
+    /// The basis as an officer without health access sees it: its kind
+    /// (and an arrival's area), not the case or the test.
+    fn without_health_data(self) -> Self {
+        match self {
+            Self::Arrival { area } => Self::Arrival { area },
+            Self::Contact { .. } => Self::Contact {
+                case_id: None,
+                test_id: None,
+            },
+            Self::PositiveTest { .. } => Self::PositiveTest { test_id: None },
+        }
+    }
+}
+
+fn required(v: Option<String>, field: &'static str) -> Result<String, ApiError> {
+    v.ok_or_else(|| lazaret_core::ValidationError::new(field, "is required").into())
 }
 
 impl From<OrderBasis> for Basis {
@@ -67,11 +95,11 @@ impl From<OrderBasis> for Basis {
         match b {
             OrderBasis::Arrival { area } => Self::Arrival { area },
             OrderBasis::Contact { case_id, test_id } => Self::Contact {
-                case_id: case_id.into(),
-                test_id: test_id.into(),
+                case_id: Some(case_id.into()),
+                test_id: Some(test_id.into()),
             },
             OrderBasis::PositiveTest { test_id } => Self::PositiveTest {
-                test_id: test_id.into(),
+                test_id: Some(test_id.into()),
             },
         }
     }
@@ -170,6 +198,18 @@ impl From<QuarantineOrder> for OrderView {
             created_at: o.created_at,
             updated_at: o.updated_at,
         }
+    }
+}
+
+impl OrderView {
+    /// The order as `officer` may see it: bases without case and test ids
+    /// unless the role reads health data.
+    pub fn seen_by(o: QuarantineOrder, officer: &Officer) -> Self {
+        let mut v = Self::from(o);
+        if !officer.role.allows(Permission::ReadHealth) {
+            v.bases = v.bases.into_iter().map(Basis::without_health_data).collect();
+        }
+        v
     }
 }
 
@@ -273,7 +313,7 @@ pub async fn create_order(
     Ok((
         written_status(w.write),
         Json(WrittenOrderView {
-            order: w.order.into(),
+            order: OrderView::seen_by(w.order, &officer),
             written: w.write.into(),
         }),
     ))
@@ -304,7 +344,7 @@ pub async fn extend_order(
     officer.require(Permission::WriteOrders, "extend orders")?;
     let actor = officer.as_actor();
     let order = orders::extend(&state, &actor, &id, body.ends_at, &body.reason).await?;
-    Ok(Json(order.into()))
+    Ok(Json(OrderView::seen_by(order, &officer)))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -398,7 +438,7 @@ pub async fn get_order(
 ) -> Result<Json<OrderView>, ApiError> {
     officer.require(Permission::ReadOrders, "read orders")?;
     let order = orders::read(&state, &officer.as_actor(), &id).await?;
-    Ok(Json(order.into()))
+    Ok(Json(OrderView::seen_by(order, &officer)))
 }
 
 #[utoipa::path(get, path = "/api/v1/orders", tag = "orders", params(ListOrders),
@@ -422,7 +462,7 @@ pub async fn list_orders(
     };
     let page = orders::list(&state, &officer.as_actor(), &filter, &page).await?;
     Ok(Json(OrderPage {
-        items: page.items.into_iter().map(Into::into).collect(),
+        items: page.items.into_iter().map(|o| OrderView::seen_by(o, &officer)).collect(),
         next_cursor: page.next_cursor,
     }))
 }
@@ -443,5 +483,5 @@ pub async fn transition_order(
     let actor = officer.as_actor();
     let to = body.to.into();
     let order = orders::transition(&state, &actor, &id, to, body.reason.as_deref()).await?;
-    Ok(Json(order.into()))
+    Ok(Json(OrderView::seen_by(order, &officer)))
 }

@@ -29,6 +29,7 @@ use thiserror::Error;
 
 use crate::auth::{issue_token, NewToken};
 use crate::prompting::hash_token;
+use crate::services::login_gate::hashing_permit;
 use crate::services::Actor;
 use crate::state::AppState;
 use crate::template_crypto::TemplateKey;
@@ -77,6 +78,7 @@ fn hasher() -> Argon2<'static> {
 pub async fn hash_password(password: &str) -> Result<String, AccountError> {
     check_password(password)?;
     let password = password.to_owned();
+    let _permit = hashing_permit().await;
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut HashRng);
         hasher()
@@ -90,6 +92,7 @@ pub async fn hash_password(password: &str) -> Result<String, AccountError> {
 
 /// Whether `password` matches `hash` (parameters read from the hash).
 async fn password_matches(hash: String, password: String) -> bool {
+    let _permit = hashing_permit().await;
     tokio::task::spawn_blocking(move || {
         PasswordHash::new(&hash)
             .map(|h| hasher().verify_password(password.as_bytes(), &h).is_ok())
@@ -562,6 +565,9 @@ fn typed_name(raw: &str) -> String {
 /// (`auth.login_failed` with its reason) and counted against the client
 /// address, and a wrong password or code against the account too.
 pub async fn login(state: &AppState, attempt: LoginAttempt) -> Result<NewSession, LoginError> {
+    // One attempt at a time per account and per address, so each reads the
+    // failure counts the previous ones left (see `login_gate`).
+    let _turn = state.logins.enter(&attempt.username, &attempt.address).await;
     let cfg = &state.config.auth;
     let now = state.now();
     let window_start = now - cfg.address_window();
@@ -613,23 +619,33 @@ pub async fn login(state: &AppState, attempt: LoginAttempt) -> Result<NewSession
             })
         }
     };
-    if address_failures >= i64::from(cfg.address_max_failures) {
-        return fail(LoginFailure::AddressLimited, user.as_ref()).await;
-    }
-    let Some(user) = user else {
-        // The same work as for a real account, so timing does not tell.
-        password_matches(decoy_hash(), attempt.password.clone()).await;
-        return fail(LoginFailure::UnknownUser, None).await;
+    // Every refusal costs one password hash, as a real check does, so the
+    // time of the answer says nothing about whether the name exists, is
+    // disabled or locked, or the address is limited.
+    let refused = if address_failures >= i64::from(cfg.address_max_failures) {
+        Some(LoginFailure::AddressLimited)
+    } else {
+        match &user {
+            None => Some(LoginFailure::UnknownUser),
+            Some(u) if u.disabled_at.is_some() => Some(LoginFailure::Disabled),
+            Some(u) if u.locked_until.is_some_and(|t| t > now) => Some(LoginFailure::Locked),
+            Some(_) if attempt.password.len() > lazaret_core::account::MAX_PASSWORD_BYTES => {
+                Some(LoginFailure::WrongPassword)
+            }
+            Some(_) => None,
+        }
     };
-    if user.disabled_at.is_some() {
-        return fail(LoginFailure::Disabled, Some(&user)).await;
+    if let Some(failure) = refused {
+        let typed: String = attempt
+            .password
+            .chars()
+            .take(lazaret_core::account::MAX_PASSWORD_BYTES)
+            .collect();
+        password_matches(decoy_hash(), typed).await;
+        return fail(failure, user.as_ref()).await;
     }
-    if user.locked_until.is_some_and(|t| t > now) {
-        return fail(LoginFailure::Locked, Some(&user)).await;
-    }
-    if attempt.password.len() > lazaret_core::account::MAX_PASSWORD_BYTES
-        || !password_matches(user.password_hash.clone(), attempt.password.clone()).await
-    {
+    let user = user.expect("an unknown name is refused above");
+    if !password_matches(user.password_hash.clone(), attempt.password.clone()).await {
         return fail(LoginFailure::WrongPassword, Some(&user)).await;
     }
     match &user.totp_secret {

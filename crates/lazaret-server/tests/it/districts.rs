@@ -167,6 +167,40 @@ async fn the_compliance_officer_sees_no_health_data_and_cannot_trace(db: TestDb)
         let (s, _) = w.get(path, "north", Compliance).await;
         assert_eq!(s, StatusCode::FORBIDDEN, "{path}");
     }
+    // The order's bases: the compliance officer sees that it rests on a
+    // positive test, not which test (review finding 6); the investigator does.
+    let mut body = order_body("N-P");
+    body["basis"] = json!({"kind": "positive_test", "test_id": "T-N"});
+    let (s, written) = w.post("/api/v1/orders", "north", Investigator, body).await;
+    assert_eq!(s, StatusCode::OK, "{written}");
+    assert_eq!(written["id"], order.as_str(), "the active order is extended");
+    let basis = |v: &Value| {
+        v["bases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["kind"] == "positive_test")
+            .cloned()
+            .unwrap_or_else(|| panic!("a positive_test basis: {v}"))
+    };
+    let (_, seen) = w
+        .get(&format!("/api/v1/orders/{order}"), "north", Investigator)
+        .await;
+    assert_eq!(basis(&seen)["test_id"], "T-N");
+    let (_, seen) = w
+        .get(&format!("/api/v1/orders/{order}"), "north", Compliance)
+        .await;
+    assert_eq!(basis(&seen), json!({"kind": "positive_test"}));
+    let (_, page) = w
+        .get("/api/v1/orders?person_id=N-P", "north", Compliance)
+        .await;
+    assert!(!page.to_string().contains("T-N"), "{page}");
+    // On input the id is still required.
+    let mut body = order_body("N-P");
+    body["basis"] = json!({"kind": "positive_test"});
+    let (s, problem) = w.post("/api/v1/orders", "north", Investigator, body).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert!(problem.to_string().contains("basis.test_id"), "{problem}");
     w.stop();
 }
 

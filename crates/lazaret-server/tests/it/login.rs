@@ -422,6 +422,83 @@ async fn an_account_locks_after_repeated_failures_and_unlocks_later(db: TestDb) 
     c.session("alice").await;
 }
 
+backends!(parallel_attempts_try_no_more_passwords_than_the_limit);
+async fn parallel_attempts_try_no_more_passwords_than_the_limit(db: TestDb) {
+    let c = Console::start(&db, AuthConfig::default()).await;
+    c.user("alice", Role::Investigator, "north").await;
+    // Twelve guesses at once (review finding 4: each read the failure count
+    // before any recorded its own, so all twelve passwords were checked).
+    let mut forms = Vec::new();
+    for _ in 0..12 {
+        forms.push(c.login_form().await);
+    }
+    let guesses: Vec<_> = forms
+        .into_iter()
+        .enumerate()
+        .map(|(i, (csrf, cookie))| {
+            let (client, url) = (c.client.clone(), format!("{}/login", c.base));
+            tokio::spawn(async move {
+                let password = format!("wrong password number {i}");
+                let fields = [
+                    ("username", "alice"),
+                    ("password", password.as_str()),
+                    ("csrf", csrf.as_str()),
+                ];
+                client
+                    .post(url)
+                    .form(&fields)
+                    .header("cookie", format!("lazaret_login_csrf={cookie}"))
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for g in guesses {
+        statuses.push(g.await.unwrap());
+    }
+    assert!(statuses.iter().all(|s| *s == StatusCode::UNAUTHORIZED));
+    let reasons: Vec<String> = c
+        .audit("auth.login_failed")
+        .await
+        .into_iter()
+        .map(|e| e.details)
+        .collect();
+    let checked = reasons
+        .iter()
+        .filter(|r| *r == "reason=wrong_password")
+        .count();
+    assert_eq!(checked, 5, "only five passwords are tried: {reasons:?}");
+    assert_eq!(
+        reasons.iter().filter(|r| *r == "reason=locked").count(),
+        7,
+        "{reasons:?}"
+    );
+    assert_eq!(c.app.state.logins.in_flight(), 0);
+}
+
+backends!(a_new_password_or_second_factor_ends_the_accounts_sessions);
+async fn a_new_password_or_second_factor_ends_the_accounts_sessions(db: TestDb) {
+    let c = Console::start(&db, AuthConfig::default()).await;
+    c.user("alice", Role::Investigator, "north").await;
+    let session = c.session("alice").await;
+    assert_eq!(c.account(&session).await.status(), StatusCode::OK);
+    accounts::reset_password(&c.app.state, &admin(), "alice", PASSWORD)
+        .await
+        .unwrap();
+    assert!(
+        redirects_to_login(&c.account(&session).await),
+        "a reset password ends the sessions opened with the old one"
+    );
+    let session = c.session("alice").await;
+    accounts::enroll_totp(&c.app.state, &admin(), "alice")
+        .await
+        .unwrap();
+    assert!(redirects_to_login(&c.account(&session).await));
+}
+
 backends!(a_client_address_is_limited_across_accounts);
 async fn a_client_address_is_limited_across_accounts(db: TestDb) {
     let auth = AuthConfig {

@@ -217,3 +217,58 @@ async fn statistics_count_per_district_and_day(db: TestDb) {
     assert_eq!(south.orders_active, 1);
     assert_eq!(south.checkin_pass_rate, None);
 }
+
+backends!(a_persons_export_leaves_out_what_another_district_keeps);
+async fn a_persons_export_leaves_out_what_another_district_keeps(db: TestDb) {
+    let s = &db.store;
+    let north = resident(s, "N1", "north").await;
+    // An earlier order of the same person, kept by the south district
+    // (e.g. before the person moved), with its own alert.
+    let south = QuarantineOrder {
+        id: OrderId::generate(),
+        person_id: PersonId::parse("N1").unwrap(),
+        address: Address::parse("South St 9").unwrap(),
+        geofence: Geofence::new(Coordinates::new(46.0, 8.0).unwrap(), 100.0).unwrap(),
+        starts_at: t0() - Duration::days(30),
+        ends_at: t0() - Duration::days(20),
+        time_zone: TimeZone::parse("Europe/Zurich").unwrap(),
+        bases: vec![OrderBasis::Arrival { area: "Y".into() }],
+        status: OrderStatus::Completed,
+        status_reason: None,
+        district: District::parse("south").unwrap(),
+        created_at: t0() - Duration::days(30),
+        updated_at: t0() - Duration::days(20),
+    };
+    s.insert_order(&south, &audit("order.create", "N1"))
+        .await
+        .unwrap();
+    let ids = |doc: &serde_json::Value, section: &str, field: &str| -> Vec<String> {
+        doc[section]
+            .as_array()
+            .unwrap_or_else(|| panic!("{section} in {doc}"))
+            .iter()
+            .map(|r| r[field].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    let pid = PersonId::parse("N1").unwrap();
+    let mine = s.export_person(&pid, &scope("north")).await.unwrap().unwrap();
+    assert_eq!(ids(&mine, "orders", "id"), vec![north.to_string()]);
+    assert!(!mine.to_string().contains("South St 9"), "{mine}");
+    let everything = s
+        .export_person(&pid, &DistrictScope::All)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut all = ids(&everything, "orders", "id");
+    all.sort();
+    let mut want = vec![north.to_string(), south.id.to_string()];
+    want.sort();
+    assert_eq!(all, want);
+    assert_eq!(ids(&everything, "alerts", "kind").len(), 2);
+    // Outside the person's district: no export at all.
+    assert!(s
+        .export_person(&pid, &scope("south"))
+        .await
+        .unwrap()
+        .is_none());
+}

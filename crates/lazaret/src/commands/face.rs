@@ -430,7 +430,7 @@ fn pairs(
     };
     let engine = Arc::new(args.engine_with(config)?);
     // A pair is one photo against one: the one-frame threshold.
-    let threshold = engine.config().threshold_for(1);
+    let threshold = engine.config().decision_threshold();
     let pairs = read_pairs(csv)?;
     let base = csv.parent().unwrap_or(Path::new("."));
     let mut names: Vec<String> = pairs
@@ -738,19 +738,17 @@ fn checkins(dir: &Path, as_json: bool, threads: usize, args: &EngineArgs) -> Res
     if !as_json {
         writeln!(
             out,
-            "{}: {} images, {} identities, {failed} images without a usable face; engine target FMR {}%, thresholds by frames 1/2/3: {:.4}/{:.4}/{:.4}",
+            "{}: {} images, {} identities, {failed} images without a usable face; engine target FMR {}%, threshold {:.4} on the mean distance",
             dir.display(),
             described.len(),
             by_id.len(),
             target * 100.0,
-            engine.config().threshold_for(1),
-            engine.config().threshold_for(2),
-            engine.config().threshold_for(3),
+            engine.config().decision_threshold(),
         )?;
         writeln!(out, "frames\trule\tgenuine tries\timpostor tries\tthreshold@FMR1%\tFNMR@FMR1%\tthreshold@FMR0.1%\tFNMR@FMR0.1%\tengine threshold\tFMR@engine\tFNMR@engine")?;
     }
     for n in 1..=3usize {
-        let threshold = engine.config().threshold_for(n);
+        let threshold = engine.config().decision_threshold();
         for rule in Rule::ALL {
             if n == 1 && rule != Rule::MeanDistance {
                 continue; // every rule is the plain distance with one frame
