@@ -196,29 +196,38 @@ impl Store {
         filter: &AlertFilter,
         page: &PageRequest,
     ) -> Result<Page<Alert>, StoreError> {
-        let (limit_sql, values) = scope::clause(
-            "district",
-            filter.districts.as_ref().unwrap_or(&DistrictScope::All),
-            6,
-        );
-        let health = health_clause(filter.without_health);
-        let sql = format!(
-            "SELECT {COLUMNS} FROM alerts WHERE ($1 IS NULL OR id > $1) AND ($2 IS NULL OR status = $2) \
-             AND ($3 IS NULL OR order_id = $3) AND ($4 IS NULL OR kind = $4){limit_sql}{health} ORDER BY id LIMIT $5"
-        );
         let limit = page.limit();
-        let after = page.after_key()?;
+        let mut w = scope::Where::default();
+        if let Some(after) = page.after_key()? {
+            w.bind("id > ?", after);
+        }
+        if let Some(status) = filter.status {
+            w.bind("status = ?", status.as_str());
+        }
+        if let Some(order) = &filter.order_id {
+            w.bind("order_id = ?", order.as_str());
+        }
+        if let Some(kind) = filter.kind {
+            w.bind("kind = ?", alert_kind_str(kind));
+        }
+        if let Some(d) = &filter.districts {
+            w.scope("district", d);
+        }
+        let health = health_clause(filter.without_health);
+        if let Some(cond) = health.strip_prefix(" AND ") {
+            w.raw(cond);
+        }
+        let sql = format!(
+            "SELECT {COLUMNS} FROM alerts{} ORDER BY id LIMIT ${}",
+            w.sql(),
+            w.next()
+        );
         on_pool!(self, pool => {
-            let mut q = sqlx::query(&sql)
-                .bind(after.as_deref())
-                .bind(filter.status.map(|s| s.as_str()))
-                .bind(filter.order_id.as_ref().map(OrderId::as_str))
-                .bind(filter.kind.map(alert_kind_str))
-                .bind(limit + 1);
-            for v in &values {
+            let mut q = sqlx::query(&sql);
+            for v in &w.values {
                 q = q.bind(v.as_str());
             }
-            let rows = q.fetch_all(pool).await?;
+            let rows = q.bind(limit + 1).fetch_all(pool).await?;
             let items = rows.iter().map(|r| Ok(alert_from_row!(r))).collect::<Result<Vec<_>, StoreError>>()?;
             Ok(Page::from_rows(items, limit, |a: &Alert| a.id.to_string()))
         })

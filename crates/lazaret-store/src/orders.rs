@@ -306,28 +306,31 @@ impl Store {
         filter: &OrderFilter,
         page: &PageRequest,
     ) -> Result<Page<QuarantineOrder>, StoreError> {
-        let (limit_sql, values) = scope::clause(
-            "district",
-            filter.districts.as_ref().unwrap_or(&DistrictScope::All),
-            5,
-        );
-        let sql = format!(
-            "SELECT {COLUMNS} FROM orders \
-             WHERE ($1 IS NULL OR id > $1) AND ($2 IS NULL OR status = $2) AND ($3 IS NULL OR person_id = $3){limit_sql} \
-             ORDER BY id LIMIT $4"
-        );
         let limit = page.limit();
-        let after = page.after_key()?;
+        let mut w = scope::Where::default();
+        if let Some(after) = page.after_key()? {
+            w.bind("id > ?", after);
+        }
+        if let Some(status) = filter.status {
+            w.bind("status = ?", status.as_str());
+        }
+        if let Some(person) = &filter.person_id {
+            w.bind("person_id = ?", person.as_str());
+        }
+        if let Some(d) = &filter.districts {
+            w.scope("district", d);
+        }
+        let sql = format!(
+            "SELECT {COLUMNS} FROM orders{} ORDER BY id LIMIT ${}",
+            w.sql(),
+            w.next()
+        );
         on_pool!(self, pool => {
-            let mut q = sqlx::query(&sql)
-                .bind(after.as_deref())
-                .bind(filter.status.map(|s| s.as_str()))
-                .bind(filter.person_id.as_ref().map(PersonId::as_str))
-                .bind(limit + 1);
-            for v in &values {
+            let mut q = sqlx::query(&sql);
+            for v in &w.values {
                 q = q.bind(v.as_str());
             }
-            let rows = q.fetch_all(pool).await?;
+            let rows = q.bind(limit + 1).fetch_all(pool).await?;
             let items = rows
                 .iter()
                 .map(|r| Ok(order_from_row!(r)))

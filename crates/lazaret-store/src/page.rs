@@ -21,6 +21,16 @@ impl PageRequest {
         i64::from(self.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT))
     }
 
+    /// A request for the page after the record with key `key` (what a
+    /// cursor of a page ending there says), for tools that start a walk
+    /// in the middle of a list, like `lazaret bench lists`.
+    pub fn after(key: &str, limit: Option<u32>) -> Self {
+        Self {
+            cursor: Some(encode_cursor(key)),
+            limit,
+        }
+    }
+
     pub(crate) fn after_key(&self) -> Result<Option<String>, StoreError> {
         self.cursor.as_deref().map(decode_cursor).transpose()
     }

@@ -188,28 +188,28 @@ impl Store {
         filter: &PersonFilter,
         page: &PageRequest,
     ) -> Result<Page<Person>, StoreError> {
-        let (limit_sql, values) = scope::clause(
-            "district",
-            filter.districts.as_ref().unwrap_or(&DistrictScope::All),
-            4,
-        );
-        let sql = format!(
-            "SELECT {COLUMNS} FROM persons \
-             WHERE ($1 IS NULL OR id > $1) AND ($2 IS NULL OR LOWER(full_name) LIKE $2 ESCAPE '\\'){limit_sql} \
-             ORDER BY id LIMIT $3"
-        );
         let limit = page.limit();
-        let after = page.after_key()?;
-        let name = filter.name_contains.as_deref().map(like_contains);
+        let mut w = scope::Where::default();
+        if let Some(after) = page.after_key()? {
+            w.bind("id > ?", after);
+        }
+        if let Some(name) = filter.name_contains.as_deref() {
+            w.bind("LOWER(full_name) LIKE ? ESCAPE '\\'", like_contains(name));
+        }
+        if let Some(d) = &filter.districts {
+            w.scope("district", d);
+        }
+        let sql = format!(
+            "SELECT {COLUMNS} FROM persons{} ORDER BY id LIMIT ${}",
+            w.sql(),
+            w.next()
+        );
         on_pool!(self, pool => {
-            let mut q = sqlx::query(&sql)
-                .bind(after.as_deref())
-                .bind(name.as_deref())
-                .bind(limit + 1);
-            for v in &values {
+            let mut q = sqlx::query(&sql);
+            for v in &w.values {
                 q = q.bind(v.as_str());
             }
-            let rows = q.fetch_all(pool).await?;
+            let rows = q.bind(limit + 1).fetch_all(pool).await?;
             let items = rows
                 .iter()
                 .map(|r| Ok(person_from_row!(r)))

@@ -12,7 +12,8 @@ use lazaret_server::config::{Config, Overrides};
 use tracing_subscriber::EnvFilter;
 
 use commands::{
-    audit, chains, demo, face, import, orders, serve, sim, tests_cmd, token, trace, users,
+    audit, bench_lists, chains, demo, face, import, orders, serve, sim, tests_cmd, token, trace,
+    users,
 };
 
 /// Lazaret: quarantine orders, face-verified check-ins and contact tracing
@@ -79,6 +80,9 @@ enum Command {
 enum BenchCommand {
     /// Face pipeline speed: per-stage latency and images/s on 1 and 2 threads, peak memory
     Face(face::BenchFaceArgs),
+    /// Officers' list pages at scale: seeds a new database with synthetic persons, orders and
+    /// alerts, then times cursor pages and filters per viewer (p50/p95)
+    Lists(bench_lists::BenchListsArgs),
 }
 
 /// A failed command prints one line with its causes (`error: opening
@@ -188,7 +192,11 @@ fn run() -> Result<()> {
                 };
                 sim::run(cmd, store.as_ref()).await
             }
-            Command::Face(_) | Command::Models(_) | Command::Bench(_) => {
+            Command::Bench(BenchCommand::Lists(a)) => {
+                let c = config.clone();
+                with_store(&config, |s| async move { bench_lists::run(a, c, s).await }).await
+            }
+            Command::Face(_) | Command::Models(_) | Command::Bench(BenchCommand::Face(_)) => {
                 unreachable!("handled above")
             }
         }

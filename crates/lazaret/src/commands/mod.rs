@@ -1,6 +1,7 @@
 //! One module per command group; `main.rs` only parses and dispatches.
 
 pub mod audit;
+pub mod bench_lists;
 pub mod chains;
 mod csv_report;
 pub mod demo;
