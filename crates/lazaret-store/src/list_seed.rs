@@ -186,13 +186,13 @@ impl Synthetic {
     fn new(i: u64, districts: u64, seed: &ListSeed) -> Self {
         // Spread over the last 60 days; a third of the orders still active.
         let start = seed.now - Duration::minutes((i * 7919 % 86_400) as i64);
-        let active = i % 3 == 0;
+        let active = i.is_multiple_of(3);
         let ends = if active {
             seed.now + Duration::days(5)
         } else {
             start + Duration::days(10).min(seed.now - start)
         };
-        let alert = (seed.alert_every > 0 && i % seed.alert_every == 0).then(|| {
+        let alert = (seed.alert_every > 0 && i.is_multiple_of(seed.alert_every)).then(|| {
             let kinds = [
                 "missed_checkin",
                 "failed_checkin",
