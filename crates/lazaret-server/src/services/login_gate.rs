@@ -10,7 +10,7 @@
 //! parallel attempts then get at most one extra try per instance.)
 //!
 //! Password hashing takes 19 MiB and tens of milliseconds of CPU per call;
-//! [`hashing_permit`] bounds how many run at once, so a burst of logins
+//! `hashing_permit` bounds how many run at once, so a burst of logins
 //! queues instead of exhausting memory.
 
 use std::collections::HashMap;
