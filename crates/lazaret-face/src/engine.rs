@@ -116,7 +116,8 @@ pub struct EngineConfig {
 impl EngineConfig {
     /// Same person when the mean distance of the frontal frames is at most this.
     pub fn decision_threshold(&self) -> f32 {
-        self.threshold.unwrap_or_else(|| self.target_fmr.threshold())
+        self.threshold
+            .unwrap_or_else(|| self.target_fmr.threshold())
     }
 }
 

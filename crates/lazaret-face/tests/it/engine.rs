@@ -46,7 +46,10 @@ fn frontal_frames_are_judged_by_their_mean_distance() {
     assert_eq!(v.frontal_frames, 3);
     assert_eq!(v.threshold, e.config().decision_threshold());
     let mean = distances.iter().sum::<f32>() / 3.0;
-    assert!((v.distance.unwrap() - mean).abs() < 1e-5, "{v:?} vs {distances:?}");
+    assert!(
+        (v.distance.unwrap() - mean).abs() < 1e-5,
+        "{v:?} vs {distances:?}"
+    );
     // With a challenge only the centre frame is frontal: its own distance.
     let c = e.verify(&t, &refs, Some(&challenge())).unwrap();
     assert_eq!(c.frontal_frames, 1);

@@ -207,7 +207,11 @@ impl OrderView {
     pub fn seen_by(o: QuarantineOrder, officer: &Officer) -> Self {
         let mut v = Self::from(o);
         if !officer.role.allows(Permission::ReadHealth) {
-            v.bases = v.bases.into_iter().map(Basis::without_health_data).collect();
+            v.bases = v
+                .bases
+                .into_iter()
+                .map(Basis::without_health_data)
+                .collect();
         }
         v
     }
@@ -462,7 +466,11 @@ pub async fn list_orders(
     };
     let page = orders::list(&state, &officer.as_actor(), &filter, &page).await?;
     Ok(Json(OrderPage {
-        items: page.items.into_iter().map(|o| OrderView::seen_by(o, &officer)).collect(),
+        items: page
+            .items
+            .into_iter()
+            .map(|o| OrderView::seen_by(o, &officer))
+            .collect(),
         next_cursor: page.next_cursor,
     }))
 }

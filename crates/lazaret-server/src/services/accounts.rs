@@ -567,7 +567,10 @@ fn typed_name(raw: &str) -> String {
 pub async fn login(state: &AppState, attempt: LoginAttempt) -> Result<NewSession, LoginError> {
     // One attempt at a time per account and per address, so each reads the
     // failure counts the previous ones left (see `login_gate`).
-    let _turn = state.logins.enter(&attempt.username, &attempt.address).await;
+    let _turn = state
+        .logins
+        .enter(&attempt.username, &attempt.address)
+        .await;
     let cfg = &state.config.auth;
     let now = state.now();
     let window_start = now - cfg.address_window();

@@ -173,7 +173,11 @@ async fn the_compliance_officer_sees_no_health_data_and_cannot_trace(db: TestDb)
     body["basis"] = json!({"kind": "positive_test", "test_id": "T-N"});
     let (s, written) = w.post("/api/v1/orders", "north", Investigator, body).await;
     assert_eq!(s, StatusCode::OK, "{written}");
-    assert_eq!(written["id"], order.as_str(), "the active order is extended");
+    assert_eq!(
+        written["id"],
+        order.as_str(),
+        "the active order is extended"
+    );
     let basis = |v: &Value| {
         v["bases"]
             .as_array()

@@ -251,7 +251,11 @@ async fn a_persons_export_leaves_out_what_another_district_keeps(db: TestDb) {
             .collect()
     };
     let pid = PersonId::parse("N1").unwrap();
-    let mine = s.export_person(&pid, &scope("north")).await.unwrap().unwrap();
+    let mine = s
+        .export_person(&pid, &scope("north"))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(ids(&mine, "orders", "id"), vec![north.to_string()]);
     assert!(!mine.to_string().contains("South St 9"), "{mine}");
     let everything = s
