@@ -852,7 +852,13 @@ fn fence_diagram(tr: Tr, dist: f64, acc: f64, radius: f64, result: Option<&Value
     // Fits the fence vertically and the phone with its accuracy to the right.
     let scale = (68.0 / radius.max(1.0)).min(148.0 / (dist + acc).max(radius).max(1.0));
     let px = cx + dist * scale;
-    let result = result.and_then(Value::as_str).unwrap_or("");
+    // The check-in stores the fence check itself (`{"result": "inside", …}`).
+    let result = result
+        .and_then(|v| {
+            v.as_str()
+                .or_else(|| v.get("result").and_then(Value::as_str))
+        })
+        .unwrap_or("");
     let cls = match result {
         "inside" => "good",
         "outside" => "bad",
