@@ -378,22 +378,28 @@ pub async fn queue(
     if let Some(r) = refuse_role(&officer) {
         return r;
     }
-    let raw = raw.unwrap_or_default();
-    let q = Query::parse(&raw);
+    let q = Query::parse(raw.as_deref().unwrap_or_default());
     if q.reset {
         let mut r = see_other("/alerts?");
         r.headers_mut()
             .append("set-cookie", set_cookie(&state, QUERY_COOKIE, "", 0));
         return r;
     }
-    // An empty `/alerts` reopens the last query (a bare `/alerts?` is the defaults).
-    if raw.is_empty() {
+    let Some(raw) = raw else {
+        // A plain `/alerts` reopens the last query (`/alerts?` is the defaults).
         if let Some(saved) = cookie(&headers, QUERY_COOKIE) {
             let saved = Query::parse(saved).filters;
             if saved != Filters::default() {
                 return see_other(&queue_url(&saved, None));
             }
         }
+        return see_other("/alerts?");
+    };
+    // The filter form sends every field, empty ones too: one short URL per
+    // query, to bookmark and to share.
+    let canonical = queue_url(&q.filters, q.cursor.as_deref());
+    if canonical != format!("/alerts?{raw}") {
+        return see_other(&canonical);
     }
     let actor = officer.as_actor();
     let me = match alerts::me(&actor) {
@@ -724,7 +730,7 @@ fn render_evidence(tr: Tr, d: &AlertDetail) -> Markup {
                     div { dt { (tr.t("c.deadline")) } dd { (time(p.deadline)) } }
                     div { dt { (tr.t("c.col.status")) } dd { (code_label(tr, "c.prompt_status.", &serde_json::to_value(p.status).unwrap_or(Value::Null))) } }
                     div { dt { (tr.t("c.tries")) } dd { (d.tries.len()) } }
-                    div { dt { (tr.t("c.message")) } dd #delivery {
+                    div.wide { dt { (tr.t("c.message")) } dd #delivery {
                         @match &d.message {
                             None => span.muted { (tr.t("c.no_message")) },
                             Some(m) => {

@@ -269,7 +269,7 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("c.select_all", "Select all alerts on this page", "Отметить все оповещения на странице"),
     ("c.select_alert", "Select {kind}, {person}", "Отметить: {kind}, {person}"),
     ("c.assign_to_me", "Assign to me", "Взять себе"),
-    ("c.open", "Open", "Открыть"),
+    ("c.open", "Details", "Подробнее"),
     ("c.pages", "Pages", "Страницы"),
     ("c.first_page", "First page", "Первая страница"),
     ("c.next_page", "Next page", "Следующая страница"),

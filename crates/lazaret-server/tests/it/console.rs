@@ -26,6 +26,7 @@ use reqwest::redirect::Policy;
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{json, Value};
 
+use crate::browser::{self, Chromedriver, Session, LAPTOP, TABLET};
 use crate::support::{self, t0, TestClock};
 
 pub const PASSWORD: &str = "correct horse battery staple";
@@ -544,8 +545,19 @@ async fn filters_persist_until_reset(db: TestDb) {
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(set_cookie(&r, "lazaret_alerts_query").as_deref(), Some(""));
     let r = c.get(&nora, "/alerts", &[]).await;
-    assert_eq!(r.status(), StatusCode::OK);
-    assert_eq!(listed(&r.text().await.unwrap()).len(), 4);
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/alerts?");
+    assert_eq!(listed(&c.html(&nora, "/alerts?").await.1).len(), 4);
+    // The filter form sends its empty fields too: one short URL per query.
+    let r = c
+        .get(
+            &nora,
+            "/alerts?kind=missed_checkin&status=&assignee=&district=&sort=",
+            &[],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/alerts?kind=missed_checkin");
 }
 
 backends!(assign_to_me_and_bulk_actions);
@@ -841,4 +853,149 @@ async fn home_and_roles(db: TestDb) {
         .unwrap();
     let html = r.text().await.unwrap();
     assert!(html.contains("<html lang=\"ru\">") && html.contains("Имя пользователя"));
+}
+
+/// Waits up to 10 s for `script` to answer something.
+const WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Checks a page: no CSP violation, nothing from another origin, no serious
+/// or critical accessibility violation; then saves its screenshot.
+async fn look(b: &Session<'_>, axe: Option<&str>, name: &str, failures: &mut Vec<String>) {
+    b.assert_self_contained().await;
+    if let Some(axe) = axe {
+        for v in browser::axe::check(b, axe).await {
+            failures.push(format!("{name}: {v}"));
+        }
+    }
+    b.screenshot(name).await;
+}
+
+async fn sign_in(b: &Session<'_>, base: &str, name: &str) {
+    b.goto(&format!("{base}/login")).await;
+    b.type_into("#username", name).await;
+    b.type_into("#password", PASSWORD).await;
+    b.click("button[type=submit]").await;
+    b.wait_for(
+        "the queue",
+        "return location.pathname === '/alerts' && document.querySelector('h1') !== null;",
+        WAIT,
+    )
+    .await;
+}
+
+/// Waits for the page at `path` (after a form's redirect) to be loaded.
+async fn landed(b: &Session<'_>, what: &str, path_and_query: &str) {
+    let script = format!(
+        "return document.readyState === 'complete' && location.pathname + location.search === {path_and_query:?};"
+    );
+    b.wait_for(what, &script, WAIT).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_alert_queue_in_headless_chromium() {
+    let Some(driver) = Chromedriver::start().await else {
+        return;
+    };
+    let axe = browser::axe::source();
+    let db = TestDb::sqlite().await;
+    let c = Console::start(&db).await;
+    let s = c.seed().await;
+    c.user("nora", Role::ComplianceOfficer, "north").await;
+    let mut failures = Vec::new();
+
+    let b = driver.window_session(LAPTOP, "en-US,en").await;
+    b.goto(&format!("{}/login", c.base)).await;
+    look(&b, axe.as_deref(), "login-laptop", &mut failures).await;
+    sign_in(&b, &c.base, "nora").await;
+    look(&b, axe.as_deref(), "queue-laptop", &mut failures).await;
+    let rows = b
+        .exec(
+            "return document.querySelectorAll('#queue tbody tr').length;",
+            json!([]),
+        )
+        .await;
+    assert_eq!(rows, 3, "north's compliance alerts");
+
+    // Filter with the keyboard: "/" goes to the kind, then Apply.
+    b.press("/").await;
+    let focused = b.exec("return document.activeElement.id;", json!([])).await;
+    assert_eq!(focused, "f-kind");
+    b.click("#f-kind option[value=missed_checkin]").await;
+    b.click(".filters button[type=submit]").await;
+    landed(&b, "the filtered queue", "/alerts?kind=missed_checkin").await;
+    let shown = b
+        .exec(
+            "return Array.prototype.map.call(document.querySelectorAll('#queue tbody tr'), function (r) { return r.getAttribute('data-id'); });",
+            json!([]),
+        )
+        .await;
+    assert_eq!(shown, json!([s.missed, s.missed2]));
+
+    // j selects the first row, a assigns it to me; the filter is still on.
+    b.press("j").await;
+    b.press("a").await;
+    b.text_of("#flash", WAIT).await;
+    landed(&b, "the queue again", "/alerts?kind=missed_checkin").await;
+    let a = c.alert(&s.missed).await;
+    assert_eq!(
+        a.assignee.map(|u| u.to_string()).as_deref(),
+        Some("user:nora")
+    );
+    look(&b, axe.as_deref(), "queue-filtered-laptop", &mut failures).await;
+
+    // An empty /alerts brings the filter back.
+    b.goto(&format!("{}/alerts", c.base)).await;
+    landed(&b, "the kept filter", "/alerts?kind=missed_checkin").await;
+
+    // The failed check-in: its tries side by side, then resolve with an outcome.
+    b.goto(&format!("{}/alerts/{}", c.base, s.failed)).await;
+    b.text_of("#tries-title", WAIT).await;
+    look(&b, axe.as_deref(), "alert-laptop", &mut failures).await;
+    b.click("#outcome-reached_by_phone").await;
+    b.type_into("#note", "Spoke to her; she was at the pharmacy.")
+        .await;
+    b.click("#resolve-submit").await;
+    b.text_of("#flash", WAIT).await;
+    let a = c.alert(&s.failed).await;
+    assert_eq!(a.status, AlertStatus::Resolved);
+    assert_eq!(a.outcome, Some(ResolutionOutcome::ReachedByPhone));
+    assert_eq!(
+        a.resolution.as_deref(),
+        Some("Spoke to her; she was at the pharmacy.")
+    );
+    look(&b, axe.as_deref(), "alert-resolved-laptop", &mut failures).await;
+
+    b.goto(&format!("{}/account", c.base)).await;
+    look(&b, axe.as_deref(), "account-laptop", &mut failures).await;
+    // A 404 page for an alert of no district of hers.
+    b.goto(&format!("{}/alerts/{}", c.base, s.south)).await;
+    look(&b, axe.as_deref(), "not-found-laptop", &mut failures).await;
+    b.quit().await;
+
+    // The same pages on a tablet held upright.
+    let b = driver.window_session(TABLET, "en-US,en").await;
+    b.goto(&format!("{}/login", c.base)).await;
+    look(&b, axe.as_deref(), "login-tablet", &mut failures).await;
+    sign_in(&b, &c.base, "nora").await;
+    b.goto(&format!("{}/alerts?reset=1", c.base)).await;
+    landed(&b, "the whole queue", "/alerts").await;
+    look(&b, axe.as_deref(), "queue-tablet", &mut failures).await;
+    b.goto(&format!("{}/alerts/{}", c.base, s.failed)).await;
+    look(&b, axe.as_deref(), "alert-tablet", &mut failures).await;
+    b.goto(&format!("{}/account", c.base)).await;
+    look(&b, axe.as_deref(), "account-tablet", &mut failures).await;
+    b.quit().await;
+
+    // And in Russian.
+    let b = driver.window_session(LAPTOP, "ru-RU,ru").await;
+    sign_in(&b, &c.base, "nora").await;
+    let title = b.text_of("h1", WAIT).await;
+    assert_eq!(title, "Оповещения");
+    look(&b, axe.as_deref(), "queue-ru-laptop", &mut failures).await;
+    b.quit().await;
+    assert!(
+        failures.is_empty(),
+        "accessibility:\n{}",
+        failures.join("\n")
+    );
 }
