@@ -204,7 +204,7 @@ mod tests {
 
     #[test]
     fn an_outcome_code_is_a_reason_but_other_needs_a_note() {
-        let at = Utc::now();
+        let at = DateTime::<Utc>::from_timestamp(1_700_000_600, 0).unwrap();
         let mut a = alert();
         assert!(a.resolve(None, "  ", at).is_err());
         assert!(a.resolve(Some(ResolutionOutcome::Other), "", at).is_err());
