@@ -4,10 +4,14 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
+use axum::Form;
 use maud::html;
+use serde::Deserialize;
 
-use super::layout::{page, respond, time, Nav};
-use super::ConsoleOfficer;
+use super::layout::{error_page, page, respond, time, Nav};
+use super::{see_other, ConsoleOfficer};
+use crate::pages::Lang;
+use crate::services::accounts;
 use crate::state::AppState;
 
 pub async fn page_get(State(state): State<AppState>, officer: ConsoleOfficer) -> Response {
@@ -36,6 +40,20 @@ pub async fn page_get(State(state): State<AppState>, officer: ConsoleOfficer) ->
                 button.secondary type="submit" { (tr.t("c.sign_out")) }
             }
         }
+        section.card aria-labelledby="language-title" {
+            h2 #language-title { (tr.t("c.language")) }
+            form method="post" action="/account/language" {
+                input type="hidden" name="csrf" value=(s.csrf);
+                label for="language" { (tr.t("c.language_label")) }
+                select #language name="language" {
+                    option value="" selected[s.language.is_none()] { (tr.t("c.language_browser")) }
+                    @for l in Lang::ALL {
+                        option value=(l.code()) lang=(l.code()) selected[s.language.as_deref() == Some(l.code())] { (l.name()) }
+                    }
+                }
+                button type="submit" { (tr.t("c.save")) }
+            }
+        }
         section.card aria-labelledby="api-title" {
             h2 #api-title { (tr.t("c.api_title")) }
             p { (tr.t("c.api_text")) }
@@ -48,4 +66,51 @@ pub async fn page_get(State(state): State<AppState>, officer: ConsoleOfficer) ->
         page(tr, Some(s), Some(Nav::Account), &title, body),
         &[],
     )
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LanguageForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    language: String,
+}
+
+/// `POST /account/language`: the officer's console language (empty: the
+/// browser's).
+pub async fn language(
+    State(state): State<AppState>,
+    officer: ConsoleOfficer,
+    Form(form): Form<LanguageForm>,
+) -> Response {
+    let tr = officer.tr;
+    if !officer.csrf_ok(&form.csrf) {
+        return error_page(
+            tr,
+            Some(&officer.session),
+            StatusCode::FORBIDDEN,
+            tr.t("c.err.csrf"),
+        );
+    }
+    let choice = Lang::parse(&form.language);
+    if choice.is_none() && !form.language.trim().is_empty() {
+        return error_page(
+            tr,
+            Some(&officer.session),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            tr.t("c.err.language"),
+        );
+    }
+    match accounts::set_language(&state, &officer.session, choice).await {
+        Ok(()) => see_other("/account"),
+        Err(e) => {
+            tracing::error!(error = %e, "saving an officer's language failed");
+            error_page(
+                tr,
+                Some(&officer.session),
+                StatusCode::INTERNAL_SERVER_ERROR,
+                tr.t("c.err.internal"),
+            )
+        }
+    }
 }

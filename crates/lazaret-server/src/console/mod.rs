@@ -17,8 +17,9 @@
 //! (`services::alerts`, …), with the session's officer as the `Actor`: the
 //! same districts, role rules and audit events.
 //!
-//! Language: the browser's `Accept-Language` (English or Russian, from the
-//! one table in `pages::i18n`); not yet stored on the account.
+//! Language: the one the officer chose on their account page (stored on the
+//! account), else the browser's `Accept-Language`; English or Russian, from
+//! the one table in `pages::i18n`.
 
 mod account;
 mod alerts;
@@ -48,6 +49,7 @@ pub fn routes() -> Router<AppState> {
         .route("/login", get(login::form_page).post(login::submit))
         .route("/logout", post(login::logout))
         .route("/account", get(account::page_get))
+        .route("/account/language", post(account::language))
         .route("/alerts", get(alerts::queue))
         .route("/alerts/bulk", post(alerts::bulk))
         .route("/alerts/{id}", get(alerts::detail))
@@ -175,7 +177,15 @@ impl FromRequestParts<AppState> for ConsoleOfficer {
             return Err(see_other("/login"));
         };
         match accounts::session(state, value).await {
-            Ok(Some(session)) => Ok(ConsoleOfficer { session, tr }),
+            Ok(Some(session)) => {
+                // The officer's own choice wins over the browser's.
+                let tr = session
+                    .language
+                    .as_deref()
+                    .and_then(Lang::parse)
+                    .map_or(tr, Tr);
+                Ok(ConsoleOfficer { session, tr })
+            }
             Ok(None) => Err(see_other("/login")),
             Err(e) => {
                 tracing::error!(error = %e, "reading a console session failed");

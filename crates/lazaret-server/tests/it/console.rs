@@ -855,6 +855,69 @@ async fn home_and_roles(db: TestDb) {
     assert!(html.contains("<html lang=\"ru\">") && html.contains("Имя пользователя"));
 }
 
+backends!(an_officer_chooses_the_consoles_language);
+async fn an_officer_chooses_the_consoles_language(db: TestDb) {
+    let c = Console::start(&db).await;
+    c.user("nora", Role::Investigator, "north").await;
+    let nora = c.session("nora").await;
+    let csrf = c.csrf(&nora).await;
+    // The browser's language (English here) until she chooses.
+    let (_, html) = c.html(&nora, "/alerts?").await;
+    assert!(html.contains("<html lang=\"en\">"));
+    let r = c
+        .post(&nora, "/account/language", &[("language", "ru")])
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN, "no CSRF token");
+    let r = c
+        .post(
+            &nora,
+            "/account/language",
+            &[("csrf", &csrf), ("language", "xx")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = c
+        .post(
+            &nora,
+            "/account/language",
+            &[("csrf", &csrf), ("language", "ru")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, html) = c.html(&nora, "/alerts?").await;
+    assert!(
+        html.contains("<html lang=\"ru\">") && html.contains("Оповещения"),
+        "{html}"
+    );
+    // Kept on the account: a new session opens in it too.
+    let again = c.session("nora").await;
+    let (_, html) = c.html(&again, "/account").await;
+    assert!(
+        html.contains("<option value=\"ru\" lang=\"ru\" selected>"),
+        "{html}"
+    );
+    let events = c.audit("user.language").await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(
+        (events[0].actor.as_str(), events[0].details.as_str()),
+        ("user:nora", "language=ru")
+    );
+    // Back to the browser's.
+    let r = c
+        .post(
+            &again,
+            "/account/language",
+            &[("csrf", &c.csrf(&again).await), ("language", "")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(c
+        .html(&again, "/alerts?")
+        .await
+        .1
+        .contains("<html lang=\"en\">"));
+}
+
 /// Waits up to 10 s for `script` to answer something.
 const WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 

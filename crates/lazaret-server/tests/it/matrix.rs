@@ -403,6 +403,13 @@ pub fn table() -> Vec<Entry> {
             Collection,
             Body::Form(&[("csrf", "x")]),
         ),
+        entry(
+            Method::POST,
+            "/account/language",
+            Console(StatusCode::SEE_OTHER),
+            Collection,
+            Body::Form(&[("csrf", "x"), ("language", "ru")]),
+        ),
         // `/` sends to the queue or, without a session, to the login form.
         entry(
             Method::GET,
@@ -453,7 +460,7 @@ pub fn table() -> Vec<Entry> {
 
 /// The routes the router serves outside the OpenAPI document (`lib.rs`:
 /// the document itself; `pages::routes`: the pages and their assets).
-const NON_API: [&str; 15] = [
+const NON_API: [&str; 16] = [
     "GET /api/v1/openapi.json",
     "GET /checkin",
     "GET /symptoms",
@@ -463,6 +470,7 @@ const NON_API: [&str; 15] = [
     "POST /login",
     "GET /account",
     "POST /logout",
+    "POST /account/language",
     "GET /",
     "GET /alerts",
     "POST /alerts/bulk",
