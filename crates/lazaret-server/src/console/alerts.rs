@@ -289,6 +289,9 @@ impl Flash {
             Some("not_found") => tr.t("c.flash.why.not_found"),
             _ => tr.t("c.flash.why.other"),
         };
+        if self.code.as_deref() == Some("none_selected") {
+            return html! { p.alert.bad role="alert" id="flash-error" { (tr.t("c.flash.none_selected")) } };
+        }
         html! {
             @if self.done > 0 || self.refused == 0 {
                 p.alert.good role="status" id="flash" { (done) }
@@ -663,7 +666,7 @@ fn render_detail(
             h1 { span class={ "kind k-" (kind_code(a.kind)) } { (kind_label(tr, a.kind)) } " · " span.mono { (a.person_id.as_str()) } }
         }
         @if let Some(fl) = flash { (fl.render(tr)) }
-        div.detail-grid {
+        div.detail-grid.single[a.status == AlertStatus::Resolved] {
             section.card aria-labelledby="facts-title" {
                 h2 #facts-title { (tr.t("c.alert")) }
                 dl.facts {
@@ -1100,7 +1103,7 @@ pub async fn bulk(State(state): State<AppState>, officer: ConsoleOfficer, body: 
             action: action.into(),
             done: 0,
             refused: 0,
-            code: None,
+            code: Some("none_selected".into()),
         };
         return done(&state, &back, &flash);
     }

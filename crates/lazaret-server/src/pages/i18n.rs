@@ -286,6 +286,7 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("c.outcome.other", "Other (say what in the note)", "Другое (укажите в примечании)"),
     ("c.flash.assigned", "Assigned to you: {n}.", "Взято вами: {n}."),
     ("c.flash.resolved", "Resolved: {n}.", "Закрыто: {n}."),
+    ("c.flash.none_selected", "Tick the alerts to act on first.", "Сначала отметьте оповещения."),
     ("c.flash.refused", "Not changed: {n}.", "Не изменено: {n}."),
     ("c.flash.why.validation_failed", "Choose an outcome; “other” also needs a note.", "Выберите итог; для «другое» нужно ещё примечание."),
     ("c.flash.why.illegal_transition", "It was already resolved.", "Оно уже закрыто."),

@@ -599,6 +599,18 @@ async fn assign_to_me_and_bulk_actions(db: TestDb) {
         listed(&c.html(&nora, "/alerts?assignee=unassigned").await.1),
         ids(&[&s.failed, &s.missed2])
     );
+    // Nothing ticked: nothing happens, and the page says what to do.
+    let r = c
+        .post(
+            &nora,
+            "/alerts/bulk",
+            &[("csrf", &csrf), ("action", "assign")],
+        )
+        .await;
+    assert_eq!(
+        set_cookie(&r, "lazaret_flash").unwrap(),
+        "assigned.0.0.none_selected"
+    );
     // Bulk assign, then bulk resolve with one outcome and note.
     let r = c
         .post(
