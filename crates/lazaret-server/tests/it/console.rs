@@ -500,6 +500,46 @@ async fn a_compliance_officer_never_sees_a_health_alert(db: TestDb) {
     assert!(page.contains("fever"), "{page}");
 }
 
+backends!(the_queue_pages_with_a_cursor_in_either_order);
+async fn the_queue_pages_with_a_cursor_in_either_order(db: TestDb) {
+    let c = Console::start(&db).await;
+    let s = c.seed().await;
+    let order = c.alert(&s.missed).await.order_id.unwrap().to_string();
+    for _ in 0..52 {
+        c.open(AlertKind::MissedCheckin, "N-1", &order, json!({}))
+            .await;
+    }
+    c.user("nora", Role::ComplianceOfficer, "north").await;
+    let nora = c.session("nora").await;
+    let next_link = |html: &str| {
+        html.split("id=\"next-page\" rel=\"next\" href=\"")
+            .nth(1)
+            .map(|s| s.split('"').next().unwrap().replace("&amp;", "&"))
+    };
+    for (first, sort) in [("/alerts?", "oldest"), ("/alerts?sort=newest", "newest")] {
+        let (_, page1) = c.html(&nora, first).await;
+        let one = listed(&page1);
+        assert_eq!(one.len(), 50, "{sort}");
+        let next = next_link(&page1).expect("a next page");
+        assert!(next.contains("cursor="), "{next}");
+        let (st, page2) = c.html(&nora, &next).await;
+        assert_eq!(st, StatusCode::OK, "{next}");
+        let two = listed(&page2);
+        // 3 compliance alerts of the seed and 52 more: 55 in all.
+        assert_eq!(two.len(), 5, "{sort}");
+        assert!(next_link(&page2).is_none());
+        assert!(two.iter().all(|id| !one.contains(id)), "no alert twice");
+        let mut all = one.clone();
+        all.extend(two);
+        let mut sorted = all.clone();
+        sorted.sort();
+        if sort == "newest" {
+            sorted.reverse();
+        }
+        assert_eq!(all, sorted, "{sort} first, by id (creation order)");
+    }
+}
+
 backends!(filters_persist_until_reset);
 async fn filters_persist_until_reset(db: TestDb) {
     let c = Console::start(&db).await;
@@ -1017,6 +1057,16 @@ async fn the_alert_queue_in_headless_chromium() {
         Some("user:nora")
     );
     look(&b, axe.as_deref(), "queue-filtered-laptop", &mut failures).await;
+
+    // j then r opens the row's alert at its resolve form, the focus on the outcome.
+    b.press("j").await;
+    b.press("r").await;
+    b.wait_for(
+        "the resolve form",
+        "return location.hash === '#resolve' && document.activeElement && document.activeElement.name === 'outcome';",
+        WAIT,
+    )
+    .await;
 
     // An empty /alerts brings the filter back.
     b.goto(&format!("{}/alerts", c.base)).await;

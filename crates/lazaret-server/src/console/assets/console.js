@@ -83,5 +83,9 @@
     if (first) { first.focus(); return true; }
     return false;
   }
-  if (location.hash === '#resolve') focusResolve();
+  // After the browser's own jump to the fragment, which moves the focus to
+  // the document (the section itself is not focusable).
+  if (location.hash === '#resolve') {
+    window.addEventListener('load', function () { setTimeout(focusResolve, 0); });
+  }
 })();
