@@ -32,6 +32,9 @@ pub struct UserRecord {
     pub locked_until: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The console's language the officer chose (`en`, `ru`); None follows
+    /// the browser.
+    pub language: Option<String>,
 }
 
 impl std::fmt::Debug for UserRecord {
@@ -73,7 +76,7 @@ pub struct FailurePolicy {
 }
 
 const USER_COLUMNS: &str = "id, username, role, districts, password_hash, totp_secret, \
-    disabled_at, failed_logins, locked_until, created_at, updated_at";
+    disabled_at, failed_logins, locked_until, created_at, updated_at, language";
 
 macro_rules! user_from_row {
     ($r:expr) => {{
@@ -92,6 +95,7 @@ macro_rules! user_from_row {
             locked_until: opt_ms(r.try_get("locked_until")?)?,
             created_at: from_ms("users", r.try_get("created_at")?)?,
             updated_at: from_ms("users", r.try_get("updated_at")?)?,
+            language: r.try_get("language")?,
         }
     }};
 }
@@ -109,13 +113,15 @@ pub enum UserChange {
     /// Disables the account and ends its sessions; its tokens stop working
     /// (they are checked against the account on every request).
     Disable,
+    /// The console's language (None: the browser's).
+    Language(Option<String>),
 }
 
 impl Store {
     /// Stores a new account; `Conflict` when the username is taken.
     pub async fn insert_user(&self, u: &UserRecord, audit: &AuditRecord) -> Result<(), StoreError> {
         let sql = format!(
-            "INSERT INTO users ({USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+            "INSERT INTO users ({USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
         );
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
@@ -131,6 +137,7 @@ impl Store {
                 .bind(u.locked_until.map(to_ms))
                 .bind(to_ms(u.created_at))
                 .bind(to_ms(u.updated_at))
+                .bind(&u.language)
                 .execute(&mut *tx)
                 .await
                 .map_err(|e| StoreError::on_insert(e, "user", u.username.as_str()))?;
@@ -198,6 +205,10 @@ impl Store {
                     "UPDATE users SET disabled_at = COALESCE(disabled_at, $1), updated_at = $1 \
                      WHERE id = $2",
                 ),
+                UserChange::Language(l) => {
+                    sqlx::query("UPDATE users SET language = $1, updated_at = $2 WHERE id = $3")
+                        .bind(l.clone())
+                }
             };
             let n = q.bind(to_ms(at)).bind(id.as_str()).execute(&mut *tx).await?;
             if n.rows_affected() == 0 {

@@ -2,7 +2,7 @@
 //! evidence; only a person assigns and resolves them.
 
 use chrono::{DateTime, Utc};
-use lazaret_core::alert::{Alert, AlertKind, AlertStatus};
+use lazaret_core::alert::{Alert, AlertKind, AlertStatus, ResolutionOutcome};
 use lazaret_core::audit::AuditRecord;
 use lazaret_core::district::DistrictScope;
 use lazaret_core::ids::{AlertId, OrderId, PersonId, UserId};
@@ -41,6 +41,11 @@ pub fn alert_kind_str(k: AlertKind) -> &'static str {
 fn parse_kind(s: &str) -> Result<AlertKind, StoreError> {
     serde_json::from_value(serde_json::Value::String(s.to_owned()))
         .map_err(|_| StoreError::corrupt("alerts", format!("kind {s}")))
+}
+
+fn parse_outcome(s: Option<&str>) -> Result<Option<ResolutionOutcome>, StoreError> {
+    s.map(|s| ResolutionOutcome::parse(s).map_err(|e| StoreError::corrupt("alerts", e)))
+        .transpose()
 }
 
 fn parse_status(s: &str) -> Result<AlertStatus, StoreError> {
@@ -88,7 +93,7 @@ macro_rules! insert_alert {
 pub(crate) use insert_alert;
 
 const COLUMNS: &str = "id, kind, person_id, order_id, status, evidence, assignee, resolution, \
-                       created_at, updated_at, district";
+                       outcome, created_at, updated_at, district";
 
 macro_rules! alert_from_row {
     ($r:expr) => {{
@@ -112,6 +117,7 @@ macro_rules! alert_from_row {
                 .transpose()
                 .map_err(bad)?,
             resolution: r.try_get("resolution")?,
+            outcome: parse_outcome(r.try_get::<Option<&str>, _>("outcome")?)?,
             district: lazaret_core::district::District::parse(r.try_get::<&str, _>("district")?)
                 .map_err(bad)?,
             created_at: from_ms("alerts", r.try_get("created_at")?)?,
@@ -130,6 +136,19 @@ pub struct AlertFilter {
     /// Leave out the alerts that carry health data, for a role that may
     /// not read it.
     pub without_health: bool,
+    /// Only alerts not yet resolved (open or assigned); `status` narrows further.
+    pub unresolved: bool,
+    /// Only alerts with this assignee, or only unassigned ones.
+    pub assignee: Option<AssigneeFilter>,
+    /// Newest first (by id: ids are UUID v7, in creation order); oldest first otherwise.
+    pub newest_first: bool,
+}
+
+/// Whose alerts a list shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AssigneeFilter {
+    Is(UserId),
+    Unassigned,
 }
 
 /// `AND kind NOT IN (…)` of the health alerts, when they are left out.
@@ -197,18 +216,35 @@ impl Store {
         page: &PageRequest,
     ) -> Result<Page<Alert>, StoreError> {
         let limit = page.limit();
+        let (cmp, dir) = if filter.newest_first {
+            ("<", "DESC")
+        } else {
+            (">", "ASC")
+        };
         let mut w = scope::Where::default();
         if let Some(after) = page.after_key()? {
-            w.bind("id > ?", after);
+            w.bind(&format!("id {cmp} ?"), after);
         }
         if let Some(status) = filter.status {
             w.bind("status = ?", status.as_str());
+        }
+        if filter.unresolved {
+            w.raw("status <> 'resolved'");
         }
         if let Some(order) = &filter.order_id {
             w.bind("order_id = ?", order.as_str());
         }
         if let Some(kind) = filter.kind {
             w.bind("kind = ?", alert_kind_str(kind));
+        }
+        match &filter.assignee {
+            None => {}
+            Some(AssigneeFilter::Is(u)) => {
+                w.bind("assignee = ?", u.as_str());
+            }
+            Some(AssigneeFilter::Unassigned) => {
+                w.raw("assignee IS NULL");
+            }
         }
         if let Some(d) = &filter.districts {
             w.scope("district", d);
@@ -218,7 +254,7 @@ impl Store {
             w.raw(cond);
         }
         let sql = format!(
-            "SELECT {COLUMNS} FROM alerts{} ORDER BY id LIMIT ${}",
+            "SELECT {COLUMNS} FROM alerts{} ORDER BY id {dir} LIMIT ${}",
             w.sql(),
             w.next()
         );
@@ -242,8 +278,8 @@ impl Store {
         audit: &AuditRecord,
     ) -> Result<(), StoreError> {
         const SQL: &str =
-            "UPDATE alerts SET status = $1, assignee = $2, resolution = $3, updated_at = $4 \
-                           WHERE id = $5 AND updated_at = $6";
+            "UPDATE alerts SET status = $1, assignee = $2, resolution = $3, updated_at = $4, \
+                           outcome = $7 WHERE id = $5 AND updated_at = $6";
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             let n = sqlx::query(SQL)
@@ -253,6 +289,7 @@ impl Store {
                 .bind(to_ms(a.updated_at))
                 .bind(a.id.as_str())
                 .bind(to_ms(read_at))
+                .bind(a.outcome.map(|o| o.as_str()))
                 .execute(&mut *tx)
                 .await?;
             if n.rows_affected() != 1 {

@@ -34,7 +34,7 @@ mod tokens;
 mod trace_error;
 
 pub use accounts::{FailurePolicy, SessionRecord, UserChange, UserRecord};
-pub use alerts::{AlertFilter, NewAlert};
+pub use alerts::{AlertFilter, AssigneeFilter, NewAlert};
 pub use audit::{
     AuditFilter, AuditHead, AuditSettings, AuditVerification, CheckpointLine,
     DEFAULT_CHECKPOINT_EVERY,

@@ -1,6 +1,9 @@
-//! The officers' console: sign in (`GET`/`POST /login`), the account page
-//! (`GET /account`) and sign out (`POST /logout`). Server-rendered HTML
-//! without scripts, under the same security headers as the person's pages.
+//! The officers' console: sign in (`GET`/`POST /login`), the alert queue
+//! (`/alerts`, `/alerts/{id}` and their actions), the account page
+//! (`GET /account`) and sign out (`POST /logout`). Server-rendered HTML from
+//! maud templates (checked at compile time, escaped by default), under the
+//! same security headers as the person's pages; one small script
+//! (`console.js`: shortcuts, "select all") from this origin.
 //!
 //! A session lives in an `HttpOnly`, `SameSite=Strict` cookie (`Secure`
 //! when `public_url` is https), stored server-side only as its SHA-256.
@@ -9,6 +12,19 @@
 //! ([`session_csrf`](crate::services::accounts::session_csrf)), derived from
 //! the secret cookie. [`ConsoleOfficer`] is the pages' extractor: a page
 //! asked without a live session redirects to `/login`.
+//!
+//! Every page reads and changes through the services the JSON API calls
+//! (`services::alerts`, …), with the session's officer as the `Actor`: the
+//! same districts, role rules and audit events.
+//!
+//! Language: the one the officer chose on their account page (stored on the
+//! account), else the browser's `Accept-Language`; English or Russian, from
+//! the one table in `pages::i18n`.
+
+mod account;
+mod alerts;
+mod layout;
+mod login;
 
 use std::net::SocketAddr;
 
@@ -16,32 +32,47 @@ use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
-use axum::{Form, Router};
-use chrono::{DateTime, Utc};
-use lazaret_core::account::LoginFailure;
-use lazaret_core::audit::AuditRecord;
-use lazaret_core::district::DistrictScope;
-use rand::RngCore;
-use serde::Deserialize;
+use axum::routing::{get, post};
+use axum::Router;
 
-use crate::services::accounts::{self, ConsoleSession, LoginAttempt, LoginError};
+use crate::pages::Lang;
+use crate::services::accounts::{self, ConsoleSession};
 use crate::services::Actor;
 use crate::state::AppState;
 
-const LAYOUT: &str = include_str!("assets/layout.html");
-const LOGIN: &str = include_str!("assets/login.html");
-const ACCOUNT: &str = include_str!("assets/account.html");
+pub use layout::Tr;
 
 /// The console's routes.
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/login", get(login_page).post(login_submit))
-        .route("/logout", axum::routing::post(logout))
-        .route("/account", get(account_page))
+        .route("/", get(home))
+        .route("/login", get(login::form_page).post(login::submit))
+        .route("/logout", post(login::logout))
+        .route("/account", get(account::page_get))
+        .route("/account/language", post(account::language))
+        .route("/alerts", get(alerts::queue))
+        .route("/alerts/bulk", post(alerts::bulk))
+        .route("/alerts/{id}", get(alerts::detail))
+        .route("/alerts/{id}/assign", post(alerts::assign))
+        .route("/alerts/{id}/resolve", post(alerts::resolve))
         .layer(axum::middleware::map_response(
             crate::pages::security_headers,
         ))
+}
+
+/// `/`: the queue when signed in, else the sign-in form.
+async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(value) = cookie(&headers, session_cookie(&state)) {
+        if let Ok(Some(_)) = accounts::session(&state, value).await {
+            return see_other("/alerts");
+        }
+    }
+    see_other("/login")
+}
+
+/// A 303, so a form's POST is followed by a GET.
+fn see_other(to: &str) -> Response {
+    Redirect::to(to).into_response()
 }
 
 /// The cookie names; `__Host-` (Secure, this host, path `/` only) where the
@@ -91,6 +122,14 @@ fn same(a: &str, b: &str) -> bool {
             == 0
 }
 
+/// The language of a console page: the browser's `Accept-Language`.
+fn lang_of(headers: &HeaderMap) -> Lang {
+    let accept = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
+    Lang::negotiate(None, accept)
+}
+
 /// The client's address, from the connection (`App::run` and
 /// [`crate::serve`] serve with connect info); `unknown` without one (a
 /// router called directly in a test).
@@ -109,11 +148,12 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
     }
 }
 
-/// The signed-in officer of a console page; a request without a live
-/// session is redirected to `/login`.
+/// The signed-in officer of a console page and the page's language; a
+/// request without a live session is redirected to `/login`.
 #[derive(Debug, Clone)]
 pub struct ConsoleOfficer {
     pub session: ConsoleSession,
+    pub tr: Tr,
 }
 
 impl ConsoleOfficer {
@@ -121,292 +161,43 @@ impl ConsoleOfficer {
     pub fn as_actor(&self) -> Actor {
         self.session.actor()
     }
+
+    /// Whether `sent` is this session's CSRF token.
+    fn csrf_ok(&self, sent: &str) -> bool {
+        !sent.is_empty() && same(&self.session.csrf, sent)
+    }
 }
 
 impl FromRequestParts<AppState> for ConsoleOfficer {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let tr = Tr(lang_of(&parts.headers));
         let Some(value) = cookie(&parts.headers, session_cookie(state)) else {
-            return Err(Redirect::to("/login").into_response());
+            return Err(see_other("/login"));
         };
         match accounts::session(state, value).await {
-            Ok(Some(session)) => Ok(ConsoleOfficer { session }),
-            Ok(None) => Err(Redirect::to("/login").into_response()),
+            Ok(Some(session)) => {
+                // The officer's own choice wins over the browser's.
+                let tr = session
+                    .language
+                    .as_deref()
+                    .and_then(Lang::parse)
+                    .map_or(tr, Tr);
+                Ok(ConsoleOfficer { session, tr })
+            }
+            Ok(None) => Err(see_other("/login")),
             Err(e) => {
                 tracing::error!(error = %e, "reading a console session failed");
-                Err(page(
+                Err(layout::error_page(
+                    tr,
+                    None,
                     StatusCode::INTERNAL_SERVER_ERROR,
-                    "Error",
-                    &error_card("Something went wrong on our side. Try again in a moment."),
-                    &[],
+                    tr.t("c.err.internal"),
                 ))
             }
         }
     }
-}
-
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// Fills `{{key}}` placeholders: `(key, text)` pairs are escaped, `raw`
-/// pairs (HTML this module built) are not.
-fn fill(template: &str, texts: &[(&str, &str)], raw: &[(&str, &str)]) -> String {
-    let mut out = template.to_owned();
-    for (k, v) in raw {
-        out = out.replace(&format!("{{{{{k}}}}}"), v);
-    }
-    for (k, v) in texts {
-        out = out.replace(&format!("{{{{{k}}}}}"), &escape(v));
-    }
-    out
-}
-
-fn page(status: StatusCode, title: &str, body: &str, cookies: &[HeaderValue]) -> Response {
-    let html = fill(LAYOUT, &[("title", title)], &[("body", body)]);
-    let mut resp = (
-        status,
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        html,
-    )
-        .into_response();
-    for c in cookies {
-        resp.headers_mut().append(header::SET_COOKIE, c.clone());
-    }
-    resp
-}
-
-fn error_card(message: &str) -> String {
-    format!(
-        "<section class=\"card\"><h1>Sorry</h1><p class=\"alert bad\" role=\"alert\">{}</p>\
-         <p><a href=\"/login\">Back to sign in</a></p></section>",
-        escape(message)
-    )
-}
-
-fn login_form(
-    status: StatusCode,
-    csrf: &str,
-    username: &str,
-    message: Option<&str>,
-    cookies: &[HeaderValue],
-) -> Response {
-    let message = message.map_or_else(String::new, |m| {
-        format!(
-            "<p class=\"alert bad\" role=\"alert\" id=\"login-error\">{}</p>",
-            escape(m)
-        )
-    });
-    // After a refusal the name is filled in: the password is what to type.
-    let (focus_username, focus_password) = if username.is_empty() {
-        (" autofocus", "")
-    } else {
-        ("", " autofocus")
-    };
-    let body = fill(
-        LOGIN,
-        &[("csrf", csrf), ("username", username)],
-        &[
-            ("message", &message),
-            ("focus_username", focus_username),
-            ("focus_password", focus_password),
-        ],
-    );
-    page(status, "Sign in", &body, cookies)
-}
-
-async fn login_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if let Some(value) = cookie(&headers, session_cookie(&state)) {
-        if let Ok(Some(_)) = accounts::session(&state, value).await {
-            return Redirect::to("/account").into_response();
-        }
-    }
-    // A new nonce per visit; the form and the cookie carry the same one.
-    let mut b = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut b);
-    let nonce = hex::encode(b);
-    let c = set_cookie(&state, login_csrf_cookie(&state), &nonce, 3600);
-    login_form(StatusCode::OK, &nonce, "", None, &[c])
-}
-
-#[derive(Debug, Deserialize)]
-pub struct LoginForm {
-    #[serde(default)]
-    username: String,
-    #[serde(default)]
-    password: String,
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    totp: Option<String>,
-}
-
-async fn login_submit(
-    State(state): State<AppState>,
-    ClientAddress(address): ClientAddress,
-    headers: HeaderMap,
-    Form(form): Form<LoginForm>,
-) -> Response {
-    let expected = cookie(&headers, login_csrf_cookie(&state));
-    if !expected.is_some_and(|c| !form.csrf.is_empty() && same(c, &form.csrf)) {
-        let audit = AuditRecord {
-            at: state.now(),
-            actor: format!("client:{address}"),
-            action: "auth.login_failed".into(),
-            subject_type: "user".into(),
-            subject_id: form.username.chars().take(64).collect(),
-            details: format!("reason={}", LoginFailure::Csrf),
-        };
-        if let Err(e) = state.store.record_audit(&audit).await {
-            tracing::error!(error = %e, "auditing a refused login failed");
-        }
-        return page(
-            StatusCode::FORBIDDEN,
-            "Sign in",
-            &error_card("This sign-in form has expired or did not come from this site. Open the sign-in page again."),
-            &[],
-        );
-    }
-    let attempt = LoginAttempt {
-        username: form.username.clone(),
-        password: form.password,
-        totp: form.totp.filter(|t| !t.trim().is_empty()),
-        address,
-    };
-    match accounts::login(&state, attempt).await {
-        Ok(new) => {
-            let max_age = (new.session.expires_at - state.now()).num_seconds();
-            let mut resp = Redirect::to("/account").into_response();
-            let h = resp.headers_mut();
-            h.append(
-                header::SET_COOKIE,
-                set_cookie(&state, session_cookie(&state), &new.cookie, max_age),
-            );
-            h.append(
-                header::SET_COOKIE,
-                set_cookie(&state, login_csrf_cookie(&state), "", 0),
-            );
-            resp
-        }
-        Err(e @ LoginError::Refused(_)) => login_form(
-            StatusCode::UNAUTHORIZED,
-            &form.csrf,
-            &form.username,
-            Some(&e.to_string()),
-            &[],
-        ),
-        Err(e @ LoginError::TotpNotEnrolled) => login_form(
-            StatusCode::FORBIDDEN,
-            &form.csrf,
-            &form.username,
-            Some(&e.to_string()),
-            &[],
-        ),
-        Err(LoginError::Store(e)) => {
-            tracing::error!(error = %e, "login failed on the store");
-            page(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Sign in",
-                &error_card("Something went wrong on our side. Try again in a moment."),
-                &[],
-            )
-        }
-    }
-}
-
-#[derive(Debug, Deserialize)]
-pub struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
-}
-
-async fn logout(
-    State(state): State<AppState>,
-    officer: ConsoleOfficer,
-    Form(form): Form<CsrfForm>,
-) -> Response {
-    if !same(&officer.session.csrf, &form.csrf) {
-        return page(
-            StatusCode::FORBIDDEN,
-            "Sign out",
-            &error_card("This form did not come from your session. Open your account page and sign out there."),
-            &[],
-        );
-    }
-    if let Err(e) = accounts::logout(&state, &officer.session).await {
-        tracing::error!(error = %e, "ending a session failed");
-        return page(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Sign out",
-            &error_card("Something went wrong on our side; you may still be signed in. Try again."),
-            &[],
-        );
-    }
-    let mut resp = Redirect::to("/login").into_response();
-    resp.headers_mut().append(
-        header::SET_COOKIE,
-        set_cookie(&state, session_cookie(&state), "", 0),
-    );
-    resp
-}
-
-fn when(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M UTC").to_string()
-}
-
-fn districts_text(d: &DistrictScope) -> String {
-    match d {
-        DistrictScope::All => "All districts (national)".into(),
-        DistrictScope::Only(set) if set.is_empty() => "None".into(),
-        DistrictScope::Only(set) => set
-            .iter()
-            .map(|d| d.as_str())
-            .collect::<Vec<_>>()
-            .join(", "),
-    }
-}
-
-async fn account_page(State(state): State<AppState>, officer: ConsoleOfficer) -> Response {
-    let s = &officer.session;
-    let role = s.role.as_str().replace('_', " ");
-    let districts = districts_text(&s.districts);
-    let totp = if s.totp {
-        "Authenticator app (TOTP)"
-    } else {
-        "None"
-    };
-    let idle_minutes = state.config.auth.session_idle_minutes.to_string();
-    let body = fill(
-        ACCOUNT,
-        &[
-            ("username", s.username.as_str()),
-            ("role", &role),
-            ("districts", &districts),
-            ("totp", totp),
-            ("created", &when(s.created_at)),
-            ("created_iso", &s.created_at.to_rfc3339()),
-            ("idle", &when(s.idle_expires_at)),
-            ("idle_iso", &s.idle_expires_at.to_rfc3339()),
-            ("idle_minutes", &idle_minutes),
-            ("expires", &when(s.expires_at)),
-            ("expires_iso", &s.expires_at.to_rfc3339()),
-            ("csrf", &s.csrf),
-        ],
-        &[],
-    );
-    page(StatusCode::OK, "Your account", &body, &[])
 }
 
 #[cfg(test)]
@@ -424,19 +215,40 @@ mod tests {
         assert_eq!(cookie(&h, "missing"), None);
     }
 
+    /// Every text key the console's code names is in the table, in both
+    /// languages (the table's own test checks both are filled in).
     #[test]
-    fn filled_texts_are_escaped_and_no_placeholder_is_left() {
-        let html = fill(
-            LOGIN,
-            &[("csrf", "\"><x"), ("username", "<b>")],
-            &[
-                ("message", ""),
-                ("focus_username", ""),
-                ("focus_password", ""),
-            ],
-        );
-        assert!(html.contains("value=\"&quot;&gt;&lt;x\""));
-        assert!(html.contains("value=\"&lt;b&gt;\""));
-        assert!(!html.contains("{{"), "{html}");
+    fn every_console_text_is_in_the_table() {
+        let sources = [
+            include_str!("mod.rs"),
+            include_str!("layout.rs"),
+            include_str!("login.rs"),
+            include_str!("account.rs"),
+            include_str!("alerts.rs"),
+        ];
+        let mut n = 0;
+        for src in sources {
+            for piece in src.split("\"c.").skip(1) {
+                let key = format!("c.{}", piece.split('"').next().unwrap());
+                if key.contains('{') {
+                    continue;
+                }
+                if key.ends_with('.') {
+                    // A prefix completed at run time (`c.kind.` + the kind).
+                    assert!(
+                        crate::pages::i18n::TEXTS
+                            .iter()
+                            .any(|t| t.0.starts_with(&key)),
+                        "{key}"
+                    );
+                    continue;
+                }
+                for lang in Lang::ALL {
+                    assert!(lang.text(&key).is_some(), "no text for {key}");
+                }
+                n += 1;
+            }
+        }
+        assert!(n > 50, "{n}");
     }
 }

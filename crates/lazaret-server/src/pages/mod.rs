@@ -6,7 +6,7 @@
 //! URL fragment, which the browser keeps to itself; the scripts send it in
 //! request bodies only.
 
-mod i18n;
+pub(crate) mod i18n;
 mod render;
 
 use axum::extract::RawQuery;
@@ -67,6 +67,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         "console.css",
         "text/css; charset=utf-8",
         include_str!("../console/assets/console.css"),
+    ),
+    (
+        "console.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../console/assets/console.js"),
     ),
     (
         "common.js",

@@ -6,7 +6,7 @@
 use axum::extract::State;
 use axum::Json;
 use chrono::{DateTime, Utc};
-use lazaret_core::alert::{Alert, AlertKind, AlertStatus};
+use lazaret_core::alert::{Alert, AlertKind, AlertStatus, ResolutionOutcome};
 use lazaret_core::ids::{OrderId, UserId};
 use lazaret_core::user::Permission;
 use lazaret_store::{AlertFilter, PageRequest};
@@ -36,6 +36,9 @@ pub struct AlertView {
     pub evidence: serde_json::Value,
     pub assignee: Option<String>,
     pub resolution: Option<String>,
+    /// The outcome code it was resolved with: `reached_by_phone`, `visited`,
+    /// `exempted`, `false_alarm`, `technical_problem` or `other`.
+    pub outcome: Option<String>,
     /// Its order's district.
     pub district: String,
     pub created_at: DateTime<Utc>,
@@ -60,6 +63,7 @@ impl From<Alert> for AlertView {
             evidence: a.evidence,
             assignee: a.assignee.map(Into::into),
             resolution: a.resolution,
+            outcome: a.outcome.map(|o| o.as_str().to_owned()),
             district: a.district.into(),
             created_at: a.created_at,
             updated_at: a.updated_at,
@@ -152,7 +156,11 @@ pub struct Assign {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Resolve {
-    /// What the officer found and decided.
+    /// What the officer found: `reached_by_phone`, `visited`, `exempted`,
+    /// `false_alarm`, `technical_problem` or `other`.
+    pub outcome: Option<String>,
+    /// The officer's note; required without an outcome and with `other`.
+    #[serde(default)]
     pub reason: String,
 }
 
@@ -187,6 +195,11 @@ pub async fn resolve_alert(
     ApiJson(body): ApiJson<Resolve>,
 ) -> Result<Json<AlertView>, ApiError> {
     officer.require(Permission::WorkAlerts, "work alerts")?;
-    let alert = alerts::resolve(&state, &officer.as_actor(), &id, &body.reason).await?;
+    let outcome = body
+        .outcome
+        .as_deref()
+        .map(ResolutionOutcome::parse)
+        .transpose()?;
+    let alert = alerts::resolve(&state, &officer.as_actor(), &id, outcome, &body.reason).await?;
     Ok(Json(alert.into()))
 }

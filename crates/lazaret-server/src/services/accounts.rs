@@ -180,6 +180,7 @@ pub async fn create_user(
         locked_until: None,
         created_at: now,
         updated_at: now,
+        language: None,
     };
     let audit = actor.audit(
         now,
@@ -275,6 +276,27 @@ pub async fn set_districts(
         &user,
         UserChange::Districts(districts),
         "user.set_districts",
+        details,
+    )
+    .await
+}
+
+/// The console's language of the signed-in officer (`None`: the browser's),
+/// chosen by themselves on their account page; audited `user.language`.
+pub async fn set_language(
+    state: &AppState,
+    session: &ConsoleSession,
+    language: Option<crate::pages::Lang>,
+) -> Result<(), AccountError> {
+    let user = account(state, session.username.as_str()).await?;
+    let code = language.map(|l| l.code().to_owned());
+    let details = format!("language={}", code.as_deref().unwrap_or("browser"));
+    change(
+        state,
+        &session.actor(),
+        &user,
+        UserChange::Language(code),
+        "user.language",
         details,
     )
     .await
@@ -516,6 +538,8 @@ pub struct ConsoleSession {
     pub expires_at: DateTime<Utc>,
     /// The token every state-changing form of this session carries.
     pub csrf: String,
+    /// The console's language the officer chose (`en`, `ru`), if any.
+    pub language: Option<String>,
 }
 
 impl ConsoleSession {
@@ -552,6 +576,7 @@ fn open_session(
         idle_expires_at: (session.last_seen_at + idle).min(session.expires_at),
         expires_at: session.expires_at,
         csrf: session_csrf(cookie),
+        language: user.language.clone(),
     }
 }
 

@@ -134,7 +134,11 @@ impl Console {
             "{}",
             r.text().await.unwrap()
         );
-        assert_eq!(r.headers()["location"], "/account");
+        assert_eq!(
+            r.headers()["location"],
+            "/alerts",
+            "sign-in lands on the queue"
+        );
         set_cookie(&r, "lazaret_session").unwrap()
     }
 
@@ -240,7 +244,7 @@ async fn a_right_password_opens_a_session_shown_on_the_account_page(db: TestDb) 
         .send()
         .await
         .unwrap();
-    assert_eq!(again.headers()["location"], "/account");
+    assert_eq!(again.headers()["location"], "/alerts");
 }
 
 backends!(a_wrong_password_or_an_unknown_name_is_refused_alike_and_audited);

@@ -8,6 +8,7 @@ mod support;
 mod api;
 mod audit;
 mod checkins;
+mod console;
 mod districts;
 mod login;
 mod matrix;

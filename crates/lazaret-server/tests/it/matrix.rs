@@ -403,12 +403,64 @@ pub fn table() -> Vec<Entry> {
             Collection,
             Body::Form(&[("csrf", "x")]),
         ),
+        entry(
+            Method::POST,
+            "/account/language",
+            Console(StatusCode::SEE_OTHER),
+            Collection,
+            Body::Form(&[("csrf", "x"), ("language", "ru")]),
+        ),
+        // `/` sends to the queue or, without a session, to the login form.
+        entry(
+            Method::GET,
+            "/",
+            Console(StatusCode::SEE_OTHER),
+            Collection,
+            none(),
+        ),
+        // The alert queue and its actions (what a session may do there is
+        // tests/it/console.rs's subject, district scoping included).
+        entry(
+            Method::GET,
+            "/alerts",
+            Console(StatusCode::SEE_OTHER),
+            Collection,
+            none(),
+        ),
+        entry(
+            Method::POST,
+            "/alerts/bulk",
+            Console(StatusCode::SEE_OTHER),
+            Collection,
+            Body::Form(&[("csrf", "x"), ("action", "assign")]),
+        ),
+        entry(
+            Method::GET,
+            "/alerts/{id}",
+            Console(StatusCode::SEE_OTHER),
+            Record,
+            none(),
+        ),
+        entry(
+            Method::POST,
+            "/alerts/{id}/assign",
+            Console(StatusCode::SEE_OTHER),
+            Record,
+            Body::Form(&[("csrf", "x")]),
+        ),
+        entry(
+            Method::POST,
+            "/alerts/{id}/resolve",
+            Console(StatusCode::SEE_OTHER),
+            Record,
+            Body::Form(&[("csrf", "x"), ("outcome", "visited")]),
+        ),
     ]
 }
 
 /// The routes the router serves outside the OpenAPI document (`lib.rs`:
 /// the document itself; `pages::routes`: the pages and their assets).
-const NON_API: [&str; 9] = [
+const NON_API: [&str; 16] = [
     "GET /api/v1/openapi.json",
     "GET /checkin",
     "GET /symptoms",
@@ -418,6 +470,13 @@ const NON_API: [&str; 9] = [
     "POST /login",
     "GET /account",
     "POST /logout",
+    "POST /account/language",
+    "GET /",
+    "GET /alerts",
+    "POST /alerts/bulk",
+    "GET /alerts/{id}",
+    "POST /alerts/{id}/assign",
+    "POST /alerts/{id}/resolve",
 ];
 
 fn key(method: &Method, path: &str) -> String {

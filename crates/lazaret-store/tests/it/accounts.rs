@@ -41,6 +41,7 @@ fn user(name: &str) -> UserRecord {
         locked_until: None,
         created_at: t0(),
         updated_at: t0(),
+        language: None,
     }
 }
 

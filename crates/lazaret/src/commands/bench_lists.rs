@@ -272,9 +272,13 @@ pub async fn run(args: BenchListsArgs, config: Config, store: Store) -> Result<(
         ("district d01", &district),
         ("compliance d01", &compliance),
     ] {
-        for (label, status, kind) in [
-            ("open", Some(AlertStatus::Open), None),
-            ("missed check-ins", None, Some(AlertKind::MissedCheckin)),
+        // The console's queue (not resolved, oldest or newest first), and
+        // the API's filters.
+        for (label, status, kind, unresolved, newest_first) in [
+            ("queue, oldest first", None, None, true, false),
+            ("queue, newest first", None, None, true, true),
+            ("open", Some(AlertStatus::Open), None, false, false),
+            ("missed check-ins", None, Some(AlertKind::MissedCheckin), false, false),
         ] {
             results.push(
                 walk(format!("alerts {label}, {who}"), pages, limit, |p| {
@@ -282,6 +286,8 @@ pub async fn run(args: BenchListsArgs, config: Config, store: Store) -> Result<(
                     let f = AlertFilter {
                         status,
                         kind,
+                        unresolved,
+                        newest_first,
                         ..AlertFilter::default()
                     };
                     async move {

@@ -1,6 +1,10 @@
 //! A small W3C WebDriver client for driving headless Chromium through
-//! chromedriver: sessions, navigation, scripts, file inputs and Chrome
-//! DevTools commands (geolocation, permissions).
+//! chromedriver: sessions (a phone with a fake camera, or a laptop or
+//! tablet window), navigation, scripts, keys, file inputs, screenshots and
+//! Chrome DevTools commands (geolocation, permissions); `axe` runs the
+//! axe-core accessibility check in a page.
+
+pub mod axe;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -86,16 +90,36 @@ impl Chromedriver {
     /// `video` (MJPEG) and which grants camera access without asking.
     pub async fn session(&self, video: &Path, accept_language: &str) -> Session<'_> {
         let args = vec![
-            "--headless=new".to_owned(),
-            "--no-sandbox".to_owned(),
-            "--disable-gpu".to_owned(),
-            "--disable-dev-shm-usage".to_owned(),
-            "--no-first-run".to_owned(),
             "--window-size=412,915".to_owned(),
             "--use-fake-ui-for-media-stream".to_owned(),
             "--use-fake-device-for-media-stream".to_owned(),
             format!("--use-file-for-fake-video-capture={}", video.display()),
         ];
+        self.open(args, accept_language).await
+    }
+
+    /// A fresh headless browser whose page area is exactly `window` (a
+    /// laptop's or a tablet's), for the officers' console.
+    pub async fn window_session(&self, window: Window, accept_language: &str) -> Session<'_> {
+        let args = vec![format!("--window-size={},{}", window.width, window.height)];
+        let s = self.open(args, accept_language).await;
+        s.cdp(
+            "Emulation.setDeviceMetricsOverride",
+            json!({ "width": window.width, "height": window.height, "deviceScaleFactor": 1, "mobile": false }),
+        )
+        .await;
+        s
+    }
+
+    async fn open(&self, extra: Vec<String>, accept_language: &str) -> Session<'_> {
+        let mut args = vec![
+            "--headless=new".to_owned(),
+            "--no-sandbox".to_owned(),
+            "--disable-gpu".to_owned(),
+            "--disable-dev-shm-usage".to_owned(),
+            "--no-first-run".to_owned(),
+        ];
+        args.extend(extra);
         let caps = json!({ "capabilities": { "alwaysMatch": {
             "goog:chromeOptions": {
                 "binary": self.browser,
@@ -124,6 +148,34 @@ impl Chromedriver {
         .await;
         s
     }
+}
+
+/// A browser window's page area.
+#[derive(Debug, Clone, Copy)]
+pub struct Window {
+    pub width: u32,
+    pub height: u32,
+}
+
+/// A common laptop screen.
+pub const LAPTOP: Window = Window {
+    width: 1366,
+    height: 768,
+};
+
+/// A tablet held upright (iPad Air).
+pub const TABLET: Window = Window {
+    width: 820,
+    height: 1180,
+};
+
+/// Where screenshots go: `target/console-screenshots/` (beside the build's
+/// `tmp`), kept as test artifacts.
+pub fn screenshot_dir() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .expect("the target directory")
+        .join("console-screenshots")
 }
 
 impl Drop for Chromedriver {
@@ -282,6 +334,72 @@ impl Session<'_> {
             .await;
         assert_eq!(v["foreign"], json!([]), "requests to other origins");
         assert_eq!(v["csp"], json!([]), "CSP violations");
+    }
+
+    /// Runs `script` that calls its last argument with its answer (an async script).
+    pub async fn exec_async(&self, script: &str, args: Value) -> Value {
+        self.cmd(
+            Method::POST,
+            "/execute/async",
+            Some(json!({ "script": script, "args": args })),
+        )
+        .await
+    }
+
+    /// Types `text` into the element `css`.
+    pub async fn type_into(&self, css: &str, text: &str) {
+        let e = self.element(css).await;
+        self.cmd(
+            Method::POST,
+            &format!("/element/{e}/value"),
+            Some(json!({ "text": text })),
+        )
+        .await;
+    }
+
+    /// Presses and releases `key` on whatever has the focus (a shortcut).
+    pub async fn press(&self, key: &str) {
+        self.cmd(
+            Method::POST,
+            "/actions",
+            Some(
+                json!({ "actions": [{ "type": "key", "id": "keyboard", "actions": [
+                    { "type": "keyDown", "value": key }, { "type": "keyUp", "value": key }
+                ]}]}),
+            ),
+        )
+        .await;
+    }
+
+    /// Saves the whole page (not only the window) as `<dir>/<name>.png`.
+    pub async fn screenshot(&self, name: &str) -> PathBuf {
+        use base64::Engine as _;
+        // The document's own size: wider than the window only if it overflows.
+        let size = self
+            .exec(
+                "var e = document.documentElement; return [Math.max(e.scrollWidth, innerWidth), e.scrollHeight];",
+                json!([]),
+            )
+            .await;
+        let (w, h) = (
+            size[0].as_f64().unwrap_or(800.0),
+            size[1].as_f64().unwrap_or(600.0),
+        );
+        let shot = self
+            .cdp(
+                "Page.captureScreenshot",
+                json!({ "format": "png", "captureBeyondViewport": true,
+                        "clip": { "x": 0, "y": 0, "width": w, "height": h, "scale": 1 } }),
+            )
+            .await;
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(shot["data"].as_str().expect("a screenshot"))
+            .unwrap();
+        let dir = screenshot_dir();
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(format!("{name}.png"));
+        std::fs::write(&path, png).unwrap();
+        path
     }
 
     pub async fn quit(self) {
