@@ -245,6 +245,17 @@ fn status_class(code: &str) -> &'static str {
     }
 }
 
+/// A check-in outcome's badge: only `verified` is good, a try still being
+/// verified is pending, every other outcome a failure.
+fn outcome_badge(tr: Tr, code: &str) -> Markup {
+    let class = match code {
+        "verified" => "s-good",
+        "pending" => "s-warn",
+        _ => "s-bad",
+    };
+    html! { span class={ "status " (class) } { (label(tr, "c.checkin.", code)) } }
+}
+
 fn badge(tr: Tr, prefix: &str, code: &str) -> Markup {
     html! { span class={ "status " (status_class(code)) } { (label(tr, prefix, code)) } }
 }
@@ -422,7 +433,7 @@ fn render_timeline(tr: Tr, f: &PersonFile, works_alerts: bool) -> Markup {
                         @for c in &tries {
                             li {
                                 (tr.f("c.try_n", &[("n", &c.get("attempt").and_then(Value::as_i64).unwrap_or(0).to_string())]))
-                                " " (badge(tr, "c.checkin.", if text(c, "outcome").is_empty() { "pending" } else { text(c, "outcome") }))
+                                " " (outcome_badge(tr, if text(c, "outcome").is_empty() { "pending" } else { text(c, "outcome") }))
                                 @if let Some(r) = at(c, "received_at") { span.small { " " (time(r)) } }
                             }
                         }

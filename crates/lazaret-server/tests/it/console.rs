@@ -1341,6 +1341,16 @@ async fn the_alert_queue_in_headless_chromium() {
     // A 404 page for an alert of no district of hers.
     b.goto(&format!("{}/alerts/{}", c.base, s.south)).await;
     look(&b, axe.as_deref(), "not-found-laptop", &mut failures).await;
+    // A person page as a compliance officer sees it (no health data).
+    b.goto(&format!("{}/persons/N-2", c.base)).await;
+    b.text_of("#timeline-title", WAIT).await;
+    look(
+        &b,
+        axe.as_deref(),
+        "person-compliance-laptop",
+        &mut failures,
+    )
+    .await;
     b.quit().await;
 
     // The same pages on a tablet held upright.
@@ -1356,6 +1366,32 @@ async fn the_alert_queue_in_headless_chromium() {
     b.goto(&format!("{}/account", c.base)).await;
     look(&b, axe.as_deref(), "account-tablet", &mut failures).await;
     b.quit().await;
+
+    // An investigator opens a person from the queue: the person page with
+    // the health data, and the persons list, on a laptop and a tablet.
+    c.seed_health().await;
+    c.user("ivan", Role::Investigator, "north").await;
+    for (size, tag) in [(LAPTOP, "laptop"), (TABLET, "tablet")] {
+        let b = driver.window_session(size, "en-US,en").await;
+        sign_in(&b, &c.base, "ivan").await;
+        b.goto(&format!("{}/alerts?reset=1", c.base)).await;
+        landed(&b, "the whole queue", "/alerts").await;
+        b.click("#queue tbody tr td.person a").await;
+        b.wait_for(
+            "the person page",
+            "return location.pathname === '/persons/N-1' && document.getElementById('timeline') !== null;",
+            WAIT,
+        )
+        .await;
+        let name = b.text_of("#person-name", WAIT).await;
+        assert_eq!(name, "N-1 Example");
+        b.text_of("#tests-title", WAIT).await;
+        look(&b, axe.as_deref(), &format!("person-{tag}"), &mut failures).await;
+        b.goto(&format!("{}/persons", c.base)).await;
+        b.text_of("#persons", WAIT).await;
+        look(&b, axe.as_deref(), &format!("persons-{tag}"), &mut failures).await;
+        b.quit().await;
+    }
 
     // And in Russian.
     let b = driver.window_session(LAPTOP, "ru-RU,ru").await;
