@@ -1099,6 +1099,53 @@ async fn the_persons_list_shows_the_officers_districts_and_searches(db: TestDb) 
     assert_eq!(c.html(&anna, "/persons").await.0, StatusCode::FORBIDDEN);
 }
 
+backends!(the_persons_list_pages_with_a_cursor);
+async fn the_persons_list_pages_with_a_cursor(db: TestDb) {
+    let c = Console::start(&db).await;
+    for i in 0..53 {
+        let p = lazaret_core::person::Person {
+            id: PersonId::parse(&format!("P-{i:03}")).unwrap(),
+            full_name: lazaret_core::person::FullName::parse(&format!("Paged {i:03}")).unwrap(),
+            phone: None,
+            email: None,
+            language: Default::default(),
+            district: lazaret_core::district::District::parse("north").unwrap(),
+        };
+        let audit = lazaret_core::audit::AuditRecord {
+            at: t0(),
+            actor: "cli:test".into(),
+            action: "person.create".into(),
+            subject_type: "person".into(),
+            subject_id: p.id.to_string(),
+            details: String::new(),
+        };
+        c.app
+            .state
+            .store
+            .insert_person(&p, t0(), &audit)
+            .await
+            .unwrap();
+    }
+    c.user("nora", Role::Investigator, "north").await;
+    let nora = c.session("nora").await;
+    let (_, first) = c.html(&nora, "/persons?q=paged").await;
+    let shown = listed(&first);
+    assert_eq!(shown.len(), 50);
+    assert_eq!(shown[0], "P-000");
+    assert!(first.contains("No active order"), "no order, no end");
+    let next = first
+        .split("id=\"next-page\" rel=\"next\" href=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("a next page")
+        .replace("&amp;", "&");
+    assert!(next.starts_with("/persons?q=paged&cursor="), "{next}");
+    let (_, second) = c.html(&nora, &next).await;
+    assert_eq!(listed(&second), ["P-050", "P-051", "P-052"]);
+    assert!(!second.contains("next-page"), "the last page");
+    assert!(second.contains("First page"));
+}
+
 backends!(another_districts_person_is_not_found);
 async fn another_districts_person_is_not_found(db: TestDb) {
     let c = Console::start(&db).await;
@@ -1399,6 +1446,9 @@ async fn the_alert_queue_in_headless_chromium() {
     let title = b.text_of("h1", WAIT).await;
     assert_eq!(title, "Оповещения");
     look(&b, axe.as_deref(), "queue-ru-laptop", &mut failures).await;
+    b.goto(&format!("{}/persons/N-2", c.base)).await;
+    assert_eq!(b.text_of("#timeline-title", WAIT).await, "Хронология");
+    look(&b, axe.as_deref(), "person-ru-laptop", &mut failures).await;
     b.quit().await;
     assert!(
         failures.is_empty(),
