@@ -277,7 +277,13 @@ fn render_person(tr: Tr, officer: &ConsoleOfficer, f: &PersonFile) -> Markup {
             dl.facts.cols {
                 div { dt { (tr.t("c.col.phone")) } dd.mono { @match &p.phone { Some(ph) => a href={ "tel:" (ph.as_str()) } { (ph.as_str()) }, None => span.muted { "—" } } } }
                 div { dt { (tr.t("c.email")) } dd { @match &p.email { Some(e) => (e.as_str()), None => span.muted { "—" } } } }
-                div { dt { (tr.t("lang_label")) } dd { (p.language.as_str()) } }
+                div { dt { (tr.t("lang_label")) } dd {
+                    // The language's own name (the person reads their messages in it).
+                    @match crate::pages::Lang::parse(p.language.as_str()) {
+                        Some(l) => span lang=(l.code()) { (l.name()) },
+                        None => (p.language.as_str()),
+                    }
+                } }
                 div { dt { (tr.t("c.col.district")) } dd { (p.district.as_str()) } }
                 div { dt { (tr.t("c.person_id")) } dd.mono { (p.id.as_str()) } }
             }
