@@ -278,13 +278,7 @@ pub async fn run(args: BenchListsArgs, config: Config, store: Store) -> Result<(
             ("queue, oldest first", None, None, true, false),
             ("queue, newest first", None, None, true, true),
             ("open", Some(AlertStatus::Open), None, false, false),
-            (
-                "missed check-ins",
-                None,
-                Some(AlertKind::MissedCheckin),
-                false,
-                false,
-            ),
+            ("missed check-ins", None, Some(AlertKind::MissedCheckin), false, false),
         ] {
             results.push(
                 walk(format!("alerts {label}, {who}"), pages, limit, |p| {
