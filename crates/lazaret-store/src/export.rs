@@ -99,6 +99,20 @@ const SECTIONS: &[(&str, &str, &str)] = &[
     ),
 ];
 
+/// Sections only the console's person page reads (not part of the export:
+/// the export keeps its shape): the contacts traced from the person as a
+/// case, counted by tier (another person's identity stays out).
+const EXTRA_SECTIONS: &[(&str, &str, &str)] = &[(
+    "traced_by_tier",
+    "SELECT tier, COUNT(*) AS n FROM contacts WHERE case_id = $1 GROUP BY tier ORDER BY tier",
+    "tier:t n:i",
+)];
+
+/// The names of the export's sections, in order.
+pub fn export_sections() -> Vec<&'static str> {
+    SECTIONS.iter().map(|s| s.0).collect()
+}
+
 macro_rules! row_json {
     ($r:expr, $table:expr, $cols:expr) => {{
         let r = $r;
@@ -134,6 +148,37 @@ impl Store {
         id: &PersonId,
         districts: &DistrictScope,
     ) -> Result<Option<Value>, StoreError> {
+        let Some(mut doc) = self
+            .person_sections(id, districts, &export_sections())
+            .await?
+        else {
+            return Ok(None);
+        };
+        let traced: i64 = on_pool!(self, pool => {
+            sqlx::query("SELECT COUNT(*) AS n FROM contacts WHERE case_id = $1")
+                .bind(id.as_str())
+                .fetch_one(pool)
+                .await?
+                .try_get("n")?
+        });
+        if let Value::Object(map) = &mut doc {
+            map.insert("contacts_traced_as_case".into(), Value::from(traced));
+        }
+        Ok(Some(doc))
+    }
+
+    /// `person` and the named sections (of the export's, or
+    /// `traced_by_tier`) of what is held about person `id`, each limited to
+    /// `districts` as in the export; an unknown name is left out. `None`
+    /// when the person is unknown or outside `districts`. A section not
+    /// named is not read at all (a role without health access never has
+    /// those rows fetched).
+    pub async fn person_sections(
+        &self,
+        id: &PersonId,
+        districts: &DistrictScope,
+        names: &[&str],
+    ) -> Result<Option<Value>, StoreError> {
         let Some(p) = self.get_person_in(id, districts).await? else {
             return Ok(None);
         };
@@ -147,8 +192,12 @@ impl Store {
         );
         let (in_district, values) = scope::clause("district", districts, 2);
         let orders = format!("IN (SELECT id FROM orders WHERE person_id = $1{in_district})");
+        let chosen = SECTIONS
+            .iter()
+            .chain(EXTRA_SECTIONS)
+            .filter(|s| names.contains(&s.0));
         on_pool!(self, pool => {
-            for (name, sql, cols) in SECTIONS {
+            for (name, sql, cols) in chosen {
                 let scoped = sql.contains("{orders}") || sql.contains("{district}");
                 let sql = sql.replace("{orders}", &orders).replace("{district}", &in_district);
                 let mut q = sqlx::query(&sql).bind(id.as_str());
@@ -164,12 +213,6 @@ impl Store {
                 }
                 doc.insert((*name).to_owned(), Value::Array(items));
             }
-            let traced: i64 = sqlx::query("SELECT COUNT(*) AS n FROM contacts WHERE case_id = $1")
-                .bind(id.as_str())
-                .fetch_one(pool)
-                .await?
-                .try_get("n")?;
-            doc.insert("contacts_traced_as_case".into(), Value::from(traced));
             Ok::<(), StoreError>(())
         })?;
         Ok(Some(Value::Object(doc)))

@@ -156,6 +156,76 @@ impl Store {
         Ok(out)
     }
 
+    /// The persons of `ids` that belong to one of `districts` (unknown ids
+    /// and other districts' persons are left out), in one query per 500
+    /// ids: the names a page of alerts shows.
+    pub async fn persons_in(
+        &self,
+        ids: &[PersonId],
+        districts: &DistrictScope,
+    ) -> Result<HashMap<PersonId, Person>, StoreError> {
+        let mut out = HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let params: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let (limit, values) = scope::clause("district", districts, chunk.len() + 1);
+            let sql = format!(
+                "SELECT {COLUMNS} FROM persons WHERE id IN ({}){limit}",
+                params.join(", ")
+            );
+            on_pool!(self, pool => {
+                let mut q = sqlx::query(&sql);
+                for id in chunk {
+                    q = q.bind(id.as_str());
+                }
+                for v in &values {
+                    q = q.bind(v.as_str());
+                }
+                for r in q.fetch_all(pool).await? {
+                    let p = person_from_row!(&r);
+                    out.insert(p.id.clone(), p);
+                }
+            });
+        }
+        Ok(out)
+    }
+
+    /// The end of the active order of each of `ids` that has one in
+    /// `districts` (a person has at most one active order), in one query
+    /// per 500 ids: the persons list's column.
+    pub async fn active_order_ends(
+        &self,
+        ids: &[PersonId],
+        districts: &DistrictScope,
+    ) -> Result<HashMap<PersonId, DateTime<Utc>>, StoreError> {
+        let mut out = HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let params: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let (limit, values) = scope::clause("district", districts, chunk.len() + 1);
+            let sql = format!(
+                "SELECT person_id, MAX(ends_at) AS ends_at FROM orders \
+                 WHERE status = 'active' AND person_id IN ({}){limit} GROUP BY person_id",
+                params.join(", ")
+            );
+            on_pool!(self, pool => {
+                let mut q = sqlx::query(&sql);
+                for id in chunk {
+                    q = q.bind(id.as_str());
+                }
+                for v in &values {
+                    q = q.bind(v.as_str());
+                }
+                for r in q.fetch_all(pool).await? {
+                    let bad = |e: lazaret_core::ValidationError| StoreError::corrupt("orders", e);
+                    out.insert(
+                        PersonId::parse(r.try_get::<&str, _>("person_id")?).map_err(bad)?,
+                        crate::db::from_ms("orders", r.try_get("ends_at")?)?,
+                    );
+                }
+            });
+        }
+        Ok(out)
+    }
+
     /// Person `id` whatever its district (the system's own work and the
     /// person's own routes).
     pub async fn get_person(&self, id: &PersonId) -> Result<Option<Person>, StoreError> {

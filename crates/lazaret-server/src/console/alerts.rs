@@ -6,6 +6,8 @@
 //! alike. The queue's filters persist in a cookie (an empty `/alerts`
 //! reopens the last query; `?reset=1` forgets it).
 
+use std::collections::HashMap;
+
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -13,7 +15,8 @@ use axum::response::Response;
 use chrono::{DateTime, Utc};
 use lazaret_core::alert::{Alert, AlertKind, AlertStatus, ResolutionOutcome};
 use lazaret_core::district::{District, DistrictScope};
-use lazaret_core::ids::UserId;
+use lazaret_core::ids::{PersonId, UserId};
+use lazaret_core::person::Person;
 use lazaret_core::user::Permission;
 use lazaret_store::{AlertFilter, AssigneeFilter, CheckinRecord, PageRequest};
 use maud::{html, Markup};
@@ -23,6 +26,7 @@ use super::layout::{error_page, page, respond, time, when, Nav, Tr};
 use super::{cookie, see_other, set_cookie, ConsoleOfficer};
 use crate::error::{ApiError, ErrorCode};
 use crate::services::alerts::{self, AlertDetail, EachResult};
+use crate::services::persons;
 use crate::services::ServiceError;
 use crate::state::AppState;
 
@@ -417,6 +421,13 @@ pub async fn queue(
         Ok(p) => p,
         Err(e) => return failure(&officer, e),
     };
+    // The names of the page's persons, in one query (the ids were audited
+    // with the list).
+    let person_ids: Vec<PersonId> = listed.items.iter().map(|a| a.person_id.clone()).collect();
+    let names = match persons::names(&state, &actor, &person_ids).await {
+        Ok(n) => n,
+        Err(e) => return failure(&officer, e),
+    };
     let (flash, mut cookies) = take_flash(&state, &headers);
     let saved = q.filters.query();
     cookies.push(if saved.is_empty() {
@@ -431,6 +442,7 @@ pub async fn queue(
         &q,
         &me,
         &listed.items,
+        &names,
         listed.next_cursor.as_deref(),
         flash,
         &here,
@@ -456,6 +468,7 @@ fn render_queue(
     q: &Query,
     me: &UserId,
     items: &[Alert],
+    names: &HashMap<PersonId, Person>,
     next: Option<&str>,
     flash: Option<Flash>,
     here: &str,
@@ -567,7 +580,7 @@ fn render_queue(
                         }
                         tbody {
                             @for a in items {
-                                (row(tr, now, me, a))
+                                (row(tr, now, me, a, names.get(&a.person_id)))
                             }
                         }
                     }
@@ -585,17 +598,18 @@ fn render_queue(
     }
 }
 
-fn row(tr: Tr, now: DateTime<Utc>, me: &UserId, a: &Alert) -> Markup {
+fn row(tr: Tr, now: DateTime<Utc>, me: &UserId, a: &Alert, person: Option<&Person>) -> Markup {
     let id = a.id.as_str();
+    let who = person.map_or(a.person_id.as_str(), |p| p.full_name.as_str());
     let mine = a.assignee.as_ref() == Some(me);
     html! {
         tr data-id=(id) class=[mine.then_some("mine")] {
             td.check {
                 input type="checkbox" name="ids" value=(id)
-                    aria-label=(tr.f("c.select_alert", &[("kind", kind_label(tr, a.kind)), ("person", a.person_id.as_str())]));
+                    aria-label=(tr.f("c.select_alert", &[("kind", kind_label(tr, a.kind)), ("person", who)]));
             }
             td { a.open href={ "/alerts/" (id) } { span class={ "kind k-" (kind_code(a.kind)) } { (kind_label(tr, a.kind)) } } }
-            td.mono { (a.person_id.as_str()) }
+            td.person { a href={ "/persons/" (a.person_id.as_str()) } { (who) } }
             td { (a.district.as_str()) }
             td { time datetime=(a.created_at.to_rfc3339()) title=(when(a.created_at)) { (tr.age(now, a.created_at)) } }
             td {
@@ -634,14 +648,26 @@ pub async fn detail(
         Ok(me) => me,
         Err(e) => return failure(&officer, e),
     };
+    let person = match persons::names(
+        &state,
+        &officer.as_actor(),
+        std::slice::from_ref(&d.alert.person_id),
+    )
+    .await
+    {
+        Ok(mut n) => n.remove(&d.alert.person_id),
+        Err(e) => return failure(&officer, e),
+    };
     let (flash, cookies) = take_flash(&state, &headers);
     let tr = officer.tr;
     let title = format!(
         "{} · {}",
         kind_label(tr, d.alert.kind),
-        d.alert.person_id.as_str()
+        person
+            .as_ref()
+            .map_or(d.alert.person_id.as_str(), |p| p.full_name.as_str())
     );
-    let body = render_detail(&state, &officer, &d, &me, flash);
+    let body = render_detail(&state, &officer, &d, person.as_ref(), &me, flash);
     respond(
         StatusCode::OK,
         page(tr, Some(&officer.session), Some(Nav::Alerts), &title, body),
@@ -653,17 +679,20 @@ fn render_detail(
     state: &AppState,
     officer: &ConsoleOfficer,
     d: &AlertDetail,
+    person: Option<&Person>,
     me: &UserId,
     flash: Option<Flash>,
 ) -> Markup {
     let tr = officer.tr;
     let a = &d.alert;
+    let who = person.map_or(a.person_id.as_str(), |p| p.full_name.as_str());
+    let person_href = format!("/persons/{}", a.person_id.as_str());
     let id = a.id.as_str();
     let back = format!("/alerts/{id}");
     html! {
         p.crumbs { a href="/alerts" { "← " (tr.t("c.back_to_alerts")) } }
         div.page-head {
-            h1 { span class={ "kind k-" (kind_code(a.kind)) } { (kind_label(tr, a.kind)) } " · " span.mono { (a.person_id.as_str()) } }
+            h1 { span class={ "kind k-" (kind_code(a.kind)) } { (kind_label(tr, a.kind)) } " · " a #person-link href=(person_href) { (who) } }
         }
         @if let Some(fl) = flash { (fl.render(tr)) }
         div.detail-grid.single[a.status == AlertStatus::Resolved] {
@@ -672,7 +701,10 @@ fn render_detail(
                 dl.facts {
                     div { dt { (tr.t("c.col.status")) } dd { span class={ "status s-" (a.status.as_str()) } { (status_label(tr, a.status)) } } }
                     div { dt { (tr.t("c.col.district")) } dd { (a.district.as_str()) } }
-                    div { dt { (tr.t("c.col.person")) } dd.mono { (a.person_id.as_str()) } }
+                    div { dt { (tr.t("c.col.person")) } dd { a href=(person_href) { (who) } } }
+                    @if let Some(ph) = person.and_then(|p| p.phone.as_ref()) {
+                        div { dt { (tr.t("c.col.phone")) } dd.mono #person-phone { a href={ "tel:" (ph.as_str()) } { (ph.as_str()) } } }
+                    }
                     @if let Some(o) = &a.order_id { div { dt { (tr.t("c.order")) } dd.mono { (o.as_str()) } } }
                     div { dt { (tr.t("c.opened")) } dd { (time(a.created_at)) " (" (tr.age(state.now(), a.created_at)) ")" } }
                     div { dt { (tr.t("c.col.assignee")) } dd {

@@ -91,6 +91,7 @@ pub fn time(t: DateTime<Utc>) -> Markup {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Nav {
     Alerts,
+    Persons,
     Account,
 }
 
@@ -129,6 +130,7 @@ pub fn page(
                         nav aria-label=(tr.t("c.nav")) {
                             ul {
                                 (nav_item(Nav::Alerts, "/alerts", "c.nav.alerts"))
+                                (nav_item(Nav::Persons, "/persons", "c.nav.persons"))
                                 (nav_item(Nav::Account, "/account", "c.nav.account"))
                             }
                         }

@@ -1,5 +1,6 @@
 //! The officers' console: sign in (`GET`/`POST /login`), the alert queue
-//! (`/alerts`, `/alerts/{id}` and their actions), the account page
+//! (`/alerts`, `/alerts/{id}` and their actions), the persons
+//! (`/persons`, `/persons/{id}`), the account page
 //! (`GET /account`) and sign out (`POST /logout`). Server-rendered HTML from
 //! maud templates (checked at compile time, escaped by default), under the
 //! same security headers as the person's pages; one small script
@@ -25,6 +26,7 @@ mod account;
 mod alerts;
 mod layout;
 mod login;
+mod persons;
 
 use std::net::SocketAddr;
 
@@ -55,6 +57,8 @@ pub fn routes() -> Router<AppState> {
         .route("/alerts/{id}", get(alerts::detail))
         .route("/alerts/{id}/assign", post(alerts::assign))
         .route("/alerts/{id}/resolve", post(alerts::resolve))
+        .route("/persons", get(persons::list))
+        .route("/persons/{id}", get(persons::detail))
         .layer(axum::middleware::map_response(
             crate::pages::security_headers,
         ))
@@ -225,6 +229,7 @@ mod tests {
             include_str!("login.rs"),
             include_str!("account.rs"),
             include_str!("alerts.rs"),
+            include_str!("persons.rs"),
         ];
         let mut n = 0;
         for src in sources {

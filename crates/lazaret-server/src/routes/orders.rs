@@ -74,7 +74,7 @@ impl Basis {
 
     /// The basis as an officer without health access sees it: its kind
     /// (and an arrival's area), not the case or the test.
-    fn without_health_data(self) -> Self {
+    pub(crate) fn without_health_data(self) -> Self {
         match self {
             Self::Arrival { area } => Self::Arrival { area },
             Self::Contact { .. } => Self::Contact {

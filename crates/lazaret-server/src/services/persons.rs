@@ -2,11 +2,17 @@
 //! name). Every read and write is audited; a correction's audit event names
 //! the fields changed, never their values.
 
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
 use lazaret_core::contact_info::{Email, Language, Phone};
 use lazaret_core::district::District;
 use lazaret_core::ids::PersonId;
+use lazaret_core::order::QuarantineOrder;
 use lazaret_core::person::{FullName, Person};
-use lazaret_store::{Page, PageRequest, PersonFilter};
+use lazaret_core::user::Permission;
+use lazaret_store::{OrderFilter, Page, PageRequest, PersonFilter};
+use serde_json::Value;
 
 use crate::services::orders::choose_district;
 use crate::services::{Actor, ServiceError};
@@ -168,4 +174,147 @@ pub async fn export(
     );
     state.store.record_audit(&audit).await?;
     Ok(doc)
+}
+
+/// The persons of `ids` the officer may see, in one query: the names a
+/// page that already listed (and audited) those ids shows beside them.
+/// Not audited again; unknown ids and other districts' persons are left out.
+pub async fn names(
+    state: &AppState,
+    actor: &Actor,
+    ids: &[PersonId],
+) -> Result<HashMap<PersonId, Person>, ServiceError> {
+    Ok(state.store.persons_in(ids, actor.districts()).await?)
+}
+
+/// The end of each listed person's active order (of the officer's
+/// districts), in one query: the persons list's column. The ids were
+/// audited by [`list`].
+pub async fn active_order_ends(
+    state: &AppState,
+    actor: &Actor,
+    ids: &[PersonId],
+) -> Result<HashMap<PersonId, DateTime<Utc>>, ServiceError> {
+    Ok(state
+        .store
+        .active_order_ends(ids, actor.districts())
+        .await?)
+}
+
+/// The sections of [`Store::person_sections`] every officer's person page
+/// reads; [`HEALTH_SECTIONS`] only for a role with `ReadHealth`.
+///
+/// [`Store::person_sections`]: lazaret_store::Store::person_sections
+pub const FILE_SECTIONS: &[&str] = &["prompts", "checkins", "alerts", "messages"];
+/// Health data: symptom reports, tests with their revisions, the person as
+/// a contact and the contacts traced from them as a case (by tier).
+pub const HEALTH_SECTIONS: &[&str] = &[
+    "symptom_reports",
+    "test_results",
+    "contact_of",
+    "traced_by_tier",
+];
+
+/// What an officer's person page shows: the person, their orders of the
+/// officer's districts (newest first) and the rows of each section, as the
+/// export holds them (`Store::person_sections`, JSON rows). Without
+/// `ReadHealth` the health sections are not read at all and `symptomatic`
+/// alerts are left out, as the alert queue does.
+#[derive(Debug, Clone)]
+pub struct PersonFile {
+    pub person: Person,
+    pub orders: Vec<QuarantineOrder>,
+    /// Whether the health sections were read (the officer's role allows it).
+    pub health: bool,
+    /// `prompts`, `checkins`, `alerts`, `messages` and, with `health`,
+    /// `symptom_reports`, `test_results`, `contact_of`, `traced_by_tier`.
+    pub sections: Value,
+}
+
+impl PersonFile {
+    /// The rows of section `name` (empty when it was not read).
+    pub fn rows(&self, name: &str) -> &[Value] {
+        self.sections
+            .get(name)
+            .and_then(Value::as_array)
+            .map_or(&[], Vec::as_slice)
+    }
+}
+
+/// Person `id` with their orders (for a role that reads orders) and
+/// history as the officer may see it.
+/// Audited as the API's reads are: `person.read`, `order.list` with the
+/// order ids, and `person.history` naming the sections read and the ids of
+/// the alerts, symptom reports and tests shown. Another district's person
+/// is not found, as an unknown id.
+pub async fn file(state: &AppState, actor: &Actor, id: &str) -> Result<PersonFile, ServiceError> {
+    let person = read(state, actor, id).await?;
+    let reads_orders = actor.role().allows(Permission::ReadOrders);
+    let orders = if !reads_orders {
+        Vec::new()
+    } else {
+        crate::services::orders::list(
+            state,
+            actor,
+            &OrderFilter {
+                person_id: Some(person.id.clone()),
+                ..OrderFilter::default()
+            },
+            &PageRequest {
+                cursor: None,
+                limit: Some(lazaret_store::MAX_LIMIT),
+            },
+        )
+        .await?
+        .items
+    };
+    let mut orders = orders;
+    orders.sort_by_key(|o| std::cmp::Reverse(o.starts_at));
+    let health = actor.role().allows(Permission::ReadHealth);
+    let mut names: Vec<&str> = FILE_SECTIONS.to_vec();
+    if health {
+        names.extend_from_slice(HEALTH_SECTIONS);
+    }
+    let mut sections = state
+        .store
+        .person_sections(&person.id, actor.districts(), &names)
+        .await?
+        .ok_or_else(|| ServiceError::not_found("person", id))?;
+    if !health {
+        if let Some(Value::Array(alerts)) = sections.get_mut("alerts") {
+            alerts.retain(|a| a.get("kind").and_then(Value::as_str) != Some("symptomatic"));
+        }
+    }
+    let ids_of = |name: &str| -> Vec<String> {
+        sections
+            .get(name)
+            .and_then(Value::as_array)
+            .map(|rows| {
+                rows.iter()
+                    .filter_map(|r| r.get("id").and_then(Value::as_str).map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let details = serde_json::json!({
+        "sections": names,
+        "alerts": ids_of("alerts"),
+        "symptom_reports": ids_of("symptom_reports"),
+        "test_results": ids_of("test_results"),
+    })
+    .to_string();
+    let audit = actor.audit(
+        state.now(),
+        "person.history",
+        "person",
+        person.id.as_str(),
+        details,
+    );
+    state.store.record_audit(&audit).await?;
+    Ok(PersonFile {
+        person,
+        orders,
+        health,
+        sections,
+    })
 }

@@ -11,8 +11,10 @@ use chrono::Duration;
 use lazaret_core::alert::{AlertKind, AlertStatus, ResolutionOutcome};
 use lazaret_core::challenge::Challenge;
 use lazaret_core::checkin::{CheckinOutcome, PromptStatus};
+use lazaret_core::contact::{Contact, ExposureRule, RiskTier};
 use lazaret_core::district::DistrictScope;
-use lazaret_core::ids::{AlertId, OrderId, PersonId, PromptId};
+use lazaret_core::ids::{AlertId, OrderId, PersonId, PromptId, TestId};
+use lazaret_core::test_result::{TestOutcome, TestResult, TestRevision};
 use lazaret_core::user::Role;
 use lazaret_server::services::accounts::{self, NewAccount};
 use lazaret_server::services::Actor;
@@ -973,6 +975,297 @@ async fn an_officer_chooses_the_consoles_language(db: TestDb) {
 /// Waits up to 10 s for `script` to answer something.
 const WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
+impl Console {
+    /// Health data of N-1 (the case) and N-2 (its contact): a symptom report
+    /// through the person's form ("night sweats"), a positive test from
+    /// "Zeta Lab" with one revision, and N-2 traced as N-1's close contact.
+    async fn seed_health(&self) {
+        let store = &self.app.state.store;
+        let state = &self.app.state;
+        let officer = Actor::new("cli:test", Role::Investigator, DistrictScope::All);
+        let n1 = PersonId::parse("N-1").unwrap();
+        let orders = store
+            .list_orders(
+                &lazaret_store::OrderFilter {
+                    person_id: Some(n1.clone()),
+                    ..Default::default()
+                },
+                &lazaret_store::PageRequest::default(),
+            )
+            .await
+            .unwrap();
+        let form = lazaret_server::services::symptoms::issue_form(
+            state,
+            &officer,
+            orders.items[0].id.as_str(),
+        )
+        .await
+        .unwrap();
+        lazaret_server::services::symptoms::submit_report(
+            state,
+            lazaret_server::services::symptoms::SubmitSymptomReport {
+                token: form.token,
+                symptoms: vec!["fever".into(), "other".into()],
+                other: Some("night sweats".into()),
+                temperature_c: Some(38.4),
+            },
+        )
+        .await
+        .unwrap();
+        let audit = |action: &str| lazaret_core::audit::AuditRecord {
+            at: t0(),
+            actor: "cli:test".into(),
+            action: action.into(),
+            subject_type: "person".into(),
+            subject_id: "N-1".into(),
+            details: String::new(),
+        };
+        let test = TestId::parse("T-N1").unwrap();
+        store
+            .upsert_test_result(
+                &TestResult {
+                    id: test.clone(),
+                    person_id: n1.clone(),
+                    sampled_at: t0() - Duration::days(2),
+                    result: TestOutcome::Positive,
+                    lab: "Zeta Lab".into(),
+                    symptom_onset: None,
+                    revisions: vec![TestRevision {
+                        revised_at: t0() - Duration::days(1),
+                        previous: TestOutcome::Negative,
+                        result: TestOutcome::Positive,
+                        reason: "samples swapped".into(),
+                    }],
+                },
+                t0(),
+                &audit("test.upsert"),
+            )
+            .await
+            .unwrap();
+        store
+            .replace_contacts(
+                &test,
+                &[Contact {
+                    person_id: PersonId::parse("N-2").unwrap(),
+                    case_id: n1,
+                    tier: RiskTier::Close,
+                    rules: vec![ExposureRule::FlightCompanion],
+                    evidence: vec![],
+                    last_exposure: t0() - Duration::days(3),
+                    generation: 1,
+                }],
+                t0(),
+                &audit("contacts.trace"),
+            )
+            .await
+            .unwrap();
+    }
+}
+
+backends!(the_persons_list_shows_the_officers_districts_and_searches);
+async fn the_persons_list_shows_the_officers_districts_and_searches(db: TestDb) {
+    let c = Console::start(&db).await;
+    c.seed().await;
+    c.user("nora", Role::Investigator, "north").await;
+    c.user("sam", Role::Investigator, "south").await;
+    let nora = c.session("nora").await;
+    let (st, html) = c.html(&nora, "/persons").await;
+    assert_eq!(st, StatusCode::OK, "{html}");
+    assert_eq!(listed(&html), ["N-1", "N-2"], "north's persons only");
+    assert!(html.contains("N-1 Example") && html.contains("href=\"/persons/N-1\""));
+    assert!(html.contains("+41790000000"), "the phone column");
+    // Each has an active order: its end is shown, not "No active order".
+    assert!(!html.contains("No active order"), "{html}");
+    assert!(
+        html.contains("aria-current=\"page\" href=\"/persons\"")
+            || html.contains("href=\"/persons\" aria-current=\"page\"")
+    );
+    let (_, html) = c.html(&nora, "/persons?q=n-2").await;
+    assert_eq!(listed(&html), ["N-2"], "the search narrows");
+    let (_, html) = c.html(&nora, "/persons?q=nobody").await;
+    assert!(listed(&html).is_empty());
+    assert!(html.contains("No persons match"));
+    let sam = c.session("sam").await;
+    assert_eq!(listed(&c.html(&sam, "/persons").await.1), ["S-1"]);
+    // Audited as the API's list, with the ids shown.
+    assert!(c
+        .audit("person.list")
+        .await
+        .iter()
+        .any(|e| e.actor == "user:nora" && e.details == "N-1,N-2"));
+    // A role without personal data is refused.
+    c.user("anna", Role::Analyst, "north").await;
+    let anna = c.session("anna").await;
+    assert_eq!(c.html(&anna, "/persons").await.0, StatusCode::FORBIDDEN);
+}
+
+backends!(the_persons_list_pages_with_a_cursor);
+async fn the_persons_list_pages_with_a_cursor(db: TestDb) {
+    let c = Console::start(&db).await;
+    for i in 0..53 {
+        let p = lazaret_core::person::Person {
+            id: PersonId::parse(&format!("P-{i:03}")).unwrap(),
+            full_name: lazaret_core::person::FullName::parse(&format!("Paged {i:03}")).unwrap(),
+            phone: None,
+            email: None,
+            language: Default::default(),
+            district: lazaret_core::district::District::parse("north").unwrap(),
+        };
+        let audit = lazaret_core::audit::AuditRecord {
+            at: t0(),
+            actor: "cli:test".into(),
+            action: "person.create".into(),
+            subject_type: "person".into(),
+            subject_id: p.id.to_string(),
+            details: String::new(),
+        };
+        c.app
+            .state
+            .store
+            .insert_person(&p, t0(), &audit)
+            .await
+            .unwrap();
+    }
+    c.user("nora", Role::Investigator, "north").await;
+    let nora = c.session("nora").await;
+    let (_, first) = c.html(&nora, "/persons?q=paged").await;
+    let shown = listed(&first);
+    assert_eq!(shown.len(), 50);
+    assert_eq!(shown[0], "P-000");
+    assert!(first.contains("No active order"), "no order, no end");
+    let next = first
+        .split("id=\"next-page\" rel=\"next\" href=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("a next page")
+        .replace("&amp;", "&");
+    assert!(next.starts_with("/persons?q=paged&cursor="), "{next}");
+    let (_, second) = c.html(&nora, &next).await;
+    assert_eq!(listed(&second), ["P-050", "P-051", "P-052"]);
+    assert!(!second.contains("next-page"), "the last page");
+    assert!(second.contains("First page"));
+}
+
+backends!(another_districts_person_is_not_found);
+async fn another_districts_person_is_not_found(db: TestDb) {
+    let c = Console::start(&db).await;
+    c.seed().await;
+    c.user("sam", Role::Investigator, "south").await;
+    let sam = c.session("sam").await;
+    for id in ["N-1", "no-such-person"] {
+        let (st, page) = c.html(&sam, &format!("/persons/{id}")).await;
+        assert_eq!(st, StatusCode::NOT_FOUND, "{page}");
+        assert!(page.contains("There is no such person"), "{page}");
+        assert!(!page.contains("N-1 Example"), "nothing of it leaks");
+    }
+    let (st, page) = c.html(&sam, "/persons/S-1").await;
+    assert_eq!(st, StatusCode::OK, "{page}");
+    assert!(page.contains("S-1 Example"));
+}
+
+backends!(the_person_page_shows_health_data_only_to_health_roles);
+async fn the_person_page_shows_health_data_only_to_health_roles(db: TestDb) {
+    let c = Console::start(&db).await;
+    c.seed().await;
+    c.seed_health().await;
+    c.user("ivan", Role::Investigator, "north").await;
+    c.user("nora", Role::ComplianceOfficer, "north").await;
+    let ivan = c.session("ivan").await;
+    let nora = c.session("nora").await;
+    // The investigator: the symptom report, the test with its revision, the
+    // contacts as a case, the symptomatic alert, the order and its basis.
+    let (st, page) = c.html(&ivan, "/persons/N-1").await;
+    assert_eq!(st, StatusCode::OK, "{page}");
+    for seen in [
+        "N-1 Example",
+        "+41790000000",
+        "Hauptstrasse 1",
+        "night sweats",
+        "Zeta Lab",
+        "samples swapped",
+        "id=\"contacts\"",
+        "1 contact(s)",
+        "Symptoms reported",
+        "Missed check-in",
+    ] {
+        assert!(page.contains(seen), "an investigator sees {seen}: {page}");
+    }
+    let (_, page2) = c.html(&ivan, "/persons/N-2").await;
+    assert!(page2.contains("Close contact"), "N-2 as a contact: {page2}");
+    // The compliance officer: orders, check-in outcomes, compliance alerts
+    // and messages; nothing of symptoms, tests or contacts.
+    let (st, page) = c.html(&nora, "/persons/N-1").await;
+    assert_eq!(st, StatusCode::OK, "{page}");
+    assert!(page.contains("Hauptstrasse 1") && page.contains("Missed check-in"));
+    for hidden in [
+        "night sweats",
+        "Symptom report",
+        "Zeta Lab",
+        "samples swapped",
+        "id=\"contacts\"",
+        "contact(s)",
+        "Symptoms reported",
+        "T-N1",
+    ] {
+        assert!(
+            !page.contains(hidden),
+            "a compliance officer sees {hidden}: {page}"
+        );
+    }
+    let (_, page2) = c.html(&nora, "/persons/N-2").await;
+    assert!(!page2.contains("Close contact"), "{page2}");
+    // N-2's prompt: its two tries and their outcomes, and its message.
+    assert!(page2.contains("Face does not match") && page2.contains("Outside the fence"));
+    assert!(page2.contains("Check-in"), "the prompt's message");
+    // Audited: the person read, the orders listed, the history shown.
+    let history = c.audit("person.history").await;
+    let sections = |actor: &str| -> Vec<Value> {
+        let e = history
+            .iter()
+            .find(|e| e.actor == actor && e.subject_id == "N-1")
+            .unwrap();
+        let d: Value = serde_json::from_str(&e.details).unwrap();
+        assert!(
+            actor != "user:ivan" || d["test_results"] == json!(["T-N1"]),
+            "{d}"
+        );
+        d["sections"].as_array().unwrap().clone()
+    };
+    assert!(sections("user:ivan").contains(&json!("test_results")));
+    assert_eq!(
+        sections("user:nora"),
+        [
+            json!("prompts"),
+            json!("checkins"),
+            json!("alerts"),
+            json!("messages")
+        ]
+    );
+    assert!(c
+        .audit("person.read")
+        .await
+        .iter()
+        .any(|e| e.actor == "user:nora" && e.subject_id == "N-1"));
+}
+
+backends!(the_alert_queue_and_page_name_the_person);
+async fn the_alert_queue_and_page_name_the_person(db: TestDb) {
+    let c = Console::start(&db).await;
+    let s = c.seed().await;
+    c.user("nora", Role::Investigator, "north").await;
+    let nora = c.session("nora").await;
+    let (_, html) = c.html(&nora, "/alerts?").await;
+    assert!(
+        html.contains("<a href=\"/persons/N-1\">N-1 Example</a>")
+            && html.contains("<a href=\"/persons/N-2\">N-2 Example</a>"),
+        "{html}"
+    );
+    let (_, page) = c.html(&nora, &format!("/alerts/{}", s.failed)).await;
+    assert!(page.contains("N-2 Example") && page.contains("href=\"/persons/N-2\""));
+    assert!(page.contains("id=\"person-phone\""), "the phone: {page}");
+    assert!(page.contains("+41790000000"));
+}
+
 /// Checks a page: no CSP violation, nothing from another origin, no serious
 /// or critical accessibility violation; then saves its screenshot.
 async fn look(b: &Session<'_>, axe: Option<&str>, name: &str, failures: &mut Vec<String>) {
@@ -1095,6 +1388,16 @@ async fn the_alert_queue_in_headless_chromium() {
     // A 404 page for an alert of no district of hers.
     b.goto(&format!("{}/alerts/{}", c.base, s.south)).await;
     look(&b, axe.as_deref(), "not-found-laptop", &mut failures).await;
+    // A person page as a compliance officer sees it (no health data).
+    b.goto(&format!("{}/persons/N-2", c.base)).await;
+    b.text_of("#timeline-title", WAIT).await;
+    look(
+        &b,
+        axe.as_deref(),
+        "person-compliance-laptop",
+        &mut failures,
+    )
+    .await;
     b.quit().await;
 
     // The same pages on a tablet held upright.
@@ -1111,12 +1414,41 @@ async fn the_alert_queue_in_headless_chromium() {
     look(&b, axe.as_deref(), "account-tablet", &mut failures).await;
     b.quit().await;
 
+    // An investigator opens a person from the queue: the person page with
+    // the health data, and the persons list, on a laptop and a tablet.
+    c.seed_health().await;
+    c.user("ivan", Role::Investigator, "north").await;
+    for (size, tag) in [(LAPTOP, "laptop"), (TABLET, "tablet")] {
+        let b = driver.window_session(size, "en-US,en").await;
+        sign_in(&b, &c.base, "ivan").await;
+        b.goto(&format!("{}/alerts?reset=1", c.base)).await;
+        landed(&b, "the whole queue", "/alerts").await;
+        b.click("#queue tbody tr td.person a").await;
+        b.wait_for(
+            "the person page",
+            "return location.pathname === '/persons/N-1' && document.getElementById('timeline') !== null;",
+            WAIT,
+        )
+        .await;
+        let name = b.text_of("#person-name", WAIT).await;
+        assert_eq!(name, "N-1 Example");
+        b.text_of("#tests-title", WAIT).await;
+        look(&b, axe.as_deref(), &format!("person-{tag}"), &mut failures).await;
+        b.goto(&format!("{}/persons", c.base)).await;
+        b.text_of("#persons", WAIT).await;
+        look(&b, axe.as_deref(), &format!("persons-{tag}"), &mut failures).await;
+        b.quit().await;
+    }
+
     // And in Russian.
     let b = driver.window_session(LAPTOP, "ru-RU,ru").await;
     sign_in(&b, &c.base, "nora").await;
     let title = b.text_of("h1", WAIT).await;
     assert_eq!(title, "Оповещения");
     look(&b, axe.as_deref(), "queue-ru-laptop", &mut failures).await;
+    b.goto(&format!("{}/persons/N-2", c.base)).await;
+    assert_eq!(b.text_of("#timeline-title", WAIT).await, "Хронология");
+    look(&b, axe.as_deref(), "person-ru-laptop", &mut failures).await;
     b.quit().await;
     assert!(
         failures.is_empty(),

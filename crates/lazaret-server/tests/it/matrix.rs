@@ -455,12 +455,28 @@ pub fn table() -> Vec<Entry> {
             Record,
             Body::Form(&[("csrf", "x"), ("outcome", "visited")]),
         ),
+        // The persons list and the person page (district scoping and the
+        // health rule: tests/it/console.rs).
+        entry(
+            Method::GET,
+            "/persons",
+            Console(StatusCode::SEE_OTHER),
+            Collection,
+            none(),
+        ),
+        entry(
+            Method::GET,
+            "/persons/{id}",
+            Console(StatusCode::SEE_OTHER),
+            Record,
+            none(),
+        ),
     ]
 }
 
 /// The routes the router serves outside the OpenAPI document (`lib.rs`:
 /// the document itself; `pages::routes`: the pages and their assets).
-const NON_API: [&str; 16] = [
+const NON_API: [&str; 18] = [
     "GET /api/v1/openapi.json",
     "GET /checkin",
     "GET /symptoms",
@@ -477,6 +493,8 @@ const NON_API: [&str; 16] = [
     "GET /alerts/{id}",
     "POST /alerts/{id}/assign",
     "POST /alerts/{id}/resolve",
+    "GET /persons",
+    "GET /persons/{id}",
 ];
 
 fn key(method: &Method, path: &str) -> String {

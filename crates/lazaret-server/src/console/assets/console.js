@@ -2,7 +2,8 @@
 // it: every action is a plain form.
 (function () {
   'use strict';
-  var queue = document.getElementById('queue');
+  // The alert queue or the persons list: j/k move between their rows.
+  var queue = document.getElementById('queue') || document.getElementById('persons');
   var selectAll = document.getElementById('select-all');
   var count = document.getElementById('selected-count');
 
@@ -10,7 +11,7 @@
     return Array.prototype.slice.call(document.querySelectorAll('#queue input[name=ids]'));
   }
   function rows() {
-    return Array.prototype.slice.call(document.querySelectorAll('#queue tbody tr'));
+    return Array.prototype.slice.call(document.querySelectorAll('#queue tbody tr, #persons tbody tr'));
   }
   function showCount() {
     if (!count) return;
