@@ -24,6 +24,18 @@ pub enum AlertKind {
 }
 
 impl AlertKind {
+    /// The stored and serialised name (`missed_checkin`, …).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::MissedCheckin => "missed_checkin",
+            Self::FailedCheckin => "failed_checkin",
+            Self::WelfareCheck => "welfare_check",
+            Self::Symptomatic => "symptomatic",
+            Self::CannotPrompt => "cannot_prompt",
+            Self::NotDelivered => "not_delivered",
+        }
+    }
+
     /// Whether the alert carries health data (a symptomatic report): only
     /// roles that read health data see it. The rest are compliance alerts
     /// (missed, failed, outside the geofence, welfare check, cannot prompt,

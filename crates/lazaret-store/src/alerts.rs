@@ -28,14 +28,7 @@ pub struct NewAlert {
 }
 
 pub fn alert_kind_str(k: AlertKind) -> &'static str {
-    match k {
-        AlertKind::MissedCheckin => "missed_checkin",
-        AlertKind::FailedCheckin => "failed_checkin",
-        AlertKind::WelfareCheck => "welfare_check",
-        AlertKind::Symptomatic => "symptomatic",
-        AlertKind::CannotPrompt => "cannot_prompt",
-        AlertKind::NotDelivered => "not_delivered",
-    }
+    k.as_str()
 }
 
 fn parse_kind(s: &str) -> Result<AlertKind, StoreError> {

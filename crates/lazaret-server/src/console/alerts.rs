@@ -46,14 +46,7 @@ const KINDS: [AlertKind; 6] = [
 ];
 
 fn kind_code(k: AlertKind) -> &'static str {
-    match k {
-        AlertKind::MissedCheckin => "missed_checkin",
-        AlertKind::FailedCheckin => "failed_checkin",
-        AlertKind::WelfareCheck => "welfare_check",
-        AlertKind::Symptomatic => "symptomatic",
-        AlertKind::CannotPrompt => "cannot_prompt",
-        AlertKind::NotDelivered => "not_delivered",
-    }
+    k.as_str()
 }
 
 fn kind_label(tr: Tr, k: AlertKind) -> &'static str {
@@ -338,33 +331,12 @@ fn code_of(e: ServiceError) -> ErrorCode {
 
 /// A refused or failed page request: its status and a message.
 fn failure(officer: &ConsoleOfficer, e: ServiceError) -> Response {
-    let tr = officer.tr;
-    let api = ApiError::from(e);
-    let status = api.code().status();
-    let message = match api.code() {
-        ErrorCode::NotFound => tr.t("c.err.alert_not_found").to_owned(),
-        ErrorCode::Internal | ErrorCode::Unavailable => {
-            tracing::error!(error = %api, "a console page failed");
-            tr.t("c.err.internal").to_owned()
-        }
-        _ => api.to_string(),
-    };
-    error_page(tr, Some(&officer.session), status, &message)
+    super::failure_page(officer, e, "c.err.alert_not_found")
 }
 
 /// Refuses a role that does not work alerts (the API's 403, as a page).
 fn refuse_role(officer: &ConsoleOfficer) -> Option<Response> {
-    if officer.session.role.allows(Permission::WorkAlerts) {
-        None
-    } else {
-        let tr = officer.tr;
-        Some(error_page(
-            tr,
-            Some(&officer.session),
-            StatusCode::FORBIDDEN,
-            tr.t("c.err.role_alerts"),
-        ))
-    }
+    super::refuse_without(officer, Permission::WorkAlerts, "c.err.role_alerts")
 }
 
 /// The flash of the last action, and the header that forgets it.

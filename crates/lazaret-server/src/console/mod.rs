@@ -37,10 +37,12 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 
+use crate::error::{ApiError, ErrorCode};
 use crate::pages::Lang;
 use crate::services::accounts::{self, ConsoleSession};
-use crate::services::Actor;
+use crate::services::{Actor, ServiceError};
 use crate::state::AppState;
+use lazaret_core::user::Permission;
 
 pub use layout::Tr;
 
@@ -202,6 +204,42 @@ impl FromRequestParts<AppState> for ConsoleOfficer {
             }
         }
     }
+}
+
+/// A failed page request as a page: the API's status for the error (one
+/// mapping for both), `not_found` (an i18n key) for a 404, and a generic
+/// message for an internal failure (logged, never shown).
+fn failure_page(officer: &ConsoleOfficer, e: ServiceError, not_found: &'static str) -> Response {
+    let tr = officer.tr;
+    let api = ApiError::from(e);
+    let status = api.code().status();
+    let message = match api.code() {
+        ErrorCode::NotFound => tr.t(not_found).to_owned(),
+        ErrorCode::Internal | ErrorCode::Unavailable => {
+            tracing::error!(error = %api, "a console page failed");
+            tr.t("c.err.internal").to_owned()
+        }
+        _ => api.to_string(),
+    };
+    layout::error_page(tr, Some(&officer.session), status, &message)
+}
+
+/// The API's 403 as a page (`message`: an i18n key) unless the role allows `p`.
+fn refuse_without(
+    officer: &ConsoleOfficer,
+    p: Permission,
+    message: &'static str,
+) -> Option<Response> {
+    if officer.session.role.allows(p) {
+        return None;
+    }
+    let tr = officer.tr;
+    Some(layout::error_page(
+        tr,
+        Some(&officer.session),
+        StatusCode::FORBIDDEN,
+        tr.t(message),
+    ))
 }
 
 #[cfg(test)]

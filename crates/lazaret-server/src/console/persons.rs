@@ -18,9 +18,8 @@ use lazaret_store::{PageRequest, PersonFilter};
 use maud::{html, Markup};
 use serde_json::Value;
 
-use super::layout::{error_page, page, respond, time, Nav, Tr};
+use super::layout::{page, respond, time, Nav, Tr};
 use super::ConsoleOfficer;
-use crate::error::{ApiError, ErrorCode};
 use crate::routes::orders::Basis;
 use crate::services::persons::{self, PersonFile};
 use crate::services::ServiceError;
@@ -30,32 +29,12 @@ const PAGE_SIZE: u32 = 50;
 
 /// A refused or failed page request: its status and a message.
 fn failure(officer: &ConsoleOfficer, e: ServiceError) -> Response {
-    let tr = officer.tr;
-    let api = ApiError::from(e);
-    let status = api.code().status();
-    let message = match api.code() {
-        ErrorCode::NotFound => tr.t("c.err.person_not_found").to_owned(),
-        ErrorCode::Internal | ErrorCode::Unavailable => {
-            tracing::error!(error = %api, "a console page failed");
-            tr.t("c.err.internal").to_owned()
-        }
-        _ => api.to_string(),
-    };
-    error_page(tr, Some(&officer.session), status, &message)
+    super::failure_page(officer, e, "c.err.person_not_found")
 }
 
 /// Refuses a role that does not read personal data (the API's 403).
 fn refuse_role(officer: &ConsoleOfficer) -> Option<Response> {
-    if officer.session.role.allows(Permission::ReadPersons) {
-        return None;
-    }
-    let tr = officer.tr;
-    Some(error_page(
-        tr,
-        Some(&officer.session),
-        StatusCode::FORBIDDEN,
-        tr.t("c.err.role_persons"),
-    ))
+    super::refuse_without(officer, Permission::ReadPersons, "c.err.role_persons")
 }
 
 /// `/persons?q=…&cursor=…`, read leniently.
