@@ -84,13 +84,8 @@ pub async fn language(
     Form(form): Form<LanguageForm>,
 ) -> Response {
     let tr = officer.tr;
-    if !officer.csrf_ok(&form.csrf) {
-        return error_page(
-            tr,
-            Some(&officer.session),
-            StatusCode::FORBIDDEN,
-            tr.t("c.err.csrf"),
-        );
+    if let Some(refused) = officer.refuse_csrf(&form.csrf) {
+        return refused;
     }
     let choice = Lang::parse(&form.language);
     if choice.is_none() && !form.language.trim().is_empty() {

@@ -978,16 +978,7 @@ fn refuse(officer: &ConsoleOfficer, form: &ActionForm) -> Option<Response> {
     if let Some(r) = refuse_role(officer) {
         return Some(r);
     }
-    if !officer.csrf_ok(&form.csrf) {
-        let tr = officer.tr;
-        return Some(error_page(
-            tr,
-            Some(&officer.session),
-            StatusCode::FORBIDDEN,
-            tr.t("c.err.csrf"),
-        ));
-    }
-    None
+    officer.refuse_csrf(&form.csrf)
 }
 
 /// After an action: back where the officer was, with what it did.

@@ -180,13 +180,8 @@ pub async fn logout(
     Form(form): Form<CsrfForm>,
 ) -> Response {
     let tr = officer.tr;
-    if !officer.csrf_ok(&form.csrf) {
-        return error_page(
-            tr,
-            Some(&officer.session),
-            StatusCode::FORBIDDEN,
-            tr.t("c.err.csrf"),
-        );
+    if let Some(refused) = officer.refuse_csrf(&form.csrf) {
+        return refused;
     }
     if let Err(e) = accounts::logout(&state, &officer.session).await {
         tracing::error!(error = %e, "ending a session failed");

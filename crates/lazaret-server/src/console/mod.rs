@@ -172,6 +172,19 @@ impl ConsoleOfficer {
     fn csrf_ok(&self, sent: &str) -> bool {
         !sent.is_empty() && same(&self.session.csrf, sent)
     }
+
+    /// The 403 page for a form without this session's CSRF token, if so.
+    fn refuse_csrf(&self, sent: &str) -> Option<Response> {
+        if self.csrf_ok(sent) {
+            return None;
+        }
+        Some(layout::error_page(
+            self.tr,
+            Some(&self.session),
+            StatusCode::FORBIDDEN,
+            self.tr.t("c.err.csrf"),
+        ))
+    }
 }
 
 impl FromRequestParts<AppState> for ConsoleOfficer {
