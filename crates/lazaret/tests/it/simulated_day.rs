@@ -470,20 +470,29 @@ async fn two_servers_run_a_simulated_day_of_1000_orders_exactly_once() {
     }
     assert_eq!(planned.len(), ORDERS * PER_DAY, "issue jobs");
 
-    let rows = sqlx::query("SELECT id, order_id, slot, issued_at, status FROM prompts")
+    let rows = sqlx::query("SELECT id, order_id, slot, issued_at, deadline, status FROM prompts")
         .fetch_all(&pool)
         .await
         .unwrap();
     assert_eq!(rows.len(), ORDERS * PER_DAY, "prompts");
     let mut per_order: BTreeMap<String, Vec<DateTime<Utc>>> = BTreeMap::new();
     let mut prompt_ids = HashSet::new();
+    let mut closed: HashMap<String, (String, DateTime<Utc>)> = HashMap::new();
     let mut max_late = Duration::zero();
     for r in &rows {
         let id: String = r.get("id");
         let order: String = r.get("order_id");
         let slot: String = r.get("slot");
         let status: String = r.get("status");
-        assert_eq!(status, "missed", "prompt {id}: nobody answered");
+        // Nobody answered: missed, or not delivered where the message was
+        // still waiting in the outbox when the window closed (at 360x a
+        // window is seconds of wall time; a loaded machine can lag that
+        // much). Which it was is checked against the outbox below.
+        assert!(
+            status == "missed" || status == "not_delivered",
+            "prompt {id}: nobody answered, got {status}"
+        );
+        closed.insert(id.clone(), (status, ms(r.get("deadline"))));
         let at = planned[&(order.clone(), slot.clone())];
         let issued = ms(r.get("issued_at"));
         let late = issued - at;
@@ -520,7 +529,8 @@ async fn two_servers_run_a_simulated_day_of_1000_orders_exactly_once() {
     let mut prompt_messages = HashMap::new();
     let mut outbox_ids = HashSet::new();
     let mut forms = 0;
-    for r in sqlx::query("SELECT id, dedupe_key, status FROM outbox")
+    let mut not_delivered = 0;
+    for r in sqlx::query("SELECT id, dedupe_key, status, sent_at FROM outbox")
         .fetch_all(&pool)
         .await
         .unwrap()
@@ -531,6 +541,15 @@ async fn two_servers_run_a_simulated_day_of_1000_orders_exactly_once() {
         assert_eq!(status, "sent", "message {key}");
         if let Some(p) = key.strip_prefix("prompt:") {
             assert!(prompt_messages.insert(p.to_owned(), id.clone()).is_none());
+            let (status, deadline) = &closed[p];
+            if status == "not_delivered" {
+                not_delivered += 1;
+                let sent = ms(r.get::<i64, _>("sent_at"));
+                assert!(
+                    sent > *deadline,
+                    "prompt {p} closed as not delivered, but its message went out at {sent}, before the deadline {deadline}"
+                );
+            }
         } else {
             assert!(key.starts_with("symptom_form:"), "{key}");
             forms += 1;
@@ -552,17 +571,30 @@ async fn two_servers_run_a_simulated_day_of_1000_orders_exactly_once() {
     );
     assert_eq!(distinct, outbox_ids, "every message reached the gateway");
 
-    // Closed once: one missed-check-in alert per prompt.
-    let causes: HashSet<String> =
-        sqlx::query("SELECT cause FROM alerts WHERE kind = 'missed_checkin'")
-            .fetch_all(&pool)
-            .await
-            .unwrap()
-            .iter()
-            .map(|r| r.get::<String, _>("cause"))
-            .collect();
+    // Closed once: one alert per prompt, of the kind its status says.
+    let mut causes: HashSet<String> = HashSet::new();
+    for r in sqlx::query(
+        "SELECT cause, kind FROM alerts WHERE kind IN ('missed_checkin', 'not_delivered')",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap()
+    {
+        let cause: String = r.get("cause");
+        let kind: String = r.get("kind");
+        let prompt = cause.strip_prefix("prompt:").unwrap_or(&cause);
+        let want = match closed.get(prompt).map(|(s, _)| s.as_str()) {
+            Some("missed") => "missed_checkin",
+            _ => "not_delivered",
+        };
+        assert_eq!(kind, want, "{cause}");
+        assert!(causes.insert(cause), "one alert per prompt");
+    }
     let expected: HashSet<String> = prompt_ids.iter().map(|p| format!("prompt:{p}")).collect();
-    assert_eq!(causes, expected, "one missed alert per prompt");
+    assert_eq!(causes, expected, "one alert per prompt");
+    if not_delivered > 0 {
+        eprintln!("{not_delivered} prompts closed before their message went out (machine load)");
+    }
     let welfare: i64 =
         sqlx::query_scalar("SELECT count(*) FROM alerts WHERE kind = 'welfare_check'")
             .fetch_one(&pool)
