@@ -134,11 +134,8 @@ impl Store {
     ) -> Result<HashMap<PersonId, District>, StoreError> {
         let mut out = HashMap::with_capacity(ids.len());
         for chunk in ids.chunks(500) {
-            let params: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-            let sql = format!(
-                "SELECT id, district FROM persons WHERE id IN ({})",
-                params.join(", ")
-            );
+            let params = scope::numbered(chunk.len());
+            let sql = format!("SELECT id, district FROM persons WHERE id IN ({})", params);
             on_pool!(self, pool => {
                 let mut q = sqlx::query(&sql);
                 for id in chunk {
@@ -166,11 +163,11 @@ impl Store {
     ) -> Result<HashMap<PersonId, Person>, StoreError> {
         let mut out = HashMap::with_capacity(ids.len());
         for chunk in ids.chunks(500) {
-            let params: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let params = scope::numbered(chunk.len());
             let (limit, values) = scope::clause("district", districts, chunk.len() + 1);
             let sql = format!(
                 "SELECT {COLUMNS} FROM persons WHERE id IN ({}){limit}",
-                params.join(", ")
+                params
             );
             on_pool!(self, pool => {
                 let mut q = sqlx::query(&sql);
@@ -199,12 +196,12 @@ impl Store {
     ) -> Result<HashMap<PersonId, DateTime<Utc>>, StoreError> {
         let mut out = HashMap::with_capacity(ids.len());
         for chunk in ids.chunks(500) {
-            let params: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let params = scope::numbered(chunk.len());
             let (limit, values) = scope::clause("district", districts, chunk.len() + 1);
             let sql = format!(
                 "SELECT person_id, MAX(ends_at) AS ends_at FROM orders \
                  WHERE status = 'active' AND person_id IN ({}){limit} GROUP BY person_id",
-                params.join(", ")
+                params
             );
             on_pool!(self, pool => {
                 let mut q = sqlx::query(&sql);

@@ -43,6 +43,15 @@ mod tests {
     }
 }
 
+/// `$1, $2, …, $n`: the placeholders of an `IN (…)` list of `n` values
+/// bound first.
+pub(crate) fn numbered(n: usize) -> String {
+    (1..=n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// A list query's WHERE clause with only the conditions that apply, each
 /// value a numbered text parameter. (`($1 IS NULL OR col = $1)` for an
 /// absent filter keeps the planner from using an index on `col`, and on
@@ -117,5 +126,6 @@ mod where_tests {
         let mut all = Where::default();
         all.scope("district", &DistrictScope::All);
         assert_eq!(all.sql(), "");
+        assert_eq!(numbered(3), "$1, $2, $3");
     }
 }
