@@ -11,7 +11,7 @@ use lazaret_core::person::{FullName, Person};
 use sqlx::Row;
 
 use crate::audit::append_audit;
-use crate::db::{on_pool, to_ms, Store};
+use crate::db::{on_pool, to_ms, BackendKind, Store};
 use crate::error::StoreError;
 use crate::page::{like_contains, Page, PageRequest};
 use crate::scope;
@@ -261,7 +261,15 @@ impl Store {
             w.bind("id > ?", after);
         }
         if let Some(name) = filter.name_contains.as_deref() {
-            w.bind("LOWER(full_name) LIKE ? ESCAPE '\\'", like_contains(name));
+            let (clause, value) = match name_search(self.kind(), name) {
+                NameSearch::Trigrams(phrase) => (
+                    "id IN (SELECT k.person_id FROM person_search_keys k \
+                     WHERE k.k IN (SELECT rowid FROM person_names WHERE person_names MATCH ?))",
+                    phrase,
+                ),
+                NameSearch::Like(pattern) => ("LOWER(full_name) LIKE ? ESCAPE '\\'", pattern),
+            };
+            w.bind(clause, value);
         }
         if let Some(d) = &filter.districts {
             w.scope("district", d);
@@ -283,5 +291,25 @@ impl Store {
                 .collect::<Result<Vec<_>, StoreError>>()?;
             Ok(Page::from_rows(items, limit, |p: &Person| p.id.to_string()))
         })
+    }
+}
+
+/// How a name search runs on a backend.
+#[derive(Debug, PartialEq, Eq)]
+enum NameSearch {
+    /// SQLite's trigram index (migration 0019): the needle as one FTS5
+    /// phrase, which matches exactly where it occurs as a substring.
+    Trigrams(String),
+    /// `LOWER(full_name) LIKE '%…%'`: PostgreSQL's trigram index serves it;
+    /// on SQLite, a needle under three characters has no trigram and scans.
+    Like(String),
+}
+
+fn name_search(kind: BackendKind, needle: &str) -> NameSearch {
+    let needle = needle.trim();
+    if kind == BackendKind::Sqlite && needle.chars().count() >= 3 {
+        NameSearch::Trigrams(format!("\"{}\"", needle.replace('"', "\"\"")))
+    } else {
+        NameSearch::Like(like_contains(needle))
     }
 }

@@ -67,6 +67,62 @@ async fn add_person(s: &Store, id: &str, name: &str) {
         .unwrap();
 }
 
+/// The ids a name search lists.
+async fn found(s: &Store, needle: &str) -> Vec<String> {
+    let f = PersonFilter {
+        name_contains: Some(needle.into()),
+        districts: None,
+    };
+    let page = s.list_persons(&f, &PageRequest::default()).await.unwrap();
+    page.items.iter().map(|p| p.id.to_string()).collect()
+}
+
+// The name search runs on an index (SQLite: FTS5 trigrams kept by triggers;
+// PostgreSQL: pg_trgm), and must find exactly what a substring search finds.
+backends!(name_search_finds_substrings_through_renames_and_imports);
+async fn name_search_finds_substrings_through_renames_and_imports(db: TestDb) {
+    let s = &db.store;
+    add_person(s, "N1", "Lea Sato").await;
+    add_person(s, "N2", "Leander Ito").await;
+    add_person(s, "N3", "Иван Петров").await;
+    add_person(s, "N4", "Mia \"Mo\" Kato").await;
+
+    assert_eq!(found(s, "sato").await, ["N1"]);
+    assert_eq!(found(s, "LEA").await, ["N1", "N2"]);
+    assert_eq!(found(s, "a sa").await, ["N1"], "across the space");
+    assert_eq!(found(s, "ato").await, ["N1", "N4"]);
+    assert_eq!(found(s, "to").await, ["N1", "N2", "N4"], "two letters");
+    assert_eq!(found(s, "ван п").await, ["N3"]);
+    assert_eq!(found(s, "\"mo\"").await, ["N4"], "a quote is literal");
+    assert!(found(s, "satoo").await.is_empty());
+    if db.kind() == lazaret_store::BackendKind::Sqlite {
+        // FTS5 folds case in every script; SQLite's LOWER only ASCII.
+        assert_eq!(found(s, "ИВАН").await, ["N3"]);
+    }
+
+    // A rename moves the person in the index, and the old name is gone.
+    let mut renamed = person("N1", "Lea Watanabe");
+    renamed.district = lazaret_core::district::District::unassigned();
+    s.update_person(&renamed, t0(), &audit("person.update", "N1"))
+        .await
+        .unwrap();
+    assert!(found(s, "sato").await.is_empty());
+    assert_eq!(found(s, "watanabe").await, ["N1"]);
+
+    // Persons an import writes are found too.
+    let csv = "person_id,full_name,phone,email,building_id,address,unit,lat,lon\n\
+               N9,Nils Sato,+41441234567,,B1,Main St 1,1,47.37,8.54\n";
+    s.import_csv(
+        lazaret_store::ImportKind::Residences,
+        csv.as_bytes(),
+        &lazaret_store::ImportOptions::default(),
+        t0(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(found(s, "sato").await, ["N9"]);
+}
+
 backends!(persons_round_trip_page_and_filter);
 async fn persons_round_trip_page_and_filter(db: TestDb) {
     let s = &db.store;
