@@ -20,6 +20,7 @@ mod order_csv;
 mod order_end;
 mod orders;
 mod outbox;
+mod overview;
 mod page;
 mod persons;
 mod prompts;
@@ -56,6 +57,7 @@ pub use orders::{OrderFilter, OrderWrite, WrittenOrder};
 pub use outbox::{
     Channel, MessageFailure, NewOutboxMessage, OutboxMessage, OutboxStatus, NOTIFY_QUEUE,
 };
+pub use overview::{CaseCounts, DistrictOverview, OpenAlerts, TRACE_WINDOW_DAYS};
 pub use page::{Page, PageRequest, DEFAULT_LIMIT, MAX_LIMIT};
 pub use persons::PersonFilter;
 pub use prompts::{CheckinContext, CheckinFinish, CheckinRecord, CheckinStart, PromptRecord};

@@ -36,7 +36,7 @@ const QUERY_COOKIE: &str = "lazaret_alerts_query";
 const FLASH_COOKIE: &str = "lazaret_flash";
 const PAGE_SIZE: u32 = 50;
 
-const KINDS: [AlertKind; 6] = [
+pub(super) const KINDS: [AlertKind; 6] = [
     AlertKind::MissedCheckin,
     AlertKind::FailedCheckin,
     AlertKind::WelfareCheck,
@@ -49,7 +49,7 @@ fn kind_code(k: AlertKind) -> &'static str {
     k.as_str()
 }
 
-fn kind_label(tr: Tr, k: AlertKind) -> &'static str {
+pub(super) fn kind_label(tr: Tr, k: AlertKind) -> &'static str {
     match k {
         AlertKind::MissedCheckin => tr.t("c.kind.missed_checkin"),
         AlertKind::FailedCheckin => tr.t("c.kind.failed_checkin"),

@@ -6,7 +6,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use lazaret_core::district::DistrictScope;
-use lazaret_core::user::Role;
+use lazaret_core::user::{Permission, Role};
 use maud::{html, Markup, DOCTYPE};
 
 use crate::pages::Lang;
@@ -90,6 +90,7 @@ pub fn time(t: DateTime<Utc>) -> Markup {
 /// Which entry of the navigation a page belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Nav {
+    Overview,
     Alerts,
     Persons,
     Account,
@@ -129,8 +130,15 @@ pub fn page(
                     @if let Some(s) = officer {
                         nav aria-label=(tr.t("c.nav")) {
                             ul {
-                                (nav_item(Nav::Alerts, "/alerts", "c.nav.alerts"))
-                                (nav_item(Nav::Persons, "/persons", "c.nav.persons"))
+                                @if s.role.allows(Permission::ReadOrders) || s.role.allows(Permission::ReadAggregates) {
+                                    (nav_item(Nav::Overview, "/overview", "c.nav.overview"))
+                                }
+                                @if s.role.allows(Permission::WorkAlerts) {
+                                    (nav_item(Nav::Alerts, "/alerts", "c.nav.alerts"))
+                                }
+                                @if s.role.allows(Permission::ReadPersons) {
+                                    (nav_item(Nav::Persons, "/persons", "c.nav.persons"))
+                                }
                                 (nav_item(Nav::Account, "/account", "c.nav.account"))
                             }
                         }
@@ -180,8 +188,8 @@ pub fn error_page(
         StatusCode::FORBIDDEN => tr.t("c.err.forbidden_title"),
         _ => tr.t("c.err.title"),
     };
-    let back = if officer.is_some() {
-        ("/alerts", tr.t("c.back_to_alerts"))
+    let back = if let Some(s) = officer {
+        (super::home_of(s.role), tr.t("c.back_home"))
     } else {
         ("/login", tr.t("c.back_to_login"))
     };

@@ -18,9 +18,6 @@ use super::{
 use crate::services::accounts::{self, LoginAttempt, LoginError};
 use crate::state::AppState;
 
-/// Where a successful sign-in lands.
-const HOME: &str = "/alerts";
-
 fn login_form(
     tr: Tr,
     status: StatusCode,
@@ -65,8 +62,8 @@ fn login_form(
 
 pub async fn form_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
     if let Some(value) = cookie(&headers, session_cookie(&state)) {
-        if let Ok(Some(_)) = accounts::session(&state, value).await {
-            return see_other(HOME);
+        if let Ok(Some(s)) = accounts::session(&state, value).await {
+            return see_other(super::home_of(s.role));
         }
     }
     // A new nonce per visit; the form and the cookie carry the same one.
@@ -127,7 +124,7 @@ pub async fn submit(
     match accounts::login(&state, attempt).await {
         Ok(new) => {
             let max_age = (new.session.expires_at - state.now()).num_seconds();
-            let mut resp = see_other(HOME);
+            let mut resp = see_other(super::home_of(new.session.role));
             let h = resp.headers_mut();
             h.append(
                 header::SET_COOKIE,

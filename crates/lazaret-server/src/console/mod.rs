@@ -26,6 +26,7 @@ mod account;
 mod alerts;
 mod layout;
 mod login;
+mod overview;
 mod persons;
 
 use std::net::SocketAddr;
@@ -54,6 +55,7 @@ pub fn routes() -> Router<AppState> {
         .route("/logout", post(login::logout))
         .route("/account", get(account::page_get))
         .route("/account/language", post(account::language))
+        .route("/overview", get(overview::page_get))
         .route("/alerts", get(alerts::queue))
         .route("/alerts/bulk", post(alerts::bulk))
         .route("/alerts/{id}", get(alerts::detail))
@@ -66,14 +68,27 @@ pub fn routes() -> Router<AppState> {
         ))
 }
 
-/// `/`: the queue when signed in, else the sign-in form.
+/// `/`: the sign-in form, or where the officer's work starts: the alert
+/// queue (officers work from exception queues), the overview for analysts,
+/// the account page for the others.
 async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
     if let Some(value) = cookie(&headers, session_cookie(&state)) {
-        if let Ok(Some(_)) = accounts::session(&state, value).await {
-            return see_other("/alerts");
+        if let Ok(Some(s)) = accounts::session(&state, value).await {
+            return see_other(home_of(s.role));
         }
     }
     see_other("/login")
+}
+
+/// Where a role's work starts.
+pub(crate) fn home_of(role: lazaret_core::user::Role) -> &'static str {
+    if role.allows(Permission::WorkAlerts) {
+        "/alerts"
+    } else if role.allows(Permission::ReadAggregates) {
+        "/overview"
+    } else {
+        "/account"
+    }
 }
 
 /// A 303, so a form's POST is followed by a GET.
@@ -281,6 +296,7 @@ mod tests {
             include_str!("account.rs"),
             include_str!("alerts.rs"),
             include_str!("persons.rs"),
+            include_str!("overview.rs"),
         ];
         let mut n = 0;
         for src in sources {

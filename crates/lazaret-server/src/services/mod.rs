@@ -19,6 +19,7 @@ pub mod enrollment;
 mod error;
 pub mod login_gate;
 pub mod orders;
+pub mod overview;
 pub mod persons;
 pub mod self_enrollment;
 pub mod stats;

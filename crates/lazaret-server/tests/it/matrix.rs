@@ -471,12 +471,20 @@ pub fn table() -> Vec<Entry> {
             Record,
             none(),
         ),
+        // The overview (roles and districts: tests/it/console_overview.rs).
+        entry(
+            Method::GET,
+            "/overview",
+            Console(StatusCode::SEE_OTHER),
+            Collection,
+            none(),
+        ),
     ]
 }
 
 /// The routes the router serves outside the OpenAPI document (`lib.rs`:
 /// the document itself; `pages::routes`: the pages and their assets).
-const NON_API: [&str; 18] = [
+const NON_API: [&str; 19] = [
     "GET /api/v1/openapi.json",
     "GET /checkin",
     "GET /symptoms",
@@ -495,6 +503,7 @@ const NON_API: [&str; 18] = [
     "POST /alerts/{id}/resolve",
     "GET /persons",
     "GET /persons/{id}",
+    "GET /overview",
 ];
 
 fn key(method: &Method, path: &str) -> String {
