@@ -1442,6 +1442,9 @@ async fn the_alert_queue_in_headless_chromium() {
         b.goto(&format!("{}/persons", c.base)).await;
         b.text_of("#persons", WAIT).await;
         look(&b, axe.as_deref(), &format!("persons-{tag}"), &mut failures).await;
+        b.goto(&format!("{}/overview", c.base)).await;
+        b.text_of("#d-north", WAIT).await;
+        look(&b, axe.as_deref(), &format!("overview-{tag}"), &mut failures).await;
         b.quit().await;
     }
 
