@@ -1444,7 +1444,13 @@ async fn the_alert_queue_in_headless_chromium() {
         look(&b, axe.as_deref(), &format!("persons-{tag}"), &mut failures).await;
         b.goto(&format!("{}/overview", c.base)).await;
         b.text_of("#d-north", WAIT).await;
-        look(&b, axe.as_deref(), &format!("overview-{tag}"), &mut failures).await;
+        look(
+            &b,
+            axe.as_deref(),
+            &format!("overview-{tag}"),
+            &mut failures,
+        )
+        .await;
         b.quit().await;
     }
 

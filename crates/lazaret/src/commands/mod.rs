@@ -5,6 +5,7 @@ pub mod bench_lists;
 pub mod chains;
 mod csv_report;
 pub mod demo;
+pub mod demo_scenario;
 pub mod face;
 pub mod import;
 pub mod orders;

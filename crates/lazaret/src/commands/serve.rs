@@ -79,6 +79,17 @@ pub async fn serve(config: Config, store: Store) -> Result<()> {
 /// Serves on a bound `listener` (see [`bind`]) until Ctrl-C or SIGTERM.
 pub async fn serve_on(listener: TcpListener, config: Config, store: Store) -> Result<()> {
     let face = load_face_engine(&config).await;
+    serve_with(listener, config, store, face).await
+}
+
+/// [`serve_on`] with the face engine already loaded (the demo loads it to
+/// seed enrolments).
+pub async fn serve_with(
+    listener: TcpListener,
+    config: Config,
+    store: Store,
+    face: Option<std::sync::Arc<lazaret_face::FaceEngine>>,
+) -> Result<()> {
     let audit_store = store.clone();
     let app = App::builder(config, store).face(face).build()?;
     let served = app.run(listener, shutdown_signal()).await;

@@ -79,7 +79,15 @@ fn demo_serves_health_and_authenticated_persons() {
     let (base, _) = listening_on(&lines);
     let mut token = None;
     let mut symptom_link = None;
-    while let Ok(line) = lines.recv_timeout(Duration::from_secs(60)) {
+    let mut summary = String::new();
+    let mut console = None;
+    while let Ok(line) = lines.recv_timeout(Duration::from_secs(120)) {
+        if line.starts_with("Lazaret demo in ") {
+            summary = line.clone();
+        }
+        if let Some(url) = line.strip_prefix("Console: ") {
+            console = Some(url.trim().to_owned());
+        }
         if let Some((_, link)) = line.split_once("symptom form: ") {
             symptom_link = Some(link.trim().to_owned());
         }
@@ -138,6 +146,41 @@ fn demo_serves_health_and_authenticated_persons() {
             .await
             .unwrap();
         assert_eq!(r.status(), 201);
+
+        // A living district: the trace's orders, the lab error's releases,
+        // open alerts of what happened.
+        assert_eq!(console.as_deref(), Some(format!("{base}/").as_str()));
+        let get = |path: &str| {
+            let r = client
+                .get(format!("{base}{path}"))
+                .bearer_auth(&token)
+                .send();
+            async move { r.await.unwrap().json::<serde_json::Value>().await.unwrap() }
+        };
+        let count = |v: &serde_json::Value| v["items"].as_array().unwrap().len();
+        assert!(summary.contains("7 contact orders issued"), "{summary}");
+        assert!(summary.contains("(2 orders released)"), "{summary}");
+        let released = get("/api/v1/orders?status=released").await;
+        assert_eq!(count(&released), 2, "{released}");
+        let active = get("/api/v1/orders?status=active").await;
+        assert_eq!(
+            count(&active),
+            9,
+            "Ana, her 7 contacts and Dara: {active}"
+        );
+        let alerts = get("/api/v1/alerts").await;
+        let kinds: Vec<&str> = alerts["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["kind"].as_str().unwrap())
+            .collect();
+        assert!(kinds.contains(&"symptomatic"), "{kinds:?}");
+        if summary.contains("Boris Orlov and Chen Wei enrolled") {
+            assert!(kinds.contains(&"failed_checkin"), "{kinds:?}");
+        } else {
+            assert!(summary.contains("face models unavailable"), "{summary}");
+        }
     });
     assert!(dir.path().join("lazaret-demo.db").exists());
 }
