@@ -5,6 +5,7 @@ mod accounts;
 mod alerts;
 mod audit;
 mod cannot_prompt;
+mod cases;
 mod contact_orders;
 mod contacts;
 mod db;
@@ -39,6 +40,7 @@ pub use audit::{
     AuditFilter, AuditHead, AuditSettings, AuditVerification, CheckpointLine,
     DEFAULT_CHECKPOINT_EVERY,
 };
+pub use cases::CaseRow;
 pub use cannot_prompt::{CannotPromptReason, CannotPromptReport};
 pub use contact_orders::{OrderProposal, ProposalAction, Proposals};
 pub use contacts::TraceOutcome;
@@ -59,7 +61,7 @@ pub use outbox::{
 pub use page::{Page, PageRequest, DEFAULT_LIMIT, MAX_LIMIT};
 pub use persons::PersonFilter;
 pub use prompts::{CheckinContext, CheckinFinish, CheckinRecord, CheckinStart, PromptRecord};
-pub use revisions::{KeptOrder, ReleasedOrder, RevisionReport};
+pub use revisions::{KeptOrder, ReleasedOrder, RevisionMode, RevisionReport};
 pub use stats::DayStats;
 pub use symptoms::SymptomForm;
 pub use tokens::{TokenListing, TokenRecord};

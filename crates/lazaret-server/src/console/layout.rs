@@ -6,7 +6,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use lazaret_core::district::DistrictScope;
-use lazaret_core::user::Role;
+use lazaret_core::user::{Permission, Role};
 use maud::{html, Markup, DOCTYPE};
 
 use crate::pages::Lang;
@@ -92,6 +92,8 @@ pub fn time(t: DateTime<Utc>) -> Markup {
 pub enum Nav {
     Alerts,
     Persons,
+    Cases,
+    Chains,
     Account,
 }
 
@@ -131,6 +133,10 @@ pub fn page(
                             ul {
                                 (nav_item(Nav::Alerts, "/alerts", "c.nav.alerts"))
                                 (nav_item(Nav::Persons, "/persons", "c.nav.persons"))
+                                @if s.role.allows(Permission::Trace) {
+                                    (nav_item(Nav::Cases, "/cases", "c.nav.cases"))
+                                    (nav_item(Nav::Chains, "/chains", "c.nav.chains"))
+                                }
                                 (nav_item(Nav::Account, "/account", "c.nav.account"))
                             }
                         }
