@@ -54,7 +54,8 @@ impl Store {
         let mut next = 1;
         let mut after_sql = String::new();
         if after.is_some() {
-            after_sql = " AND (t.sampled_at < $1 OR (t.sampled_at = $1 AND t.person_id < $2))".into();
+            after_sql =
+                " AND (t.sampled_at < $1 OR (t.sampled_at = $1 AND t.person_id < $2))".into();
             next = 3;
         }
         let (limit_sql, values) = scope::clause("p.district", districts, next);

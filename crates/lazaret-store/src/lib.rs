@@ -40,8 +40,8 @@ pub use audit::{
     AuditFilter, AuditHead, AuditSettings, AuditVerification, CheckpointLine,
     DEFAULT_CHECKPOINT_EVERY,
 };
-pub use cases::CaseRow;
 pub use cannot_prompt::{CannotPromptReason, CannotPromptReport};
+pub use cases::CaseRow;
 pub use contact_orders::{OrderProposal, ProposalAction, Proposals};
 pub use contacts::TraceOutcome;
 pub use db::{migration_sql, BackendKind, Store};

@@ -22,7 +22,7 @@ use lazaret_core::ids::PersonId;
 use lazaret_core::person::Person;
 use lazaret_core::test_result::{TestOutcome, TestResult};
 use lazaret_core::user::Permission;
-use lazaret_store::{CaseRow, PageRequest, Proposals, ProposalAction, RevisionReport};
+use lazaret_store::{CaseRow, PageRequest, ProposalAction, Proposals, RevisionReport};
 use maud::{html, Markup};
 use serde_json::Value;
 
@@ -201,8 +201,7 @@ pub async fn detail(
         Ok(f) => f,
         Err(e) => return failure(&officer, e),
     };
-    let chain = match service::select_chains(&state, &actor, &ChainSelect::Case(id.clone())).await
-    {
+    let chain = match service::select_chains(&state, &actor, &ChainSelect::Case(id.clone())).await {
         Ok(c) => c,
         Err(e) => return failure(&officer, e),
     };
@@ -644,8 +643,7 @@ pub async fn preview_revision(
     if let Some(r) = refuse(&officer, &form) {
         return r;
     }
-    if let Some(r) = super::refuse_without(&officer, Permission::ReviseTests, "c.err.role_revise")
-    {
+    if let Some(r) = super::refuse_without(&officer, Permission::ReviseTests, "c.err.role_revise") {
         return r;
     }
     let result = match TestOutcome::parse(&form.result) {
@@ -693,8 +691,7 @@ pub async fn revise(
     if let Some(r) = refuse(&officer, &form) {
         return r;
     }
-    if let Some(r) = super::refuse_without(&officer, Permission::ReviseTests, "c.err.role_revise")
-    {
+    if let Some(r) = super::refuse_without(&officer, Permission::ReviseTests, "c.err.role_revise") {
         return r;
     }
     let result = match TestOutcome::parse(&form.result) {

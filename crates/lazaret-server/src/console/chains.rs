@@ -411,9 +411,12 @@ pub fn draw(tr: Tr, sel: &SelectedChains, standalone: bool) -> Markup {
                         }
                         Edge::Bracket { x1, y1, bx, rows } => {
                             @let last = rows.last().copied().unwrap_or(*y1);
-                            path d=(format!("M{} {} H{} V{}", f(*x1), f(*y1), f(bx + 4.0), f(last))) stroke="#5f6368" {}
+                            // The bus runs between the case and the next
+                            // column, so it never crosses a descendant case.
+                            @let bus = x1 + 12.0;
+                            path d=(format!("M{} {} H{} V{}", f(*x1), f(*y1), f(bus), f(last))) stroke="#5f6368" {}
                             @for r in rows {
-                                path d=(format!("M{} {} H{}", f(bx + 4.0), f(*r), f(bx + 14.0))) stroke="#5f6368" {}
+                                path d=(format!("M{} {} H{}", f(bus), f(*r), f(bx + 14.0))) stroke="#5f6368" {}
                             }
                         }
                     }
@@ -429,10 +432,7 @@ pub fn draw(tr: Tr, sel: &SelectedChains, standalone: bool) -> Markup {
 fn node(tr: Tr, n: &Placed<'_>, sel: &SelectedChains) -> Markup {
     let m = n.m;
     let person = sel.visible.get(&m.person_id);
-    let district = sel
-        .districts
-        .get(&m.person_id)
-        .map_or("—", |d| d.as_str());
+    let district = sel.districts.get(&m.person_id).map_or("—", |d| d.as_str());
     let label = match person {
         Some(p) => fit(p.full_name.as_str()),
         None => fit(&format!("{} · {district}", tr.t("c.other_district"))),
@@ -450,8 +450,15 @@ fn node(tr: Tr, n: &Placed<'_>, sel: &SelectedChains) -> Markup {
     };
     let tip = format!(
         "{} · {} · {} · {} {}",
-        person.map_or_else(|| tr.t("c.other_district").to_owned(), |p| p.full_name.as_str().to_owned()),
-        if m.is_case { tr.t("c.legend.case") } else { tier },
+        person.map_or_else(
+            || tr.t("c.other_district").to_owned(),
+            |p| p.full_name.as_str().to_owned()
+        ),
+        if m.is_case {
+            tr.t("c.legend.case")
+        } else {
+            tier
+        },
         district,
         tr.t("c.generation"),
         m.generation

@@ -70,7 +70,10 @@ pub fn routes() -> Router<AppState> {
         .route("/cases/{id}/trace", post(cases::trace))
         .route("/cases/{id}/orders/preview", post(cases::preview_orders))
         .route("/cases/{id}/orders/issue", post(cases::issue_orders))
-        .route("/cases/{id}/revision/preview", post(cases::preview_revision))
+        .route(
+            "/cases/{id}/revision/preview",
+            post(cases::preview_revision),
+        )
         .route("/cases/{id}/revision", post(cases::revise))
         .route("/chains", get(chains::page_get))
         .route("/chains.svg", get(chains::svg))

@@ -429,7 +429,11 @@ pub struct CaseFile {
 
 /// Case `id` (a person of the officer's districts, else not found). Audited
 /// as `person.read` and `case.read` (the tests and contacts shown).
-pub async fn case_file(state: &AppState, actor: &Actor, id: &str) -> Result<CaseFile, ServiceError> {
+pub async fn case_file(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+) -> Result<CaseFile, ServiceError> {
     let person = crate::services::persons::read(state, actor, id).await?;
     let tests = state.store.tests_of_person(&person.id).await?;
     let current = match state.store.current_positive_test(&person.id).await? {

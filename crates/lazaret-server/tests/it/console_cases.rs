@@ -27,7 +27,8 @@ const FLIGHTS: &str = "flight_id,flight_no,departure,origin,destination,person_i
     F1,LX1,2026-03-08T10:00:00Z,ZRH,LHR,NEAR,Nadia Near,,,passenger,15A,,north\n\
     F1,LX1,2026-03-08T10:00:00Z,ZRH,LHR,FAR,Fabio Far,,,passenger,30A,,north\n\
     F1,LX1,2026-03-08T10:00:00Z,ZRH,LHR,SOUTHP,Sven South,,,passenger,14D,,south\n";
-const RESIDENCES: &str = "person_id,full_name,phone,email,building_id,address,unit,lat,lon,district\n\
+const RESIDENCES: &str =
+    "person_id,full_name,phone,email,building_id,address,unit,lat,lon,district\n\
     CASE,Casey Index,,,B1,Lindenweg 1,1,47.3700,8.5400,north\n\
     HOUSE,Hana House,,,B1,Lindenweg 1,1,47.3700,8.5400,north\n\
     NEIGH,Nils Neighbour,,,B1,Lindenweg 1,5,47.3700,8.5400,north\n\
@@ -109,13 +110,18 @@ async fn a_case_is_traced_from_its_page_with_rule_and_evidence(db: TestDb) {
     assert_eq!(st, StatusCode::OK);
     assert_eq!(rows(&list, "cases"), ["CASE"], "{list}");
     assert!(list.contains("Not traced"), "{list}");
-    assert!(list.contains("href=\"/cases\""), "the navigation names Cases");
+    assert!(
+        list.contains("href=\"/cases\""),
+        "the navigation names Cases"
+    );
     let (_, page) = c.html(&ivan, "/cases/CASE").await;
     assert!(page.contains("id=\"not-traced\""), "{page}");
     assert!(page.contains("T-C") && page.contains("Infectious window"));
 
     // Without this session's token nothing is traced.
-    let r = c.post(&ivan, "/cases/CASE/trace", &[("csrf", "nope")]).await;
+    let r = c
+        .post(&ivan, "/cases/CASE/trace", &[("csrf", "nope")])
+        .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert!(db
         .store
@@ -154,7 +160,10 @@ async fn a_case_is_traced_from_its_page_with_rule_and_evidence(db: TestDb) {
     assert!(page.contains("Shared ride") && page.contains("V1"));
     // A contact of north links to their person page; south's contact shows
     // only id and district.
-    assert!(page.contains("<a href=\"/persons/NEAR\">Nadia Near</a>"), "{page}");
+    assert!(
+        page.contains("<a href=\"/persons/NEAR\">Nadia Near</a>"),
+        "{page}"
+    );
     assert!(!page.contains("Sven South"), "south's name: {page}");
     assert!(page.contains("SOUTHP") && page.contains(">south<"));
     // Traced, with the counts, on the list.
@@ -230,7 +239,10 @@ async fn orders_are_previewed_then_exactly_that_set_is_issued(db: TestDb) {
         .post(
             &ivan,
             "/cases/CASE/orders/issue",
-            &[("csrf", &csrf), ("fingerprint", &hidden(&preview, "fingerprint"))],
+            &[
+                ("csrf", &csrf),
+                ("fingerprint", &hidden(&preview, "fingerprint")),
+            ],
         )
         .await;
     assert_eq!(r.status(), StatusCode::OK);
@@ -306,7 +318,10 @@ async fn a_revision_is_previewed_without_writing_and_committed_on_confirm(db: Te
     assert!(preview.contains(near.id.as_str()), "{preview}");
     assert!(preview.contains(south.id.as_str()), "{preview}");
     assert!(preview.contains("Orders released (3)"), "{preview}");
-    assert!(preview.contains(&format!("id=\"rv-withdrawn\">{contacts}<")), "{preview}");
+    assert!(
+        preview.contains(&format!("id=\"rv-withdrawn\">{contacts}<")),
+        "{preview}"
+    );
     assert_eq!(
         s.get_test_result(&test).await.unwrap().unwrap().result,
         TestOutcome::Positive
@@ -341,7 +356,10 @@ async fn a_revision_is_previewed_without_writing_and_committed_on_confirm(db: Te
     assert_eq!(t.result, TestOutcome::Negative);
     assert_eq!(t.revisions[0].reason, "lab error: samples swapped");
     assert_eq!(orders_of(s, "NEAR").await[0].status, OrderStatus::Released);
-    assert_eq!(orders_of(s, "SOUTHP").await[0].status, OrderStatus::Released);
+    assert_eq!(
+        orders_of(s, "SOUTHP").await[0].status,
+        OrderStatus::Released
+    );
     assert!(s.contacts_of_test(&test).await.unwrap().is_empty());
     // No longer a case.
     let (_, list) = c.html(&ivan, "/cases").await;
@@ -381,7 +399,10 @@ async fn the_chain_svg_is_well_formed_with_links_to_case_pages(db: TestDb) {
     let doc = roxmltree::Document::parse(&body).expect("well-formed XML");
     let root = doc.root_element();
     assert_eq!(root.tag_name().name(), "svg");
-    assert_eq!(root.tag_name().namespace(), Some("http://www.w3.org/2000/svg"));
+    assert_eq!(
+        root.tag_name().namespace(),
+        Some("http://www.w3.org/2000/svg")
+    );
     assert!(
         !doc.descendants().any(|n| n.tag_name().name() == "script"),
         "no script"
@@ -469,10 +490,13 @@ backends!(the_cases_list_pages_newest_first);
 async fn the_cases_list_pages_newest_first(db: TestDb) {
     let c = world(&db).await;
     let s = &c.app.state.store;
-    let mut csv = String::from("person_id,full_name,phone,email,building_id,address,unit,lat,lon,district\n");
+    let mut csv =
+        String::from("person_id,full_name,phone,email,building_id,address,unit,lat,lon,district\n");
     let mut tests = String::from("test_id,person_id,sampled_at,result,lab,symptom_onset\n");
     for i in 0..60 {
-        csv.push_str(&format!("P{i:02},Person {i:02},,,BX{i},Weg {i},1,47.0,8.0,north\n"));
+        csv.push_str(&format!(
+            "P{i:02},Person {i:02},,,BX{i},Weg {i},1,47.0,8.0,north\n"
+        ));
         tests.push_str(&format!(
             "TP{i:02},P{i:02},2026-03-0{}T{:02}:00:00Z,positive,Lab,\n",
             1 + i / 24,
@@ -528,17 +552,24 @@ async fn big_chain(c: &Console) {
             "F9,LX9,2026-03-07T10:00:00Z,ZRH,JFK,PAX{i:03},Passenger {i:03},,,passenger,{seat},,north\n"
         ));
     }
-    flights.push_str("F9,LX9,2026-03-07T10:00:00Z,ZRH,JFK,BIG,Bianca Index,,,passenger,20C,,north\n");
+    flights
+        .push_str("F9,LX9,2026-03-07T10:00:00Z,ZRH,JFK,BIG,Bianca Index,,,passenger,20C,,north\n");
     import(s, ImportKind::Flights, &flights).await;
-    let mut res = String::from("person_id,full_name,phone,email,building_id,address,unit,lat,lon,district\n");
+    let mut res =
+        String::from("person_id,full_name,phone,email,building_id,address,unit,lat,lon,district\n");
     let mut tests = String::from(
         "test_id,person_id,sampled_at,result,lab,symptom_onset\nT-BIG,BIG,2026-03-08T09:00:00Z,positive,Lab,\n",
     );
     for k in 0..5 {
         let p = format!("PAX{:03}", 100 + k * 7);
-        res.push_str(&format!("{p},Passenger {},,,H{k},Hof {k},1,47.1,8.1,north\n", 100 + k * 7));
+        res.push_str(&format!(
+            "{p},Passenger {},,,H{k},Hof {k},1,47.1,8.1,north\n",
+            100 + k * 7
+        ));
         for j in 0..6 {
-            res.push_str(&format!("H{k}M{j},Household {k}-{j},,,H{k},Hof {k},1,47.1,8.1,north\n"));
+            res.push_str(&format!(
+                "H{k}M{j},Household {k}-{j},,,H{k},Hof {k},1,47.1,8.1,north\n"
+            ));
         }
         tests.push_str(&format!("T-{p},{p},2026-03-09T1{k}:00:00Z,positive,Lab,\n"));
     }
@@ -604,7 +635,13 @@ async fn cases_and_chains_in_headless_chromium() {
             WAIT,
         )
         .await;
-        look(&b, axe.as_deref(), &format!("orders-preview-{tag}"), &mut failures).await;
+        look(
+            &b,
+            axe.as_deref(),
+            &format!("orders-preview-{tag}"),
+            &mut failures,
+        )
+        .await;
         if tag == "laptop" {
             b.click("#issue").await;
             b.wait_for(
@@ -641,7 +678,13 @@ async fn cases_and_chains_in_headless_chromium() {
             WAIT,
         )
         .await;
-        look(&b, axe.as_deref(), &format!("revision-preview-{tag}"), &mut failures).await;
+        look(
+            &b,
+            axe.as_deref(),
+            &format!("revision-preview-{tag}"),
+            &mut failures,
+        )
+        .await;
         b.quit().await;
     }
 

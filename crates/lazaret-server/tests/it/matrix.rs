@@ -471,12 +471,87 @@ pub fn table() -> Vec<Entry> {
             Record,
             none(),
         ),
+        // Cases and chains (district scoping, the Trace role and CSRF:
+        // tests/it/console_cases.rs).
+        entry(
+            Method::GET,
+            "/cases",
+            Console(StatusCode::SEE_OTHER),
+            Collection,
+            none(),
+        ),
+        entry(
+            Method::GET,
+            "/cases/{id}",
+            Console(StatusCode::SEE_OTHER),
+            Record,
+            none(),
+        ),
+        entry(
+            Method::POST,
+            "/cases/{id}/trace",
+            Console(StatusCode::SEE_OTHER),
+            Record,
+            Body::Form(&[("csrf", "x")]),
+        ),
+        entry(
+            Method::POST,
+            "/cases/{id}/orders/preview",
+            Console(StatusCode::SEE_OTHER),
+            Record,
+            Body::Form(&[("csrf", "x")]),
+        ),
+        entry(
+            Method::POST,
+            "/cases/{id}/orders/issue",
+            Console(StatusCode::SEE_OTHER),
+            Record,
+            Body::Form(&[("csrf", "x"), ("fingerprint", "x")]),
+        ),
+        entry(
+            Method::POST,
+            "/cases/{id}/revision/preview",
+            Console(StatusCode::SEE_OTHER),
+            Record,
+            Body::Form(&[
+                ("csrf", "x"),
+                ("test", "x"),
+                ("result", "negative"),
+                ("reason", "x"),
+            ]),
+        ),
+        entry(
+            Method::POST,
+            "/cases/{id}/revision",
+            Console(StatusCode::SEE_OTHER),
+            Record,
+            Body::Form(&[
+                ("csrf", "x"),
+                ("test", "x"),
+                ("result", "negative"),
+                ("reason", "x"),
+            ]),
+        ),
+        entry(
+            Method::GET,
+            "/chains",
+            Console(StatusCode::SEE_OTHER),
+            Collection,
+            none(),
+        ),
+        entry(
+            Method::GET,
+            "/chains.svg",
+            Console(StatusCode::SEE_OTHER),
+            Collection,
+            none(),
+        ),
     ]
 }
 
 /// The routes the router serves outside the OpenAPI document (`lib.rs`:
 /// the document itself; `pages::routes`: the pages and their assets).
-const NON_API: [&str; 18] = [
+const NON_API: [&str; 27] = [
     "GET /api/v1/openapi.json",
     "GET /checkin",
     "GET /symptoms",
@@ -495,6 +570,15 @@ const NON_API: [&str; 18] = [
     "POST /alerts/{id}/resolve",
     "GET /persons",
     "GET /persons/{id}",
+    "GET /cases",
+    "GET /cases/{id}",
+    "POST /cases/{id}/trace",
+    "POST /cases/{id}/orders/preview",
+    "POST /cases/{id}/orders/issue",
+    "POST /cases/{id}/revision/preview",
+    "POST /cases/{id}/revision",
+    "GET /chains",
+    "GET /chains.svg",
 ];
 
 fn key(method: &Method, path: &str) -> String {
