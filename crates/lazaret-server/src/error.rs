@@ -417,6 +417,7 @@ impl From<TraceError> for ApiError {
             TraceError::Store(e) => e.into(),
             TraceError::Invalid(v) => v.into(),
             TraceError::Domain(d) => d.into(),
+            e @ TraceError::Changed { .. } => Self::Conflict(e.to_string()),
         }
     }
 }

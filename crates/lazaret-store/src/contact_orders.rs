@@ -172,9 +172,30 @@ impl Store {
         now: DateTime<Utc>,
         actor: &str,
     ) -> Result<Proposals, TraceError> {
+        self.issue_contact_orders_if(case, policy, default_zone, now, actor, None)
+            .await
+    }
+
+    /// [`Store::issue_contact_orders`], issuing only when `accept` takes the
+    /// fresh proposal (the one an officer previewed); otherwise nothing is
+    /// issued and the answer is `TraceError::Changed`.
+    pub async fn issue_contact_orders_if(
+        &self,
+        case: &PersonId,
+        policy: &TracingPolicy,
+        default_zone: TimeZone,
+        now: DateTime<Utc>,
+        actor: &str,
+        accept: Option<&(dyn Fn(&Proposals) -> bool + Sync)>,
+    ) -> Result<Proposals, TraceError> {
         let mut proposals = self
             .propose_contact_orders(case, policy, default_zone, now, actor)
             .await?;
+        if accept.is_some_and(|accept| !accept(&proposals)) {
+            return Err(TraceError::Changed {
+                what: "the proposal",
+            });
+        }
         for p in &mut proposals.proposals {
             match p.action {
                 ProposalAction::Create => {

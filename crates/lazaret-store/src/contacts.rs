@@ -208,6 +208,12 @@ impl Store {
                 }
                 q.execute(&mut *tx).await?;
             }
+            // Traced, even when nothing was found (the cases list shows it).
+            sqlx::query("UPDATE test_results SET traced_at = $1 WHERE id = $2")
+                .bind(to_ms(now))
+                .bind(test.as_str())
+                .execute(&mut *tx)
+                .await?;
             append_audit!(self, tx, audit);
             tx.commit().await?;
             Ok(())

@@ -5,6 +5,7 @@ mod accounts;
 mod alerts;
 mod audit;
 mod cannot_prompt;
+mod cases;
 mod contact_orders;
 mod contacts;
 mod db;
@@ -41,6 +42,7 @@ pub use audit::{
     DEFAULT_CHECKPOINT_EVERY,
 };
 pub use cannot_prompt::{CannotPromptReason, CannotPromptReport};
+pub use cases::CaseRow;
 pub use contact_orders::{OrderProposal, ProposalAction, Proposals};
 pub use contacts::TraceOutcome;
 pub use db::{migration_sql, BackendKind, Store};
@@ -61,7 +63,7 @@ pub use overview::{CaseCounts, DistrictOverview, OpenAlerts, TRACE_WINDOW_DAYS};
 pub use page::{Page, PageRequest, DEFAULT_LIMIT, MAX_LIMIT};
 pub use persons::PersonFilter;
 pub use prompts::{CheckinContext, CheckinFinish, CheckinRecord, CheckinStart, PromptRecord};
-pub use revisions::{KeptOrder, ReleasedOrder, RevisionReport};
+pub use revisions::{KeptOrder, ReleasedOrder, RevisionMode, RevisionReport};
 pub use stats::DayStats;
 pub use symptoms::SymptomForm;
 pub use tokens::{TokenListing, TokenRecord};

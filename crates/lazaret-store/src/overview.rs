@@ -40,9 +40,9 @@ pub struct CaseCounts {
     /// Of those, the ones already named as a contact of another case: the
     /// share tracing reached before the test did.
     pub new_today_on_contact_list: i64,
-    /// Positive tests of the last `TRACE_WINDOW_DAYS` without any contact
-    /// traced for them.
-    pub without_contacts: i64,
+    /// Positive tests of the last `TRACE_WINDOW_DAYS` not yet traced
+    /// (migration 0018's `traced_at`: a trace that found nobody counts).
+    pub untraced: i64,
 }
 
 /// One district now and today.
@@ -143,7 +143,7 @@ impl Store {
             "SELECT p.district AS district, COUNT(*) AS n \
              FROM test_results t JOIN persons p ON p.id = t.person_id \
              WHERE t.result = 'positive' AND t.sampled_at >= $1 AND t.sampled_at < $2 \
-             AND NOT EXISTS (SELECT 1 FROM contacts c WHERE c.test_id = t.id){p_limit} \
+             AND t.traced_at IS NULL{p_limit} \
              GROUP BY p.district"
         );
         let (now_ms, hour_ago, day_ago) = (
@@ -203,7 +203,7 @@ impl Store {
                             c.new_today_on_contact_list =
                                 r.try_get::<Option<i64>, _>("listed")?.unwrap_or(0);
                         } else {
-                            c.without_contacts = n;
+                            c.untraced = n;
                         }
                     }
                 }

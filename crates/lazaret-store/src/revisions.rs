@@ -16,7 +16,7 @@ use sqlx::Row;
 use crate::audit::append_audit;
 use crate::db::{from_ms, on_pool, to_ms, Store};
 use crate::error::StoreError;
-use crate::order_end::end_order_in_tx;
+use crate::order_end::{end_order_in_tx, OrderEnd};
 use crate::tests_repo::revisions_json;
 use crate::trace_error::TraceError;
 
@@ -25,6 +25,9 @@ pub struct ReleasedOrder {
     pub order_id: OrderId,
     pub person_id: PersonId,
     pub reason: String,
+    /// What ending the order wound down (prompts, forms, links, messages,
+    /// the alerts it closed).
+    pub effects: OrderEnd,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -42,6 +45,20 @@ pub struct RevisionReport {
     pub kept: Vec<KeptOrder>,
     /// Stored contacts that rested on the test and were withdrawn.
     pub contacts_withdrawn: u64,
+}
+
+/// How [`Store::revise_test_as`] ends its transaction.
+#[derive(Clone, Copy)]
+pub enum RevisionMode<'a> {
+    /// Stores the revision and its cascade.
+    Commit,
+    /// Runs every step of the cascade in the transaction and rolls it back:
+    /// the report says what committing would do, and nothing is stored (no
+    /// audit event either: the caller records the preview's read).
+    DryRun,
+    /// Commits only when `accept` takes the report (the one an officer
+    /// previewed); otherwise rolls back and answers `TraceError::Changed`.
+    CommitIf(&'a (dyn Fn(&RevisionReport) -> bool + Sync)),
 }
 
 struct Planned {
@@ -93,6 +110,22 @@ impl Store {
         now: DateTime<Utc>,
         actor: &str,
     ) -> Result<RevisionReport, TraceError> {
+        self.revise_test_as(id, result, reason, now, actor, RevisionMode::Commit)
+            .await
+    }
+
+    /// [`Store::revise_test`], ending as `mode` says: committed, rolled back
+    /// (a dry run through the very same steps), or committed only when the
+    /// report is the expected one.
+    pub async fn revise_test_as(
+        &self,
+        id: &TestId,
+        result: TestOutcome,
+        reason: &str,
+        now: DateTime<Utc>,
+        actor: &str,
+        mode: RevisionMode<'_>,
+    ) -> Result<RevisionReport, TraceError> {
         let mut test = self
             .get_test_result(id)
             .await?
@@ -143,6 +176,7 @@ impl Store {
                         order_id: p.order.id.clone(),
                         person_id: p.order.person_id.clone(),
                         reason: reason.clone(),
+                        effects: OrderEnd::default(),
                     });
                 }
                 OrderRevision::Keep { bases, ends_at } => {
@@ -174,11 +208,11 @@ impl Store {
             .to_string(),
         };
         const TEST_SQL: &str =
-            "UPDATE test_results SET result = $1, revisions = $2, updated_at = $3 \
-                                WHERE id = $4 AND revisions = $5";
+            "UPDATE test_results SET result = $1, revisions = $2, updated_at = $3, \
+             traced_at = NULL WHERE id = $4 AND revisions = $5";
         const ORDER_SQL: &str = "UPDATE orders SET bases = $1, ends_at = $2, status = $3, \
              status_reason = $4, updated_at = $5 WHERE id = $6 AND updated_at = $7";
-        let withdrawn = on_pool!(self, pool => {
+        let report = on_pool!(self, pool => {
             let mut tx = pool.begin().await.map_err(StoreError::from)?;
             let done = sqlx::query(TEST_SQL)
                 .bind(test.result.as_str())
@@ -207,7 +241,10 @@ impl Store {
                 if let OrderRevision::Release { .. } = &p.revision {
                     // Released like any other end: its prompts, forms and
                     // alerts end with it, in this transaction.
-                    let _end = end_order_in_tx!(self, tx, o, p.read_at, actor);
+                    let end = end_order_in_tx!(self, tx, o, p.read_at, actor);
+                    if let Some(r) = released.iter_mut().find(|r| r.order_id == o.id) {
+                        r.effects = end;
+                    }
                 } else {
                     let done = sqlx::query(ORDER_SQL)
                         .bind(serde_json::to_string(&o.bases).expect("bases serialise"))
@@ -246,14 +283,25 @@ impl Store {
                     .map_err(StoreError::from)?;
             }
             append_audit!(self, tx, &test_audit);
-            tx.commit().await.map_err(StoreError::from)?;
-            Ok::<u64, TraceError>(withdrawn)
+            let report = RevisionReport {
+                test: test.clone(),
+                released: std::mem::take(&mut released),
+                kept: std::mem::take(&mut kept),
+                contacts_withdrawn: withdrawn,
+            };
+            match mode {
+                RevisionMode::Commit => tx.commit().await.map_err(StoreError::from)?,
+                RevisionMode::DryRun => tx.rollback().await.map_err(StoreError::from)?,
+                RevisionMode::CommitIf(accept) => {
+                    if !accept(&report) {
+                        tx.rollback().await.map_err(StoreError::from)?;
+                        return Err(TraceError::Changed { what: "the revision's cascade" });
+                    }
+                    tx.commit().await.map_err(StoreError::from)?;
+                }
+            }
+            Ok::<RevisionReport, TraceError>(report)
         })?;
-        Ok(RevisionReport {
-            test,
-            released,
-            kept,
-            contacts_withdrawn: withdrawn,
-        })
+        Ok(report)
     }
 }

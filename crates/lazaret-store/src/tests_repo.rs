@@ -112,6 +112,32 @@ impl Store {
         })
     }
 
+    /// The tests of `person`, newest sampled first, with their revisions.
+    pub async fn tests_of_person(&self, person: &PersonId) -> Result<Vec<TestResult>, StoreError> {
+        let sql = format!(
+            "SELECT {TEST_COLUMNS} FROM test_results WHERE person_id = $1 \
+             ORDER BY sampled_at DESC, id DESC"
+        );
+        on_pool!(self, pool => {
+            let rows = sqlx::query(&sql).bind(person.as_str()).fetch_all(pool).await?;
+            rows.iter().map(|r| Ok(test_from_row!(r))).collect()
+        })
+    }
+
+    /// When test `id` was last traced (`None`: never, or revised since).
+    pub async fn test_traced_at(&self, id: &TestId) -> Result<Option<DateTime<Utc>>, StoreError> {
+        on_pool!(self, pool => {
+            let row = sqlx::query("SELECT traced_at FROM test_results WHERE id = $1")
+                .bind(id.as_str())
+                .fetch_optional(pool)
+                .await?;
+            match row.map(|r| r.try_get::<Option<i64>, _>("traced_at")).transpose()?.flatten() {
+                Some(ms) => Ok(Some(from_ms("test_results", ms)?)),
+                None => Ok(None),
+            }
+        })
+    }
+
     /// Every test whose current result is positive (the cases, for chains).
     pub async fn positive_tests(&self) -> Result<Vec<TestResult>, StoreError> {
         let sql = format!("SELECT {TEST_COLUMNS} FROM test_results WHERE result = 'positive'");

@@ -13,6 +13,10 @@ pub enum TraceError {
     Invalid(#[from] ValidationError),
     #[error(transparent)]
     Domain(#[from] DomainError),
+    /// What an officer previewed is no longer what the operation would do
+    /// (another trace, order or revision came in between); nothing changed.
+    #[error("{what} changed since it was previewed; nothing was done, review it again")]
+    Changed { what: &'static str },
 }
 
 impl From<sqlx::Error> for TraceError {

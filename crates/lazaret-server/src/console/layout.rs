@@ -93,6 +93,8 @@ pub enum Nav {
     Overview,
     Alerts,
     Persons,
+    Cases,
+    Chains,
     Account,
 }
 
@@ -138,6 +140,10 @@ pub fn page(
                                 }
                                 @if s.role.allows(Permission::ReadPersons) {
                                     (nav_item(Nav::Persons, "/persons", "c.nav.persons"))
+                                }
+                                @if s.role.allows(Permission::Trace) {
+                                    (nav_item(Nav::Cases, "/cases", "c.nav.cases"))
+                                    (nav_item(Nav::Chains, "/chains", "c.nav.chains"))
                                 }
                                 (nav_item(Nav::Account, "/account", "c.nav.account"))
                             }

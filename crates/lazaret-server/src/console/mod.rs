@@ -1,6 +1,8 @@
 //! The officers' console: sign in (`GET`/`POST /login`), the alert queue
 //! (`/alerts`, `/alerts/{id}` and their actions), the persons
-//! (`/persons`, `/persons/{id}`), the account page
+//! (`/persons`, `/persons/{id}`), the cases (`/cases`, `/cases/{id}` and
+//! their tracing actions), the transmission chains (`/chains`,
+//! `/chains.svg`), the account page
 //! (`GET /account`) and sign out (`POST /logout`). Server-rendered HTML from
 //! maud templates (checked at compile time, escaped by default), under the
 //! same security headers as the person's pages; one small script
@@ -24,6 +26,8 @@
 
 mod account;
 mod alerts;
+mod cases;
+mod chains;
 mod layout;
 mod login;
 mod overview;
@@ -63,6 +67,18 @@ pub fn routes() -> Router<AppState> {
         .route("/alerts/{id}/resolve", post(alerts::resolve))
         .route("/persons", get(persons::list))
         .route("/persons/{id}", get(persons::detail))
+        .route("/cases", get(cases::list))
+        .route("/cases/{id}", get(cases::detail))
+        .route("/cases/{id}/trace", post(cases::trace))
+        .route("/cases/{id}/orders/preview", post(cases::preview_orders))
+        .route("/cases/{id}/orders/issue", post(cases::issue_orders))
+        .route(
+            "/cases/{id}/revision/preview",
+            post(cases::preview_revision),
+        )
+        .route("/cases/{id}/revision", post(cases::revise))
+        .route("/chains", get(chains::page_get))
+        .route("/chains.svg", get(chains::svg))
         .layer(axum::middleware::map_response(
             crate::pages::security_headers,
         ))
@@ -297,6 +313,8 @@ mod tests {
             include_str!("alerts.rs"),
             include_str!("persons.rs"),
             include_str!("overview.rs"),
+            include_str!("cases.rs"),
+            include_str!("chains.rs"),
         ];
         let mut n = 0;
         for src in sources {

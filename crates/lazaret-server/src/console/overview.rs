@@ -1,7 +1,7 @@
 //! `GET /overview`: each of the officer's districts today. Orders in force,
 //! contacts among them, today's prompts and check-ins, open alerts by kind
 //! and how long they have waited and, for roles that see them, new cases
-//! and the positive tests still without contacts. Every number the officer
+//! and the positive tests not yet traced. Every number the officer
 //! can work links to the list behind it. Read through
 //! `services::overview`, audited.
 
@@ -144,7 +144,7 @@ fn district(tr: Tr, d: &DistrictOverview, with_cases: bool, links: Links) -> Mar
                             }
                         }
                     }
-                    (figure(c.without_contacts, links.cases.then(|| format!("/cases?district={dq}")), tr.t("c.ov.cases_without_contacts")))
+                    (figure(c.untraced, links.cases.then(|| "/cases".to_owned()), tr.t("c.ov.cases_untraced")))
                 }
             }
             h3 { (tr.t("c.ov.open_alerts")) }

@@ -137,7 +137,8 @@ pub struct ProposalsView {
 }
 
 impl ProposalsView {
-    fn new(p: Proposals, scope: &DistrictScope) -> Self {
+    fn new(mut p: Proposals, scope: &DistrictScope) -> Self {
+        service::redact_proposals(&mut p, scope);
         Self {
             case: p.trace.case_id.into(),
             test_id: p.trace.test.map(|t| t.id.into()),
@@ -145,13 +146,6 @@ impl ProposalsView {
             proposals: p
                 .proposals
                 .into_iter()
-                .map(|mut x| {
-                    if !scope.covers(&x.district) {
-                        x.address = None;
-                        x.coordinates = None;
-                    }
-                    x
-                })
                 .map(|x| ProposalView {
                     person_id: x.person_id.into(),
                     action: as_text(&x.action),

@@ -49,7 +49,7 @@ async fn positive(c: &Console, test: &str, person: &str, sampled: chrono::DateTi
 
 /// N-1 a case of two days ago whose trace named N-2 (two hours ago); N-2
 /// tested positive an hour ago: one new case today, already on a contact
-/// list, and one positive test (N-2's) without contacts yet.
+/// list, and one positive test (N-2's) not yet traced.
 async fn seed_cases(c: &Console) {
     positive(c, "T-N1", "N-1", t0() - Duration::days(2)).await;
     c.app
@@ -111,7 +111,7 @@ async fn the_overview_counts_the_officers_districts(db: TestDb) {
     );
     assert!(html.contains("href=\"/alerts?kind=failed_checkin&amp;district=north\">1</a>"));
     assert!(html.contains("href=\"/alerts?kind=symptomatic&amp;district=north\">1</a>"));
-    // The cases: one new today, already on a list; N-2's test has no contacts.
+    // The cases: one new today, already on a list; N-2's test is not traced.
     assert_eq!(figure(&html, "new cases").as_deref(), Some("1"));
     assert_eq!(
         figure(&html, "of them already on a contact list").as_deref(),
@@ -119,7 +119,7 @@ async fn the_overview_counts_the_officers_districts(db: TestDb) {
     );
     assert!(html.contains("(100%)"));
     assert_eq!(
-        figure(&html, "positive tests of the last 14 days").as_deref(),
+        figure(&html, "positive tests of the last 14 days not yet traced").as_deref(),
         Some("1")
     );
     // Today's failed prompt of N-2: sent, with two tries, none verified.

@@ -10,6 +10,7 @@ mod audit;
 mod checkins;
 mod console;
 mod console_overview;
+mod console_cases;
 mod districts;
 mod login;
 mod matrix;

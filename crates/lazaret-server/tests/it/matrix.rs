@@ -471,6 +471,81 @@ pub fn table() -> Vec<Entry> {
             Record,
             none(),
         ),
+        // Cases and chains (district scoping, the Trace role and CSRF:
+        // tests/it/console_cases.rs).
+        entry(
+            Method::GET,
+            "/cases",
+            Console(StatusCode::SEE_OTHER),
+            Collection,
+            none(),
+        ),
+        entry(
+            Method::GET,
+            "/cases/{id}",
+            Console(StatusCode::SEE_OTHER),
+            Record,
+            none(),
+        ),
+        entry(
+            Method::POST,
+            "/cases/{id}/trace",
+            Console(StatusCode::SEE_OTHER),
+            Record,
+            Body::Form(&[("csrf", "x")]),
+        ),
+        entry(
+            Method::POST,
+            "/cases/{id}/orders/preview",
+            Console(StatusCode::SEE_OTHER),
+            Record,
+            Body::Form(&[("csrf", "x")]),
+        ),
+        entry(
+            Method::POST,
+            "/cases/{id}/orders/issue",
+            Console(StatusCode::SEE_OTHER),
+            Record,
+            Body::Form(&[("csrf", "x"), ("fingerprint", "x")]),
+        ),
+        entry(
+            Method::POST,
+            "/cases/{id}/revision/preview",
+            Console(StatusCode::SEE_OTHER),
+            Record,
+            Body::Form(&[
+                ("csrf", "x"),
+                ("test", "x"),
+                ("result", "negative"),
+                ("reason", "x"),
+            ]),
+        ),
+        entry(
+            Method::POST,
+            "/cases/{id}/revision",
+            Console(StatusCode::SEE_OTHER),
+            Record,
+            Body::Form(&[
+                ("csrf", "x"),
+                ("test", "x"),
+                ("result", "negative"),
+                ("reason", "x"),
+            ]),
+        ),
+        entry(
+            Method::GET,
+            "/chains",
+            Console(StatusCode::SEE_OTHER),
+            Collection,
+            none(),
+        ),
+        entry(
+            Method::GET,
+            "/chains.svg",
+            Console(StatusCode::SEE_OTHER),
+            Collection,
+            none(),
+        ),
         // The overview (roles and districts: tests/it/console_overview.rs).
         entry(
             Method::GET,
@@ -484,7 +559,7 @@ pub fn table() -> Vec<Entry> {
 
 /// The routes the router serves outside the OpenAPI document (`lib.rs`:
 /// the document itself; `pages::routes`: the pages and their assets).
-const NON_API: [&str; 19] = [
+const NON_API: &[&str] = &[
     "GET /api/v1/openapi.json",
     "GET /checkin",
     "GET /symptoms",
@@ -504,6 +579,15 @@ const NON_API: [&str; 19] = [
     "GET /persons",
     "GET /persons/{id}",
     "GET /overview",
+    "GET /cases",
+    "GET /cases/{id}",
+    "POST /cases/{id}/trace",
+    "POST /cases/{id}/orders/preview",
+    "POST /cases/{id}/orders/issue",
+    "POST /cases/{id}/revision/preview",
+    "POST /cases/{id}/revision",
+    "GET /chains",
+    "GET /chains.svg",
 ];
 
 fn key(method: &Method, path: &str) -> String {
