@@ -91,6 +91,7 @@ pub fn time(t: DateTime<Utc>) -> Markup {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Nav {
     Alerts,
+    Orders,
     Persons,
     Account,
 }
@@ -130,6 +131,7 @@ pub fn page(
                         nav aria-label=(tr.t("c.nav")) {
                             ul {
                                 (nav_item(Nav::Alerts, "/alerts", "c.nav.alerts"))
+                                (nav_item(Nav::Orders, "/orders", "c.nav.orders"))
                                 (nav_item(Nav::Persons, "/persons", "c.nav.persons"))
                                 (nav_item(Nav::Account, "/account", "c.nav.account"))
                             }

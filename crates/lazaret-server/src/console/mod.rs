@@ -1,6 +1,8 @@
 //! The officers' console: sign in (`GET`/`POST /login`), the alert queue
 //! (`/alerts`, `/alerts/{id}` and their actions), the persons
-//! (`/persons`, `/persons/{id}`), the account page
+//! (`/persons`, `/persons/{id}`), the orders (`/orders`, `/orders/new`,
+//! `/orders/{id}` with its actions and the pending self-enrolment's photo:
+//! `orders.rs`), the account page
 //! (`GET /account`) and sign out (`POST /logout`). Server-rendered HTML from
 //! maud templates (checked at compile time, escaped by default), under the
 //! same security headers as the person's pages; one small script
@@ -24,8 +26,10 @@
 
 mod account;
 mod alerts;
+mod fence;
 mod layout;
 mod login;
+mod orders;
 mod persons;
 
 use std::net::SocketAddr;
@@ -61,6 +65,16 @@ pub fn routes() -> Router<AppState> {
         .route("/alerts/{id}/resolve", post(alerts::resolve))
         .route("/persons", get(persons::list))
         .route("/persons/{id}", get(persons::detail))
+        .route("/orders", get(orders::list).post(orders::create))
+        .route("/orders/new", get(orders::new_form))
+        .route("/orders/{id}", get(orders::detail))
+        .route("/orders/{id}/extend", post(orders::extend))
+        .route("/orders/{id}/release", post(orders::release))
+        .route("/orders/{id}/enrollment", post(orders::enrol))
+        .route("/orders/{id}/enrollment-link", post(orders::send_link))
+        .route("/orders/{id}/enrollment/approve", post(orders::approve))
+        .route("/orders/{id}/enrollment/reject", post(orders::reject))
+        .route("/orders/{id}/enrollment/photo", get(orders::photo))
         .layer(axum::middleware::map_response(
             crate::pages::security_headers,
         ))
@@ -281,6 +295,8 @@ mod tests {
             include_str!("account.rs"),
             include_str!("alerts.rs"),
             include_str!("persons.rs"),
+            include_str!("orders.rs"),
+            include_str!("fence.rs"),
         ];
         let mut n = 0;
         for src in sources {
