@@ -61,6 +61,11 @@ impl Console {
             .unannounced()
             .build()
             .unwrap();
+        Console::serve(app).await
+    }
+
+    /// A console over `app` as the test wired it (a face engine, an outbox).
+    pub async fn serve(app: App) -> Console {
         let (listener, base) = support::bind_local().await;
         let stop = support::spawn_server(listener, &app);
         let client = Client::builder().redirect(Policy::none()).build().unwrap();
@@ -180,7 +185,7 @@ impl Console {
         (s, r.json().await.unwrap_or(Value::Null))
     }
 
-    async fn token(&self, districts: &str) -> String {
+    pub async fn token(&self, districts: &str) -> String {
         lazaret_server::auth::create_token_in(
             &self.app.state.store,
             Role::Investigator,
@@ -973,7 +978,7 @@ async fn an_officer_chooses_the_consoles_language(db: TestDb) {
 }
 
 /// Waits up to 10 s for `script` to answer something.
-const WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+pub const WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl Console {
     /// Health data of N-1 (the case) and N-2 (its contact): a symptom report
@@ -1268,7 +1273,7 @@ async fn the_alert_queue_and_page_name_the_person(db: TestDb) {
 
 /// Checks a page: no CSP violation, nothing from another origin, no serious
 /// or critical accessibility violation; then saves its screenshot.
-async fn look(b: &Session<'_>, axe: Option<&str>, name: &str, failures: &mut Vec<String>) {
+pub async fn look(b: &Session<'_>, axe: Option<&str>, name: &str, failures: &mut Vec<String>) {
     b.assert_self_contained().await;
     if let Some(axe) = axe {
         for v in browser::axe::check(b, axe).await {
@@ -1278,7 +1283,7 @@ async fn look(b: &Session<'_>, axe: Option<&str>, name: &str, failures: &mut Vec
     b.screenshot(name).await;
 }
 
-async fn sign_in(b: &Session<'_>, base: &str, name: &str) {
+pub async fn sign_in(b: &Session<'_>, base: &str, name: &str) {
     b.goto(&format!("{base}/login")).await;
     b.type_into("#username", name).await;
     b.type_into("#password", PASSWORD).await;
@@ -1292,7 +1297,7 @@ async fn sign_in(b: &Session<'_>, base: &str, name: &str) {
 }
 
 /// Waits for the page at `path` (after a form's redirect) to be loaded.
-async fn landed(b: &Session<'_>, what: &str, path_and_query: &str) {
+pub async fn landed(b: &Session<'_>, what: &str, path_and_query: &str) {
     let script = format!(
         "return document.readyState === 'complete' && location.pathname + location.search === {path_and_query:?};"
     );

@@ -471,12 +471,91 @@ pub fn table() -> Vec<Entry> {
             Record,
             none(),
         ),
+        // The orders, the order form and the order page's actions (what a
+        // session may do there: tests/it/console_orders.rs).
+        entry(
+            Method::GET,
+            "/orders",
+            Console(StatusCode::SEE_OTHER),
+            Collection,
+            none(),
+        ),
+        entry(
+            Method::POST,
+            "/orders",
+            Console(StatusCode::SEE_OTHER),
+            Collection,
+            Body::Form(&[("csrf", "x"), ("address", "Main St 1")]),
+        ),
+        entry(
+            Method::GET,
+            "/orders/new",
+            Console(StatusCode::SEE_OTHER),
+            Collection,
+            none(),
+        ),
+        entry(
+            Method::GET,
+            "/orders/{id}",
+            Console(StatusCode::SEE_OTHER),
+            Record,
+            none(),
+        ),
+        entry(
+            Method::POST,
+            "/orders/{id}/extend",
+            Console(StatusCode::SEE_OTHER),
+            Record,
+            Body::Form(&[("csrf", "x"), ("reason", "x")]),
+        ),
+        entry(
+            Method::POST,
+            "/orders/{id}/release",
+            Console(StatusCode::SEE_OTHER),
+            Record,
+            Body::Form(&[("csrf", "x"), ("reason", "x")]),
+        ),
+        entry(
+            Method::POST,
+            "/orders/{id}/enrollment",
+            Console(StatusCode::SEE_OTHER),
+            Record,
+            Body::Form(&[("csrf", "x")]),
+        ),
+        entry(
+            Method::POST,
+            "/orders/{id}/enrollment-link",
+            Console(StatusCode::SEE_OTHER),
+            Record,
+            Body::Form(&[("csrf", "x")]),
+        ),
+        entry(
+            Method::POST,
+            "/orders/{id}/enrollment/approve",
+            Console(StatusCode::SEE_OTHER),
+            Record,
+            Body::Form(&[("csrf", "x")]),
+        ),
+        entry(
+            Method::POST,
+            "/orders/{id}/enrollment/reject",
+            Console(StatusCode::SEE_OTHER),
+            Record,
+            Body::Form(&[("csrf", "x"), ("reason", "x")]),
+        ),
+        entry(
+            Method::GET,
+            "/orders/{id}/enrollment/photo",
+            Console(StatusCode::SEE_OTHER),
+            Record,
+            none(),
+        ),
     ]
 }
 
 /// The routes the router serves outside the OpenAPI document (`lib.rs`:
 /// the document itself; `pages::routes`: the pages and their assets).
-const NON_API: [&str; 18] = [
+const NON_API: [&str; 29] = [
     "GET /api/v1/openapi.json",
     "GET /checkin",
     "GET /symptoms",
@@ -495,6 +574,17 @@ const NON_API: [&str; 18] = [
     "POST /alerts/{id}/resolve",
     "GET /persons",
     "GET /persons/{id}",
+    "GET /orders",
+    "POST /orders",
+    "GET /orders/new",
+    "GET /orders/{id}",
+    "POST /orders/{id}/extend",
+    "POST /orders/{id}/release",
+    "POST /orders/{id}/enrollment",
+    "POST /orders/{id}/enrollment-link",
+    "POST /orders/{id}/enrollment/approve",
+    "POST /orders/{id}/enrollment/reject",
+    "GET /orders/{id}/enrollment/photo",
 ];
 
 fn key(method: &Method, path: &str) -> String {
