@@ -241,7 +241,8 @@ impl Store {
     /// Whether a submitted photo is stored for the link (for tests and
     /// retention checks).
     pub async fn link_holds_photo(&self, id: &EnrollmentLinkId) -> Result<bool, StoreError> {
-        const SQL: &str = "SELECT (photo_ciphertext IS NOT NULL OR photo_nonce IS NOT NULL) AS held \
+        const SQL: &str =
+            "SELECT (photo_ciphertext IS NOT NULL OR photo_nonce IS NOT NULL) AS held \
                            FROM enrollment_links WHERE id = $1";
         on_pool!(self, pool => {
             let row = sqlx::query(SQL).bind(id.as_str()).fetch_optional(pool).await?;

@@ -52,10 +52,9 @@ fn with_fix(tr: Tr, radius: f64, fix: Fix<'_>) -> Markup {
         "outside" => "bad",
         _ => "warn",
     };
-    let label = tr
-        .0
-        .text(&format!("c.fence.{result}"))
-        .map_or_else(|| result.replace('_', " "), str::to_owned);
+    let label =
+        tr.0.text(&format!("c.fence.{result}"))
+            .map_or_else(|| result.replace('_', " "), str::to_owned);
     let text = tr.f(
         "c.location_text",
         &[

@@ -215,7 +215,7 @@ fn render_list(
             }
         }
         form.filters method="get" action="/orders" role="search" aria-label=(tr.t("c.filters")) {
-            div.field {
+            div.field.status {
                 label for="o-status" { (tr.t("c.col.status")) }
                 select #o-status name="status" data-shortcut="/" {
                     option value="" selected[q.status.is_none()] { (tr.t("c.any_status")) }
@@ -424,8 +424,7 @@ async fn order_page(
         Ok(o) => o,
         Err(e) => return failure(officer, e),
     };
-    let person = match persons::names(state, &actor, std::slice::from_ref(&order.person_id)).await
-    {
+    let person = match persons::names(state, &actor, std::slice::from_ref(&order.person_id)).await {
         Ok(mut n) => n.remove(&order.person_id),
         Err(e) => return failure(officer, e),
     };
@@ -467,7 +466,9 @@ fn parse_local(raw: &str, tz: &TimeZone, field: &str) -> Result<DateTime<Utc>, V
     let raw = raw.trim();
     let naive = NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M")
         .or_else(|_| NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M:%S"))
-        .map_err(|_| ValidationError::new(field, "must be a date and time like 2026-03-24T18:00"))?;
+        .map_err(|_| {
+            ValidationError::new(field, "must be a date and time like 2026-03-24T18:00")
+        })?;
     tz.tz()
         .from_local_datetime(&naive)
         .earliest()
@@ -551,6 +552,7 @@ fn render_order(
                 p.small { (tr.t("c.no_map")) }
             }
         }
+        (render_enrolment(tr, id, csrf, enrolment, writes && live, refusal))
         @if writes && live {
             div.order-grid {
                 section.card #extend aria-labelledby="extend-title" {
@@ -587,7 +589,6 @@ fn render_order(
                 }
             }
         }
-        (render_enrolment(tr, id, csrf, enrolment, writes && live, refusal))
     }
 }
 
@@ -599,10 +600,7 @@ fn render_enrolment(
     can_act: bool,
     refusal: Option<&Refusal>,
 ) -> Markup {
-    let pending = e
-        .link
-        .as_ref()
-        .filter(|l| l.status == LinkStatus::Pending);
+    let pending = e.link.as_ref().filter(|l| l.status == LinkStatus::Pending);
     html! {
         section.card #enrolment aria-labelledby="enrolment-title" {
             h2 #enrolment-title { (tr.t("c.enrolment")) }
@@ -648,6 +646,7 @@ fn render_enrolment(
                 div.pending #pending {
                     h3 { (tr.t("c.pending_title")) }
                     p.small { (tr.t("c.pending_lead")) " " @if let Some(t) = l.submitted_at { (time(t)) } }
+                    div.pending-body {
                     figure.photo {
                         img #pending-photo src={ "/orders/" (id) "/enrollment/photo" } alt=(tr.t("c.pending_photo_alt")) width="320";
                     }
@@ -668,6 +667,7 @@ fn render_enrolment(
                                 button.secondary #reject type="submit" { (tr.t("c.reject")) }
                             }
                         }
+                    }
                     }
                 }
             }
@@ -852,13 +852,14 @@ pub async fn enrol(
     }
 }
 
-/// The CSRF field of a plain action form, checked with the role.
-fn plain_action(officer: &ConsoleOfficer, body: &[u8]) -> Result<HashMap<String, String>, Response> {
+/// A plain action form's fields, and its refusal (role, CSRF) if any.
+fn plain_action(
+    officer: &ConsoleOfficer,
+    body: &[u8],
+) -> (HashMap<String, String>, Option<Response>) {
     let f = fields(body);
-    match refuse(officer, field(&f, "csrf")) {
-        Some(r) => Err(r),
-        None => Ok(f),
-    }
+    let refusal = refuse(officer, field(&f, "csrf"));
+    (f, refusal)
 }
 
 /// `POST /orders/{id}/enrollment-link`: a self-enrolment link, which the
@@ -869,7 +870,7 @@ pub async fn send_link(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    if let Err(r) = plain_action(&officer, &body) {
+    if let (_, Some(r)) = plain_action(&officer, &body) {
         return r;
     }
     let refusal = Refusal {
@@ -892,7 +893,7 @@ pub async fn approve(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    if let Err(r) = plain_action(&officer, &body) {
+    if let (_, Some(r)) = plain_action(&officer, &body) {
         return r;
     }
     let refusal = Refusal {
@@ -914,10 +915,10 @@ pub async fn reject(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let f = match plain_action(&officer, &body) {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
+    let (f, refusal) = plain_action(&officer, &body);
+    if let Some(r) = refusal {
+        return r;
+    }
     let reason = field(&f, "reason");
     let refusal = Refusal {
         action: Action::Decide,
@@ -1105,7 +1106,12 @@ fn render_form(
     let registers = officer.session.role.allows(Permission::WritePersons);
     let districts = alerts::filter_districts(&officer.as_actor());
     // One labelled input with its error (described by it) under it.
-    let input = |name: &str, key: &'static str, kind: &str, value: &str, required: bool, hint: Option<&'static str>| {
+    let input = |name: &str,
+                 key: &'static str,
+                 kind: &str,
+                 value: &str,
+                 required: bool,
+                 hint: Option<&'static str>| {
         let err = error_of(errors, name);
         let id = format!("f-{name}");
         let err_id = format!("{id}-error");
@@ -1280,14 +1286,25 @@ fn parse_form(v: &OrderForm, errors: &mut Errors) -> Parsed {
     let new_person = if v.person_id.is_empty() {
         let name = ok(FullName::parse(&v.full_name), errors);
         let phone = ok(
-            (!v.phone.is_empty()).then(|| Phone::parse(&v.phone)).transpose(),
+            (!v.phone.is_empty())
+                .then(|| Phone::parse(&v.phone))
+                .transpose(),
             errors,
         );
         let email = ok(
-            (!v.email.is_empty()).then(|| Email::parse(&v.email)).transpose(),
+            (!v.email.is_empty())
+                .then(|| Email::parse(&v.email))
+                .transpose(),
             errors,
         );
-        let language = ok(Language::parse(if v.language.is_empty() { "en" } else { &v.language }), errors);
+        let language = ok(
+            Language::parse(if v.language.is_empty() {
+                "en"
+            } else {
+                &v.language
+            }),
+            errors,
+        );
         match (name, phone, email, language) {
             (Some(full_name), Some(phone), Some(email), Some(language)) => Some(Person {
                 id: PersonId::generate(),
@@ -1419,10 +1436,16 @@ fn service_errors(officer: &ConsoleOfficer, e: ServiceError, errors: &mut Errors
             push(errors, v);
             StatusCode::UNPROCESSABLE_ENTITY
         }
-        ServiceError::MissingReference { entity: "person", id } => {
+        ServiceError::MissingReference {
+            entity: "person",
+            id,
+        } => {
             push(
                 errors,
-                ValidationError::new("person_id", format!("no person {id} among those you can see")),
+                ValidationError::new(
+                    "person_id",
+                    format!("no person {id} among those you can see"),
+                ),
             );
             StatusCode::UNPROCESSABLE_ENTITY
         }
@@ -1437,7 +1460,11 @@ fn service_errors(officer: &ConsoleOfficer, e: ServiceError, errors: &mut Errors
 /// `POST /orders`: registers a new person if the form names none, then
 /// creates the order (or folds it into the person's active one), through
 /// the calls of `POST /api/v1/persons` and `POST /api/v1/orders`.
-pub async fn create(State(state): State<AppState>, officer: ConsoleOfficer, body: Bytes) -> Response {
+pub async fn create(
+    State(state): State<AppState>,
+    officer: ConsoleOfficer,
+    body: Bytes,
+) -> Response {
     let f = fields(&body);
     if let Some(r) = refuse(&officer, field(&f, "csrf")) {
         return r;
@@ -1447,13 +1474,23 @@ pub async fn create(State(state): State<AppState>, officer: ConsoleOfficer, body
     if form.person_id.is_empty() && !officer.session.role.allows(Permission::WritePersons) {
         push(
             &mut errors,
-            ValidationError::new("person_id", "is required: your role does not register persons"),
+            ValidationError::new(
+                "person_id",
+                "is required: your role does not register persons",
+            ),
         );
     }
     let parsed = parse_form(&form, &mut errors);
     let actor = officer.as_actor();
     let Some(mut new) = parsed.order.filter(|_| errors.is_empty()) else {
-        return form_page(&state, &officer, &form, &errors, StatusCode::UNPROCESSABLE_ENTITY).await;
+        return form_page(
+            &state,
+            &officer,
+            &form,
+            &errors,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
     };
     // The district is checked before anyone is registered.
     if let Some(d) = &parsed.district {
@@ -1462,8 +1499,14 @@ pub async fn create(State(state): State<AppState>, officer: ConsoleOfficer, body
                 &mut errors,
                 ValidationError::new("district", format!("{d} is not one of your districts")),
             );
-            return form_page(&state, &officer, &form, &errors, StatusCode::UNPROCESSABLE_ENTITY)
-                .await;
+            return form_page(
+                &state,
+                &officer,
+                &form,
+                &errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
         }
     }
     if let Some(p) = parsed.new_person {
@@ -1524,7 +1567,10 @@ mod tests {
         let t = parse_local("2026-03-24T18:00", &tz, "ends_at").unwrap();
         assert_eq!(t, "2026-03-24T17:00:00Z".parse::<DateTime<Utc>>().unwrap());
         assert_eq!(local_value(t, &tz), "2026-03-24T18:00");
-        assert_eq!(parse_local("tomorrow", &tz, "ends_at").unwrap_err().field, "ends_at");
+        assert_eq!(
+            parse_local("tomorrow", &tz, "ends_at").unwrap_err().field,
+            "ends_at"
+        );
     }
 
     #[test]
@@ -1555,6 +1601,11 @@ mod tests {
         for f in ["full_name", "phone", "address", "lon", "time_zone", "area"] {
             assert!(error_of(&errors, f).is_some(), "{f}: {errors:?}");
         }
-        assert!(errors.iter().all(|(f, _)| FORM_FIELDS.contains(&f.as_str())), "{errors:?}");
+        assert!(
+            errors
+                .iter()
+                .all(|(f, _)| FORM_FIELDS.contains(&f.as_str())),
+            "{errors:?}"
+        );
     }
 }

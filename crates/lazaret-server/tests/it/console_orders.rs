@@ -74,7 +74,13 @@ fn officer(districts: &str) -> Actor {
 
 /// A person in `district` with an active 14-day order at Zürich's station;
 /// the order id.
-async fn order_in(c: &Console, district: &str, name: &str, phone: Option<&str>, lang: &str) -> String {
+async fn order_in(
+    c: &Console,
+    district: &str,
+    name: &str,
+    phone: Option<&str>,
+    lang: &str,
+) -> String {
     let state = &c.app.state;
     let actor = officer(district);
     let person = services::persons::register(
@@ -285,24 +291,23 @@ async fn an_order_from_the_form(db: TestDb) {
     assert_eq!(o.geofence.radius_m, 120.0);
     assert_eq!(o.status, OrderStatus::Active);
     // 10:00 in Zürich (UTC+1 in March) is 09:00 UTC.
-    assert_eq!(o.starts_at, "2026-03-10T09:00:00Z".parse::<DateTime<Utc>>().unwrap());
+    assert_eq!(
+        o.starts_at,
+        "2026-03-10T09:00:00Z".parse::<DateTime<Utc>>().unwrap()
+    );
     let person = store.get_person(&o.person_id).await.unwrap().unwrap();
     assert_eq!(person.full_name.as_str(), "Olga Petrova");
     assert_eq!(person.language.as_str(), "ru");
     assert_eq!(person.district.as_str(), "north");
     let flash = set_cookie(&r, "lazaret_order_flash").unwrap();
-    let r = c
-        .get(&ivan, &to, &[("lazaret_order_flash", &flash)])
-        .await;
+    let r = c.get(&ivan, &to, &[("lazaret_order_flash", &flash)]).await;
     let html = r.text().await.unwrap();
     assert!(html.contains("id=\"flash\""), "{html}");
     assert!(html.contains("Bahnhofplatz 1, Zürich") && html.contains("id=\"fence\""));
 
     // From the person page's "New order": the person by name; a second
     // active order folds into the first.
-    let (_, page) = c
-        .html(&ivan, &format!("/persons/{}", o.person_id))
-        .await;
+    let (_, page) = c.html(&ivan, &format!("/persons/{}", o.person_id)).await;
     let new_link = format!("/orders/new?person={}", o.person_id);
     assert!(page.contains(&format!("href=\"{new_link}\"")), "{page}");
     assert!(page.contains(&format!("href=\"/orders/{id}\"")));
@@ -326,13 +331,18 @@ async fn an_order_from_the_form(db: TestDb) {
     let r = c.post(&ivan, "/orders", &again).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&r), format!("/orders/{id}"));
-    assert_eq!(set_cookie(&r, "lazaret_order_flash").unwrap(), "extended_existing");
+    assert_eq!(
+        set_cookie(&r, "lazaret_order_flash").unwrap(),
+        "extended_existing"
+    );
     let o = stored(&c, &id).await;
     assert_eq!(o.bases.len(), 2);
     let events = store.audit_events(0, 10_000).await.unwrap();
     for action in ["person.create", "order.create", "order.extend"] {
         assert!(
-            events.iter().any(|e| e.actor == "user:ivan" && e.action == action),
+            events
+                .iter()
+                .any(|e| e.actor == "user:ivan" && e.action == action),
             "{action}"
         );
     }
@@ -351,7 +361,15 @@ async fn extend_and_release_need_a_reason(db: TestDb) {
     // No reason: shown at the form, the date kept, nothing changed.
     let path = format!("/orders/{id}/extend");
     let r = c
-        .post(&nora, &path, &[("csrf", &csrf), ("ends_at", "2026-03-30T18:00"), ("reason", " ")])
+        .post(
+            &nora,
+            &path,
+            &[
+                ("csrf", &csrf),
+                ("ends_at", "2026-03-30T18:00"),
+                ("reason", " "),
+            ],
+        )
         .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = r.text().await.unwrap();
@@ -360,19 +378,43 @@ async fn extend_and_release_need_a_reason(db: TestDb) {
     assert_eq!(stored(&c, &id).await.ends_at, before.ends_at);
     // A forged form and another district's officer change nothing.
     let r = c
-        .post(&nora, &path, &[("csrf", "x"), ("ends_at", "2026-03-30T18:00"), ("reason", "positive test")])
+        .post(
+            &nora,
+            &path,
+            &[
+                ("csrf", "x"),
+                ("ends_at", "2026-03-30T18:00"),
+                ("reason", "positive test"),
+            ],
+        )
         .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let sven = c.session("sven").await;
     let sven_csrf = c.csrf(&sven).await;
     let r = c
-        .post(&sven, &path, &[("csrf", &sven_csrf), ("ends_at", "2026-03-30T18:00"), ("reason", "x")])
+        .post(
+            &sven,
+            &path,
+            &[
+                ("csrf", &sven_csrf),
+                ("ends_at", "2026-03-30T18:00"),
+                ("reason", "x"),
+            ],
+        )
         .await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     assert_eq!(stored(&c, &id).await.ends_at, before.ends_at);
     // With a reason: 18:00 in Zürich.
     let r = c
-        .post(&nora, &path, &[("csrf", &csrf), ("ends_at", "2026-03-30T18:00"), ("reason", "household contact tested positive")])
+        .post(
+            &nora,
+            &path,
+            &[
+                ("csrf", &csrf),
+                ("ends_at", "2026-03-30T18:00"),
+                ("reason", "household contact tested positive"),
+            ],
+        )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(
@@ -386,14 +428,22 @@ async fn extend_and_release_need_a_reason(db: TestDb) {
 
     // Release: a reason is required too.
     let path = format!("/orders/{id}/release");
-    let r = c.post(&nora, &path, &[("csrf", &csrf), ("reason", "")]).await;
+    let r = c
+        .post(&nora, &path, &[("csrf", &csrf), ("reason", "")])
+        .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.unwrap().contains("id=\"release-error\""));
     assert_eq!(stored(&c, &id).await.status, OrderStatus::Active);
-    let r = c.post(&nora, &path, &[("csrf", "x"), ("reason", "negative")]).await;
+    let r = c
+        .post(&nora, &path, &[("csrf", "x"), ("reason", "negative")])
+        .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let r = c
-        .post(&nora, &path, &[("csrf", &csrf), ("reason", "second test negative")])
+        .post(
+            &nora,
+            &path,
+            &[("csrf", &csrf), ("reason", "second test negative")],
+        )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let o = stored(&c, &id).await;
@@ -405,7 +455,13 @@ async fn extend_and_release_need_a_reason(db: TestDb) {
 }
 
 /// `POST path` as multipart with the session, the CSRF field and a photo.
-async fn upload(c: &Console, session: &str, path: &str, csrf: &str, bytes: Vec<u8>) -> reqwest::Response {
+async fn upload(
+    c: &Console,
+    session: &str,
+    path: &str,
+    csrf: &str,
+    bytes: Vec<u8>,
+) -> reqwest::Response {
     let form = Form::new()
         .text("csrf", csrf.to_owned())
         .part("photo", Part::bytes(bytes).file_name("p.jpg"));
@@ -479,7 +535,11 @@ async fn a_self_enrolment_is_sent_seen_and_decided(db: TestDb) {
     // The link: the system sends it by SMS, in Russian; the page says
     // where it went, never the token.
     let r = c
-        .post(&nora, &format!("/orders/{id}/enrollment-link"), &[("csrf", &csrf)])
+        .post(
+            &nora,
+            &format!("/orders/{id}/enrollment-link"),
+            &[("csrf", &csrf)],
+        )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let link = store.enrollment_links_of_order(&oid).await.unwrap()[0].clone();
@@ -489,22 +549,34 @@ async fn a_self_enrolment_is_sent_seen_and_decided(db: TestDb) {
         .await
         .unwrap()
         .expect("the link's message, stored with it");
-    assert_eq!((m.kind.as_str(), m.channel, m.language.as_str()), ("enrollment_link", Some(Channel::Sms), "ru"));
+    assert_eq!(
+        (m.kind.as_str(), m.channel, m.language.as_str()),
+        ("enrollment_link", Some(Channel::Sms), "ru")
+    );
     assert_eq!(m.recipient.as_deref(), Some("+41790000012"));
     let (_, html) = c.html(&nora, &format!("/orders/{id}")).await;
     assert!(html.contains("+41…12"), "{html}");
     assert!(!html.contains("lze_") && !html.contains("+41790000012"));
     let token = deliver_link(&c, &phone).await;
     assert!(token.starts_with("lze_"));
-    assert!(phone.0.lock().unwrap()[0].body.contains("фото"), "in her language");
+    assert!(
+        phone.0.lock().unwrap()[0].body.contains("фото"),
+        "in her language"
+    );
 
     // She sends her photo; an officer of the order's district sees it.
-    assert_eq!(self_enrol(&c, &token, photo(ENROL)).await, StatusCode::ACCEPTED);
+    assert_eq!(
+        self_enrol(&c, &token, photo(ENROL)).await,
+        StatusCode::ACCEPTED
+    );
     let photo_path = format!("/orders/{id}/enrollment/photo");
     let r = c.get(&nora, &photo_path, &[]).await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.headers()["content-type"], "image/jpeg");
-    assert!(r.headers()["cache-control"].to_str().unwrap().contains("no-store"));
+    assert!(r.headers()["cache-control"]
+        .to_str()
+        .unwrap()
+        .contains("no-store"));
     assert_eq!(r.bytes().await.unwrap().to_vec(), photo(ENROL));
     let sven = c.session("sven").await;
     let r = c.get(&sven, &photo_path, &[]).await;
@@ -529,29 +601,51 @@ async fn a_self_enrolment_is_sent_seen_and_decided(db: TestDb) {
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert!(store.get_enrollment(&oid).await.unwrap().is_some());
     assert!(!store.link_holds_photo(&held).await.unwrap());
-    assert_eq!(c.get(&nora, &photo_path, &[]).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        c.get(&nora, &photo_path, &[]).await.status(),
+        StatusCode::NOT_FOUND
+    );
 
     // A second link, someone else's photo: rejected with a reason, erased.
     let r = c
-        .post(&nora, &format!("/orders/{id}/enrollment-link"), &[("csrf", &csrf)])
+        .post(
+            &nora,
+            &format!("/orders/{id}/enrollment-link"),
+            &[("csrf", &csrf)],
+        )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let token = deliver_link(&c, &phone).await;
-    assert_eq!(self_enrol(&c, &token, photo(OTHER)).await, StatusCode::ACCEPTED);
-    assert_eq!(c.get(&nora, &photo_path, &[]).await.status(), StatusCode::OK);
+    assert_eq!(
+        self_enrol(&c, &token, photo(OTHER)).await,
+        StatusCode::ACCEPTED
+    );
+    assert_eq!(
+        c.get(&nora, &photo_path, &[]).await.status(),
+        StatusCode::OK
+    );
     let reject = format!("/orders/{id}/enrollment/reject");
-    let r = c.post(&nora, &reject, &[("csrf", &csrf), ("reason", "")]).await;
+    let r = c
+        .post(&nora, &reject, &[("csrf", &csrf), ("reason", "")])
+        .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.unwrap().contains("id=\"decide-error\""));
     let r = c
-        .post(&nora, &reject, &[("csrf", &csrf), ("reason", "not the person on the order")])
+        .post(
+            &nora,
+            &reject,
+            &[("csrf", &csrf), ("reason", "not the person on the order")],
+        )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let l2 = store.enrollment_links_of_order(&oid).await.unwrap()[0].clone();
     assert_eq!(l2.status, LinkStatus::Rejected);
     assert!(!store.link_holds_photo(&l2.id).await.unwrap());
     assert!(!store.link_holds_template(&l2.id).await.unwrap());
-    assert_eq!(c.get(&nora, &photo_path, &[]).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        c.get(&nora, &photo_path, &[]).await.status(),
+        StatusCode::NOT_FOUND
+    );
 
     // The officer's own photo replaces the enrolment.
     let r = upload(&c, &nora, &path, &csrf, photo(ENROL)).await;
@@ -570,7 +664,10 @@ async fn a_self_enrolment_is_sent_seen_and_decided(db: TestDb) {
     assert_eq!(r.status(), StatusCode::CREATED);
     let v: serde_json::Value = r.json().await.unwrap();
     assert!(v["token"].as_str().unwrap().starts_with("lze_"));
-    assert!(v["url"].as_str().unwrap().starts_with("http://lazaret.example/enroll#token="));
+    assert!(v["url"]
+        .as_str()
+        .unwrap()
+        .starts_with("http://lazaret.example/enroll#token="));
     let l3 = EnrollmentLinkId::parse(v["id"].as_str().unwrap()).unwrap();
     assert!(store
         .get_message_by_dedupe_key(&format!("enrollment_link:{l3}"))
@@ -595,7 +692,14 @@ async fn the_order_pages_in_headless_chromium() {
     let db = TestDb::sqlite().await;
     let (c, phone) = console_with_outbox(&db).await;
     for i in 0..3 {
-        order_in(&c, "north", &format!("Lena Example {i}"), Some("+41790000020"), "en").await;
+        order_in(
+            &c,
+            "north",
+            &format!("Lena Example {i}"),
+            Some("+41790000020"),
+            "en",
+        )
+        .await;
     }
     c.user("ivan", Role::Investigator, "north").await;
     let mut failures = Vec::new();
@@ -611,8 +715,15 @@ async fn the_order_pages_in_headless_chromium() {
         // Create an order through the form.
         b.click("#new-order").await;
         landed(&b, "the order form", "/orders/new").await;
-        look(&b, axe.as_deref(), &format!("order-form-{tag}"), &mut failures).await;
-        b.type_into("#f-full_name", &format!("Mira Novak {tag}")).await;
+        look(
+            &b,
+            axe.as_deref(),
+            &format!("order-form-{tag}"),
+            &mut failures,
+        )
+        .await;
+        b.type_into("#f-full_name", &format!("Mira Novak {tag}"))
+            .await;
         b.type_into("#f-phone", "+41790000031").await;
         b.type_into("#f-address", "Limmatquai 2, Zürich").await;
         b.type_into("#f-lat", "47.3717").await;
@@ -637,9 +748,18 @@ async fn the_order_pages_in_headless_chromium() {
         // Send a link; the person answers with her photo; approve it seeing it.
         b.click("#send-link").await;
         b.text_of("#link-message", WAIT).await;
-        look(&b, axe.as_deref(), &format!("order-link-sent-{tag}"), &mut failures).await;
+        look(
+            &b,
+            axe.as_deref(),
+            &format!("order-link-sent-{tag}"),
+            &mut failures,
+        )
+        .await;
         let token = deliver_link(&c, &phone).await;
-        assert_eq!(self_enrol(&c, &token, photo(ENROL)).await, StatusCode::ACCEPTED);
+        assert_eq!(
+            self_enrol(&c, &token, photo(ENROL)).await,
+            StatusCode::ACCEPTED
+        );
         b.goto(&format!("{}/orders/{id}", c.base)).await;
         b.wait_for(
             "the submitted photo",
@@ -647,7 +767,13 @@ async fn the_order_pages_in_headless_chromium() {
             WAIT,
         )
         .await;
-        look(&b, axe.as_deref(), &format!("order-pending-{tag}"), &mut failures).await;
+        look(
+            &b,
+            axe.as_deref(),
+            &format!("order-pending-{tag}"),
+            &mut failures,
+        )
+        .await;
         b.click("#approve").await;
         b.wait_for(
             "the approved enrolment",
@@ -666,5 +792,9 @@ async fn the_order_pages_in_headless_chromium() {
         look(&b, axe.as_deref(), &format!("order-{tag}"), &mut failures).await;
         b.quit().await;
     }
-    assert!(failures.is_empty(), "accessibility:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "accessibility:\n{}",
+        failures.join("\n")
+    );
 }

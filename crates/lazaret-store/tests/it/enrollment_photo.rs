@@ -85,7 +85,11 @@ async fn pending(s: &Store, n: usize) -> (QuarantineOrder, EnrollmentLink) {
         .await
         .unwrap());
     assert!(s.link_holds_photo(&link.id).await.unwrap());
-    let (id, kept) = s.pending_enrollment_photo(&order.id).await.unwrap().unwrap();
+    let (id, kept) = s
+        .pending_enrollment_photo(&order.id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((id, kept), (link.id.clone(), photo));
     (order, link)
 }
@@ -102,17 +106,31 @@ async fn the_submitted_photo_is_erased_by_every_decision_and_end(db: TestDb) {
         .unwrap()
         .unwrap();
     assert!(!s.link_holds_photo(&link.id).await.unwrap());
-    assert!(s.pending_enrollment_photo(&order.id).await.unwrap().is_none());
+    assert!(s
+        .pending_enrollment_photo(&order.id)
+        .await
+        .unwrap()
+        .is_none());
     assert!(s.get_enrollment(&order.id).await.unwrap().is_some());
 
     // Rejected.
     let (order, link) = pending(s, 2).await;
-    s.reject_self_enrollment(&order.id, "not her", "test", now, &audit("enrollment.reject", "O2"))
+    s.reject_self_enrollment(
+        &order.id,
+        "not her",
+        "test",
+        now,
+        &audit("enrollment.reject", "O2"),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert!(!s.link_holds_photo(&link.id).await.unwrap());
+    assert!(s
+        .pending_enrollment_photo(&order.id)
         .await
         .unwrap()
-        .unwrap();
-    assert!(!s.link_holds_photo(&link.id).await.unwrap());
-    assert!(s.pending_enrollment_photo(&order.id).await.unwrap().is_none());
+        .is_none());
 
     // The order released before anyone decided.
     let (mut order, link) = pending(s, 3).await;
@@ -125,7 +143,11 @@ async fn the_submitted_photo_is_erased_by_every_decision_and_end(db: TestDb) {
         .unwrap();
     assert!(!s.link_holds_photo(&link.id).await.unwrap());
     assert!(!s.link_holds_template(&link.id).await.unwrap());
-    assert!(s.pending_enrollment_photo(&order.id).await.unwrap().is_none());
+    assert!(s
+        .pending_enrollment_photo(&order.id)
+        .await
+        .unwrap()
+        .is_none());
 
     // Nobody decided and the retention ran out (the order's end plus grace).
     let (order, link) = pending(s, 4).await;
@@ -137,13 +159,22 @@ async fn the_submitted_photo_is_erased_by_every_decision_and_end(db: TestDb) {
             .unwrap(),
         0
     );
-    assert!(s.link_holds_photo(&link.id).await.unwrap(), "kept until then");
+    assert!(
+        s.link_holds_photo(&link.id).await.unwrap(),
+        "kept until then"
+    );
     assert_eq!(
-        s.purge_expired_pending_enrollments(end, grace).await.unwrap(),
+        s.purge_expired_pending_enrollments(end, grace)
+            .await
+            .unwrap(),
         1
     );
     assert!(!s.link_holds_photo(&link.id).await.unwrap());
-    assert!(s.pending_enrollment_photo(&order.id).await.unwrap().is_none());
+    assert!(s
+        .pending_enrollment_photo(&order.id)
+        .await
+        .unwrap()
+        .is_none());
 
     for (n, status) in [
         (1, LinkStatus::Approved),
