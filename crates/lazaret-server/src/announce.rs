@@ -1,5 +1,6 @@
 //! The port through which issuing reaches the person: an [`Announcer`]
-//! renders the outbox message that announces a prompt or a symptom form.
+//! renders the outbox message that announces a prompt or a symptom form, or
+//! sends a self-enrolment link.
 //!
 //! Rendering is pure (no I/O), so it happens before anything is stored and
 //! the store writes the prompt or form, its message and the message's
@@ -10,7 +11,7 @@
 //! of them.
 
 use chrono::{DateTime, Utc};
-use lazaret_core::ids::{OrderId, PromptId, SymptomFormId};
+use lazaret_core::ids::{EnrollmentLinkId, OrderId, PromptId, SymptomFormId};
 use lazaret_core::order::TimeZone;
 use lazaret_core::person::Person;
 use lazaret_face::Challenge;
@@ -26,6 +27,25 @@ pub fn prompt_message_key(id: &PromptId) -> String {
 /// The dedupe key of the one outbox message that announces form `id`.
 pub fn symptom_form_message_key(id: &SymptomFormId) -> String {
     format!("symptom_form:{id}")
+}
+
+/// The dedupe key of the one outbox message that sends self-enrolment link `id`.
+pub fn enrollment_link_message_key(id: &EnrollmentLinkId) -> String {
+    format!("enrollment_link:{id}")
+}
+
+/// A self-enrolment link about to be stored, valid until `expires_at`.
+#[derive(Debug, Clone)]
+pub struct EnrollmentLinkNotice {
+    pub order_id: OrderId,
+    pub link_id: EnrollmentLinkId,
+    pub person: Person,
+    /// The order's zone, in which the expiry is written.
+    pub time_zone: TimeZone,
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+    /// When it is created: the message's creation time.
+    pub at: DateTime<Utc>,
 }
 
 /// A prompt about to be issued, with the token that answers it and what the
@@ -85,5 +105,15 @@ pub trait Announcer: Send + Sync + 'static {
         _notice: &SymptomFormNotice,
     ) -> Result<NewOutboxMessage, AnnounceError> {
         Err(AnnounceError::Unsupported("symptom forms"))
+    }
+
+    /// The message with a self-enrolment link (dedupe key
+    /// [`enrollment_link_message_key`]). An announcer without a channel
+    /// for it refuses; the link is then stored without a message.
+    fn enrollment_link_message(
+        &self,
+        _notice: &EnrollmentLinkNotice,
+    ) -> Result<NewOutboxMessage, AnnounceError> {
+        Err(AnnounceError::Unsupported("enrolment links"))
     }
 }

@@ -1,7 +1,12 @@
 //! Self-enrolment: an officer's single-use link lets the person upload their
 //! own reference photo. The template it makes waits, encrypted, as
 //! `pending` until an officer approves it (then it becomes the order's
-//! enrolment) or rejects it (then it is erased). Tokens are stored hashed.
+//! enrolment) or rejects it (then it is erased). The photo itself waits with
+//! it, sealed too, so the deciding officer can see it (migration 0016); it is
+//! erased with the pending template by every path that decides or ends the
+//! wait: approval, rejection, the order's end, the retention purge. Tokens
+//! are stored hashed. The message that sends a new link to the person is
+//! written in the link's transaction.
 
 use chrono::{DateTime, Duration, Utc};
 use lazaret_core::audit::AuditRecord;
@@ -11,6 +16,7 @@ use sqlx::Row;
 use crate::audit::append_audit;
 use crate::db::{from_ms, on_pool, to_ms, Store};
 use crate::error::StoreError;
+use crate::outbox::{insert_message, NewOutboxMessage};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LinkStatus {
@@ -95,12 +101,21 @@ impl EnrollmentLink {
     }
 }
 
-/// The template a person submitted, sealed by the server.
+/// The template a person submitted, sealed by the server, and the photo it
+/// was made from, sealed as well (kept only until the decision).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PendingTemplate {
     pub ciphertext: Vec<u8>,
     pub nonce: Vec<u8>,
     pub model: String,
+    pub photo: Option<SealedPhoto>,
+}
+
+/// A submitted photo as AEAD ciphertext and its nonce.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedPhoto {
+    pub ciphertext: Vec<u8>,
+    pub nonce: Vec<u8>,
 }
 
 const COLUMNS: &str = "id, order_id, token_hash, created_by, created_at, expires_at, status, \
@@ -139,6 +154,18 @@ impl Store {
         link: &EnrollmentLink,
         audit: &AuditRecord,
     ) -> Result<(), StoreError> {
+        self.create_enrollment_link_sending(link, None, audit).await
+    }
+
+    /// [`Store::create_enrollment_link`], with the outbox message that sends
+    /// the link to the person (and its delivery job) in the same
+    /// transaction: the link exists only if its message does.
+    pub async fn create_enrollment_link_sending(
+        &self,
+        link: &EnrollmentLink,
+        message: Option<&NewOutboxMessage>,
+        audit: &AuditRecord,
+    ) -> Result<(), StoreError> {
         const REVOKE: &str = "UPDATE enrollment_links SET status = 'revoked', updated_at = $1 \
                               WHERE order_id = $2 AND status = 'open'";
         const INSERT: &str = "INSERT INTO enrollment_links (id, order_id, token_hash, created_by, \
@@ -161,6 +188,14 @@ impl Store {
                 .execute(&mut *tx)
                 .await
                 .map_err(|e| StoreError::on_insert(e, "pending self-enrolment of order", link.order_id.as_str()))?;
+            if let Some(m) = message {
+                // A new link's key is new: a duplicate is a caller's bug.
+                if !insert_message!(self, tx, m) {
+                    return Err(StoreError::Unsupported(
+                        "the message of a new enrolment link was enqueued before",
+                    ));
+                }
+            }
             append_audit!(self, tx, audit);
             tx.commit().await?;
             Ok(())
@@ -203,6 +238,41 @@ impl Store {
         })
     }
 
+    /// Whether a submitted photo is stored for the link (for tests and
+    /// retention checks).
+    pub async fn link_holds_photo(&self, id: &EnrollmentLinkId) -> Result<bool, StoreError> {
+        const SQL: &str =
+            "SELECT (photo_ciphertext IS NOT NULL OR photo_nonce IS NOT NULL) AS held \
+                           FROM enrollment_links WHERE id = $1";
+        on_pool!(self, pool => {
+            let row = sqlx::query(SQL).bind(id.as_str()).fetch_optional(pool).await?;
+            Ok(match row { Some(r) => r.try_get::<bool, _>("held")?, None => false })
+        })
+    }
+
+    /// The sealed photo of the order's pending self-enrolment, with its
+    /// link; `None` when nothing is pending or no photo was kept.
+    pub async fn pending_enrollment_photo(
+        &self,
+        order_id: &OrderId,
+    ) -> Result<Option<(EnrollmentLinkId, SealedPhoto)>, StoreError> {
+        const SQL: &str = "SELECT id, photo_ciphertext, photo_nonce FROM enrollment_links \
+                           WHERE order_id = $1 AND status = 'pending'";
+        on_pool!(self, pool => {
+            let Some(r) = sqlx::query(SQL).bind(order_id.as_str()).fetch_optional(pool).await? else {
+                return Ok(None);
+            };
+            let id = EnrollmentLinkId::parse(r.try_get::<&str, _>("id")?)
+                .map_err(|e| StoreError::corrupt("enrollment_links", e))?;
+            let ciphertext: Option<Vec<u8>> = r.try_get("photo_ciphertext")?;
+            let nonce: Option<Vec<u8>> = r.try_get("photo_nonce")?;
+            Ok(match (ciphertext, nonce) {
+                (Some(ciphertext), Some(nonce)) => Some((id, SealedPhoto { ciphertext, nonce })),
+                _ => None,
+            })
+        })
+    }
+
     /// Stores the person's template as pending, spending the link; false
     /// (and nothing stored) if the link is no longer open or has expired.
     pub async fn submit_self_enrollment(
@@ -214,7 +284,8 @@ impl Store {
     ) -> Result<bool, StoreError> {
         const SQL: &str =
             "UPDATE enrollment_links SET status = 'pending', ciphertext = $1, nonce = $2, \
-                           model = $3, submitted_at = $4, updated_at = $4 \
+                           model = $3, submitted_at = $4, updated_at = $4, \
+                           photo_ciphertext = $6, photo_nonce = $7 \
                            WHERE id = $5 AND status = 'open' AND expires_at > $4";
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
@@ -224,6 +295,8 @@ impl Store {
                 .bind(&t.model)
                 .bind(to_ms(now))
                 .bind(link_id.as_str())
+                .bind(t.photo.as_ref().map(|p| p.ciphertext.as_slice()))
+                .bind(t.photo.as_ref().map(|p| p.nonce.as_slice()))
                 .execute(&mut *tx)
                 .await?;
             if n.rows_affected() != 1 {
@@ -247,7 +320,7 @@ impl Store {
         const PENDING: &str = "SELECT id, ciphertext, nonce, model FROM enrollment_links \
                                WHERE order_id = $1 AND status = 'pending'";
         const DECIDE: &str = "UPDATE enrollment_links SET status = 'approved', ciphertext = NULL, nonce = NULL, \
-                              decided_at = $1, decided_by = $2, updated_at = $1 WHERE id = $3 AND status = 'pending'";
+                              photo_ciphertext = NULL, photo_nonce = NULL, decided_at = $1, decided_by = $2, updated_at = $1 WHERE id = $3 AND status = 'pending'";
         const ENROL: &str = "INSERT INTO enrollments (order_id, ciphertext, nonce, model, created_at) \
                              VALUES ($1, $2, $3, $4, $5) \
                              ON CONFLICT (order_id) DO UPDATE SET ciphertext = excluded.ciphertext, \
@@ -297,7 +370,7 @@ impl Store {
     ) -> Result<Option<EnrollmentLink>, StoreError> {
         const SQL: &str =
             "UPDATE enrollment_links SET status = 'rejected', ciphertext = NULL, nonce = NULL, \
-                           reason = $1, decided_at = $2, decided_by = $3, updated_at = $2 \
+                           photo_ciphertext = NULL, photo_nonce = NULL, reason = $1, decided_at = $2, decided_by = $3, updated_at = $2 \
                            WHERE order_id = $4 AND status = 'pending' RETURNING id";
         let sql = format!("SELECT {COLUMNS} FROM enrollment_links WHERE id = $1");
         on_pool!(self, pool => {
@@ -330,6 +403,7 @@ impl Store {
     ) -> Result<u64, StoreError> {
         const SQL: &str =
             "UPDATE enrollment_links SET status = 'rejected', ciphertext = NULL, nonce = NULL, \
+                           photo_ciphertext = NULL, photo_nonce = NULL, \
                            reason = 'retention ended before a decision', decided_at = $1, \
                            decided_by = 'system:retention', updated_at = $1 \
                            WHERE status = 'pending' AND order_id IN \

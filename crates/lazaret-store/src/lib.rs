@@ -46,7 +46,7 @@ pub use cases::CaseRow;
 pub use contact_orders::{OrderProposal, ProposalAction, Proposals};
 pub use contacts::TraceOutcome;
 pub use db::{migration_sql, BackendKind, Store};
-pub use enrollment_links::{EnrollmentLink, LinkStatus, PendingTemplate};
+pub use enrollment_links::{EnrollmentLink, LinkStatus, PendingTemplate, SealedPhoto};
 pub use enrollments::EnrollmentRecord;
 pub use error::StoreError;
 pub use exposures::ResidenceRecord;

@@ -2,7 +2,8 @@
 //! basis) and everything that worked against the person with it, in the
 //! transaction of the status change: open prompts are cancelled (their
 //! tokens then answer 410), unused symptom forms withdrawn, open
-//! self-enrolment links revoked and pending templates erased, unsent prompt
+//! self-enrolment links revoked and pending templates erased (with the
+//! submitted photo kept for the decision), unsent prompt
 //! and form messages withdrawn, and the order's open alerts closed with the
 //! reason. Every path that ends an order goes through
 //! [`end_order_in_tx!`], so none can forget a step.
@@ -29,7 +30,7 @@ pub struct OrderEnd {
     pub symptom_forms_cancelled: u64,
     /// Open links revoked plus pending templates erased.
     pub enrollment_links_closed: u64,
-    /// Prompt and symptom-form messages not yet sent.
+    /// Prompt, symptom-form and enrolment-link messages not yet sent.
     pub messages_withdrawn: u64,
     pub alerts_closed: Vec<AlertId>,
 }
@@ -65,12 +66,12 @@ pub(crate) const REVOKE_LINKS_SQL: &str =
      WHERE order_id = $2 AND status = 'open'";
 pub(crate) const ERASE_PENDING_SQL: &str =
     "UPDATE enrollment_links SET status = 'rejected', ciphertext = NULL, nonce = NULL, \
-     reason = 'the order ended before a decision', decided_at = $1, decided_by = $2, updated_at = $1 \
+     photo_ciphertext = NULL, photo_nonce = NULL, reason = 'the order ended before a decision', decided_at = $1, decided_by = $2, updated_at = $1 \
      WHERE order_id = $3 AND status = 'pending'";
 pub(crate) const WITHDRAW_MESSAGES_SQL: &str =
     "UPDATE outbox SET status = 'failed', body = NULL, last_error = 'not sent: the order ended', \
      updated_at = $1 WHERE order_id = $2 AND status = 'pending' \
-     AND kind IN ('checkin_prompt', 'symptom_form') RETURNING id";
+     AND kind IN ('checkin_prompt', 'symptom_form', 'enrollment_link') RETURNING id";
 pub(crate) const CLOSE_ALERTS_SQL: &str =
     "UPDATE alerts SET status = 'resolved', resolution = $1, updated_at = $2 \
      WHERE order_id = $3 AND status IN ('open', 'assigned') RETURNING id";

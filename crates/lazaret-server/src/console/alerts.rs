@@ -22,6 +22,7 @@ use lazaret_store::{AlertFilter, AssigneeFilter, CheckinRecord, PageRequest};
 use maud::{html, Markup};
 use serde_json::Value;
 
+use super::fence::{fence_diagram, Fix};
 use super::layout::{error_page, page, respond, time, when, Nav, Tr};
 use super::{cookie, see_other, set_cookie, ConsoleOfficer};
 use crate::error::{ApiError, ErrorCode};
@@ -817,7 +818,9 @@ fn render_try(tr: Tr, c: &CheckinRecord) -> Markup {
             @match loc {
                 Some(l) => {
                     @match (l.get("distance_m").and_then(num), l.get("accuracy_m").and_then(num), l.get("radius_m").and_then(num)) {
-                        (Some(dist), Some(acc), Some(r)) => { (fence_diagram(tr, dist, acc, r, l.get("result"))) }
+                        (Some(dist), Some(acc), Some(r)) => {
+                            (fence_diagram(tr, r, Some(Fix { distance_m: dist, accuracy_m: acc, result: l.get("result") })))
+                        }
                         _ => { p.muted { (tr.t("c.no_location")) } }
                     }
                 }
@@ -853,52 +856,6 @@ fn distance_bar(tr: Tr, dist: f64, th: f64) -> Markup {
                 line.mark x1=(format!("{:.1}", x(th))) x2=(format!("{:.1}", x(th))) y1="4" y2="26" {}
             }
             figcaption { (text) }
-        }
-    }
-}
-
-/// The fence (circle of its radius), the phone's reported position at its
-/// distance from the centre, and its accuracy circle; to scale, no map.
-fn fence_diagram(tr: Tr, dist: f64, acc: f64, radius: f64, result: Option<&Value>) -> Markup {
-    let (w, h) = (240.0_f64, 150.0_f64);
-    let (cx, cy) = (84.0, h / 2.0);
-    // Fits the fence vertically and the phone with its accuracy to the right.
-    let scale = (68.0 / radius.max(1.0)).min(148.0 / (dist + acc).max(radius).max(1.0));
-    let px = cx + dist * scale;
-    // The check-in stores the fence check itself (`{"result": "inside", …}`).
-    let result = result
-        .and_then(|v| {
-            v.as_str()
-                .or_else(|| v.get("result").and_then(Value::as_str))
-        })
-        .unwrap_or("");
-    let cls = match result {
-        "inside" => "good",
-        "outside" => "bad",
-        _ => "warn",
-    };
-    let text = tr.f(
-        "c.location_text",
-        &[
-            ("distance", &format!("{dist:.0}")),
-            ("accuracy", &format!("{acc:.0}")),
-            ("radius", &format!("{radius:.0}")),
-        ],
-    );
-    let f = |v: f64| format!("{v:.1}");
-    html! {
-        figure.fence {
-            svg viewBox=(format!("0 0 {w} {h}")) width=(w) height=(h) role="img" aria-label=(text) {
-                circle.fence-area cx=(f(cx)) cy=(f(cy)) r=(f(radius * scale)) {}
-                circle.centre cx=(f(cx)) cy=(f(cy)) r="3" {}
-                line.dist x1=(f(cx)) y1=(f(cy)) x2=(f(px)) y2=(f(cy)) {}
-                circle class={ "accuracy " (cls) } cx=(f(px)) cy=(f(cy)) r=(f((acc * scale).max(2.0))) {}
-                circle class={ "phone " (cls) } cx=(f(px)) cy=(f(cy)) r="4" {}
-            }
-            figcaption {
-                span class={ "status s-" (cls) } { (code_label(tr, "c.fence.", &Value::from(result))) }
-                " " (text)
-            }
         }
     }
 }

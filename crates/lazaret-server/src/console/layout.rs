@@ -92,6 +92,7 @@ pub fn time(t: DateTime<Utc>) -> Markup {
 pub enum Nav {
     Overview,
     Alerts,
+    Orders,
     Persons,
     Cases,
     Chains,
@@ -137,6 +138,9 @@ pub fn page(
                                 }
                                 @if s.role.allows(Permission::WorkAlerts) {
                                     (nav_item(Nav::Alerts, "/alerts", "c.nav.alerts"))
+                                }
+                                @if s.role.allows(Permission::ReadOrders) {
+                                    (nav_item(Nav::Orders, "/orders", "c.nav.orders"))
                                 }
                                 @if s.role.allows(Permission::ReadPersons) {
                                     (nav_item(Nav::Persons, "/persons", "c.nav.persons"))

@@ -1,8 +1,10 @@
 //! The officers' console: sign in (`GET`/`POST /login`), the alert queue
 //! (`/alerts`, `/alerts/{id}` and their actions), the persons
-//! (`/persons`, `/persons/{id}`), the cases (`/cases`, `/cases/{id}` and
-//! their tracing actions), the transmission chains (`/chains`,
-//! `/chains.svg`), the account page
+//! (`/persons`, `/persons/{id}`), the orders (`/orders`, `/orders/new`,
+//! `/orders/{id}` with its actions and the pending self-enrolment's photo:
+//! `orders.rs`), the cases (`/cases`, `/cases/{id}` and their tracing
+//! actions), the transmission chains (`/chains`, `/chains.svg`), the
+//! overview (`/overview`), the account page
 //! (`GET /account`) and sign out (`POST /logout`). Server-rendered HTML from
 //! maud templates (checked at compile time, escaped by default), under the
 //! same security headers as the person's pages; one small script
@@ -28,8 +30,10 @@ mod account;
 mod alerts;
 mod cases;
 mod chains;
+mod fence;
 mod layout;
 mod login;
+mod orders;
 mod overview;
 mod persons;
 
@@ -79,6 +83,16 @@ pub fn routes() -> Router<AppState> {
         .route("/cases/{id}/revision", post(cases::revise))
         .route("/chains", get(chains::page_get))
         .route("/chains.svg", get(chains::svg))
+        .route("/orders", get(orders::list).post(orders::create))
+        .route("/orders/new", get(orders::new_form))
+        .route("/orders/{id}", get(orders::detail))
+        .route("/orders/{id}/extend", post(orders::extend))
+        .route("/orders/{id}/release", post(orders::release))
+        .route("/orders/{id}/enrollment", post(orders::enrol))
+        .route("/orders/{id}/enrollment-link", post(orders::send_link))
+        .route("/orders/{id}/enrollment/approve", post(orders::approve))
+        .route("/orders/{id}/enrollment/reject", post(orders::reject))
+        .route("/orders/{id}/enrollment/photo", get(orders::photo))
         .layer(axum::middleware::map_response(
             crate::pages::security_headers,
         ))
@@ -315,6 +329,8 @@ mod tests {
             include_str!("overview.rs"),
             include_str!("cases.rs"),
             include_str!("chains.rs"),
+            include_str!("orders.rs"),
+            include_str!("fence.rs"),
         ];
         let mut n = 0;
         for src in sources {

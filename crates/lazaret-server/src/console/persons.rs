@@ -1,6 +1,7 @@
 //! The persons of the officer's districts (`GET /persons`, a name search,
 //! 50 a page with a cursor) and one person's page (`GET /persons/{id}`):
-//! who they are, their orders, and a timeline of prompts with their tries,
+//! who they are, their orders (each linking to its order page, and "new
+//! order" for the person), and a timeline of prompts with their tries,
 //! symptom reports, alerts and messages; tests and contacts for a role that
 //! reads health data. Reads go through `services::persons` (`list`,
 //! `active_order_ends`, `file`), audited as the API's reads are.
@@ -276,7 +277,12 @@ fn render_person(tr: Tr, officer: &ConsoleOfficer, f: &PersonFile) -> Markup {
             }
             div.person-side {
                 section.card aria-labelledby="orders-title" {
-                    h2 #orders-title { (tr.t("c.orders")) }
+                    div.card-head {
+                        h2 #orders-title { (tr.t("c.orders")) }
+                        @if officer.session.role.allows(Permission::WriteOrders) {
+                            a.button.small #new-order href={ "/orders/new?person=" (p.id.as_str()) } { (tr.t("c.new_order")) }
+                        }
+                    }
                     @if f.orders.is_empty() {
                         p.muted { (tr.t("c.no_orders")) }
                     }
@@ -332,7 +338,7 @@ fn render_order(tr: Tr, o: &QuarantineOrder, health: bool) -> Markup {
         article.order {
             header {
                 (badge(tr, "c.order_status.", o.status.as_str()))
-                " " span.mono.small { (o.id.as_str()) }
+                " " a.mono.small.order-link href={ "/orders/" (o.id.as_str()) } { (o.id.as_str()) }
             }
             dl.facts {
                 div { dt { (tr.t("c.period")) } dd { (time(o.starts_at)) " – " (time(o.ends_at)) } }
@@ -347,7 +353,7 @@ fn render_order(tr: Tr, o: &QuarantineOrder, health: bool) -> Markup {
     }
 }
 
-fn basis_text(tr: Tr, b: &Basis) -> Markup {
+pub(super) fn basis_text(tr: Tr, b: &Basis) -> Markup {
     html! {
         @match b {
             Basis::Arrival { area } => { (tr.t("c.basis.arrival")) " · " (area) }

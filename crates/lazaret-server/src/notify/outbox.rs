@@ -24,8 +24,8 @@ use super::sms::{Sms, SmsSender, WebhookSms};
 use super::templates::{challenge_words, render, template, MessageKind, Var};
 use super::NotifyError;
 use crate::announce::{
-    prompt_message_key, symptom_form_message_key, AnnounceError, Announcement, Announcer,
-    SymptomFormNotice,
+    enrollment_link_message_key, prompt_message_key, symptom_form_message_key, AnnounceError,
+    Announcement, Announcer, EnrollmentLinkNotice, SymptomFormNotice,
 };
 use crate::config::NotifyConfig;
 use crate::state::Clock;
@@ -36,6 +36,8 @@ use crate::state::Clock;
 pub const CHECKIN_PATH: &str = "/checkin";
 /// Where the person-facing symptom form lives under `public_url`.
 pub const SYMPTOMS_PATH: &str = "/symptoms";
+/// Where the person-facing self-enrolment page lives under `public_url`.
+pub const ENROLL_PATH: &str = "/enroll";
 
 /// Template variables for a language (texts such as the challenge are
 /// translated).
@@ -257,6 +259,33 @@ impl Notifier {
         }
     }
 
+    /// The self-enrolment link of `n` (one message per link).
+    fn enrollment_link_outgoing(&self, n: &EnrollmentLinkNotice) -> Outgoing {
+        let tz = &n.time_zone;
+        let expires = format!(
+            "{} {}",
+            n.expires_at
+                .with_timezone(&tz.tz())
+                .format("%Y-%m-%d %H:%M"),
+            tz.name()
+        );
+        let (link, blocked) = self.link(ENROLL_PATH, &n.token);
+        Outgoing {
+            kind: MessageKind::EnrollmentLink,
+            person: n.person.clone(),
+            order_id: Some(n.order_id.clone()),
+            dedupe_key: enrollment_link_message_key(&n.link_id),
+            expires_at: n.expires_at,
+            vars: Box::new(move |_| {
+                vec![
+                    Var::secret("link", link.clone()),
+                    Var::plain("expires", expires.clone()),
+                ]
+            }),
+            blocked,
+        }
+    }
+
     /// The person's link to `path` with `token` in the fragment, or why none
     /// can be made.
     fn link(&self, path: &str, token: &str) -> (String, Option<String>) {
@@ -385,5 +414,12 @@ impl Announcer for Notifier {
         n: &SymptomFormNotice,
     ) -> Result<NewOutboxMessage, AnnounceError> {
         Ok(self.render(self.symptom_form_outgoing(n), n.at))
+    }
+
+    fn enrollment_link_message(
+        &self,
+        n: &EnrollmentLinkNotice,
+    ) -> Result<NewOutboxMessage, AnnounceError> {
+        Ok(self.render(self.enrollment_link_outgoing(n), n.at))
     }
 }

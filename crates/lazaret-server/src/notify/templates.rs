@@ -13,6 +13,8 @@ pub enum MessageKind {
     /// Today's symptom form: link with the form token, valid until the end
     /// of the local day.
     SymptomForm,
+    /// A self-enrolment link: the person sends their own reference photo.
+    EnrollmentLink,
 }
 
 impl MessageKind {
@@ -20,6 +22,7 @@ impl MessageKind {
         match self {
             MessageKind::CheckinPrompt => "checkin_prompt",
             MessageKind::SymptomForm => "symptom_form",
+            MessageKind::EnrollmentLink => "enrollment_link",
         }
     }
 }
@@ -83,6 +86,32 @@ const SYMPTOM_FORM_RU: Template = Template {
     sms: "Как вы себя чувствуете сегодня? Короткий опрос, открыт до {expires}: {link}",
 };
 
+const ENROLLMENT_LINK_EN: Template = Template {
+    language: "en",
+    subject: "Your quarantine check-ins: please send a photo of yourself",
+    email: "Hello {name},\n\n\
+            during your quarantine you will be asked to check in with your phone's camera. \
+            To set this up, open the link below on your phone and take one photo of your \
+            face, looking straight at the camera in good light.\n\n\
+            {link}\n\n\
+            The link works once, until {expires}. An officer looks at the photo before it \
+            is used; it is deleted once they have decided.\n",
+    sms: "Quarantine check-ins: send one photo of your face by {expires}: {link}",
+};
+
+const ENROLLMENT_LINK_RU: Template = Template {
+    language: "ru",
+    subject: "Отметки на карантине: пришлите, пожалуйста, своё фото",
+    email: "Здравствуйте, {name}!\n\n\
+            Во время карантина вас будут просить отмечаться с помощью камеры телефона. \
+            Чтобы это настроить, откройте ссылку ниже на телефоне и сделайте одно фото \
+            лица, глядя прямо в камеру при хорошем освещении.\n\n\
+            {link}\n\n\
+            Ссылка действует один раз, до {expires}. Сотрудник проверит фото перед \
+            использованием; после его решения фото удаляется.\n",
+    sms: "Отметки на карантине: пришлите одно фото лица до {expires}: {link}",
+};
+
 /// The template of `kind` in `language`, English when there is none.
 pub fn template(kind: MessageKind, language: &str) -> &'static Template {
     match (kind, language) {
@@ -90,6 +119,8 @@ pub fn template(kind: MessageKind, language: &str) -> &'static Template {
         (MessageKind::CheckinPrompt, _) => &CHECKIN_PROMPT_EN,
         (MessageKind::SymptomForm, "ru") => &SYMPTOM_FORM_RU,
         (MessageKind::SymptomForm, _) => &SYMPTOM_FORM_EN,
+        (MessageKind::EnrollmentLink, "ru") => &ENROLLMENT_LINK_RU,
+        (MessageKind::EnrollmentLink, _) => &ENROLLMENT_LINK_EN,
     }
 }
 
@@ -183,7 +214,11 @@ mod tests {
     #[test]
     fn both_languages_render_every_placeholder() {
         for lang in ["en", "ru"] {
-            for kind in [MessageKind::CheckinPrompt, MessageKind::SymptomForm] {
+            for kind in [
+                MessageKind::CheckinPrompt,
+                MessageKind::SymptomForm,
+                MessageKind::EnrollmentLink,
+            ] {
                 let t = template(kind, lang);
                 assert_eq!(t.language, lang);
                 for text in [t.subject, t.email, t.sms] {

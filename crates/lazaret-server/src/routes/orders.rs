@@ -47,7 +47,7 @@ pub enum Basis {
 }
 
 impl Basis {
-    fn parse(self) -> Result<OrderBasis, ApiError> {
+    pub(crate) fn parse(self) -> Result<OrderBasis, ApiError> {
         Ok(match self {
             Self::Arrival { area } => {
                 let area = area.trim();

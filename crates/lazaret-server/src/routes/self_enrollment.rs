@@ -2,8 +2,10 @@
 //! person uploads their own reference photo with it (no officer token: the
 //! link's token is the credential), and an officer approves or rejects the
 //! resulting template. Until approved, check-ins do not use it; the photo is
-//! never kept. The use cases are `services::self_enrollment`; these
-//! handlers parse, authorise and render.
+//! kept sealed only until that decision (the console shows it to the
+//! deciding officer). Creating a link also sends it to the person through
+//! the outbox where the server has one. The use cases are
+//! `services::self_enrollment`; these handlers parse, authorise and render.
 
 use axum::extract::multipart::{Multipart, MultipartRejection};
 use axum::extract::State;

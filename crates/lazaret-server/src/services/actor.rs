@@ -40,6 +40,18 @@ impl Actor {
         &self.districts
     }
 
+    /// The actor's districts narrowed to `wanted` when a caller asks for
+    /// some (a filter): what lies outside the actor's own never comes back.
+    pub fn narrow(&self, wanted: Option<&DistrictScope>) -> DistrictScope {
+        match (&self.districts, wanted) {
+            (mine, None) | (mine, Some(DistrictScope::All)) => mine.clone(),
+            (DistrictScope::All, Some(w)) => w.clone(),
+            (DistrictScope::Only(mine), Some(DistrictScope::Only(w))) => {
+                DistrictScope::Only(mine.intersection(w).cloned().collect())
+            }
+        }
+    }
+
     /// An audit record of something this actor did.
     pub fn audit(
         &self,

@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use lazaret_core::alert::{Alert, ResolutionOutcome};
-use lazaret_core::district::{District, DistrictScope};
+use lazaret_core::district::District;
 use lazaret_core::ids::{AlertId, PromptId, UserId};
 use lazaret_core::user::Permission;
 use lazaret_store::{AlertFilter, CheckinRecord, OutboxMessage, Page, PageRequest, PromptRecord};
@@ -15,18 +15,6 @@ use crate::state::AppState;
 
 fn without_health(actor: &Actor) -> bool {
     !actor.role().allows(Permission::ReadHealth)
-}
-
-/// The officer's districts, narrowed to `wanted` when the caller asks for
-/// some (a filter): what lies outside the officer's own never comes back.
-fn narrow(actor: &Actor, wanted: Option<&DistrictScope>) -> DistrictScope {
-    match (actor.districts(), wanted) {
-        (mine, None) | (mine, Some(DistrictScope::All)) => mine.clone(),
-        (DistrictScope::All, Some(w)) => w.clone(),
-        (DistrictScope::Only(mine), Some(DistrictScope::Only(w))) => {
-            DistrictScope::Only(mine.intersection(w).cloned().collect())
-        }
-    }
 }
 
 /// The name an alert is assigned to when its officer takes it: the account
@@ -50,7 +38,7 @@ pub async fn list(
     page: &PageRequest,
 ) -> Result<Page<Alert>, ServiceError> {
     let filter = AlertFilter {
-        districts: Some(narrow(actor, filter.districts.as_ref())),
+        districts: Some(actor.narrow(filter.districts.as_ref())),
         without_health: without_health(actor),
         ..filter.clone()
     };

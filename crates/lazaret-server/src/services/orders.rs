@@ -249,7 +249,7 @@ pub async fn list(
     page: &PageRequest,
 ) -> Result<Page<QuarantineOrder>, ServiceError> {
     let filter = OrderFilter {
-        districts: Some(actor.districts().clone()),
+        districts: Some(actor.narrow(filter.districts.as_ref())),
         ..filter.clone()
     };
     let page = state.store.list_orders(&filter, page).await?;

@@ -1,16 +1,26 @@
-//! Self-enrolment: an officer creates a single-use link for an order, the
-//! person sends their own reference photo with it (the link's token is the
-//! credential), and an officer approves or rejects the resulting pending
-//! template. Until approved, check-ins do not use it; the photo is never
-//! kept.
+//! Self-enrolment: an officer creates a single-use link for an order and
+//! the system sends it to the person (an outbox message in their language,
+//! by SMS or e-mail, written in the link's transaction); the person sends
+//! their own reference photo with it (the link's token is the credential),
+//! and an officer approves or rejects the resulting pending template.
+//! Until approved, check-ins do not use it.
+//!
+//! The submitted photo is kept, sealed with the template key (associated
+//! data bound to the order, apart from the template's), only while the
+//! template waits, so that the deciding officer sees whom it shows
+//! ([`pending_photo`], an audited read). Approval, rejection, the order's
+//! end and the retention purge erase it with the pending template.
 
 use chrono::{DateTime, Duration, Utc};
 use lazaret_core::audit::AuditRecord;
 use lazaret_core::ids::OrderId;
 use lazaret_core::order::QuarantineOrder;
 use lazaret_core::ValidationError;
-use lazaret_store::{EnrollmentLink, PendingTemplate, StoreError};
+use lazaret_store::{
+    EnrollmentLink, NewOutboxMessage, OutboxMessage, PendingTemplate, SealedPhoto, StoreError,
+};
 
+use crate::announce::{enrollment_link_message_key, EnrollmentLinkNotice};
 use crate::prompting::{hash_token, random_token};
 use crate::services::enrollment::{required_photo, template_of};
 use crate::services::subject::{open_enrollment_link, Credential, SubjectToken};
@@ -25,6 +35,49 @@ pub struct IssuedLink {
     /// `{public_url}/enroll#token=…` when the server knows its public URL
     /// (the token in the fragment, which browsers never send to a server).
     pub url: Option<String>,
+    /// The message that sends it to the person, stored with the link;
+    /// `None` where the server has no outbox (the caller relays the link).
+    pub message: Option<NewOutboxMessage>,
+}
+
+/// Where an order's enrolment stands: the enrolled template's time, the
+/// newest self-enrolment link and the message that sent it.
+#[derive(Debug, Clone, Default)]
+pub struct EnrolmentState {
+    pub enrolled_at: Option<DateTime<Utc>>,
+    pub link: Option<EnrollmentLink>,
+    pub message: Option<OutboxMessage>,
+}
+
+/// A submitted photo, opened for the officer who decides on it.
+#[derive(Debug, Clone)]
+pub struct SubmittedPhoto {
+    pub bytes: Vec<u8>,
+    /// From the picture's own signature (JPEG, PNG, WebP, GIF, BMP).
+    pub content_type: &'static str,
+}
+
+/// The associated data a submitted photo is sealed with: bound to the
+/// order, and unlike the template's, so neither opens as the other.
+fn photo_aad(order: &OrderId) -> String {
+    format!("enrollment-photo:{order}")
+}
+
+/// The media type of a picture by its first bytes.
+fn picture_type(b: &[u8]) -> &'static str {
+    if b.starts_with(&[0xff, 0xd8, 0xff]) {
+        "image/jpeg"
+    } else if b.starts_with(b"\x89PNG\r\n\x1a\n") {
+        "image/png"
+    } else if b.len() >= 12 && &b[..4] == b"RIFF" && &b[8..12] == b"WEBP" {
+        "image/webp"
+    } else if b.starts_with(b"GIF8") {
+        "image/gif"
+    } else if b.starts_with(b"BM") {
+        "image/bmp"
+    } else {
+        "application/octet-stream"
+    }
 }
 
 /// The person's upload, as the front end read it.
@@ -66,8 +119,11 @@ async fn enrollable(
 }
 
 /// Opens a self-enrolment link for order `order_id`, valid for
-/// `enrollment_link_hours`; it replaces an open earlier link (refused
-/// while a submitted photo waits for a decision).
+/// `enrollment_link_hours`, and sends it to the person: the outbox message
+/// (their channel and language; stored as undeliverable with the reason
+/// when nothing reaches them) is written with the link in one transaction.
+/// It replaces an open earlier link (refused while a submitted photo waits
+/// for a decision).
 pub async fn create_link(
     state: &AppState,
     actor: &Actor,
@@ -83,20 +139,48 @@ pub async fn create_link(
         now,
         now + Duration::hours(state.config.enrollment_link_hours.into()),
     );
+    let message = match state.announcer.as_deref() {
+        Some(announcer) => {
+            let person = state
+                .store
+                .get_person(&order.person_id)
+                .await?
+                .ok_or(ServiceError::Internal)?;
+            let notice = EnrollmentLinkNotice {
+                order_id: order.id.clone(),
+                link_id: link.id.clone(),
+                person,
+                time_zone: order.time_zone,
+                token: token.clone(),
+                expires_at: link.expires_at,
+                at: now,
+            };
+            match announcer.enrollment_link_message(&notice) {
+                Ok(m) => Some(m),
+                Err(e) => {
+                    // As an officer's "prompt now": stored, the officer relays it.
+                    tracing::warn!(error = %e, "could not send the enrolment link to the person");
+                    None
+                }
+            }
+        }
+        None => None,
+    };
     let audit = actor.audit(
         now,
         "enrollment.link_create",
         "order",
         order.id.as_str(),
         format!(
-            "link={} expires_at={}",
+            "link={} expires_at={} message={}",
             link.id,
-            link.expires_at.to_rfc3339()
+            link.expires_at.to_rfc3339(),
+            message.as_ref().map_or("none", |m| m.id.as_str()),
         ),
     );
     state
         .store
-        .create_enrollment_link(&link, &audit)
+        .create_enrollment_link_sending(&link, message.as_ref(), &audit)
         .await
         .map_err(|e| match e {
             StoreError::Conflict { .. } => ServiceError::EnrolmentAwaitsDecision {
@@ -109,7 +193,80 @@ pub async fn create_link(
         .public_url
         .as_ref()
         .map(|u| format!("{}/enroll#token={token}", u.trim_end_matches('/')));
-    Ok(IssuedLink { link, token, url })
+    Ok(IssuedLink {
+        link,
+        token,
+        url,
+        message,
+    })
+}
+
+/// Where order `order_id`'s enrolment stands (the order in the officer's
+/// districts; its read is the caller's, e.g. [`super::orders::read`]).
+pub async fn enrolment_state(
+    state: &AppState,
+    actor: &Actor,
+    order_id: &str,
+) -> Result<EnrolmentState, ServiceError> {
+    let order = state.load_order_for(actor, order_id).await?;
+    let enrolled_at = state
+        .store
+        .get_enrollment(&order.id)
+        .await?
+        .map(|e| e.created_at);
+    let link = state
+        .store
+        .enrollment_links_of_order(&order.id)
+        .await?
+        .into_iter()
+        .next();
+    let message = match &link {
+        Some(l) => {
+            state
+                .store
+                .get_message_by_dedupe_key(&enrollment_link_message_key(&l.id))
+                .await?
+        }
+        None => None,
+    };
+    Ok(EnrolmentState {
+        enrolled_at,
+        link,
+        message,
+    })
+}
+
+/// The photo the person submitted for order `order_id`'s pending
+/// self-enrolment, for the officer who decides on it (an order outside
+/// their districts, or nothing pending: 404). The read is audited.
+pub async fn pending_photo(
+    state: &AppState,
+    actor: &Actor,
+    order_id: &str,
+) -> Result<SubmittedPhoto, ServiceError> {
+    let order = state.load_order_for(actor, order_id).await?;
+    let Some((link, sealed)) = state.store.pending_enrollment_photo(&order.id).await? else {
+        return Err(ServiceError::not_found("self-enrolment photo", order_id));
+    };
+    let key = state.template_key()?;
+    let bytes = key
+        .open(&photo_aad(&order.id), &sealed.ciphertext, &sealed.nonce)
+        .map_err(|e| {
+            tracing::error!(error = %e, order = %order.id, "opening a submitted photo");
+            ServiceError::Internal
+        })?;
+    let audit = actor.audit(
+        state.now(),
+        "enrollment.photo_read",
+        "order",
+        order_id,
+        format!("link={link} person={}", order.person_id),
+    );
+    state.store.record_audit(&audit).await?;
+    Ok(SubmittedPhoto {
+        content_type: picture_type(&bytes),
+        bytes,
+    })
 }
 
 /// The person's photo for the link behind the token: made into a template,
@@ -125,12 +282,18 @@ pub async fn submit(state: &AppState, req: SubmitPhoto) -> Result<PhotoAccepted,
     let photo = required_photo(req.photo)?;
     state.face_engine()?;
     let key = state.template_key()?;
+    // Sealed before the engine takes the picture; kept only for the decision.
+    let (photo_ciphertext, photo_nonce) = key.seal(&photo_aad(&order.id), &photo);
     let template = template_of(state, photo).await?;
     let (ciphertext, nonce) = key.seal(order.id.as_str(), &template.to_bytes());
     let pending = PendingTemplate {
         ciphertext,
         nonce,
         model: template.model.clone(),
+        photo: Some(SealedPhoto {
+            ciphertext: photo_ciphertext,
+            nonce: photo_nonce,
+        }),
     };
     let audit = AuditRecord {
         at: now,
@@ -139,7 +302,7 @@ pub async fn submit(state: &AppState, req: SubmitPhoto) -> Result<PhotoAccepted,
         subject_type: "order".into(),
         subject_id: order.id.to_string(),
         details: format!(
-            "link={} model={} pending approval; photo discarded",
+            "link={} model={} pending approval; photo kept sealed until the decision",
             link.id, pending.model
         ),
     };

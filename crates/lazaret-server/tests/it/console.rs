@@ -61,6 +61,11 @@ impl Console {
             .unannounced()
             .build()
             .unwrap();
+        Console::serve(app).await
+    }
+
+    /// A console over `app` as the test wired it (a face engine, an outbox).
+    pub async fn serve(app: App) -> Console {
         let (listener, base) = support::bind_local().await;
         let stop = support::spawn_server(listener, &app);
         let client = Client::builder().redirect(Policy::none()).build().unwrap();
@@ -181,7 +186,7 @@ impl Console {
         (s, r.json().await.unwrap_or(Value::Null))
     }
 
-    async fn token(&self, districts: &str) -> String {
+    pub async fn token(&self, districts: &str) -> String {
         lazaret_server::auth::create_token_in(
             &self.app.state.store,
             Role::Investigator,

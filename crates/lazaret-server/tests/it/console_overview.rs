@@ -147,6 +147,16 @@ async fn the_overview_counts_the_officers_districts(db: TestDb) {
     let (_, html) = c.html(&nat, "/overview").await;
     assert!(html.contains("id=\"d-north\"") && html.contains("id=\"d-south\""));
     assert!(html.contains("href=\"/alerts?kind=missed_checkin&amp;district=south\">1</a>"));
+    // The number's link opens exactly its list: south's active order.
+    let (st, html) = c.html(&nat, "/orders?status=active&district=south").await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(
+        html.contains("/persons/S-1") && !html.contains("/persons/N-1"),
+        "{html}"
+    );
+    // A district outside the officer's own is never widened to.
+    let (_, html) = c.html(&nora, "/orders?status=active&district=south").await;
+    assert!(!html.contains("/persons/S-1"), "{html}");
 
     // An administrator reads no orders or counts.
     let adam = c.session("adam").await;

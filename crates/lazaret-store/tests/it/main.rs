@@ -4,6 +4,7 @@
 mod accounts;
 mod audit;
 mod districts;
+mod enrollment_photo;
 mod jobs;
 mod self_enrollment;
 mod stories;

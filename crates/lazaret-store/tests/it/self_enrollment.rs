@@ -73,6 +73,7 @@ async fn undecided_templates_are_erased_when_their_retention_ends(db: TestDb) {
         ciphertext: vec![1; 32],
         nonce: vec![2; 24],
         model: "m".into(),
+        photo: None,
     };
     // An expired link takes nothing.
     assert!(!s
@@ -170,6 +171,7 @@ async fn an_undecided_template_follows_its_order(db: TestDb) {
         ciphertext: vec![1; 32],
         nonce: vec![2; 24],
         model: "m".into(),
+        photo: None,
     };
     assert!(s
         .submit_self_enrollment(&link.id, &pending, t0(), &audit("enrollment.submit"))

@@ -163,11 +163,7 @@ fn demo_serves_health_and_authenticated_persons() {
         let released = get("/api/v1/orders?status=released").await;
         assert_eq!(count(&released), 2, "{released}");
         let active = get("/api/v1/orders?status=active").await;
-        assert_eq!(
-            count(&active),
-            9,
-            "Ana, her 7 contacts and Dara: {active}"
-        );
+        assert_eq!(count(&active), 9, "Ana, her 7 contacts and Dara: {active}");
         let alerts = get("/api/v1/alerts").await;
         let kinds: Vec<&str> = alerts["items"]
             .as_array()
