@@ -1,4 +1,5 @@
-//! Synthetic persons, orders and alerts for `lazaret bench lists`, which
+//! Synthetic persons, orders, alerts, cases and contacts for `lazaret bench
+//! lists`, which
 //! times the officers' list pages at national scale. Written in large
 //! multi-row inserts without audit events (they are not anyone's records),
 //! and only into a database that holds no person yet, so a benchmark can
@@ -19,6 +20,10 @@ pub struct ListSeed {
     pub districts: u32,
     /// One alert for every this many orders (0: none).
     pub alert_every: u64,
+    /// One case (a positive test, traced) for every this many persons (0:
+    /// none), each with `contacts_per_case` contacts: the persons after it.
+    pub case_every: u64,
+    pub contacts_per_case: u64,
     pub now: DateTime<Utc>,
 }
 
@@ -136,6 +141,54 @@ impl Store {
                     }
                     q.execute(&mut *tx).await?;
                 }
+                let cases: Vec<&Synthetic> = rows.iter().filter(|r| r.case).collect();
+                if !cases.is_empty() {
+                    let sql = values_sql(
+                        "INSERT INTO test_results (id, person_id, sampled_at, result, lab, revisions, \
+                         updated_at, traced_at) VALUES ",
+                        cases.len(),
+                        8,
+                    );
+                    let mut q = sqlx::query(&sql);
+                    for r in &cases {
+                        q = q
+                            .bind(format!("T{}", r.person))
+                            .bind(&r.person)
+                            .bind(r.starts_at)
+                            .bind("positive")
+                            .bind("bench")
+                            .bind("[]")
+                            .bind(r.starts_at)
+                            .bind(r.starts_at + 3_600_000);
+                    }
+                    q.execute(&mut *tx).await?;
+                    let contacts: Vec<(&Synthetic, u64)> = cases
+                        .iter()
+                        .flat_map(|r| (1..=seed.contacts_per_case).map(move |k| (*r, k)))
+                        .collect();
+                    for chunk in contacts.chunks(CHUNK) {
+                        let sql = values_sql(
+                            "INSERT INTO contacts (test_id, case_id, person_id, tier, rules, evidence, \
+                             last_exposure, generation, traced_at) VALUES ",
+                            chunk.len(),
+                            9,
+                        );
+                        let mut q = sqlx::query(&sql);
+                        for (r, k) in chunk {
+                            q = q
+                                .bind(format!("T{}", r.person))
+                                .bind(&r.person)
+                                .bind(format!("B{:09}", r.index + *k))
+                                .bind(if *k <= 3 { "close" } else { "notify" })
+                                .bind(r#"["building"]"#)
+                                .bind("[]")
+                                .bind(r.starts_at)
+                                .bind(1_i64)
+                                .bind(r.starts_at + 3_600_000);
+                        }
+                        q.execute(&mut *tx).await?;
+                    }
+                }
                 }
                 tx.commit().await?;
                 Ok::<(), StoreError>(())
@@ -148,7 +201,7 @@ impl Store {
             // statistics the planner guesses, and a benchmark run right
             // after seeding would time those guesses.
             on_pool!(self, pool => {
-                sqlx::query("ANALYZE persons, orders, alerts").execute(pool).await?;
+                sqlx::query("ANALYZE persons, orders, alerts, test_results, contacts").execute(pool).await?;
                 Ok::<(), StoreError>(())
             })?;
         }
@@ -178,6 +231,7 @@ fn values_sql(head: &str, rows: usize, cols: usize) -> String {
 
 /// One synthetic person with their order and maybe an alert.
 struct Synthetic {
+    index: u64,
     person: String,
     name: String,
     district: String,
@@ -189,6 +243,8 @@ struct Synthetic {
     ends_at: i64,
     status: &'static str,
     alert: Option<(String, &'static str, &'static str)>,
+    /// Whether the person is a case (a traced positive test).
+    case: bool,
 }
 
 impl Synthetic {
@@ -216,6 +272,7 @@ impl Synthetic {
             )
         });
         Synthetic {
+            index: i,
             person: format!("B{i:09}"),
             name: format!(
                 "{} {} {i}",
@@ -231,6 +288,7 @@ impl Synthetic {
             ends_at: to_ms(ends.max(start + Duration::minutes(1))),
             status: if active { "active" } else { "completed" },
             alert,
+            case: seed.case_every > 0 && i.is_multiple_of(seed.case_every),
         }
     }
 }

@@ -35,6 +35,12 @@ pub struct BenchListsArgs {
     /// One alert for every this many orders.
     #[arg(long, default_value_t = 20)]
     pub alert_every: u64,
+    /// One case (a traced positive test) for every this many persons.
+    #[arg(long, default_value_t = 20)]
+    pub case_every: u64,
+    /// Contacts of each case.
+    #[arg(long, default_value_t = 10)]
+    pub contacts_per_case: u64,
     /// Pages timed per list and viewer.
     #[arg(long, default_value_t = 100)]
     pub pages: usize,
@@ -129,6 +135,8 @@ pub async fn run(args: BenchListsArgs, config: Config, store: Store) -> Result<(
                     persons: args.persons,
                     districts: args.districts,
                     alert_every: args.alert_every,
+                    case_every: args.case_every,
+                    contacts_per_case: args.contacts_per_case,
                     now: state.now(),
                 },
                 |n| bar.set_position(n),
@@ -304,6 +312,39 @@ pub async fn run(args: BenchListsArgs, config: Config, store: Store) -> Result<(
                 .await?,
             );
         }
+    }
+
+    // The cases list (newest test first) and case pages with their
+    // contacts, as the console reads them.
+    for (who, actor) in [("national", &national), ("district d01", &district)] {
+        results.push(
+            walk(format!("cases, {who}"), pages, limit, |p| {
+                let (s, a) = (&state, actor);
+                async move {
+                    let page = services::tracing::cases(s, a, &p).await?;
+                    Ok((page.items.len(), page.next_cursor))
+                }
+            })
+            .await?,
+        );
+    }
+    if args.case_every > 0 {
+        let mut t = Timings {
+            name: "case page with its contacts, national".into(),
+            ms: Vec::new(),
+            rows: 0,
+        };
+        let cases = args.persons.div_ceil(args.case_every);
+        for k in 0..(pages as u64).min(cases) {
+            // Cases spread over the whole table.
+            let i = (k * (cases / (pages as u64).max(1)).max(1)).min(cases - 1) * args.case_every;
+            let id = format!("B{i:09}");
+            let started = Instant::now();
+            let file = services::tracing::case_file(&state, &national, &id).await?;
+            t.ms.push(started.elapsed().as_secs_f64() * 1e3);
+            t.rows += file.current.map_or(0, |c| c.contacts.len());
+        }
+        results.push(t);
     }
 
     if !args.json {
