@@ -92,6 +92,8 @@ pub fn time(t: DateTime<Utc>) -> Markup {
 pub enum Nav {
     Alerts,
     Persons,
+    Imports,
+    Accounts,
     Account,
 }
 
@@ -131,6 +133,12 @@ pub fn page(
                             ul {
                                 (nav_item(Nav::Alerts, "/alerts", "c.nav.alerts"))
                                 (nav_item(Nav::Persons, "/persons", "c.nav.persons"))
+                                @if !crate::services::imports::kinds_for(s.role).is_empty() {
+                                    (nav_item(Nav::Imports, "/imports", "c.nav.imports"))
+                                }
+                                @if s.role.allows(lazaret_core::user::Permission::ManageUsers) {
+                                    (nav_item(Nav::Accounts, "/users", "c.nav.accounts"))
+                                }
                                 (nav_item(Nav::Account, "/account", "c.nav.account"))
                             }
                         }

@@ -1,6 +1,7 @@
 //! The officers' console: sign in (`GET`/`POST /login`), the alert queue
 //! (`/alerts`, `/alerts/{id}` and their actions), the persons
-//! (`/persons`, `/persons/{id}`), the account page
+//! (`/persons`, `/persons/{id}`), the imports (`/imports`, `/imports/{id}`
+//! and its commit), the account page
 //! (`GET /account`) and sign out (`POST /logout`). Server-rendered HTML from
 //! maud templates (checked at compile time, escaped by default), under the
 //! same security headers as the person's pages; one small script
@@ -24,6 +25,7 @@
 
 mod account;
 mod alerts;
+mod imports;
 mod layout;
 mod login;
 mod persons;
@@ -61,6 +63,9 @@ pub fn routes() -> Router<AppState> {
         .route("/alerts/{id}/resolve", post(alerts::resolve))
         .route("/persons", get(persons::list))
         .route("/persons/{id}", get(persons::detail))
+        .route("/imports", get(imports::list).post(imports::upload))
+        .route("/imports/{id}", get(imports::detail))
+        .route("/imports/{id}/commit", post(imports::commit))
         .layer(axum::middleware::map_response(
             crate::pages::security_headers,
         ))
@@ -281,6 +286,7 @@ mod tests {
             include_str!("account.rs"),
             include_str!("alerts.rs"),
             include_str!("persons.rs"),
+            include_str!("imports.rs"),
         ];
         let mut n = 0;
         for src in sources {
