@@ -973,7 +973,7 @@ async fn an_officer_chooses_the_consoles_language(db: TestDb) {
 }
 
 /// Waits up to 10 s for `script` to answer something.
-const WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+pub const WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl Console {
     /// Health data of N-1 (the case) and N-2 (its contact): a symptom report
@@ -1268,7 +1268,7 @@ async fn the_alert_queue_and_page_name_the_person(db: TestDb) {
 
 /// Checks a page: no CSP violation, nothing from another origin, no serious
 /// or critical accessibility violation; then saves its screenshot.
-async fn look(b: &Session<'_>, axe: Option<&str>, name: &str, failures: &mut Vec<String>) {
+pub async fn look(b: &Session<'_>, axe: Option<&str>, name: &str, failures: &mut Vec<String>) {
     b.assert_self_contained().await;
     if let Some(axe) = axe {
         for v in browser::axe::check(b, axe).await {
@@ -1278,7 +1278,7 @@ async fn look(b: &Session<'_>, axe: Option<&str>, name: &str, failures: &mut Vec
     b.screenshot(name).await;
 }
 
-async fn sign_in(b: &Session<'_>, base: &str, name: &str) {
+pub async fn sign_in(b: &Session<'_>, base: &str, name: &str) {
     b.goto(&format!("{base}/login")).await;
     b.type_into("#username", name).await;
     b.type_into("#password", PASSWORD).await;
@@ -1292,7 +1292,7 @@ async fn sign_in(b: &Session<'_>, base: &str, name: &str) {
 }
 
 /// Waits for the page at `path` (after a form's redirect) to be loaded.
-async fn landed(b: &Session<'_>, what: &str, path_and_query: &str) {
+pub async fn landed(b: &Session<'_>, what: &str, path_and_query: &str) {
     let script = format!(
         "return document.readyState === 'complete' && location.pathname + location.search === {path_and_query:?};"
     );

@@ -9,6 +9,7 @@ mod api;
 mod audit;
 mod checkins;
 mod console;
+mod console_imports;
 mod districts;
 mod login;
 mod matrix;

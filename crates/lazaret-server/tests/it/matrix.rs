@@ -471,12 +471,42 @@ pub fn table() -> Vec<Entry> {
             Record,
             none(),
         ),
+        // The imports: upload and history, an import's page, its commit
+        // (roles, districts and CSRF: tests/it/console_imports.rs).
+        entry(
+            Method::GET,
+            "/imports",
+            Console(StatusCode::SEE_OTHER),
+            Collection,
+            none(),
+        ),
+        entry(
+            Method::POST,
+            "/imports",
+            Console(StatusCode::SEE_OTHER),
+            Collection,
+            Body::Form(&[("csrf", "x")]),
+        ),
+        entry(
+            Method::GET,
+            "/imports/{id}",
+            Console(StatusCode::SEE_OTHER),
+            Record,
+            none(),
+        ),
+        entry(
+            Method::POST,
+            "/imports/{id}/commit",
+            Console(StatusCode::SEE_OTHER),
+            Record,
+            Body::Form(&[("csrf", "x")]),
+        ),
     ]
 }
 
 /// The routes the router serves outside the OpenAPI document (`lib.rs`:
 /// the document itself; `pages::routes`: the pages and their assets).
-const NON_API: [&str; 18] = [
+const NON_API: [&str; 22] = [
     "GET /api/v1/openapi.json",
     "GET /checkin",
     "GET /symptoms",
@@ -495,6 +525,10 @@ const NON_API: [&str; 18] = [
     "POST /alerts/{id}/resolve",
     "GET /persons",
     "GET /persons/{id}",
+    "GET /imports",
+    "POST /imports",
+    "GET /imports/{id}",
+    "POST /imports/{id}/commit",
 ];
 
 fn key(method: &Method, path: &str) -> String {
