@@ -181,7 +181,6 @@ fn history_table(tr: Tr, history: &[ImportRecord]) -> Markup {
                     thead { tr {
                         th scope="col" { (tr.t("c.imp.when")) }
                         th scope="col" { (tr.t("c.imp.file")) }
-                        th scope="col" { (tr.t("c.import_kind")) }
                         th scope="col" { (tr.t("c.col.district")) }
                         th scope="col" { (tr.t("c.imp.who")) }
                         th scope="col" class="num" { (tr.t("c.imp.rows")) }
@@ -192,8 +191,11 @@ fn history_table(tr: Tr, history: &[ImportRecord]) -> Markup {
                         @for r in history {
                             tr data-id=(r.id) {
                                 td { (time(r.created_at)) }
-                                td { a.open href={ "/imports/" (r.id) } { (r.file_name) } }
-                                td { (kind_of(tr, &r.kind)) }
+                                td.file {
+                                    a.open href={ "/imports/" (r.id) } { (r.file_name) }
+                                    br;
+                                    span.small.muted { (kind_of(tr, &r.kind)) }
+                                }
                                 td { (r.district.as_str()) }
                                 td { (r.actor.trim_start_matches("user:")) }
                                 td.num { (r.rows) }
@@ -346,11 +348,10 @@ fn render_detail(tr: Tr, officer: &ConsoleOfficer, r: &ImportRecord) -> Markup {
                 section.card #commit aria-labelledby="commit-title" {
                     h2 #commit-title { (tr.t("c.import_clean_title")) }
                     p.alert.good role="status" #import-clean { (tr.f("c.import_clean", &[("n", &n(r.rows))])) }
-                    form method="post" action={ "/imports/" (r.id) "/commit" } {
+                    form.actions-row method="post" action={ "/imports/" (r.id) "/commit" } {
                         input type="hidden" name="csrf" value=(officer.session.csrf);
                         button #commit-button type="submit" { (tr.f("c.commit_rows", &[("n", &n(r.rows))])) }
-                        " "
-                        a href="/imports" { (tr.t("c.imp.cancel")) }
+                        a.cancel href="/imports" { (tr.t("c.imp.cancel")) }
                     }
                     p.small.muted { (tr.t("c.commit_until")) " " (time(imports::expires_at(r))) }
                 }
@@ -358,10 +359,14 @@ fn render_detail(tr: Tr, officer: &ConsoleOfficer, r: &ImportRecord) -> Markup {
             ImportStatus::Running => {
                 section.card #progress aria-labelledby="progress-title" data-refresh=(REFRESH_SECS) {
                     h2 #progress-title { (tr.t("c.import_running")) }
-                    progress #import-progress max=(r.rows.max(1)) value=(r.rows_done.min(r.rows)) aria-labelledby="progress-title" {}
+                    progress #import-progress max="100" value=(imports::percent(r)) aria-labelledby="progress-title" {}
                     p role="status" #progress-text {
-                        (tr.f("c.rows_written", &[("done", &n(r.rows_done.min(r.rows))), ("total", &n(r.rows))]))
-                        " (" (imports::percent(r)) " %)"
+                        @if imports::committing(r) {
+                            (tr.t("c.import_committing"))
+                        } @else {
+                            (tr.f("c.rows_written", &[("done", &n(r.rows_done.min(r.rows))), ("total", &n(r.rows))]))
+                            " (" (imports::percent(r)) " %)"
+                        }
                     }
                     p.small.muted { (tr.t("c.refreshes")) " " a href={ "/imports/" (r.id) } { (tr.t("c.refresh_now")) } }
                 }

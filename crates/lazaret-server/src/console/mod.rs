@@ -1,7 +1,8 @@
 //! The officers' console: sign in (`GET`/`POST /login`), the alert queue
 //! (`/alerts`, `/alerts/{id}` and their actions), the persons
 //! (`/persons`, `/persons/{id}`), the imports (`/imports`, `/imports/{id}`
-//! and its commit), the account page
+//! and its commit), the accounts for administrators (`/users`, …), the
+//! account page
 //! (`GET /account`) and sign out (`POST /logout`). Server-rendered HTML from
 //! maud templates (checked at compile time, escaped by default), under the
 //! same security headers as the person's pages; one small script
@@ -29,6 +30,7 @@ mod imports;
 mod layout;
 mod login;
 mod persons;
+mod users;
 
 use std::net::SocketAddr;
 
@@ -66,6 +68,14 @@ pub fn routes() -> Router<AppState> {
         .route("/imports", get(imports::list).post(imports::upload))
         .route("/imports/{id}", get(imports::detail))
         .route("/imports/{id}/commit", post(imports::commit))
+        .route("/users", get(users::list).post(users::create))
+        .route("/users/{name}", get(users::detail))
+        .route("/users/{name}/disable", post(users::disable))
+        .route("/users/{name}/unlock", post(users::unlock))
+        .route("/users/{name}/password", post(users::reset_password))
+        .route("/users/{name}/districts", post(users::districts))
+        .route("/users/{name}/tokens", post(users::create_token))
+        .route("/users/{name}/tokens/{id}/revoke", post(users::revoke_token))
         .layer(axum::middleware::map_response(
             crate::pages::security_headers,
         ))
@@ -287,6 +297,7 @@ mod tests {
             include_str!("alerts.rs"),
             include_str!("persons.rs"),
             include_str!("imports.rs"),
+            include_str!("users.rs"),
         ];
         let mut n = 0;
         for src in sources {

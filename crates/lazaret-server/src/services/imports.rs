@@ -480,13 +480,21 @@ async fn write_in_background(
     LIVE.lock().expect("live progress lock").remove(&id);
 }
 
-/// The percentage of rows written (0 to 100).
+/// The percentage of rows written (0 to 100; at most 99 until the
+/// import's transaction is committed: after the last row come the
+/// indexes and the commit).
 pub fn percent(r: &ImportRecord) -> u64 {
     match r.status {
         ImportStatus::Done => 100,
         _ if r.rows == 0 => 0,
-        _ => (r.rows_done.min(r.rows) * 100) / r.rows,
+        _ => ((r.rows_done.min(r.rows) * 100) / r.rows).min(99),
     }
+}
+
+/// Whether a running import has handed every row to the database and
+/// only its commit remains.
+pub fn committing(r: &ImportRecord) -> bool {
+    r.status == ImportStatus::Running && r.rows > 0 && r.rows_done >= r.rows
 }
 
 /// The time a checked import stops waiting.

@@ -420,7 +420,8 @@ async fn imports_in_headless_chromium() {
     csv.push_str("W-4,Person W 4,,,B1,\"Main St 1, Zürich\",4,47.37,east\n");
     std::fs::write(&bad, csv).unwrap();
     let good = dir.path().join("register.csv");
-    std::fs::write(&good, residences("W", 1200)).unwrap();
+    // Large enough that the progress page shows before the end.
+    std::fs::write(&good, residences("W", 150_000)).unwrap();
     let mut failures = Vec::new();
 
     for (size, tag) in [(LAPTOP, "laptop"), (TABLET, "tablet")] {
@@ -443,15 +444,10 @@ async fn imports_in_headless_chromium() {
             b.click("#i-kind option[value=residences]").await;
             b.upload("#i-file", &good).await;
             b.click("#check").await;
-            b.text_of("#import-clean", WAIT).await;
+            b.text_of("#import-clean", std::time::Duration::from_secs(60)).await;
             look(&b, axe.as_deref(), &format!("import-checked-{tag}"), &mut failures).await;
             b.click("#commit-button").await;
-            b.wait_for(
-                "the progress or the result",
-                "return document.getElementById('progress') !== null || document.getElementById('import-done') !== null;",
-                WAIT,
-            )
-            .await;
+            b.text_of("#progress-text", WAIT).await;
             look(&b, axe.as_deref(), &format!("import-progress-{tag}"), &mut failures).await;
             b.wait_for(
                 "the import to finish (the page reloads itself)",
@@ -459,7 +455,7 @@ async fn imports_in_headless_chromium() {
                 std::time::Duration::from_secs(60),
             )
             .await;
-            assert!(c.person_exists("W-1200").await);
+            assert!(c.person_exists("W-150000").await);
             look(&b, axe.as_deref(), &format!("import-done-{tag}"), &mut failures).await;
         } else {
             // The same pages at the tablet's size: the history's refused and
@@ -475,4 +471,216 @@ async fn imports_in_headless_chromium() {
         b.quit().await;
     }
     assert!(failures.is_empty(), "accessibility:\n{}", failures.join("\n"));
+}
+
+// The accounts pages (administrators).
+
+/// Signs `name` in with `password` through the form; the session cookie,
+/// or None when the login is refused.
+async fn sign_in_with(c: &Console, name: &str, password: &str) -> Option<String> {
+    let r = c
+        .client
+        .get(format!("{}/login", c.base))
+        .send()
+        .await
+        .unwrap();
+    let nonce = crate::console::set_cookie(&r, "lazaret_login_csrf").unwrap();
+    let r = c
+        .client
+        .post(format!("{}/login", c.base))
+        .header("cookie", format!("lazaret_login_csrf={nonce}"))
+        .form(&[("username", name), ("password", password), ("csrf", nonce.as_str())])
+        .send()
+        .await
+        .unwrap();
+    (r.status() == StatusCode::SEE_OTHER)
+        .then(|| crate::console::set_cookie(&r, "lazaret_session"))
+        .flatten()
+}
+
+/// The secret a page shows once.
+fn secret_of(page: &str) -> String {
+    page.split("id=\"secret\">")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .unwrap()
+        .to_owned()
+}
+
+async fn user_record(c: &Console, name: &str) -> lazaret_store::UserRecord {
+    c.app
+        .state
+        .store
+        .get_user_by_name(name)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+backends!(an_admin_creates_disables_and_unlocks_accounts);
+async fn an_admin_creates_disables_and_unlocks_accounts(db: TestDb) {
+    let c = Console::start(&db).await;
+    c.user("ada", Role::Admin, "*").await;
+    let ada = c.session("ada").await;
+    let csrf = c.csrf(&ada).await;
+    // Create olga with a generated password, shown once.
+    let r = c
+        .post(
+            &ada,
+            "/users",
+            &[("csrf", &csrf), ("username", "olga"), ("role", "investigator"), ("districts", "north")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let password = secret_of(&r.text().await.unwrap());
+    assert_eq!(password.len(), 20);
+    let olga = user_record(&c, "olga").await;
+    assert_eq!((olga.role, olga.districts.to_string()), (Role::Investigator, "north".to_owned()));
+    let (_, page) = c.html(&ada, "/users/olga").await;
+    assert!(!page.contains(&password), "never shown again");
+    // She signs in with it.
+    let olga_session = sign_in_with(&c, "olga", &password).await.expect("olga signs in");
+    let (_, list) = c.html(&ada, "/users").await;
+    let row = list.split("data-id=\"olga\"").nth(1).unwrap().split("</tr>").next().unwrap();
+    assert!(row.contains("Investigator") && row.contains("north") && row.contains("Active"), "{row}");
+    assert!(!row.contains("Never"), "her last sign-in: {row}");
+    // The same name again: refused.
+    let r = c
+        .post(
+            &ada,
+            "/users",
+            &[("csrf", &csrf), ("username", "olga"), ("role", "analyst"), ("districts", "north")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+
+    // Locked out after failures; the admin unlocks her.
+    c.app
+        .state
+        .store
+        .record_login_failure(
+            "10.0.0.9",
+            Some((&olga.id, lazaret_store::FailurePolicy { max_failures: 1, lock_until: t0() + Duration::minutes(15) })),
+            t0(),
+            t0() - Duration::hours(1),
+            &lazaret_core::audit::AuditRecord {
+                at: t0(),
+                actor: "client:10.0.0.9".into(),
+                action: "auth.login_failed".into(),
+                subject_type: "user".into(),
+                subject_id: "olga".into(),
+                details: "reason=wrong_password".into(),
+            },
+        )
+        .await
+        .unwrap();
+    assert!(sign_in_with(&c, "olga", &password).await.is_none(), "locked");
+    let (_, page) = c.html(&ada, "/users/olga").await;
+    assert!(page.contains("Locked") && page.contains("id=\"unlock\""), "{page}");
+    let r = c.post(&ada, "/users/olga/unlock", &[("csrf", &csrf)]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let u = user_record(&c, "olga").await;
+    assert_eq!((u.failed_logins, u.locked_until), (0, None));
+    assert!(sign_in_with(&c, "olga", &password).await.is_some(), "unlocked");
+
+    // Districts, a new password, a token.
+    let r = c
+        .post(&ada, "/users/olga/districts", &[("csrf", &csrf), ("districts", "north,south")])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(user_record(&c, "olga").await.districts.to_string(), "north,south");
+    let r = c.post(&ada, "/users/olga/password", &[("csrf", &csrf)]).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let new_password = secret_of(&r.text().await.unwrap());
+    assert_ne!(new_password, password);
+    assert!(sign_in_with(&c, "olga", &password).await.is_none(), "the old one is gone");
+    assert!(sign_in_with(&c, "olga", &new_password).await.is_some());
+    let r = c.post(&ada, "/users/olga/tokens", &[("csrf", &csrf), ("days", "30")]).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let token = secret_of(&r.text().await.unwrap());
+    assert!(token.starts_with("lzt_"), "{token}");
+    let me = c
+        .client
+        .get(format!("{}/api/v1/persons", c.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), StatusCode::OK, "the token works");
+    let tokens = c.app.state.store.list_tokens().await.unwrap();
+    let t = tokens.iter().find(|l| l.username.as_deref() == Some("olga")).unwrap();
+    let (_, page) = c.html(&ada, "/users/olga").await;
+    assert!(page.contains(t.token.id.as_str()) && !page.contains(&token), "listed, secret not shown");
+    // Revoking through another account's path is not found.
+    c.user("bob", Role::Analyst, "north").await;
+    let r = c
+        .post(&ada, &format!("/users/bob/tokens/{}/revoke", t.token.id.as_str()), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r = c
+        .post(&ada, &format!("/users/olga/tokens/{}/revoke", t.token.id.as_str()), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let me = c
+        .client
+        .get(format!("{}/api/v1/persons", c.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), StatusCode::UNAUTHORIZED, "revoked");
+
+    // Disabled: her session ends and she cannot sign in.
+    let r = c.post(&ada, "/users/olga/disable", &[("csrf", &csrf)]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(user_record(&c, "olga").await.disabled_at.is_some());
+    let r = c.get(&olga_session, "/account", &[]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "signed out");
+    assert!(sign_in_with(&c, "olga", &new_password).await.is_none());
+    let (_, page) = c.html(&ada, "/users/olga").await;
+    assert!(page.contains("Disabled") && !page.contains("id=\"disable\""), "{page}");
+
+    let actions = c.actions("user:ada").await;
+    for a in ["user.create", "user.unlock", "user.set_districts", "user.reset_password", "token.revoke", "user.disable"] {
+        assert!(actions.iter().any(|x| x == a), "{a}: {actions:?}");
+    }
+}
+
+backends!(only_an_admin_manages_accounts);
+async fn only_an_admin_manages_accounts(db: TestDb) {
+    let c = Console::start(&db).await;
+    c.user("ada", Role::Admin, "*").await;
+    c.user("ivan", Role::Investigator, "*").await;
+    let ivan = c.session("ivan").await;
+    let csrf = c.csrf(&ivan).await;
+    for path in ["/users", "/users/ada"] {
+        let (s, page) = c.html(&ivan, path).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{path}");
+        assert!(page.contains("Only administrators manage accounts."));
+    }
+    let r = c
+        .post(
+            &ivan,
+            "/users",
+            &[("csrf", &csrf), ("username", "eve"), ("role", "admin"), ("districts", "*")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(c.app.state.store.get_user_by_name("eve").await.unwrap().is_none());
+    let r = c.post(&ivan, "/users/ada/disable", &[("csrf", &csrf)]).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(user_record(&c, "ada").await.disabled_at.is_none());
+    let (_, account) = c.html(&ivan, "/account").await;
+    assert!(!account.contains("href=\"/users\""));
+    // The admin: the entry, and a form without the session's token refused.
+    let ada = c.session("ada").await;
+    let (_, account) = c.html(&ada, "/account").await;
+    assert!(account.contains("href=\"/users\""));
+    let r = c.post(&ada, "/users/ivan/disable", &[("csrf", &csrf)]).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN, "ivan's token is not ada's");
+    let r = c.post(&ada, "/users/ivan/disable", &[]).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(user_record(&c, "ivan").await.disabled_at.is_none());
+    let (s, _) = c.html(&ada, "/users/nobody").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
 }

@@ -501,12 +501,76 @@ pub fn table() -> Vec<Entry> {
             Record,
             Body::Form(&[("csrf", "x")]),
         ),
+        // The accounts pages, administrators only (tests/it/console_imports.rs).
+        entry(
+            Method::GET,
+            "/users",
+            Console(StatusCode::SEE_OTHER),
+            Collection,
+            none(),
+        ),
+        entry(
+            Method::POST,
+            "/users",
+            Console(StatusCode::SEE_OTHER),
+            Collection,
+            Body::Form(&[("csrf", "x"), ("username", "x"), ("role", "analyst"), ("districts", "north")]),
+        ),
+        entry(
+            Method::GET,
+            "/users/{name}",
+            Console(StatusCode::SEE_OTHER),
+            Record,
+            none(),
+        ),
+        entry(
+            Method::POST,
+            "/users/{name}/disable",
+            Console(StatusCode::SEE_OTHER),
+            Record,
+            Body::Form(&[("csrf", "x")]),
+        ),
+        entry(
+            Method::POST,
+            "/users/{name}/unlock",
+            Console(StatusCode::SEE_OTHER),
+            Record,
+            Body::Form(&[("csrf", "x")]),
+        ),
+        entry(
+            Method::POST,
+            "/users/{name}/password",
+            Console(StatusCode::SEE_OTHER),
+            Record,
+            Body::Form(&[("csrf", "x")]),
+        ),
+        entry(
+            Method::POST,
+            "/users/{name}/districts",
+            Console(StatusCode::SEE_OTHER),
+            Record,
+            Body::Form(&[("csrf", "x")]),
+        ),
+        entry(
+            Method::POST,
+            "/users/{name}/tokens",
+            Console(StatusCode::SEE_OTHER),
+            Record,
+            Body::Form(&[("csrf", "x")]),
+        ),
+        entry(
+            Method::POST,
+            "/users/{name}/tokens/{id}/revoke",
+            Console(StatusCode::SEE_OTHER),
+            Record,
+            Body::Form(&[("csrf", "x")]),
+        ),
     ]
 }
 
 /// The routes the router serves outside the OpenAPI document (`lib.rs`:
 /// the document itself; `pages::routes`: the pages and their assets).
-const NON_API: [&str; 22] = [
+const NON_API: [&str; 31] = [
     "GET /api/v1/openapi.json",
     "GET /checkin",
     "GET /symptoms",
@@ -529,6 +593,15 @@ const NON_API: [&str; 22] = [
     "POST /imports",
     "GET /imports/{id}",
     "POST /imports/{id}/commit",
+    "GET /users",
+    "POST /users",
+    "GET /users/{name}",
+    "POST /users/{name}/disable",
+    "POST /users/{name}/unlock",
+    "POST /users/{name}/password",
+    "POST /users/{name}/districts",
+    "POST /users/{name}/tokens",
+    "POST /users/{name}/tokens/{id}/revoke",
 ];
 
 fn key(method: &Method, path: &str) -> String {
