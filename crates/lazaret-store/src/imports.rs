@@ -113,7 +113,8 @@ pub struct NewImport<'a> {
     pub at: DateTime<Utc>,
 }
 
-const COLUMNS: &str = "id, district, kind, file_name, actor, status, row_count, rows_done, changed, \
+const COLUMNS: &str =
+    "id, district, kind, file_name, actor, status, row_count, rows_done, changed, \
      summary, error_count, errors, failure, size_bytes, created_at, updated_at, finished_at";
 
 macro_rules! import_from_row {
@@ -181,7 +182,8 @@ impl Store {
         new: &NewImport<'_>,
         audit: &AuditRecord,
     ) -> Result<(), StoreError> {
-        const SQL: &str = "INSERT INTO imports (id, district, kind, file_name, actor, status, row_count, \
+        const SQL: &str =
+            "INSERT INTO imports (id, district, kind, file_name, actor, status, row_count, \
              error_count, errors, content, size_bytes, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)";
         on_pool!(self, pool => {

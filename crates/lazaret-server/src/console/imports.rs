@@ -250,7 +250,12 @@ pub async fn upload(
         return r;
     }
     let Some(kind) = Kind::parse(field("kind")) else {
-        return again(&state, &officer, StatusCode::UNPROCESSABLE_ENTITY, tr.t("c.err.import_kind"));
+        return again(
+            &state,
+            &officer,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            tr.t("c.err.import_kind"),
+        );
     };
     if let Some(r) = super::refuse_without(&officer, kind.permission(), "c.err.role_import_kind") {
         return r;
@@ -260,15 +265,30 @@ pub async fn upload(
         d => match District::parse(d) {
             Ok(d) => Some(d),
             Err(_) => {
-                return again(&state, &officer, StatusCode::UNPROCESSABLE_ENTITY, tr.t("c.err.import_district"));
+                return again(
+                    &state,
+                    &officer,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    tr.t("c.err.import_district"),
+                );
             }
         },
     };
     let Some(file) = parts.iter().find(|p| p.name == "file") else {
-        return again(&state, &officer, StatusCode::UNPROCESSABLE_ENTITY, tr.t("c.err.no_file"));
+        return again(
+            &state,
+            &officer,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            tr.t("c.err.no_file"),
+        );
     };
     if file.bytes.is_empty() {
-        return again(&state, &officer, StatusCode::UNPROCESSABLE_ENTITY, tr.t("c.err.no_file"));
+        return again(
+            &state,
+            &officer,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            tr.t("c.err.no_file"),
+        );
     }
     let upload = Upload {
         kind,
@@ -278,15 +298,23 @@ pub async fn upload(
     };
     match imports::check(&state, &officer.as_actor(), upload).await {
         Ok(record) => see_other(&format!("/imports/{}", record.id)),
-        Err(ServiceError::Invalid(v)) if v.field == "district" => {
-            again(&state, &officer, StatusCode::UNPROCESSABLE_ENTITY, tr.t("c.err.import_district"))
-        }
+        Err(ServiceError::Invalid(v)) if v.field == "district" => again(
+            &state,
+            &officer,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            tr.t("c.err.import_district"),
+        ),
         Err(e) => failure(&officer, e),
     }
 }
 
 /// The imports page again with why the upload was refused.
-fn again(state: &AppState, officer: &ConsoleOfficer, status: StatusCode, message: &str) -> Response {
+fn again(
+    state: &AppState,
+    officer: &ConsoleOfficer,
+    status: StatusCode,
+    message: &str,
+) -> Response {
     let tr = officer.tr;
     let body = html! {
         div.page-head { h1 { (tr.t("c.imports")) } }
@@ -295,7 +323,13 @@ fn again(state: &AppState, officer: &ConsoleOfficer, status: StatusCode, message
     };
     respond(
         status,
-        page(tr, Some(&officer.session), Some(Nav::Imports), tr.t("c.imports"), body),
+        page(
+            tr,
+            Some(&officer.session),
+            Some(Nav::Imports),
+            tr.t("c.imports"),
+            body,
+        ),
         &[],
     )
 }

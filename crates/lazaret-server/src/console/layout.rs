@@ -131,8 +131,12 @@ pub fn page(
                     @if let Some(s) = officer {
                         nav aria-label=(tr.t("c.nav")) {
                             ul {
-                                (nav_item(Nav::Alerts, "/alerts", "c.nav.alerts"))
-                                (nav_item(Nav::Persons, "/persons", "c.nav.persons"))
+                                @if s.role.allows(lazaret_core::user::Permission::WorkAlerts) {
+                                    (nav_item(Nav::Alerts, "/alerts", "c.nav.alerts"))
+                                }
+                                @if s.role.allows(lazaret_core::user::Permission::ReadPersons) {
+                                    (nav_item(Nav::Persons, "/persons", "c.nav.persons"))
+                                }
                                 @if !crate::services::imports::kinds_for(s.role).is_empty() {
                                     (nav_item(Nav::Imports, "/imports", "c.nav.imports"))
                                 }

@@ -75,7 +75,10 @@ pub fn routes() -> Router<AppState> {
         .route("/users/{name}/password", post(users::reset_password))
         .route("/users/{name}/districts", post(users::districts))
         .route("/users/{name}/tokens", post(users::create_token))
-        .route("/users/{name}/tokens/{id}/revoke", post(users::revoke_token))
+        .route(
+            "/users/{name}/tokens/{id}/revoke",
+            post(users::revoke_token),
+        )
         .layer(axum::middleware::map_response(
             crate::pages::security_headers,
         ))

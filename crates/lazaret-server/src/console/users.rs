@@ -35,12 +35,23 @@ fn failure(officer: &ConsoleOfficer, e: AccountError) -> Response {
             StatusCode::UNPROCESSABLE_ENTITY,
             format!("{}: {}", v.field, v.reason),
         ),
-        AccountError::NoSuchUser(_) => (StatusCode::NOT_FOUND, tr.t("c.err.user_not_found").to_owned()),
-        AccountError::NoSuchToken(_) => (StatusCode::NOT_FOUND, tr.t("c.err.token_not_found").to_owned()),
-        AccountError::UserExists(_) | AccountError::Disabled(_) => (StatusCode::CONFLICT, e.to_string()),
+        AccountError::NoSuchUser(_) => (
+            StatusCode::NOT_FOUND,
+            tr.t("c.err.user_not_found").to_owned(),
+        ),
+        AccountError::NoSuchToken(_) => (
+            StatusCode::NOT_FOUND,
+            tr.t("c.err.token_not_found").to_owned(),
+        ),
+        AccountError::UserExists(_) | AccountError::Disabled(_) => {
+            (StatusCode::CONFLICT, e.to_string())
+        }
         AccountError::Hashing | AccountError::Store(_) => {
             tracing::error!(error = %e, "an accounts page failed");
-            (StatusCode::INTERNAL_SERVER_ERROR, tr.t("c.err.internal").to_owned())
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                tr.t("c.err.internal").to_owned(),
+            )
         }
     };
     error_page(tr, Some(&officer.session), status, &message)
@@ -145,7 +156,13 @@ pub async fn list(State(state): State<AppState>, officer: ConsoleOfficer) -> Res
     };
     respond(
         StatusCode::OK,
-        page(tr, Some(&officer.session), Some(Nav::Accounts), tr.t("c.users.title"), body),
+        page(
+            tr,
+            Some(&officer.session),
+            Some(Nav::Accounts),
+            tr.t("c.users.title"),
+            body,
+        ),
         &[],
     )
 }
@@ -195,7 +212,9 @@ pub async fn create(
             &officer,
             StatusCode::CREATED,
             a.username.as_str(),
-            &officer.tr.f("c.users.created", &[("name", a.username.as_str())]),
+            &officer
+                .tr
+                .f("c.users.created", &[("name", a.username.as_str())]),
             officer.tr.t("c.users.password_once"),
             &password,
         ),
@@ -246,7 +265,13 @@ pub async fn detail(
     let body = render_detail(&state, &officer, &a, &tokens);
     respond(
         StatusCode::OK,
-        page(tr, Some(&officer.session), Some(Nav::Accounts), a.summary.username.as_str(), body),
+        page(
+            tr,
+            Some(&officer.session),
+            Some(Nav::Accounts),
+            a.summary.username.as_str(),
+            body,
+        ),
         &[],
     )
 }
@@ -352,11 +377,13 @@ fn render_detail(
                 }
             }
             @if !disabled {
-                form method="post" action={ "/users/" (name) "/tokens" } {
+                form.actions-row.bottom method="post" action={ "/users/" (name) "/tokens" } {
                     input type="hidden" name="csrf" value=(csrf);
-                    label for="t-days" { (tr.t("c.users.token_days")) }
-                    input #t-days name="days" type="number" min="1" max=(crate::config::MAX_TOKEN_DAYS)
-                        value=(state.config.auth.token_days) required;
+                    div.field {
+                        label for="t-days" { (tr.t("c.users.token_days")) }
+                        input #t-days name="days" type="number" min="1" max=(crate::config::MAX_TOKEN_DAYS)
+                            value=(state.config.auth.token_days) required;
+                    }
                     button #create-token type="submit" { (tr.t("c.users.create_token")) }
                 }
             }
@@ -377,7 +404,10 @@ pub async fn disable(
     Path(name): Path<String>,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    if let Some(r) = officer.refuse_csrf(&form.csrf).or_else(|| refuse_role(&officer)) {
+    if let Some(r) = officer
+        .refuse_csrf(&form.csrf)
+        .or_else(|| refuse_role(&officer))
+    {
         return r;
     }
     match accounts::disable_user(&state, &officer.as_actor(), &name).await {
@@ -393,7 +423,10 @@ pub async fn unlock(
     Path(name): Path<String>,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    if let Some(r) = officer.refuse_csrf(&form.csrf).or_else(|| refuse_role(&officer)) {
+    if let Some(r) = officer
+        .refuse_csrf(&form.csrf)
+        .or_else(|| refuse_role(&officer))
+    {
         return r;
     }
     match accounts::unlock_user(&state, &officer.as_actor(), &name).await {
@@ -410,7 +443,10 @@ pub async fn reset_password(
     Path(name): Path<String>,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    if let Some(r) = officer.refuse_csrf(&form.csrf).or_else(|| refuse_role(&officer)) {
+    if let Some(r) = officer
+        .refuse_csrf(&form.csrf)
+        .or_else(|| refuse_role(&officer))
+    {
         return r;
     }
     let password = accounts::generate_password();
@@ -442,7 +478,10 @@ pub async fn districts(
     Path(name): Path<String>,
     Form(form): Form<DistrictsForm>,
 ) -> Response {
-    if let Some(r) = officer.refuse_csrf(&form.csrf).or_else(|| refuse_role(&officer)) {
+    if let Some(r) = officer
+        .refuse_csrf(&form.csrf)
+        .or_else(|| refuse_role(&officer))
+    {
         return r;
     }
     let scope = match DistrictScope::parse(form.districts.trim()) {
@@ -470,7 +509,10 @@ pub async fn create_token(
     Path(name): Path<String>,
     Form(form): Form<TokenForm>,
 ) -> Response {
-    if let Some(r) = officer.refuse_csrf(&form.csrf).or_else(|| refuse_role(&officer)) {
+    if let Some(r) = officer
+        .refuse_csrf(&form.csrf)
+        .or_else(|| refuse_role(&officer))
+    {
         return r;
     }
     let days = match form.days.trim() {
@@ -505,7 +547,10 @@ pub async fn revoke_token(
     Path((name, id)): Path<(String, String)>,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    if let Some(r) = officer.refuse_csrf(&form.csrf).or_else(|| refuse_role(&officer)) {
+    if let Some(r) = officer
+        .refuse_csrf(&form.csrf)
+        .or_else(|| refuse_role(&officer))
+    {
         return r;
     }
     let tokens = match accounts::account_detail(&state, &name).await {

@@ -295,7 +295,15 @@ pub async fn unlock_user(
         user.locked_until
             .map_or_else(|| "none".to_owned(), |t| t.to_rfc3339())
     );
-    change(state, actor, &user, UserChange::Unlock, "user.unlock", details).await
+    change(
+        state,
+        actor,
+        &user,
+        UserChange::Unlock,
+        "user.unlock",
+        details,
+    )
+    .await
 }
 
 /// One account as the console's accounts pages show it.

@@ -145,11 +145,7 @@ fn import_district(actor: &Actor, named: Option<District>) -> Result<District, S
 /// 200 characters.
 fn clean_name(raw: &str) -> String {
     let last = raw.rsplit(['/', '\\']).next().unwrap_or("");
-    let name: String = last
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(200)
-        .collect();
+    let name: String = last.chars().filter(|c| !c.is_control()).take(200).collect();
     let name = name.trim();
     if name.is_empty() {
         "upload.csv".to_owned()
@@ -173,18 +169,29 @@ fn unreadable(e: ImportError) -> Result<(u64, Vec<RowError>), ServiceError> {
     }
 }
 
-/// Runs the import of `content` (a dry run, or for real) in the store;
-/// its rows, written rows, changes, summary and bad rows.
+/// One file to import: what it holds, where, and its bytes.
+struct File<'a> {
+    kind: Kind,
+    district: &'a District,
+    name: &'a str,
+    content: &'a [u8],
+}
+
+/// Runs the import of `file` (a dry run, or for real) in the store; its
+/// rows, changes, summary and bad rows. `progress` hears the rows done.
 async fn run_store_import(
     state: &AppState,
     actor: &Actor,
-    kind: Kind,
-    district: &District,
-    file_name: &str,
-    content: &[u8],
+    file: File<'_>,
     dry_run: bool,
     progress: Option<&(dyn Fn(u64) + Send + Sync)>,
 ) -> Result<StoreRun, ImportError> {
+    let File {
+        kind,
+        district,
+        name: file_name,
+        content,
+    } = file;
     let now = state.now();
     match kind.store_kind() {
         None => {
@@ -268,18 +275,13 @@ pub async fn check(
     let file_name = clean_name(&upload.file_name);
     let now = state.now();
     state.store.expire_imports(now - KEEP_CHECKED, now).await?;
-    let (rows, errors) = match run_store_import(
-        state,
-        actor,
-        upload.kind,
-        &district,
-        &file_name,
-        &upload.content,
-        true,
-        None,
-    )
-    .await
-    {
+    let file = File {
+        kind: upload.kind,
+        district: &district,
+        name: &file_name,
+        content: &upload.content,
+    };
+    let (rows, errors) = match run_store_import(state, actor, file, true, None).await {
         Ok(r) => (r.rows, r.errors),
         Err(e) => unreadable(e)?,
     };
@@ -415,16 +417,13 @@ async fn write_in_background(
     let id = record.id.clone();
     let counter = live.clone();
     let progress = move |n: u64| counter.store(n, Ordering::Relaxed);
-    let import = run_store_import(
-        &state,
-        &actor,
+    let file = File {
         kind,
-        &record.district,
-        &record.file_name,
-        &content,
-        false,
-        Some(&progress),
-    );
+        district: &record.district,
+        name: &record.file_name,
+        content: &content,
+    };
+    let import = run_store_import(&state, &actor, file, false, Some(&progress));
     tokio::pin!(import);
     let mut tick = tokio::time::interval(Duration::from_millis(500));
     let result = loop {

@@ -37,7 +37,8 @@ fn residences(p: &str, n: usize) -> String {
 
 /// Orders for `persons`, starting an hour before the test clock's now.
 fn orders(persons: &[&str]) -> String {
-    let mut s = String::from("person_id,address,lat,lon,radius_m,starts_at,ends_at,basis,time_zone\n");
+    let mut s =
+        String::from("person_id,address,lat,lon,radius_m,starts_at,ends_at,basis,time_zone\n");
     let start = (t0() - Duration::hours(1)).to_rfc3339();
     let end = (t0() + Duration::days(14)).to_rfc3339();
     for p in persons {
@@ -86,9 +87,21 @@ impl Console {
     pub async fn checked(&self, session: &str, kind: &str, district: &str, csv: &str) -> String {
         let csrf = self.csrf(session).await;
         let r = self
-            .upload(session, Some(&csrf), kind, district, "file.csv", csv.as_bytes().to_vec())
+            .upload(
+                session,
+                Some(&csrf),
+                kind,
+                district,
+                "file.csv",
+                csv.as_bytes().to_vec(),
+            )
             .await;
-        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
+        assert_eq!(
+            r.status(),
+            StatusCode::SEE_OTHER,
+            "{}",
+            r.text().await.unwrap()
+        );
         let id = import_id(&r);
         let (s, page) = self.html(session, &format!("/imports/{id}")).await;
         assert_eq!(s, StatusCode::OK);
@@ -100,7 +113,11 @@ impl Console {
     pub async fn commit_and_wait(&self, session: &str, id: &str) -> String {
         let csrf = self.csrf(session).await;
         let r = self
-            .post(session, &format!("/imports/{id}/commit"), &[("csrf", &csrf)])
+            .post(
+                session,
+                &format!("/imports/{id}/commit"),
+                &[("csrf", &csrf)],
+            )
             .await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
         assert_eq!(r.headers()["location"], format!("/imports/{id}").as_str());
@@ -163,7 +180,14 @@ async fn a_dry_run_shows_every_bad_row_and_stores_nothing(db: TestDb) {
     // Line 5: a latitude that is no number.
     csv.push_str("R-4,Person R 4,,,B1,\"Main St 1, Zürich\",4,north-ish,8.54\n");
     let r = c
-        .upload(&ivan, Some(&csrf), "residences", "north", "register.csv", csv.into_bytes())
+        .upload(
+            &ivan,
+            Some(&csrf),
+            "residences",
+            "north",
+            "register.csv",
+            csv.into_bytes(),
+        )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let id = import_id(&r);
@@ -184,15 +208,24 @@ async fn a_dry_run_shows_every_bad_row_and_stores_nothing(db: TestDb) {
     let (_, list) = c.html(&ivan, "/imports").await;
     let tr = list.split(&format!("data-id=\"{id}\"")).nth(1).unwrap();
     let tr = tr.split("</tr>").next().unwrap();
-    assert!(tr.contains("register.csv") && tr.contains("Bad rows"), "{tr}");
-    assert!(tr.contains("<td class=\"num\">4</td>") && tr.contains("<strong>1</strong>"), "{tr}");
+    assert!(
+        tr.contains("register.csv") && tr.contains("Bad rows"),
+        "{tr}"
+    );
+    assert!(
+        tr.contains("<td class=\"num\">4</td>") && tr.contains("<strong>1</strong>"),
+        "{tr}"
+    );
     // Committing a refused import writes nothing.
     let r = c
         .post(&ivan, &format!("/imports/{id}/commit"), &[("csrf", &csrf)])
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert!(!c.person_exists("R-1").await);
-    assert!(c.actions("user:ivan").await.contains(&"import.check".to_owned()));
+    assert!(c
+        .actions("user:ivan")
+        .await
+        .contains(&"import.check".to_owned()));
 }
 
 backends!(a_good_file_is_imported_in_the_background_and_in_the_history);
@@ -200,7 +233,9 @@ async fn a_good_file_is_imported_in_the_background_and_in_the_history(db: TestDb
     let c = Console::start(&db).await;
     c.user("ivan", Role::Investigator, "north").await;
     let ivan = c.session("ivan").await;
-    let id = c.checked(&ivan, "residences", "north", &residences("G", 250)).await;
+    let id = c
+        .checked(&ivan, "residences", "north", &residences("G", 250))
+        .await;
     // Checked is not stored.
     assert!(!c.person_exists("G-1").await);
     let page = c.commit_and_wait(&ivan, &id).await;
@@ -220,7 +255,9 @@ async fn a_good_file_is_imported_in_the_background_and_in_the_history(db: TestDb
     assert_eq!(p.district.as_str(), "north", "the form's district");
 
     // Orders for three of them: created, counted, in the history.
-    let id2 = c.checked(&ivan, "orders", "north", &orders(&["G-1", "G-2", "G-3"])).await;
+    let id2 = c
+        .checked(&ivan, "orders", "north", &orders(&["G-1", "G-2", "G-3"]))
+        .await;
     let page = c.commit_and_wait(&ivan, &id2).await;
     assert!(page.contains("id=\"import-done\""), "{page}");
     let active = c
@@ -253,7 +290,10 @@ async fn a_good_file_is_imported_in_the_background_and_in_the_history(db: TestDb
     assert!(newest < older, "newest first");
     let tr = list.split(&format!("data-id=\"{id}\"")).nth(1).unwrap();
     let tr = tr.split("</tr>").next().unwrap();
-    assert!(tr.contains("Imported") && tr.contains("<td class=\"num\">250</td>"), "{tr}");
+    assert!(
+        tr.contains("Imported") && tr.contains("<td class=\"num\">250</td>"),
+        "{tr}"
+    );
     let record = lazaret_server::services::imports::read(
         &c.app.state,
         &lazaret_server::services::Actor::new(
@@ -268,7 +308,12 @@ async fn a_good_file_is_imported_in_the_background_and_in_the_history(db: TestDb
     assert_eq!((record.rows, record.rows_done, record.changed), (3, 3, 3));
     assert_eq!(record.summary["created"], json!(3));
     let actions = c.actions("user:ivan").await;
-    for a in ["import.check", "import.commit", "import.residences", "order.create"] {
+    for a in [
+        "import.check",
+        "import.commit",
+        "import.residences",
+        "order.create",
+    ] {
         assert!(actions.iter().any(|x| x == a), "{a}: {actions:?}");
     }
 }
@@ -287,7 +332,10 @@ async fn an_oversize_upload_is_refused_clearly(db: TestDb) {
         .await;
     assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
     let page = r.text().await.unwrap();
-    assert!(page.contains(&format!("The file is too large: at most {} MiB", max >> 20)), "{page}");
+    assert!(
+        page.contains(&format!("The file is too large: at most {} MiB", max >> 20)),
+        "{page}"
+    );
     assert!(!c.person_exists("B-1").await);
     let (_, list) = c.html(&ivan, "/imports").await;
     assert!(list.contains("id=\"no-imports\""), "nothing recorded");
@@ -303,12 +351,25 @@ async fn another_district_is_refused_and_its_imports_are_invisible(db: TestDb) {
     let csrf = c.csrf(&ivan).await;
     // The form's district must be hers.
     let r = c
-        .upload(&ivan, Some(&csrf), "residences", "south", "r.csv", residences("X", 2).into_bytes())
+        .upload(
+            &ivan,
+            Some(&csrf),
+            "residences",
+            "south",
+            "r.csv",
+            residences("X", 2).into_bytes(),
+        )
         .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(r.text().await.unwrap().contains("Choose one of your districts"));
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("Choose one of your districts"));
     // South's own import of S-1 and S-2.
-    let south = c.checked(&sam, "residences", "south", &residences("S", 2)).await;
+    let south = c
+        .checked(&sam, "residences", "south", &residences("S", 2))
+        .await;
     c.commit_and_wait(&sam, &south).await;
     assert!(c.person_exists("S-1").await);
     // Not in north's history, and its page is not found.
@@ -317,16 +378,28 @@ async fn another_district_is_refused_and_its_imports_are_invisible(db: TestDb) {
     let (s, _) = c.html(&ivan, &format!("/imports/{south}")).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     let r = c
-        .post(&ivan, &format!("/imports/{south}/commit"), &[("csrf", &csrf)])
+        .post(
+            &ivan,
+            &format!("/imports/{south}/commit"),
+            &[("csrf", &csrf)],
+        )
         .await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     // A row naming south, and a person stored in south: bad rows.
-    let mut csv = String::from("person_id,full_name,phone,email,building_id,address,unit,lat,lon,district\n");
+    let mut csv =
+        String::from("person_id,full_name,phone,email,building_id,address,unit,lat,lon,district\n");
     csv.push_str("N-1,Person N 1,,,B2,\"Main St 2, Zürich\",1,47.37,8.54,\n");
     csv.push_str("N-2,Person N 2,,,B2,\"Main St 2, Zürich\",2,47.37,8.54,south\n");
     csv.push_str("S-1,Renamed by north,,,B2,\"Main St 2, Zürich\",3,47.37,8.54,\n");
     let r = c
-        .upload(&ivan, Some(&csrf), "residences", "north", "mixed.csv", csv.into_bytes())
+        .upload(
+            &ivan,
+            Some(&csrf),
+            "residences",
+            "north",
+            "mixed.csv",
+            csv.into_bytes(),
+        )
         .await;
     let id = import_id(&r);
     let (_, page) = c.html(&ivan, &format!("/imports/{id}")).await;
@@ -341,14 +414,28 @@ async fn another_district_is_refused_and_its_imports_are_invisible(db: TestDb) {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(s1.full_name.as_str(), "Person S 1", "south's person untouched");
+    assert_eq!(
+        s1.full_name.as_str(),
+        "Person S 1",
+        "south's person untouched"
+    );
     // Test results for a person of south: bad rows too.
     let tests = "test_id,person_id,sampled_at,result,lab,symptom_onset\nT-1,S-1,2026-03-08T10:00:00Z,positive,Lab,\n";
     let r = c
-        .upload(&ivan, Some(&csrf), "tests", "north", "tests.csv", tests.as_bytes().to_vec())
+        .upload(
+            &ivan,
+            Some(&csrf),
+            "tests",
+            "north",
+            "tests.csv",
+            tests.as_bytes().to_vec(),
+        )
         .await;
     let (_, page) = c.html(&ivan, &format!("/imports/{}", import_id(&r))).await;
-    assert!(page.contains("person S-1 is stored in a district that is not yours"), "{page}");
+    assert!(
+        page.contains("person S-1 is stored in a district that is not yours"),
+        "{page}"
+    );
 }
 
 backends!(forms_need_the_csrf_token_and_the_role);
@@ -361,19 +448,35 @@ async fn forms_need_the_csrf_token_and_the_role(db: TestDb) {
     let ivan = c.session("ivan").await;
     // No token, or another session's: refused, nothing recorded.
     let r = c
-        .upload(&ivan, None, "residences", "north", "r.csv", residences("C", 1).into_bytes())
+        .upload(
+            &ivan,
+            None,
+            "residences",
+            "north",
+            "r.csv",
+            residences("C", 1).into_bytes(),
+        )
         .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let nora = c.session("nora").await;
     let noras = c.csrf(&nora).await;
     let r = c
-        .upload(&ivan, Some(&noras), "residences", "north", "r.csv", residences("C", 1).into_bytes())
+        .upload(
+            &ivan,
+            Some(&noras),
+            "residences",
+            "north",
+            "r.csv",
+            residences("C", 1).into_bytes(),
+        )
         .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let (_, list) = c.html(&ivan, "/imports").await;
     assert!(list.contains("id=\"no-imports\""));
     // A commit without the token leaves the file waiting.
-    let id = c.checked(&ivan, "residences", "north", &residences("C", 1)).await;
+    let id = c
+        .checked(&ivan, "residences", "north", &residences("C", 1))
+        .await;
     let r = c.post(&ivan, &format!("/imports/{id}/commit"), &[]).await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     tokio::time::sleep(StdDuration::from_millis(300)).await;
@@ -384,12 +487,22 @@ async fn forms_need_the_csrf_token_and_the_role(db: TestDb) {
     // A compliance officer imports orders only, and sees only those.
     let (s, form) = c.html(&nora, "/imports").await;
     assert_eq!(s, StatusCode::OK);
-    assert!(form.contains("value=\"orders\"") && !form.contains("value=\"residences\""), "{form}");
+    assert!(
+        form.contains("value=\"orders\"") && !form.contains("value=\"residences\""),
+        "{form}"
+    );
     assert!(!form.contains(&id), "an exposure import is not hers to see");
     let (s, _) = c.html(&nora, &format!("/imports/{id}")).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     let r = c
-        .upload(&nora, Some(&noras), "residences", "north", "r.csv", residences("D", 1).into_bytes())
+        .upload(
+            &nora,
+            Some(&noras),
+            "residences",
+            "north",
+            "r.csv",
+            residences("D", 1).into_bytes(),
+        )
         .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert!(!c.person_exists("D-1").await);
@@ -436,19 +549,41 @@ async fn imports_in_headless_chromium() {
             b.upload("#i-file", &bad).await;
             b.click("#check").await;
             let reason = b.text_of("#errors tbody tr", WAIT).await;
-            assert!(reason.contains("lon") && reason.contains("\"east\" is not a number"), "{reason}");
+            assert!(
+                reason.contains("lon") && reason.contains("\"east\" is not a number"),
+                "{reason}"
+            );
             assert!(!c.person_exists("W-1").await);
-            look(&b, axe.as_deref(), &format!("import-errors-{tag}"), &mut failures).await;
+            look(
+                &b,
+                axe.as_deref(),
+                &format!("import-errors-{tag}"),
+                &mut failures,
+            )
+            .await;
             // Then a good one: checked, committed, progress until done.
             b.goto(&format!("{}/imports", c.base)).await;
             b.click("#i-kind option[value=residences]").await;
             b.upload("#i-file", &good).await;
             b.click("#check").await;
-            b.text_of("#import-clean", std::time::Duration::from_secs(60)).await;
-            look(&b, axe.as_deref(), &format!("import-checked-{tag}"), &mut failures).await;
+            b.text_of("#import-clean", std::time::Duration::from_secs(60))
+                .await;
+            look(
+                &b,
+                axe.as_deref(),
+                &format!("import-checked-{tag}"),
+                &mut failures,
+            )
+            .await;
             b.click("#commit-button").await;
             b.text_of("#progress-text", WAIT).await;
-            look(&b, axe.as_deref(), &format!("import-progress-{tag}"), &mut failures).await;
+            look(
+                &b,
+                axe.as_deref(),
+                &format!("import-progress-{tag}"),
+                &mut failures,
+            )
+            .await;
             b.wait_for(
                 "the import to finish (the page reloads itself)",
                 "return document.getElementById('import-done') !== null;",
@@ -456,21 +591,43 @@ async fn imports_in_headless_chromium() {
             )
             .await;
             assert!(c.person_exists("W-150000").await);
-            look(&b, axe.as_deref(), &format!("import-done-{tag}"), &mut failures).await;
+            look(
+                &b,
+                axe.as_deref(),
+                &format!("import-done-{tag}"),
+                &mut failures,
+            )
+            .await;
         } else {
             // The same pages at the tablet's size: the history's refused and
             // done imports.
             b.click("#imports tbody tr:last-child a.open").await;
             b.text_of("#import-refused", WAIT).await;
-            look(&b, axe.as_deref(), &format!("import-errors-{tag}"), &mut failures).await;
+            look(
+                &b,
+                axe.as_deref(),
+                &format!("import-errors-{tag}"),
+                &mut failures,
+            )
+            .await;
             b.goto(&format!("{}/imports", c.base)).await;
             b.click("#imports tbody tr:first-child a.open").await;
             b.text_of("#import-done", WAIT).await;
-            look(&b, axe.as_deref(), &format!("import-done-{tag}"), &mut failures).await;
+            look(
+                &b,
+                axe.as_deref(),
+                &format!("import-done-{tag}"),
+                &mut failures,
+            )
+            .await;
         }
         b.quit().await;
     }
-    assert!(failures.is_empty(), "accessibility:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "accessibility:\n{}",
+        failures.join("\n")
+    );
 }
 
 // The accounts pages (administrators).
@@ -489,7 +646,11 @@ async fn sign_in_with(c: &Console, name: &str, password: &str) -> Option<String>
         .client
         .post(format!("{}/login", c.base))
         .header("cookie", format!("lazaret_login_csrf={nonce}"))
-        .form(&[("username", name), ("password", password), ("csrf", nonce.as_str())])
+        .form(&[
+            ("username", name),
+            ("password", password),
+            ("csrf", nonce.as_str()),
+        ])
         .send()
         .await
         .unwrap();
@@ -528,28 +689,52 @@ async fn an_admin_creates_disables_and_unlocks_accounts(db: TestDb) {
         .post(
             &ada,
             "/users",
-            &[("csrf", &csrf), ("username", "olga"), ("role", "investigator"), ("districts", "north")],
+            &[
+                ("csrf", &csrf),
+                ("username", "olga"),
+                ("role", "investigator"),
+                ("districts", "north"),
+            ],
         )
         .await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let password = secret_of(&r.text().await.unwrap());
     assert_eq!(password.len(), 20);
     let olga = user_record(&c, "olga").await;
-    assert_eq!((olga.role, olga.districts.to_string()), (Role::Investigator, "north".to_owned()));
+    assert_eq!(
+        (olga.role, olga.districts.to_string()),
+        (Role::Investigator, "north".to_owned())
+    );
     let (_, page) = c.html(&ada, "/users/olga").await;
     assert!(!page.contains(&password), "never shown again");
     // She signs in with it.
-    let olga_session = sign_in_with(&c, "olga", &password).await.expect("olga signs in");
+    let olga_session = sign_in_with(&c, "olga", &password)
+        .await
+        .expect("olga signs in");
     let (_, list) = c.html(&ada, "/users").await;
-    let row = list.split("data-id=\"olga\"").nth(1).unwrap().split("</tr>").next().unwrap();
-    assert!(row.contains("Investigator") && row.contains("north") && row.contains("Active"), "{row}");
+    let row = list
+        .split("data-id=\"olga\"")
+        .nth(1)
+        .unwrap()
+        .split("</tr>")
+        .next()
+        .unwrap();
+    assert!(
+        row.contains("Investigator") && row.contains("north") && row.contains("Active"),
+        "{row}"
+    );
     assert!(!row.contains("Never"), "her last sign-in: {row}");
     // The same name again: refused.
     let r = c
         .post(
             &ada,
             "/users",
-            &[("csrf", &csrf), ("username", "olga"), ("role", "analyst"), ("districts", "north")],
+            &[
+                ("csrf", &csrf),
+                ("username", "olga"),
+                ("role", "analyst"),
+                ("districts", "north"),
+            ],
         )
         .await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
@@ -560,7 +745,13 @@ async fn an_admin_creates_disables_and_unlocks_accounts(db: TestDb) {
         .store
         .record_login_failure(
             "10.0.0.9",
-            Some((&olga.id, lazaret_store::FailurePolicy { max_failures: 1, lock_until: t0() + Duration::minutes(15) })),
+            Some((
+                &olga.id,
+                lazaret_store::FailurePolicy {
+                    max_failures: 1,
+                    lock_until: t0() + Duration::minutes(15),
+                },
+            )),
             t0(),
             t0() - Duration::hours(1),
             &lazaret_core::audit::AuditRecord {
@@ -574,28 +765,55 @@ async fn an_admin_creates_disables_and_unlocks_accounts(db: TestDb) {
         )
         .await
         .unwrap();
-    assert!(sign_in_with(&c, "olga", &password).await.is_none(), "locked");
+    assert!(
+        sign_in_with(&c, "olga", &password).await.is_none(),
+        "locked"
+    );
     let (_, page) = c.html(&ada, "/users/olga").await;
-    assert!(page.contains("Locked") && page.contains("id=\"unlock\""), "{page}");
+    assert!(
+        page.contains("Locked") && page.contains("id=\"unlock\""),
+        "{page}"
+    );
     let r = c.post(&ada, "/users/olga/unlock", &[("csrf", &csrf)]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let u = user_record(&c, "olga").await;
     assert_eq!((u.failed_logins, u.locked_until), (0, None));
-    assert!(sign_in_with(&c, "olga", &password).await.is_some(), "unlocked");
+    assert!(
+        sign_in_with(&c, "olga", &password).await.is_some(),
+        "unlocked"
+    );
 
     // Districts, a new password, a token.
     let r = c
-        .post(&ada, "/users/olga/districts", &[("csrf", &csrf), ("districts", "north,south")])
+        .post(
+            &ada,
+            "/users/olga/districts",
+            &[("csrf", &csrf), ("districts", "north,south")],
+        )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    assert_eq!(user_record(&c, "olga").await.districts.to_string(), "north,south");
-    let r = c.post(&ada, "/users/olga/password", &[("csrf", &csrf)]).await;
+    assert_eq!(
+        user_record(&c, "olga").await.districts.to_string(),
+        "north,south"
+    );
+    let r = c
+        .post(&ada, "/users/olga/password", &[("csrf", &csrf)])
+        .await;
     assert_eq!(r.status(), StatusCode::OK);
     let new_password = secret_of(&r.text().await.unwrap());
     assert_ne!(new_password, password);
-    assert!(sign_in_with(&c, "olga", &password).await.is_none(), "the old one is gone");
+    assert!(
+        sign_in_with(&c, "olga", &password).await.is_none(),
+        "the old one is gone"
+    );
     assert!(sign_in_with(&c, "olga", &new_password).await.is_some());
-    let r = c.post(&ada, "/users/olga/tokens", &[("csrf", &csrf), ("days", "30")]).await;
+    let r = c
+        .post(
+            &ada,
+            "/users/olga/tokens",
+            &[("csrf", &csrf), ("days", "30")],
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let token = secret_of(&r.text().await.unwrap());
     assert!(token.starts_with("lzt_"), "{token}");
@@ -608,17 +826,31 @@ async fn an_admin_creates_disables_and_unlocks_accounts(db: TestDb) {
         .unwrap();
     assert_eq!(me.status(), StatusCode::OK, "the token works");
     let tokens = c.app.state.store.list_tokens().await.unwrap();
-    let t = tokens.iter().find(|l| l.username.as_deref() == Some("olga")).unwrap();
+    let t = tokens
+        .iter()
+        .find(|l| l.username.as_deref() == Some("olga"))
+        .unwrap();
     let (_, page) = c.html(&ada, "/users/olga").await;
-    assert!(page.contains(t.token.id.as_str()) && !page.contains(&token), "listed, secret not shown");
+    assert!(
+        page.contains(t.token.id.as_str()) && !page.contains(&token),
+        "listed, secret not shown"
+    );
     // Revoking through another account's path is not found.
     c.user("bob", Role::Analyst, "north").await;
     let r = c
-        .post(&ada, &format!("/users/bob/tokens/{}/revoke", t.token.id.as_str()), &[("csrf", &csrf)])
+        .post(
+            &ada,
+            &format!("/users/bob/tokens/{}/revoke", t.token.id.as_str()),
+            &[("csrf", &csrf)],
+        )
         .await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     let r = c
-        .post(&ada, &format!("/users/olga/tokens/{}/revoke", t.token.id.as_str()), &[("csrf", &csrf)])
+        .post(
+            &ada,
+            &format!("/users/olga/tokens/{}/revoke", t.token.id.as_str()),
+            &[("csrf", &csrf)],
+        )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let me = c
@@ -631,17 +863,29 @@ async fn an_admin_creates_disables_and_unlocks_accounts(db: TestDb) {
     assert_eq!(me.status(), StatusCode::UNAUTHORIZED, "revoked");
 
     // Disabled: her session ends and she cannot sign in.
-    let r = c.post(&ada, "/users/olga/disable", &[("csrf", &csrf)]).await;
+    let r = c
+        .post(&ada, "/users/olga/disable", &[("csrf", &csrf)])
+        .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert!(user_record(&c, "olga").await.disabled_at.is_some());
     let r = c.get(&olga_session, "/account", &[]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "signed out");
     assert!(sign_in_with(&c, "olga", &new_password).await.is_none());
     let (_, page) = c.html(&ada, "/users/olga").await;
-    assert!(page.contains("Disabled") && !page.contains("id=\"disable\""), "{page}");
+    assert!(
+        page.contains("Disabled") && !page.contains("id=\"disable\""),
+        "{page}"
+    );
 
     let actions = c.actions("user:ada").await;
-    for a in ["user.create", "user.unlock", "user.set_districts", "user.reset_password", "token.revoke", "user.disable"] {
+    for a in [
+        "user.create",
+        "user.unlock",
+        "user.set_districts",
+        "user.reset_password",
+        "token.revoke",
+        "user.disable",
+    ] {
         assert!(actions.iter().any(|x| x == a), "{a}: {actions:?}");
     }
 }
@@ -662,12 +906,26 @@ async fn only_an_admin_manages_accounts(db: TestDb) {
         .post(
             &ivan,
             "/users",
-            &[("csrf", &csrf), ("username", "eve"), ("role", "admin"), ("districts", "*")],
+            &[
+                ("csrf", &csrf),
+                ("username", "eve"),
+                ("role", "admin"),
+                ("districts", "*"),
+            ],
         )
         .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    assert!(c.app.state.store.get_user_by_name("eve").await.unwrap().is_none());
-    let r = c.post(&ivan, "/users/ada/disable", &[("csrf", &csrf)]).await;
+    assert!(c
+        .app
+        .state
+        .store
+        .get_user_by_name("eve")
+        .await
+        .unwrap()
+        .is_none());
+    let r = c
+        .post(&ivan, "/users/ada/disable", &[("csrf", &csrf)])
+        .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert!(user_record(&c, "ada").await.disabled_at.is_none());
     let (_, account) = c.html(&ivan, "/account").await;
@@ -676,11 +934,68 @@ async fn only_an_admin_manages_accounts(db: TestDb) {
     let ada = c.session("ada").await;
     let (_, account) = c.html(&ada, "/account").await;
     assert!(account.contains("href=\"/users\""));
-    let r = c.post(&ada, "/users/ivan/disable", &[("csrf", &csrf)]).await;
-    assert_eq!(r.status(), StatusCode::FORBIDDEN, "ivan's token is not ada's");
+    let r = c
+        .post(&ada, "/users/ivan/disable", &[("csrf", &csrf)])
+        .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::FORBIDDEN,
+        "ivan's token is not ada's"
+    );
     let r = c.post(&ada, "/users/ivan/disable", &[]).await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert!(user_record(&c, "ivan").await.disabled_at.is_none());
     let (s, _) = c.html(&ada, "/users/nobody").await;
     assert_eq!(s, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accounts_in_headless_chromium() {
+    let Some(driver) = Chromedriver::start().await else {
+        return;
+    };
+    let axe = browser::axe::source();
+    let db = TestDb::sqlite().await;
+    let c = Console::start(&db).await;
+    c.user("ada", Role::Admin, "*").await;
+    c.user("ivan", Role::Investigator, "north").await;
+    let mut failures = Vec::new();
+    for (size, tag) in [(LAPTOP, "laptop"), (TABLET, "tablet")] {
+        let b = driver.window_session(size, "en-US,en").await;
+        sign_in(&b, &c.base, "ada").await;
+        b.click("nav a[href='/users']").await;
+        b.text_of("#users", WAIT).await;
+        look(&b, axe.as_deref(), &format!("users-{tag}"), &mut failures).await;
+        // A new account: its password shown once.
+        let name = format!("olga-{tag}");
+        b.type_into("#u-name", &name).await;
+        b.type_into("#u-districts", "north").await;
+        b.click("#create-user").await;
+        let secret = b.text_of("#secret", WAIT).await;
+        assert_eq!(secret.len(), 20, "{secret}");
+        assert!(c
+            .app
+            .state
+            .store
+            .get_user_by_name(&name)
+            .await
+            .unwrap()
+            .is_some());
+        look(
+            &b,
+            axe.as_deref(),
+            &format!("user-created-{tag}"),
+            &mut failures,
+        )
+        .await;
+        b.goto(&format!("{}/users/ivan", c.base)).await;
+        b.text_of("#user-name", WAIT).await;
+        look(&b, axe.as_deref(), &format!("user-{tag}"), &mut failures).await;
+        b.quit().await;
+    }
+    assert!(
+        failures.is_empty(),
+        "accessibility:\n{}",
+        failures.join("\n")
+    );
 }

@@ -514,7 +514,12 @@ pub fn table() -> Vec<Entry> {
             "/users",
             Console(StatusCode::SEE_OTHER),
             Collection,
-            Body::Form(&[("csrf", "x"), ("username", "x"), ("role", "analyst"), ("districts", "north")]),
+            Body::Form(&[
+                ("csrf", "x"),
+                ("username", "x"),
+                ("role", "analyst"),
+                ("districts", "north"),
+            ]),
         ),
         entry(
             Method::GET,
