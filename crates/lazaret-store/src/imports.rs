@@ -313,9 +313,14 @@ impl Store {
     ) -> Result<bool, StoreError> {
         const SQL: &str = "UPDATE imports SET rows_done = $2, updated_at = $3 \
              WHERE id = $1 AND status = 'running' AND rows_done < $2";
+        // PostgreSQL: also the heartbeat of the import (`updated_at`), so
+        // that one whose process died can be told from one still running.
+        const PG_SQL: &str =
+            "UPDATE imports SET rows_done = GREATEST(rows_done, $2), updated_at = $3 \
+             WHERE id = $1 AND status = 'running'";
         match &self.backend {
             crate::db::Backend::Postgres(pool) => {
-                sqlx::query(SQL)
+                sqlx::query(PG_SQL)
                     .bind(id)
                     .bind(signed(rows_done))
                     .bind(to_ms(now))
@@ -377,6 +382,31 @@ impl Store {
                 .execute(pool)
                 .await?;
             Ok(())
+        })
+    }
+
+    /// Marks running import `id` failed when nothing was heard of it since
+    /// `before` (the process writing it stopped: its transaction never
+    /// committed, so nothing was stored); whether it was.
+    pub async fn fail_stale_import(
+        &self,
+        id: &str,
+        before: DateTime<Utc>,
+        now: DateTime<Utc>,
+        failure: &str,
+    ) -> Result<bool, StoreError> {
+        const SQL: &str = "UPDATE imports SET status = 'failed', failure = $4, content = NULL, \
+             updated_at = $3, finished_at = $3 \
+             WHERE id = $1 AND status = 'running' AND updated_at < $2";
+        on_pool!(self, pool => {
+            let done = sqlx::query(SQL)
+                .bind(id)
+                .bind(to_ms(before))
+                .bind(to_ms(now))
+                .bind(failure)
+                .execute(pool)
+                .await?;
+            Ok(done.rows_affected() > 0)
         })
     }
 

@@ -334,17 +334,55 @@ pub async fn read(state: &AppState, actor: &Actor, id: &str) -> Result<ImportRec
         .await?
         .filter(|r| Kind::parse(&r.kind).is_some_and(|k| actor.role().allows(k.permission())))
         .ok_or_else(|| ServiceError::not_found("import", id))?;
+    if settle(state, &record).await? {
+        return Box::pin(read(state, actor, id)).await;
+    }
     Ok(with_live_progress(record))
+}
+
+/// How long a running import may go unheard of (no process here writing
+/// it, no heartbeat from another) before it counts as interrupted.
+const SILENCE: Duration = Duration::from_secs(120);
+
+/// Marks a running import failed when its process is gone: not written
+/// by this process, and no heartbeat for [`SILENCE`] (PostgreSQL's
+/// writers beat every half second; SQLite has one server process, which
+/// is this one). Whether it did.
+async fn settle(state: &AppState, r: &ImportRecord) -> Result<bool, ServiceError> {
+    if r.status != ImportStatus::Running
+        || LIVE.lock().expect("live progress lock").contains_key(&r.id)
+    {
+        return Ok(false);
+    }
+    let now = state.now();
+    let silence = chrono::Duration::from_std(SILENCE).unwrap_or(chrono::Duration::MAX);
+    let before = now - state.clock.scale(silence);
+    Ok(state
+        .store
+        .fail_stale_import(
+            &r.id,
+            before,
+            now,
+            "interrupted (the server stopped); nothing was stored",
+        )
+        .await?)
 }
 
 /// The newest imports of the officer's districts, of the kinds their role
 /// imports.
 pub async fn history(state: &AppState, actor: &Actor) -> Result<Vec<ImportRecord>, ServiceError> {
     let kinds: Vec<&str> = kinds_for(actor.role()).iter().map(|k| k.as_str()).collect();
-    let records = state
+    let mut records = state
         .store
         .list_imports(actor.districts(), &kinds, HISTORY_LENGTH)
         .await?;
+    for r in &mut records {
+        if settle(state, r).await? {
+            if let Some(now) = state.store.get_import_in(&r.id, actor.districts()).await? {
+                *r = now;
+            }
+        }
+    }
     Ok(records.into_iter().map(with_live_progress).collect())
 }
 
@@ -430,11 +468,10 @@ async fn write_in_background(
         tokio::select! {
             r = &mut import => break r,
             _ = tick.tick() => {
+                // Rows done, and (PostgreSQL) the heartbeat `settle` looks for.
                 let n = live.load(Ordering::Relaxed);
-                if n > 0 {
-                    if let Err(e) = state.store.import_progress(&id, n, state.now()).await {
-                        tracing::warn!(error = %e, import = %id, "recording an import's progress failed");
-                    }
+                if let Err(e) = state.store.import_progress(&id, n, state.now()).await {
+                    tracing::warn!(error = %e, import = %id, "recording an import's progress failed");
                 }
             }
         }

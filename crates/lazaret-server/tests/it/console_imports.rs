@@ -318,6 +318,62 @@ async fn a_good_file_is_imported_in_the_background_and_in_the_history(db: TestDb
     }
 }
 
+backends!(an_import_whose_server_stopped_is_failed_not_running_forever);
+async fn an_import_whose_server_stopped_is_failed_not_running_forever(db: TestDb) {
+    let c = Console::start(&db).await;
+    c.user("ivan", Role::Investigator, "north").await;
+    let ivan = c.session("ivan").await;
+    let id = c
+        .checked(&ivan, "residences", "north", &residences("Z", 2))
+        .await;
+    // Taken for writing by a process that then stopped (no writer here, no
+    // heartbeat for longer than the silence allowed).
+    let audit = lazaret_core::audit::AuditRecord {
+        at: t0(),
+        actor: "user:ivan".into(),
+        action: "import.commit".into(),
+        subject_type: "import".into(),
+        subject_id: id.clone(),
+        details: String::new(),
+    };
+    let taken = c
+        .app
+        .state
+        .store
+        .claim_import(
+            &id,
+            &lazaret_core::district::DistrictScope::All,
+            t0() - Duration::minutes(10),
+            &audit,
+        )
+        .await
+        .unwrap();
+    assert!(taken.is_some());
+    let (_, page) = c.html(&ivan, &format!("/imports/{id}")).await;
+    assert!(
+        page.contains("id=\"import-refused\"") && page.contains("The import failed"),
+        "{page}"
+    );
+    assert!(!c.person_exists("Z-1").await);
+    // A running one heard of recently stays running.
+    let id2 = c
+        .checked(&ivan, "residences", "north", &residences("Y", 2))
+        .await;
+    c.app
+        .state
+        .store
+        .claim_import(
+            &id2,
+            &lazaret_core::district::DistrictScope::All,
+            t0() - Duration::seconds(30),
+            &audit,
+        )
+        .await
+        .unwrap();
+    let (_, page) = c.html(&ivan, &format!("/imports/{id2}")).await;
+    assert!(page.contains("id=\"progress\""), "{page}");
+}
+
 backends!(an_oversize_upload_is_refused_clearly);
 async fn an_oversize_upload_is_refused_clearly(db: TestDb) {
     let c = Console::start(&db).await;
