@@ -229,6 +229,11 @@ pub async fn disable_user(
     username: &str,
 ) -> Result<(), AccountError> {
     let user = account(state, username).await?;
+    // An administrator who disabled their own account would be locked out
+    // with nobody left to undo it from the console.
+    if actor.name() == format!("user:{}", user.username) {
+        return Err(ValidationError::new("username", "you cannot disable your own account").into());
+    }
     change(
         state,
         actor,

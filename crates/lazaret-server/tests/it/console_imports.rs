@@ -165,6 +165,43 @@ impl Console {
     }
 }
 
+impl Console {
+    /// A checked import of 400 rows taken for writing with nothing writing
+    /// it, 160 rows done: its page shows the progress until its silence
+    /// passes (never, on the test clock, which stands still).
+    async fn held_half_way(&self, session: &str) -> String {
+        let csrf = self.csrf(session).await;
+        let r = self
+            .upload(
+                session,
+                Some(&csrf),
+                "residences",
+                "north",
+                "held.csv",
+                residences("H", 400).into_bytes(),
+            )
+            .await;
+        let id = import_id(&r);
+        let audit = lazaret_core::audit::AuditRecord {
+            at: t0(),
+            actor: "user:ivan".into(),
+            action: "import.commit".into(),
+            subject_type: "import".into(),
+            subject_id: id.clone(),
+            details: String::new(),
+        };
+        let store = &self.app.state.store;
+        let all = lazaret_core::district::DistrictScope::All;
+        assert!(store
+            .claim_import(&id, &all, t0(), &audit)
+            .await
+            .unwrap()
+            .is_some());
+        assert!(store.import_progress(&id, 160, t0()).await.unwrap());
+        id
+    }
+}
+
 fn import_id(r: &Response) -> String {
     let loc = r.headers()["location"].to_str().unwrap();
     loc.strip_prefix("/imports/").unwrap().to_owned()
@@ -592,6 +629,8 @@ async fn imports_in_headless_chromium() {
     // Large enough that the progress page shows before the end.
     std::fs::write(&good, residences("W", 150_000)).unwrap();
     let mut failures = Vec::new();
+    let ivan_session = c.session("ivan").await;
+    let mut held = String::new();
 
     for (size, tag) in [(LAPTOP, "laptop"), (TABLET, "tablet")] {
         let b = driver.window_session(size, "en-US,en").await;
@@ -632,12 +671,10 @@ async fn imports_in_headless_chromium() {
             )
             .await;
             b.click("#commit-button").await;
-            b.text_of("#progress-text", WAIT).await;
-            look(
-                &b,
-                axe.as_deref(),
-                &format!("import-progress-{tag}"),
-                &mut failures,
+            b.wait_for(
+                "the import's page",
+                "return document.getElementById('progress-text') !== null || document.getElementById('import-done') !== null;",
+                WAIT,
             )
             .await;
             b.wait_for(
@@ -654,10 +691,57 @@ async fn imports_in_headless_chromium() {
                 &mut failures,
             )
             .await;
+            // An import caught half-way, held there (taken for writing with
+            // nothing writing it), for the progress page: it reloads itself.
+            held = c.held_half_way(&ivan_session).await;
+            b.goto(&format!("{}/imports/{held}", c.base)).await;
+            b.text_of("#progress-text", WAIT).await;
+            b.exec("window.lazaretMark = 1; return null;", json!([]))
+                .await;
+            b.wait_for(
+                "the progress page to reload itself",
+                "return window.lazaretMark === undefined && document.getElementById('progress-text') !== null;",
+                WAIT,
+            )
+            .await;
+            look(
+                &b,
+                axe.as_deref(),
+                &format!("import-progress-{tag}"),
+                &mut failures,
+            )
+            .await;
         } else {
-            // The same pages at the tablet's size: the history's refused and
-            // done imports.
-            b.click("#imports tbody tr:last-child a.open").await;
+            // The same pages at the tablet's size: the progress, and the
+            // refused and done imports.
+            b.goto(&format!("{}/imports/{held}", c.base)).await;
+            b.text_of("#progress-text", WAIT).await;
+            look(
+                &b,
+                axe.as_deref(),
+                &format!("import-progress-{tag}"),
+                &mut failures,
+            )
+            .await;
+            let all = c
+                .app
+                .state
+                .store
+                .list_imports(
+                    &lazaret_core::district::DistrictScope::All,
+                    &["residences"],
+                    10,
+                )
+                .await
+                .unwrap();
+            let id_of = |name: &str| {
+                all.iter()
+                    .find(|r| r.file_name == name)
+                    .map(|r| r.id.clone())
+                    .unwrap()
+            };
+            b.goto(&format!("{}/imports/{}", c.base, id_of("register-bad.csv")))
+                .await;
             b.text_of("#import-refused", WAIT).await;
             look(
                 &b,
@@ -666,8 +750,8 @@ async fn imports_in_headless_chromium() {
                 &mut failures,
             )
             .await;
-            b.goto(&format!("{}/imports", c.base)).await;
-            b.click("#imports tbody tr:first-child a.open").await;
+            b.goto(&format!("{}/imports/{}", c.base, id_of("register.csv")))
+                .await;
             b.text_of("#import-done", WAIT).await;
             look(
                 &b,
@@ -679,6 +763,22 @@ async fn imports_in_headless_chromium() {
         }
         b.quit().await;
     }
+    // And in Russian.
+    let b = driver.window_session(LAPTOP, "ru-RU,ru").await;
+    sign_in(&b, &c.base, "ivan").await;
+    b.goto(&format!("{}/imports", c.base)).await;
+    assert_eq!(b.text_of("h1", WAIT).await, "Импорт");
+    look(&b, axe.as_deref(), "imports-ru-laptop", &mut failures).await;
+    b.goto(&format!("{}/imports/{held}", c.base)).await;
+    b.text_of("#progress-text", WAIT).await;
+    look(
+        &b,
+        axe.as_deref(),
+        "import-progress-ru-laptop",
+        &mut failures,
+    )
+    .await;
+    b.quit().await;
     assert!(
         failures.is_empty(),
         "accessibility:\n{}",
@@ -1003,6 +1103,11 @@ async fn only_an_admin_manages_accounts(db: TestDb) {
     assert!(user_record(&c, "ivan").await.disabled_at.is_none());
     let (s, _) = c.html(&ada, "/users/nobody").await;
     assert_eq!(s, StatusCode::NOT_FOUND);
+    // Not her own account.
+    let own = c.csrf(&ada).await;
+    let r = c.post(&ada, "/users/ada/disable", &[("csrf", &own)]).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(user_record(&c, "ada").await.disabled_at.is_none());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
