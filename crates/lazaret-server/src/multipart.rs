@@ -8,6 +8,8 @@ use crate::error::ApiError;
 /// One part of a form: its name and bytes.
 pub struct Part {
     pub name: String,
+    /// The file name the browser sent with a file field.
+    pub file_name: Option<String>,
     pub bytes: Vec<u8>,
 }
 
@@ -27,8 +29,13 @@ pub async fn read_parts(
     let mut parts = Vec::new();
     while let Some(field) = form.next_field().await.map_err(part_error)? {
         let name = field.name().unwrap_or_default().to_owned();
+        let file_name = field.file_name().map(str::to_owned);
         let bytes = field.bytes().await.map_err(part_error)?.to_vec();
-        parts.push(Part { name, bytes });
+        parts.push(Part {
+            name,
+            file_name,
+            bytes,
+        });
     }
     Ok(parts)
 }

@@ -115,6 +115,8 @@ pub enum UserChange {
     Disable,
     /// The console's language (None: the browser's).
     Language(Option<String>),
+    /// Clears the failure count and any lock (an administrator's unlock).
+    Unlock,
 }
 
 impl Store {
@@ -209,6 +211,10 @@ impl Store {
                     sqlx::query("UPDATE users SET language = $1, updated_at = $2 WHERE id = $3")
                         .bind(l.clone())
                 }
+                UserChange::Unlock => sqlx::query(
+                    "UPDATE users SET failed_logins = 0, locked_until = NULL, updated_at = $1 \
+                     WHERE id = $2",
+                ),
             };
             let n = q.bind(to_ms(at)).bind(id.as_str()).execute(&mut *tx).await?;
             if n.rows_affected() == 0 {
@@ -368,6 +374,24 @@ impl Store {
     }
 
     /// Marks the session as used at `at` (its idle time restarts).
+    /// When each account last signed in to the console (its newest
+    /// session's start); accounts that never did are absent.
+    pub async fn last_logins(
+        &self,
+    ) -> Result<std::collections::HashMap<UserId, DateTime<Utc>>, StoreError> {
+        const SQL: &str = "SELECT user_id, MAX(created_at) AS at FROM sessions GROUP BY user_id";
+        on_pool!(self, pool => {
+            let rows = sqlx::query(SQL).fetch_all(pool).await?;
+            let mut out = std::collections::HashMap::with_capacity(rows.len());
+            for r in &rows {
+                let id = UserId::parse(r.try_get::<&str, _>("user_id")?)
+                    .map_err(|e| StoreError::corrupt("sessions", e))?;
+                out.insert(id, from_ms("sessions", r.try_get("at")?)?);
+            }
+            Ok(out)
+        })
+    }
+
     pub async fn touch_session(&self, id_hash: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
         on_pool!(self, pool => {
             sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2 AND last_seen_at < $1")

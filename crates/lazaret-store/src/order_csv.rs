@@ -252,6 +252,23 @@ impl Store {
         actor: &str,
         now: DateTime<Utc>,
     ) -> Result<OrdersCsvReport, ImportError> {
+        self.import_orders_csv_with(input, dry_run, scope, default, actor, now, None)
+            .await
+    }
+
+    /// [`Store::import_orders_csv`], calling `progress` with the number of
+    /// orders written so far while it writes them.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn import_orders_csv_with<R: Read>(
+        &self,
+        input: R,
+        dry_run: bool,
+        scope: &DistrictScope,
+        default: Option<&District>,
+        actor: &str,
+        now: DateTime<Utc>,
+        progress: Option<&(dyn Fn(u64) + Send + Sync)>,
+    ) -> Result<OrdersCsvReport, ImportError> {
         let default = default.or(scope.sole());
         let mut report = OrdersCsvReport {
             rows: 0,
@@ -373,7 +390,7 @@ impl Store {
             return Ok(report);
         }
         let written = self
-            .create_or_extend_orders(&orders, actor, dry_run)
+            .create_or_extend_orders_with(&orders, actor, dry_run, progress)
             .await?;
         for (w, line) in written.into_iter().zip(lines) {
             match w.write {

@@ -258,11 +258,32 @@ impl Store {
         actor: &str,
         dry_run: bool,
     ) -> Result<Vec<WrittenOrder>, StoreError> {
+        self.create_or_extend_orders_with(orders, actor, dry_run, None)
+            .await
+    }
+
+    /// [`Store::create_or_extend_orders`], calling `progress` with the
+    /// number of orders written so far every 100 orders and at the end.
+    pub async fn create_or_extend_orders_with(
+        &self,
+        orders: &[QuarantineOrder],
+        actor: &str,
+        dry_run: bool,
+        progress: Option<&(dyn Fn(u64) + Send + Sync)>,
+    ) -> Result<Vec<WrittenOrder>, StoreError> {
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             let mut out = Vec::with_capacity(orders.len());
             for o in orders {
                 out.push(create_or_extend_in_tx!(self, tx, o, actor));
+                if out.len() % 100 == 0 {
+                    if let Some(p) = progress {
+                        p(out.len() as u64);
+                    }
+                }
+            }
+            if let Some(p) = progress {
+                p(out.len() as u64);
             }
             if dry_run {
                 tx.rollback().await?;

@@ -96,6 +96,8 @@ pub enum Nav {
     Persons,
     Cases,
     Chains,
+    Imports,
+    Accounts,
     Account,
 }
 
@@ -148,6 +150,12 @@ pub fn page(
                                 @if s.role.allows(Permission::Trace) {
                                     (nav_item(Nav::Cases, "/cases", "c.nav.cases"))
                                     (nav_item(Nav::Chains, "/chains", "c.nav.chains"))
+                                }
+                                @if !crate::services::imports::kinds_for(s.role).is_empty() {
+                                    (nav_item(Nav::Imports, "/imports", "c.nav.imports"))
+                                }
+                                @if s.role.allows(Permission::ManageUsers) {
+                                    (nav_item(Nav::Accounts, "/users", "c.nav.accounts"))
                                 }
                                 (nav_item(Nav::Account, "/account", "c.nav.account"))
                             }

@@ -4,7 +4,9 @@
 //! `/orders/{id}` with its actions and the pending self-enrolment's photo:
 //! `orders.rs`), the cases (`/cases`, `/cases/{id}` and their tracing
 //! actions), the transmission chains (`/chains`, `/chains.svg`), the
-//! overview (`/overview`), the account page
+//! overview (`/overview`), the imports (`/imports`, `/imports/{id}` and
+//! its commit), the accounts for administrators (`/users`, …), the
+//! account page
 //! (`GET /account`) and sign out (`POST /logout`). Server-rendered HTML from
 //! maud templates (checked at compile time, escaped by default), under the
 //! same security headers as the person's pages; one small script
@@ -31,11 +33,13 @@ mod alerts;
 mod cases;
 mod chains;
 mod fence;
+mod imports;
 mod layout;
 mod login;
 mod orders;
 mod overview;
 mod persons;
+mod users;
 
 use std::net::SocketAddr;
 
@@ -93,6 +97,20 @@ pub fn routes() -> Router<AppState> {
         .route("/orders/{id}/enrollment/approve", post(orders::approve))
         .route("/orders/{id}/enrollment/reject", post(orders::reject))
         .route("/orders/{id}/enrollment/photo", get(orders::photo))
+        .route("/imports", get(imports::list).post(imports::upload))
+        .route("/imports/{id}", get(imports::detail))
+        .route("/imports/{id}/commit", post(imports::commit))
+        .route("/users", get(users::list).post(users::create))
+        .route("/users/{name}", get(users::detail))
+        .route("/users/{name}/disable", post(users::disable))
+        .route("/users/{name}/unlock", post(users::unlock))
+        .route("/users/{name}/password", post(users::reset_password))
+        .route("/users/{name}/districts", post(users::districts))
+        .route("/users/{name}/tokens", post(users::create_token))
+        .route(
+            "/users/{name}/tokens/{id}/revoke",
+            post(users::revoke_token),
+        )
         .layer(axum::middleware::map_response(
             crate::pages::security_headers,
         ))
@@ -100,7 +118,7 @@ pub fn routes() -> Router<AppState> {
 
 /// `/`: the sign-in form, or where the officer's work starts: the alert
 /// queue (officers work from exception queues), the overview for analysts,
-/// the account page for the others.
+/// the accounts for administrators, the account page for the others.
 async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
     if let Some(value) = cookie(&headers, session_cookie(&state)) {
         if let Ok(Some(s)) = accounts::session(&state, value).await {
@@ -116,6 +134,8 @@ pub(crate) fn home_of(role: lazaret_core::user::Role) -> &'static str {
         "/alerts"
     } else if role.allows(Permission::ReadAggregates) {
         "/overview"
+    } else if role.allows(Permission::ManageUsers) {
+        "/users"
     } else {
         "/account"
     }
@@ -331,6 +351,8 @@ mod tests {
             include_str!("chains.rs"),
             include_str!("orders.rs"),
             include_str!("fence.rs"),
+            include_str!("imports.rs"),
+            include_str!("users.rs"),
         ];
         let mut n = 0;
         for src in sources {

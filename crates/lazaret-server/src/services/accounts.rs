@@ -229,6 +229,11 @@ pub async fn disable_user(
     username: &str,
 ) -> Result<(), AccountError> {
     let user = account(state, username).await?;
+    // An administrator who disabled their own account would be locked out
+    // with nobody left to undo it from the console.
+    if actor.name() == format!("user:{}", user.username) {
+        return Err(ValidationError::new("username", "you cannot disable your own account").into());
+    }
     change(
         state,
         actor,
@@ -279,6 +284,108 @@ pub async fn set_districts(
         details,
     )
     .await
+}
+
+/// Clears the account's failed logins and any lockout (an administrator
+/// who checked with the officer); audited `user.unlock`.
+pub async fn unlock_user(
+    state: &AppState,
+    actor: &Actor,
+    username: &str,
+) -> Result<(), AccountError> {
+    let user = account(state, username).await?;
+    let details = format!(
+        "failed_logins={} locked_until={}",
+        user.failed_logins,
+        user.locked_until
+            .map_or_else(|| "none".to_owned(), |t| t.to_rfc3339())
+    );
+    change(
+        state,
+        actor,
+        &user,
+        UserChange::Unlock,
+        "user.unlock",
+        details,
+    )
+    .await
+}
+
+/// One account as the console's accounts pages show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountDetail {
+    pub summary: AccountSummary,
+    /// Wrong passwords or codes in a row.
+    pub failed_logins: i64,
+    /// The start of its newest console session.
+    pub last_login: Option<DateTime<Utc>>,
+}
+
+/// Every account with its failures and last sign-in, by username.
+pub async fn list_accounts(state: &AppState) -> Result<Vec<AccountDetail>, AccountError> {
+    let logins = state.store.last_logins().await?;
+    Ok(state
+        .store
+        .list_users()
+        .await?
+        .iter()
+        .map(|u| AccountDetail {
+            summary: AccountSummary::from(u),
+            failed_logins: u.failed_logins,
+            last_login: logins.get(&u.id).copied(),
+        })
+        .collect())
+}
+
+/// Account `username` and its API tokens (revoked and expired ones too).
+pub async fn account_detail(
+    state: &AppState,
+    username: &str,
+) -> Result<(AccountDetail, Vec<TokenRecord>), AccountError> {
+    let user = account(state, username).await?;
+    let logins = state.store.last_logins().await?;
+    let tokens = state
+        .store
+        .list_tokens()
+        .await?
+        .into_iter()
+        .map(|l| l.token)
+        .filter(|t| t.user_id.as_ref() == Some(&user.id))
+        .collect();
+    Ok((
+        AccountDetail {
+            summary: AccountSummary::from(&user),
+            failed_logins: user.failed_logins,
+            last_login: logins.get(&user.id).copied(),
+        },
+        tokens,
+    ))
+}
+
+/// A random password for an account an administrator creates or resets:
+/// 20 characters of an alphabet without look-alikes (about 115 bits),
+/// shown once to the administrator, who hands it over.
+pub fn generate_password() -> String {
+    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut bytes = [0u8; 20];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    // 256 is not a multiple of the alphabet's 56: draw again above the
+    // largest multiple, so every character is equally likely.
+    let mut out = String::with_capacity(20);
+    let limit = 256 - 256 % ALPHABET.len();
+    let mut pool = bytes.to_vec();
+    while out.len() < 20 {
+        let Some(b) = pool.pop() else {
+            let mut more = [0u8; 20];
+            rand::rngs::OsRng.fill_bytes(&mut more);
+            pool.extend_from_slice(&more);
+            continue;
+        };
+        if usize::from(b) < limit {
+            out.push(char::from(ALPHABET[usize::from(b) % ALPHABET.len()]));
+        }
+    }
+    out
 }
 
 /// The console's language of the signed-in officer (`None`: the browser's),

@@ -17,6 +17,7 @@ pub mod checkins;
 mod context;
 pub mod enrollment;
 mod error;
+pub mod imports;
 pub mod login_gate;
 pub mod orders;
 pub mod overview;

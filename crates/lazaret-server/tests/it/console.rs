@@ -115,7 +115,10 @@ impl Console {
             .unwrap();
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
         let to = r.headers()["location"].to_str().unwrap();
-        assert!(["/alerts", "/overview", "/account"].contains(&to), "{to}");
+        assert!(
+            ["/alerts", "/overview", "/users", "/account"].contains(&to),
+            "{to}"
+        );
         set_cookie(&r, "lazaret_session").unwrap()
     }
 

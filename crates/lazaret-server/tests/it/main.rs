@@ -10,6 +10,7 @@ mod audit;
 mod checkins;
 mod console;
 mod console_cases;
+mod console_imports;
 mod console_orders;
 mod console_overview;
 mod districts;

@@ -19,7 +19,8 @@ use std::io::Read;
 
 use chrono::{DateTime, Utc};
 use lazaret_core::audit::AuditRecord;
-use lazaret_core::district::District;
+use lazaret_core::district::{District, DistrictScope};
+use lazaret_core::ids::PersonId;
 use serde::Serialize;
 use thiserror::Error;
 
@@ -141,14 +142,20 @@ pub struct ImportOptions<'a> {
     pub dry_run: bool,
     /// CSV rows per batch of upserts.
     pub batch_rows: usize,
-    /// Called after each batch with the number of bytes read so far.
-    pub progress: Option<&'a (dyn Fn(u64) + Send + Sync)>,
+    /// Called after each batch with the bytes and the data rows read so far.
+    pub progress: Option<&'a (dyn Fn(u64, u64) + Send + Sync)>,
     /// Who imports (for the audit log).
     pub actor: String,
     /// Where the data came from (file name), for the audit log.
     pub source: String,
     /// The district of the new persons of rows that name none.
     pub district: Option<District>,
+    /// The districts of the officer who imports (`None`: the system's own
+    /// work, the CLI). With a limited scope, a row's `district` must be one
+    /// of them, and a person the file names must not be stored in another
+    /// district (a test result's person must be stored in one of them):
+    /// such rows are bad rows.
+    pub scope: Option<DistrictScope>,
 }
 
 impl Default for ImportOptions<'_> {
@@ -160,6 +167,7 @@ impl Default for ImportOptions<'_> {
             actor: "system".into(),
             source: String::new(),
             district: None,
+            scope: None,
         }
     }
 }
@@ -204,9 +212,12 @@ impl Store {
             return Ok(report);
         };
         reader.set_district(opts.district.clone());
-        let progress = |reader: &RowReader<R>| {
+        // A national scope limits nothing: the same as none.
+        let scope = opts.scope.as_ref().filter(|s| s.limit().is_some());
+        reader.set_scope(scope.cloned());
+        let progress = |reader: &RowReader<R>, rows: u64| {
             if let Some(p) = opts.progress {
-                p(reader.bytes());
+                p(reader.bytes(), rows);
             }
         };
         let audit = {
@@ -226,9 +237,11 @@ impl Store {
                 let mut batch = Batch::new(kind);
                 while reader.fill(&mut batch, &mut report).await? {
                     batch.clear();
-                    progress(&reader);
+                    progress(&reader, report.rows);
                 }
-                progress(&reader);
+                progress(&reader, report.rows);
+                self.check_named_persons(kind, scope, reader.named(), &mut report)
+                    .await?;
             }
             Backend::Sqlite(pool) => {
                 let path = sqlite::database_file(&pool.connect_options())?;
@@ -245,11 +258,13 @@ impl Store {
                     } else {
                         batch.clear();
                     }
-                    progress(&reader);
+                    progress(&reader, report.rows);
                     if !more {
                         break;
                     }
                 }
+                self.check_named_persons(kind, scope, reader.named(), &mut report)
+                    .await?;
                 if report.errors.is_empty() {
                     let rows = report.rows;
                     report.changed = writer
@@ -289,7 +304,7 @@ impl Store {
                     );
                     report.changed += written?;
                     front.clear();
-                    progress(&reader);
+                    progress(&reader, report.rows);
                     if !more {
                         break;
                     }
@@ -297,6 +312,8 @@ impl Store {
                     back.seal();
                     std::mem::swap(&mut front, &mut back);
                 }
+                self.check_named_persons(kind, scope, reader.named(), &mut report)
+                    .await?;
                 if report.errors.is_empty() {
                     let record = audit(report.rows, report.changed);
                     append_audit!(self, tx, &record);
@@ -323,5 +340,46 @@ impl Store {
             }
         }
         Ok(report)
+    }
+}
+
+impl Store {
+    /// With a limited `scope`: a person the file names who is stored in
+    /// another district is a bad row (an import never changes another
+    /// district's person), and so is a test result's person who is not
+    /// stored in one of the scope's districts.
+    async fn check_named_persons(
+        &self,
+        kind: ImportKind,
+        scope: Option<&DistrictScope>,
+        named: &[(PersonId, u64)],
+        report: &mut ImportReport,
+    ) -> Result<(), ImportError> {
+        let Some(scope) = scope else {
+            return Ok(());
+        };
+        let mut ids: Vec<PersonId> = named.iter().map(|(id, _)| id.clone()).collect();
+        ids.sort();
+        ids.dedup();
+        let stored = self.person_districts(&ids).await?;
+        let before = report.errors.len();
+        for (id, line) in named {
+            let reason = match stored.get(id) {
+                Some(d) if !scope.covers(d) => {
+                    format!("person {id} is stored in a district that is not yours")
+                }
+                None if kind == ImportKind::Tests => format!("person {id} does not exist"),
+                _ => continue,
+            };
+            report.errors.push(RowError {
+                line: *line,
+                column: "person_id".into(),
+                reason,
+            });
+        }
+        if report.errors.len() > before {
+            report.errors.sort_by_key(|e| e.line);
+        }
+        Ok(())
     }
 }

@@ -6,7 +6,7 @@ use std::io::Read;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use lazaret_core::contact_info::{Email, Language, Phone};
-use lazaret_core::district::{District, UNASSIGNED};
+use lazaret_core::district::{District, DistrictScope, UNASSIGNED};
 use lazaret_core::exposure::{FlightRole, Ride, RideRole, Seat};
 use lazaret_core::geo::Coordinates;
 use lazaret_core::ids::{BuildingId, FlightId, PersonId, RideId, TestId, VehicleId};
@@ -29,6 +29,10 @@ pub(super) struct RowReader<R> {
     memo: PersonMemo,
     /// The district of new persons whose row names none.
     district: Option<District>,
+    /// The importing officer's districts, when limited.
+    scope: Option<DistrictScope>,
+    /// With a scope: each valid row's person and line.
+    named: Vec<(PersonId, u64)>,
 }
 
 impl<R: Read> RowReader<R> {
@@ -69,12 +73,24 @@ impl<R: Read> RowReader<R> {
             batch,
             memo: PersonMemo::new(),
             district: None,
+            scope: None,
+            named: Vec::new(),
         }))
     }
 
     /// The file's district (`--district`) for rows that name none.
     pub fn set_district(&mut self, district: Option<District>) {
         self.district = district;
+    }
+
+    /// The importing officer's districts (see `ImportOptions::scope`).
+    pub fn set_scope(&mut self, scope: Option<DistrictScope>) {
+        self.scope = scope;
+    }
+
+    /// With a scope: the person and line of each valid row.
+    pub fn named(&self) -> &[(PersonId, u64)] {
+        &self.named
     }
 
     /// Stages up to one batch of records into `batch`, recording bad rows
@@ -118,12 +134,18 @@ impl<R: Read> RowReader<R> {
                 idx: &self.idx,
                 line: self.rec.position().map_or(line, |p| p.line()),
                 errors: Vec::new(),
+                scope: self.scope.as_ref(),
             };
             let new = NewPersons {
                 memo: &mut self.memo,
                 district: self.district.as_ref(),
             };
             stage(self.kind, &mut f, batch, new, self.now_ms);
+            if self.scope.is_some() && f.errors.is_empty() {
+                if let Ok(id) = PersonId::parse(f.raw("person_id")) {
+                    self.named.push((id, f.line));
+                }
+            }
             report.errors.append(&mut f.errors);
         }
         Ok(true)
@@ -167,6 +189,8 @@ struct Fields<'r> {
     idx: &'r HashMap<&'static str, usize>,
     line: u64,
     errors: Vec<RowError>,
+    /// The importing officer's districts, when limited.
+    scope: Option<&'r DistrictScope>,
 }
 
 /// A valid person of one row.
@@ -281,7 +305,17 @@ impl<'r> Fields<'r> {
         let phone = self.optional("phone", Phone::parse);
         let email = self.optional("email", Email::parse);
         let language = self.optional("language", Language::parse);
-        let district = self.optional("district", District::parse);
+        let scope = self.scope;
+        let district = self.optional("district", |v| {
+            let d = District::parse(v)?;
+            match scope {
+                Some(s) if !s.covers(&d) => Err(ValidationError::new(
+                    "district",
+                    format!("{d} is not one of your districts"),
+                )),
+                _ => Ok(d),
+            }
+        });
         Some(Person {
             id: id?,
             name: name?,

@@ -73,7 +73,7 @@ pub async fn run(args: ImportArgs, store: &Store) -> Result<()> {
         );
         b
     });
-    let progress = |bytes: u64| {
+    let progress = |bytes: u64, _rows: u64| {
         if let Some(b) = &bar {
             b.set_position(bytes);
         }
@@ -85,6 +85,7 @@ pub async fn run(args: ImportArgs, store: &Store) -> Result<()> {
         actor: cli_actor(),
         source: args.file.display().to_string(),
         district: args.district.clone(),
+        scope: None,
     };
     let started = Instant::now();
     let reader: Box<dyn Read> = Box::new(file);

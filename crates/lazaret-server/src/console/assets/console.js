@@ -86,6 +86,13 @@
   }
   // After the browser's own jump to the fragment, which moves the focus to
   // the document (the section itself is not focusable).
+  // A page whose work goes on in the background (an import's progress)
+  // reloads itself every data-refresh seconds.
+  var refresh = document.querySelector('[data-refresh]');
+  if (refresh) {
+    var secs = parseInt(refresh.getAttribute('data-refresh'), 10) || 2;
+    setTimeout(function () { location.reload(); }, secs * 1000);
+  }
   if (location.hash === '#resolve') {
     window.addEventListener('load', function () { setTimeout(focusResolve, 0); });
   }
