@@ -1296,9 +1296,11 @@ pub async fn sign_in(b: &Session<'_>, base: &str, name: &str) {
     b.type_into("#username", name).await;
     b.type_into("#password", PASSWORD).await;
     b.click("button[type=submit]").await;
+    // Each role lands where its work starts (the queue, the overview, the
+    // accounts).
     b.wait_for(
-        "the queue",
-        "return location.pathname === '/alerts' && document.querySelector('h1') !== null;",
+        "the first page after signing in",
+        "return ['/alerts', '/overview', '/users', '/account'].indexOf(location.pathname) >= 0 && document.querySelector('h1') !== null;",
         WAIT,
     )
     .await;
