@@ -1329,6 +1329,29 @@ async fn the_alert_queue_in_headless_chromium() {
     let b = driver.window_session(LAPTOP, "en-US,en").await;
     b.goto(&format!("{}/login", c.base)).await;
     look(&b, axe.as_deref(), "login-laptop", &mut failures).await;
+    // A wrong password: refused, the form again with the reason, no session.
+    b.type_into("#username", "nora").await;
+    b.type_into("#password", "not her password at all").await;
+    b.click("button[type=submit]").await;
+    let refused = b.text_of("[role=alert]", WAIT).await;
+    assert!(refused.contains("not right"), "{refused}");
+    assert_eq!(
+        b.exec("return location.pathname;", json!([])).await,
+        "/login"
+    );
+    look(&b, axe.as_deref(), "login-refused-laptop", &mut failures).await;
+    // The form without its CSRF value (a forged post): refused.
+    b.goto(&format!("{}/login", c.base)).await;
+    b.exec(
+        "document.querySelector('input[name=csrf]').remove();",
+        json!([]),
+    )
+    .await;
+    b.type_into("#username", "nora").await;
+    b.type_into("#password", PASSWORD).await;
+    b.click("button[type=submit]").await;
+    let refused = b.text_of("[role=alert]", WAIT).await;
+    assert!(refused.contains("did not come from this site"), "{refused}");
     sign_in(&b, &c.base, "nora").await;
     look(&b, axe.as_deref(), "queue-laptop", &mut failures).await;
     let rows = b
@@ -1400,9 +1423,13 @@ async fn the_alert_queue_in_headless_chromium() {
 
     b.goto(&format!("{}/account", c.base)).await;
     look(&b, axe.as_deref(), "account-laptop", &mut failures).await;
-    // A 404 page for an alert of no district of hers.
+    // A 404 page for an alert, and for a person, of no district of hers.
     b.goto(&format!("{}/alerts/{}", c.base, s.south)).await;
     look(&b, axe.as_deref(), "not-found-laptop", &mut failures).await;
+    b.goto(&format!("{}/persons/S-1", c.base)).await;
+    assert_eq!(b.text_of("h1", WAIT).await, "Not found");
+    let body = b.text_of("main", WAIT).await;
+    assert!(!body.contains("S-1 Example"), "{body}");
     // A person page as a compliance officer sees it (no health data).
     b.goto(&format!("{}/persons/N-2", c.base)).await;
     b.text_of("#timeline-title", WAIT).await;
