@@ -230,6 +230,31 @@ pub async fn sqlite_write_lock_held(url: &str) -> bool {
     held
 }
 
+/// Another process's writer on an SQLite database: holds its write lock
+/// (`BEGIN IMMEDIATE`) until [`SqliteWriter::release`], as a long import does.
+pub struct SqliteWriter(sqlx::SqliteConnection);
+
+impl SqliteWriter {
+    pub async fn hold(url: &str) -> SqliteWriter {
+        let mut c = sqlx::SqliteConnection::connect(url)
+            .await
+            .expect("open the test database");
+        sqlx::raw_sql("BEGIN IMMEDIATE")
+            .execute(&mut c)
+            .await
+            .expect("take the write lock");
+        SqliteWriter(c)
+    }
+
+    pub async fn release(mut self) {
+        sqlx::raw_sql("ROLLBACK")
+            .execute(&mut self.0)
+            .await
+            .expect("release the write lock");
+        self.0.close().await.ok();
+    }
+}
+
 /// Replaces the database name in a PostgreSQL URL, keeping its query.
 pub fn with_database(url: &str, db: &str) -> String {
     let (base, query) = match url.split_once('?') {

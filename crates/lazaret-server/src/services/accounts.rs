@@ -851,13 +851,31 @@ pub async fn session(state: &AppState, cookie: &str) -> Result<Option<ConsoleSes
     {
         return Ok(None);
     }
-    state.store.touch_session(&id_hash, now).await?;
-    let touched = SessionRecord {
-        last_seen_at: now,
-        ..s
-    };
+    // The touch moves the idle deadline. Once a minute is enough, and it is
+    // best effort: a page must not wait for SQLite's write lock, which a
+    // long import holds for minutes (a missed touch only leaves the
+    // deadline where the last one put it).
+    let mut last_seen_at = s.last_seen_at;
+    if now - s.last_seen_at >= TOUCH_EVERY {
+        match tokio::time::timeout(TOUCH_WAIT, state.store.touch_session(&id_hash, now)).await {
+            Ok(Ok(())) => last_seen_at = now,
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "a console session's activity was not recorded")
+            }
+            Err(_) => tracing::debug!(
+                "a console session's activity was not recorded: the database is busy"
+            ),
+        }
+    }
+    let touched = SessionRecord { last_seen_at, ..s };
     Ok(Some(open_session(&touched, &user, idle, cookie)))
 }
+
+/// How often a session's activity is written.
+const TOUCH_EVERY: chrono::Duration = chrono::Duration::minutes(1);
+
+/// How long a request waits to write it.
+const TOUCH_WAIT: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// Ends the session (logout).
 pub async fn logout(state: &AppState, session: &ConsoleSession) -> Result<(), StoreError> {

@@ -397,6 +397,41 @@ async fn sessions_expire_when_idle_and_at_their_absolute_end(db: TestDb) {
     assert!(redirects_to_login(&c.account(&s).await));
 }
 
+/// A long SQLite import holds the write lock for minutes: the console's
+/// pages must still open (recording the session's activity is best effort),
+/// and the activity is recorded again once the lock is free.
+#[tokio::test]
+async fn pages_open_while_another_writer_holds_the_sqlite_lock() {
+    let db = TestDb::sqlite().await;
+    let c = Console::start(&db, AuthConfig::default()).await;
+    c.user("alice", Role::Investigator, "north").await;
+    let s = c.session("alice").await;
+    c.clock.advance(Duration::minutes(20));
+    let writer = lazaret_store::testing::SqliteWriter::hold(&db.url).await;
+    assert!(lazaret_store::testing::sqlite_write_lock_held(&db.url).await);
+    let r = c.account(&s).await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    writer.release().await;
+    // Not recorded under the lock: the idle time still runs from sign-in…
+    let at = |id_hash: String| {
+        let store = db.store.clone();
+        async move {
+            store
+                .get_session(&id_hash)
+                .await
+                .unwrap()
+                .unwrap()
+                .0
+                .last_seen_at
+        }
+    };
+    let id_hash = lazaret_server::prompting::hash_token(&s);
+    assert_eq!(at(id_hash.clone()).await, t0());
+    // …and the next page records it.
+    assert_eq!(c.account(&s).await.status(), StatusCode::OK);
+    assert_eq!(at(id_hash).await, t0() + Duration::minutes(20));
+}
+
 backends!(an_account_locks_after_repeated_failures_and_unlocks_later);
 async fn an_account_locks_after_repeated_failures_and_unlocks_later(db: TestDb) {
     let c = Console::start(&db, AuthConfig::default()).await;
