@@ -324,11 +324,12 @@ mod tests {
         assert_eq!(phone.as_deref(), Some("+41441234567"));
         let without_rowid: Vec<String> = sqlx::query_scalar(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE '%WITHOUT ROWID' \
-             ORDER BY name",
+             AND name NOT LIKE 'person_names_%' ORDER BY name",
         )
         .fetch_all(pool)
         .await
         .unwrap();
+        // (The name search's FTS5 shadow tables, migration 0019, are left out.)
         assert_eq!(
             without_rowid,
             [
