@@ -110,6 +110,10 @@ error_codes! {
     TemplateKeyMissing = (SERVICE_UNAVAILABLE, "template_key_missing"),
     /// The server failed; the cause is in its log.
     Internal = (INTERNAL_SERVER_ERROR, "internal"),
+    /// Too many requests from this caller (a link, an address, an account) or for this order; `Retry-After` says when to come back.
+    RateLimited = (TOO_MANY_REQUESTS, "rate_limited"),
+    /// The face work is at its bound and nothing was spent; retry after `Retry-After` seconds.
+    FaceBusy = (SERVICE_UNAVAILABLE, "face_busy"),
 }
 
 #[derive(Debug, Error)]
@@ -147,6 +151,14 @@ pub enum ApiError {
     /// A CSV upload with bad rows; nothing was stored.
     #[error("{} error(s) in {rows} row(s); nothing was stored", errors.len())]
     InvalidRows { rows: u64, errors: Vec<RowError> },
+    /// A refusal that asks the caller to come back after `retry_after_secs`
+    /// (sent as `Retry-After`).
+    #[error("{detail}")]
+    RetryLater {
+        code: ErrorCode,
+        detail: String,
+        retry_after_secs: u64,
+    },
     #[error("internal error")]
     Internal,
 }
@@ -230,7 +242,7 @@ impl ApiError {
             Self::IllegalTransition(_) => ErrorCode::IllegalTransition,
             Self::TooLarge => ErrorCode::PayloadTooLarge,
             Self::Unavailable => ErrorCode::Unavailable,
-            Self::Refused { code, .. } => *code,
+            Self::Refused { code, .. } | Self::RetryLater { code, .. } => *code,
             Self::InvalidRows { .. } => ErrorCode::InvalidRows,
             Self::Internal => ErrorCode::Internal,
         }
@@ -290,7 +302,17 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.code().status();
+        let retry_after = match &self {
+            Self::RetryLater {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
+            _ => None,
+        };
         let mut resp = (status, axum::Json(self.problem())).into_response();
+        if let Some(secs) = retry_after {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
         resp.headers_mut().insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
@@ -356,6 +378,22 @@ impl From<ServiceError> for ApiError {
             S::FaceUnavailable => ErrorCode::FaceUnavailable,
             S::TemplateKey(_) => ErrorCode::TemplateKeyMissing,
             S::InvalidImage { .. } => ErrorCode::InvalidImage,
+            S::RateLimited {
+                retry_after_secs, ..
+            } => {
+                return Self::RetryLater {
+                    code: ErrorCode::RateLimited,
+                    retry_after_secs: *retry_after_secs,
+                    detail: e.to_string(),
+                }
+            }
+            S::FaceBusy { retry_after_secs } => {
+                return Self::RetryLater {
+                    code: ErrorCode::FaceBusy,
+                    retry_after_secs: *retry_after_secs,
+                    detail: e.to_string(),
+                }
+            }
             S::NoFaceToPrompt { .. } | S::EnrolmentAwaitsDecision { .. } => {
                 return Self::Conflict(e.to_string())
             }
@@ -508,6 +546,8 @@ mod tests {
         ("face_unavailable", 503),
         ("template_key_missing", 503),
         ("internal", 500),
+        ("rate_limited", 429),
+        ("face_busy", 503),
     ];
 
     #[test]

@@ -109,6 +109,16 @@ pub enum ServiceError {
     Import(#[from] ImportError),
     #[error(transparent)]
     Issue(#[from] IssueError),
+    /// Too many requests of one caller (a link, an address, an account, an
+    /// order's prompts) in a short time.
+    #[error("too many {what}; try again in {retry_after_secs} s")]
+    RateLimited {
+        what: &'static str,
+        retry_after_secs: u64,
+    },
+    /// The face work is at its bound; nothing was spent.
+    #[error("the server is busy checking other photos; try again in {retry_after_secs} s")]
+    FaceBusy { retry_after_secs: u64 },
     /// Our fault, logged where it happened; the caller sees only that it failed.
     #[error("internal error")]
     Internal,
