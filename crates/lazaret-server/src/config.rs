@@ -166,7 +166,7 @@ impl Default for LimitsConfig {
             person_token_per_minute: 20,
             person_address_per_minute: 120,
             officer_per_minute: 600,
-            prompt_now_per_hour: 6,
+            prompt_now_per_hour: 20,
             csv_max_row_errors: 100,
         }
     }
@@ -196,7 +196,12 @@ impl LimitsConfig {
         range("person_address_per_minute", self.person_address_per_minute.into(), 1, 1_000_000)?;
         range("officer_per_minute", self.officer_per_minute.into(), 1, 1_000_000)?;
         range("prompt_now_per_hour", self.prompt_now_per_hour.into(), 1, 10_000)?;
-        range("csv_max_row_errors", self.csv_max_row_errors.into(), 1, 100_000)?;
+        range(
+            "csv_max_row_errors",
+            self.csv_max_row_errors.into(),
+            1,
+            lazaret_store::ROW_ERRORS_KEPT as u64,
+        )?;
         Ok(())
     }
 

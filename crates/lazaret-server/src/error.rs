@@ -148,9 +148,14 @@ pub enum ApiError {
     /// the table, and with it the status.
     #[error("{detail}")]
     Refused { code: ErrorCode, detail: String },
-    /// A CSV upload with bad rows; nothing was stored.
-    #[error("{} error(s) in {rows} row(s); nothing was stored", errors.len())]
-    InvalidRows { rows: u64, errors: Vec<RowError> },
+    /// A CSV upload with bad rows; nothing was stored. `errors` holds the
+    /// first of them, `total` counts all.
+    #[error("{total} error(s) in {rows} row(s); nothing was stored")]
+    InvalidRows {
+        rows: u64,
+        errors: Vec<RowError>,
+        total: u64,
+    },
     /// A refusal that asks the caller to come back after `retry_after_secs`
     /// (sent as `Retry-After`).
     #[error("{detail}")]
@@ -186,9 +191,12 @@ pub struct Problem {
     /// The input at fault, for validation errors.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
-    /// Every bad row, for `invalid_rows`.
+    /// The first bad rows (`[limits] csv_max_row_errors`), for `invalid_rows`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<BulkRowError>>,
+    /// How many row errors the file has in all, for `invalid_rows`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_count: Option<u64>,
 }
 
 /// Writes the code table into the `Problem` schema of the OpenAPI document:
@@ -270,9 +278,9 @@ impl ApiError {
             Self::Validation(v) => v.reason.clone(),
             other => other.to_string(),
         };
-        let (field, errors) = match self {
-            Self::Validation(v) => (Some(v.field), None),
-            Self::InvalidRows { errors, .. } => (
+        let (field, errors, error_count) = match self {
+            Self::Validation(v) => (Some(v.field), None, None),
+            Self::InvalidRows { errors, total, .. } => (
                 None,
                 Some(
                     errors
@@ -284,8 +292,9 @@ impl ApiError {
                         })
                         .collect(),
                 ),
+                Some(total),
             ),
-            _ => (None, None),
+            _ => (None, None, None),
         };
         Problem {
             kind: format!("urn:lazaret:problem:{}", code.as_str()),
@@ -295,6 +304,7 @@ impl ApiError {
             detail,
             field,
             errors,
+            error_count,
         }
     }
 }
@@ -411,7 +421,15 @@ impl From<ServiceError> for ApiError {
             | S::Internal => {
                 return match e {
                     S::Photo(f) => f.into(),
-                    S::InvalidRows { rows, errors } => Self::InvalidRows { rows, errors },
+                    S::InvalidRows {
+                        rows,
+                        errors,
+                        total,
+                    } => Self::InvalidRows {
+                        rows,
+                        errors,
+                        total,
+                    },
                     S::NotFound { entity, id } => Self::NotFound { entity, id },
                     S::Invalid(v) => Self::Validation(v),
                     S::Domain(d) => d.into(),
@@ -590,6 +608,7 @@ mod tests {
     #[test]
     fn bad_csv_rows_keep_the_bulk_problem_shape() {
         let e = ApiError::InvalidRows {
+            total: 1,
             rows: 3,
             errors: vec![RowError {
                 line: 2,
@@ -601,7 +620,7 @@ mod tests {
         let body = serde_json::to_string(&e.problem()).unwrap();
         assert_eq!(
             body,
-            r#"{"type":"urn:lazaret:problem:invalid_rows","title":"Unprocessable Entity","status":422,"code":"invalid_rows","detail":"1 error(s) in 3 row(s); nothing was stored","errors":[{"line":2,"column":"lat","reason":"must be between -90 and 90"}]}"#
+            r#"{"type":"urn:lazaret:problem:invalid_rows","title":"Unprocessable Entity","status":422,"code":"invalid_rows","detail":"1 error(s) in 3 row(s); nothing was stored","errors":[{"line":2,"column":"lat","reason":"must be between -90 and 90"}],"error_count":1}"#
         );
     }
 

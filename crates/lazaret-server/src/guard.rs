@@ -121,6 +121,61 @@ impl FaceGate {
     }
 }
 
+/// The person routes (no officer token; a link token is the credential),
+/// whose requests count per client address.
+pub const PERSON_ROUTES: &[&str] = &[
+    "/api/v1/checkins",
+    "/api/v1/checkins/prompt",
+    "/api/v1/enrollment",
+    "/api/v1/enrollment/link",
+    "/api/v1/symptom-reports",
+    "/api/v1/symptom-reports/form",
+];
+
+/// Middleware: a request to a person route counts against its client
+/// address's rate (before the body is read); over it, 429 with `Retry-After`.
+pub async fn limit_person_addresses(
+    axum::extract::State(state): axum::extract::State<crate::AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    if PERSON_ROUTES.contains(&req.uri().path()) {
+        let address = req
+            .extensions()
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip().to_string());
+        if let Some(address) = address {
+            if let Err(e) = state.guards.person_address.check(&address) {
+                return crate::error::ApiError::from(e).into_response();
+            }
+        }
+    }
+    next.run(req).await
+}
+
+/// Middleware: every API answer (`/api/…`, `/healthz`) is neither cached
+/// (it holds personal data) nor sniffed for another content type. The
+/// pages and the console set their own headers.
+pub async fn api_headers(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::{header, HeaderValue};
+    let path = req.uri().path();
+    let api = path.starts_with("/api/") || path == "/healthz";
+    let mut resp = next.run(req).await;
+    if api {
+        let h = resp.headers_mut();
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        h.insert(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        );
+    }
+    resp
+}
+
 /// Every limit of one server, built from `[limits]`.
 pub struct Guards {
     /// Person routes, per link token (its hash).

@@ -61,6 +61,11 @@ pub fn app(state: AppState) -> Router {
             }
             .into_response()
         })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            guard::limit_person_addresses,
+        ))
+        .layer(axum::middleware::from_fn(guard::api_headers))
         .layer(DefaultBodyLimit::max(max_body))
         .layer(axum::middleware::map_request(move |req| {
             server::body_deadline(body_timeout, req)

@@ -198,6 +198,7 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("c.err.logout", "Something went wrong on our side; you may still be signed in. Try again.", "На нашей стороне произошла ошибка; возможно, вы всё ещё в системе. Повторите попытку."),
     ("c.err.internal", "Something went wrong on our side. Try again in a moment.", "На нашей стороне произошла ошибка. Повторите попытку чуть позже."),
     ("c.err.title", "Sorry", "Ошибка"),
+    ("c.err.rate_limited", "Too many requests from your account in a short time. Wait a minute, then try again.", "Слишком много запросов с вашей учётной записи за короткое время. Подождите минуту и повторите попытку."),
     ("c.err.not_found_title", "Not found", "Не найдено"),
     ("c.err.forbidden_title", "Not allowed", "Нет доступа"),
     ("c.err.alert_not_found", "There is no such alert among those you can see.", "Среди доступных вам оповещений такого нет."),

@@ -67,7 +67,19 @@ pub struct PromptGuide {
     pub language: String,
 }
 
-/// Verifies one try of a prompt and records what it comes to.
+/// Lets an upload with this prompt token be read: counted against the
+/// link's rate limit, and refused (`invalid_token`) when no prompt has it.
+/// Whether it still takes answers is [`submit`]'s to say (a retry of an
+/// answered prompt gets its stored result).
+pub async fn admit(state: &AppState, token: &str) -> Result<(), ServiceError> {
+    SubjectToken::admitted(state, Credential::Prompt, token)?
+        .prompt(&state.store)
+        .await?;
+    Ok(())
+}
+
+/// Verifies one try of a prompt and records what it comes to. The front
+/// end has [`admit`]ted the token already (its rate limit is counted there).
 pub async fn submit(state: &AppState, req: SubmitCheckin) -> Result<CheckinReceipt, ServiceError> {
     let now = state.now();
     let request_key = req
@@ -117,6 +129,11 @@ pub async fn submit(state: &AppState, req: SubmitCheckin) -> Result<CheckinRecei
             ServiceError::Internal
         })?;
 
+    // A place in the face work before a try is reserved: when the server is
+    // at its bound the person is told to come back and spends nothing.
+    let permit = state.guards.face.enter().await?;
+    let max_pixels = state.guards.max_frame_pixels;
+
     let (checkin_id, attempt) = match state
         .store
         .begin_checkin(&prompt.id, &request_key, now)
@@ -137,12 +154,32 @@ pub async fn submit(state: &AppState, req: SubmitCheckin) -> Result<CheckinRecei
     let (deadline, at, accuracy_m, frames) =
         (prompt.deadline, req.location, req.accuracy_m, req.frames);
     let work = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        // The pixel bound from each header before anything is decoded.
         let images = frames
             .iter()
             .enumerate()
-            .map(|(i, f)| engine.decode(f).map_err(|e| FaceWork::Undecodable(i, e)))
-            .collect::<Result<Vec<_>, _>>()?;
+            .map(|(i, f)| {
+                lazaret_face::image_input::check_pixels(f, max_pixels)
+                    .and_then(|()| engine.decode(f))
+                    .map_err(|e| FaceWork::Undecodable(i, e))
+            })
+            .collect::<Result<Vec<_>, _>>();
         drop(frames);
+        let images = match images {
+            Ok(images) => images,
+            // An unreadable frame is a try like a blurred one: recorded as
+            // low quality, so that junk cannot be sent without end.
+            Err(FaceWork::Undecodable(frame, e)) => {
+                return Ok(Assessment {
+                    outcome: CheckinOutcome::LowQuality,
+                    evidence: serde_json::json!({
+                        "unreadable_frame": { "frame": frame, "reason": e.to_string() },
+                    }),
+                })
+            }
+            Err(other) => return Err(other),
+        };
         match timing {
             // The answer came after the window: recorded for the officer, not verified.
             Timing::Late => Ok(Assessment {
@@ -169,7 +206,7 @@ pub async fn submit(state: &AppState, req: SubmitCheckin) -> Result<CheckinRecei
     } = match work {
         Ok(a) => a,
         Err(failure) => {
-            // Not a try: the caller's undecodable frame or our own failure.
+            // Not a try: our own failure.
             state
                 .store
                 .abandon_checkin(&checkin_id, &prompt.id, now)
@@ -251,7 +288,7 @@ pub async fn submit(state: &AppState, req: SubmitCheckin) -> Result<CheckinRecei
 /// The prompt behind a token, for the check-in page: refused like a
 /// submission when it no longer takes answers.
 pub async fn prompt_guide(state: &AppState, token: &str) -> Result<PromptGuide, ServiceError> {
-    let prompt = SubjectToken::new(Credential::Prompt, token)?
+    let prompt = SubjectToken::admitted(state, Credential::Prompt, token)?
         .prompt(&state.store)
         .await?;
     open_prompt(&prompt, state.now(), state.config.prompts.late_grace())?;

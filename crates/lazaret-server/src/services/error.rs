@@ -91,9 +91,14 @@ pub enum ServiceError {
     /// unreadable), or the engine failing on it.
     #[error(transparent)]
     Photo(#[from] FaceError),
-    /// Rows of a CSV upload are invalid; nothing was stored.
-    #[error("{} error(s) in {rows} row(s); nothing was stored", errors.len())]
-    InvalidRows { rows: u64, errors: Vec<RowError> },
+    /// Rows of a CSV upload are invalid; nothing was stored. `errors` holds
+    /// the first of them (`[limits] csv_max_row_errors`), `total` counts all.
+    #[error("{total} error(s) in {rows} row(s); nothing was stored")]
+    InvalidRows {
+        rows: u64,
+        errors: Vec<RowError>,
+        total: u64,
+    },
     #[error("{entity} {id} not found")]
     NotFound { entity: &'static str, id: String },
     #[error(transparent)]

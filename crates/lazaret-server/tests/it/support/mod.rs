@@ -291,6 +291,22 @@ impl Server {
         answer(r).await
     }
 
+    /// The evidence stored for the check-in answer `v` (the person's answer
+    /// carries none; officers see it on alerts and the console).
+    pub async fn evidence(&self, v: &Value) -> Value {
+        let pid = lazaret_core::ids::PromptId::parse(v["prompt_id"].as_str().unwrap()).unwrap();
+        let id = v["checkin_id"].as_str().unwrap();
+        self.state
+            .store
+            .checkins_of_prompt(&pid)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|c| c.id.as_str() == id)
+            .unwrap_or_else(|| panic!("check-in {id} is not stored"))
+            .evidence
+    }
+
     /// A worker whose announcements a fresh [`Recorder`] keeps.
     pub fn worker(&self) -> Worker {
         self.app.worker_with(Arc::new(Recorder::default()))
