@@ -9,6 +9,7 @@ pub mod console;
 pub mod error;
 mod extract;
 pub mod guard;
+pub mod location_signals;
 mod multipart;
 pub mod notify;
 pub mod pages;

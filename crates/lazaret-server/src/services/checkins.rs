@@ -19,6 +19,7 @@ use lazaret_core::ValidationError;
 use lazaret_face::{FaceError, Template};
 use lazaret_store::{CheckinFinish, CheckinRecord, CheckinStart, NewAlert};
 
+use crate::location_signals::{self, Fix};
 use crate::prompting::{welfare_alert, welfare_rule};
 use crate::services::subject::{open_prompt, prompt_closed, Credential, SubjectToken};
 use crate::services::ServiceError;
@@ -229,6 +230,33 @@ pub async fn submit(state: &AppState, req: SubmitCheckin) -> Result<CheckinRecei
     };
     evidence["attempt"] = attempt.into();
     evidence["received_at"] = serde_json::json!(now);
+    // Where the phone said it was, for this try and the officers' location
+    // signals (it is the client's word, never proof).
+    let location = &mut evidence["location"];
+    if !location.is_object() {
+        *location = serde_json::json!({});
+    }
+    location["lat"] = at.lat().into();
+    location["lon"] = at.lon().into();
+    location["accuracy_m"] = accuracy_m.into();
+    location["client_asserted"] = true.into();
+    let fix = Fix {
+        checkin_id: checkin_id.to_string(),
+        at,
+        accuracy_m,
+        received_at: now,
+    };
+    let earlier: Vec<Fix> = state
+        .store
+        .recent_checkins_of_order(&order.id, &checkin_id, location_signals::COMPARED)
+        .await?
+        .iter()
+        .filter_map(|c| Fix::from_evidence(c.id.as_str(), &c.evidence, c.received_at))
+        .collect();
+    let signals = location_signals::signals(&fix, &earlier);
+    if signals.as_object().is_some_and(|s| !s.is_empty()) {
+        evidence["location_signals"] = signals;
+    }
 
     let earlier: Vec<PromptStatus> = ctx.earlier_decided.iter().map(|p| p.status).collect();
     let resolution = checkin::resolve(outcome, attempt, welfare, &earlier);

@@ -277,10 +277,12 @@ impl Server {
     }
 
     pub async fn self_enroll(&self, token: Option<&str>, bytes: Vec<u8>) -> (StatusCode, Value) {
-        let mut form = Form::new().part("photo", Part::bytes(bytes).file_name("me.jpg"));
+        // The token first: the server checks it before it reads the photo.
+        let mut form = Form::new();
         if let Some(t) = token {
             form = form.text("token", t.to_owned());
         }
+        form = form.part("photo", Part::bytes(bytes).file_name("me.jpg"));
         let r = self
             .client
             .post(format!("{}/api/v1/enrollment", self.base))
