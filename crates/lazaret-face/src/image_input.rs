@@ -135,7 +135,11 @@ mod tests {
         assert!(check_pixels(&png, 32).is_ok());
         assert!(matches!(
             check_pixels(&png, 31),
-            Err(FaceError::TooManyPixels { width: 8, height: 4, limit: 31 })
+            Err(FaceError::TooManyPixels {
+                width: 8,
+                height: 4,
+                limit: 31
+            })
         ));
         assert!(matches!(
             check_pixels(b"not a picture", 31),

@@ -184,18 +184,58 @@ impl LimitsConfig {
                 Err(setting("limits", field, format!("must be {min} to {max}")))
             }
         };
-        range("header_read_timeout_secs", self.header_read_timeout_secs.into(), 1, 300)?;
+        range(
+            "header_read_timeout_secs",
+            self.header_read_timeout_secs.into(),
+            1,
+            300,
+        )?;
         range("body_timeout_secs", self.body_timeout_secs.into(), 1, 3600)?;
         range("max_connections", self.max_connections.into(), 1, 1_000_000)?;
-        range("shutdown_grace_secs", self.shutdown_grace_secs.into(), 0, 3600)?;
+        range(
+            "shutdown_grace_secs",
+            self.shutdown_grace_secs.into(),
+            0,
+            3600,
+        )?;
         range("face_workers", self.face_workers.into(), 0, 1024)?;
         range("face_queue", self.face_queue.into(), 0, 100_000)?;
-        range("face_retry_after_secs", self.face_retry_after_secs.into(), 1, 3600)?;
-        range("max_frame_pixels", self.max_frame_pixels, 10_000, MAX_FRAME_PIXELS)?;
-        range("person_token_per_minute", self.person_token_per_minute.into(), 1, 100_000)?;
-        range("person_address_per_minute", self.person_address_per_minute.into(), 1, 1_000_000)?;
-        range("officer_per_minute", self.officer_per_minute.into(), 1, 1_000_000)?;
-        range("prompt_now_per_hour", self.prompt_now_per_hour.into(), 1, 10_000)?;
+        range(
+            "face_retry_after_secs",
+            self.face_retry_after_secs.into(),
+            1,
+            3600,
+        )?;
+        range(
+            "max_frame_pixels",
+            self.max_frame_pixels,
+            10_000,
+            MAX_FRAME_PIXELS,
+        )?;
+        range(
+            "person_token_per_minute",
+            self.person_token_per_minute.into(),
+            1,
+            100_000,
+        )?;
+        range(
+            "person_address_per_minute",
+            self.person_address_per_minute.into(),
+            1,
+            1_000_000,
+        )?;
+        range(
+            "officer_per_minute",
+            self.officer_per_minute.into(),
+            1,
+            1_000_000,
+        )?;
+        range(
+            "prompt_now_per_hour",
+            self.prompt_now_per_hour.into(),
+            1,
+            10_000,
+        )?;
         range(
             "csv_max_row_errors",
             self.csv_max_row_errors.into(),

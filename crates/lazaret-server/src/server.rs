@@ -89,7 +89,8 @@ pub async fn run(
             .clone()
             .map_request(move |req: hyper::Request<Incoming>| {
                 let mut req = req.map(Body::new);
-                req.extensions_mut().insert(ConnectInfo::<SocketAddr>(remote));
+                req.extensions_mut()
+                    .insert(ConnectInfo::<SocketAddr>(remote));
                 req
             });
         let mut stop = stop_rx.clone();

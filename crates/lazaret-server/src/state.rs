@@ -8,8 +8,8 @@ use lazaret_face::FaceEngine;
 use lazaret_store::Store;
 
 use crate::announce::Announcer;
-use crate::guard::Guards;
 use crate::config::{ClockConfig, ClockMode, Config, ConfigError};
+use crate::guard::Guards;
 use crate::services::login_gate::LoginGate;
 
 /// Source of the current time, replaceable in tests. Everything that

@@ -851,7 +851,10 @@ fn render_try(tr: Tr, c: &CheckinRecord) -> Markup {
 /// The location signals of a try (`crate::location_signals`), as plain
 /// facts: what the numbers are, not what they mean.
 fn location_signals(tr: Tr, s: &serde_json::Map<String, Value>) -> Markup {
-    let int = |v: Option<&Value>| v.and_then(num).map_or_else(|| "—".to_owned(), |n| format!("{n:.0}"));
+    let int = |v: Option<&Value>| {
+        v.and_then(num)
+            .map_or_else(|| "—".to_owned(), |n| format!("{n:.0}"))
+    };
     html! {
         div.signals role="group" aria-label=(tr.t("c.sig.title")) {
             p.small { strong { (tr.t("c.sig.title")) } }

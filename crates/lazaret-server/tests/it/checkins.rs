@@ -56,7 +56,12 @@ async fn checkin_outcomes_and_alerts_on_every_backend(db: TestDb) {
         "{v}"
     );
     assert_eq!(s.evidence(&v).await["liveness"]["passed"], true, "{v}");
-    assert!(s.evidence(&v).await["location"]["distance_m"].as_f64().unwrap() < 100.0);
+    assert!(
+        s.evidence(&v).await["location"]["distance_m"]
+            .as_f64()
+            .unwrap()
+            < 100.0
+    );
     // A retried request: same stored result, no second check-in.
     let (st, again) = s.checkin(token1, &frames, NEAR, 15.0, Some("req-1")).await;
     assert_eq!(st, StatusCode::OK, "{again}");
@@ -107,7 +112,9 @@ async fn checkin_outcomes_and_alerts_on_every_backend(db: TestDb) {
         .await;
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(v["outcome"], "outside_geofence", "{v}");
-    let d = s.evidence(&v).await["location"]["distance_m"].as_f64().unwrap();
+    let d = s.evidence(&v).await["location"]["distance_m"]
+        .as_f64()
+        .unwrap();
     assert!((d - 5004.0).abs() < 30.0, "{d}");
     // Accuracy worse than the radius → no conclusion about the place.
     let (_, v) = s
@@ -145,11 +152,12 @@ async fn checkin_outcomes_and_alerts_on_every_backend(db: TestDb) {
             None,
         )
         .await;
-    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+    // Unreadable frames are a try (low quality): junk cannot be sent without end.
+    assert_eq!(st, StatusCode::OK);
     let pid4 = lazaret_core::ids::PromptId::parse(p4["id"].as_str().unwrap()).unwrap();
     assert_eq!(
         db.store.get_prompt(&pid4).await.unwrap().unwrap().attempts,
-        1
+        2
     );
 
     // No answer: after the deadline (and the late grace) the deadline
@@ -441,7 +449,11 @@ async fn a_checkin_inside_the_late_grace_is_late(db: TestDb) {
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(v["outcome"], "late", "{v}");
     assert_eq!(v["tries_left"], 0);
-    let got: DateTime<Utc> = s.evidence(&v).await["deadline"].as_str().unwrap().parse().unwrap();
+    let got: DateTime<Utc> = s.evidence(&v).await["deadline"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert_eq!(got, deadline);
     let received: DateTime<Utc> = s.evidence(&v).await["received_at"]
         .as_str()

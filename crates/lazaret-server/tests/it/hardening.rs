@@ -59,7 +59,9 @@ async fn a_connection_sending_its_headers_slowly_is_closed() {
     )
     .await;
     let mut c = TcpStream::connect(addr(&s)).await.unwrap();
-    c.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n").await.unwrap();
+    c.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
     // A header byte every 200 ms: the connection is alive, the head never ends.
     let began = Instant::now();
     let mut closed = false;
@@ -157,7 +159,13 @@ const SENT: usize = 64 * 1024;
 /// Sends the head of a 16 MiB multipart upload to `path` (`first` parts,
 /// then the start of a `frame`/`photo` file part: `SENT` bytes of it) and
 /// waits for an answer without sending the rest; the answer's status line.
-async fn refused_early(s: &Server, path: &str, header: Option<&str>, first: &str, file: &str) -> String {
+async fn refused_early(
+    s: &Server,
+    path: &str,
+    header: Option<&str>,
+    first: &str,
+    file: &str,
+) -> String {
     let mut c = TcpStream::connect(addr(s)).await.unwrap();
     let mut head = format!(
         "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary={BOUNDARY}\r\nContent-Length: {DECLARED}\r\n"
@@ -196,7 +204,11 @@ backends!(
 async fn a_large_upload_with_a_wrong_token_is_refused_before_it_is_read(db: TestDb) {
     let s = Server::start(&db, start()).await;
     for path in ["/api/v1/checkins", "/api/v1/enrollment"] {
-        let file = if path.ends_with("checkins") { "frame" } else { "photo" };
+        let file = if path.ends_with("checkins") {
+            "frame"
+        } else {
+            "photo"
+        };
         // The token as the form's first part.
         let a = refused_early(&s, path, None, &token_part("lzp_wrong"), file).await;
         assert!(a.starts_with("HTTP/1.1 401"), "{path}: {a}");
@@ -219,7 +231,10 @@ async fn a_large_upload_with_a_wrong_token_is_refused_before_it_is_read(db: Test
         .text("lon", NEAR.1.to_string())
         .text("accuracy_m", "10");
     for f in frames_for(&p["challenge"]) {
-        form = form.part("frame", reqwest::multipart::Part::bytes(f).file_name("f.jpg"));
+        form = form.part(
+            "frame",
+            reqwest::multipart::Part::bytes(f).file_name("f.jpg"),
+        );
     }
     let r = s
         .client
@@ -268,15 +283,24 @@ async fn the_checkin_answer_tells_the_outcome_and_what_to_do_but_not_where_home_
     );
     let text = v.to_string();
     for leak in ["distance", "radius", "threshold", "evidence", "lat", "lon"] {
-        assert!(!text.contains(leak), "{leak} in the person's answer: {text}");
+        assert!(
+            !text.contains(leak),
+            "{leak} in the person's answer: {text}"
+        );
     }
     // The officer still has the evidence.
     let ev = s.evidence(&v).await;
-    assert!(ev["location"]["distance_m"].as_f64().unwrap() > 4000.0, "{ev}");
+    assert!(
+        ev["location"]["distance_m"].as_f64().unwrap() > 4000.0,
+        "{ev}"
+    );
     assert!(ev["face_distance"].as_f64().is_some(), "{ev}");
     // The same at home: done.
     let (_, v) = s.checkin(token, &frames, NEAR, 10.0, None).await;
-    assert_eq!((v["outcome"].as_str(), v["next_step"].as_str()), (Some("verified"), Some("done")));
+    assert_eq!(
+        (v["outcome"].as_str(), v["next_step"].as_str()),
+        (Some("verified"), Some("done"))
+    );
     // The published schema says so too.
     let doc = serde_json::to_value(lazaret_server::openapi()).unwrap();
     let props = &doc["components"]["schemas"]["CheckinResult"]["properties"];
@@ -332,7 +356,10 @@ async fn face_work_is_bounded_and_unreadable_frames_spend_a_try(db: TestDb) {
     assert_eq!(e["code"], "face_busy", "{e}");
     // An officer's enrolment waits its turn the same way.
     let (st, e) = s.enroll(&order, photo(ENROL)).await;
-    assert_eq!((st, e["code"].as_str()), (StatusCode::SERVICE_UNAVAILABLE, Some("face_busy")));
+    assert_eq!(
+        (st, e["code"].as_str()),
+        (StatusCode::SERVICE_UNAVAILABLE, Some("face_busy"))
+    );
     assert_eq!(
         db.store.get_prompt(&pid).await.unwrap().unwrap().attempts,
         0,
@@ -348,7 +375,10 @@ async fn face_work_is_bounded_and_unreadable_frames_spend_a_try(db: TestDb) {
     assert_eq!(v["tries_left"], 2);
     let ev = s.evidence(&v).await;
     assert_eq!(ev["unreadable_frame"]["frame"], 0, "{ev}");
-    assert_eq!(db.store.get_prompt(&pid).await.unwrap().unwrap().attempts, 1);
+    assert_eq!(
+        db.store.get_prompt(&pid).await.unwrap().unwrap().attempts,
+        1
+    );
     s.stop();
 
     // A frame of more pixels than a phone sends is refused from its header,
@@ -371,7 +401,13 @@ async fn face_work_is_bounded_and_unreadable_frames_spend_a_try(db: TestDb) {
     tight.limits.max_frame_pixels = 10_000;
     let s = Server::start_with(&db, start(), tight).await;
     let (st, v) = s
-        .checkin(p["token"].as_str().unwrap(), &frames_for(&p["challenge"]), NEAR, 10.0, None)
+        .checkin(
+            p["token"].as_str().unwrap(),
+            &frames_for(&p["challenge"]),
+            NEAR,
+            10.0,
+            None,
+        )
         .await;
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(v["outcome"], "low_quality", "{v}");
@@ -401,7 +437,9 @@ async fn rate_limits_answer_429_with_retry_after(db: TestDb) {
     let lookup = |t: &str| json!({ "token": t });
     // Per link token: two lookups a minute.
     for _ in 0..2 {
-        let (st, _) = s.public_json("/api/v1/checkins/prompt", &lookup("lzp_one")).await;
+        let (st, _) = s
+            .public_json("/api/v1/checkins/prompt", &lookup("lzp_one"))
+            .await;
         assert_eq!(st, StatusCode::UNAUTHORIZED);
     }
     let r = s
@@ -412,17 +450,30 @@ async fn rate_limits_answer_429_with_retry_after(db: TestDb) {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
-    let wait: u64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let wait: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((1..=60).contains(&wait), "{wait}");
     let e: Value = r.json().await.unwrap();
     assert_eq!(e["code"], "rate_limited", "{e}");
     // Per address: five person requests a minute, whatever the token.
-    let (st, _) = s.public_json("/api/v1/symptom-reports/form", &lookup("lzs_two")).await;
+    let (st, _) = s
+        .public_json("/api/v1/symptom-reports/form", &lookup("lzs_two"))
+        .await;
     assert_eq!(st, StatusCode::UNAUTHORIZED, "the fourth from this address");
-    let (st, _) = s.public_json("/api/v1/enrollment/link", &lookup("lze_three")).await;
+    let (st, _) = s
+        .public_json("/api/v1/enrollment/link", &lookup("lze_three"))
+        .await;
     assert_eq!(st, StatusCode::UNAUTHORIZED, "the fifth");
-    let (st, e) = s.public_json("/api/v1/checkins/prompt", &lookup("lzp_four")).await;
-    assert_eq!((st, e["code"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("rate_limited")));
+    let (st, e) = s
+        .public_json("/api/v1/checkins/prompt", &lookup("lzp_four"))
+        .await;
+    assert_eq!(
+        (st, e["code"].as_str()),
+        (StatusCode::TOO_MANY_REQUESTS, Some("rate_limited"))
+    );
     // Officer routes are not person routes: still served.
     let (st, _) = s.get("/api/v1/persons").await;
     assert_eq!(st, StatusCode::OK);
@@ -432,8 +483,14 @@ async fn rate_limits_answer_429_with_retry_after(db: TestDb) {
     assert_eq!(s.enroll(&order, photo(ENROL)).await.0, StatusCode::CREATED);
     s.prompt(&order).await;
     s.prompt(&order).await;
-    let (st, e) = s.post(&format!("/api/v1/orders/{order}/prompts"), &json!({})).await;
-    assert_eq!((st, e["code"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("rate_limited")), "{e}");
+    let (st, e) = s
+        .post(&format!("/api/v1/orders/{order}/prompts"), &json!({}))
+        .await;
+    assert_eq!(
+        (st, e["code"].as_str()),
+        (StatusCode::TOO_MANY_REQUESTS, Some("rate_limited")),
+        "{e}"
+    );
     let other = s.new_order("Fay Other").await;
     assert_eq!(s.enroll(&other, photo(ENROL)).await.0, StatusCode::CREATED);
     s.prompt(&other).await;
@@ -467,7 +524,10 @@ async fn rate_limits_answer_429_with_retry_after(db: TestDb) {
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(r.headers().contains_key("retry-after"));
     let page = r.text().await.unwrap();
-    assert!(page.contains("Too many requests from your account"), "{page}");
+    assert!(
+        page.contains("Too many requests from your account"),
+        "{page}"
+    );
     s.stop();
 }
 
@@ -488,18 +548,35 @@ async fn location_signals_are_recorded_for_officers(db: TestDb) {
         }
         let p = s.prompt(&order).await;
         let (st, v) = s
-            .checkin(p["token"].as_str().unwrap(), &frames_for(&p["challenge"]), NEAR, 5.0, None)
+            .checkin(
+                p["token"].as_str().unwrap(),
+                &frames_for(&p["challenge"]),
+                NEAR,
+                5.0,
+                None,
+            )
             .await;
-        assert_eq!((st, v["outcome"].as_str()), (StatusCode::OK, Some("verified")), "{v}");
+        assert_eq!(
+            (st, v["outcome"].as_str()),
+            (StatusCode::OK, Some("verified")),
+            "{v}"
+        );
         let ev = s.evidence(&v).await;
         assert_eq!(ev["location"]["client_asserted"], true, "{ev}");
         if i == 0 {
-            assert!(ev.get("location_signals").is_none(), "nothing to compare with: {ev}");
+            assert!(
+                ev.get("location_signals").is_none(),
+                "nothing to compare with: {ev}"
+            );
         }
         last = ev;
     }
     let sig = &last["location_signals"];
-    assert_eq!(sig["identical_coordinates"], json!({ "earlier_checkins": 2, "compared": 2 }), "{last}");
+    assert_eq!(
+        sig["identical_coordinates"],
+        json!({ "earlier_checkins": 2, "compared": 2 }),
+        "{last}"
+    );
     assert_eq!(sig["constant_accuracy"]["checkins_in_a_row"], 3, "{last}");
     // Five kilometres away 30 seconds later: faster than any traveller.
     s.clock.advance(Duration::seconds(30));
@@ -528,7 +605,10 @@ async fn location_signals_are_recorded_for_officers(db: TestDb) {
     c.user("vera", Role::Investigator, "*").await;
     let session = c.session("vera").await;
     let (st, html) = c
-        .html(&session, &format!("/alerts/{}", alert["id"].as_str().unwrap()))
+        .html(
+            &session,
+            &format!("/alerts/{}", alert["id"].as_str().unwrap()),
+        )
         .await;
     assert_eq!(st, StatusCode::OK);
     assert!(html.contains("Location facts to weigh"), "{html}");
@@ -540,7 +620,7 @@ async fn location_signals_are_recorded_for_officers(db: TestDb) {
 backends!(bulk_csv_errors_are_capped_with_their_total);
 async fn bulk_csv_errors_are_capped_with_their_total(db: TestDb) {
     let s = Server::start_with(&db, start(), with_limits(|l| l.csv_max_row_errors = 5)).await;
-    let mut csv = String::from(lazaret_store::ORDER_CSV_COLUMNS.join(","));
+    let mut csv = lazaret_store::ORDER_CSV_COLUMNS.join(",");
     csv.push('\n');
     for _ in 0..40 {
         csv.push_str("x\n");
@@ -560,7 +640,13 @@ async fn bulk_csv_errors_are_capped_with_their_total(db: TestDb) {
     assert_eq!(e["errors"].as_array().unwrap().len(), 5, "{e}");
     let total = e["error_count"].as_u64().unwrap();
     assert!(total > 40, "every bad field of 40 rows is counted: {e}");
-    assert!(e["detail"].as_str().unwrap().starts_with(&format!("{total} error(s) in 40 row(s)")), "{e}");
+    assert!(
+        e["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("{total} error(s) in 40 row(s)")),
+        "{e}"
+    );
     assert_eq!(e["errors"][0]["line"], 2, "the first rows are kept: {e}");
     s.stop();
 }
@@ -589,7 +675,11 @@ async fn the_store_keeps_a_bounded_number_of_row_errors() {
         .await
         .unwrap();
     assert_eq!(report.errors.len(), lazaret_store::ROW_ERRORS_KEPT);
-    assert!(report.error_count() >= rows as u64, "{}", report.error_count());
+    assert!(
+        report.error_count() >= rows as u64,
+        "{}",
+        report.error_count()
+    );
     assert_eq!(report.errors[0].line, 2);
 }
 
@@ -639,10 +729,18 @@ async fn api_answers_are_not_cached_and_health_says_only_ok(db: TestDb) {
 fn limits_are_checked_when_the_configuration_loads() {
     let mut c = Config::default();
     c.limits.max_frame_pixels = 50_000_000;
-    assert!(c.validate().unwrap_err().to_string().contains("max_frame_pixels"));
+    assert!(c
+        .validate()
+        .unwrap_err()
+        .to_string()
+        .contains("max_frame_pixels"));
     let mut c = Config::default();
     c.limits.csv_max_row_errors = lazaret_store::ROW_ERRORS_KEPT as u32 + 1;
-    assert!(c.validate().unwrap_err().to_string().contains("csv_max_row_errors"));
+    assert!(c
+        .validate()
+        .unwrap_err()
+        .to_string()
+        .contains("csv_max_row_errors"));
     assert!(Config::default().validate().is_ok());
     // `CENTER` is one of the fixture photos: a phone photo passes the default bound.
     let l = LimitsConfig::default();
