@@ -868,7 +868,12 @@ fn location_signals(tr: Tr, s: &serde_json::Map<String, Value>) -> Markup {
                 @if let Some(t) = s.get("implausible_travel") {
                     @let km = t.get("distance_m").and_then(num).map_or_else(|| "—".to_owned(), |m| format!("{:.1}", m / 1000.0));
                     @if t.get("speed_kmh").and_then(num).is_some() {
-                        li { (tr.f("c.sig.travel", &[("km", &km), ("min", &t.get("seconds").and_then(num).map_or_else(|| "—".to_owned(), |s| format!("{:.0}", s / 60.0))), ("kmh", &int(t.get("speed_kmh")))])) }
+                        @let time = match t.get("seconds").and_then(num) {
+                            Some(secs) if secs < 120.0 => tr.f("c.sig.seconds", &[("n", &format!("{secs:.0}"))]),
+                            Some(secs) => tr.f("c.sig.minutes", &[("n", &format!("{:.0}", secs / 60.0))]),
+                            None => "—".to_owned(),
+                        };
+                        li { (tr.f("c.sig.travel", &[("km", &km), ("time", &time), ("kmh", &int(t.get("speed_kmh")))])) }
                     } @else {
                         li { (tr.f("c.sig.travel_instant", &[("km", &km)])) }
                     }

@@ -16,7 +16,8 @@ use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::console::Console;
+use crate::browser::{self, Chromedriver, LAPTOP, TABLET};
+use crate::console::{look, sign_in, Console, WAIT};
 use crate::support::{config, frames_for, photo, Server, CENTER, ENROL, FAR, NEAR};
 
 fn start() -> chrono::DateTime<Utc> {
@@ -537,7 +538,27 @@ backends!(
     worker_threads = 2
 );
 async fn location_signals_are_recorded_for_officers(db: TestDb) {
-    let s = Server::start(&db, start()).await;
+    let (s, alert) = spoofed_checkins(&db).await;
+    // The console's alert page shows the facts, not a verdict.
+    let c = Console::serve(s.app.clone()).await;
+    c.user("vera", Role::Investigator, "*").await;
+    let session = c.session("vera").await;
+    let (st, html) = c.html(&session, &format!("/alerts/{alert}")).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(html.contains("Location facts to weigh"), "{html}");
+    assert!(
+        html.contains("km from the check-in before in 30 s"),
+        "{html}"
+    );
+    assert!(html.contains("Exactly the same coordinates as"), "{html}");
+    s.stop();
+}
+
+/// Three check-ins from the very same point with the same accuracy, then
+/// three tries 5 km away 30 s later (a failed-check-in alert): the server
+/// and the alert's id.
+async fn spoofed_checkins(db: &TestDb) -> (Server, String) {
+    let s = Server::start(db, start()).await;
     let order = s.new_order("Gus Spoof").await;
     assert_eq!(s.enroll(&order, photo(ENROL)).await.0, StatusCode::CREATED);
     // Three verified check-ins from exactly the same point with the same accuracy.
@@ -600,20 +621,39 @@ async fn location_signals_are_recorded_for_officers(db: TestDb) {
         alert["evidence"]["last_try"]["location_signals"]["identical_coordinates"].is_object(),
         "{alert}"
     );
-    // The console's alert page shows the facts, not a verdict.
+    let id = alert["id"].as_str().unwrap().to_owned();
+    (s, id)
+}
+
+/// The alert page with location signals, as an officer sees it on a laptop
+/// and a tablet: readable, accessible, nothing from another origin.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn location_signals_in_headless_chromium() {
+    let Some(driver) = Chromedriver::start().await else {
+        return;
+    };
+    let axe = browser::axe::source();
+    let db = TestDb::sqlite().await;
+    let (s, alert) = spoofed_checkins(&db).await;
     let c = Console::serve(s.app.clone()).await;
     c.user("vera", Role::Investigator, "*").await;
-    let session = c.session("vera").await;
-    let (st, html) = c
-        .html(
-            &session,
-            &format!("/alerts/{}", alert["id"].as_str().unwrap()),
+    let mut failures = Vec::new();
+    for (window, name) in [(LAPTOP, "laptop"), (TABLET, "tablet")] {
+        let b = driver.window_session(window, "en-US,en").await;
+        sign_in(&b, &c.base, "vera").await;
+        b.goto(&format!("{}/alerts/{alert}", c.base)).await;
+        let facts = b.text_of(".tries", WAIT).await;
+        assert!(facts.contains("Exactly the same coordinates"), "{facts}");
+        assert!(facts.contains("km/h"), "{facts}");
+        look(
+            &b,
+            axe.as_deref(),
+            &format!("alert-location-signals-{name}"),
+            &mut failures,
         )
         .await;
-    assert_eq!(st, StatusCode::OK);
-    assert!(html.contains("Location facts to weigh"), "{html}");
-    assert!(html.contains("km from the check-in before in"), "{html}");
-    assert!(html.contains("Exactly the same coordinates as"), "{html}");
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
     s.stop();
 }
 
