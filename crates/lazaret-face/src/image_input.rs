@@ -40,6 +40,27 @@ fn reader(bytes: &[u8]) -> Result<(Reader<'_>, ImageFormat), FaceError> {
     }
 }
 
+/// Refuses a picture of more than `max_pixels` (width × height) from its
+/// header alone, before anything is decoded; also refuses what is not a
+/// JPEG, PNG or WebP or has no readable header.
+pub fn check_pixels(bytes: &[u8], max_pixels: u64) -> Result<(), FaceError> {
+    if bytes.is_empty() {
+        return Err(FaceError::EmptyImage);
+    }
+    let (r, _) = reader(bytes)?;
+    let (width, height) = r
+        .into_dimensions()
+        .map_err(|e| FaceError::CorruptImage(e.to_string()))?;
+    if width as u64 * height as u64 > max_pixels {
+        return Err(FaceError::TooManyPixels {
+            width,
+            height,
+            limit: max_pixels,
+        });
+    }
+    Ok(())
+}
+
 /// Decodes `bytes` to 8-bit RGB within `limits`.
 pub fn decode_rgb(bytes: &[u8], limits: &ImageLimits) -> Result<RgbImage, FaceError> {
     if bytes.is_empty() {
@@ -111,6 +132,19 @@ mod tests {
             max_pixels: 31,
             ..ImageLimits::default()
         };
+        assert!(check_pixels(&png, 32).is_ok());
+        assert!(matches!(
+            check_pixels(&png, 31),
+            Err(FaceError::TooManyPixels {
+                width: 8,
+                height: 4,
+                limit: 31
+            })
+        ));
+        assert!(matches!(
+            check_pixels(b"not a picture", 31),
+            Err(FaceError::UnsupportedFormat)
+        ));
         assert!(matches!(
             decode_rgb(&png, &tight),
             Err(FaceError::TooManyPixels {

@@ -120,6 +120,7 @@ impl AppBuilder {
         };
         let state = AppState {
             store: self.store,
+            guards: Arc::new(crate::guard::Guards::new(&self.config.limits)),
             config: Arc::new(self.config),
             clock,
             face: self.face,

@@ -244,7 +244,16 @@ impl FromRequestParts<AppState> for Officer {
             .ok_or(ApiError::Unauthorized)?
             .trim();
         match verify_token(&state.store, token, state.now()).await? {
-            Some(officer) => Ok(officer),
+            Some(officer) => {
+                // Per account (all its tokens and its console session
+                // together), or per service token.
+                let key = match &officer.username {
+                    Some(u) => format!("user:{u}"),
+                    None => format!("token:{}", officer.token_id),
+                };
+                state.guards.officer.check(&key)?;
+                Ok(officer)
+            }
             None => {
                 tracing::info!("rejected an invalid API token");
                 Err(ApiError::Unauthorized)

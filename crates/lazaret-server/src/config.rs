@@ -106,6 +106,164 @@ pub struct Config {
     /// Officer logins: console sessions, throttling, second factor, token
     /// lifetime (`[auth]`).
     pub auth: AuthConfig,
+    /// Timeouts, connection and face-work bounds, rate limits (`[limits]`).
+    pub limits: LimitsConfig,
+}
+
+/// What one client may cost the server (`[limits]`): slow or many
+/// connections, face work, request rates, bulk-upload errors.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// A connection must send a request's headers within this many seconds
+    /// (also an idle keep-alive connection's next request), or it is closed.
+    pub header_read_timeout_secs: u32,
+    /// A request's whole body must arrive within this many seconds of its
+    /// headers, or the request fails and the connection is closed.
+    pub body_timeout_secs: u32,
+    /// Open connections served at once; further ones wait in the listen
+    /// backlog until one closes.
+    pub max_connections: u32,
+    /// On shutdown, how long in-flight requests may still run before their
+    /// connections are dropped.
+    pub shutdown_grace_secs: u32,
+    /// Face-work requests (check-ins, enrolments) run at once; 0: one per CPU core.
+    pub face_workers: u32,
+    /// Face-work requests that may wait for a worker; past them the answer is
+    /// 503 `face_busy` with `Retry-After`.
+    pub face_queue: u32,
+    /// The `Retry-After` seconds of a `face_busy` answer.
+    pub face_retry_after_secs: u32,
+    /// Largest check-in frame or enrolment photo in pixels (width × height,
+    /// read from the header before decoding); a phone camera's photo is at
+    /// most about 12 MP, the check-in page sends 640 px.
+    pub max_frame_pixels: u64,
+    /// Requests per minute on the person routes with one link token.
+    pub person_token_per_minute: u32,
+    /// Requests per minute on the person routes from one client address.
+    pub person_address_per_minute: u32,
+    /// Requests per minute on the officer routes (API and console) by one
+    /// account (or service token).
+    pub officer_per_minute: u32,
+    /// "Prompt now" (`POST /api/v1/orders/{id}/prompts`) per order per hour.
+    pub prompt_now_per_hour: u32,
+    /// Row errors a bulk CSV (order CSV, imports) keeps and returns; the
+    /// total is always counted.
+    pub csv_max_row_errors: u32,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            header_read_timeout_secs: 10,
+            body_timeout_secs: 60,
+            max_connections: 1024,
+            shutdown_grace_secs: 30,
+            face_workers: 0,
+            face_queue: 16,
+            face_retry_after_secs: 5,
+            max_frame_pixels: 12_000_000,
+            person_token_per_minute: 20,
+            person_address_per_minute: 120,
+            officer_per_minute: 600,
+            prompt_now_per_hour: 20,
+            csv_max_row_errors: 100,
+        }
+    }
+}
+
+/// The most pixels the face engine decodes at all.
+pub const MAX_FRAME_PIXELS: u64 = 40_000_000;
+
+impl LimitsConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        let range = |field: &str, v: u64, min: u64, max: u64| {
+            if (min..=max).contains(&v) {
+                Ok(())
+            } else {
+                Err(setting("limits", field, format!("must be {min} to {max}")))
+            }
+        };
+        range(
+            "header_read_timeout_secs",
+            self.header_read_timeout_secs.into(),
+            1,
+            300,
+        )?;
+        range("body_timeout_secs", self.body_timeout_secs.into(), 1, 3600)?;
+        range("max_connections", self.max_connections.into(), 1, 1_000_000)?;
+        range(
+            "shutdown_grace_secs",
+            self.shutdown_grace_secs.into(),
+            0,
+            3600,
+        )?;
+        range("face_workers", self.face_workers.into(), 0, 1024)?;
+        range("face_queue", self.face_queue.into(), 0, 100_000)?;
+        range(
+            "face_retry_after_secs",
+            self.face_retry_after_secs.into(),
+            1,
+            3600,
+        )?;
+        range(
+            "max_frame_pixels",
+            self.max_frame_pixels,
+            10_000,
+            MAX_FRAME_PIXELS,
+        )?;
+        range(
+            "person_token_per_minute",
+            self.person_token_per_minute.into(),
+            1,
+            100_000,
+        )?;
+        range(
+            "person_address_per_minute",
+            self.person_address_per_minute.into(),
+            1,
+            1_000_000,
+        )?;
+        range(
+            "officer_per_minute",
+            self.officer_per_minute.into(),
+            1,
+            1_000_000,
+        )?;
+        range(
+            "prompt_now_per_hour",
+            self.prompt_now_per_hour.into(),
+            1,
+            10_000,
+        )?;
+        range(
+            "csv_max_row_errors",
+            self.csv_max_row_errors.into(),
+            1,
+            lazaret_store::ROW_ERRORS_KEPT as u64,
+        )?;
+        Ok(())
+    }
+
+    /// The face workers: the setting, or one per CPU core for 0.
+    pub fn face_workers(&self) -> usize {
+        match self.face_workers {
+            0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+            n => n as usize,
+        }
+    }
+
+    pub fn header_read_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.header_read_timeout_secs.into())
+    }
+
+    pub fn body_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.body_timeout_secs.into())
+    }
+
+    pub fn shutdown_grace(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.shutdown_grace_secs.into())
+    }
 }
 
 /// The face engine's settings an operator chooses.
@@ -531,6 +689,7 @@ impl Default for Config {
             clock: ClockConfig::default(),
             face: FaceConfig::default(),
             auth: AuthConfig::default(),
+            limits: LimitsConfig::default(),
         }
     }
 }
@@ -634,6 +793,7 @@ impl Config {
             "clock",
             "face",
             "auth",
+            "limits",
         ];
         // `__` nests: LAZARET_NOTIFY__EMAIL__HOST is `notify.email.host`.
         fig = fig.merge(
@@ -696,6 +856,7 @@ impl Config {
         self.face.target()?;
         self.worker.interval()?;
         self.auth.validate()?;
+        self.limits.validate()?;
         self.notify.validate()
     }
 
@@ -988,6 +1149,22 @@ mod tests {
                 "invalid setting enrollment_link_hours",
             ),
             ("max_body_bytes = 0\n", "invalid setting max_body_bytes"),
+            (
+                "[limits]\nheader_read_timeout_secs = 0\n",
+                "invalid [limits] setting header_read_timeout_secs",
+            ),
+            (
+                "[limits]\nmax_frame_pixels = 50000000\n",
+                "invalid [limits] setting max_frame_pixels",
+            ),
+            (
+                "[limits]\nperson_token_per_minute = 0\n",
+                "invalid [limits] setting person_token_per_minute",
+            ),
+            (
+                "[limits]\ncsv_max_row_errors = 0\n",
+                "invalid [limits] setting csv_max_row_errors",
+            ),
             (
                 "public_url = \"lazaret.example.org\"\n",
                 "invalid setting public_url",

@@ -110,6 +110,10 @@ error_codes! {
     TemplateKeyMissing = (SERVICE_UNAVAILABLE, "template_key_missing"),
     /// The server failed; the cause is in its log.
     Internal = (INTERNAL_SERVER_ERROR, "internal"),
+    /// Too many requests from this caller (a link, an address, an account) or for this order; `Retry-After` says when to come back.
+    RateLimited = (TOO_MANY_REQUESTS, "rate_limited"),
+    /// The face work is at its bound and nothing was spent; retry after `Retry-After` seconds.
+    FaceBusy = (SERVICE_UNAVAILABLE, "face_busy"),
 }
 
 #[derive(Debug, Error)]
@@ -144,9 +148,22 @@ pub enum ApiError {
     /// the table, and with it the status.
     #[error("{detail}")]
     Refused { code: ErrorCode, detail: String },
-    /// A CSV upload with bad rows; nothing was stored.
-    #[error("{} error(s) in {rows} row(s); nothing was stored", errors.len())]
-    InvalidRows { rows: u64, errors: Vec<RowError> },
+    /// A CSV upload with bad rows; nothing was stored. `errors` holds the
+    /// first of them, `total` counts all.
+    #[error("{total} error(s) in {rows} row(s); nothing was stored")]
+    InvalidRows {
+        rows: u64,
+        errors: Vec<RowError>,
+        total: u64,
+    },
+    /// A refusal that asks the caller to come back after `retry_after_secs`
+    /// (sent as `Retry-After`).
+    #[error("{detail}")]
+    RetryLater {
+        code: ErrorCode,
+        detail: String,
+        retry_after_secs: u64,
+    },
     #[error("internal error")]
     Internal,
 }
@@ -174,9 +191,12 @@ pub struct Problem {
     /// The input at fault, for validation errors.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
-    /// Every bad row, for `invalid_rows`.
+    /// The first bad rows (`[limits] csv_max_row_errors`), for `invalid_rows`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<BulkRowError>>,
+    /// How many row errors the file has in all, for `invalid_rows`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_count: Option<u64>,
 }
 
 /// Writes the code table into the `Problem` schema of the OpenAPI document:
@@ -230,7 +250,7 @@ impl ApiError {
             Self::IllegalTransition(_) => ErrorCode::IllegalTransition,
             Self::TooLarge => ErrorCode::PayloadTooLarge,
             Self::Unavailable => ErrorCode::Unavailable,
-            Self::Refused { code, .. } => *code,
+            Self::Refused { code, .. } | Self::RetryLater { code, .. } => *code,
             Self::InvalidRows { .. } => ErrorCode::InvalidRows,
             Self::Internal => ErrorCode::Internal,
         }
@@ -258,9 +278,9 @@ impl ApiError {
             Self::Validation(v) => v.reason.clone(),
             other => other.to_string(),
         };
-        let (field, errors) = match self {
-            Self::Validation(v) => (Some(v.field), None),
-            Self::InvalidRows { errors, .. } => (
+        let (field, errors, error_count) = match self {
+            Self::Validation(v) => (Some(v.field), None, None),
+            Self::InvalidRows { errors, total, .. } => (
                 None,
                 Some(
                     errors
@@ -272,8 +292,9 @@ impl ApiError {
                         })
                         .collect(),
                 ),
+                Some(total),
             ),
-            _ => (None, None),
+            _ => (None, None, None),
         };
         Problem {
             kind: format!("urn:lazaret:problem:{}", code.as_str()),
@@ -283,6 +304,7 @@ impl ApiError {
             detail,
             field,
             errors,
+            error_count,
         }
     }
 }
@@ -290,7 +312,17 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.code().status();
+        let retry_after = match &self {
+            Self::RetryLater {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
+            _ => None,
+        };
         let mut resp = (status, axum::Json(self.problem())).into_response();
+        if let Some(secs) = retry_after {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
         resp.headers_mut().insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
@@ -356,6 +388,22 @@ impl From<ServiceError> for ApiError {
             S::FaceUnavailable => ErrorCode::FaceUnavailable,
             S::TemplateKey(_) => ErrorCode::TemplateKeyMissing,
             S::InvalidImage { .. } => ErrorCode::InvalidImage,
+            S::RateLimited {
+                retry_after_secs, ..
+            } => {
+                return Self::RetryLater {
+                    code: ErrorCode::RateLimited,
+                    retry_after_secs: *retry_after_secs,
+                    detail: e.to_string(),
+                }
+            }
+            S::FaceBusy { retry_after_secs } => {
+                return Self::RetryLater {
+                    code: ErrorCode::FaceBusy,
+                    retry_after_secs: *retry_after_secs,
+                    detail: e.to_string(),
+                }
+            }
             S::NoFaceToPrompt { .. } | S::EnrolmentAwaitsDecision { .. } => {
                 return Self::Conflict(e.to_string())
             }
@@ -373,7 +421,15 @@ impl From<ServiceError> for ApiError {
             | S::Internal => {
                 return match e {
                     S::Photo(f) => f.into(),
-                    S::InvalidRows { rows, errors } => Self::InvalidRows { rows, errors },
+                    S::InvalidRows {
+                        rows,
+                        errors,
+                        total,
+                    } => Self::InvalidRows {
+                        rows,
+                        errors,
+                        total,
+                    },
                     S::NotFound { entity, id } => Self::NotFound { entity, id },
                     S::Invalid(v) => Self::Validation(v),
                     S::Domain(d) => d.into(),
@@ -508,6 +564,8 @@ mod tests {
         ("face_unavailable", 503),
         ("template_key_missing", 503),
         ("internal", 500),
+        ("rate_limited", 429),
+        ("face_busy", 503),
     ];
 
     #[test]
@@ -550,6 +608,7 @@ mod tests {
     #[test]
     fn bad_csv_rows_keep_the_bulk_problem_shape() {
         let e = ApiError::InvalidRows {
+            total: 1,
             rows: 3,
             errors: vec![RowError {
                 line: 2,
@@ -561,7 +620,7 @@ mod tests {
         let body = serde_json::to_string(&e.problem()).unwrap();
         assert_eq!(
             body,
-            r#"{"type":"urn:lazaret:problem:invalid_rows","title":"Unprocessable Entity","status":422,"code":"invalid_rows","detail":"1 error(s) in 3 row(s); nothing was stored","errors":[{"line":2,"column":"lat","reason":"must be between -90 and 90"}]}"#
+            r#"{"type":"urn:lazaret:problem:invalid_rows","title":"Unprocessable Entity","status":422,"code":"invalid_rows","detail":"1 error(s) in 3 row(s); nothing was stored","errors":[{"line":2,"column":"lat","reason":"must be between -90 and 90"}],"error_count":1}"#
         );
     }
 

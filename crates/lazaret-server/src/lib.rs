@@ -8,11 +8,14 @@ pub mod config;
 pub mod console;
 pub mod error;
 mod extract;
+pub mod guard;
+pub mod location_signals;
 mod multipart;
 pub mod notify;
 pub mod pages;
 pub mod prompting;
 pub mod routes;
+pub mod server;
 pub mod services;
 pub mod state;
 pub mod symptom_forms;
@@ -42,6 +45,7 @@ pub fn app(state: AppState) -> Router {
     let (api, openapi) = routes::api().split_for_parts();
     let openapi = Arc::new(openapi);
     let max_body = state.config.max_body_bytes;
+    let body_timeout = state.config.limits.body_timeout();
     api.merge(pages::routes())
         .merge(console::routes())
         .route(
@@ -58,7 +62,15 @@ pub fn app(state: AppState) -> Router {
             }
             .into_response()
         })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            guard::limit_person_addresses,
+        ))
+        .layer(axum::middleware::from_fn(guard::api_headers))
         .layer(DefaultBodyLimit::max(max_body))
+        .layer(axum::middleware::map_request(move |req| {
+            server::body_deadline(body_timeout, req)
+        }))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -69,17 +81,15 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 }
 
 /// Serves `state`'s routes until `shutdown` resolves, then finishes in-flight
-/// requests; no worker (see [`App::run`] for the whole server). Each request
-/// knows its client's address (the login throttle counts by it).
+/// requests (for `[limits] shutdown_grace_secs` at most); no worker (see
+/// [`App::run`] for the whole server). Timeouts and the connection limit
+/// are [`server::run`]'s. Each request knows its client's address (the
+/// login throttle and the rate limits count by it).
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    let limits = state.config.limits.clone();
+    server::run(listener, app(state), &limits, shutdown).await
 }

@@ -9,6 +9,7 @@ use lazaret_store::Store;
 
 use crate::announce::Announcer;
 use crate::config::{ClockConfig, ClockMode, Config, ConfigError};
+use crate::guard::Guards;
 use crate::services::login_gate::LoginGate;
 
 /// Source of the current time, replaceable in tests. Everything that
@@ -116,6 +117,8 @@ pub struct AppState {
     pub announcer: Option<Arc<dyn Announcer>>,
     /// Runs login attempts on one account or from one address one at a time.
     pub logins: Arc<LoginGate>,
+    /// Rate limits and the face-work bound of `[limits]`.
+    pub guards: Arc<Guards>,
 }
 
 impl AppState {
@@ -124,6 +127,7 @@ impl AppState {
     pub fn new(store: Store, config: Config) -> Self {
         Self {
             store,
+            guards: Arc::new(Guards::new(&config.limits)),
             config: Arc::new(config),
             clock: Arc::new(SystemClock),
             face: None,

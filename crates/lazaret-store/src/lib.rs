@@ -51,7 +51,7 @@ pub use enrollment_links::{EnrollmentLink, LinkStatus, PendingTemplate, SealedPh
 pub use enrollments::EnrollmentRecord;
 pub use error::StoreError;
 pub use exposures::ResidenceRecord;
-pub use import::{ImportError, ImportKind, ImportOptions, ImportReport, RowError};
+pub use import::{ImportError, ImportKind, ImportOptions, ImportReport, RowError, ROW_ERRORS_KEPT};
 pub use imports::{ImportOutcome, ImportRecord, ImportStatus, NewImport};
 pub use jobs::{Backoff, ClaimedJob, Failure, NewJob, QueueStats};
 pub use list_seed::{seed_district, ListSeed};

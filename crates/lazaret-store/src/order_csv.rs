@@ -25,7 +25,7 @@ use lazaret_core::ValidationError;
 use serde::Serialize;
 
 use crate::db::Store;
-use crate::import::{column_index, ImportError, RowError};
+use crate::import::{bound_errors, column_index, ImportError, RowError};
 use crate::orders::{OrderFilter, OrderWrite};
 use crate::page::PageRequest;
 
@@ -59,11 +59,21 @@ pub struct OrdersCsvReport {
     pub created: u64,
     pub extended: u64,
     pub unchanged: u64,
+    /// The first [`crate::import::ROW_ERRORS_KEPT`] bad rows' errors.
     pub errors: Vec<RowError>,
+    /// Errors found beyond those kept.
+    pub errors_dropped: u64,
     pub dry_run: bool,
     /// Whether the file's orders are now stored.
     pub committed: bool,
     pub results: Vec<OrderRowResult>,
+}
+
+impl OrdersCsvReport {
+    /// Every row error found, kept or not.
+    pub fn error_count(&self) -> u64 {
+        self.errors.len() as u64 + self.errors_dropped
+    }
 }
 
 /// Parses `kind:rest` (see the module docs).
@@ -276,6 +286,7 @@ impl Store {
             extended: 0,
             unchanged: 0,
             errors: Vec::new(),
+            errors_dropped: 0,
             dry_run,
             committed: false,
             results: Vec::new(),
@@ -315,6 +326,7 @@ impl Store {
                             column: "*".into(),
                             reason: "is not valid UTF-8".into(),
                         });
+                        bound_errors(&mut report.errors, &mut report.errors_dropped);
                         continue;
                     }
                     return Err(e.into());
@@ -330,6 +342,7 @@ impl Store {
             let district = row.district(scope);
             let order = row.order(now);
             report.errors.append(&mut row.errors);
+            bound_errors(&mut report.errors, &mut report.errors_dropped);
             if let (Some(o), Ok(d)) = (order, district) {
                 lines.push(row.line);
                 orders.push(o);
@@ -386,6 +399,7 @@ impl Store {
             }
         }
         if !report.errors.is_empty() {
+            bound_errors(&mut report.errors, &mut report.errors_dropped);
             report.errors.sort_by_key(|e| e.line);
             return Ok(report);
         }

@@ -455,6 +455,32 @@ impl Store {
         })
     }
 
+    /// The last `limit` decided check-ins of an order's prompts, except
+    /// `except` (the one being decided), newest first: what a new check-in's
+    /// location is compared with.
+    pub async fn recent_checkins_of_order(
+        &self,
+        order_id: &OrderId,
+        except: &CheckinId,
+        limit: u32,
+    ) -> Result<Vec<CheckinRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {CHECKIN_COLUMNS} FROM checkins \
+             WHERE prompt_id IN (SELECT id FROM prompts WHERE order_id = $1) \
+             AND id <> $2 AND outcome IS NOT NULL \
+             ORDER BY received_at DESC, attempt DESC LIMIT $3"
+        );
+        on_pool!(self, pool => {
+            let rows = sqlx::query(&sql)
+                .bind(order_id.as_str())
+                .bind(except.as_str())
+                .bind(i64::from(limit))
+                .fetch_all(pool)
+                .await?;
+            rows.iter().map(|r| Ok(checkin_from_row!(r))).collect()
+        })
+    }
+
     /// Check-ins answering a prompt, in order of arrival.
     pub async fn checkins_of_prompt(
         &self,

@@ -826,9 +826,57 @@ fn render_try(tr: Tr, c: &CheckinRecord) -> Markup {
                 }
                 None => { p.muted { (tr.t("c.no_location")) } }
             }
+            @if let Some(Value::Object(signals)) = e.get("location_signals") {
+                @if !signals.is_empty() {
+                    (location_signals(tr, signals))
+                }
+            }
+            @if let Some(u) = e.get("unreadable_frame") {
+                p.small {
+                    (tr.f("c.unreadable_frame", &[
+                        ("n", &(u.get("frame").and_then(Value::as_u64).unwrap_or(0) + 1).to_string()),
+                        ("reason", u.get("reason").and_then(Value::as_str).unwrap_or("")),
+                    ]))
+                }
+            }
             @if let Some(reasons) = e.get("reasons").and_then(Value::as_array) {
                 @if !reasons.is_empty() {
                     ul.reasons { @for r in reasons { li { (r.as_str().unwrap_or("")) } } }
+                }
+            }
+        }
+    }
+}
+
+/// The location signals of a try (`crate::location_signals`), as plain
+/// facts: what the numbers are, not what they mean.
+fn location_signals(tr: Tr, s: &serde_json::Map<String, Value>) -> Markup {
+    let int = |v: Option<&Value>| {
+        v.and_then(num)
+            .map_or_else(|| "—".to_owned(), |n| format!("{n:.0}"))
+    };
+    html! {
+        div.signals role="group" aria-label=(tr.t("c.sig.title")) {
+            p.small { strong { (tr.t("c.sig.title")) } }
+            ul.reasons {
+                @if let Some(i) = s.get("identical_coordinates") {
+                    li { (tr.f("c.sig.identical", &[("n", &int(i.get("earlier_checkins"))), ("of", &int(i.get("compared")))])) }
+                }
+                @if let Some(a) = s.get("constant_accuracy") {
+                    li { (tr.f("c.sig.accuracy", &[("acc", &a.get("accuracy_m").and_then(num).map_or_else(|| "—".to_owned(), |v| format!("{v}"))), ("n", &int(a.get("checkins_in_a_row")))])) }
+                }
+                @if let Some(t) = s.get("implausible_travel") {
+                    @let km = t.get("distance_m").and_then(num).map_or_else(|| "—".to_owned(), |m| format!("{:.1}", m / 1000.0));
+                    @if t.get("speed_kmh").and_then(num).is_some() {
+                        @let time = match t.get("seconds").and_then(num) {
+                            Some(secs) if secs < 120.0 => tr.f("c.sig.seconds", &[("n", &format!("{secs:.0}"))]),
+                            Some(secs) => tr.f("c.sig.minutes", &[("n", &format!("{:.0}", secs / 60.0))]),
+                            None => "—".to_owned(),
+                        };
+                        li { (tr.f("c.sig.travel", &[("km", &km), ("time", &time), ("kmh", &int(t.get("speed_kmh")))])) }
+                    } @else {
+                        li { (tr.f("c.sig.travel_instant", &[("km", &km)])) }
+                    }
                 }
             }
         }

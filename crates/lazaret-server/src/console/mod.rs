@@ -268,6 +268,26 @@ impl FromRequestParts<AppState> for ConsoleOfficer {
                     .as_deref()
                     .and_then(Lang::parse)
                     .map_or(tr, Tr);
+                // The account's request rate, shared with its API tokens.
+                let key = format!("user:{}", session.username);
+                if let Err(e) = state.guards.officer.check(&key) {
+                    let mut page = layout::error_page(
+                        tr,
+                        None,
+                        StatusCode::TOO_MANY_REQUESTS,
+                        tr.t("c.err.rate_limited"),
+                    );
+                    if let ServiceError::RateLimited {
+                        retry_after_secs, ..
+                    } = e
+                    {
+                        page.headers_mut().insert(
+                            axum::http::header::RETRY_AFTER,
+                            axum::http::HeaderValue::from(retry_after_secs),
+                        );
+                    }
+                    return Err(page);
+                }
                 Ok(ConsoleOfficer { session, tr })
             }
             Ok(None) => Err(see_other("/login")),

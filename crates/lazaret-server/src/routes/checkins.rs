@@ -15,15 +15,17 @@ use utoipa::ToSchema;
 
 use crate::error::{ApiError, Problem};
 use crate::extract::ApiJson;
-use crate::multipart::{number, read_parts, text, Part};
+use crate::multipart::{number, read_person_upload, text, Part};
 use crate::notify::templates::challenge_words;
 use crate::services::checkins::{self, CheckinReceipt, SubmitCheckin};
 use crate::state::AppState;
 
-/// The form: `token`, one `frame` per challenge pose (one frontal frame
-/// when liveness is off), `lat`, `lon`, `accuracy_m`, and optionally
-/// `request_id` (or an `Idempotency-Key` header) so a retried upload gets
-/// the stored result instead of spending another try.
+/// The form: `token` first (or the token in the `X-Lazaret-Token` header
+/// instead: it is checked before the frames are read), one `frame` per
+/// challenge pose (one frontal frame when liveness is off), `lat`, `lon`,
+/// `accuracy_m`, and optionally `request_id` (or an `Idempotency-Key`
+/// header) so a retried upload gets the stored result instead of spending
+/// another try.
 #[derive(ToSchema)]
 #[allow(dead_code)]
 pub struct CheckinForm {
@@ -36,7 +38,12 @@ pub struct CheckinForm {
     request_id: Option<String>,
 }
 
+/// What the person is told about one try: the outcome and what to do next,
+/// nothing more. The evidence (face distance and threshold, distance to the
+/// quarantine address and its radius) stays with the officers: answered to
+/// the person, a few tries with made-up coordinates would locate the home.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CheckinResult {
     pub checkin_id: String,
     pub prompt_id: String,
@@ -46,21 +53,28 @@ pub struct CheckinResult {
     pub outcome: String,
     pub attempt: u32,
     pub tries_left: u32,
-    /// Face distance, liveness result, distance to the place.
-    #[schema(value_type = Object)]
-    pub evidence: serde_json::Value,
+    /// What to do now: `done` (nothing more), `try_again` (another try is
+    /// left) or `contact_officer` (no try is left; an officer follows up).
+    pub next_step: String,
     pub received_at: DateTime<Utc>,
 }
 
 impl From<CheckinReceipt> for CheckinResult {
     fn from(r: CheckinReceipt) -> Self {
+        let next_step = if r.outcome == lazaret_core::checkin::CheckinOutcome::Verified {
+            "done"
+        } else if r.tries_left > 0 {
+            "try_again"
+        } else {
+            "contact_officer"
+        };
         CheckinResult {
             checkin_id: r.checkin_id.to_string(),
             prompt_id: r.prompt_id.to_string(),
             outcome: r.outcome.as_str().into(),
             attempt: r.attempt,
             tries_left: r.tries_left,
-            evidence: r.evidence,
+            next_step: next_step.into(),
             received_at: r.received_at,
         }
     }
@@ -68,25 +82,35 @@ impl From<CheckinReceipt> for CheckinResult {
 
 #[utoipa::path(post, path = "/api/v1/checkins", tag = "checkins",
     request_body(content = inline(CheckinForm), content_type = "multipart/form-data"),
-    params(("Idempotency-Key" = Option<String>, Header, description = "Same key, same stored result")),
-    responses((status = 200, body = CheckinResult, description = "The try was verified; see `outcome`"),
-        (status = 401, body = Problem, description = "unknown token"),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Same key, same stored result"),
+        ("X-Lazaret-Token" = Option<String>, Header, description = "The prompt token, checked before the body is read (else the form's first part must be `token`)")),
+    responses((status = 200, body = CheckinResult, description = "The try was verified; see `outcome` and `next_step`. An unreadable frame is a try (`low_quality`)"),
+        (status = 401, body = Problem, description = "unknown token, or no token before the frames"),
         (status = 409, body = Problem, description = "the same request is still running"),
         (status = 410, body = Problem, description = "token_used, token_expired or no_tries_left"),
-        (status = 413, body = Problem), (status = 422, body = Problem), (status = 503, body = Problem)))]
+        (status = 413, body = Problem), (status = 422, body = Problem),
+        (status = 429, body = Problem, description = "rate_limited, with Retry-After"),
+        (status = 503, body = Problem, description = "face_busy (with Retry-After), face_unavailable or template_key_missing")))]
 pub async fn submit_checkin(
     State(state): State<AppState>,
     headers: HeaderMap,
     form: Result<Multipart, MultipartRejection>,
 ) -> Result<Json<CheckinResult>, ApiError> {
-    let parts = read_parts(form).await?;
-    let submission = parse_submission(&headers, parts)?;
+    let st = &state;
+    let (token, parts) = read_person_upload(&headers, form, |token| async move {
+        checkins::admit(st, &token).await.map_err(ApiError::from)
+    })
+    .await?;
+    let submission = parse_submission(&headers, token, parts)?;
     Ok(Json(checkins::submit(&state, submission).await?.into()))
 }
 
 /// The multipart form (and the `Idempotency-Key` header) as the service's input.
-fn parse_submission(headers: &HeaderMap, parts: Vec<Part>) -> Result<SubmitCheckin, ApiError> {
-    let token = text(&parts, "token")?.unwrap_or_default().to_owned();
+fn parse_submission(
+    headers: &HeaderMap,
+    token: String,
+    parts: Vec<Part>,
+) -> Result<SubmitCheckin, ApiError> {
     let request_key = match headers.get("idempotency-key") {
         Some(v) => Some(
             v.to_str()
@@ -155,6 +179,7 @@ pub struct PromptInfo {
     responses((status = 200, body = PromptInfo, description = "the prompt is open"),
         (status = 401, body = Problem, description = "invalid_token: missing or unknown token"),
         (status = 410, body = Problem, description = "token_used, token_expired or no_tries_left"),
+        (status = 429, body = Problem, description = "rate_limited, with Retry-After"),
         (status = 400, body = Problem), (status = 415, body = Problem), (status = 422, body = Problem)))]
 pub async fn prompt_info(
     State(state): State<AppState>,

@@ -1,4 +1,6 @@
-//! Liveness/readiness probe for load balancers; no auth, no personal data.
+//! Liveness/readiness probe for load balancers: anonymous callers are told
+//! only `ok` or `degraded`; an officer token also gets the version, the
+//! database kind and the clock (nothing for a scanner to fingerprint).
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -7,12 +9,22 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::auth::Officer;
+use crate::error::ApiError;
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Health {
     /// `ok` or `degraded`.
     pub status: &'static str,
+    /// With an officer token only: the rest.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub details: Option<HealthDetails>,
+}
+
+/// What an officer is told besides the status.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HealthDetails {
     /// `sqlite` or `postgres`.
     pub database: &'static str,
     pub version: &'static str,
@@ -24,19 +36,25 @@ pub struct Health {
 }
 
 #[utoipa::path(get, path = "/healthz", tag = "health",
-    responses((status = 200, body = Health), (status = 503, body = Health)))]
-pub async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
+    responses((status = 200, body = Health, description = "`status` alone without an officer token; the details with one"),
+        (status = 503, body = Health)))]
+pub async fn healthz(
+    State(state): State<AppState>,
+    officer: Result<Officer, ApiError>,
+) -> (StatusCode, Json<Health>) {
     let ok = state.store.ping().await.is_ok();
     let health = Health {
         status: if ok { "ok" } else { "degraded" },
-        database: state.store.kind().as_str(),
-        version: env!("CARGO_PKG_VERSION"),
-        clock: if state.clock.is_simulated() {
-            "simulated"
-        } else {
-            "system"
-        },
-        now: state.now(),
+        details: officer.ok().map(|_| HealthDetails {
+            database: state.store.kind().as_str(),
+            version: env!("CARGO_PKG_VERSION"),
+            clock: if state.clock.is_simulated() {
+                "simulated"
+            } else {
+                "system"
+            },
+            now: state.now(),
+        }),
     };
     let code = if ok {
         StatusCode::OK

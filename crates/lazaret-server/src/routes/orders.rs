@@ -391,7 +391,8 @@ pub struct BulkResult {
     responses((status = 200, body = BulkResult), (status = 400, body = Problem),
         (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 409, body = Problem), (status = 415, body = Problem),
-        (status = 422, body = Problem, description = "invalid_rows: `errors` lists every bad row; nothing was stored")))]
+        (status = 422, body = Problem, description = "invalid_rows: `errors` lists the first bad rows (`[limits] csv_max_row_errors`), `error_count` all of them; nothing was stored"),
+        (status = 429, body = Problem, description = "rate_limited, with Retry-After")))]
 pub async fn bulk_orders(
     State(state): State<AppState>,
     officer: Officer,

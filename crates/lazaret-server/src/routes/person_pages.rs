@@ -39,7 +39,7 @@ pub async fn symptom_form_language(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<LinkLookup>,
 ) -> Result<Json<PageLanguage>, ApiError> {
-    let language = page_language(&state.store, Credential::SymptomForm, &body.token).await?;
+    let language = page_language(&state, Credential::SymptomForm, &body.token).await?;
     Ok(Json(PageLanguage { language }))
 }
 
@@ -52,6 +52,6 @@ pub async fn enrollment_link_language(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<LinkLookup>,
 ) -> Result<Json<PageLanguage>, ApiError> {
-    let language = page_language(&state.store, Credential::EnrollmentLink, &body.token).await?;
+    let language = page_language(&state, Credential::EnrollmentLink, &body.token).await?;
     Ok(Json(PageLanguage { language }))
 }

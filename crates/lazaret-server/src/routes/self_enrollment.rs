@@ -9,7 +9,7 @@
 
 use axum::extract::multipart::{Multipart, MultipartRejection};
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use chrono::{DateTime, Utc};
 use lazaret_core::user::Permission;
@@ -20,7 +20,7 @@ use utoipa::ToSchema;
 use crate::auth::Officer;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiPath};
-use crate::multipart::{read_parts, text};
+use crate::multipart::read_person_upload;
 use crate::routes::enrollment::photo_of;
 use crate::services::self_enrollment::{self, SubmitPhoto};
 use crate::state::AppState;
@@ -100,6 +100,8 @@ pub async fn create_link(
 #[derive(ToSchema)]
 #[allow(dead_code)]
 pub struct SelfEnrollmentForm {
+    /// First in the form, or in the `X-Lazaret-Token` header instead: it is
+    /// checked before the photo is read.
     token: String,
     #[schema(value_type = String, format = Binary)]
     photo: Vec<u8>,
@@ -121,13 +123,20 @@ pub struct SelfEnrollmentAccepted {
         (status = 410, body = Problem, description = "token_used, token_expired or token_revoked"),
         (status = 413, body = Problem),
         (status = 422, body = Problem, description = "no_face, multiple_faces, low_quality or invalid_image, with the reason; the link stays usable"),
-        (status = 503, body = Problem)))]
+        (status = 429, body = Problem, description = "rate_limited, with Retry-After"),
+        (status = 503, body = Problem, description = "face_busy (with Retry-After), face_unavailable or template_key_missing")))]
 pub async fn submit(
     State(state): State<AppState>,
+    headers: HeaderMap,
     form: Result<Multipart, MultipartRejection>,
 ) -> Result<(StatusCode, Json<SelfEnrollmentAccepted>), ApiError> {
-    let parts = read_parts(form).await?;
-    let token = text(&parts, "token")?.unwrap_or_default().to_owned();
+    let st = &state;
+    let (token, parts) = read_person_upload(&headers, form, |token| async move {
+        self_enrollment::admit(st, &token)
+            .await
+            .map_err(ApiError::from)
+    })
+    .await?;
     let photo = photo_of(parts);
     let accepted = self_enrollment::submit(&state, SubmitPhoto { token, photo }).await?;
     Ok((

@@ -19,6 +19,7 @@ use lazaret_core::ValidationError;
 use lazaret_face::{FaceError, Template};
 use lazaret_store::{CheckinFinish, CheckinRecord, CheckinStart, NewAlert};
 
+use crate::location_signals::{self, Fix};
 use crate::prompting::{welfare_alert, welfare_rule};
 use crate::services::subject::{open_prompt, prompt_closed, Credential, SubjectToken};
 use crate::services::ServiceError;
@@ -67,7 +68,19 @@ pub struct PromptGuide {
     pub language: String,
 }
 
-/// Verifies one try of a prompt and records what it comes to.
+/// Lets an upload with this prompt token be read: counted against the
+/// link's rate limit, and refused (`invalid_token`) when no prompt has it.
+/// Whether it still takes answers is [`submit`]'s to say (a retry of an
+/// answered prompt gets its stored result).
+pub async fn admit(state: &AppState, token: &str) -> Result<(), ServiceError> {
+    SubjectToken::admitted(state, Credential::Prompt, token)?
+        .prompt(&state.store)
+        .await?;
+    Ok(())
+}
+
+/// Verifies one try of a prompt and records what it comes to. The front
+/// end has [`admit`]ted the token already (its rate limit is counted there).
 pub async fn submit(state: &AppState, req: SubmitCheckin) -> Result<CheckinReceipt, ServiceError> {
     let now = state.now();
     let request_key = req
@@ -117,6 +130,11 @@ pub async fn submit(state: &AppState, req: SubmitCheckin) -> Result<CheckinRecei
             ServiceError::Internal
         })?;
 
+    // A place in the face work before a try is reserved: when the server is
+    // at its bound the person is told to come back and spends nothing.
+    let permit = state.guards.face.enter().await?;
+    let max_pixels = state.guards.max_frame_pixels;
+
     let (checkin_id, attempt) = match state
         .store
         .begin_checkin(&prompt.id, &request_key, now)
@@ -137,12 +155,32 @@ pub async fn submit(state: &AppState, req: SubmitCheckin) -> Result<CheckinRecei
     let (deadline, at, accuracy_m, frames) =
         (prompt.deadline, req.location, req.accuracy_m, req.frames);
     let work = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        // The pixel bound from each header before anything is decoded.
         let images = frames
             .iter()
             .enumerate()
-            .map(|(i, f)| engine.decode(f).map_err(|e| FaceWork::Undecodable(i, e)))
-            .collect::<Result<Vec<_>, _>>()?;
+            .map(|(i, f)| {
+                lazaret_face::image_input::check_pixels(f, max_pixels)
+                    .and_then(|()| engine.decode(f))
+                    .map_err(|e| FaceWork::Undecodable(i, e))
+            })
+            .collect::<Result<Vec<_>, _>>();
         drop(frames);
+        let images = match images {
+            Ok(images) => images,
+            // An unreadable frame is a try like a blurred one: recorded as
+            // low quality, so that junk cannot be sent without end.
+            Err(FaceWork::Undecodable(frame, e)) => {
+                return Ok(Assessment {
+                    outcome: CheckinOutcome::LowQuality,
+                    evidence: serde_json::json!({
+                        "unreadable_frame": { "frame": frame, "reason": e.to_string() },
+                    }),
+                })
+            }
+            Err(other) => return Err(other),
+        };
         match timing {
             // The answer came after the window: recorded for the officer, not verified.
             Timing::Late => Ok(Assessment {
@@ -169,7 +207,7 @@ pub async fn submit(state: &AppState, req: SubmitCheckin) -> Result<CheckinRecei
     } = match work {
         Ok(a) => a,
         Err(failure) => {
-            // Not a try: the caller's undecodable frame or our own failure.
+            // Not a try: our own failure.
             state
                 .store
                 .abandon_checkin(&checkin_id, &prompt.id, now)
@@ -192,6 +230,33 @@ pub async fn submit(state: &AppState, req: SubmitCheckin) -> Result<CheckinRecei
     };
     evidence["attempt"] = attempt.into();
     evidence["received_at"] = serde_json::json!(now);
+    // Where the phone said it was, for this try and the officers' location
+    // signals (it is the client's word, never proof).
+    let location = &mut evidence["location"];
+    if !location.is_object() {
+        *location = serde_json::json!({});
+    }
+    location["lat"] = at.lat().into();
+    location["lon"] = at.lon().into();
+    location["accuracy_m"] = accuracy_m.into();
+    location["client_asserted"] = true.into();
+    let fix = Fix {
+        checkin_id: checkin_id.to_string(),
+        at,
+        accuracy_m,
+        received_at: now,
+    };
+    let earlier: Vec<Fix> = state
+        .store
+        .recent_checkins_of_order(&order.id, &checkin_id, location_signals::COMPARED)
+        .await?
+        .iter()
+        .filter_map(|c| Fix::from_evidence(c.id.as_str(), &c.evidence, c.received_at))
+        .collect();
+    let signals = location_signals::signals(&fix, &earlier);
+    if signals.as_object().is_some_and(|s| !s.is_empty()) {
+        evidence["location_signals"] = signals;
+    }
 
     let earlier: Vec<PromptStatus> = ctx.earlier_decided.iter().map(|p| p.status).collect();
     let resolution = checkin::resolve(outcome, attempt, welfare, &earlier);
@@ -251,7 +316,7 @@ pub async fn submit(state: &AppState, req: SubmitCheckin) -> Result<CheckinRecei
 /// The prompt behind a token, for the check-in page: refused like a
 /// submission when it no longer takes answers.
 pub async fn prompt_guide(state: &AppState, token: &str) -> Result<PromptGuide, ServiceError> {
-    let prompt = SubjectToken::new(Credential::Prompt, token)?
+    let prompt = SubjectToken::admitted(state, Credential::Prompt, token)?
         .prompt(&state.store)
         .await?;
     open_prompt(&prompt, state.now(), state.config.prompts.late_grace())?;

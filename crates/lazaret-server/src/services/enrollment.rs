@@ -26,16 +26,24 @@ pub(crate) fn required_photo(photo: Option<Vec<u8>>) -> Result<Vec<u8>, ServiceE
     photo.ok_or_else(|| ValidationError::new("photo", "a part named photo is required").into())
 }
 
-/// The template of a reference photo, made on a blocking thread; the photo
-/// is dropped there, only the template leaves it.
+/// The template of a reference photo, made on a blocking thread inside the
+/// face-work bound (busy: 503 with `Retry-After`), refused past the pixel
+/// bound before decoding; the photo is dropped there, only the template
+/// leaves it.
 pub(crate) async fn template_of(
     state: &AppState,
     photo: Vec<u8>,
 ) -> Result<Template, ServiceError> {
     let engine = state.face_engine()?;
-    Ok(tokio::task::spawn_blocking(move || engine.enroll(&photo))
-        .await
-        .map_err(|_| ServiceError::Internal)??)
+    let max_pixels = state.guards.max_frame_pixels;
+    let permit = state.guards.face.enter().await?;
+    Ok(tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        lazaret_face::image_input::check_pixels(&photo, max_pixels)?;
+        engine.enroll(&photo)
+    })
+    .await
+    .map_err(|_| ServiceError::Internal)??)
 }
 
 /// Enrols `photo` as the reference face of order `order_id` (not ended),
@@ -104,6 +112,8 @@ pub async fn prompt_now(
             order: order_id.to_owned(),
         });
     }
+    // Prompting a person again and again is harassment, whoever asks.
+    state.guards.prompt_now.check(order.id.as_str())?;
     let now = state.now();
     let slot = || format!("now:{}", uuid::Uuid::new_v4());
     let (store, config) = (&state.store, &state.config);

@@ -91,9 +91,14 @@ pub enum ServiceError {
     /// unreadable), or the engine failing on it.
     #[error(transparent)]
     Photo(#[from] FaceError),
-    /// Rows of a CSV upload are invalid; nothing was stored.
-    #[error("{} error(s) in {rows} row(s); nothing was stored", errors.len())]
-    InvalidRows { rows: u64, errors: Vec<RowError> },
+    /// Rows of a CSV upload are invalid; nothing was stored. `errors` holds
+    /// the first of them (`[limits] csv_max_row_errors`), `total` counts all.
+    #[error("{total} error(s) in {rows} row(s); nothing was stored")]
+    InvalidRows {
+        rows: u64,
+        errors: Vec<RowError>,
+        total: u64,
+    },
     #[error("{entity} {id} not found")]
     NotFound { entity: &'static str, id: String },
     #[error(transparent)]
@@ -109,6 +114,16 @@ pub enum ServiceError {
     Import(#[from] ImportError),
     #[error(transparent)]
     Issue(#[from] IssueError),
+    /// Too many requests of one caller (a link, an address, an account, an
+    /// order's prompts) in a short time.
+    #[error("too many {what}; try again in {retry_after_secs} s")]
+    RateLimited {
+        what: &'static str,
+        retry_after_secs: u64,
+    },
+    /// The face work is at its bound; nothing was spent.
+    #[error("the server is busy checking other photos; try again in {retry_after_secs} s")]
+    FaceBusy { retry_after_secs: u64 },
     /// Our fault, logged where it happened; the caller sees only that it failed.
     #[error("internal error")]
     Internal,

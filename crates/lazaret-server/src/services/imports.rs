@@ -155,7 +155,7 @@ fn clean_name(raw: &str) -> String {
 }
 
 /// A file the CSV reader gave up on as one bad row.
-fn unreadable(e: ImportError) -> Result<(u64, Vec<RowError>), ServiceError> {
+fn unreadable(e: ImportError) -> Result<(u64, Vec<RowError>, u64), ServiceError> {
     match e {
         ImportError::Read(e) => Ok((
             0,
@@ -164,6 +164,7 @@ fn unreadable(e: ImportError) -> Result<(u64, Vec<RowError>), ServiceError> {
                 column: "*".into(),
                 reason: "the file cannot be read as CSV".into(),
             }],
+            1,
         )),
         ImportError::Store(e) => Err(e.into()),
     }
@@ -211,6 +212,7 @@ async fn run_store_import(
                 rows: r.rows,
                 changed: r.created + r.extended,
                 summary: json!({ "created": r.created, "extended": r.extended, "unchanged": r.unchanged }),
+                error_count: r.error_count(),
                 errors: r.errors,
                 committed: r.committed,
             })
@@ -233,6 +235,7 @@ async fn run_store_import(
                 rows: r.rows,
                 changed: r.changed,
                 summary: json!({ "changed": r.changed }),
+                error_count: r.error_count(),
                 errors: r.errors,
                 committed: r.committed,
             })
@@ -244,7 +247,10 @@ struct StoreRun {
     rows: u64,
     changed: u64,
     summary: serde_json::Value,
+    /// The first row errors (the store keeps a bounded number) …
     errors: Vec<RowError>,
+    /// … and how many there are in all.
+    error_count: u64,
     committed: bool,
 }
 
@@ -281,8 +287,8 @@ pub async fn check(
         name: &file_name,
         content: &upload.content,
     };
-    let (rows, errors) = match run_store_import(state, actor, file, true, None).await {
-        Ok(r) => (r.rows, r.errors),
+    let (rows, errors, error_count) = match run_store_import(state, actor, file, true, None).await {
+        Ok(r) => (r.rows, r.errors, r.error_count),
         Err(e) => unreadable(e)?,
     };
     let id = uuid::Uuid::now_v7().to_string();
@@ -302,7 +308,7 @@ pub async fn check(
             "district": district.as_str(),
             "file": file_name,
             "rows": rows,
-            "errors": errors.len(),
+            "errors": error_count,
         })
         .to_string(),
     );
@@ -314,7 +320,7 @@ pub async fn check(
         actor: actor.name(),
         status,
         rows,
-        error_count: errors.len() as u64,
+        error_count,
         errors: kept,
         content: errors.is_empty().then_some(&upload.content[..]),
         size_bytes: upload.content.len() as u64,
@@ -493,7 +499,7 @@ async fn write_in_background(
             rows_done: 0,
             changed: 0,
             summary: r.summary,
-            error_count: r.errors.len() as u64,
+            error_count: r.error_count,
             errors: r.errors.into_iter().take(ERRORS_KEPT).collect(),
             failure: Some("bad rows; nothing was stored".into()),
         },

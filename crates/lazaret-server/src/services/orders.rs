@@ -221,9 +221,12 @@ pub async fn bulk(
         )
         .await?;
     if !report.errors.is_empty() {
+        let total = report.error_count();
+        let kept = state.config.limits.csv_max_row_errors as usize;
         return Err(ServiceError::InvalidRows {
             rows: report.rows,
-            errors: report.errors,
+            errors: report.errors.into_iter().take(kept).collect(),
+            total,
         });
     }
     Ok(report)

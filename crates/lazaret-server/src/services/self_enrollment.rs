@@ -269,6 +269,16 @@ pub async fn pending_photo(
     })
 }
 
+/// Lets an upload with this enrolment token be read: counted against the
+/// link's rate limit, and refused (`invalid_token`) when the link is
+/// unknown. Whether it is still open is [`submit`]'s to say.
+pub async fn admit(state: &AppState, token: &str) -> Result<(), ServiceError> {
+    SubjectToken::admitted(state, Credential::EnrollmentLink, token)?
+        .enrollment_link(&state.store)
+        .await?;
+    Ok(())
+}
+
 /// The person's photo for the link behind the token: made into a template,
 /// sealed, and stored as pending until an officer decides. A refused photo
 /// leaves the link open, so the person can retake it until the deadline.

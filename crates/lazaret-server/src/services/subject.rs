@@ -12,6 +12,7 @@ use lazaret_store::{EnrollmentLink, LinkStatus, PromptRecord, Store, SymptomForm
 
 use crate::prompting::hash_token;
 use crate::services::ServiceError;
+use crate::state::AppState;
 
 /// Which kind of link a person's token came with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,6 +75,18 @@ impl SubjectToken {
         })
     }
 
+    /// The token from a person's request, counted against its link's rate
+    /// limit (`[limits] person_token_per_minute`).
+    pub fn admitted(
+        state: &AppState,
+        credential: Credential,
+        token: &str,
+    ) -> Result<Self, ServiceError> {
+        let token = Self::new(credential, token)?;
+        state.guards.person_token.check(&token.hash)?;
+        Ok(token)
+    }
+
     /// What the store keeps of the token.
     pub fn hash(&self) -> &str {
         &self.hash
@@ -117,11 +130,12 @@ impl SubjectToken {
 /// too, so that the page says so in that language; `en` when the order or
 /// the person is gone. Only a missing or unknown token is refused.
 pub async fn page_language(
-    store: &Store,
+    state: &AppState,
     credential: Credential,
     token: &str,
 ) -> Result<String, ServiceError> {
-    let token = SubjectToken::new(credential, token)?;
+    let store = &state.store;
+    let token = SubjectToken::admitted(state, credential, token)?;
     let order_id = match credential {
         Credential::SymptomForm => token.symptom_form(store).await?.order_id,
         Credential::EnrollmentLink => token.enrollment_link(store).await?.order_id,

@@ -67,7 +67,7 @@ pub async fn submit_report(
     state: &AppState,
     req: SubmitSymptomReport,
 ) -> Result<SymptomReport, ServiceError> {
-    let form = SubjectToken::new(Credential::SymptomForm, &req.token)?
+    let form = SubjectToken::admitted(state, Credential::SymptomForm, &req.token)?
         .symptom_form(&state.store)
         .await?;
     let now = state.now();

@@ -140,6 +140,17 @@ async fn health_and_authentication(db: TestDb) {
     let r = s.get("/healthz", None).await;
     assert_eq!(r.status(), StatusCode::OK);
     let h: Value = r.json().await.unwrap();
+    assert_eq!(
+        h,
+        json!({ "status": "ok" }),
+        "anonymous callers learn only this"
+    );
+    let h: Value = s
+        .get("/healthz", Some(&s.officer))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(h["status"], "ok");
     assert_eq!(h["database"], db.kind().as_str());
 

@@ -52,11 +52,16 @@ async fn checkin_outcomes_and_alerts_on_every_backend(db: TestDb) {
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(v["outcome"], "verified", "{v}");
     assert!(
-        v["evidence"]["face_distance"].as_f64().unwrap() < 0.6,
+        s.evidence(&v).await["face_distance"].as_f64().unwrap() < 0.6,
         "{v}"
     );
-    assert_eq!(v["evidence"]["liveness"]["passed"], true, "{v}");
-    assert!(v["evidence"]["location"]["distance_m"].as_f64().unwrap() < 100.0);
+    assert_eq!(s.evidence(&v).await["liveness"]["passed"], true, "{v}");
+    assert!(
+        s.evidence(&v).await["location"]["distance_m"]
+            .as_f64()
+            .unwrap()
+            < 100.0
+    );
     // A retried request: same stored result, no second check-in.
     let (st, again) = s.checkin(token1, &frames, NEAR, 15.0, Some("req-1")).await;
     assert_eq!(st, StatusCode::OK, "{again}");
@@ -81,7 +86,7 @@ async fn checkin_outcomes_and_alerts_on_every_backend(db: TestDb) {
             .await;
         assert_eq!(st, StatusCode::OK, "{v}");
         assert_eq!(v["outcome"], "face_mismatch", "{v}");
-        assert!(v["evidence"]["face_distance"].as_f64().unwrap() > 0.6);
+        assert!(s.evidence(&v).await["face_distance"].as_f64().unwrap() > 0.6);
         assert_eq!(v["attempt"], attempt);
     }
     let (st, e) = s
@@ -107,7 +112,9 @@ async fn checkin_outcomes_and_alerts_on_every_backend(db: TestDb) {
         .await;
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(v["outcome"], "outside_geofence", "{v}");
-    let d = v["evidence"]["location"]["distance_m"].as_f64().unwrap();
+    let d = s.evidence(&v).await["location"]["distance_m"]
+        .as_f64()
+        .unwrap();
     assert!((d - 5004.0).abs() < 30.0, "{d}");
     // Accuracy worse than the radius → no conclusion about the place.
     let (_, v) = s
@@ -130,7 +137,7 @@ async fn checkin_outcomes_and_alerts_on_every_backend(db: TestDb) {
         .await;
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(v["outcome"], "liveness_failed", "{v}");
-    assert_eq!(v["evidence"]["liveness"]["passed"], false);
+    assert_eq!(s.evidence(&v).await["liveness"]["passed"], false);
     // Wrong number of frames is the caller's error and spends no try.
     let (st, _) = s
         .checkin(p4["token"].as_str().unwrap(), &same[..1], NEAR, 15.0, None)
@@ -145,11 +152,12 @@ async fn checkin_outcomes_and_alerts_on_every_backend(db: TestDb) {
             None,
         )
         .await;
-    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+    // Unreadable frames are a try (low quality): junk cannot be sent without end.
+    assert_eq!(st, StatusCode::OK);
     let pid4 = lazaret_core::ids::PromptId::parse(p4["id"].as_str().unwrap()).unwrap();
     assert_eq!(
         db.store.get_prompt(&pid4).await.unwrap().unwrap().attempts,
-        1
+        2
     );
 
     // No answer: after the deadline (and the late grace) the deadline
@@ -441,9 +449,13 @@ async fn a_checkin_inside_the_late_grace_is_late(db: TestDb) {
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(v["outcome"], "late", "{v}");
     assert_eq!(v["tries_left"], 0);
-    let got: DateTime<Utc> = v["evidence"]["deadline"].as_str().unwrap().parse().unwrap();
+    let got: DateTime<Utc> = s.evidence(&v).await["deadline"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert_eq!(got, deadline);
-    let received: DateTime<Utc> = v["evidence"]["received_at"]
+    let received: DateTime<Utc> = s.evidence(&v).await["received_at"]
         .as_str()
         .unwrap()
         .parse()
@@ -568,7 +580,7 @@ async fn liveness_off_takes_a_single_photo(db: TestDb) {
         .await;
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(v["outcome"], "verified", "{v}");
-    assert!(v["evidence"]["face_distance"].as_f64().unwrap() < 0.6);
+    assert!(off.evidence(&v).await["face_distance"].as_f64().unwrap() < 0.6);
     // Someone else's single photo is still a mismatch.
     let p = off.prompt(&order).await;
     let (_, v) = off

@@ -14,6 +14,7 @@ mod console_imports;
 mod console_orders;
 mod console_overview;
 mod districts;
+mod hardening;
 mod login;
 mod matrix;
 mod notify;

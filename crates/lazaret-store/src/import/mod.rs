@@ -124,6 +124,19 @@ pub struct RowError {
     pub reason: String,
 }
 
+/// Most row errors a report keeps: the first found (sorted by line); any
+/// beyond are counted in `errors_dropped`, so that a file of millions of bad
+/// rows costs no more memory than this many.
+pub const ROW_ERRORS_KEPT: usize = 10_000;
+
+/// Keeps the first [`ROW_ERRORS_KEPT`] of `errors`, counting the rest.
+pub(crate) fn bound_errors(errors: &mut Vec<RowError>, dropped: &mut u64) {
+    if errors.len() > ROW_ERRORS_KEPT {
+        *dropped += (errors.len() - ROW_ERRORS_KEPT) as u64;
+        errors.truncate(ROW_ERRORS_KEPT);
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ImportReport {
     pub kind: ImportKind,
@@ -131,7 +144,10 @@ pub struct ImportReport {
     pub rows: u64,
     /// Database rows inserted or changed (0 when a file is imported again).
     pub changed: u64,
+    /// The first [`ROW_ERRORS_KEPT`] bad rows' errors.
     pub errors: Vec<RowError>,
+    /// Errors found beyond those kept.
+    pub errors_dropped: u64,
     pub dry_run: bool,
     /// Whether the file's content is now stored.
     pub committed: bool,
@@ -204,6 +220,7 @@ impl Store {
             rows: 0,
             changed: 0,
             errors: Vec::new(),
+            errors_dropped: 0,
             dry_run: opts.dry_run,
             committed: false,
         };
@@ -343,6 +360,13 @@ impl Store {
     }
 }
 
+impl ImportReport {
+    /// Every row error found, kept or not.
+    pub fn error_count(&self) -> u64 {
+        self.errors.len() as u64 + self.errors_dropped
+    }
+}
+
 impl Store {
     /// With a limited `scope`: a person the file names who is stored in
     /// another district is a bad row (an import never changes another
@@ -378,6 +402,7 @@ impl Store {
             });
         }
         if report.errors.len() > before {
+            bound_errors(&mut report.errors, &mut report.errors_dropped);
             report.errors.sort_by_key(|e| e.line);
         }
         Ok(())

@@ -123,6 +123,7 @@ impl<R: Read> RowReader<R> {
                             ),
                             reason: "is not valid UTF-8".into(),
                         });
+                        super::bound_errors(&mut report.errors, &mut report.errors_dropped);
                         continue;
                     }
                     return Err(e.into());
@@ -147,6 +148,7 @@ impl<R: Read> RowReader<R> {
                 }
             }
             report.errors.append(&mut f.errors);
+            super::bound_errors(&mut report.errors, &mut report.errors_dropped);
         }
         Ok(true)
     }

@@ -30,11 +30,15 @@ pub fn stored_note(dry_run: bool, committed: bool) -> &'static str {
 }
 
 /// Fails the command (exit status 1) when the file had bad rows.
-pub fn fail_on_row_errors(file: &Path, errors: &[RowError]) -> Result<()> {
+pub fn fail_on_row_errors(file: &Path, errors: &[RowError], total: u64) -> Result<()> {
     if !errors.is_empty() {
+        let shown = if total > errors.len() as u64 {
+            format!(" (the first {} shown)", errors.len())
+        } else {
+            String::new()
+        };
         bail!(
-            "{} error(s) in {}; nothing was stored",
-            errors.len(),
+            "{total} error(s) in {}{shown}; nothing was stored",
             file.display()
         );
     }

@@ -126,5 +126,5 @@ pub async fn run(args: ImportArgs, store: &Store) -> Result<()> {
             stored_note(report.dry_run, report.committed)
         );
     }
-    fail_on_row_errors(&args.file, &report.errors)
+    fail_on_row_errors(&args.file, &report.errors, report.error_count())
 }

@@ -78,7 +78,7 @@ async fn create(args: CreateArgs, store: &Store) -> Result<()> {
             stored_note(report.dry_run, report.committed)
         );
     }
-    fail_on_row_errors(&args.csv, &report.errors)
+    fail_on_row_errors(&args.csv, &report.errors, report.error_count())
 }
 
 #[derive(Debug, Args)]

@@ -47,7 +47,8 @@
     fd.append('photo', photo, 'photo.jpg');
     $('send').disabled = true;
     Lz.say('status', t('js.sending'));
-    Lz.call('/api/v1/enrollment', { method: 'POST', body: fd }).then(function (res) {
+    // The token in a header too: the server checks it before reading the photo.
+    Lz.call('/api/v1/enrollment', { method: 'POST', body: fd, headers: { 'X-Lazaret-Token': token } }).then(function (res) {
       $('send').disabled = false;
       var code = res.body && res.body.code;
       if (res.status === 202) { done(t('js.enr_done'), 'good', 'pending'); return; }

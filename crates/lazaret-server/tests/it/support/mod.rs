@@ -277,10 +277,12 @@ impl Server {
     }
 
     pub async fn self_enroll(&self, token: Option<&str>, bytes: Vec<u8>) -> (StatusCode, Value) {
-        let mut form = Form::new().part("photo", Part::bytes(bytes).file_name("me.jpg"));
+        // The token first: the server checks it before it reads the photo.
+        let mut form = Form::new();
         if let Some(t) = token {
             form = form.text("token", t.to_owned());
         }
+        form = form.part("photo", Part::bytes(bytes).file_name("me.jpg"));
         let r = self
             .client
             .post(format!("{}/api/v1/enrollment", self.base))
@@ -289,6 +291,22 @@ impl Server {
             .await
             .unwrap();
         answer(r).await
+    }
+
+    /// The evidence stored for the check-in answer `v` (the person's answer
+    /// carries none; officers see it on alerts and the console).
+    pub async fn evidence(&self, v: &Value) -> Value {
+        let pid = lazaret_core::ids::PromptId::parse(v["prompt_id"].as_str().unwrap()).unwrap();
+        let id = v["checkin_id"].as_str().unwrap();
+        self.state
+            .store
+            .checkins_of_prompt(&pid)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|c| c.id.as_str() == id)
+            .unwrap_or_else(|| panic!("check-in {id} is not stored"))
+            .evidence
     }
 
     /// A worker whose announcements a fresh [`Recorder`] keeps.
