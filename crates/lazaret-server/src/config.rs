@@ -421,6 +421,13 @@ impl NotifyConfig {
             if e.timeout_secs == 0 {
                 return bad("timeout_secs", "must be positive");
             }
+            if e.tls == SmtpTls::None && !is_loopback_host(&e.host) {
+                return bad(
+                    "tls",
+                    "\"none\" (plain SMTP, addresses and messages in clear) is only for a relay on \
+                     this host (localhost, 127.0.0.1 or ::1); use \"starttls\" or \"tls\"",
+                );
+            }
         }
         if let Some(s) = &self.sms {
             if !is_http_url(&s.webhook_url) {
@@ -430,12 +437,42 @@ impl NotifyConfig {
                     format!("{:?} must start with https:// or http://", s.webhook_url),
                 ));
             }
+            // The webhook carries live check-in links and the bearer secret.
+            let url = reqwest::Url::parse(&s.webhook_url).map_err(|e| {
+                setting(
+                    "notify.sms",
+                    "webhook_url",
+                    format!("{:?} is not a URL: {e}", s.webhook_url),
+                )
+            })?;
+            let loopback = url.host_str().is_some_and(is_loopback_host);
+            if url.scheme() != "https" && !loopback {
+                return Err(setting(
+                    "notify.sms",
+                    "webhook_url",
+                    "must be https:// (it carries check-in links and the bearer token); \
+                     http:// is allowed only on this host (localhost, 127.0.0.1 or ::1)",
+                ));
+            }
             if s.timeout_secs == 0 {
                 return Err(setting("notify.sms", "timeout_secs", "must be positive"));
             }
         }
         Ok(())
     }
+}
+
+/// `localhost` or a loopback address (`127.0.0.0/8`, `::1`, with or without brackets).
+pub fn is_loopback_host(host: &str) -> bool {
+    let host = host.trim();
+    let host = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 fn is_http_url(url: &str) -> bool {
@@ -977,6 +1014,18 @@ mod tests {
                 "[notify.sms]\nwebhook_url = \"sms.example.org/send\"\n",
                 "invalid [notify.sms] setting webhook_url",
             ),
+            (
+                "[notify.sms]\nwebhook_url = \"http://sms.example.org/send\"\n",
+                "invalid [notify.sms] setting webhook_url: must be https://",
+            ),
+            (
+                "[notify.sms]\nwebhook_url = \"http://127.0.0.1.example.org/send\"\n",
+                "invalid [notify.sms] setting webhook_url: must be https://",
+            ),
+            (
+                "[notify.email]\nhost = \"smtp.example.org\"\nfrom = \"a@example.org\"\ntls = \"none\"\n",
+                "invalid [notify.email] setting tls: \"none\" (plain SMTP",
+            ),
             ("template_key = \"abc\"\n", "invalid setting template_key"),
             ("audit_key = \"abcd\"\n", "invalid setting audit_key"),
             (
@@ -1047,6 +1096,55 @@ mod tests {
             Ok(())
         });
         assert_eq!(Config::default().default_time_zone.name(), "UTC");
+    }
+
+    #[test]
+    fn plain_transports_are_accepted_only_on_loopback() {
+        for (file, ok) in [
+            (
+                "[notify.sms]\nwebhook_url = \"https://sms.example.org/send\"\n",
+                true,
+            ),
+            (
+                "[notify.sms]\nwebhook_url = \"http://127.0.0.1:9/send\"\n",
+                true,
+            ),
+            (
+                "[notify.sms]\nwebhook_url = \"http://localhost/send\"\n",
+                true,
+            ),
+            (
+                "[notify.sms]\nwebhook_url = \"http://[::1]:8080/send\"\n",
+                true,
+            ),
+            (
+                "[notify.sms]\nwebhook_url = \"http://10.0.0.5/send\"\n",
+                false,
+            ),
+            (
+                "[notify.email]\nhost = \"127.0.0.1\"\nfrom = \"a@b.org\"\ntls = \"none\"\n",
+                true,
+            ),
+            (
+                "[notify.email]\nhost = \"localhost\"\nfrom = \"a@b.org\"\ntls = \"none\"\n",
+                true,
+            ),
+            (
+                "[notify.email]\nhost = \"mail.b.org\"\nfrom = \"a@b.org\"\ntls = \"starttls\"\n",
+                true,
+            ),
+            (
+                "[notify.email]\nhost = \"10.1.1.1\"\nfrom = \"a@b.org\"\ntls = \"none\"\n",
+                false,
+            ),
+        ] {
+            figment::Jail::expect_with(|jail| {
+                jail.create_file("lazaret.toml", file)?;
+                let r = Config::load(None, &Overrides::default());
+                assert_eq!(r.is_ok(), ok, "{file}: {r:?}");
+                Ok(())
+            });
+        }
     }
 
     #[test]

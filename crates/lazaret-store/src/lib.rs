@@ -46,7 +46,7 @@ pub use cannot_prompt::{CannotPromptReason, CannotPromptReport};
 pub use cases::CaseRow;
 pub use contact_orders::{OrderProposal, ProposalAction, Proposals};
 pub use contacts::TraceOutcome;
-pub use db::{migration_sql, BackendKind, Store};
+pub use db::{migration_sql, pg_connect_options, BackendKind, Store};
 pub use enrollment_links::{EnrollmentLink, LinkStatus, PendingTemplate, SealedPhoto};
 pub use enrollments::EnrollmentRecord;
 pub use error::StoreError;

@@ -21,3 +21,4 @@ mod orders;
 mod pages;
 mod self_enrolment;
 mod symptoms;
+mod transport_keys;

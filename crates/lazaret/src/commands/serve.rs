@@ -42,6 +42,17 @@ pub async fn open_store(config: &Config) -> Result<Store> {
     let store = Store::open(config.database_url.expose())
         .await
         .with_context(|| format!("opening database {shown}"))?;
+    match store.database_link_tls().await {
+        Ok(Some(true)) => tracing::info!("the database link is encrypted (TLS)"),
+        Ok(Some(false)) => tracing::warn!(
+            "the database link is NOT encrypted: set sslmode=verify-full (or require) in the \
+             database URL unless the server is on this host"
+        ),
+        Ok(None) => {}
+        Err(e) => {
+            tracing::warn!(error = %e, "could not ask the database whether its link is encrypted")
+        }
+    }
     if config.audit_key.is_empty() {
         tracing::warn!(
             "no audit_key: the audit chain is not keyed, and anyone who can write the database \
