@@ -344,6 +344,7 @@ pub(crate) async fn person_with_order(
                 order_id: order.id.clone(),
                 ciphertext: vec![0; 16],
                 nonce: vec![0; 24],
+                key_id: "k1".into(),
                 model: "m".into(),
                 created_at: t0(),
             },

@@ -2,13 +2,25 @@
 //! transports only on loopback, delivery errors kept out of the audit chain, template
 //! keys with ids and their rotation, the simulated clock kept off real data.
 
-use chrono::Duration;
+use chrono::{Duration, TimeZone as _, Utc};
+use lazaret_core::district::DistrictScope;
+use lazaret_core::ids::OrderId;
+use lazaret_core::user::Role;
+use lazaret_server::app::{check_clock_against_database, load_face_engine, StartError};
+use lazaret_server::config::Secret;
+use lazaret_server::services::keys::{check_template_keys, rotate, KeysError};
+use lazaret_server::services::self_enrollment::pending_photo;
+use lazaret_server::services::Actor;
+use lazaret_server::template_crypto::TemplateKey;
 use lazaret_store::testing::TestDb;
 use lazaret_store::{backends, OutboxStatus, Store};
+use reqwest::StatusCode;
+use serde_json::json;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 
 use crate::notify::{config, env, issue, message_actions, person_with_order, prompt_message};
+use crate::support::{frames_for, photo, Server, ENROL, NEAR};
 
 fn under_ci() -> bool {
     std::env::var_os("CI").is_some()
@@ -168,4 +180,215 @@ async fn an_smtp_answer_echoing_the_address_stays_out_of_the_audit_chain(db: Tes
         );
         assert_eq!(ev.details, "SMTP: permanent error 550", "{}", ev.action);
     }
+}
+
+// ---------------------------------------------------------------------------
+// Template keys with ids, rotation, and a wrong key
+
+fn keyed(key: &str, id: &str, previous: &[(&str, &str)]) -> lazaret_server::Config {
+    let mut c = lazaret_server::Config {
+        template_key: Secret::new(key),
+        template_key_id: id.into(),
+        prompt_schedule_key: Secret::new(SCHEDULE_KEY),
+        ..lazaret_server::Config::default()
+    };
+    for (pid, k) in previous {
+        c.previous_template_keys
+            .insert((*pid).into(), Secret::new(*k));
+    }
+    c.validate().unwrap();
+    c
+}
+
+const SCHEDULE_KEY: &str = "5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c";
+
+backends!(
+    template_keys_rotate_without_downtime_and_a_wrong_key_is_a_clear_error,
+    flavor = "multi_thread",
+    worker_threads = 2
+);
+async fn template_keys_rotate_without_downtime_and_a_wrong_key_is_a_clear_error(db: TestDb) {
+    let k1 = TemplateKey::generate_hex();
+    let k2 = TemplateKey::generate_hex();
+    let start = Utc.with_ymd_and_hms(2026, 3, 10, 9, 0, 0).unwrap();
+    let officer = Actor::new("t", Role::Investigator, DistrictScope::All);
+
+    // Under the first key (id k1): an enrolment, and a self-enrolment waiting with its photo.
+    let a = Server::start_with(&db, start, keyed(&k1, "k1", &[])).await;
+    let order = a.new_order("Edmund Stoiber").await;
+    let oid = OrderId::parse(&order).unwrap();
+    let (st, e) = a.enroll(&order, photo(ENROL)).await;
+    assert_eq!(st, StatusCode::CREATED, "{e}");
+    assert_eq!(
+        db.store.get_enrollment(&oid).await.unwrap().unwrap().key_id,
+        "k1"
+    );
+    let pending = a.new_order("Erika Pending").await;
+    let (st, link) = a
+        .post(
+            &format!("/api/v1/orders/{pending}/enrollment-link"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{link}");
+    let (st, e) = a
+        .self_enroll(Some(link["token"].as_str().unwrap()), photo(ENROL))
+        .await;
+    assert_eq!(st, StatusCode::ACCEPTED, "{e}");
+    a.stop();
+
+    // A wrong key under the same id: refused at start, and a check-in is a clear 503
+    // (not a 500), with no try spent.
+    let wrong = keyed(&TemplateKey::generate_hex(), "k1", &[]);
+    let e = check_template_keys(&db.store, &wrong).await.unwrap_err();
+    assert!(
+        matches!(e, KeysError::WrongKey { ref key_id, .. } if key_id == "k1"),
+        "{e}"
+    );
+    assert!(
+        e.to_string().contains("does not open the stored template"),
+        "{e}"
+    );
+    let w = Server::start_with(&db, start, wrong).await;
+    let p = w.prompt(&order).await;
+    let token = p["token"].as_str().unwrap().to_owned();
+    let frames = frames_for(&p["challenge"]);
+    let (st, v) = w.checkin(&token, &frames, NEAR, 15.0, None).await;
+    assert_eq!(st, StatusCode::SERVICE_UNAVAILABLE, "{v}");
+    assert_eq!(v["code"], "template_key_wrong", "{v}");
+    w.stop();
+    // A new key without the old one: its id is named.
+    let e = check_template_keys(&db.store, &keyed(&k2, "k2", &[]))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, KeysError::UnknownKeyId { ref key_id, count: 3 } if key_id == "k1"),
+        "{e}"
+    );
+
+    // The new key current, the old one previous: everything still opens (the same prompt,
+    // its try unspent, verifies), then the rotation re-seals while the server runs.
+    let during = keyed(&k2, "k2", &[("k1", &k1)]);
+    let b = Server::start_with(&db, start, during.clone()).await;
+    let (st, v) = b.checkin(&token, &frames, NEAR, 15.0, None).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["outcome"], "verified", "{v}");
+    assert_eq!(
+        check_template_keys(&db.store, &during).await.unwrap(),
+        [("k1".to_owned(), 3)]
+    );
+    let r = rotate(&db.store, &during, "test:rotate", start)
+        .await
+        .unwrap();
+    assert_eq!((r.resealed, r.changed_meanwhile), (3, 0), "{r:?}");
+    assert!(r.unreadable.is_empty() && r.left.is_empty(), "{r:?}");
+    let again = rotate(&db.store, &during, "test:rotate", start)
+        .await
+        .unwrap();
+    assert_eq!(again.resealed, 0, "nothing left to re-seal");
+    b.stop();
+    let audited = db.store.audit_events_for("order", &order).await.unwrap();
+    assert!(
+        audited
+            .iter()
+            .any(|e| e.action == "keys.reseal" && e.details.contains("from=k1 to=k2")),
+        "{audited:?}"
+    );
+
+    // The old key gone: the template, the pending template and its photo all open.
+    let after = keyed(&k2, "k2", &[]);
+    assert_eq!(
+        check_template_keys(&db.store, &after).await.unwrap(),
+        [("k2".to_owned(), 3)]
+    );
+    let c = Server::start_with(&db, start, after).await;
+    let seen = pending_photo(&c.state, &officer, &pending).await.unwrap();
+    assert!(!seen.bytes.is_empty());
+    let (st, e) = c
+        .post(
+            &format!("/api/v1/orders/{pending}/enrollment/approve"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{e}");
+    for o in [&order, &pending] {
+        let p = c.prompt(o).await;
+        let frames = frames_for(&p["challenge"]);
+        let (st, v) = c
+            .checkin(p["token"].as_str().unwrap(), &frames, NEAR, 15.0, None)
+            .await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        assert_eq!(v["outcome"], "verified", "{o}: {v}");
+    }
+    c.stop();
+}
+
+// ---------------------------------------------------------------------------
+// The simulated clock and real data
+
+backends!(a_simulated_clock_refuses_a_database_with_real_data);
+async fn a_simulated_clock_refuses_a_database_with_real_data(db: TestDb) {
+    // A fresh database takes the kind of clock that starts on it first: here the system's.
+    assert_eq!(
+        check_clock_against_database(&db.store, false)
+            .await
+            .unwrap(),
+        "system"
+    );
+    let e = check_clock_against_database(&db.store, true)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, StartError::SimulatedClockOnRealData), "{e}");
+    assert!(e.to_string().contains("holds real data"), "{e}");
+}
+
+backends!(a_drill_database_stays_a_drill_database);
+async fn a_drill_database_stays_a_drill_database(db: TestDb) {
+    assert_eq!(
+        check_clock_against_database(&db.store, true).await.unwrap(),
+        "simulated"
+    );
+    // Again with the simulated clock: fine. The system clock is warned about, not refused.
+    assert_eq!(
+        check_clock_against_database(&db.store, true).await.unwrap(),
+        "simulated"
+    );
+    assert_eq!(
+        check_clock_against_database(&db.store, false)
+            .await
+            .unwrap(),
+        "simulated"
+    );
+}
+
+backends!(records_from_before_the_mark_count_as_real);
+async fn records_from_before_the_mark_count_as_real(db: TestDb) {
+    // Data written before databases were marked: a simulated clock is refused.
+    person_with_order(&db.store, "gerd", Some("+41 79 100 00 09"), None, "en").await;
+    let e = check_clock_against_database(&db.store, true)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, StartError::SimulatedClockOnRealData), "{e}");
+}
+
+// ---------------------------------------------------------------------------
+// Face models: fetched beforehand, never by the server
+
+#[tokio::test]
+async fn a_missing_model_is_a_start_up_error_unless_face_work_is_off() {
+    let empty = tempfile::tempdir().unwrap();
+    let mut c = lazaret_server::Config {
+        models_dir: Some(empty.path().to_owned()),
+        ..lazaret_server::Config::default()
+    };
+    let e = load_face_engine(&c)
+        .await
+        .err()
+        .expect("no models, no start");
+    assert!(matches!(e, StartError::FaceModelsMissing(_)), "{e}");
+    assert!(e.to_string().contains("lazaret models fetch"), "{e}");
+    // Nothing was fetched into the folder (no npm at start-up).
+    assert_eq!(std::fs::read_dir(empty.path()).unwrap().count(), 0);
+    c.face.enabled = false;
+    assert!(load_face_engine(&c).await.unwrap().is_none());
 }

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
-use lazaret_server::app::load_face_engine;
+use lazaret_server::app::{check_before_serving, load_face_engine};
 use lazaret_server::config::Liveness;
 use lazaret_server::{App, Config};
 use lazaret_store::Store;
@@ -89,7 +89,7 @@ pub async fn serve(config: Config, store: Store) -> Result<()> {
 
 /// Serves on a bound `listener` (see [`bind`]) until Ctrl-C or SIGTERM.
 pub async fn serve_on(listener: TcpListener, config: Config, store: Store) -> Result<()> {
-    let face = load_face_engine(&config).await;
+    let face = load_face_engine(&config).await?;
     serve_with(listener, config, store, face).await
 }
 
@@ -101,6 +101,7 @@ pub async fn serve_with(
     store: Store,
     face: Option<std::sync::Arc<lazaret_face::FaceEngine>>,
 ) -> Result<()> {
+    check_before_serving(&store, &config).await?;
     let audit_store = store.clone();
     let app = App::builder(config, store).face(face).build()?;
     let served = app.run(listener, shutdown_signal()).await;
