@@ -201,3 +201,47 @@ pub async fn rotate(
         .collect();
     Ok(r)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Secret;
+    use crate::template_crypto::TemplateKey;
+
+    #[test]
+    fn totp_keys_sealed_before_key_ids_open_and_reseal_under_the_current_id() {
+        let old = TemplateKey::generate_hex();
+        let key = TemplateKey::from_hex(&old).unwrap();
+        let (ct, nonce) = key.seal("totp:u-1", b"JBSWY3DPEHPK3PXP");
+        let v1 = format!("x1:{}:{}", hex::encode(nonce), hex::encode(ct));
+        assert_eq!(totp_key_id(&v1), Some("k1"));
+        let mut c = Config {
+            template_key: Secret::new(TemplateKey::generate_hex()),
+            template_key_id: "k2".into(),
+            ..Config::default()
+        };
+        c.previous_template_keys
+            .insert("k1".into(), Secret::new(old));
+        let keys = TemplateKeys::from_config(&c).unwrap();
+        assert_eq!(
+            open_totp_with(&keys, "u-1", &v1).as_deref(),
+            Some("JBSWY3DPEHPK3PXP")
+        );
+        assert_eq!(
+            open_totp_with(&keys, "u-2", &v1),
+            None,
+            "bound to the account"
+        );
+        let v2 = seal_totp_with(&keys, "u-1", "JBSWY3DPEHPK3PXP");
+        assert!(v2.starts_with("x2:k2:"), "{v2}");
+        assert_eq!(totp_key_id(&v2), Some("k2"));
+        c.previous_template_keys.clear();
+        let only_new = TemplateKeys::from_config(&c).unwrap();
+        assert_eq!(
+            open_totp_with(&only_new, "u-1", &v2).as_deref(),
+            Some("JBSWY3DPEHPK3PXP")
+        );
+        assert_eq!(open_totp_with(&only_new, "u-1", &v1), None);
+        assert_eq!(totp_key_id("JBSWY3DPEHPK3PXP"), None, "an unsealed key");
+    }
+}

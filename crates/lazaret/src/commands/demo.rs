@@ -155,6 +155,8 @@ pub async fn run(mut config: Config, db_given: bool) -> Result<()> {
             config.database_url_for_display()
         );
     }
+    // The database is empty: this marks it with the demo's kind of clock.
+    lazaret_server::app::check_before_serving(&store, &config).await?;
     // The face engine first: the demo enrols two people with it. Unlike
     // `serve`, the demo fetches missing models (`lazaret models fetch`'s
     // checksum-pinned download); without them it runs with face work off.

@@ -80,28 +80,26 @@ pub async fn bind(config: &Config) -> Result<(TcpListener, SocketAddr)> {
     Ok((listener, addr))
 }
 
-/// Binds the listener and serves until Ctrl-C or SIGTERM; runs the
-/// background worker beside it unless `worker.enabled` is false.
+/// Checks what must hold before serving (the clock against the database,
+/// the template keys, the face models), then binds the listener and serves
+/// until Ctrl-C or SIGTERM; runs the background worker beside it unless
+/// `worker.enabled` is false. A failed check stops before the listening line.
 pub async fn serve(config: Config, store: Store) -> Result<()> {
-    let (listener, _) = bind(&config).await?;
-    serve_on(listener, config, store).await
-}
-
-/// Serves on a bound `listener` (see [`bind`]) until Ctrl-C or SIGTERM.
-pub async fn serve_on(listener: TcpListener, config: Config, store: Store) -> Result<()> {
+    check_before_serving(&store, &config).await?;
     let face = load_face_engine(&config).await?;
+    let (listener, _) = bind(&config).await?;
     serve_with(listener, config, store, face).await
 }
 
-/// [`serve_on`] with the face engine already loaded (the demo loads it to
-/// seed enrolments).
+/// Serves on a bound `listener` (see [`bind`]) with the face engine already
+/// loaded until Ctrl-C or SIGTERM. The demo calls it after
+/// [`check_before_serving`] and seeding.
 pub async fn serve_with(
     listener: TcpListener,
     config: Config,
     store: Store,
     face: Option<std::sync::Arc<lazaret_face::FaceEngine>>,
 ) -> Result<()> {
-    check_before_serving(&store, &config).await?;
     let audit_store = store.clone();
     let app = App::builder(config, store).face(face).build()?;
     let served = app.run(listener, shutdown_signal()).await;
