@@ -381,10 +381,9 @@ async fn a_missing_model_is_a_start_up_error_unless_face_work_is_off() {
         models_dir: Some(empty.path().to_owned()),
         ..lazaret_server::Config::default()
     };
-    let e = load_face_engine(&c)
-        .await
-        .err()
-        .expect("no models, no start");
+    let Err(e) = load_face_engine(&c).await else {
+        panic!("no models, no start");
+    };
     assert!(matches!(e, StartError::FaceModelsMissing(_)), "{e}");
     assert!(e.to_string().contains("lazaret models fetch"), "{e}");
     // Nothing was fetched into the folder (no npm at start-up).

@@ -12,7 +12,7 @@ pub enum KeysCommand {
     /// Re-seal every template, pending template and photo, and TOTP key under the current
     /// template_key (template_key_id), while servers run: configure the new key as
     /// template_key with a new template_key_id and the old one under
-    /// [previous_template_keys] on every instance first; remove the old key when this
+    /// previous_template_keys on every instance first; remove the old key when this
     /// reports nothing left under it
     Rotate,
     /// Show which key ids the stored values are sealed under, and check the configured
@@ -58,6 +58,10 @@ pub async fn run(cmd: KeysCommand, store: &Store, config: &Config) -> Result<()>
                      with the new template_key"
                 );
             }
+            #[allow(
+                clippy::disallowed_methods,
+                reason = "a CLI command acts at the wall-clock time it runs"
+            )]
             let now = chrono::Utc::now();
             let r = rotate(store, config, "cli:keys-rotate", now).await?;
             println!(
