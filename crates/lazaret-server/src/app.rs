@@ -236,43 +236,152 @@ fn warn_if_simulated(state: &AppState) {
     }
 }
 
-/// Loads the face models of `config` once for the whole server. Without
-/// them the server still runs; enrolment and check-ins answer 503 until it
-/// is restarted with models available.
-pub async fn load_face_engine(config: &Config) -> Option<Arc<FaceEngine>> {
+/// Why `serve` cannot start as configured (checked before it listens).
+#[derive(Debug, Error)]
+pub enum StartError {
+    #[error(
+        "the face models are not in {}: fetch them with `lazaret models fetch` (checksum-pinned; \
+         the server never fetches them itself), or set [face] enabled = false \
+         (LAZARET_FACE__ENABLED=false) to serve without enrolment and check-ins",
+        .0.display()
+    )]
+    FaceModelsMissing(std::path::PathBuf),
+    #[error("loading the face models from {}: {why}", .dir.display())]
+    FaceModels {
+        dir: std::path::PathBuf,
+        why: String,
+    },
+    #[error(
+        "this database holds real data (written on the system clock): a simulated clock would \
+         complete its orders and purge their templates within minutes. Run drills on a \
+         database of their own"
+    )]
+    SimulatedClockOnRealData,
+    #[error(transparent)]
+    Keys(#[from] crate::services::keys::KeysError),
+    #[error(transparent)]
+    Store(#[from] lazaret_store::StoreError),
+}
+
+/// Loads the face models of `config` once for the whole server. The models
+/// must be in the models folder already (`lazaret models fetch`): a server
+/// never reaches out to fetch them. `None` when `[face] enabled = false`:
+/// the server then runs without enrolment and check-ins (they answer 503).
+pub async fn load_face_engine(config: &Config) -> Result<Option<Arc<FaceEngine>>, StartError> {
+    if !config.face.enabled {
+        tracing::warn!(
+            "face work is off ([face] enabled = false): enrolment and check-ins answer 503"
+        );
+        return Ok(None);
+    }
     let dir = config
         .models_dir
         .clone()
         .unwrap_or_else(lazaret_face::models_fetch::default_models_dir);
-    let engine_config = match config.face.engine_config() {
-        Ok(c) => c,
-        Err(e) => {
-            // Config::validate refuses this at load; only a Config built in code gets here.
-            tracing::error!("face engine not loaded: {e}");
-            return None;
-        }
+    let engine_config = config
+        .face
+        .engine_config()
+        .map_err(|e| StartError::FaceModels {
+            dir: dir.clone(),
+            why: e.to_string(),
+        })?;
+    let present = {
+        let dir = dir.clone();
+        tokio::task::spawn_blocking(move || lazaret_face::models_fetch::models_present(&dir))
+            .await
+            .unwrap_or(false)
     };
-    let loaded = tokio::task::spawn_blocking(move || FaceEngine::load(&dir, engine_config)).await;
+    if !present {
+        return Err(StartError::FaceModelsMissing(dir));
+    }
+    let load_dir = dir.clone();
+    let loaded =
+        tokio::task::spawn_blocking(move || FaceEngine::load(&load_dir, engine_config)).await;
     match loaded {
-        Ok(Ok(engine)) => Some(Arc::new(engine)),
+        Ok(Ok(engine)) => Ok(Some(Arc::new(engine))),
         Ok(Err(e)) => {
-            // With its causes: the reason (a missing file, no npm) is often
-            // one down.
+            // With its causes: the reason is often one down.
             let mut why = e.to_string();
             let mut source = std::error::Error::source(&e);
             while let Some(s) = source {
                 why.push_str(&format!(": {s}"));
                 source = s.source();
             }
-            tracing::warn!(
-                error = why,
-                "face models unavailable; enrolment and check-ins are off"
-            );
-            None
+            Err(StartError::FaceModels { dir, why })
         }
-        Err(e) => {
-            tracing::warn!(error = %e, "loading face models panicked");
-            None
-        }
+        Err(e) => Err(StartError::FaceModels {
+            dir,
+            why: format!("panicked: {e}"),
+        }),
     }
+}
+
+/// The name of the database mark that says which kind of clock its data was written on.
+const CLOCK_MARK: &str = "clock";
+
+/// Keeps a simulated clock off real data: the first server to start on a database marks
+/// it with its kind of clock (a database that already holds records from before marks
+/// existed counts as real). A simulated clock on a `system` database is refused; the
+/// system clock on a `simulated` one (a drill's) is allowed with a warning, since its
+/// times are not real. Returns the database's mark.
+pub async fn check_clock_against_database(
+    store: &Store,
+    simulated: bool,
+) -> Result<String, StartError> {
+    let mine = if simulated { "simulated" } else { "system" };
+    let mark = match store.database_mark(CLOCK_MARK).await? {
+        Some(m) => m,
+        None => {
+            let first = if store.holds_records().await? {
+                "system"
+            } else {
+                mine
+            };
+            #[allow(
+                clippy::disallowed_methods,
+                reason = "when the mark was set, in real time whatever the clock"
+            )]
+            let now = chrono::Utc::now();
+            store.mark_database(CLOCK_MARK, first, now).await?
+        }
+    };
+    match (mine, mark.as_str()) {
+        ("simulated", "system") => Err(StartError::SimulatedClockOnRealData),
+        ("system", "simulated") => {
+            tracing::warn!(
+                "this database was written on a SIMULATED clock (a drill or load test): its \
+                 times and outcomes are not real; do not use it for real orders"
+            );
+            Ok(mark)
+        }
+        _ => Ok(mark),
+    }
+}
+
+/// The checks `serve` makes before it listens, each a clear error instead of a
+/// failure per request later: the clock against the database's mark, and the
+/// template keys against what the database holds. Warns about a prompt schedule
+/// still keyed from the template key.
+pub async fn check_before_serving(store: &Store, config: &Config) -> Result<(), StartError> {
+    let simulated = config.clock.mode == crate::config::ClockMode::Simulated;
+    check_clock_against_database(store, simulated).await?;
+    let in_use = crate::services::keys::check_template_keys(store, config).await?;
+    for (id, n) in in_use
+        .iter()
+        .filter(|(id, _)| *id != config.template_key_id)
+    {
+        tracing::warn!(
+            key_id = %id,
+            values = n,
+            "stored values are still sealed under a previous template key: run `lazaret keys rotate`"
+        );
+    }
+    if !config.template_key.is_empty() && config.prompt_schedule_key.is_empty() {
+        tracing::warn!(
+            "no prompt_schedule_key: the prompt schedule is keyed from template_key, so a new \
+             template key would move every prompt; set prompt_schedule_key (`lazaret keys \
+             schedule-key` prints the value in use)"
+        );
+    }
+    Ok(())
 }

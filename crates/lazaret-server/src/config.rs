@@ -67,9 +67,20 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// `tracing` filter, e.g. `info` or `lazaret=debug`.
     pub log: String,
-    /// 32-byte key (64 hex digits) that encrypts face templates at rest and
-    /// keys the prompt schedule. Without it, enrolment is refused.
+    /// 32-byte key (64 hex digits) that encrypts face templates (and pending
+    /// photos, TOTP keys) at rest. Without it, enrolment is refused.
     pub template_key: Secret,
+    /// The id of `template_key`, stored with everything it seals (`k1` is the
+    /// key of data sealed before keys had ids). A new key gets a new id.
+    pub template_key_id: String,
+    /// Earlier template keys by id (`{ k1 = "<64 hex digits>" }`), still read
+    /// while `lazaret keys rotate` re-seals what they sealed under the current one.
+    pub previous_template_keys: std::collections::BTreeMap<String, Secret>,
+    /// 32-byte key (64 hex digits) of the random prompt schedule, separate from
+    /// the template keys so that rotating those moves no prompt. Unset, the
+    /// schedule is keyed as before from `template_key`, with a warning
+    /// (`lazaret keys schedule-key` prints that value to set here).
+    pub prompt_schedule_key: Secret,
     /// Days a template is kept after its order ends.
     pub template_grace_days: u32,
     /// Key (hex, at least 32 bytes) of the audit chain's HMAC links and of
@@ -270,6 +281,9 @@ impl LimitsConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct FaceConfig {
+    /// Face work (enrolment, check-ins) on this server: `true` needs the models in
+    /// `models_dir` at start (`lazaret models fetch`); `false` serves without them.
+    pub enabled: bool,
     /// The false match rate per check-in try the thresholds are chosen for: `0.01` (default)
     /// or `0.001`, the calibrated targets (see `lazaret_face::TargetFmr` for the false
     /// non-match rates each gives).
@@ -279,6 +293,7 @@ pub struct FaceConfig {
 impl Default for FaceConfig {
     fn default() -> Self {
         Self {
+            enabled: true,
             target_fmr: lazaret_face::TargetFmr::OnePercent.rate(),
         }
     }
@@ -579,6 +594,13 @@ impl NotifyConfig {
             if e.timeout_secs == 0 {
                 return bad("timeout_secs", "must be positive");
             }
+            if e.tls == SmtpTls::None && !is_loopback_host(&e.host) {
+                return bad(
+                    "tls",
+                    "\"none\" (plain SMTP, addresses and messages in clear) is only for a relay on \
+                     this host (localhost, 127.0.0.1 or ::1); use \"starttls\" or \"tls\"",
+                );
+            }
         }
         if let Some(s) = &self.sms {
             if !is_http_url(&s.webhook_url) {
@@ -588,12 +610,53 @@ impl NotifyConfig {
                     format!("{:?} must start with https:// or http://", s.webhook_url),
                 ));
             }
+            // The webhook carries live check-in links and the bearer secret.
+            let url = reqwest::Url::parse(&s.webhook_url).map_err(|e| {
+                setting(
+                    "notify.sms",
+                    "webhook_url",
+                    format!("{:?} is not a URL: {e}", s.webhook_url),
+                )
+            })?;
+            let loopback = url.host_str().is_some_and(is_loopback_host);
+            if url.scheme() != "https" && !loopback {
+                return Err(setting(
+                    "notify.sms",
+                    "webhook_url",
+                    "must be https:// (it carries check-in links and the bearer token); \
+                     http:// is allowed only on this host (localhost, 127.0.0.1 or ::1)",
+                ));
+            }
             if s.timeout_secs == 0 {
                 return Err(setting("notify.sms", "timeout_secs", "must be positive"));
             }
         }
         Ok(())
     }
+}
+
+const KEY_ID_RULE: &str = "1 to 32 lowercase letters, digits, `-` or `_`";
+
+/// A template key id: short, and the same in a file and an environment variable
+/// (whose names the loader lowercases).
+fn is_key_id(id: &str) -> bool {
+    (1..=32).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+}
+
+/// `localhost` or a loopback address (`127.0.0.0/8`, `::1`, with or without brackets).
+pub fn is_loopback_host(host: &str) -> bool {
+    let host = host.trim();
+    let host = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 fn is_http_url(url: &str) -> bool {
@@ -676,6 +739,9 @@ impl Default for Config {
             max_body_bytes: 16 * 1024 * 1024,
             log: "info".into(),
             template_key: Secret::default(),
+            template_key_id: lazaret_store::LEGACY_KEY_ID.to_owned(),
+            previous_template_keys: Default::default(),
+            prompt_schedule_key: Secret::default(),
             template_grace_days: 7,
             audit_key: Secret::default(),
             audit_checkpoint: None,
@@ -780,6 +846,9 @@ impl Config {
             "max_body_bytes",
             "log",
             "template_key",
+            "template_key_id",
+            "previous_template_keys",
+            "prompt_schedule_key",
             "template_grace_days",
             "audit_key",
             "audit_checkpoint",
@@ -818,11 +887,60 @@ impl Config {
         if self.max_body_bytes == 0 {
             return Err(setting("", "max_body_bytes", "must be positive"));
         }
+        let is_key = |k: &str| k.len() == 64 && k.bytes().all(|b| b.is_ascii_hexdigit());
         let key = self.template_key.expose();
-        if !key.is_empty() && (key.len() != 64 || !key.bytes().all(|b| b.is_ascii_hexdigit())) {
+        if !key.is_empty() && !is_key(key) {
             return Err(setting(
                 "",
                 "template_key",
+                "must be 64 hex digits (32 bytes), or unset",
+            ));
+        }
+        if !is_key_id(&self.template_key_id) {
+            return Err(setting("", "template_key_id", KEY_ID_RULE));
+        }
+        for (id, k) in &self.previous_template_keys {
+            if !is_key_id(id) {
+                return Err(setting(
+                    "previous_template_keys",
+                    id,
+                    format!("is not a key id: {KEY_ID_RULE}"),
+                ));
+            }
+            if *id == self.template_key_id {
+                return Err(setting(
+                    "previous_template_keys",
+                    id,
+                    "is the id of the current template_key: a new key needs a new template_key_id",
+                ));
+            }
+            if !is_key(k.expose()) {
+                return Err(setting(
+                    "previous_template_keys",
+                    id,
+                    "must be 64 hex digits (32 bytes)",
+                ));
+            }
+            if key.eq_ignore_ascii_case(k.expose().trim()) {
+                return Err(setting(
+                    "previous_template_keys",
+                    id,
+                    "is the current template_key under another id",
+                ));
+            }
+        }
+        if !self.previous_template_keys.is_empty() && key.is_empty() {
+            return Err(setting(
+                "",
+                "template_key",
+                "must be set when previous_template_keys are",
+            ));
+        }
+        let schedule = self.prompt_schedule_key.expose();
+        if !schedule.is_empty() && !is_key(schedule) {
+            return Err(setting(
+                "",
+                "prompt_schedule_key",
                 "must be 64 hex digits (32 bytes), or unset",
             ));
         }
@@ -1138,7 +1256,35 @@ mod tests {
                 "[notify.sms]\nwebhook_url = \"sms.example.org/send\"\n",
                 "invalid [notify.sms] setting webhook_url",
             ),
+            (
+                "[notify.sms]\nwebhook_url = \"http://sms.example.org/send\"\n",
+                "invalid [notify.sms] setting webhook_url: must be https://",
+            ),
+            (
+                "[notify.sms]\nwebhook_url = \"http://127.0.0.1.example.org/send\"\n",
+                "invalid [notify.sms] setting webhook_url: must be https://",
+            ),
+            (
+                "[notify.email]\nhost = \"smtp.example.org\"\nfrom = \"a@example.org\"\ntls = \"none\"\n",
+                "invalid [notify.email] setting tls: \"none\" (plain SMTP",
+            ),
             ("template_key = \"abc\"\n", "invalid setting template_key"),
+            ("template_key_id = \"K 2\"\n", "invalid setting template_key_id"),
+            (
+                "template_key = \"0000000000000000000000000000000000000000000000000000000000000001\"\n\
+                 [previous_template_keys]\nk1 = \"abcd\"\n",
+                "invalid [previous_template_keys] setting k1",
+            ),
+            (
+                "template_key = \"0000000000000000000000000000000000000000000000000000000000000001\"\n\
+                 [previous_template_keys]\nk1 = \"0000000000000000000000000000000000000000000000000000000000000002\"\n",
+                "invalid [previous_template_keys] setting k1: is the id of the current",
+            ),
+            (
+                "[previous_template_keys]\nk0 = \"0000000000000000000000000000000000000000000000000000000000000002\"\n",
+                "invalid setting template_key: must be set when",
+            ),
+            ("prompt_schedule_key = \"12\"\n", "invalid setting prompt_schedule_key"),
             ("audit_key = \"abcd\"\n", "invalid setting audit_key"),
             (
                 "audit_checkpoint_every = 0\n",
@@ -1224,6 +1370,55 @@ mod tests {
             Ok(())
         });
         assert_eq!(Config::default().default_time_zone.name(), "UTC");
+    }
+
+    #[test]
+    fn plain_transports_are_accepted_only_on_loopback() {
+        for (file, ok) in [
+            (
+                "[notify.sms]\nwebhook_url = \"https://sms.example.org/send\"\n",
+                true,
+            ),
+            (
+                "[notify.sms]\nwebhook_url = \"http://127.0.0.1:9/send\"\n",
+                true,
+            ),
+            (
+                "[notify.sms]\nwebhook_url = \"http://localhost/send\"\n",
+                true,
+            ),
+            (
+                "[notify.sms]\nwebhook_url = \"http://[::1]:8080/send\"\n",
+                true,
+            ),
+            (
+                "[notify.sms]\nwebhook_url = \"http://10.0.0.5/send\"\n",
+                false,
+            ),
+            (
+                "[notify.email]\nhost = \"127.0.0.1\"\nfrom = \"a@b.org\"\ntls = \"none\"\n",
+                true,
+            ),
+            (
+                "[notify.email]\nhost = \"localhost\"\nfrom = \"a@b.org\"\ntls = \"none\"\n",
+                true,
+            ),
+            (
+                "[notify.email]\nhost = \"mail.b.org\"\nfrom = \"a@b.org\"\ntls = \"starttls\"\n",
+                true,
+            ),
+            (
+                "[notify.email]\nhost = \"10.1.1.1\"\nfrom = \"a@b.org\"\ntls = \"none\"\n",
+                false,
+            ),
+        ] {
+            figment::Jail::expect_with(|jail| {
+                jail.create_file("lazaret.toml", file)?;
+                let r = Config::load(None, &Overrides::default());
+                assert_eq!(r.is_ok(), ok, "{file}: {r:?}");
+                Ok(())
+            });
+        }
     }
 
     #[test]

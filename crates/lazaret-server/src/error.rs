@@ -108,6 +108,8 @@ error_codes! {
     FaceUnavailable = (SERVICE_UNAVAILABLE, "face_unavailable"),
     /// `template_key` is missing or malformed in the server's configuration.
     TemplateKeyMissing = (SERVICE_UNAVAILABLE, "template_key_missing"),
+    /// A stored template cannot be opened with the configured keys (a wrong `template_key`, or a previous key left out); the log names the key id.
+    TemplateKeyWrong = (SERVICE_UNAVAILABLE, "template_key_wrong"),
     /// The server failed; the cause is in its log.
     Internal = (INTERNAL_SERVER_ERROR, "internal"),
     /// Too many requests from this caller (a link, an address, an account) or for this order; `Retry-After` says when to come back.
@@ -387,6 +389,7 @@ impl From<ServiceError> for ApiError {
             S::NothingPending { .. } => ErrorCode::NothingPending,
             S::FaceUnavailable => ErrorCode::FaceUnavailable,
             S::TemplateKey(_) => ErrorCode::TemplateKeyMissing,
+            S::TemplateUnreadable { .. } => ErrorCode::TemplateKeyWrong,
             S::InvalidImage { .. } => ErrorCode::InvalidImage,
             S::RateLimited {
                 retry_after_secs, ..
@@ -563,6 +566,7 @@ mod tests {
         ("unavailable", 503),
         ("face_unavailable", 503),
         ("template_key_missing", 503),
+        ("template_key_wrong", 503),
         ("internal", 500),
         ("rate_limited", 429),
         ("face_busy", 503),

@@ -30,7 +30,6 @@ use crate::notify::{Notifier, NotifyError};
 use crate::prompting::{issue_prompt, welfare_alert, welfare_rule, IssueError, DEADLINE_QUEUE};
 use crate::state::AppState;
 use crate::symptom_forms::{issue_symptom_form, local_day};
-use crate::template_crypto::TemplateKey;
 
 pub const ISSUE_QUEUE: &str = "prompt.issue";
 /// Queue of the jobs that issue an order's daily symptom form.
@@ -274,8 +273,7 @@ impl Worker {
     }
 
     fn schedule_secret(&self) -> Result<Vec<u8>, WorkerError> {
-        TemplateKey::from_hex(self.state.config.template_key.expose())
-            .map(|k| k.schedule_secret())
+        crate::template_crypto::schedule_secret(&self.state.config)
             .map_err(|e| WorkerError::Config(e.to_string()))
     }
 

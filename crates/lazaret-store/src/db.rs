@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgSslMode};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -97,14 +97,16 @@ fn migrator(kind: BackendKind) -> Migrator {
                 4 "0004_notifications", 5 "0005_self_enrollment_symptoms", 6 "0006_without_rowid",
                 7 "0007_order_end", 8 "0008_not_delivered", 9 "0009_audit_keyed",
                 10 "0010_token_districts", 11 "0011_accounts", 12 "0012_districts", 13 "0013_audit_append_only",
-                14 "0014_alert_outcome", 15 "0015_user_language", 16 "0016_enrollment_photo", 17 "0017_imports", 18 "0018_case_traced_at", 19 "0019_person_name_search")
+                14 "0014_alert_outcome", 15 "0015_user_language", 16 "0016_enrollment_photo", 17 "0017_imports", 18 "0018_case_traced_at", 19 "0019_person_name_search",
+                21 "0021_key_ids_clock_mark")
         }
         BackendKind::Postgres => {
             embed_migrations!("postgres": 1 "0001_foundation", 2 "0002_tracing", 3 "0003_checkins",
                 4 "0004_notifications", 5 "0005_self_enrollment_symptoms", 7 "0007_order_end", 8 "0008_not_delivered",
                 9 "0009_audit_keyed", 10 "0010_token_districts", 11 "0011_accounts", 12 "0012_districts",
                 13 "0013_audit_append_only", 14 "0014_alert_outcome",
-                15 "0015_user_language", 16 "0016_enrollment_photo", 17 "0017_imports", 18 "0018_case_traced_at", 19 "0019_person_name_search")
+                15 "0015_user_language", 16 "0016_enrollment_photo", 17 "0017_imports", 18 "0018_case_traced_at", 19 "0019_person_name_search",
+                21 "0021_key_ids_clock_mark")
         }
     };
     Migrator {
@@ -120,6 +122,62 @@ pub fn migration_sql(kind: BackendKind) -> Vec<String> {
         .iter()
         .map(|m| m.sql.to_string())
         .collect()
+}
+
+/// The PostgreSQL connection options of `url`, with Lazaret's TLS default.
+///
+/// `sslmode` in the URL (or `PGSSLMODE`) is honoured as libpq does —
+/// `disable`, `prefer`, `require`, `verify-ca`, `verify-full`, with
+/// `sslrootcert` naming the CA file to trust besides the public web roots.
+/// Without one, a remote host gets `verify-full` (TLS with the certificate
+/// and host name checked), never a silent plaintext fallback; a loopback
+/// host or a Unix socket gets `prefer` (TLS when the server offers it). A
+/// remote host with `disable`, `allow` or `prefer` is warned about.
+pub fn pg_connect_options(url: &str) -> Result<PgConnectOptions, StoreError> {
+    let mut opts = PgConnectOptions::from_str(url).map_err(StoreError::Connect)?;
+    let explicit = url_query_has(url, &["sslmode", "ssl-mode"])
+        || std::env::var_os("PGSSLMODE").is_some_and(|v| !v.is_empty());
+    let local = is_local_pg_host(opts.get_host());
+    if !explicit {
+        opts = opts.ssl_mode(if local {
+            PgSslMode::Prefer
+        } else {
+            PgSslMode::VerifyFull
+        });
+    }
+    let mode = opts.get_ssl_mode();
+    if !local
+        && matches!(
+            mode,
+            PgSslMode::Disable | PgSslMode::Allow | PgSslMode::Prefer
+        )
+    {
+        tracing::warn!(
+            host = opts.get_host(),
+            sslmode = ?mode,
+            "the database link to a remote host may run without TLS: health data in clear on \
+             the network; use sslmode=verify-full"
+        );
+    }
+    Ok(opts)
+}
+
+/// Whether the query of `url` sets one of `keys`.
+fn url_query_has(url: &str, keys: &[&str]) -> bool {
+    url.split_once('?').is_some_and(|(_, q)| {
+        q.split('&')
+            .filter_map(|kv| kv.split('=').next())
+            .any(|k| keys.iter().any(|want| k.eq_ignore_ascii_case(want)))
+    })
+}
+
+/// A Unix socket directory, `localhost` or a loopback address.
+fn is_local_pg_host(host: &str) -> bool {
+    let h = host.trim_start_matches('[').trim_end_matches(']');
+    h.starts_with('/')
+        || h.eq_ignore_ascii_case("localhost")
+        || h.parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 impl Store {
@@ -143,7 +201,7 @@ impl Store {
                 Backend::Sqlite(pool)
             }
             BackendKind::Postgres => {
-                let opts = PgConnectOptions::from_str(url).map_err(StoreError::Connect)?;
+                let opts = pg_connect_options(url)?;
                 let pool = PgPoolOptions::new()
                     .max_connections(16)
                     .acquire_timeout(Duration::from_secs(10))
@@ -219,6 +277,22 @@ impl Store {
         Ok(())
     }
 
+    /// Whether this connection to the database is encrypted: `None` on
+    /// SQLite (no link), else what PostgreSQL says of the session
+    /// (`pg_stat_ssl`), for the start-up log and the transport tests.
+    pub async fn database_link_tls(&self) -> Result<Option<bool>, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(_) => Ok(None),
+            Backend::Postgres(pool) => {
+                let tls: bool =
+                    sqlx::query_scalar("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+                        .fetch_one(pool)
+                        .await?;
+                Ok(Some(tls))
+            }
+        }
+    }
+
     /// Every `(table, column)` of the live schema, for schema checks.
     pub async fn columns(&self) -> Result<Vec<(String, String)>, StoreError> {
         let sql = match self.kind() {
@@ -271,6 +345,48 @@ pub(crate) fn from_ms(table: &'static str, ms: i64) -> Result<DateTime<Utc>, Sto
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_remote_postgres_defaults_to_verified_tls_and_sslmode_is_honoured() {
+        if std::env::var_os("PGSSLMODE").is_some() {
+            eprintln!("SKIPPED: PGSSLMODE is set, the URL defaults cannot be checked");
+            return;
+        }
+        let mode = |url: &str| pg_connect_options(url).unwrap().get_ssl_mode();
+        assert!(matches!(
+            mode("postgres://u@db.example/x"),
+            PgSslMode::VerifyFull
+        ));
+        assert!(matches!(
+            mode("postgres://u@10.0.0.7:5432/x"),
+            PgSslMode::VerifyFull
+        ));
+        assert!(matches!(
+            mode("postgres://u@127.0.0.1/x"),
+            PgSslMode::Prefer
+        ));
+        assert!(matches!(
+            mode("postgres://u@localhost/x"),
+            PgSslMode::Prefer
+        ));
+        assert!(matches!(mode("postgres://u@[::1]/x"), PgSslMode::Prefer));
+        assert!(matches!(
+            mode("postgres://u@db.example/x?sslmode=require"),
+            PgSslMode::Require
+        ));
+        assert!(matches!(
+            mode("postgres://u@db.example/x?sslmode=disable"),
+            PgSslMode::Disable
+        ));
+        assert!(matches!(
+            mode("postgres://u@127.0.0.1/x?sslmode=verify-ca"),
+            PgSslMode::VerifyCa
+        ));
+        assert!(matches!(
+            mode("postgres://u@127.0.0.1/x?application_name=a&sslmode=verify-full"),
+            PgSslMode::VerifyFull
+        ));
+    }
 
     /// A database made by the first five migrations, with data in every
     /// rebuilt table and a table that refers to them, is upgraded by

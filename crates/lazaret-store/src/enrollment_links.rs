@@ -107,6 +107,8 @@ impl EnrollmentLink {
 pub struct PendingTemplate {
     pub ciphertext: Vec<u8>,
     pub nonce: Vec<u8>,
+    /// The id of the template key that sealed it.
+    pub key_id: String,
     pub model: String,
     pub photo: Option<SealedPhoto>,
 }
@@ -116,6 +118,8 @@ pub struct PendingTemplate {
 pub struct SealedPhoto {
     pub ciphertext: Vec<u8>,
     pub nonce: Vec<u8>,
+    /// The id of the template key that sealed it.
+    pub key_id: String,
 }
 
 const COLUMNS: &str = "id, order_id, token_hash, created_by, created_at, expires_at, status, \
@@ -256,7 +260,8 @@ impl Store {
         &self,
         order_id: &OrderId,
     ) -> Result<Option<(EnrollmentLinkId, SealedPhoto)>, StoreError> {
-        const SQL: &str = "SELECT id, photo_ciphertext, photo_nonce FROM enrollment_links \
+        const SQL: &str =
+            "SELECT id, photo_ciphertext, photo_nonce, photo_key_id FROM enrollment_links \
                            WHERE order_id = $1 AND status = 'pending'";
         on_pool!(self, pool => {
             let Some(r) = sqlx::query(SQL).bind(order_id.as_str()).fetch_optional(pool).await? else {
@@ -266,8 +271,13 @@ impl Store {
                 .map_err(|e| StoreError::corrupt("enrollment_links", e))?;
             let ciphertext: Option<Vec<u8>> = r.try_get("photo_ciphertext")?;
             let nonce: Option<Vec<u8>> = r.try_get("photo_nonce")?;
+            let key_id: Option<String> = r.try_get("photo_key_id")?;
             Ok(match (ciphertext, nonce) {
-                (Some(ciphertext), Some(nonce)) => Some((id, SealedPhoto { ciphertext, nonce })),
+                (Some(ciphertext), Some(nonce)) => Some((id, SealedPhoto {
+                    ciphertext,
+                    nonce,
+                    key_id: key_id.unwrap_or_else(|| crate::LEGACY_KEY_ID.to_owned()),
+                })),
                 _ => None,
             })
         })
@@ -285,7 +295,7 @@ impl Store {
         const SQL: &str =
             "UPDATE enrollment_links SET status = 'pending', ciphertext = $1, nonce = $2, \
                            model = $3, submitted_at = $4, updated_at = $4, \
-                           photo_ciphertext = $6, photo_nonce = $7 \
+                           photo_ciphertext = $6, photo_nonce = $7, key_id = $8, photo_key_id = $9 \
                            WHERE id = $5 AND status = 'open' AND expires_at > $4";
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
@@ -297,6 +307,8 @@ impl Store {
                 .bind(link_id.as_str())
                 .bind(t.photo.as_ref().map(|p| p.ciphertext.as_slice()))
                 .bind(t.photo.as_ref().map(|p| p.nonce.as_slice()))
+                .bind(&t.key_id)
+                .bind(t.photo.as_ref().map(|p| p.key_id.as_str()))
                 .execute(&mut *tx)
                 .await?;
             if n.rows_affected() != 1 {
@@ -317,14 +329,15 @@ impl Store {
         now: DateTime<Utc>,
         audit: &AuditRecord,
     ) -> Result<Option<EnrollmentLink>, StoreError> {
-        const PENDING: &str = "SELECT id, ciphertext, nonce, model FROM enrollment_links \
+        const PENDING: &str = "SELECT id, ciphertext, nonce, model, key_id FROM enrollment_links \
                                WHERE order_id = $1 AND status = 'pending'";
         const DECIDE: &str = "UPDATE enrollment_links SET status = 'approved', ciphertext = NULL, nonce = NULL, \
                               photo_ciphertext = NULL, photo_nonce = NULL, decided_at = $1, decided_by = $2, updated_at = $1 WHERE id = $3 AND status = 'pending'";
-        const ENROL: &str = "INSERT INTO enrollments (order_id, ciphertext, nonce, model, created_at) \
-                             VALUES ($1, $2, $3, $4, $5) \
+        const ENROL: &str = "INSERT INTO enrollments (order_id, ciphertext, nonce, model, created_at, key_id) \
+                             VALUES ($1, $2, $3, $4, $5, $6) \
                              ON CONFLICT (order_id) DO UPDATE SET ciphertext = excluded.ciphertext, \
-                             nonce = excluded.nonce, model = excluded.model, created_at = excluded.created_at";
+                             nonce = excluded.nonce, model = excluded.model, created_at = excluded.created_at, \
+                             key_id = excluded.key_id";
         let sql = format!("SELECT {COLUMNS} FROM enrollment_links WHERE id = $1");
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
@@ -335,6 +348,8 @@ impl Store {
             let ciphertext: Option<Vec<u8>> = r.try_get("ciphertext")?;
             let nonce: Option<Vec<u8>> = r.try_get("nonce")?;
             let model: Option<String> = r.try_get("model")?;
+            let key_id: Option<String> = r.try_get("key_id")?;
+            let key_id = key_id.unwrap_or_else(|| crate::LEGACY_KEY_ID.to_owned());
             let (Some(ciphertext), Some(nonce), Some(model)) = (ciphertext, nonce, model) else {
                 return Err(StoreError::corrupt("enrollment_links", format!("pending link {id} has no template")));
             };
@@ -348,6 +363,7 @@ impl Store {
                 .bind(&nonce)
                 .bind(&model)
                 .bind(to_ms(now))
+                .bind(&key_id)
                 .execute(&mut *tx)
                 .await?;
             append_audit!(self, tx, audit);

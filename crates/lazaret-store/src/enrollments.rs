@@ -16,6 +16,8 @@ pub struct EnrollmentRecord {
     pub order_id: OrderId,
     pub ciphertext: Vec<u8>,
     pub nonce: Vec<u8>,
+    /// The id of the template key that sealed it.
+    pub key_id: String,
     /// The face model that made the template (in the clear: it says nothing
     /// about the person and lets a model upgrade find stale templates).
     pub model: String,
@@ -29,10 +31,11 @@ impl Store {
         e: &EnrollmentRecord,
         audit: &AuditRecord,
     ) -> Result<(), StoreError> {
-        const SQL: &str = "INSERT INTO enrollments (order_id, ciphertext, nonce, model, created_at) \
-                           VALUES ($1, $2, $3, $4, $5) \
+        const SQL: &str = "INSERT INTO enrollments (order_id, ciphertext, nonce, model, created_at, key_id) \
+                           VALUES ($1, $2, $3, $4, $5, $6) \
                            ON CONFLICT (order_id) DO UPDATE SET ciphertext = excluded.ciphertext, \
-                           nonce = excluded.nonce, model = excluded.model, created_at = excluded.created_at";
+                           nonce = excluded.nonce, model = excluded.model, created_at = excluded.created_at, \
+                           key_id = excluded.key_id";
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             sqlx::query(SQL)
@@ -41,6 +44,7 @@ impl Store {
                 .bind(&e.nonce)
                 .bind(&e.model)
                 .bind(to_ms(e.created_at))
+                .bind(&e.key_id)
                 .execute(&mut *tx)
                 .await?;
             append_audit!(self, tx, audit);
@@ -53,7 +57,7 @@ impl Store {
         &self,
         order_id: &OrderId,
     ) -> Result<Option<EnrollmentRecord>, StoreError> {
-        const SQL: &str = "SELECT order_id, ciphertext, nonce, model, created_at \
+        const SQL: &str = "SELECT order_id, ciphertext, nonce, key_id, model, created_at \
                            FROM enrollments WHERE order_id = $1";
         on_pool!(self, pool => {
             let row = sqlx::query(SQL).bind(order_id.as_str()).fetch_optional(pool).await?;
@@ -63,6 +67,7 @@ impl Store {
                     .map_err(|e| StoreError::corrupt("enrollments", e))?,
                 ciphertext: r.try_get("ciphertext")?,
                 nonce: r.try_get("nonce")?,
+                key_id: r.try_get("key_id")?,
                 model: r.try_get("model")?,
                 created_at: from_ms("enrollments", r.try_get("created_at")?)?,
             }))

@@ -306,10 +306,14 @@ impl Store {
 
     /// Records a failed attempt. A final one marks the message `failed` and
     /// drops its secret body. Returns false if the message was not pending.
+    /// `error` (which may echo the recipient, as SMTP answers do) is kept
+    /// only in the outbox row, which can be erased; the immutable audit
+    /// chain gets `audit_reason`, which must name no address.
     pub async fn record_message_failure(
         &self,
         id: &str,
         error: &str,
+        audit_reason: &str,
         fate: MessageFailure,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
@@ -323,7 +327,7 @@ impl Store {
             MessageFailure::Retry => (RETRY, "notify.retry"),
             MessageFailure::Final => (FINAL, "notify.fail"),
         };
-        let audit = event(now, action, id, error.to_owned());
+        let audit = event(now, action, id, audit_reason.to_owned());
         self.settle_pending(sql, Some(error), id, now, &audit).await
     }
 

@@ -12,8 +12,8 @@ use lazaret_server::config::{Config, Overrides};
 use tracing_subscriber::EnvFilter;
 
 use commands::{
-    audit, bench_lists, chains, demo, face, import, orders, serve, sim, tests_cmd, token, trace,
-    users,
+    audit, bench_lists, chains, demo, face, import, keys, orders, serve, sim, tests_cmd, token,
+    trace, users,
 };
 
 /// Lazaret: quarantine orders, face-verified check-ins and contact tracing
@@ -44,6 +44,9 @@ enum Command {
     /// Officer API tokens: create (for an account or a service), list, revoke
     #[command(subcommand)]
     Token(token::TokenCommand),
+    /// Template keys: rotate (re-seal under the current key), status, the schedule key
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
     /// Officer accounts: create, list, disable, reset a password, set districts, enrol TOTP
     #[command(subcommand)]
     Users(users::UsersCommand),
@@ -133,7 +136,7 @@ fn run() -> Result<()> {
 
     match cli.command {
         Command::Face(cmd) => return face::run_face(cmd),
-        Command::Models(cmd) => return face::run_models(cmd),
+        Command::Models(cmd) => return face::run_models(cmd, config.models_dir.clone()),
         Command::Bench(BenchCommand::Face(args)) => return face::run_bench_face(args),
         _ => {}
     }
@@ -165,6 +168,10 @@ fn run() -> Result<()> {
                     users::run(cmd, &lazaret_server::AppState::new(s, c)).await
                 })
                 .await
+            }
+            Command::Keys(cmd) => {
+                let c = config.clone();
+                with_store(&config, |s| async move { keys::run(cmd, &s, &c).await }).await
             }
             Command::Import(a) => {
                 with_store(&config, |s| async move { import::run(a, &s).await }).await

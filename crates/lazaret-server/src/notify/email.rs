@@ -20,6 +20,11 @@ impl SmtpEmail {
         if c.host.is_empty() {
             return Err(NotifyError::Config("notify.email.host is empty".into()));
         }
+        if c.tls == SmtpTls::None && !crate::config::is_loopback_host(&c.host) {
+            return Err(NotifyError::Config(
+                "notify.email.tls = \"none\" is only for a relay on this host".into(),
+            ));
+        }
         let from: Mailbox = c
             .from
             .parse()
@@ -59,20 +64,49 @@ impl SmtpEmail {
     /// Sends one plain-text message (UTF-8; lettre picks the transfer
     /// encoding).
     pub async fn send(&self, to: &str, subject: &str, body: &str) -> Result<(), NotifyError> {
-        let to: Mailbox = to
-            .parse()
-            .map_err(|e| NotifyError::Send(format!("recipient address: {e}")))?;
+        let to: Mailbox = to.parse().map_err(|e| NotifyError::Delivery {
+            redacted: "SMTP: invalid recipient address".into(),
+            detail: format!("recipient address: {e}"),
+        })?;
         let message = Message::builder()
             .from(self.from.clone())
             .to(to)
             .subject(subject)
             .header(ContentType::TEXT_PLAIN)
             .body(body.to_owned())
-            .map_err(|e| NotifyError::Send(format!("building the message: {e}")))?;
+            .map_err(|e| NotifyError::Delivery {
+                redacted: "SMTP: the message could not be built".into(),
+                detail: format!("building the message: {e}"),
+            })?;
         self.transport
             .send(message)
             .await
-            .map_err(|e| NotifyError::Send(format!("SMTP: {e}")))?;
+            .map_err(|e| NotifyError::Delivery {
+                redacted: smtp_summary(&e),
+                detail: format!("SMTP: {e}"),
+            })?;
         Ok(())
+    }
+}
+
+/// An SMTP failure without the server's text (which often echoes the
+/// recipient): its class and reply code only.
+fn smtp_summary(e: &lettre::transport::smtp::Error) -> String {
+    let class = if e.is_timeout() {
+        "timeout"
+    } else if e.is_tls() {
+        "TLS error"
+    } else if e.is_permanent() {
+        "permanent error"
+    } else if e.is_transient() {
+        "transient error"
+    } else if e.is_client() {
+        "client error"
+    } else {
+        "connection error"
+    };
+    match e.status() {
+        Some(code) => format!("SMTP: {class} {code}"),
+        None => format!("SMTP: {class}"),
     }
 }

@@ -342,7 +342,13 @@ impl Notifier {
                                 Failure::RetryAt(_) => MessageFailure::Retry,
                             };
                             store
-                                .record_message_failure(&p.message_id, &error, fate, now)
+                                .record_message_failure(
+                                    &p.message_id,
+                                    &error,
+                                    &e.audit_reason(),
+                                    fate,
+                                    now,
+                                )
                                 .await?;
                         }
                     }

@@ -41,9 +41,10 @@ impl WebhookSms {
                 c.webhook_url
             ))
         })?;
-        if !matches!(url.scheme(), "http" | "https") {
+        let loopback = url.host_str().is_some_and(crate::config::is_loopback_host);
+        if !(url.scheme() == "https" || url.scheme() == "http" && loopback) {
             return Err(NotifyError::Config(
-                "notify.sms.webhook_url must be http:// or https://".into(),
+                "notify.sms.webhook_url must be https:// (http:// only on this host)".into(),
             ));
         }
         let client = reqwest::Client::builder()

@@ -32,7 +32,7 @@ use crate::prompting::hash_token;
 use crate::services::login_gate::hashing_permit;
 use crate::services::Actor;
 use crate::state::AppState;
-use crate::template_crypto::TemplateKey;
+use crate::template_crypto::TemplateKeys;
 
 /// Why an account or token use case refused or failed.
 #[derive(Debug, Error)]
@@ -457,34 +457,64 @@ pub fn totp_code(secret_b32: &str, now: DateTime<Utc>) -> Option<String> {
     Some(totp(secret_b32)?.generate(t))
 }
 
-/// How a sealed TOTP key is stored: `x1:<nonce hex>:<ciphertext hex>`
-/// (base32 has no `:`, so an unsealed key is told apart).
-const SEALED_TOTP: &str = "x1:";
+/// How a sealed TOTP key is stored: `x2:<key id>:<nonce hex>:<ciphertext hex>`,
+/// or `x1:<nonce hex>:<ciphertext hex>` from before keys had ids (sealed with
+/// the key whose id is `k1`). Base32 has no `:`, so an unsealed key is told apart.
+const SEALED_TOTP: &str = "x2:";
+const SEALED_TOTP_V1: &str = "x1:";
 
-/// The stored form of a TOTP key: sealed with `template_key` (the server's
-/// key for secrets at rest) and bound to the account's id when one is
-/// configured, so that a copy of the database gives no second factor;
+/// The stored form of a TOTP key: sealed with the current template key (the
+/// server's key for secrets at rest) and bound to the account's id when one
+/// is configured, so that a copy of the database gives no second factor;
 /// as is without one.
 fn seal_totp(state: &AppState, user: &UserId, secret_b32: &str) -> String {
-    match TemplateKey::from_hex(state.config.template_key.expose()) {
-        Ok(key) => {
-            let (ct, nonce) = key.seal(&format!("totp:{user}"), secret_b32.as_bytes());
-            format!("{SEALED_TOTP}{}:{}", hex::encode(nonce), hex::encode(ct))
-        }
+    match TemplateKeys::from_config(&state.config) {
+        Ok(keys) => seal_totp_with(&keys, user.as_str(), secret_b32),
         Err(_) => secret_b32.to_owned(),
     }
+}
+
+/// [`seal_totp`] with given keys (also `lazaret keys rotate`'s re-seal).
+pub(crate) fn seal_totp_with(keys: &TemplateKeys, user: &str, secret_b32: &str) -> String {
+    let s = keys.seal(&format!("totp:{user}"), secret_b32.as_bytes());
+    format!(
+        "{SEALED_TOTP}{}:{}:{}",
+        s.key_id,
+        hex::encode(s.nonce),
+        hex::encode(s.ciphertext)
+    )
+}
+
+/// The key id a stored TOTP form is sealed under; `None` when it is not sealed.
+pub(crate) fn totp_key_id(stored: &str) -> Option<&str> {
+    if stored.starts_with(SEALED_TOTP_V1) {
+        return Some(lazaret_store::LEGACY_KEY_ID);
+    }
+    stored.strip_prefix(SEALED_TOTP)?.split(':').next()
 }
 
 /// The TOTP key of a stored form; `None` when it cannot be opened (no or
 /// another `template_key`, a row copied to another account).
 fn open_totp(state: &AppState, user: &UserId, stored: &str) -> Option<String> {
-    let Some(sealed) = stored.strip_prefix(SEALED_TOTP) else {
+    if totp_key_id(stored).is_none() {
         return Some(stored.to_owned());
+    }
+    let keys = TemplateKeys::from_config(&state.config).ok()?;
+    open_totp_with(&keys, user.as_str(), stored)
+}
+
+/// Opens a sealed stored TOTP form with given keys.
+pub(crate) fn open_totp_with(keys: &TemplateKeys, user: &str, stored: &str) -> Option<String> {
+    let (key_id, nonce, ct) = if let Some(v1) = stored.strip_prefix(SEALED_TOTP_V1) {
+        let (nonce, ct) = v1.split_once(':')?;
+        (lazaret_store::LEGACY_KEY_ID, nonce, ct)
+    } else {
+        let mut parts = stored.strip_prefix(SEALED_TOTP)?.splitn(3, ':');
+        (parts.next()?, parts.next()?, parts.next()?)
     };
-    let (nonce, ct) = sealed.split_once(':')?;
-    let key = TemplateKey::from_hex(state.config.template_key.expose()).ok()?;
-    let plain = key
+    let plain = keys
         .open(
+            key_id,
             &format!("totp:{user}"),
             &hex::decode(ct).ok()?,
             &hex::decode(nonce).ok()?,

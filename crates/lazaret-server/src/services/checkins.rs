@@ -121,14 +121,17 @@ pub async fn submit(state: &AppState, req: SubmitCheckin) -> Result<CheckinRecei
         id: prompt.order_id.to_string(),
     })?;
     let enrollment = ctx.enrollment.as_ref().ok_or(ServiceError::NotEnrolled)?;
-    let template = key
-        .open(order.id.as_str(), &enrollment.ciphertext, &enrollment.nonce)
-        .ok()
-        .and_then(|b| Template::from_bytes(&b).ok())
-        .ok_or_else(|| {
-            tracing::error!(order = %order.id, "enrolled template cannot be opened");
-            ServiceError::Internal
-        })?;
+    let plain = state.open_sealed(
+        &key,
+        &enrollment.key_id,
+        order.id.as_str(),
+        &enrollment.ciphertext,
+        &enrollment.nonce,
+    )?;
+    let template = Template::from_bytes(&plain).map_err(|e| {
+        tracing::error!(order = %order.id, error = %e, "enrolled template is not a template");
+        ServiceError::Internal
+    })?;
 
     // A place in the face work before a try is reserved: when the server is
     // at its bound the person is told to come back and spends nothing.

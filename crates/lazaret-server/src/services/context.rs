@@ -10,7 +10,7 @@ use lazaret_face::FaceEngine;
 
 use crate::services::{Actor, ServiceError};
 use crate::state::AppState;
-use crate::template_crypto::TemplateKey;
+use crate::template_crypto::{TemplateKeyError, TemplateKeys};
 
 impl AppState {
     /// The face engine, or why face work cannot be done here.
@@ -18,11 +18,37 @@ impl AppState {
         self.face.clone().ok_or(ServiceError::FaceUnavailable)
     }
 
-    /// The key that seals templates, read from the configuration.
-    pub fn template_key(&self) -> Result<TemplateKey, ServiceError> {
-        TemplateKey::from_hex(self.config.template_key.expose()).map_err(|e| {
+    /// The keys that seal and open templates, read from the configuration.
+    pub fn template_key(&self) -> Result<TemplateKeys, ServiceError> {
+        TemplateKeys::from_config(&self.config).map_err(|e| {
             tracing::error!(error = %e, "template key");
             ServiceError::TemplateKey(e.to_string())
+        })
+    }
+
+    /// Opens a value the store holds sealed under `key_id`; a failure is
+    /// the configuration's (wrong or missing key), logged with what failed.
+    pub fn open_sealed(
+        &self,
+        keys: &TemplateKeys,
+        key_id: &str,
+        aad: &str,
+        ciphertext: &[u8],
+        nonce: &[u8],
+    ) -> Result<Vec<u8>, ServiceError> {
+        keys.open(key_id, aad, ciphertext, nonce).map_err(|e| {
+            match &e {
+                TemplateKeyError::UnknownKeyId(_) => tracing::error!(
+                    error = %e, key_id, "sealed value under a key that is not configured"
+                ),
+                _ => tracing::error!(
+                    error = %e, key_id,
+                    "sealed value cannot be opened: wrong template key for this id (or a tampered row)"
+                ),
+            }
+            ServiceError::TemplateUnreadable {
+                key_id: key_id.to_owned(),
+            }
         })
     }
 

@@ -69,11 +69,12 @@ pub async fn enroll(
     }
     let template = template_of(state, required_photo(photo)?).await?;
     let now = state.now();
-    let (ciphertext, nonce) = key.seal(order.id.as_str(), &template.to_bytes());
+    let sealed = key.seal(order.id.as_str(), &template.to_bytes());
     let record = EnrollmentRecord {
         order_id: order.id.clone(),
-        ciphertext,
-        nonce,
+        ciphertext: sealed.ciphertext,
+        nonce: sealed.nonce,
+        key_id: sealed.key_id,
         model: template.model.clone(),
         created_at: now,
     };

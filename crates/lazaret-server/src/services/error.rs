@@ -83,6 +83,13 @@ pub enum ServiceError {
     /// `template_key` is missing or malformed in the configuration.
     #[error("{0}")]
     TemplateKey(String),
+    /// A stored template (or pending photo) cannot be opened with the
+    /// configured keys: a wrong `template_key`, or its id missing from the
+    /// configuration. The server's fault, and the same for every check-in.
+    #[error(
+        "a stored template cannot be opened with the configured template keys (key id {key_id:?})"
+    )]
+    TemplateUnreadable { key_id: String },
     /// A frame that is not a picture the engine can read: the caller's error,
     /// no try is spent.
     #[error("frame {frame}: {reason}")]

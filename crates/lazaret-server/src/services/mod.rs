@@ -18,6 +18,7 @@ mod context;
 pub mod enrollment;
 mod error;
 pub mod imports;
+pub mod keys;
 pub mod login_gate;
 pub mod orders;
 pub mod overview;

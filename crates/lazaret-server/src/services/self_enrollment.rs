@@ -59,7 +59,7 @@ pub struct SubmittedPhoto {
 
 /// The associated data a submitted photo is sealed with: bound to the
 /// order, and unlike the template's, so neither opens as the other.
-fn photo_aad(order: &OrderId) -> String {
+pub(crate) fn photo_aad(order: &OrderId) -> String {
     format!("enrollment-photo:{order}")
 }
 
@@ -249,12 +249,13 @@ pub async fn pending_photo(
         return Err(ServiceError::not_found("self-enrolment photo", order_id));
     };
     let key = state.template_key()?;
-    let bytes = key
-        .open(&photo_aad(&order.id), &sealed.ciphertext, &sealed.nonce)
-        .map_err(|e| {
-            tracing::error!(error = %e, order = %order.id, "opening a submitted photo");
-            ServiceError::Internal
-        })?;
+    let bytes = state.open_sealed(
+        &key,
+        &sealed.key_id,
+        &photo_aad(&order.id),
+        &sealed.ciphertext,
+        &sealed.nonce,
+    )?;
     let audit = actor.audit(
         state.now(),
         "enrollment.photo_read",
@@ -293,16 +294,18 @@ pub async fn submit(state: &AppState, req: SubmitPhoto) -> Result<PhotoAccepted,
     state.face_engine()?;
     let key = state.template_key()?;
     // Sealed before the engine takes the picture; kept only for the decision.
-    let (photo_ciphertext, photo_nonce) = key.seal(&photo_aad(&order.id), &photo);
+    let photo_sealed = key.seal(&photo_aad(&order.id), &photo);
     let template = template_of(state, photo).await?;
-    let (ciphertext, nonce) = key.seal(order.id.as_str(), &template.to_bytes());
+    let sealed = key.seal(order.id.as_str(), &template.to_bytes());
     let pending = PendingTemplate {
-        ciphertext,
-        nonce,
+        ciphertext: sealed.ciphertext,
+        nonce: sealed.nonce,
+        key_id: sealed.key_id,
         model: template.model.clone(),
         photo: Some(SealedPhoto {
-            ciphertext: photo_ciphertext,
-            nonce: photo_nonce,
+            ciphertext: photo_sealed.ciphertext,
+            nonce: photo_sealed.nonce,
+            key_id: photo_sealed.key_id,
         }),
     };
     let audit = AuditRecord {

@@ -313,6 +313,7 @@ async fn two_instances_schedule_and_announce_each_prompt_once() {
             order_id: order.id.clone(),
             ciphertext: vec![0; 16],
             nonce: vec![0; 24],
+            key_id: "k1".into(),
             model: "m".into(),
             created_at: day,
         };

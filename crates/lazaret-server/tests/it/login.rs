@@ -816,7 +816,7 @@ async fn totp_keys_are_sealed_with_the_template_key(db: TestDb) {
         .totp_secret
         .unwrap();
     assert!(
-        stored.starts_with("x1:") && !stored.contains(secret),
+        stored.starts_with("x2:k1:") && !stored.contains(secret),
         "{stored}"
     );
     let code = accounts::totp_code(secret, t0()).unwrap();

@@ -22,3 +22,4 @@ mod orders;
 mod pages;
 mod self_enrolment;
 mod symptoms;
+mod transport_keys;

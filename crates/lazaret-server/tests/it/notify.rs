@@ -243,14 +243,14 @@ impl Gateway {
 
 // ---------------------------------------------------------------------------
 
-struct Env {
-    app: App,
-    state: AppState,
-    clock: Arc<TestClock>,
-    notifier: Arc<Notifier>,
+pub(crate) struct Env {
+    pub(crate) app: App,
+    pub(crate) state: AppState,
+    pub(crate) clock: Arc<TestClock>,
+    pub(crate) notifier: Arc<Notifier>,
 }
 
-fn config(smtp_port: Option<u16>, sms_url: Option<&str>) -> Config {
+pub(crate) fn config(smtp_port: Option<u16>, sms_url: Option<&str>) -> Config {
     let mut c = Config {
         template_key: Secret::new(TemplateKey::generate_hex()),
         public_url: Some("https://lazaret.example/".into()),
@@ -273,7 +273,7 @@ fn config(smtp_port: Option<u16>, sms_url: Option<&str>) -> Config {
     c
 }
 
-fn env(db: &TestDb, cfg: Config) -> Env {
+pub(crate) fn env(db: &TestDb, cfg: Config) -> Env {
     let clock = Arc::new(TestClock(Mutex::new(t0())));
     let app = App::builder(cfg, db.store.clone())
         .clock(clock.clone())
@@ -300,7 +300,7 @@ fn audit(what: &str) -> AuditRecord {
 
 /// A person (with the given contacts and language) under an active order
 /// with a dummy enrolment (scheduling needs one; no face is verified here).
-async fn person_with_order(
+pub(crate) async fn person_with_order(
     store: &Store,
     id: &str,
     phone: Option<&str>,
@@ -344,6 +344,7 @@ async fn person_with_order(
                 order_id: order.id.clone(),
                 ciphertext: vec![0; 16],
                 nonce: vec![0; 24],
+                key_id: "k1".into(),
                 model: "m".into(),
                 created_at: t0(),
             },
@@ -355,13 +356,13 @@ async fn person_with_order(
 }
 
 /// A prompt issued in a test, with the token its message carries.
-struct Issued {
-    prompt_id: PromptId,
+pub(crate) struct Issued {
+    pub(crate) prompt_id: PromptId,
     token: String,
 }
 
 /// Issues a prompt now with its outbox message, as the scheduler does.
-async fn issue(e: &Env, order: &QuarantineOrder, slot: &str) -> Issued {
+pub(crate) async fn issue(e: &Env, order: &QuarantineOrder, slot: &str) -> Issued {
     let p = issue_prompt(
         &e.state.store,
         &e.state.config,
@@ -386,7 +387,7 @@ async fn stats(store: &Store) -> QueueStats {
 }
 
 /// The outbox message announcing `a`'s prompt.
-async fn prompt_message(store: &Store, a: &Issued) -> OutboxMessage {
+pub(crate) async fn prompt_message(store: &Store, a: &Issued) -> OutboxMessage {
     store
         .get_message_by_dedupe_key(&format!("prompt:{}", a.prompt_id))
         .await
@@ -395,7 +396,7 @@ async fn prompt_message(store: &Store, a: &Issued) -> OutboxMessage {
 }
 
 /// The audit actions recorded for one message, oldest first.
-async fn message_actions(store: &Store, id: &str) -> Vec<String> {
+pub(crate) async fn message_actions(store: &Store, id: &str) -> Vec<String> {
     store
         .audit_events_for("message", id)
         .await

@@ -73,10 +73,12 @@ async fn pending(s: &Store, n: usize) -> (QuarantineOrder, EnrollmentLink) {
     let photo = SealedPhoto {
         ciphertext: vec![7; 64],
         nonce: vec![3; 24],
+        key_id: "k1".into(),
     };
     let t = PendingTemplate {
         ciphertext: vec![1; 32],
         nonce: vec![2; 24],
+        key_id: "k1".into(),
         model: "m".into(),
         photo: Some(photo.clone()),
     };

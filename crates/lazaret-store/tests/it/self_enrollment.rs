@@ -72,6 +72,7 @@ async fn undecided_templates_are_erased_when_their_retention_ends(db: TestDb) {
     let pending = PendingTemplate {
         ciphertext: vec![1; 32],
         nonce: vec![2; 24],
+        key_id: "k1".into(),
         model: "m".into(),
         photo: None,
     };
@@ -170,6 +171,7 @@ async fn an_undecided_template_follows_its_order(db: TestDb) {
     let pending = PendingTemplate {
         ciphertext: vec![1; 32],
         nonce: vec![2; 24],
+        key_id: "k1".into(),
         model: "m".into(),
         photo: None,
     };

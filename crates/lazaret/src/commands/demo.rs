@@ -126,6 +126,11 @@ pub async fn run(mut config: Config, db_given: bool) -> Result<()> {
         let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
         config.template_key = lazaret_server::config::Secret::new(hex);
     }
+    if config.prompt_schedule_key.is_empty() {
+        let key: [u8; 32] = rand::random();
+        let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+        config.prompt_schedule_key = lazaret_server::config::Secret::new(hex);
+    }
     // Likewise the audit chain's key (a fresh database each run); shown, so
     // that `audit verify` can be tried on the demo's chain.
     let demo_audit_key = config.audit_key.is_empty().then(|| {
@@ -150,8 +155,32 @@ pub async fn run(mut config: Config, db_given: bool) -> Result<()> {
             config.database_url_for_display()
         );
     }
-    // The face engine first: the demo enrols two people with it.
-    let face = load_face_engine(&config).await;
+    // The database is empty: this marks it with the demo's kind of clock.
+    lazaret_server::app::check_before_serving(&store, &config).await?;
+    // The face engine first: the demo enrols two people with it. Unlike
+    // `serve`, the demo fetches missing models (`lazaret models fetch`'s
+    // checksum-pinned download); without them it runs with face work off.
+    if config.face.enabled {
+        let dir = config
+            .models_dir
+            .clone()
+            .unwrap_or_else(lazaret_face::models_fetch::default_models_dir);
+        let fetched =
+            tokio::task::spawn_blocking(move || lazaret_face::models_fetch::ensure_models(&dir))
+                .await?;
+        if let Err(e) = fetched {
+            tracing::warn!(error = %e, "face models unavailable; the demo runs without enrolment and check-ins");
+            config.face.enabled = false;
+        }
+    }
+    let face = match load_face_engine(&config).await {
+        Ok(face) => face,
+        Err(e) => {
+            tracing::warn!(error = %e, "the demo runs without enrolment and check-ins");
+            config.face.enabled = false;
+            None
+        }
+    };
     let mut state = lazaret_server::AppState::new(store.clone(), config.clone());
     state.face = face.clone();
     #[allow(

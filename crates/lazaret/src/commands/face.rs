@@ -232,10 +232,13 @@ pub fn run_face(cmd: FaceCommand) -> Result<()> {
     }
 }
 
-pub fn run_models(cmd: ModelsCommand) -> Result<()> {
+/// `configured`: the configuration's `models_dir`, where `serve` looks.
+pub fn run_models(cmd: ModelsCommand, configured: Option<PathBuf>) -> Result<()> {
     match cmd {
         ModelsCommand::Fetch { models_dir } => {
-            let dir = models_dir.unwrap_or_else(models_fetch::default_models_dir);
+            let dir = models_dir
+                .or(configured)
+                .unwrap_or_else(models_fetch::default_models_dir);
             let dir = models_fetch::ensure_models(&dir)?;
             println!("face models ready in {}", dir.display());
             Ok(())

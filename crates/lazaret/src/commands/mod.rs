@@ -8,6 +8,7 @@ pub mod demo;
 pub mod demo_scenario;
 pub mod face;
 pub mod import;
+pub mod keys;
 pub mod orders;
 pub mod serve;
 pub mod sim;

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
-use lazaret_server::app::load_face_engine;
+use lazaret_server::app::{check_before_serving, load_face_engine};
 use lazaret_server::config::Liveness;
 use lazaret_server::{App, Config};
 use lazaret_store::Store;
@@ -42,6 +42,17 @@ pub async fn open_store(config: &Config) -> Result<Store> {
     let store = Store::open(config.database_url.expose())
         .await
         .with_context(|| format!("opening database {shown}"))?;
+    match store.database_link_tls().await {
+        Ok(Some(true)) => tracing::info!("the database link is encrypted (TLS)"),
+        Ok(Some(false)) => tracing::warn!(
+            "the database link is NOT encrypted: set sslmode=verify-full (or require) in the \
+             database URL unless the server is on this host"
+        ),
+        Ok(None) => {}
+        Err(e) => {
+            tracing::warn!(error = %e, "could not ask the database whether its link is encrypted")
+        }
+    }
     if config.audit_key.is_empty() {
         tracing::warn!(
             "no audit_key: the audit chain is not keyed, and anyone who can write the database \
@@ -69,21 +80,20 @@ pub async fn bind(config: &Config) -> Result<(TcpListener, SocketAddr)> {
     Ok((listener, addr))
 }
 
-/// Binds the listener and serves until Ctrl-C or SIGTERM; runs the
-/// background worker beside it unless `worker.enabled` is false.
+/// Checks what must hold before serving (the clock against the database,
+/// the template keys, the face models), then binds the listener and serves
+/// until Ctrl-C or SIGTERM; runs the background worker beside it unless
+/// `worker.enabled` is false. A failed check stops before the listening line.
 pub async fn serve(config: Config, store: Store) -> Result<()> {
+    check_before_serving(&store, &config).await?;
+    let face = load_face_engine(&config).await?;
     let (listener, _) = bind(&config).await?;
-    serve_on(listener, config, store).await
-}
-
-/// Serves on a bound `listener` (see [`bind`]) until Ctrl-C or SIGTERM.
-pub async fn serve_on(listener: TcpListener, config: Config, store: Store) -> Result<()> {
-    let face = load_face_engine(&config).await;
     serve_with(listener, config, store, face).await
 }
 
-/// [`serve_on`] with the face engine already loaded (the demo loads it to
-/// seed enrolments).
+/// Serves on a bound `listener` (see [`bind`]) with the face engine already
+/// loaded until Ctrl-C or SIGTERM. The demo calls it after
+/// [`check_before_serving`] and seeding.
 pub async fn serve_with(
     listener: TcpListener,
     config: Config,

@@ -7,4 +7,5 @@ mod audit;
 mod cli;
 mod serve_worker;
 mod simulated_day;
+mod start_checks;
 mod users;

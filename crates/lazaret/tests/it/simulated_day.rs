@@ -389,6 +389,7 @@ async fn two_servers_run_a_simulated_day_of_1000_orders_exactly_once() {
             order_id: OrderId::parse(o).unwrap(),
             ciphertext,
             nonce,
+            key_id: "k1".into(),
             model: first.model.clone(),
             created_at: at,
         };
