@@ -231,51 +231,56 @@ impl Notifier {
         }
     }
 
-    /// The symptom-form link of `n` (one message per form).
+    /// The symptom-form link of `n` (one message per form: the daily one
+    /// and any an officer issues).
     fn symptom_form_outgoing(&self, n: &SymptomFormNotice) -> Outgoing {
-        let tz = &n.time_zone;
-        let expires = format!(
-            "{} {}",
-            n.expires_at
-                .with_timezone(&tz.tz())
-                .format("%Y-%m-%d %H:%M"),
-            tz.name()
-        );
-        let (link, blocked) = self.link(SYMPTOMS_PATH, &n.token);
-        Outgoing {
-            kind: MessageKind::SymptomForm,
-            person: n.person.clone(),
-            order_id: Some(n.order_id.clone()),
-            // One message per form (the daily one and any an officer issues).
-            dedupe_key: symptom_form_message_key(&n.form_id),
-            expires_at: n.expires_at,
-            vars: Box::new(move |_| {
-                vec![
-                    Var::secret("link", link.clone()),
-                    Var::plain("expires", expires.clone()),
-                ]
-            }),
-            blocked,
-        }
+        self.link_outgoing(
+            MessageKind::SymptomForm,
+            SYMPTOMS_PATH,
+            LinkMessage {
+                person: &n.person,
+                order_id: &n.order_id,
+                token: &n.token,
+                time_zone: &n.time_zone,
+                expires_at: n.expires_at,
+                dedupe_key: symptom_form_message_key(&n.form_id),
+            },
+        )
     }
 
     /// The self-enrolment link of `n` (one message per link).
     fn enrollment_link_outgoing(&self, n: &EnrollmentLinkNotice) -> Outgoing {
-        let tz = &n.time_zone;
+        self.link_outgoing(
+            MessageKind::EnrollmentLink,
+            ENROLL_PATH,
+            LinkMessage {
+                person: &n.person,
+                order_id: &n.order_id,
+                token: &n.token,
+                time_zone: &n.time_zone,
+                expires_at: n.expires_at,
+                dedupe_key: enrollment_link_message_key(&n.link_id),
+            },
+        )
+    }
+
+    /// A message carrying the person's link to `path` and when it expires
+    /// (in the order's zone).
+    fn link_outgoing(&self, kind: MessageKind, path: &str, m: LinkMessage<'_>) -> Outgoing {
         let expires = format!(
             "{} {}",
-            n.expires_at
-                .with_timezone(&tz.tz())
+            m.expires_at
+                .with_timezone(&m.time_zone.tz())
                 .format("%Y-%m-%d %H:%M"),
-            tz.name()
+            m.time_zone.name()
         );
-        let (link, blocked) = self.link(ENROLL_PATH, &n.token);
+        let (link, blocked) = self.link(path, m.token);
         Outgoing {
-            kind: MessageKind::EnrollmentLink,
-            person: n.person.clone(),
-            order_id: Some(n.order_id.clone()),
-            dedupe_key: enrollment_link_message_key(&n.link_id),
-            expires_at: n.expires_at,
+            kind,
+            person: m.person.clone(),
+            order_id: Some(m.order_id.clone()),
+            dedupe_key: m.dedupe_key,
+            expires_at: m.expires_at,
             vars: Box::new(move |_| {
                 vec![
                     Var::secret("link", link.clone()),
@@ -428,4 +433,14 @@ impl Announcer for Notifier {
     ) -> Result<NewOutboxMessage, AnnounceError> {
         Ok(self.render(self.enrollment_link_outgoing(n), n.at))
     }
+}
+
+/// What a link message needs beyond its kind and path.
+struct LinkMessage<'a> {
+    person: &'a Person,
+    order_id: &'a OrderId,
+    token: &'a str,
+    time_zone: &'a lazaret_core::order::TimeZone,
+    expires_at: DateTime<Utc>,
+    dedupe_key: String,
 }
