@@ -394,6 +394,16 @@ struct Refusal {
 }
 
 impl Refusal {
+    /// A refusal of `action` with nothing typed to keep.
+    fn of(action: Action) -> Refusal {
+        Refusal {
+            action,
+            message: String::new(),
+            ends_at: String::new(),
+            reason: String::new(),
+        }
+    }
+
     fn at(&self, a: Action) -> Option<&str> {
         (self.action == a).then_some(self.message.as_str())
     }
@@ -846,12 +856,7 @@ pub async fn enrol(
     if let Some(r) = refuse_write(&officer) {
         return r;
     }
-    let refusal = Refusal {
-        action: Action::Enrol,
-        message: String::new(),
-        ends_at: String::new(),
-        reason: String::new(),
-    };
+    let refusal = Refusal::of(Action::Enrol);
     let parts = match read_parts(form).await {
         Ok(p) => p,
         Err(e) => {
@@ -899,12 +904,7 @@ pub async fn send_link(
     if let (_, Some(r)) = plain_action(&officer, &body) {
         return r;
     }
-    let refusal = Refusal {
-        action: Action::Link,
-        message: String::new(),
-        ends_at: String::new(),
-        reason: String::new(),
-    };
+    let refusal = Refusal::of(Action::Link);
     match self_enrollment::create_link(&state, &officer.as_actor(), &id).await {
         // The page shows where the message went (never the token).
         Ok(_) => done(&state, &id, Flash::LinkCreated),
@@ -922,12 +922,7 @@ pub async fn approve(
     if let (_, Some(r)) = plain_action(&officer, &body) {
         return r;
     }
-    let refusal = Refusal {
-        action: Action::Decide,
-        message: String::new(),
-        ends_at: String::new(),
-        reason: String::new(),
-    };
+    let refusal = Refusal::of(Action::Decide);
     match self_enrollment::approve(&state, &officer.as_actor(), &id).await {
         Ok(_) => done(&state, &id, Flash::Approved),
         Err(e) => refused(&state, &officer, &id, e, refusal).await,

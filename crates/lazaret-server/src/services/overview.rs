@@ -14,7 +14,6 @@ use crate::state::AppState;
 #[derive(Debug, Clone)]
 pub struct Overview {
     pub now: DateTime<Utc>,
-    pub day_start: DateTime<Utc>,
     pub districts: Vec<DistrictOverview>,
     /// Whether the counts about cases (and `symptomatic` alerts) are in.
     pub with_cases: bool,
@@ -49,7 +48,6 @@ pub async fn read(state: &AppState, actor: &Actor) -> Result<Overview, ServiceEr
     state.store.record_audit(&audit).await?;
     Ok(Overview {
         now,
-        day_start,
         districts,
         with_cases,
     })
