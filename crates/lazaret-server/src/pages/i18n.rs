@@ -730,7 +730,10 @@ mod tests {
         assert_eq!(Lang::negotiate(None, Some("pl-PL")), Lang::Pl);
         assert_eq!(Lang::negotiate(None, Some("de-CH, en;q=0.5")), Lang::De);
         assert_eq!(Lang::negotiate(None, Some("zh-Hans-CN,zh;q=0.9")), Lang::Zh);
-        assert_eq!(Lang::negotiate(None, Some("ar-EG,ar;q=0.9,en;q=0.5")), Lang::Ar);
+        assert_eq!(
+            Lang::negotiate(None, Some("ar-EG,ar;q=0.9,en;q=0.5")),
+            Lang::Ar
+        );
         assert_eq!(Lang::negotiate(Some("AR"), None), Lang::Ar);
         // The console offers its own two only.
         assert_eq!(
@@ -778,7 +781,8 @@ mod tests {
         for lang in Lang::ALL {
             let texts = lang.pack().texts;
             let code = lang.code();
-            let keys = |t: &[(&'static str, &'static str)]| t.iter().map(|t| t.0).collect::<Vec<_>>();
+            let keys =
+                |t: &[(&'static str, &'static str)]| t.iter().map(|t| t.0).collect::<Vec<_>>();
             assert_eq!(keys(texts), keys(en), "{code}: keys differ from English's");
             for ((key, text), (_, english)) in texts.iter().zip(en) {
                 assert!(!text.trim().is_empty(), "{code} {key}");

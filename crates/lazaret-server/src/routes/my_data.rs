@@ -39,8 +39,8 @@ pub async fn my_data(State(state): State<AppState>, req: Request) -> Result<Resp
     Ok(resp)
 }
 
-/// The token from the header, else from the body (JSON or form); an empty
-/// one is refused by the service as missing.
+/// The token from the header, else from the body (JSON or form); none or
+/// an empty one is refused by the service as missing.
 async fn token_of(req: Request) -> Result<String, ApiError> {
     if let Some(t) = req
         .headers()
@@ -50,12 +50,15 @@ async fn token_of(req: Request) -> Result<String, ApiError> {
     {
         return Ok(t.to_owned());
     }
-    let form = req
+    let Some(kind) = req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    if form {
+    else {
+        // No token header and no body: no credential (401, not 415).
+        return Ok(String::new());
+    };
+    if kind.starts_with("application/x-www-form-urlencoded") {
         let Form(body) = Form::<LinkLookup>::from_request(req, &())
             .await
             .map_err(|e| ApiError::InvalidRequest(e.body_text()))?;

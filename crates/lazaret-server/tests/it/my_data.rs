@@ -101,7 +101,10 @@ async fn my_data_shows_the_persons_own_record_and_nothing_else(db: TestDb) {
     // Both report symptoms; a message was kept for each.
     let mut form_tokens = Vec::new();
     for (order, answer) in [
-        (&ana, json!({"symptoms": ["fever", "cough"], "temperature_c": 38.4})),
+        (
+            &ana,
+            json!({"symptoms": ["fever", "cough"], "temperature_c": 38.4}),
+        ),
         (&boris, json!({"symptoms": ["none"]})),
     ] {
         let (st, f) = s
@@ -130,7 +133,9 @@ async fn my_data_shows_the_persons_own_record_and_nothing_else(db: TestDb) {
     // An officer reads Ana's record and her symptom reports.
     let (st, _) = s.get(&format!("/api/v1/persons/{ana_person}")).await;
     assert_eq!(st, StatusCode::OK);
-    let (st, _) = s.get(&format!("/api/v1/orders/{ana}/symptom-reports")).await;
+    let (st, _) = s
+        .get(&format!("/api/v1/orders/{ana}/symptom-reports"))
+        .await;
     assert_eq!(st, StatusCode::OK);
 
     // The used prompt token opens Ana's data, as an attachment.
@@ -150,7 +155,11 @@ async fn my_data_shows_the_persons_own_record_and_nothing_else(db: TestDb) {
     assert_eq!(orders[0]["status"], "active");
     assert_eq!(orders[0]["time_zone"], "Europe/Zurich");
     assert_eq!(
-        d["access_until"].as_str().unwrap().parse::<chrono::DateTime<chrono::Utc>>().unwrap(),
+        d["access_until"]
+            .as_str()
+            .unwrap()
+            .parse::<chrono::DateTime<chrono::Utc>>()
+            .unwrap(),
         t0() + Duration::days(14 + 14),
         "the order's end plus the grace"
     );
@@ -169,7 +178,12 @@ async fn my_data_shows_the_persons_own_record_and_nothing_else(db: TestDb) {
     let reports = d["symptom_reports"].as_array().unwrap();
     assert_eq!(reports.len(), 1, "{d}");
     assert_eq!(reports[0]["symptoms"], json!(["fever", "cough"]));
-    assert_eq!(reports[0]["temperature_c"].as_f64().map(|t| (t * 10.0).round()), Some(384.0));
+    assert_eq!(
+        reports[0]["temperature_c"]
+            .as_f64()
+            .map(|t| (t * 10.0).round()),
+        Some(384.0)
+    );
     let messages = d["messages"].as_array().unwrap();
     assert_eq!(messages.len(), 1, "{d}");
     assert_eq!(messages[0]["body"], "Short health form: [removed]");
@@ -178,7 +192,12 @@ async fn my_data_shows_the_persons_own_record_and_nothing_else(db: TestDb) {
     let log = d["access_log"].as_array().unwrap();
     let seen: Vec<(&str, &str)> = log
         .iter()
-        .map(|a| (a["action"].as_str().unwrap(), a["category"].as_str().unwrap()))
+        .map(|a| {
+            (
+                a["action"].as_str().unwrap(),
+                a["category"].as_str().unwrap(),
+            )
+        })
         .collect();
     assert!(seen.contains(&("person.read", "viewed")), "{seen:?}");
     assert!(
@@ -223,11 +242,17 @@ async fn my_data_shows_the_persons_own_record_and_nothing_else(db: TestDb) {
     let (st, v) = s
         .public_json("/api/v1/my-data", &json!({ "token": prompt_token }))
         .await;
-    assert_eq!((st, &v["person"]["full_name"]), (StatusCode::OK, &json!("Ana Lima")));
+    assert_eq!(
+        (st, &v["person"]["full_name"]),
+        (StatusCode::OK, &json!("Ana Lima"))
+    );
     let (st, v) = s
         .public_form("/api/v1/my-data", &[("token", prompt_token.as_str())])
         .await;
-    assert_eq!((st, &v["person"]["full_name"]), (StatusCode::OK, &json!("Ana Lima")));
+    assert_eq!(
+        (st, &v["person"]["full_name"]),
+        (StatusCode::OK, &json!("Ana Lima"))
+    );
 
     // Wrong, missing or unknown tokens: 401, nothing shown.
     for bad in ["lzp_forged", "lzs_forged", "lze_forged", "nonsense", ""] {
@@ -243,10 +268,9 @@ async fn my_data_shows_the_persons_own_record_and_nothing_else(db: TestDb) {
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
 
     // Every access is in the audit log, as the link, about the person.
-    let (_, auditor) =
-        lazaret_server::auth::create_token(&db.store, Role::Auditor, "a", "a", t0())
-            .await
-            .unwrap();
+    let (_, auditor) = lazaret_server::auth::create_token(&db.store, Role::Auditor, "a", "a", t0())
+        .await
+        .unwrap();
     let audit = Api::new(s.base.clone(), auditor);
     let (st, page) = audit.get("/api/v1/audit?action=person.self_access").await;
     assert_eq!(st, StatusCode::OK, "{page}");
@@ -273,7 +297,8 @@ async fn my_data_shows_the_persons_own_record_and_nothing_else(db: TestDb) {
     assert!(!again.to_string().contains("person.self_access"));
 
     // The link opens the data until 14 days after the order ended.
-    s.clock.advance(Duration::days(14 + 14) - Duration::minutes(1));
+    s.clock
+        .advance(Duration::days(14 + 14) - Duration::minutes(1));
     let (st, _, v) = my_data(&s, &prompt_token).await;
     assert_eq!(st, StatusCode::OK, "{v}");
     s.clock.advance(Duration::minutes(2));
@@ -324,6 +349,42 @@ async fn an_early_release_starts_the_grace_then(db: TestDb) {
     assert_eq!(
         (st, e["code"].as_str()),
         (StatusCode::GONE, Some("token_expired")),
+        "{e}"
+    );
+    s.stop();
+}
+
+backends!(my_data_is_rate_limited_like_the_other_person_routes);
+/// Per link token and per address, as `[limits]` says: the next request is
+/// told to come back, and nothing is shown.
+async fn my_data_is_rate_limited_like_the_other_person_routes(db: TestDb) {
+    let mut config = crate::support::config();
+    config.limits.person_token_per_minute = 2;
+    config.limits.person_address_per_minute = 4;
+    let s = Server::start_with(&db, t0(), config).await;
+    let order = s.new_order("Dara Novak").await;
+    let (_, f) = s
+        .post(&format!("/api/v1/orders/{order}/symptom-forms"), &json!({}))
+        .await;
+    let token = f["token"].as_str().unwrap().to_owned();
+    for _ in 0..2 {
+        let (st, _, d) = my_data(&s, &token).await;
+        assert_eq!(st, StatusCode::OK, "{d}");
+    }
+    let (st, _, e) = my_data(&s, &token).await;
+    assert_eq!(
+        (st, e["code"].as_str()),
+        (StatusCode::TOO_MANY_REQUESTS, Some("rate_limited")),
+        "{e}"
+    );
+    assert!(e.get("person").is_none());
+    // The address's fourth person request passes, its fifth does not.
+    let (st, _, _) = my_data(&s, "lzp_other").await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+    let (st, _, e) = my_data(&s, "lzp_another").await;
+    assert_eq!(
+        (st, e["code"].as_str()),
+        (StatusCode::TOO_MANY_REQUESTS, Some("rate_limited")),
         "{e}"
     );
     s.stop();

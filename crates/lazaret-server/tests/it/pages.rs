@@ -194,7 +194,10 @@ async fn pages_are_served_with_strict_headers_in_both_languages() {
             html.contains(&format!("<html lang=\"{lang}\" dir=\"{dir}\">")),
             "{accept}: {html}"
         );
-        assert!(html.contains(&format!("<h1>{title}</h1>")), "{lang}: {html}");
+        assert!(
+            html.contains(&format!("<h1>{title}</h1>")),
+            "{lang}: {html}"
+        );
         for code in ["en", "ru", "uk", "pl", "de", "zh", "ar"] {
             assert!(
                 html.contains(&format!("hreflang=\"{code}\"")),
@@ -708,7 +711,10 @@ async fn person_pages_in_arabic_and_chinese_and_my_data() {
     let (_, v) = s.checkin(&ar_token, &frames, NEAR, 10.0, None).await;
     assert_eq!(v["outcome"], "verified", "{v}");
     let (st, f) = s
-        .post(&format!("/api/v1/orders/{ar_order}/symptom-forms"), &json!({}))
+        .post(
+            &format!("/api/v1/orders/{ar_order}/symptom-forms"),
+            &json!({}),
+        )
         .await;
     assert_eq!(st, StatusCode::CREATED, "{f}");
     let (st, r) = s
@@ -769,7 +775,10 @@ async fn person_pages_in_arabic_and_chinese_and_my_data() {
         for css in ["h1", "#steps"] {
             let gaps = b.exec(TEXT_GAPS, json!([css])).await;
             let (left, right) = (gaps[0].as_f64().unwrap(), gaps[1].as_f64().unwrap());
-            assert!(right < 2.0 && left > right, "{css} is not right-aligned: {gaps}");
+            assert!(
+                right < 2.0 && left > right,
+                "{css} is not right-aligned: {gaps}"
+            );
         }
         // The start button spans the column; the footer link sits on the right.
         let footer = b
@@ -780,7 +789,10 @@ async fn person_pages_in_arabic_and_chinese_and_my_data() {
             .await;
         assert!(footer[0].as_f64().unwrap().abs() < 2.0, "{footer}");
         let tries = b.text_of("#when", SHORT).await;
-        assert!(tries.contains("المحاولات المتبقية: 3"), "Western digits: {tries}");
+        assert!(
+            tries.contains("المحاولات المتبقية: 3"),
+            "Western digits: {tries}"
+        );
         b.assert_self_contained().await;
         b.screenshot(&format!("person-checkin-ar-{size}")).await;
         b.quit().await;
@@ -789,11 +801,18 @@ async fn person_pages_in_arabic_and_chinese_and_my_data() {
     // 2. The symptom form in Arabic: each box on the right of its label.
     let b = driver.window_session(browser::PHONE, "ar").await;
     let (st, f2) = s
-        .post(&format!("/api/v1/orders/{ar_order}/symptom-forms"), &json!({}))
+        .post(
+            &format!("/api/v1/orders/{ar_order}/symptom-forms"),
+            &json!({}),
+        )
         .await;
     assert_eq!(st, StatusCode::CREATED, "{f2}");
-    b.goto(&format!("{}/symptoms#token={}", s.base, f2["token"].as_str().unwrap()))
-        .await;
+    b.goto(&format!(
+        "{}/symptoms#token={}",
+        s.base,
+        f2["token"].as_str().unwrap()
+    ))
+    .await;
     b.text_of("#form legend", SHORT).await;
     let boxes = b
         .exec(
@@ -812,7 +831,8 @@ async fn person_pages_in_arabic_and_chinese_and_my_data() {
     let zh_token = zh["token"].as_str().unwrap().to_owned();
     for (window, size) in [(browser::PHONE, "phone"), (browser::LAPTOP, "desktop")] {
         let b = driver.window_session(window, "zh-CN,zh").await;
-        b.goto(&format!("{}/checkin#token={zh_token}", s.base)).await;
+        b.goto(&format!("{}/checkin#token={zh_token}", s.base))
+            .await;
         let steps = b.text_of("#steps", SHORT).await;
         assert!(steps.contains("摄像头会请您"), "{steps}");
         let page = b
@@ -851,7 +871,7 @@ async fn person_pages_in_arabic_and_chinese_and_my_data() {
                    symptoms: all('#symptoms > li'), messages: all('#messages > li', 'data-kind'), \
                    actions: all('#access > li', 'data-action'), token: document.getElementById('download-token').value, \
                    form: [document.getElementById('download').method, new URL(document.getElementById('download').action).pathname], \
-                   text: document.body.innerText };",
+                   text: document.body.innerText, all: document.body.textContent };",
                 json!([]),
             )
             .await;
@@ -866,7 +886,10 @@ async fn person_pages_in_arabic_and_chinese_and_my_data() {
         assert_eq!(shown["outcomes"], json!(["outside_geofence", "verified"]));
         assert_eq!(shown["requests"], json!(["open", "answered"]));
         let symptoms = shown["symptoms"][0].as_str().unwrap();
-        assert!(symptoms.contains("سعال") && symptoms.contains("37.9"), "{symptoms}");
+        assert!(
+            symptoms.contains("سعال") && symptoms.contains("37.9"),
+            "{symptoms}"
+        );
         assert_eq!(shown["messages"], json!(["symptom_form"]));
         let actions: Vec<&str> = shown["actions"]
             .as_array()
@@ -880,7 +903,12 @@ async fn person_pages_in_arabic_and_chinese_and_my_data() {
         assert_eq!(shown["form"], json!(["post", "/api/v1/my-data"]));
         let text = shown["text"].as_str().unwrap();
         assert!(text.contains("موقع خارج مكان الحجر") || text.contains("الموقع خارج مكان الحجر"));
-        assert!(!text.contains("lzs_secret") && text.contains("[removed]"));
+        // The kept copy of the message, folded: its link removed.
+        let all = shown["all"].as_str().unwrap();
+        assert!(
+            !all.contains("lzs_secret") && all.contains("[removed]"),
+            "{all}"
+        );
         for evidence in ["distance", "radius", "47.37"] {
             assert!(!text.contains(evidence), "{evidence} shown");
         }
@@ -901,7 +929,8 @@ async fn person_pages_in_arabic_and_chinese_and_my_data() {
 
     // 5. The my-data page in Chinese, with a wrong token after it.
     let b = driver.window_session(browser::PHONE, "en-US,en").await;
-    b.goto(&format!("{}/my-data#token={zh_token}", s.base)).await;
+    b.goto(&format!("{}/my-data#token={zh_token}", s.base))
+        .await;
     b.wait_for(
         "the data",
         "var d = document.getElementById('data'); return d && !d.hidden;",
@@ -914,7 +943,8 @@ async fn person_pages_in_arabic_and_chinese_and_my_data() {
     assert!(requests.contains("等待您的回应"), "{requests}");
     b.screenshot("person-my-data-zh-phone").await;
     b.goto("about:blank").await;
-    b.goto(&format!("{}/my-data?lang=zh#token=lzp_wrong", s.base)).await;
+    b.goto(&format!("{}/my-data?lang=zh#token=lzp_wrong", s.base))
+        .await;
     let status = b.text_of("#status", SHORT).await;
     assert!(status.contains("此链接无效"), "{status}");
     b.assert_self_contained().await;

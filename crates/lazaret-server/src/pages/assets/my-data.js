@@ -14,18 +14,29 @@
     return e;
   }
 
-  // A name or number from the data inside translated words keeps its own
-  // direction (a Latin name in an Arabic sentence).
+  // Text from the data (an address, a name) keeps its own direction inside
+  // the page's (a Latin address on an Arabic page), while the paragraph
+  // around it keeps the page's alignment.
   function isolated(text) {
     var b = el('bdi', '', text);
     b.dir = 'auto';
     return b;
   }
 
+  function para(cls, text) {
+    var p = el('p', cls);
+    p.appendChild(isolated(text));
+    return p;
+  }
+
+  // Times in the zone of the place of quarantine (the latest order's when
+  // a record has no order), as the messages give them.
+  var homeZone = null;
+
   function when(iso, zone) {
     if (!iso) return '';
     var opts = { dateStyle: 'medium', timeStyle: 'short' };
-    if (zone) opts.timeZone = zone;
+    if (zone || homeZone) opts.timeZone = zone || homeZone;
     try {
       return new Date(iso).toLocaleString(Lz.locale, opts);
     } catch (e) {
@@ -48,10 +59,11 @@
     items.forEach(function (item) { list.appendChild(render(item)); });
   }
 
+  // `label` ends with its language's colon (a full-width one needs no space).
   function line(label, value) {
     var p = el('p');
-    p.appendChild(el('span', 'label', label + ': '));
-    p.appendChild(typeof value === 'string' ? document.createTextNode(value) : value);
+    p.appendChild(el('span', 'label', label + (/：$/.test(label) ? '' : ' ')));
+    p.appendChild(document.createTextNode(value));
     return p;
   }
 
@@ -69,11 +81,12 @@
     $('you-language').textContent = own ? own.textContent : d.person.language;
     $('until').textContent = t('js.md_until', { date: when(d.access_until) });
     var zoneOf = zones(d.orders);
+    if (d.orders.length) homeZone = d.orders[d.orders.length - 1].time_zone || null;
 
     fill('orders', d.orders.slice().reverse(), function (o) {
       var li = el('li', 'item');
       li.setAttribute('data-order', o.id);
-      li.appendChild(isolated(o.address)).className = 'strong block';
+      li.appendChild(para('strong', o.address));
       li.appendChild(line(t('js.md_period'), when(o.starts_at, o.time_zone) + ' – ' + when(o.ended_at || o.ends_at, o.time_zone)));
       li.appendChild(line(t('js.md_status'), t('js.md_order.' + o.status)));
       return li;
@@ -100,7 +113,7 @@
       var li = el('li', 'item');
       li.appendChild(el('p', 'strong', day(r.day)));
       li.appendChild(el('p', '', r.symptoms.map(function (s) { return t('sym_' + s); }).join(', ')));
-      if (r.other) li.appendChild(isolated(r.other)).className = 'block';
+      if (r.other) li.appendChild(para('', r.other));
       if (r.temperature_c !== null && r.temperature_c !== undefined) {
         li.appendChild(el('p', '', t('js.md_temp', { t: r.temperature_c.toLocaleString(Lz.locale) })));
       }
