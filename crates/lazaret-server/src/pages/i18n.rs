@@ -78,7 +78,7 @@ languages! {
 }
 
 impl Lang {
-    /// The languages the officers' console is written in ([`TEXTS`]).
+    /// The languages the officers' console is written in (`TEXTS`).
     pub const CONSOLE: [Lang; 2] = [Lang::En, Lang::Ru];
 
     pub fn code(self) -> &'static str {
@@ -136,7 +136,7 @@ impl Lang {
     }
 
     /// The text for `key`, or None when there is none: a page text of this
-    /// language, or for a `c.…` key the console's ([`TEXTS`]; a language
+    /// language, or for a `c.…` key the console's (`TEXTS`; a language
     /// the console is not written in reads it in English, but the console
     /// only offers [`Lang::CONSOLE`]).
     pub fn text(self, key: &str) -> Option<&'static str> {
