@@ -381,7 +381,8 @@ impl From<ServiceError> for ApiError {
             | S::WindowPassed
             | S::FormWithdrawn
             | S::FormDayOver
-            | S::LinkExpired => ErrorCode::TokenExpired,
+            | S::LinkExpired
+            | S::DataAccessOver => ErrorCode::TokenExpired,
             S::LinkRevoked => ErrorCode::TokenRevoked,
             S::NoTriesLeft => ErrorCode::NoTriesLeft,
             S::InProgress => ErrorCode::InProgress,

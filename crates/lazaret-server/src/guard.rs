@@ -130,6 +130,7 @@ pub const PERSON_ROUTES: &[&str] = &[
     "/api/v1/enrollment/link",
     "/api/v1/symptom-reports",
     "/api/v1/symptom-reports/form",
+    "/api/v1/my-data",
 ];
 
 /// Middleware: a request to a person route counts against its client

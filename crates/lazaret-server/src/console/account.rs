@@ -47,7 +47,7 @@ pub async fn page_get(State(state): State<AppState>, officer: ConsoleOfficer) ->
                 label for="language" { (tr.t("c.language_label")) }
                 select #language name="language" {
                     option value="" selected[s.language.is_none()] { (tr.t("c.language_browser")) }
-                    @for l in Lang::ALL {
+                    @for l in Lang::CONSOLE {
                         option value=(l.code()) lang=(l.code()) selected[s.language.as_deref() == Some(l.code())] { (l.name()) }
                     }
                 }
@@ -87,7 +87,7 @@ pub async fn language(
     if let Some(refused) = officer.refuse_csrf(&form.csrf) {
         return refused;
     }
-    let choice = Lang::parse(&form.language);
+    let choice = Lang::parse(&form.language).filter(|l| Lang::CONSOLE.contains(l));
     if choice.is_none() && !form.language.trim().is_empty() {
         return error_page(
             tr,

@@ -12,7 +12,8 @@ use maud::{html, Markup, DOCTYPE};
 use crate::pages::Lang;
 use crate::services::accounts::ConsoleSession;
 
-/// The texts of one language (`pages::i18n`, keys `c.…`).
+/// The texts of one language (`pages::i18n`'s console table, keys `c.…`;
+/// the console is written in [`Lang::CONSOLE`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Tr(pub Lang);
 

@@ -193,12 +193,13 @@ fn same(a: &str, b: &str) -> bool {
             == 0
 }
 
-/// The language of a console page: the browser's `Accept-Language`.
+/// The language of a console page: the browser's `Accept-Language`, among
+/// the console's languages.
 fn lang_of(headers: &HeaderMap) -> Lang {
     let accept = headers
         .get(header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok());
-    Lang::negotiate(None, accept)
+    Lang::negotiate_among(&Lang::CONSOLE, None, accept)
 }
 
 /// The client's address, from the connection (`App::run` and
@@ -267,6 +268,7 @@ impl FromRequestParts<AppState> for ConsoleOfficer {
                     .language
                     .as_deref()
                     .and_then(Lang::parse)
+                    .filter(|l| Lang::CONSOLE.contains(l))
                     .map_or(tr, Tr);
                 // The account's request rate, shared with its API tokens.
                 let key = format!("user:{}", session.username);
@@ -391,7 +393,7 @@ mod tests {
                     );
                     continue;
                 }
-                for lang in Lang::ALL {
+                for lang in Lang::CONSOLE {
                     assert!(lang.text(&key).is_some(), "no text for {key}");
                 }
                 n += 1;

@@ -1,9 +1,14 @@
 //! Message texts per kind and language, with `{placeholder}` substitution.
 //!
-//! A new kind of message is one `MessageKind` variant and one entry per
-//! language in [`template`]. Languages without a text fall back to English.
+//! The texts themselves live with each language's page texts
+//! (`pages/i18n/<code>.rs`, a [`Messages`] each). A new kind of message is
+//! one `MessageKind` variant, one [`Messages`] field and its template in
+//! every language (the compiler asks for each). A person whose language has
+//! no texts reads English.
 
 use lazaret_core::challenge::HeadPose;
+
+use crate::pages::Lang;
 
 /// What a message is for; stored in the outbox as [`MessageKind::as_str`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,14 +20,37 @@ pub enum MessageKind {
     SymptomForm,
     /// A self-enrolment link: the person sends their own reference photo.
     EnrollmentLink,
+    /// A notify-tier contact: possibly exposed on `{date}`, no quarantine,
+    /// watch for symptoms until `{until}`, call `{contact_phone}`.
+    ExposureNotice,
+    /// A close contact's order was issued: `{address}`, `{starts}`–`{ends}`.
+    OrderIssued,
+    /// The order now ends `{ends}`.
+    OrderExtended,
+    /// The order ended on `{date}`: no more staying at home or check-ins.
+    OrderReleased,
 }
 
 impl MessageKind {
+    pub const ALL: [MessageKind; 7] = [
+        MessageKind::CheckinPrompt,
+        MessageKind::SymptomForm,
+        MessageKind::EnrollmentLink,
+        MessageKind::ExposureNotice,
+        MessageKind::OrderIssued,
+        MessageKind::OrderExtended,
+        MessageKind::OrderReleased,
+    ];
+
     pub fn as_str(&self) -> &'static str {
         match self {
             MessageKind::CheckinPrompt => "checkin_prompt",
             MessageKind::SymptomForm => "symptom_form",
             MessageKind::EnrollmentLink => "enrollment_link",
+            MessageKind::ExposureNotice => "exposure_notice",
+            MessageKind::OrderIssued => "order_issued",
+            MessageKind::OrderExtended => "order_extended",
+            MessageKind::OrderReleased => "order_released",
         }
     }
 }
@@ -37,91 +65,41 @@ pub struct Template {
     pub sms: &'static str,
 }
 
-const CHECKIN_PROMPT_EN: Template = Template {
-    language: "en",
-    subject: "Check-in requested: please answer by {deadline}",
-    email: "Hello {name},\n\n\
-            please check in now: open the link below on your phone, allow the camera and \
-            location, and follow the instructions.\n\n\
-            {link}\n\n\
-            Answer by {deadline}. The camera will ask you to: {challenge}.\n\n\
-            The link works once and only for this check-in. If you cannot answer in time, \
-            your health officer will contact you.\n",
-    sms: "Check-in requested. Answer by {deadline}: {link} (camera: {challenge})",
-};
+/// One language's template of every kind (its `pages/i18n/<code>.rs`).
+#[derive(Debug)]
+pub struct Messages {
+    pub checkin_prompt: Template,
+    pub symptom_form: Template,
+    pub enrollment_link: Template,
+    pub exposure_notice: Template,
+    pub order_issued: Template,
+    pub order_extended: Template,
+    pub order_released: Template,
+}
 
-const CHECKIN_PROMPT_RU: Template = Template {
-    language: "ru",
-    subject: "Запрос на отметку: ответьте до {deadline}",
-    email: "Здравствуйте, {name}!\n\n\
-            Пожалуйста, отметьтесь сейчас: откройте ссылку ниже на телефоне, разрешите \
-            доступ к камере и местоположению и следуйте инструкциям.\n\n\
-            {link}\n\n\
-            Ответьте до {deadline}. Камера попросит вас: {challenge}.\n\n\
-            Ссылка действует один раз и только для этой отметки. Если вы не успеете \
-            ответить, с вами свяжется сотрудник службы здравоохранения.\n",
-    sms: "Запрос на отметку. Ответьте до {deadline}: {link} (камера: {challenge})",
-};
+impl Messages {
+    pub fn get(&self, kind: MessageKind) -> &Template {
+        match kind {
+            MessageKind::CheckinPrompt => &self.checkin_prompt,
+            MessageKind::SymptomForm => &self.symptom_form,
+            MessageKind::EnrollmentLink => &self.enrollment_link,
+            MessageKind::ExposureNotice => &self.exposure_notice,
+            MessageKind::OrderIssued => &self.order_issued,
+            MessageKind::OrderExtended => &self.order_extended,
+            MessageKind::OrderReleased => &self.order_released,
+        }
+    }
+}
 
-const SYMPTOM_FORM_EN: Template = Template {
-    language: "en",
-    subject: "Today's health check: how are you feeling?",
-    email: "Hello {name},\n\n\
-            please tell us how you feel today. The form takes under a minute:\n\n\
-            {link}\n\n\
-            It is open until {expires}. If you feel unwell, an investigator will contact \
-            you. In an emergency, call your local emergency number.\n",
-    sms: "How are you feeling today? Short health form, open until {expires}: {link}",
-};
-
-const SYMPTOM_FORM_RU: Template = Template {
-    language: "ru",
-    subject: "Ежедневный опрос: как вы себя чувствуете?",
-    email: "Здравствуйте, {name}!\n\n\
-            Пожалуйста, расскажите, как вы себя чувствуете сегодня. Опрос займёт меньше \
-            минуты:\n\n\
-            {link}\n\n\
-            Он открыт до {expires}. Если вам нездоровится, с вами свяжется специалист. \
-            В экстренном случае звоните в местную службу экстренной помощи.\n",
-    sms: "Как вы себя чувствуете сегодня? Короткий опрос, открыт до {expires}: {link}",
-};
-
-const ENROLLMENT_LINK_EN: Template = Template {
-    language: "en",
-    subject: "Your quarantine check-ins: please send a photo of yourself",
-    email: "Hello {name},\n\n\
-            during your quarantine you will be asked to check in with your phone's camera. \
-            To set this up, open the link below on your phone and take one photo of your \
-            face, looking straight at the camera in good light.\n\n\
-            {link}\n\n\
-            The link works once, until {expires}. An officer looks at the photo before it \
-            is used; it is deleted once they have decided.\n",
-    sms: "Quarantine check-ins: send one photo of your face by {expires}: {link}",
-};
-
-const ENROLLMENT_LINK_RU: Template = Template {
-    language: "ru",
-    subject: "Отметки на карантине: пришлите, пожалуйста, своё фото",
-    email: "Здравствуйте, {name}!\n\n\
-            Во время карантина вас будут просить отмечаться с помощью камеры телефона. \
-            Чтобы это настроить, откройте ссылку ниже на телефоне и сделайте одно фото \
-            лица, глядя прямо в камеру при хорошем освещении.\n\n\
-            {link}\n\n\
-            Ссылка действует один раз, до {expires}. Сотрудник проверит фото перед \
-            использованием; после его решения фото удаляется.\n",
-    sms: "Отметки на карантине: пришлите одно фото лица до {expires}: {link}",
-};
+/// The person's language for their messages: theirs when it is written,
+/// else English.
+fn lang_of(language: &str) -> Lang {
+    Lang::parse(language).unwrap_or(Lang::En)
+}
 
 /// The template of `kind` in `language`, English when there is none.
 pub fn template(kind: MessageKind, language: &str) -> &'static Template {
-    match (kind, language) {
-        (MessageKind::CheckinPrompt, "ru") => &CHECKIN_PROMPT_RU,
-        (MessageKind::CheckinPrompt, _) => &CHECKIN_PROMPT_EN,
-        (MessageKind::SymptomForm, "ru") => &SYMPTOM_FORM_RU,
-        (MessageKind::SymptomForm, _) => &SYMPTOM_FORM_EN,
-        (MessageKind::EnrollmentLink, "ru") => &ENROLLMENT_LINK_RU,
-        (MessageKind::EnrollmentLink, _) => &ENROLLMENT_LINK_EN,
-    }
+    lang_of(language).pack().messages.get(kind)
 }
 
 /// A template variable. Secret ones (the link with its token) are left out
@@ -166,35 +144,30 @@ pub fn render(text: &str, vars: &[Var], redact: bool) -> String {
     out
 }
 
-/// The liveness challenge as words in `language`.
+/// The liveness challenge as words in `language` (the check-in page's
+/// own `js.pose_…` texts, so message and page say the same).
 pub fn challenge_words(poses: Option<&[HeadPose]>, language: &str) -> String {
-    let ru = language == "ru";
+    let lang = lang_of(language);
+    let text = |key: &str| lang.text(key).unwrap_or_default();
     let Some(poses) = poses else {
-        return if ru {
-            "сделать одно фото, глядя прямо в камеру"
-        } else {
-            "take one photo looking straight at the camera"
-        }
-        .to_owned();
+        return text("js.pose_single").to_owned();
     };
     let words: Vec<&str> = poses
         .iter()
-        .map(|p| match (p, ru) {
-            (HeadPose::Center, false) => "look straight at the camera",
-            (HeadPose::Left, false) => "turn your head to your left",
-            (HeadPose::Right, false) => "turn your head to your right",
-            (HeadPose::Center, true) => "посмотреть прямо в камеру",
-            (HeadPose::Left, true) => "повернуть голову влево",
-            (HeadPose::Right, true) => "повернуть голову вправо",
+        .map(|p| match p {
+            HeadPose::Center => text("js.pose_center"),
+            HeadPose::Left => text("js.pose_left"),
+            HeadPose::Right => text("js.pose_right"),
         })
         .collect();
-    words.join(if ru { ", затем " } else { ", then " })
+    words.join(text("js.then"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// A value for every placeholder any template names.
     fn vars() -> Vec<Var> {
         vec![
             Var::plain("name", "Boris Orlov"),
@@ -208,27 +181,72 @@ mod tests {
                     "ru",
                 ),
             ),
+            Var::plain("date", "2026-03-02"),
+            Var::plain("until", "2026-03-16"),
+            Var::plain("contact_phone", "+41 44 000 11 22"),
+            Var::plain("address", "Seestrasse 1, 8002 Zurich"),
+            Var::plain("starts", "2026-03-03 09:00 Europe/Zurich"),
+            Var::plain("ends", "2026-03-13 00:00 Europe/Zurich"),
         ]
     }
 
+    fn holes(s: &str) -> std::collections::BTreeSet<String> {
+        s.split('{')
+            .skip(1)
+            .filter_map(|p| p.split_once('}').map(|(h, _)| h.to_owned()))
+            .collect()
+    }
+
+    /// Every kind in every language: each text non-empty, every
+    /// placeholder filled, and the same placeholders as English's (a
+    /// translation that drops `{contact_phone}` fails here).
     #[test]
-    fn both_languages_render_every_placeholder() {
-        for lang in ["en", "ru"] {
+    fn every_language_renders_every_placeholder_of_every_kind() {
+        for lang in Lang::ALL {
+            let code = lang.code();
+            for kind in MessageKind::ALL {
+                let t = template(kind, code);
+                let en = template(kind, "en");
+                assert_eq!(t.language, code);
+                for (text, english) in [
+                    (t.subject, en.subject),
+                    (t.email, en.email),
+                    (t.sms, en.sms),
+                ] {
+                    assert!(!text.trim().is_empty(), "{kind:?} {code}");
+                    assert_eq!(holes(text), holes(english), "{kind:?} {code}: {text}");
+                    if lang != Lang::En {
+                        assert_ne!(text, english, "{kind:?} {code} is not translated");
+                    }
+                    let out = render(text, &vars(), false);
+                    assert!(!out.contains('{') && !out.contains('}'), "{code}: {out}");
+                }
+                assert!(holes(t.email).contains("name"), "{kind:?} {code}");
+            }
+            // Links and the contact number reach the person in every language.
             for kind in [
                 MessageKind::CheckinPrompt,
                 MessageKind::SymptomForm,
                 MessageKind::EnrollmentLink,
             ] {
-                let t = template(kind, lang);
-                assert_eq!(t.language, lang);
-                for text in [t.subject, t.email, t.sms] {
-                    let out = render(text, &vars(), false);
-                    assert!(!out.contains('{') && !out.contains('}'), "{lang}: {out}");
-                }
-                let sms = render(t.sms, &vars(), false);
-                assert!(sms.contains("lzp_abc"), "{kind:?} {lang}: {sms}");
+                let sms = render(template(kind, code).sms, &vars(), false);
+                assert!(sms.contains("lzp_abc"), "{kind:?} {code}: {sms}");
             }
-            let t = template(MessageKind::CheckinPrompt, lang);
+            for kind in [
+                MessageKind::ExposureNotice,
+                MessageKind::OrderIssued,
+                MessageKind::OrderExtended,
+                MessageKind::OrderReleased,
+            ] {
+                let t = template(kind, code);
+                for text in [t.email, t.sms] {
+                    let out = render(text, &vars(), false);
+                    assert!(out.contains("+41 44 000 11 22"), "{kind:?} {code}: {out}");
+                }
+            }
+            let issued = render(template(MessageKind::OrderIssued, code).sms, &vars(), false);
+            assert!(issued.contains("Seestrasse 1") && issued.contains("2026-03-13"));
+            let t = template(MessageKind::CheckinPrompt, code);
             let body = render(t.email, &vars(), false);
             assert!(body.contains("lzp_abc") && body.contains("14:20"), "{body}");
             assert!(body.contains("Boris Orlov"));
@@ -243,7 +261,8 @@ mod tests {
 
     #[test]
     fn unknown_languages_fall_back_to_english() {
-        assert_eq!(template(MessageKind::CheckinPrompt, "de").language, "en");
+        assert_eq!(template(MessageKind::CheckinPrompt, "fr").language, "en");
+        assert_eq!(template(MessageKind::OrderReleased, "de").language, "de");
     }
 
     #[test]
@@ -262,5 +281,10 @@ mod tests {
             "look straight at the camera, then turn your head to your right, then turn your head to your left"
         );
         assert!(challenge_words(None, "ru").contains("одно фото"));
+        assert_eq!(
+            challenge_words(Some(&poses[..2]), "zh"),
+            "正视摄像头，然后把头转向您的右边"
+        );
+        assert!(challenge_words(Some(&poses), "fr").starts_with("look straight"));
     }
 }

@@ -1,30 +1,97 @@
-//! The pages' languages and texts. English and Russian, like the message
-//! templates in `notify::templates`; a text missing in one language is a
-//! test failure, not a silent fallback.
+//! The person's languages and the console's texts.
+//!
+//! Each language the person reads is one module under `i18n/` holding one
+//! [`Pack`]: its page texts and its message templates
+//! (`notify::templates`), plus one line in [`languages!`] below. English is
+//! the reference: a text or a message missing in another language is a test
+//! failure, not a silent fallback (`docs/languages.md`).
+//!
+//! The officers' console is written in English and Russian only ([`TEXTS`],
+//! keys `c.…`); [`Lang::CONSOLE`] lists them.
 
-/// A language the pages are written in.
+use crate::notify::templates::Messages;
+
+/// Which way a language is written; `<html dir>` of its pages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lang {
-    En,
-    Ru,
+pub enum Dir {
+    Ltr,
+    Rtl,
+}
+
+impl Dir {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dir::Ltr => "ltr",
+            Dir::Rtl => "rtl",
+        }
+    }
+}
+
+/// Everything the person reads in one language.
+#[derive(Debug)]
+pub struct Pack {
+    /// ISO 639-1, as `lazaret_core::contact_info::Language` stores it.
+    pub code: &'static str,
+    /// The language's own name, for the switch.
+    pub name: &'static str,
+    pub dir: Dir,
+    /// `(key, text)` of the pages.
+    pub texts: &'static [(&'static str, &'static str)],
+    /// The messages sent to the person.
+    pub messages: Messages,
+}
+
+/// Declares the languages: `Variant module`, one line each. The module
+/// `i18n/<module>.rs` holds `PACK`.
+macro_rules! languages {
+    ($($variant:ident $module:ident),+ $(,)?) => {
+        $(mod $module;)+
+
+        /// A language the person's pages and messages are written in.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Lang {
+            $($variant),+
+        }
+
+        impl Lang {
+            /// Every language, in the order the switch shows them.
+            pub const ALL: [Lang; [$(stringify!($variant)),+].len()] = [$(Lang::$variant),+];
+
+            /// The language's texts and messages.
+            pub fn pack(self) -> &'static Pack {
+                match self {
+                    $(Lang::$variant => &$module::PACK),+
+                }
+            }
+        }
+    };
+}
+
+languages! {
+    En en,
+    Ru ru,
+    Uk uk,
+    Pl pl,
+    De de,
+    Zh zh,
+    Ar ar,
 }
 
 impl Lang {
-    pub const ALL: [Lang; 2] = [Lang::En, Lang::Ru];
+    /// The languages the officers' console is written in (`TEXTS`).
+    pub const CONSOLE: [Lang; 2] = [Lang::En, Lang::Ru];
 
     pub fn code(self) -> &'static str {
-        match self {
-            Lang::En => "en",
-            Lang::Ru => "ru",
-        }
+        self.pack().code
     }
 
     /// The language's own name, for the switch.
     pub fn name(self) -> &'static str {
-        match self {
-            Lang::En => "English",
-            Lang::Ru => "Русский",
-        }
+        self.pack().name
+    }
+
+    pub fn dir(self) -> Dir {
+        self.pack().dir
     }
 
     pub fn parse(code: &str) -> Option<Lang> {
@@ -36,7 +103,17 @@ impl Lang {
     /// The page language: an explicit choice (`?lang=`) wins, then the best
     /// supported entry of `Accept-Language` by its q-value, then English.
     pub fn negotiate(choice: Option<&str>, accept_language: Option<&str>) -> Lang {
-        if let Some(l) = choice.and_then(Lang::parse) {
+        Lang::negotiate_among(&Lang::ALL, choice, accept_language)
+    }
+
+    /// [`Lang::negotiate`] among `offered` only (the console's languages).
+    pub fn negotiate_among(
+        offered: &[Lang],
+        choice: Option<&str>,
+        accept_language: Option<&str>,
+    ) -> Lang {
+        let parse = |code: &str| Lang::parse(code).filter(|l| offered.contains(l));
+        if let Some(l) = choice.and_then(parse) {
             return l;
         }
         let mut best: Option<(f32, Lang)> = None;
@@ -48,7 +125,7 @@ impl Lang {
                 .find_map(|p| p.trim().strip_prefix("q="))
                 .and_then(|q| q.trim().parse::<f32>().ok())
                 .unwrap_or(1.0);
-            if let Some(l) = Lang::parse(primary) {
+            if let Some(l) = parse(primary) {
                 // The first of equal weights wins, as the header lists them by preference.
                 if q > 0.0 && best.is_none_or(|(bq, _)| q > bq) {
                     best = Some((q, l));
@@ -58,122 +135,23 @@ impl Lang {
         best.map_or(Lang::En, |(_, l)| l)
     }
 
-    /// The text for `key`, or None when there is none.
+    /// The text for `key`, or None when there is none: a page text of this
+    /// language, or for a `c.…` key the console's (`TEXTS`; a language
+    /// the console is not written in reads it in English, but the console
+    /// only offers [`Lang::CONSOLE`]).
     pub fn text(self, key: &str) -> Option<&'static str> {
-        TEXTS.iter().find(|t| t.0 == key).map(|t| match self {
-            Lang::En => t.1,
-            Lang::Ru => t.2,
-        })
+        if key.starts_with("c.") {
+            return TEXTS
+                .iter()
+                .find(|t| t.0 == key)
+                .map(|t| if self == Lang::Ru { t.2 } else { t.1 });
+        }
+        self.pack().texts.iter().find(|t| t.0 == key).map(|t| t.1)
     }
 }
 
-/// `(key, English, Russian)`. Keys starting with `js.` are handed to the
-/// page's script (outcomes and errors it shows); the others are filled into
-/// the HTML.
+/// The console's texts: `(key, English, Russian)`.
 pub const TEXTS: &[(&str, &str, &str)] = &[
-    // Shared
-    ("lang_label", "Language", "Язык"),
-    ("noscript", "This page needs JavaScript turned on.", "Для этой страницы нужно включить JavaScript."),
-    ("privacy",
-     "Your photos are compared only with the photo enrolled for your order, then deleted. A person, not the computer, decides what happens next.",
-     "Ваши фото сравниваются только с фото, сохранённым для вашего предписания, и затем удаляются. Решение всегда принимает человек, а не компьютер."),
-    ("js.loading", "Checking your link…", "Проверяем ссылку…"),
-    ("js.sending", "Sending… please keep this page open.", "Отправляем… пожалуйста, не закрывайте страницу."),
-    ("js.no_token", "This link is incomplete. Open the full link from your message.", "Ссылка неполная. Откройте полную ссылку из сообщения."),
-    ("js.invalid_token", "This link is not valid. Open the newest link from your messages, or contact your health officer.", "Ссылка недействительна. Откройте самую новую ссылку из сообщений или свяжитесь с сотрудником службы здравоохранения."),
-    ("js.network", "No connection. Check your signal, then press the button again.", "Нет связи. Проверьте сигнал и нажмите кнопку ещё раз."),
-    ("js.server", "Something went wrong on our side. Please try again in a minute.", "У нас что-то пошло не так. Пожалуйста, попробуйте через минуту."),
-    ("js.unavailable", "The service is busy or not ready. Please try again in a minute.", "Сервис занят или не готов. Пожалуйста, попробуйте через минуту."),
-    ("js.too_large", "The photo is too large. Take it again at a lower resolution.", "Фото слишком большое. Сделайте его ещё раз с меньшим разрешением."),
-    ("js.send_again", "Send again", "Отправить ещё раз"),
-    // Check-in
-    ("checkin_title", "Check-in", "Отметка"),
-    ("checkin_intro",
-     "You were asked to check in. The camera will take a few pictures of your face while you follow the instructions, and your phone will share its location once.",
-     "Вас попросили отметиться. Камера сделает несколько снимков лица, пока вы следуете инструкциям, а телефон один раз передаст местоположение."),
-    ("checkin_tips", "Hold the phone at eye level, in good light, with only your face in the picture.", "Держите телефон на уровне глаз, при хорошем освещении, чтобы в кадре было только ваше лицо."),
-    ("checkin_start", "Start check-in", "Начать отметку"),
-    ("checkin_file_label", "No camera? Take one photo of your face instead:", "Камера не открывается? Сделайте одно фото лица:"),
-    ("checkin_file_send", "Send this photo", "Отправить это фото"),
-    ("js.deadline", "Please answer by {time}.", "Пожалуйста, ответьте до {time}."),
-    ("js.tries_left", "Tries left: {n}.", "Осталось попыток: {n}."),
-    ("js.steps", "The camera will ask you to: {steps}.", "Камера попросит вас: {steps}."),
-    ("js.then", ", then ", ", затем "),
-    ("js.pose_center", "look straight at the camera", "посмотреть прямо в камеру"),
-    ("js.pose_left", "turn your head to your left", "повернуть голову влево"),
-    ("js.pose_right", "turn your head to your right", "повернуть голову вправо"),
-    ("js.pose_single", "take one photo looking straight at the camera", "сделать одно фото, глядя прямо в камеру"),
-    ("js.now_center", "Look straight at the camera", "Посмотрите прямо в камеру"),
-    ("js.now_left", "Turn your head to your left", "Поверните голову влево"),
-    ("js.now_right", "Turn your head to your right", "Поверните голову вправо"),
-    ("js.countdown", "{pose} — picture in {n}", "{pose} — снимок через {n}"),
-    ("js.captured", "Picture {i} of {n} taken.", "Снимок {i} из {n} сделан."),
-    ("js.asking", "Please allow the camera and your location when the phone asks.", "Разрешите доступ к камере и местоположению, когда телефон спросит."),
-    ("js.camera_denied", "The camera is blocked. Allow the camera for this page in your browser settings, then press Start again.", "Камера заблокирована. Разрешите камеру для этой страницы в настройках браузера и снова нажмите «Начать отметку»."),
-    ("js.camera_missing", "No camera could be opened. Use the photo option below, or try another browser.", "Не удалось открыть камеру. Используйте вариант с фото ниже или другой браузер."),
-    ("js.location_denied", "Your location is needed for the check-in. Allow location for this page in your browser settings, then press Start again.", "Для отметки нужно ваше местоположение. Разрешите его для этой страницы в настройках браузера и снова нажмите «Начать отметку»."),
-    ("js.location_failed", "Your location could not be found. Go near a window or outside, turn on location, then press Start again.", "Не удалось определить местоположение. Подойдите к окну или выйдите на улицу, включите геолокацию и снова нажмите «Начать отметку»."),
-    ("js.out.verified", "Thank you — your check-in is confirmed. Nothing more to do.", "Спасибо — ваша отметка подтверждена. Больше ничего делать не нужно."),
-    ("js.out.face_mismatch", "Your face could not be confirmed as the enrolled person.", "Не удалось подтвердить, что на снимках тот же человек, что на сохранённом фото."),
-    ("js.out.no_face", "No face was found in the pictures. Keep your whole face in the picture.", "На снимках не найдено лицо. Держите лицо целиком в кадре."),
-    ("js.out.multiple_faces", "More than one face was in the pictures. Make sure only you are in the picture.", "На снимках больше одного лица. Убедитесь, что в кадре только вы."),
-    ("js.out.low_quality", "The pictures were too dark, blurred or small. Move to better light and hold the phone still.", "Снимки слишком тёмные, размытые или мелкие. Перейдите к свету и держите телефон неподвижно."),
-    ("js.out.liveness_failed", "The head movements did not match the instructions. Follow each instruction before the picture is taken.", "Движения головы не совпали с инструкциями. Выполняйте каждую инструкцию до того, как будет сделан снимок."),
-    ("js.out.outside_geofence", "Your location is outside the place of your quarantine.", "Ваше местоположение вне места вашего карантина."),
-    ("js.out.location_unreliable", "Your location was not precise enough. Go near a window or outside and turn on precise location.", "Местоположение определено недостаточно точно. Подойдите к окну или выйдите на улицу и включите точную геолокацию."),
-    ("js.out.late", "Your answer arrived after the deadline. It was recorded for your health officer.", "Ваш ответ пришёл после срока. Он сохранён для сотрудника службы здравоохранения."),
-    ("js.retry", "Try again", "Попробовать ещё раз"),
-    ("js.no_tries", "No tries are left. Your health officer will review this and may contact you; nothing is decided automatically.", "Попыток не осталось. Сотрудник службы здравоохранения рассмотрит это и может с вами связаться; автоматически ничего не решается."),
-    ("js.token_used", "This check-in was already completed. Nothing more to do.", "Эта отметка уже выполнена. Больше ничего делать не нужно."),
-    ("js.token_expired", "This check-in link has expired. Your health officer will contact you if needed.", "Срок действия ссылки для отметки истёк. При необходимости с вами свяжется сотрудник службы здравоохранения."),
-    ("js.no_tries_left", "All tries for this check-in are used. Your health officer will review it.", "Все попытки для этой отметки использованы. Сотрудник службы здравоохранения рассмотрит её."),
-    ("js.not_enrolled", "No photo of you is enrolled yet. Contact your health officer.", "Ваше фото ещё не сохранено. Свяжитесь с сотрудником службы здравоохранения."),
-    ("js.invalid_image", "A picture could not be read. Please try again.", "Не удалось прочитать снимок. Пожалуйста, попробуйте ещё раз."),
-    // Symptoms
-    ("symptoms_title", "How are you feeling today?", "Как вы себя чувствуете сегодня?"),
-    ("symptoms_intro", "Tick everything you have noticed today. It takes under a minute.", "Отметьте всё, что вы заметили сегодня. Это займёт меньше минуты."),
-    ("symptoms_legend", "Today I have", "Сегодня у меня"),
-    ("sym_none", "No symptoms — I feel well", "Нет симптомов — я чувствую себя хорошо"),
-    ("sym_fever", "Fever or chills", "Температура или озноб"),
-    ("sym_cough", "Cough", "Кашель"),
-    ("sym_shortness_of_breath", "Shortness of breath", "Одышка"),
-    ("sym_sore_throat", "Sore throat", "Боль в горле"),
-    ("sym_loss_of_taste_or_smell", "Loss of taste or smell", "Потеря вкуса или обоняния"),
-    ("sym_fatigue", "Unusual tiredness", "Необычная усталость"),
-    ("sym_other", "Something else", "Другое"),
-    ("other_label", "Describe it (up to 500 characters)", "Опишите (до 500 символов)"),
-    ("temp_label", "Temperature in °C, if you measured it (optional)", "Температура в °C, если измеряли (необязательно)"),
-    ("symptoms_submit", "Send", "Отправить"),
-    ("emergency", "In an emergency, call your local emergency number.", "В экстренном случае звоните в местную службу экстренной помощи."),
-    ("js.sym_pick", "Tick at least one box, or “No symptoms”.", "Отметьте хотя бы один пункт или «Нет симптомов»."),
-    ("js.sym_other_text", "Describe the other symptom in the box.", "Опишите другой симптом в поле."),
-    ("js.sym_thanks", "Thank you — your answer was received.", "Спасибо — ваш ответ получен."),
-    ("js.sym_alert", "Because you reported symptoms, an investigator will contact you. In an emergency, call your local emergency number.", "Так как вы сообщили о симптомах, с вами свяжется специалист. В экстренном случае звоните в местную службу экстренной помощи."),
-    ("js.sym_used", "Today's form was already answered. Nothing more to do.", "Сегодняшняя анкета уже заполнена. Больше ничего делать не нужно."),
-    ("js.sym_expired", "This form was for a day that is over. Wait for today's link.", "Эта анкета была для прошедшего дня. Дождитесь ссылки на сегодня."),
-    ("js.sym_invalid", "Please check your answer: {detail}", "Проверьте ответ: {detail}"),
-    // Enrolment
-    ("enroll_title", "Your reference photo", "Ваше фото для сверки"),
-    ("enroll_intro",
-     "Take one clear photo of your face. Check-ins will compare your face with it. An officer reviews it before it is used.",
-     "Сделайте одно чёткое фото лица. При отметках ваше лицо будут сравнивать с ним. Перед использованием его проверит сотрудник."),
-    ("enroll_tips", "Face the camera in good light, no sunglasses or mask, only you in the picture.", "Смотрите в камеру при хорошем освещении, без тёмных очков и маски, в кадре только вы."),
-    ("enroll_camera", "Use the camera", "Открыть камеру"),
-    ("enroll_take", "Take photo", "Сделать фото"),
-    ("enroll_file_label", "Or choose a photo:", "Или выберите фото:"),
-    ("enroll_send", "Send photo", "Отправить фото"),
-    ("js.enr_pick", "Take or choose a photo first.", "Сначала сделайте или выберите фото."),
-    ("js.enr_taken", "Photo taken. Press “Send photo”, or take it again.", "Фото сделано. Нажмите «Отправить фото» или сделайте его заново."),
-    ("js.enr_done", "Thank you — your photo was received. An officer will review it; you will get check-in requests once it is approved.", "Спасибо — фото получено. Его проверит сотрудник; после одобрения вы начнёте получать запросы на отметку."),
-    ("js.enr_no_face", "No face was found. Take the photo again with your whole face in the picture.", "Лицо не найдено. Сделайте фото ещё раз, чтобы лицо было целиком в кадре."),
-    ("js.enr_multiple_faces", "More than one face is in the photo. Take it again with only you in the picture.", "На фото больше одного лица. Сделайте его заново, чтобы в кадре были только вы."),
-    ("js.enr_low_quality", "The photo is too dark, blurred, small or cut off. Take it again in better light, facing the camera.", "Фото слишком тёмное, размытое, мелкое или обрезанное. Сделайте его заново при лучшем освещении, глядя в камеру."),
-    ("js.enr_invalid_image", "This file is not a photo we can read. Choose a JPEG or PNG photo.", "Этот файл не удаётся прочитать как фото. Выберите фото JPEG или PNG."),
-    ("js.enr_used", "A photo was already sent with this link. An officer will review it.", "С этой ссылкой фото уже отправлено. Его проверит сотрудник."),
-    ("js.enr_expired", "This link has expired. Ask your health officer for a new one.", "Срок действия ссылки истёк. Попросите у сотрудника службы здравоохранения новую."),
-    ("js.enr_revoked", "This link was replaced by a newer one. Use the newest link from your messages.", "Эта ссылка заменена новой. Используйте самую новую ссылку из сообщений."),
-    ("js.enr_ended", "Your order has ended; no photo is needed.", "Срок вашего предписания истёк; фото не нужно."),
-
     // The officers' console (`console/`), keys `c.…`.
     ("c.product", "Lazaret console", "Консоль Lazaret"),
     ("c.console", "Officer console", "Консоль сотрудника"),
@@ -740,32 +718,98 @@ mod tests {
             Lang::Ru
         );
         assert_eq!(
-            Lang::negotiate(None, Some("de-CH, en;q=0.5, ru;q=0.7")),
+            Lang::negotiate(None, Some("fr-CH, en;q=0.5, ru;q=0.7")),
             Lang::Ru
         );
-        assert_eq!(Lang::negotiate(None, Some("de, fr;q=0.9")), Lang::En);
+        assert_eq!(Lang::negotiate(None, Some("fr, it;q=0.9")), Lang::En);
         assert_eq!(Lang::negotiate(None, Some("ru;q=0, en")), Lang::En);
         assert_eq!(Lang::negotiate(Some("en"), Some("ru")), Lang::En);
         assert_eq!(Lang::negotiate(Some("xx"), Some("ru")), Lang::Ru);
+        // The newer languages, by their primary subtag.
+        assert_eq!(Lang::negotiate(None, Some("uk-UA,uk;q=0.9")), Lang::Uk);
+        assert_eq!(Lang::negotiate(None, Some("pl-PL")), Lang::Pl);
+        assert_eq!(Lang::negotiate(None, Some("de-CH, en;q=0.5")), Lang::De);
+        assert_eq!(Lang::negotiate(None, Some("zh-Hans-CN,zh;q=0.9")), Lang::Zh);
+        assert_eq!(
+            Lang::negotiate(None, Some("ar-EG,ar;q=0.9,en;q=0.5")),
+            Lang::Ar
+        );
+        assert_eq!(Lang::negotiate(Some("AR"), None), Lang::Ar);
+        // The console offers its own two only.
+        assert_eq!(
+            Lang::negotiate_among(&Lang::CONSOLE, None, Some("de, ru;q=0.5")),
+            Lang::Ru
+        );
+        assert_eq!(
+            Lang::negotiate_among(&Lang::CONSOLE, Some("ar"), None),
+            Lang::En
+        );
     }
 
     #[test]
-    fn every_text_in_both_languages_and_keys_unique() {
+    fn codes_and_names_are_unique_and_only_arabic_is_rtl() {
+        for (i, l) in Lang::ALL.iter().enumerate() {
+            assert_eq!(Lang::parse(l.code()), Some(*l));
+            assert!(Lang::ALL[i + 1..].iter().all(|m| m.code() != l.code()));
+            assert!(Lang::ALL[i + 1..].iter().all(|m| m.name() != l.name()));
+            assert_eq!(l.dir() == Dir::Rtl, *l == Lang::Ar, "{}", l.code());
+            // A person's stored language is such a code.
+            assert!(lazaret_core::contact_info::Language::parse(l.code()).is_ok());
+        }
+        assert_eq!(Lang::ALL.len(), 7);
+    }
+
+    fn holes(s: &str) -> Vec<String> {
+        let mut v: Vec<String> = s
+            .split('{')
+            .skip(1)
+            .filter_map(|p| p.split_once('}').map(|(h, _)| h.to_owned()))
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// Every language has exactly English's keys, in the same order, each
+    /// translated (a sentence equal to English's is a text left out) with
+    /// the same placeholders (or the script fills one language only).
+    #[test]
+    fn every_text_in_every_language_and_keys_unique() {
+        let en = Lang::En.pack().texts;
+        for (i, (key, _)) in en.iter().enumerate() {
+            assert!(en[i + 1..].iter().all(|t| t.0 != *key), "{key} twice");
+        }
+        for lang in Lang::ALL {
+            let texts = lang.pack().texts;
+            let code = lang.code();
+            let keys =
+                |t: &[(&'static str, &'static str)]| t.iter().map(|t| t.0).collect::<Vec<_>>();
+            assert_eq!(keys(texts), keys(en), "{code}: keys differ from English's");
+            for ((key, text), (_, english)) in texts.iter().zip(en) {
+                assert!(!text.trim().is_empty(), "{code} {key}");
+                if lang != Lang::En && text.contains(' ') {
+                    assert_ne!(text, english, "{code} {key} is not translated");
+                }
+                assert_eq!(holes(text), holes(english), "{code} {key}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_console_text_in_both_languages_and_keys_unique() {
         for (i, (key, en, ru)) in TEXTS.iter().enumerate() {
             assert!(!en.is_empty() && !ru.is_empty(), "{key}");
             assert_ne!(en, ru, "{key} is not translated");
             assert!(TEXTS[i + 1..].iter().all(|t| t.0 != *key), "{key} twice");
-            // Placeholders must match, or the script fills one language only.
-            let holes = |s: &str| {
-                let mut v: Vec<String> = s
-                    .split('{')
-                    .skip(1)
-                    .filter_map(|p| p.split_once('}').map(|(h, _)| h.to_owned()))
-                    .collect();
-                v.sort();
-                v
-            };
             assert_eq!(holes(en), holes(ru), "{key}");
+        }
+        assert!(TEXTS.iter().all(|t| t.0.starts_with("c.")));
+        // A page text the console also shows reads in the console's language.
+        assert_eq!(Lang::Ru.text("lang_label"), Some("Язык"));
+        assert_eq!(Lang::Ru.text("c.sign_in"), Some("Вход"));
+        assert_eq!(Lang::Ar.text("c.sign_in"), Some("Sign in"));
+        // No page text hides among the console's keys.
+        for lang in Lang::ALL {
+            assert!(lang.pack().texts.iter().all(|t| !t.0.starts_with("c.")));
         }
     }
 }

@@ -1,5 +1,6 @@
 //! The person's web pages: check-in (`/checkin`), the daily symptom form
-//! (`/symptoms`) and self-enrolment (`/enroll`). Server-rendered HTML in the
+//! (`/symptoms`), self-enrolment (`/enroll`) and what is held about them
+//! (`/my-data`, reached from any of the others). Server-rendered HTML in the
 //! person's language with a little plain JavaScript for the camera and the
 //! location; everything is embedded in the binary and served from here, so
 //! a page makes no request to anyone else. Links carry their token in the
@@ -26,16 +27,18 @@ pub enum Page {
     Checkin,
     Symptoms,
     Enroll,
+    MyData,
 }
 
 impl Page {
-    pub const ALL: [Page; 3] = [Page::Checkin, Page::Symptoms, Page::Enroll];
+    pub const ALL: [Page; 4] = [Page::Checkin, Page::Symptoms, Page::Enroll, Page::MyData];
 
     pub fn name(self) -> &'static str {
         match self {
             Page::Checkin => "checkin",
             Page::Symptoms => "symptoms",
             Page::Enroll => "enroll",
+            Page::MyData => "my-data",
         }
     }
 
@@ -44,6 +47,7 @@ impl Page {
             Page::Checkin => "checkin_title",
             Page::Symptoms => "symptoms_title",
             Page::Enroll => "enroll_title",
+            Page::MyData => "md_title",
         }
     }
 
@@ -52,6 +56,7 @@ impl Page {
             Page::Checkin => include_str!("assets/checkin.html"),
             Page::Symptoms => include_str!("assets/symptoms.html"),
             Page::Enroll => include_str!("assets/enroll.html"),
+            Page::MyData => include_str!("assets/my-data.html"),
         }
     }
 }
@@ -92,6 +97,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         "enroll.js",
         "text/javascript; charset=utf-8",
         include_str!("assets/enroll.js"),
+    ),
+    (
+        "my-data.js",
+        "text/javascript; charset=utf-8",
+        include_str!("assets/my-data.js"),
     ),
 ];
 

@@ -1,8 +1,8 @@
 //! Fills a page into the layout in one language: `{{key}}` becomes the
 //! HTML-escaped text of `key`, a few keys are structural (`body`, `lang`,
-//! `page`, `title`, `switch`, `msgs`).
+//! `dir`, `page`, `title`, `switch`, `footer`, `msgs`).
 
-use super::i18n::{Lang, TEXTS};
+use super::i18n::Lang;
 use super::Page;
 
 const LAYOUT: &str = include_str!("assets/layout.html");
@@ -21,6 +21,8 @@ pub fn render(page: Page, lang: Lang) -> Result<String, String> {
         let key = &after[..end];
         match key {
             "lang" => out.push_str(lang.code()),
+            "dir" => out.push_str(lang.dir().as_str()),
+            "footer" => footer_into(&mut out, page, lang)?,
             "page" => out.push_str(page.name()),
             "title" => escape_into(&mut out, text(lang, page.title_key())?),
             "switch" => switch_into(&mut out, lang),
@@ -67,6 +69,18 @@ fn switch_into(out: &mut String, current: Lang) {
     }
 }
 
+/// The link to the person's own data (`/my-data`; the script adds the
+/// fragment with the token), on every page but that one.
+fn footer_into(out: &mut String, page: Page, lang: Lang) -> Result<(), String> {
+    if page == Page::MyData {
+        return Ok(());
+    }
+    out.push_str("<footer><a id=\"my-data-link\" href=\"/my-data\">");
+    escape_into(out, text(lang, "my_data_link")?);
+    out.push_str("</a></footer>");
+    Ok(())
+}
+
 /// Script texts only one page uses, by key prefix.
 const PAGE_ONLY: &[(&str, Page)] = &[
     ("js.sym_", Page::Symptoms),
@@ -87,28 +101,32 @@ const PAGE_ONLY: &[(&str, Page)] = &[
     ("js.asking", Page::Checkin),
     ("js.not_enrolled", Page::Checkin),
     ("js.invalid_image", Page::Checkin),
+    ("js.md_", Page::MyData),
 ];
 
+/// Page texts a page's script also needs, by key prefix (the my-data page
+/// names the symptoms as the form does).
+const SCRIPT_ALSO: &[(&str, Page)] = &[("sym_", Page::MyData)];
+
 fn for_page(key: &str, page: Page) -> bool {
-    key.starts_with("js.")
+    (key.starts_with("js.")
         && PAGE_ONLY
             .iter()
-            .all(|(prefix, p)| *p == page || !key.starts_with(prefix))
+            .all(|(prefix, p)| *p == page || !key.starts_with(prefix)))
+        || SCRIPT_ALSO
+            .iter()
+            .any(|(prefix, p)| *p == page && key.starts_with(prefix))
 }
 
 /// The page's `js.` texts as a JSON data block (not executed, so the CSP
 /// allows it); `<` is escaped so no text can end the element.
 fn script_messages(page: Page, lang: Lang) -> String {
-    let map: serde_json::Map<String, serde_json::Value> = TEXTS
+    let map: serde_json::Map<String, serde_json::Value> = lang
+        .pack()
+        .texts
         .iter()
         .filter(|t| for_page(t.0, page))
-        .map(|t| {
-            let s = match lang {
-                Lang::En => t.1,
-                Lang::Ru => t.2,
-            };
-            (t.0.to_owned(), serde_json::Value::from(s))
-        })
+        .map(|t| (t.0.to_owned(), serde_json::Value::from(t.1)))
         .collect();
     serde_json::Value::Object(map)
         .to_string()
@@ -125,7 +143,12 @@ mod tests {
             for lang in Lang::ALL {
                 let html = render(page, lang).unwrap();
                 assert!(!html.contains("{{"), "{} {}", page.name(), lang.code());
-                assert!(html.contains(&format!("<html lang=\"{}\">", lang.code())));
+                assert!(html.contains(&format!(
+                    "<html lang=\"{}\" dir=\"{}\">",
+                    lang.code(),
+                    lang.dir().as_str()
+                )));
+                assert_eq!(html.contains("href=\"/my-data\""), page != Page::MyData);
                 assert!(html.contains(&format!("/assets/{}.js", page.name())));
                 let msgs = html
                     .split("<script type=\"application/json\" id=\"msgs\">")
@@ -136,10 +159,17 @@ mod tests {
                 assert!(v["js.network"].is_string());
                 assert_eq!(v["js.out.verified"].is_string(), page == Page::Checkin);
                 assert_eq!(v["js.sym_thanks"].is_string(), page == Page::Symptoms);
+                assert_eq!(v["js.md_none"].is_string(), page == Page::MyData);
+                assert_eq!(v["sym_fever"].is_string(), page == Page::MyData);
             }
         }
         let ru = render(Page::Symptoms, Lang::Ru).unwrap();
         assert!(ru.contains("Как вы себя чувствуете сегодня?"), "{ru}");
+        let ar = render(Page::Checkin, Lang::Ar).unwrap();
+        assert!(ar.contains("<html lang=\"ar\" dir=\"rtl\">"), "{ar}");
+        assert!(ar.contains("تسجيل الحضور"));
+        let zh = render(Page::MyData, Lang::Zh).unwrap();
+        assert!(zh.contains("<h1>我的数据</h1>"), "{zh}");
     }
 
     /// Every `'js.…'` key a script names (or key prefix it completes at run
@@ -150,6 +180,7 @@ mod tests {
             (Page::Checkin, include_str!("assets/checkin.js")),
             (Page::Symptoms, include_str!("assets/symptoms.js")),
             (Page::Enroll, include_str!("assets/enroll.js")),
+            (Page::MyData, include_str!("assets/my-data.js")),
         ];
         let common = include_str!("assets/common.js");
         for (page, script) in scripts {

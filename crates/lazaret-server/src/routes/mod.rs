@@ -6,6 +6,7 @@ pub mod audit;
 pub mod checkins;
 pub mod enrollment;
 pub mod health;
+pub mod my_data;
 pub mod orders;
 pub mod person_pages;
 pub mod persons;
@@ -68,6 +69,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(symptoms::submit_report))
         .routes(routes!(person_pages::symptom_form_language))
         .routes(routes!(person_pages::enrollment_link_language))
+        .routes(routes!(my_data::my_data))
         .routes(routes!(symptoms::list_reports))
         .routes(routes!(checkins::submit_checkin))
         .routes(routes!(checkins::prompt_info))

@@ -42,6 +42,12 @@ pub enum ServiceError {
     /// The self-enrolment link's time is over.
     #[error("this enrolment link has expired; ask your officer for a new one")]
     LinkExpired,
+    /// The person's data: the link's order ended more than the grace ago.
+    #[error(
+        "this link no longer opens your data: its order ended more than {} days ago",
+        crate::services::my_data::GRACE_DAYS
+    )]
+    DataAccessOver,
     /// The self-enrolment link was replaced by a newer one.
     #[error("this enrolment link was replaced by a newer one")]
     LinkRevoked,

@@ -20,6 +20,7 @@ mod error;
 pub mod imports;
 pub mod keys;
 pub mod login_gate;
+pub mod my_data;
 pub mod orders;
 pub mod overview;
 pub mod persons;

@@ -4,7 +4,8 @@
 //! keeps only the hash), looked up, and refused with the same errors
 //! everywhere: missing or unknown (`invalid_token`), used, expired or
 //! withdrawn, replaced. The check-in, symptom-report and self-enrolment
-//! services and the person pages' language look-ups all use it.
+//! services, the person pages' language look-ups and the person's own data
+//! (`services::my_data`) all use it.
 
 use chrono::{DateTime, Duration, Utc};
 use lazaret_core::checkin::{self, PromptStatus, Timing};
@@ -23,6 +24,9 @@ pub enum Credential {
     SymptomForm,
     /// A self-enrolment link (`/enroll#token=…`).
     EnrollmentLink,
+    /// Any of them, not yet told apart (`/my-data` takes each): a token
+    /// none of their prefixes fits.
+    Link,
 }
 
 impl Credential {
@@ -32,6 +36,7 @@ impl Credential {
             Self::Prompt => "prompt token",
             Self::SymptomForm => "symptom-form token",
             Self::EnrollmentLink => "enrolment token",
+            Self::Link => "link token",
         }
     }
 
@@ -41,6 +46,7 @@ impl Credential {
             Self::Prompt => "a prompt token",
             Self::SymptomForm => "a symptom-form token",
             Self::EnrollmentLink => "an enrolment token",
+            Self::Link => "a link token",
         }
     }
 
@@ -50,6 +56,7 @@ impl Credential {
             Self::Prompt => "this prompt was already answered",
             Self::SymptomForm => "this symptom form was already answered",
             Self::EnrollmentLink => "a photo was already sent with this link",
+            Self::Link => "this link was already used",
         }
     }
 }
@@ -140,6 +147,7 @@ pub async fn page_language(
         Credential::SymptomForm => token.symptom_form(store).await?.order_id,
         Credential::EnrollmentLink => token.enrollment_link(store).await?.order_id,
         Credential::Prompt => token.prompt(store).await?.order_id,
+        Credential::Link => return Err(token.unknown()),
     };
     let person = match store.get_order(&order_id).await? {
         Some(o) => store.get_person(&o.person_id).await?,

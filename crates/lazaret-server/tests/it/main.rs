@@ -17,6 +17,7 @@ mod districts;
 mod hardening;
 mod login;
 mod matrix;
+mod my_data;
 mod notify;
 mod orders;
 mod pages;

@@ -278,6 +278,14 @@ pub fn table() -> Vec<Entry> {
             Collection,
             j(json!({"token": "lzs_nothing"})),
         ),
+        // The person's own data: any of their links is the credential.
+        entry(
+            Method::POST,
+            "/api/v1/my-data",
+            Public,
+            Collection,
+            j(json!({"token": "lzp_nothing"})),
+        ),
         // Alerts (a compliance alert: the compliance officer works it).
         entry(
             Method::GET,
@@ -371,6 +379,7 @@ pub fn table() -> Vec<Entry> {
         entry(Method::GET, "/checkin", Public, Collection, none()),
         entry(Method::GET, "/symptoms", Public, Collection, none()),
         entry(Method::GET, "/enroll", Public, Collection, none()),
+        entry(Method::GET, "/my-data", Public, Collection, none()),
         entry(Method::GET, "/assets/{name}", Public, Collection, none()),
         // The console: the login form, and what needs a session.
         entry(
@@ -742,6 +751,7 @@ const NON_API: &[&str] = &[
     "GET /checkin",
     "GET /symptoms",
     "GET /enroll",
+    "GET /my-data",
     "GET /assets/{name}",
     "GET /login",
     "POST /login",

@@ -131,11 +131,12 @@ async fn pages_are_served_with_strict_headers_in_both_languages() {
             "Как вы себя чувствуете сегодня?",
         ),
         ("/enroll", "Your reference photo", "Ваше фото для сверки"),
+        ("/my-data", "My data", "Мои данные"),
     ] {
         for (accept, query, lang, title) in [
             ("en-GB,en;q=0.9", "", "en", title_en),
             ("ru-RU,ru;q=0.9,en;q=0.8", "", "ru", title_ru),
-            ("de-CH", "", "en", title_en),
+            ("fr-CH", "", "en", title_en),
             ("en", "?lang=ru", "ru", title_ru),
         ] {
             let r = s.get_page(&format!("{path}{query}"), accept).await;
@@ -155,7 +156,7 @@ async fn pages_are_served_with_strict_headers_in_both_languages() {
                 .contains("camera=(self)"));
             let html = r.text().await.unwrap();
             assert!(
-                html.contains(&format!("<html lang=\"{lang}\">")),
+                html.contains(&format!("<html lang=\"{lang}\" dir=\"ltr\">")),
                 "{path} {accept}"
             );
             assert!(
@@ -172,6 +173,40 @@ async fn pages_are_served_with_strict_headers_in_both_languages() {
         }
     }
 
+    // Every language the person may read, chosen by the browser or by
+    // `?lang=`; Arabic right to left. Each page offers all of them.
+    for (accept, query, lang, dir, title) in [
+        ("ar-EG,ar;q=0.9", "", "ar", "rtl", "تسجيل الحضور"),
+        ("zh-CN,zh;q=0.9", "", "zh", "ltr", "在家核验"),
+        ("uk-UA", "", "uk", "ltr", "Відмітка"),
+        ("pl", "", "pl", "ltr", "Potwierdzenie obecności"),
+        ("de-DE", "", "de", "ltr", "Anwesenheitsnachweis"),
+        ("en", "?lang=ar", "ar", "rtl", "تسجيل الحضور"),
+    ] {
+        let r = s.get_page(&format!("/checkin{query}"), accept).await;
+        assert_eq!(
+            r.headers()["content-language"].to_str().unwrap(),
+            lang,
+            "{accept}"
+        );
+        let html = r.text().await.unwrap();
+        assert!(
+            html.contains(&format!("<html lang=\"{lang}\" dir=\"{dir}\">")),
+            "{accept}: {html}"
+        );
+        assert!(
+            html.contains(&format!("<h1>{title}</h1>")),
+            "{lang}: {html}"
+        );
+        for code in ["en", "ru", "uk", "pl", "de", "zh", "ar"] {
+            assert!(
+                html.contains(&format!("hreflang=\"{code}\"")),
+                "{lang} lacks {code}"
+            );
+        }
+        assert!(html.contains("id=\"my-data-link\""), "{lang}");
+    }
+
     // The scripts and the style sheet, with the same headers; nothing else.
     let mut total = 0;
     for name in [
@@ -179,6 +214,7 @@ async fn pages_are_served_with_strict_headers_in_both_languages() {
         "checkin.js",
         "symptoms.js",
         "enroll.js",
+        "my-data.js",
         "pages.css",
     ] {
         let r = s.get_page(&format!("/assets/{name}"), "en").await;
@@ -642,6 +678,276 @@ async fn person_pages_in_headless_chromium() {
     let stored = s.outcomes(token).await;
     assert_eq!(stored[0].0, CheckinOutcome::Verified, "{}", stored[0].1);
     assert_eq!(stored[0].1["frames"], 1);
+    b.quit().await;
+    s.stop();
+}
+
+/// Where `css`'s text sits inside `main`'s content box: `[gap on the left,
+/// gap on the right]` in pixels (a block's own box spans the line; its
+/// text shows which side it starts from).
+const TEXT_GAPS: &str = "var e = document.querySelector(arguments[0]); var r = document.createRange(); \
+     r.selectNodeContents(e); var t = r.getBoundingClientRect(); var c = e.getBoundingClientRect(); \
+     return [t.left - c.left, c.right - t.right];";
+
+/// The person's pages in Arabic (right to left) and Chinese at phone and
+/// laptop size, and the my-data page reached from the check-in page's
+/// footer; each saved as a PNG under `target/console-screenshots/`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn person_pages_in_arabic_and_chinese_and_my_data() {
+    let Some(driver) = Chromedriver::start().await else {
+        return;
+    };
+    let db = TestDb::sqlite().await;
+    let s = Server::start(&db, Liveness::On).await;
+
+    // An Arabic reader with a check-in answered from too far, then from
+    // home, a symptom report, a message and an officer's look at the record.
+    let ar_order = s.enrolled_order("ar").await;
+    let p = s.prompt(&ar_order).await;
+    let ar_token = p["token"].as_str().unwrap().to_owned();
+    let frames = frames_for(&p["challenge"]);
+    let (_, v) = s.checkin(&ar_token, &frames, FAR, 10.0, None).await;
+    assert_eq!(v["outcome"], "outside_geofence", "{v}");
+    let (_, v) = s.checkin(&ar_token, &frames, NEAR, 10.0, None).await;
+    assert_eq!(v["outcome"], "verified", "{v}");
+    let (st, f) = s
+        .post(
+            &format!("/api/v1/orders/{ar_order}/symptom-forms"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{f}");
+    let (st, r) = s
+        .public_json(
+            "/api/v1/symptom-reports",
+            &json!({"token": f["token"], "symptoms": ["cough", "fatigue"], "temperature_c": 37.9}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{r}");
+    let (_, o) = s.get(&format!("/api/v1/orders/{ar_order}")).await;
+    let person = o["person_id"].as_str().unwrap().to_owned();
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "the message's time, beside the server's real clock"
+    )]
+    let now = Utc::now();
+    s.state
+        .store
+        .enqueue_message(&lazaret_store::NewOutboxMessage {
+            id: "msg-ar-1".into(),
+            dedupe_key: "test:ar:1".into(),
+            person_id: lazaret_core::ids::PersonId::parse(&person).unwrap(),
+            order_id: Some(OrderId::parse(&ar_order).unwrap()),
+            kind: "symptom_form".into(),
+            channel: Some(lazaret_store::Channel::Sms),
+            language: "ar".into(),
+            recipient: Some("+41791112233".into()),
+            subject: "الفحص الصحي اليومي: كيف تشعر؟".into(),
+            body: "كيف تشعر اليوم؟ https://x.example/symptoms#token=lzs_secret".into(),
+            body_redacted: "كيف تشعر اليوم؟ استبيان صحي قصير: [removed]".into(),
+            expires_at: now + chrono::Duration::days(1),
+            created_at: now,
+            max_attempts: 1,
+            undeliverable: Some("the test holds the token".into()),
+        })
+        .await
+        .unwrap();
+    let (st, _) = s.get(&format!("/api/v1/persons/{person}")).await;
+    assert_eq!(st, StatusCode::OK);
+    let ar_prompt = s.prompt(&ar_order).await;
+    let ar_open = ar_prompt["token"].as_str().unwrap().to_owned();
+
+    // 1. The check-in page in Arabic, in an English browser: it follows the
+    //    person's language and lays out right to left.
+    for (window, size) in [(browser::PHONE, "phone"), (browser::LAPTOP, "desktop")] {
+        let b = driver.window_session(window, "en-US,en").await;
+        b.goto(&format!("{}/checkin#token={ar_open}", s.base)).await;
+        let steps = b.text_of("#steps", SHORT).await;
+        assert!(steps.contains("ستطلب منك الكاميرا"), "{steps}");
+        let page = b
+            .exec(
+                "var h = document.documentElement; return [h.lang, h.dir, getComputedStyle(document.body).direction, location.search];",
+                json!([]),
+            )
+            .await;
+        assert_eq!(page, json!(["ar", "rtl", "rtl", "?lang=ar"]));
+        // The heading and the text start on the right.
+        for css in ["h1", "#steps"] {
+            let gaps = b.exec(TEXT_GAPS, json!([css])).await;
+            let (left, right) = (gaps[0].as_f64().unwrap(), gaps[1].as_f64().unwrap());
+            assert!(
+                right < 2.0 && left > right,
+                "{css} is not right-aligned: {gaps}"
+            );
+        }
+        // The start button spans the column; the footer link sits on the right.
+        let footer = b
+            .exec(
+                "var a = document.getElementById('my-data-link').getBoundingClientRect(); var f = document.querySelector('footer'); var s = getComputedStyle(f); var b = f.getBoundingClientRect(); return [b.right - parseFloat(s.paddingRight) - a.right, a.left - b.left];",
+                json!([]),
+            )
+            .await;
+        assert!(footer[0].as_f64().unwrap().abs() < 2.0, "{footer}");
+        let tries = b.text_of("#when", SHORT).await;
+        assert!(
+            tries.contains("المحاولات المتبقية: 3"),
+            "Western digits: {tries}"
+        );
+        b.assert_self_contained().await;
+        b.screenshot(&format!("person-checkin-ar-{size}")).await;
+        b.quit().await;
+    }
+
+    // 2. The symptom form in Arabic: each box on the right of its label.
+    let b = driver.window_session(browser::PHONE, "ar").await;
+    let (st, f2) = s
+        .post(
+            &format!("/api/v1/orders/{ar_order}/symptom-forms"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{f2}");
+    b.goto(&format!(
+        "{}/symptoms#token={}",
+        s.base,
+        f2["token"].as_str().unwrap()
+    ))
+    .await;
+    b.text_of("#form legend", SHORT).await;
+    let boxes = b
+        .exec(
+            "var l = document.querySelector('label.check'); var i = l.querySelector('input').getBoundingClientRect(); var r = document.createRange(); r.selectNodeContents(l); r.setStartAfter(l.querySelector('input')); var t = r.getBoundingClientRect(); return [i.left, i.right, t.left, t.right];",
+            json!([]),
+        )
+        .await;
+    let n = |i: usize| boxes[i].as_f64().unwrap();
+    assert!(n(0) > n(3) - 1.0, "the box is right of its text: {boxes}");
+    b.screenshot("person-symptoms-ar-phone").await;
+    b.quit().await;
+
+    // 3. Chinese.
+    let zh_order = s.enrolled_order("zh").await;
+    let zh = s.prompt(&zh_order).await;
+    let zh_token = zh["token"].as_str().unwrap().to_owned();
+    for (window, size) in [(browser::PHONE, "phone"), (browser::LAPTOP, "desktop")] {
+        let b = driver.window_session(window, "zh-CN,zh").await;
+        b.goto(&format!("{}/checkin#token={zh_token}", s.base))
+            .await;
+        let steps = b.text_of("#steps", SHORT).await;
+        assert!(steps.contains("摄像头会请您"), "{steps}");
+        let page = b
+            .exec(
+                "var h = document.documentElement; return [h.lang, h.dir, document.querySelector('h1').innerText];",
+                json!([]),
+            )
+            .await;
+        assert_eq!(page, json!(["zh", "ltr", "在家核验"]));
+        let gaps = b.exec(TEXT_GAPS, json!(["h1"])).await;
+        assert!(gaps[0].as_f64().unwrap() < 2.0, "left-aligned: {gaps}");
+        b.assert_self_contained().await;
+        b.screenshot(&format!("person-checkin-zh-{size}")).await;
+        b.quit().await;
+    }
+
+    // 4. The my-data page from the check-in page's footer, in Arabic: what
+    //    was stored, outcomes without the officers' evidence, who looked.
+    for (window, size) in [(browser::PHONE, "phone"), (browser::LAPTOP, "desktop")] {
+        let b = driver.window_session(window, "en-US,en").await;
+        b.goto(&format!("{}/checkin#token={ar_open}", s.base)).await;
+        b.text_of("#steps", SHORT).await;
+        b.click("#my-data-link").await;
+        b.wait_for(
+            "the data",
+            "var d = document.getElementById('data'); return d && !d.hidden && location.pathname === '/my-data';",
+            SHORT,
+        )
+        .await;
+        let shown = b
+            .exec(
+                "function all(q, a) { return Array.prototype.map.call(document.querySelectorAll(q), function (e) { return a ? e.getAttribute(a) : e.innerText; }); } \
+                 return { lang: document.documentElement.lang, dir: document.documentElement.dir, search: location.search, \
+                   name: document.getElementById('you-name').innerText, orders: all('#orders > li'), \
+                   outcomes: all('#checkins [data-outcome]', 'data-outcome'), requests: all('#checkins > li', 'data-status'), \
+                   symptoms: all('#symptoms > li'), messages: all('#messages > li', 'data-kind'), \
+                   actions: all('#access > li', 'data-action'), token: document.getElementById('download-token').value, \
+                   form: [document.getElementById('download').method, new URL(document.getElementById('download').action).pathname], \
+                   text: document.body.innerText, all: document.body.textContent };",
+                json!([]),
+            )
+            .await;
+        assert_eq!(shown["lang"], "ar", "{shown}");
+        assert_eq!(shown["dir"], "rtl");
+        assert_eq!(shown["search"], "?lang=ar");
+        assert_eq!(shown["name"], "Edmund Stoiber");
+        let orders = shown["orders"].as_array().unwrap();
+        assert_eq!(orders.len(), 1, "{shown}");
+        assert!(orders[0].as_str().unwrap().contains("Bahnhofstrasse 1"));
+        assert!(orders[0].as_str().unwrap().contains("ساري المفعول"));
+        assert_eq!(shown["outcomes"], json!(["outside_geofence", "verified"]));
+        assert_eq!(shown["requests"], json!(["open", "answered"]));
+        let symptoms = shown["symptoms"][0].as_str().unwrap();
+        assert!(
+            symptoms.contains("سعال") && symptoms.contains("37.9"),
+            "{symptoms}"
+        );
+        assert_eq!(shown["messages"], json!(["symptom_form"]));
+        let actions: Vec<&str> = shown["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap())
+            .collect();
+        assert!(actions.contains(&"person.read"), "{actions:?}");
+        assert!(actions.contains(&"symptom_report.list") || actions.contains(&"order.create"));
+        assert_eq!(shown["token"], ar_open.as_str());
+        assert_eq!(shown["form"], json!(["post", "/api/v1/my-data"]));
+        let text = shown["text"].as_str().unwrap();
+        assert!(text.contains("موقع خارج مكان الحجر") || text.contains("الموقع خارج مكان الحجر"));
+        // The kept copy of the message, folded: its link removed.
+        let all = shown["all"].as_str().unwrap();
+        assert!(
+            !all.contains("lzs_secret") && all.contains("[removed]"),
+            "{all}"
+        );
+        for evidence in ["distance", "radius", "47.37"] {
+            assert!(!text.contains(evidence), "{evidence} shown");
+        }
+        let gaps = b.exec(TEXT_GAPS, json!(["h1"])).await;
+        assert!(gaps[1].as_f64().unwrap() < 2.0, "right-aligned: {gaps}");
+        // Nothing overflows sideways on a phone.
+        let wide = b
+            .exec(
+                "return document.documentElement.scrollWidth <= innerWidth;",
+                json!([]),
+            )
+            .await;
+        assert_eq!(wide, json!(true), "{size}");
+        b.assert_self_contained().await;
+        b.screenshot(&format!("person-my-data-ar-{size}")).await;
+        b.quit().await;
+    }
+
+    // 5. The my-data page in Chinese, with a wrong token after it.
+    let b = driver.window_session(browser::PHONE, "en-US,en").await;
+    b.goto(&format!("{}/my-data#token={zh_token}", s.base))
+        .await;
+    b.wait_for(
+        "the data",
+        "var d = document.getElementById('data'); return d && !d.hidden;",
+        SHORT,
+    )
+    .await;
+    let h1 = b.text_of("h1", SHORT).await;
+    assert_eq!(h1, "我的数据");
+    let requests = b.text_of("#checkins", SHORT).await;
+    assert!(requests.contains("等待您的回应"), "{requests}");
+    b.screenshot("person-my-data-zh-phone").await;
+    b.goto("about:blank").await;
+    b.goto(&format!("{}/my-data?lang=zh#token=lzp_wrong", s.base))
+        .await;
+    let status = b.text_of("#status", SHORT).await;
+    assert!(status.contains("此链接无效"), "{status}");
+    b.assert_self_contained().await;
     b.quit().await;
     s.stop();
 }

@@ -153,7 +153,7 @@
     // Open in the person's language unless they chose one.
     if (Lz.followLanguage(info.language)) return;
     Lz.say('status', '');
-    var time = new Date(info.deadline).toLocaleTimeString(Lz.lang, { hour: '2-digit', minute: '2-digit' });
+    var time = new Date(info.deadline).toLocaleTimeString(Lz.locale, { hour: '2-digit', minute: '2-digit' });
     $('when').textContent = t('js.deadline', { time: time }) + ' ' + t('js.tries_left', { n: info.tries_left });
     $('steps').textContent = t('js.steps', { steps: stepsInWords() });
     $('start').onclick = start;

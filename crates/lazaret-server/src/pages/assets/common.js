@@ -28,12 +28,15 @@ var Lz = (function () {
     el.className = el.className.replace(/\b(good|bad)\b/g, '').trim() + (kind ? ' ' + kind : '');
   }
 
-  // Keep the fragment (the token) when switching language.
-  function keepHashOnLangLinks() {
+  // Keep the fragment (the token) when switching language, and on the
+  // link to the person's own data (with the language if one was chosen).
+  function keepHashOnLinks() {
     var links = document.querySelectorAll('.langs a');
     for (var i = 0; i < links.length; i++) {
       links[i].href = links[i].getAttribute('href').split('#')[0] + location.hash;
     }
+    var mine = document.getElementById('my-data-link');
+    if (mine) mine.href = '/my-data' + location.search + location.hash;
   }
 
   // Resolves to {status, body}; status 0 means the network failed.
@@ -121,11 +124,16 @@ var Lz = (function () {
     });
   }
 
-  keepHashOnLangLinks();
+  // Dates and numbers in the page's language; Arabic with Western digits,
+  // as phone numbers, links and codes in the messages are written.
+  var lang = document.documentElement.lang;
+  var locale = lang === 'ar' ? 'ar-u-nu-latn' : lang;
+
+  keepHashOnLinks();
   return {
     t: t, token: token, $: $, show: show, say: say, call: call, postJson: postJson,
     problem: problem, followLanguage: followLanguage, openInPersonsLanguage: openInPersonsLanguage,
     randomKey: randomKey, grab: grab, openCamera: openCamera, stopStream: stopStream,
-    lang: document.documentElement.lang
+    lang: lang, locale: locale
   };
 })();

@@ -99,13 +99,15 @@ impl Chromedriver {
     }
 
     /// A fresh headless browser whose page area is exactly `window` (a
-    /// laptop's or a tablet's), for the officers' console.
+    /// laptop's or a tablet's for the officers' console, a phone's for the
+    /// person's pages without a camera).
     pub async fn window_session(&self, window: Window, accept_language: &str) -> Session<'_> {
         let args = vec![format!("--window-size={},{}", window.width, window.height)];
         let s = self.open(args, accept_language).await;
         s.cdp(
             "Emulation.setDeviceMetricsOverride",
-            json!({ "width": window.width, "height": window.height, "deviceScaleFactor": 1, "mobile": false }),
+            json!({ "width": window.width, "height": window.height, "deviceScaleFactor": 1,
+                    "mobile": window.width < 600 }),
         )
         .await;
         s
@@ -161,6 +163,12 @@ pub struct Window {
 pub const LAPTOP: Window = Window {
     width: 1366,
     height: 768,
+};
+
+/// A phone held upright (iPhone 12 to 15), for the person's pages.
+pub const PHONE: Window = Window {
+    width: 390,
+    height: 844,
 };
 
 /// A tablet held upright (iPad Air).
