@@ -32,6 +32,11 @@ pub enum ExposureRule {
     Building,
     #[serde(rename = "ride")]
     Ride,
+    /// Named by the case in an interview (household, workplace, …: the
+    /// setting is in the evidence). An officer's judgement of a close
+    /// contact, so always close.
+    #[serde(rename = "interview")]
+    Interview,
 }
 
 impl ExposureRule {
@@ -51,6 +56,7 @@ impl ExposureRule {
             Self::Household => "household",
             Self::Building => "building",
             Self::Ride => "ride",
+            Self::Interview => "interview",
         }
     }
 }

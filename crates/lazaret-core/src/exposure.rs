@@ -193,3 +193,64 @@ mod tests {
         assert!(Ride::new(r, v, t0, t0).is_ok());
     }
 }
+
+/// Where a contact named in an interview met the case. Settings, never
+/// anything about who the contact is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContactSetting {
+    Household,
+    Workplace,
+    School,
+    Social,
+    Healthcare,
+    Other,
+}
+
+impl ContactSetting {
+    pub const ALL: [Self; 6] = [
+        Self::Household,
+        Self::Workplace,
+        Self::School,
+        Self::Social,
+        Self::Healthcare,
+        Self::Other,
+    ];
+
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        let raw = raw.trim().to_ascii_lowercase();
+        Self::ALL
+            .into_iter()
+            .find(|s| s.as_str() == raw)
+            .ok_or_else(|| {
+                ValidationError::new(
+                    "setting",
+                    format!(
+                        "{raw:?} is not one of household, workplace, school, social, healthcare, other"
+                    ),
+                )
+            })
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Household => "household",
+            Self::Workplace => "workplace",
+            Self::School => "school",
+            Self::Social => "social",
+            Self::Healthcare => "healthcare",
+            Self::Other => "other",
+        }
+    }
+}
+
+/// A contact the case named in an interview: who, where they met and when
+/// last. Kept apart from the registers so a new trace keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NamedContact {
+    pub person_id: PersonId,
+    pub setting: ContactSetting,
+    pub last_exposure: DateTime<Utc>,
+    /// The officer who entered it.
+    pub named_by: String,
+}

@@ -13,7 +13,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::contact::{Contact, ExposureRule, RiskTier};
-use crate::exposure::{Flight, FlightOccupant, FlightRole, Residence, Ride, RideOccupant};
+use crate::exposure::{
+    Flight, FlightOccupant, FlightRole, NamedContact, Residence, Ride, RideOccupant,
+};
 use crate::ids::PersonId;
 use crate::test_result::TestResult;
 use crate::tracing_policy::{TracingPolicy, WindowPolicy};
@@ -76,6 +78,8 @@ pub struct CaseExposures {
     pub flights: Vec<FlightExposure>,
     pub residence: Option<ResidenceExposure>,
     pub rides: Vec<RideExposure>,
+    /// Contacts the case named in interviews.
+    pub named: Vec<NamedContact>,
 }
 
 /// What matched one person so far.
@@ -135,6 +139,9 @@ pub fn find_contacts(
     for r in &exposures.rides {
         match_ride(case_id, window, r, policy, &mut m);
     }
+    for n in &exposures.named {
+        match_named(window, n, &mut m);
+    }
     m.by_person
         .into_iter()
         .filter(|(p, _)| p != case_id)
@@ -184,6 +191,8 @@ fn match_flight(
                 "departure": at,
                 "case_seat": case.seat.map(|s| s.to_string()),
                 "contact_seat": o.seat.map(|s| s.to_string()),
+                // Finds a passenger whose address is unknown (through the airline).
+                "contact_booking": o.booking_ref.as_deref().filter(|b| !b.is_empty()),
             })
         };
         let mut close = false;
@@ -295,6 +304,25 @@ fn match_ride(
             r.ride.end,
         );
     }
+}
+
+/// A named contact counts like any other exposure: only inside the
+/// case's infectious window (an exposure before it could not infect).
+fn match_named(window: &Window, n: &NamedContact, m: &mut Matches) {
+    if !window.contains(n.last_exposure) {
+        return;
+    }
+    m.add(
+        &n.person_id,
+        ExposureRule::Interview,
+        json!({
+            "rule": ExposureRule::Interview,
+            "setting": n.setting,
+            "last_exposure": n.last_exposure,
+            "named_by": n.named_by,
+        }),
+        n.last_exposure,
+    );
 }
 
 #[cfg(test)]
@@ -515,6 +543,7 @@ mod tests {
                     }],
                 },
             ],
+            named: vec![],
         };
         let w = window_of_march_10();
         let got = find_contacts(&pid("CASE"), &w, &ex, &TracingPolicy::default(), 2);
@@ -570,6 +599,53 @@ mod tests {
             find_contacts(&pid("CASE"), &w, &ex, &p, 1)[0].tier,
             RiskTier::Close
         );
+    }
+
+    #[test]
+    fn named_contacts_count_inside_the_window_and_merge_with_registers() {
+        use crate::exposure::{ContactSetting, NamedContact};
+        let w = window_of_march_10();
+        let named = |p: &str, setting, at: &str| NamedContact {
+            person_id: pid(p),
+            setting,
+            last_exposure: t(at),
+            named_by: "ivan".into(),
+        };
+        let ex = CaseExposures {
+            flights: vec![flight(
+                "F1",
+                "2026-03-09T12:00:00Z",
+                vec![
+                    pax("F1", "CASE", Some("14C"), None),
+                    pax("F1", "COLLEAGUE", Some("30A"), None),
+                ],
+            )],
+            named: vec![
+                named(
+                    "COLLEAGUE",
+                    ContactSetting::Workplace,
+                    "2026-03-10T09:00:00Z",
+                ),
+                named("FRIEND", ContactSetting::Social, "2026-03-09T20:00:00Z"),
+                // Before the window opens: not a contact.
+                named("OLD", ContactSetting::School, "2026-03-01T09:00:00Z"),
+            ],
+            ..Default::default()
+        };
+        let got = find_contacts(&pid("CASE"), &w, &ex, &TracingPolicy::default(), 1);
+        use ExposureRule::*;
+        use RiskTier::*;
+        assert_eq!(
+            rules_of(&got),
+            vec![
+                // The cabin alone would only notify; the interview makes it close.
+                ("COLLEAGUE".into(), Close, vec![FlightCabin, Interview]),
+                ("FRIEND".into(), Close, vec![Interview]),
+            ]
+        );
+        assert_eq!(got[0].last_exposure, t("2026-03-10T09:00:00Z"));
+        assert_eq!(got[1].evidence[0]["setting"], "social");
+        assert_eq!(got[1].evidence[0]["named_by"], "ivan");
     }
 
     /// The engine reads seats, rows, bookings, roles, units and times; it

@@ -115,6 +115,10 @@ define_id!(/// An officer account.
     UserId, "user_id");
 define_id!(/// An API token (the public part; the secret is never stored).
     TokenId, "token_id");
+define_id!(/// The follow-up of a case (its interview) or of a contact.
+    FollowUpId, "follow_up_id");
+define_id!(/// One call attempt of a follow-up.
+    CallId, "call_id");
 
 #[cfg(test)]
 mod tests {

@@ -15,6 +15,7 @@ pub mod district;
 pub mod error;
 pub mod exposure;
 pub mod exposure_rules;
+pub mod follow_up;
 pub mod geo;
 pub mod ids;
 pub mod order;

@@ -408,9 +408,10 @@ impl From<ServiceError> for ApiError {
                     detail: e.to_string(),
                 }
             }
-            S::NoFaceToPrompt { .. } | S::EnrolmentAwaitsDecision { .. } => {
-                return Self::Conflict(e.to_string())
-            }
+            S::NoFaceToPrompt { .. }
+            | S::EnrolmentAwaitsDecision { .. }
+            | S::ResultConflict { .. }
+            | S::TestOfAnotherPerson { .. } => return Self::Conflict(e.to_string()),
             S::OrderState { .. } => return Self::IllegalTransition(e.to_string()),
             S::MissingReference { .. } => return Self::InvalidRequest(e.to_string()),
             S::Photo(_)

@@ -8,6 +8,7 @@ pub mod config;
 pub mod console;
 pub mod error;
 mod extract;
+pub mod fhir;
 pub mod guard;
 pub mod location_signals;
 mod multipart;

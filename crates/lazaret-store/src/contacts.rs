@@ -129,7 +129,8 @@ impl Store {
         };
         let window = infectious_window(&test, &policy.window);
         let generation = self.case_generation(case, &test).await? + 1;
-        let exposures = self.case_exposures(case, &window).await?;
+        let mut exposures = self.case_exposures(case, &window).await?;
+        exposures.named = self.named_contacts(case).await?;
         let contacts = find_contacts(case, &window, &exposures, policy, generation);
         Ok(TraceOutcome {
             case_id: case.clone(),
@@ -208,6 +209,7 @@ impl Store {
                 }
                 q.execute(&mut *tx).await?;
             }
+            crate::follow_ups::open_contact_follow_ups!(tx, test, contacts, now);
             // Traced, even when nothing was found (the cases list shows it).
             sqlx::query("UPDATE test_results SET traced_at = $1 WHERE id = $2")
                 .bind(to_ms(now))

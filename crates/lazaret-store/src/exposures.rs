@@ -140,7 +140,7 @@ impl Store {
                 .cloned()
                 .map(|case_residence| ResidenceExposure { case_residence, building_residents: residents });
 
-            Ok(CaseExposures { flights, residence, rides })
+            Ok(CaseExposures { flights, residence, rides, named: Vec::new() })
         })
     }
 

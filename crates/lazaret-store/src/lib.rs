@@ -14,6 +14,7 @@ mod enrollments;
 mod error;
 mod export;
 mod exposures;
+mod follow_ups;
 mod import;
 mod imports;
 mod jobs;
@@ -52,6 +53,7 @@ pub use enrollment_links::{EnrollmentLink, LinkStatus, PendingTemplate, SealedPh
 pub use enrollments::EnrollmentRecord;
 pub use error::StoreError;
 pub use exposures::ResidenceRecord;
+pub use follow_ups::{CallRecord, FollowUp, Worklist, INTERVIEW_LOOKBACK_DAYS};
 pub use import::{ImportError, ImportKind, ImportOptions, ImportReport, RowError, ROW_ERRORS_KEPT};
 pub use imports::{ImportOutcome, ImportRecord, ImportStatus, NewImport};
 pub use jobs::{Backoff, ClaimedJob, Failure, NewJob, QueueStats};

@@ -234,6 +234,7 @@ impl Store {
                     .await
                     .map_err(StoreError::from)?
                     .rows_affected();
+                crate::follow_ups::close_follow_ups_of_test!(tx, id, now);
             }
             let orders: BTreeSet<&str> = planned.iter().map(|p| p.order.id.as_str()).collect();
             for p in &planned {

@@ -82,6 +82,45 @@ impl Store {
         })
     }
 
+    /// Stores a result a laboratory reported (API or FHIR) unless one with
+    /// its id exists: `false` then, and nothing is written. Keeps when the
+    /// lab released it (`resulted_at`) and when it reached Lazaret (`now`):
+    /// the indicators count from them.
+    pub async fn record_lab_result(
+        &self,
+        t: &TestResult,
+        resulted_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<bool, StoreError> {
+        const SQL: &str = "INSERT INTO test_results \
+             (id, person_id, sampled_at, result, lab, symptom_onset, revisions, updated_at, \
+              resulted_at, reported_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $8) ON CONFLICT (id) DO NOTHING";
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let created = sqlx::query(SQL)
+                .bind(t.id.as_str())
+                .bind(t.person_id.as_str())
+                .bind(to_ms(t.sampled_at))
+                .bind(t.result.as_str())
+                .bind(&t.lab)
+                .bind(onset_text(t.symptom_onset))
+                .bind(revisions_json(t))
+                .bind(to_ms(now))
+                .bind(resulted_at.map(to_ms))
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                == 1;
+            if created {
+                append_audit!(self, tx, audit);
+            }
+            tx.commit().await?;
+            Ok(created)
+        })
+    }
+
     pub async fn get_test_result(&self, id: &TestId) -> Result<Option<TestResult>, StoreError> {
         let sql = format!("SELECT {TEST_COLUMNS} FROM test_results WHERE id = $1");
         on_pool!(self, pool => {

@@ -22,7 +22,7 @@ use lazaret_core::ids::PersonId;
 use lazaret_core::person::Person;
 use lazaret_core::test_result::{TestOutcome, TestResult};
 use lazaret_core::user::Permission;
-use lazaret_store::{CaseRow, PageRequest, ProposalAction, Proposals, RevisionReport};
+use lazaret_store::{CaseRow, FollowUp, PageRequest, ProposalAction, Proposals, RevisionReport};
 use maud::{html, Markup};
 use serde_json::Value;
 
@@ -88,11 +88,11 @@ fn ok_page(officer: &ConsoleOfficer, title: &str, body: Markup) -> Response {
     )
 }
 
-fn case_url(id: &str) -> String {
+pub(super) fn case_url(id: &str) -> String {
     format!("/cases/{}", urlencode(id))
 }
 
-fn urlencode(s: &str) -> String {
+pub(super) fn urlencode(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
@@ -208,9 +208,18 @@ pub async fn detail(
     let traced = form_urlencoded::parse(raw.as_deref().unwrap_or_default().as_bytes())
         .find(|(k, _)| k == "traced")
         .and_then(|(_, v)| v.parse::<usize>().ok());
+    let ids: Vec<PersonId> = file
+        .current
+        .iter()
+        .flat_map(|c| c.contacts.iter().map(|x| x.person_id.clone()))
+        .collect();
+    let standings = match crate::services::follow_up::standings(&state, &actor, &ids).await {
+        Ok(s) => s,
+        Err(e) => return failure(&officer, e),
+    };
     let tr = officer.tr;
     let svg = super::chains::draw(tr, &chain, false);
-    let body = render_case(tr, &officer, &file, traced, svg);
+    let body = render_case(tr, &officer, &file, &standings, traced, svg, state.now());
     ok_page(&officer, file.person.full_name.as_str(), body)
 }
 
@@ -218,8 +227,10 @@ fn render_case(
     tr: Tr,
     officer: &ConsoleOfficer,
     f: &CaseFile,
+    standings: &HashMap<PersonId, FollowUp>,
     traced: Option<usize>,
     chain: Markup,
+    now: DateTime<Utc>,
 ) -> Markup {
     let p = &f.person;
     let id = p.id.as_str();
@@ -268,7 +279,7 @@ fn render_case(
                         Some(c) if c.contacts.is_empty() => p.card.empty { (tr.t("c.no_contacts_found")) },
                         Some(c) => {
                             @for tier in [RiskTier::Close, RiskTier::Notify] {
-                                (render_tier(tr, f, tier, &c.contacts))
+                                (render_tier(tr, f, standings, tier, &c.contacts))
                             }
                         }
                     }
@@ -284,6 +295,9 @@ fn render_case(
                     h2 #tests-title { (tr.t("c.tests")) }
                     @if f.tests.is_empty() { p.muted { (tr.t("c.no_tests")) } }
                     @for t in &f.tests { (render_test(tr, t)) }
+                }
+                @if f.current.is_some() {
+                    (super::follow_up::name_contact_form(tr, csrf, id, now))
                 }
                 @if !f.tests.is_empty() {
                     section.card #revise aria-labelledby="revise-title" {
@@ -312,7 +326,7 @@ fn render_case(
     }
 }
 
-fn label(tr: Tr, prefix: &str, code: &str) -> String {
+pub(super) fn label(tr: Tr, prefix: &str, code: &str) -> String {
     tr.0.text(&format!("{prefix}{code}"))
         .map_or_else(|| code.replace(['_', '-'], " "), str::to_owned)
 }
@@ -356,7 +370,13 @@ fn who(tr: Tr, id: &PersonId, visible: &HashMap<PersonId, Person>) -> Markup {
     }
 }
 
-fn render_tier(tr: Tr, f: &CaseFile, tier: RiskTier, contacts: &[Contact]) -> Markup {
+fn render_tier(
+    tr: Tr,
+    f: &CaseFile,
+    standings: &HashMap<PersonId, FollowUp>,
+    tier: RiskTier,
+    contacts: &[Contact],
+) -> Markup {
     let of: Vec<&Contact> = contacts.iter().filter(|c| c.tier == tier).collect();
     let code = match tier {
         RiskTier::Close => "close",
@@ -377,6 +397,7 @@ fn render_tier(tr: Tr, f: &CaseFile, tier: RiskTier, contacts: &[Contact]) -> Ma
                             th scope="col" { (tr.t("c.col.district")) }
                             th scope="col" { (tr.t("c.col.rule_evidence")) }
                             th scope="col" { (tr.t("c.col.last_exposure")) }
+                            th scope="col" { (tr.t("c.fu.col.status")) }
                         } }
                         tbody {
                             @for c in &of {
@@ -390,6 +411,7 @@ fn render_tier(tr: Tr, f: &CaseFile, tier: RiskTier, contacts: &[Contact]) -> Ma
                                         }
                                     } }
                                     td { (time(c.last_exposure)) }
+                                    td.follow-up { (super::follow_up::status_cell(tr, standings.get(&c.person_id))) }
                                 }
                             }
                         }
@@ -418,7 +440,7 @@ fn seat_row(seat: &str) -> Option<u32> {
 
 /// One piece of evidence: the rule and what matched (flight and seats with
 /// the rows between them, building and units, ride and vehicle).
-fn evidence(tr: Tr, e: &Value) -> Markup {
+pub(super) fn evidence(tr: Tr, e: &Value) -> Markup {
     let rule = s(e, "rule");
     html! {
         strong { (label(tr, "c.rule.", rule)) } ": "
@@ -431,6 +453,9 @@ fn evidence(tr: Tr, e: &Value) -> Markup {
                     " · " (tr.f("c.ev.rows_apart", &[("n", &a.abs_diff(b).to_string())]))
                 }
             }
+            @if !s(e, "contact_booking").is_empty() {
+                " · " (tr.t("c.ev.booking")) " " span.mono { (s(e, "contact_booking")) }
+            }
         } @else if !s(e, "building_id").is_empty() {
             (tr.t("c.ev.building")) " " span.mono { (s(e, "building_id")) }
             " · " (tr.f("c.ev.units", &[("case", s(e, "case_unit")), ("contact", s(e, "contact_unit"))]))
@@ -439,6 +464,9 @@ fn evidence(tr: Tr, e: &Value) -> Markup {
             " · " (tr.t("c.ev.vehicle")) " " span.mono { (s(e, "vehicle_id")) }
             @if let (Some(a), Some(b)) = (at(e, "start"), at(e, "end")) { " · " (time(a)) " – " (time(b)) }
             @if !s(e, "contact_role").is_empty() { " · " (label(tr, "c.ride_role.", s(e, "contact_role"))) }
+        } @else if !s(e, "setting").is_empty() {
+            (label(tr, "c.fu.setting.", s(e, "setting")))
+            @if !s(e, "named_by").is_empty() { " · " (tr.f("c.fu.named_by", &[("who", s(e, "named_by"))])) }
         }
     }
 }

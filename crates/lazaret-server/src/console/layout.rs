@@ -96,6 +96,7 @@ pub enum Nav {
     Orders,
     Persons,
     Cases,
+    FollowUp,
     Chains,
     Imports,
     Accounts,
@@ -150,6 +151,7 @@ pub fn page(
                                 }
                                 @if s.role.allows(Permission::Trace) {
                                     (nav_item(Nav::Cases, "/cases", "c.nav.cases"))
+                                    (nav_item(Nav::FollowUp, "/follow-ups", "c.nav.follow_up"))
                                     (nav_item(Nav::Chains, "/chains", "c.nav.chains"))
                                 }
                                 @if !crate::services::imports::kinds_for(s.role).is_empty() {

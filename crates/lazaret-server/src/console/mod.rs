@@ -3,7 +3,9 @@
 //! (`/persons`, `/persons/{id}`), the orders (`/orders`, `/orders/new`,
 //! `/orders/{id}` with its actions and the pending self-enrolment's photo:
 //! `orders.rs`), the cases (`/cases`, `/cases/{id}` and their tracing
-//! actions), the transmission chains (`/chains`, `/chains.svg`), the
+//! actions; a contact named in the interview), the follow-up worklists
+//! and pages (`/follow-ups`, `/follow-ups/{id}`: calls, assignment, the
+//! place of a contact without an address: `follow_up.rs`), the transmission chains (`/chains`, `/chains.svg`), the
 //! overview (`/overview`), the imports (`/imports`, `/imports/{id}` and
 //! its commit), the accounts for administrators (`/users`, …), the
 //! account page
@@ -33,6 +35,7 @@ mod alerts;
 mod cases;
 mod chains;
 mod fence;
+mod follow_up;
 mod imports;
 mod layout;
 mod login;
@@ -85,6 +88,12 @@ pub fn routes() -> Router<AppState> {
             post(cases::preview_revision),
         )
         .route("/cases/{id}/revision", post(cases::revise))
+        .route("/cases/{id}/contacts", post(follow_up::name_contact))
+        .route("/follow-ups", get(follow_up::list))
+        .route("/follow-ups/{id}", get(follow_up::detail))
+        .route("/follow-ups/{id}/calls", post(follow_up::record_call))
+        .route("/follow-ups/{id}/assign", post(follow_up::assign))
+        .route("/follow-ups/{id}/address", post(follow_up::address))
         .route("/chains", get(chains::page_get))
         .route("/chains.svg", get(chains::svg))
         .route("/orders", get(orders::list).post(orders::create))
@@ -373,6 +382,7 @@ mod tests {
             include_str!("chains.rs"),
             include_str!("orders.rs"),
             include_str!("fence.rs"),
+            include_str!("follow_up.rs"),
             include_str!("imports.rs"),
             include_str!("users.rs"),
         ];

@@ -5,7 +5,9 @@ pub mod alerts;
 pub mod audit;
 pub mod checkins;
 pub mod enrollment;
+pub mod follow_up;
 pub mod health;
+pub mod lab_results;
 pub mod my_data;
 pub mod orders;
 pub mod person_pages;
@@ -79,7 +81,9 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(alerts::resolve_alert))
         .routes(routes!(audit::list_audit))
         .routes(routes!(stats::get_stats))
-        .merge(tracing::routes());
+        .merge(tracing::routes())
+        .merge(follow_up::routes())
+        .merge(lab_results::routes());
     // After the routes, so that no route's schema replaces the listed codes.
     crate::error::ErrorCodesDoc.modify(router.get_openapi_mut());
     router

@@ -272,7 +272,7 @@ pub struct WrittenOrderView {
     pub written: Written,
 }
 
-fn written_status(w: OrderWrite) -> StatusCode {
+pub(crate) fn written_status(w: OrderWrite) -> StatusCode {
     match w {
         OrderWrite::Created => StatusCode::CREATED,
         OrderWrite::Extended | OrderWrite::Unchanged => StatusCode::OK,

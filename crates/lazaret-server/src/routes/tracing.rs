@@ -264,36 +264,42 @@ pub async fn revise_test(
     let result = TestOutcome::parse(&body.result)?;
     let actor = officer.as_actor();
     let r = service::revise_test(&state, &actor, &test_id, result, &body.reason).await?;
-    Ok(Json(RevisionView {
-        test_id: r.test.id.to_string(),
-        result: r.test.result.as_str().to_owned(),
-        previous_results: r
-            .test
-            .revisions
-            .iter()
-            .map(|v| v.previous.as_str().to_owned())
-            .collect(),
-        released: r
-            .released
-            .into_iter()
-            .map(|o| ReleasedView {
-                order_id: o.order_id.into(),
-                person_id: o.person_id.into(),
-                reason: o.reason,
-            })
-            .collect(),
-        kept: r
-            .kept
-            .into_iter()
-            .map(|o| KeptView {
-                order_id: o.order_id.into(),
-                person_id: o.person_id.into(),
-                ends_at: o.ends_at,
-                bases: o.bases.into_iter().map(Into::into).collect(),
-            })
-            .collect(),
-        contacts_withdrawn: r.contacts_withdrawn,
-    }))
+    Ok(Json(r.into()))
+}
+
+impl From<lazaret_store::RevisionReport> for RevisionView {
+    fn from(r: lazaret_store::RevisionReport) -> Self {
+        RevisionView {
+            test_id: r.test.id.to_string(),
+            result: r.test.result.as_str().to_owned(),
+            previous_results: r
+                .test
+                .revisions
+                .iter()
+                .map(|v| v.previous.as_str().to_owned())
+                .collect(),
+            released: r
+                .released
+                .into_iter()
+                .map(|o| ReleasedView {
+                    order_id: o.order_id.into(),
+                    person_id: o.person_id.into(),
+                    reason: o.reason,
+                })
+                .collect(),
+            kept: r
+                .kept
+                .into_iter()
+                .map(|o| KeptView {
+                    order_id: o.order_id.into(),
+                    person_id: o.person_id.into(),
+                    ends_at: o.ends_at,
+                    bases: o.bases.into_iter().map(Into::into).collect(),
+                })
+                .collect(),
+            contacts_withdrawn: r.contacts_withdrawn,
+        }
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

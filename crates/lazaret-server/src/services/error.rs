@@ -72,6 +72,17 @@ pub enum ServiceError {
     /// Approve or reject with no self-enrolment photo waiting.
     #[error("order {order} has no self-enrolment waiting for a decision")]
     NothingPending { order: String },
+    /// A laboratory sent a different result for a test already stored,
+    /// without saying it is a correction.
+    #[error(
+        "test {test} is stored as {stored}; a different result is a correction: send it with \
+         correction_reason (FHIR: status corrected or amended), or use \
+         POST /api/v1/tests/{test}/revisions"
+    )]
+    ResultConflict { test: String, stored: &'static str },
+    /// The test id is already another person's.
+    #[error("test {test} is stored for another person")]
+    TestOfAnotherPerson { test: String },
     /// The order's state does not allow this (e.g. the order has ended).
     #[error("order {order} is {status}; {rule}")]
     OrderState {

@@ -25,7 +25,7 @@ use crate::state::AppState;
 
 /// The server traces with the built-in rules; a policy file applies to the
 /// command line.
-fn policy() -> TracingPolicy {
+pub(crate) fn policy() -> TracingPolicy {
     TracingPolicy::default()
 }
 
@@ -37,7 +37,11 @@ pub fn contact_fence_radius_m() -> f64 {
 /// The case `raw` names: 404 when it cannot be a person id, or, for an
 /// officer limited to some districts, when the person is not in one of them
 /// (a national officer may trace a case known only from imported tests).
-async fn case_id(state: &AppState, actor: &Actor, raw: &str) -> Result<PersonId, ServiceError> {
+pub(crate) async fn case_id(
+    state: &AppState,
+    actor: &Actor,
+    raw: &str,
+) -> Result<PersonId, ServiceError> {
     let id = PersonId::parse(raw).map_err(|_| ServiceError::not_found("person", raw))?;
     if actor.districts().limit().is_some()
         && state
@@ -49,6 +53,11 @@ async fn case_id(state: &AppState, actor: &Actor, raw: &str) -> Result<PersonId,
         return Err(ServiceError::not_found("person", raw));
     }
     Ok(id)
+}
+
+/// The infectious window of `test` under the server's rules.
+pub(crate) fn window_of(test: &TestResult) -> Window {
+    infectious_window(test, &policy().window)
 }
 
 /// A trace and the district each contact lives in (the investigator of

@@ -346,6 +346,76 @@ pub fn table() -> Vec<Entry> {
             Record,
             j(json!({"result": "positive", "reason": "matrix"})),
         ),
+        // Follow-up and lab results.
+        entry(
+            Method::GET,
+            "/api/v1/cases/{person_id}/contacts",
+            Roles(INVESTIGATOR),
+            Record,
+            none(),
+        ),
+        // Outside the case's window: refused (422), nothing named.
+        entry(
+            Method::POST,
+            "/api/v1/cases/{person_id}/contacts",
+            Roles(INVESTIGATOR),
+            Record,
+            j(json!({"person_id": "NOBODY", "setting": "social",
+                     "last_exposure": "2025-01-01T00:00:00Z"})),
+        ),
+        entry(
+            Method::GET,
+            "/api/v1/follow-ups",
+            Roles(INVESTIGATOR),
+            Collection,
+            none(),
+        ),
+        entry(
+            Method::GET,
+            "/api/v1/follow-ups/{id}",
+            Roles(INVESTIGATOR),
+            Record,
+            none(),
+        ),
+        entry(
+            Method::POST,
+            "/api/v1/follow-ups/{id}/calls",
+            Roles(INVESTIGATOR),
+            Record,
+            j(json!({"outcome": "no_answer"})),
+        ),
+        entry(
+            Method::POST,
+            "/api/v1/follow-ups/{id}/assign",
+            Roles(INVESTIGATOR),
+            Record,
+            j(json!({"assignee": null})),
+        ),
+        // A case's follow-up takes no address (422).
+        entry(
+            Method::POST,
+            "/api/v1/follow-ups/{id}/address",
+            Roles(INVESTIGATOR),
+            Record,
+            j(json!({"address": "Hotel", "lat": 47.0, "lon": 8.5})),
+        ),
+        entry(
+            Method::POST,
+            "/api/v1/tests",
+            Roles(INVESTIGATOR),
+            Collection,
+            j(json!({"test_id": "T-MATRIX", "person_id": "N-P",
+                     "sampled_at": "2026-02-27T00:00:00Z", "result": "negative", "lab": "Lab"})),
+        ),
+        // A bundle with nothing understood: refused entry by entry (422).
+        entry(
+            Method::POST,
+            "/api/v1/fhir",
+            Roles(INVESTIGATOR),
+            Collection,
+            j(json!({"resourceType": "Bundle", "type": "collection",
+                     "entry": [{"resource": {"resourceType": "Condition"}}]})),
+        ),
         entry(
             Method::GET,
             "/api/v1/chains",
@@ -499,6 +569,48 @@ pub fn table() -> Vec<Entry> {
         entry(
             Method::POST,
             "/cases/{id}/trace",
+            Console(StatusCode::SEE_OTHER),
+            Record,
+            Body::Form(&[("csrf", "x")]),
+        ),
+        entry(
+            Method::POST,
+            "/cases/{id}/contacts",
+            Console(StatusCode::SEE_OTHER),
+            Record,
+            Body::Form(&[("csrf", "x")]),
+        ),
+        entry(
+            Method::GET,
+            "/follow-ups",
+            Console(StatusCode::SEE_OTHER),
+            Collection,
+            none(),
+        ),
+        entry(
+            Method::GET,
+            "/follow-ups/{id}",
+            Console(StatusCode::SEE_OTHER),
+            Record,
+            none(),
+        ),
+        entry(
+            Method::POST,
+            "/follow-ups/{id}/calls",
+            Console(StatusCode::SEE_OTHER),
+            Record,
+            Body::Form(&[("csrf", "x")]),
+        ),
+        entry(
+            Method::POST,
+            "/follow-ups/{id}/assign",
+            Console(StatusCode::SEE_OTHER),
+            Record,
+            Body::Form(&[("csrf", "x")]),
+        ),
+        entry(
+            Method::POST,
+            "/follow-ups/{id}/address",
             Console(StatusCode::SEE_OTHER),
             Record,
             Body::Form(&[("csrf", "x")]),
@@ -794,6 +906,12 @@ const NON_API: &[&str] = &[
     "GET /cases",
     "GET /cases/{id}",
     "POST /cases/{id}/trace",
+    "POST /cases/{id}/contacts",
+    "GET /follow-ups",
+    "GET /follow-ups/{id}",
+    "POST /follow-ups/{id}/calls",
+    "POST /follow-ups/{id}/assign",
+    "POST /follow-ups/{id}/address",
     "POST /cases/{id}/orders/preview",
     "POST /cases/{id}/orders/issue",
     "POST /cases/{id}/revision/preview",
@@ -841,6 +959,7 @@ struct Fixture {
     alert: String,
     health_alert: String,
     test: String,
+    follow_up: String,
 }
 
 pub struct World {
@@ -1036,6 +1155,19 @@ pub async fn world(db: &TestDb) -> World {
         .await
         .unwrap();
     assert!(r.committed, "{:?}", r.errors);
+    // Each case's interview, opened by its positive test.
+    for (d, f) in [("north", &mut w.north), ("south", &mut w.south)] {
+        let page = store
+            .worklist(
+                lazaret_store::Worklist::Interview,
+                &DistrictScope::parse(d).unwrap(),
+                t0(),
+                &lazaret_store::PageRequest::default(),
+            )
+            .await
+            .unwrap();
+        f.follow_up = page.items[0].id.to_string();
+    }
     w
 }
 
@@ -1046,6 +1178,7 @@ fn fixture_ids(short: &str) -> Fixture {
         alert: String::new(),
         health_alert: String::new(),
         test: format!("T-{short}"),
+        follow_up: String::new(),
     }
 }
 
@@ -1061,6 +1194,8 @@ fn concrete(path: &str, f: &Fixture) -> String {
         &f.person
     } else if path.starts_with("/api/v1/alerts/") {
         &f.alert
+    } else if path.starts_with("/api/v1/follow-ups/") {
+        &f.follow_up
     } else {
         &f.order
     };

@@ -356,6 +356,10 @@ impl Store {
                 }
             }
         }
+        // New positives open their interviews (the worklist's first column).
+        if report.committed && kind == ImportKind::Tests {
+            self.open_case_follow_ups(now).await?;
+        }
         Ok(report)
     }
 }

@@ -177,6 +177,12 @@ pub const TABLET: Window = Window {
     height: 1180,
 };
 
+/// A common phone held upright.
+pub const PHONE: Window = Window {
+    width: 390,
+    height: 844,
+};
+
 /// Where screenshots go: `target/console-screenshots/` (beside the build's
 /// `tmp`), kept as test artifacts.
 pub fn screenshot_dir() -> PathBuf {
