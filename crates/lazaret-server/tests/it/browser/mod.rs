@@ -165,7 +165,7 @@ pub const LAPTOP: Window = Window {
     height: 768,
 };
 
-/// A phone held upright (iPhone 12 to 15), for the person's pages.
+/// A phone held upright (iPhone 12 to 15).
 pub const PHONE: Window = Window {
     width: 390,
     height: 844,
@@ -175,12 +175,6 @@ pub const PHONE: Window = Window {
 pub const TABLET: Window = Window {
     width: 820,
     height: 1180,
-};
-
-/// A common phone held upright.
-pub const PHONE: Window = Window {
-    width: 390,
-    height: 844,
 };
 
 /// Where screenshots go: `target/console-screenshots/` (beside the build's
