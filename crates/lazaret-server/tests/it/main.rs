@@ -13,6 +13,7 @@ mod console_cases;
 mod console_imports;
 mod console_orders;
 mod console_overview;
+mod delivery_lease;
 mod districts;
 mod hardening;
 mod login;
