@@ -34,9 +34,8 @@ use lazaret_store::{backends, BackendKind};
 use serde_json::{json, Value};
 use sqlx::Row;
 
-/// The fixture photos kept in the repository (tests/fixtures/faces).
-#[path = "../../../../tests/fixtures/mod.rs"]
-mod fixtures;
+/// The fixture photos kept in the repository (tests/fixtures/faces), included once.
+use crate::simulated_day::fixtures;
 
 /// The log line of a crash hook that has stopped its process.
 const STALLED: &str = "crash hook: stalling";
