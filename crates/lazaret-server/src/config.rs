@@ -145,6 +145,11 @@ pub struct LimitsConfig {
     pub face_queue: u32,
     /// The `Retry-After` seconds of a `face_busy` answer.
     pub face_retry_after_secs: u32,
+    /// The longest one check-in's face work may run; past it the try is
+    /// given back (503 `face_busy`). A try reserved longer than twice this
+    /// without an outcome belongs to a process that died mid-verification
+    /// and is given back to the person by their next request.
+    pub face_timeout_secs: u32,
     /// Largest check-in frame or enrolment photo in pixels (width × height,
     /// read from the header before decoding); a phone camera's photo is at
     /// most about 12 MP, the check-in page sends 640 px.
@@ -173,6 +178,7 @@ impl Default for LimitsConfig {
             face_workers: 0,
             face_queue: 16,
             face_retry_after_secs: 5,
+            face_timeout_secs: 60,
             max_frame_pixels: 12_000_000,
             person_token_per_minute: 20,
             person_address_per_minute: 120,
@@ -203,6 +209,7 @@ impl LimitsConfig {
         )?;
         range("body_timeout_secs", self.body_timeout_secs.into(), 1, 3600)?;
         range("max_connections", self.max_connections.into(), 1, 1_000_000)?;
+        range("face_timeout_secs", self.face_timeout_secs.into(), 1, 600)?;
         range(
             "shutdown_grace_secs",
             self.shutdown_grace_secs.into(),
@@ -266,6 +273,11 @@ impl LimitsConfig {
 
     pub fn header_read_timeout(&self) -> std::time::Duration {
         std::time::Duration::from_secs(self.header_read_timeout_secs.into())
+    }
+
+    /// See [`LimitsConfig::face_timeout_secs`].
+    pub fn face_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.face_timeout_secs.into())
     }
 
     pub fn body_timeout(&self) -> std::time::Duration {
@@ -505,6 +517,11 @@ pub struct WorkerConfig {
     /// Real seconds between passes over the job queue; fractions allowed
     /// (a sped-up simulated clock needs sub-second passes).
     pub interval_secs: f64,
+    /// Real seconds a claimed job is this worker's: another instance takes
+    /// it over only after this (a worker killed mid-job is noticed that
+    /// late). A message's delivery renews it before sending, so it must be
+    /// at least twice the longest `[notify.*] timeout_secs`.
+    pub lease_secs: u32,
 }
 
 impl Default for WorkerConfig {
@@ -512,11 +529,17 @@ impl Default for WorkerConfig {
         Self {
             enabled: true,
             interval_secs: 15.0,
+            lease_secs: 300,
         }
     }
 }
 
 impl WorkerConfig {
+    /// A job lease, in real time.
+    pub fn lease(&self) -> chrono::Duration {
+        chrono::Duration::seconds(self.lease_secs.into())
+    }
+
     /// The pause between passes; refuses what no timer can wait.
     pub fn interval(&self) -> Result<std::time::Duration, ConfigError> {
         std::time::Duration::try_from_secs_f64(self.interval_secs)
@@ -544,6 +567,16 @@ pub struct NotifyConfig {
     pub email: Option<EmailConfig>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sms: Option<SmsConfig>,
+}
+
+impl NotifyConfig {
+    /// The longest a configured sender may take over one message (the
+    /// outbox cuts a send off there).
+    pub fn send_timeout(&self) -> std::time::Duration {
+        let email = self.email.as_ref().map_or(0, |e| e.timeout_secs);
+        let sms = self.sms.as_ref().map_or(0, |s| s.timeout_secs);
+        std::time::Duration::from_secs(email.max(sms).max(1))
+    }
 }
 
 impl Default for NotifyConfig {
@@ -973,6 +1006,20 @@ impl Config {
         self.clock.validate()?;
         self.face.target()?;
         self.worker.interval()?;
+        if !(2..=86_400).contains(&self.worker.lease_secs) {
+            return Err(setting("worker", "lease_secs", "must be 2 to 86400"));
+        }
+        let send = self.notify.send_timeout().as_secs();
+        if u64::from(self.worker.lease_secs) < 2 * send {
+            return Err(setting(
+                "worker",
+                "lease_secs",
+                format!(
+                    "must be at least twice the longest [notify.*] timeout_secs ({send}), \
+                     so that a message's send ends well inside its delivery job's lease"
+                ),
+            ));
+        }
         self.auth.validate()?;
         self.limits.validate()?;
         self.notify.validate()

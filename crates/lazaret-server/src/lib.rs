@@ -6,6 +6,7 @@ pub mod app;
 pub mod auth;
 pub mod config;
 pub mod console;
+pub mod crash_hooks;
 pub mod error;
 mod extract;
 pub mod fhir;

@@ -131,8 +131,9 @@ impl PassReport {
 impl Worker {
     pub fn new(state: AppState, announcer: Arc<dyn Announcer>) -> Self {
         // Leases are compared with the clock's time but must outlast real
-        // work: five real minutes, however fast a simulated clock runs.
-        let lease = state.clock.scale(Duration::minutes(5));
+        // work: `[worker] lease_secs` real seconds, however fast a simulated
+        // clock runs.
+        let lease = state.clock.scale(state.config.worker.lease());
         Self {
             state,
             id: format!("worker-{}", uuid::Uuid::new_v4()),
@@ -374,6 +375,8 @@ impl Worker {
     /// due meanwhile wait for the next pass, so one busy queue cannot keep
     /// the others (deadlines, delivery) and the planning waiting.
     async fn drain(&self, queue: &str, r: &mut PassReport) -> Result<(), WorkerError> {
+        // Claims are made at `due`, so every lease of this drain ends at
+        // `due + lease`.
         let due = self.state.now();
         loop {
             let jobs = self
@@ -384,7 +387,18 @@ impl Worker {
             if jobs.is_empty() {
                 return Ok(());
             }
-            for job in jobs {
+            let mut jobs = jobs.into_iter();
+            while let Some(job) = jobs.next() {
+                let now = self.state.now();
+                // Half the lease gone: hand the unstarted rest back for the
+                // next pass rather than run a job whose lease another
+                // instance may take meanwhile.
+                if now >= due + self.lease / 2 {
+                    for j in std::iter::once(job).chain(jobs.by_ref()) {
+                        self.state.store.release_job(j.id, &self.id, now).await?;
+                    }
+                    return Ok(());
+                }
                 let result = match queue {
                     ISSUE_QUEUE => self.issue(&job, r).await,
                     DEADLINE_QUEUE => self.deadline(&job, r).await,

@@ -190,7 +190,14 @@ impl Store {
                     .map_err(StoreError::Connect)?
                     .create_if_missing(true)
                     .journal_mode(SqliteJournalMode::Wal)
-                    .synchronous(SqliteSynchronous::Normal)
+                    // FULL: every commit carries its audit event, and the
+                    // checkpoint file outside the database is synced per
+                    // line; with NORMAL a power cut could lose the last
+                    // commits while that file keeps their line, which
+                    // `audit verify` would report as a cut tail. (A killed
+                    // process loses nothing either way: WAL frames are in
+                    // the OS's cache.) Cost: ARCHITECTURE.md, "Durability".
+                    .synchronous(SqliteSynchronous::Full)
                     .foreign_keys(true)
                     .busy_timeout(BUSY_TIMEOUT);
                 let pool = SqlitePoolOptions::new()

@@ -95,6 +95,10 @@ macro_rules! insert_job {
 }
 pub(crate) use insert_job;
 
+/// The `last_error` of a job dead-lettered because its last attempt's lease
+/// ran out without a result (its worker died or hung).
+pub const LEASE_EXPIRED: &str = "lease expired on the last attempt (the worker died or hung)";
+
 pub(crate) const INSERT_JOB: &str = "INSERT INTO jobs (queue, payload, dedupe_key, status, run_at, attempts, max_attempts, created_at, updated_at) \
                                      VALUES ($1, $2, $3, 'pending', $4, 0, $5, $6, $6) ON CONFLICT (dedupe_key) DO NOTHING";
 
@@ -141,15 +145,35 @@ impl Store {
             BackendKind::Postgres => "FOR UPDATE SKIP LOCKED",
             BackendKind::Sqlite => "",
         };
+        // The attempt is counted when the job is claimed, so a run that
+        // never reports back (its process killed while holding the lease)
+        // has used one. A job whose lease ran out with every attempt used is
+        // dead-lettered here instead of being claimed again: a job that
+        // crashes its worker each time stops after `max_attempts`.
+        let bury = format!(
+            "UPDATE jobs SET status = 'dead', locked_by = NULL, locked_until = NULL, \
+                 last_error = '{LEASE_EXPIRED}', updated_at = $1 \
+             WHERE id IN (SELECT id FROM jobs WHERE queue = $2 AND status = 'running' \
+                 AND locked_until < $1 AND attempts >= max_attempts {lock})"
+        );
         let sql = format!(
             "UPDATE jobs SET status = 'running', locked_by = $1, locked_until = $2, \
                  attempts = attempts + 1, updated_at = $3 \
              WHERE id IN (SELECT id FROM jobs WHERE queue = $4 AND \
-                 ((status = 'pending' AND run_at <= $3) OR (status = 'running' AND locked_until < $3)) \
+                 ((status = 'pending' AND run_at <= $3) \
+                  OR (status = 'running' AND locked_until < $3 AND attempts < max_attempts)) \
                  ORDER BY run_at, id LIMIT $5 {lock}) \
              RETURNING id, queue, payload, attempts, max_attempts"
         );
         on_pool!(self, pool => {
+            let buried = sqlx::query(&bury).bind(to_ms(now)).bind(queue).execute(pool).await?;
+            if buried.rows_affected() > 0 {
+                tracing::warn!(
+                    queue,
+                    jobs = buried.rows_affected(),
+                    "jobs dead-lettered: their lease ran out on the last attempt"
+                );
+            }
             let rows = sqlx::query(&sql)
                 .bind(worker)
                 .bind(to_ms(now + lease))
@@ -174,6 +198,48 @@ impl Store {
                 .collect::<Result<Vec<_>, StoreError>>()?;
             jobs.sort_by_key(|j| j.id);
             Ok(jobs)
+        })
+    }
+
+    /// Extends `worker`'s lease on a claimed job to `until`. False when the
+    /// lease is no longer its own (it ran out, or another worker holds the
+    /// job): the caller must then leave the job alone.
+    pub async fn renew_job_lease(
+        &self,
+        id: i64,
+        worker: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        const SQL: &str = "UPDATE jobs SET locked_until = $1, updated_at = $2 \
+                           WHERE id = $3 AND locked_by = $4 AND status = 'running' AND locked_until > $2";
+        on_pool!(self, pool => {
+            let n = sqlx::query(SQL)
+                .bind(to_ms(until))
+                .bind(to_ms(now))
+                .bind(id)
+                .bind(worker)
+                .execute(pool)
+                .await?;
+            Ok(n.rows_affected() == 1)
+        })
+    }
+
+    /// Hands a claimed job that `worker` never started back to the queue,
+    /// due now, without spending the attempt its claim counted. False when
+    /// the worker no longer held it.
+    pub async fn release_job(
+        &self,
+        id: i64,
+        worker: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        const SQL: &str = "UPDATE jobs SET status = 'pending', locked_by = NULL, locked_until = NULL, \
+                           attempts = attempts - 1, run_at = $1, updated_at = $1 \
+                           WHERE id = $2 AND locked_by = $3 AND status = 'running' AND attempts > 0";
+        on_pool!(self, pool => {
+            let n = sqlx::query(SQL).bind(to_ms(now)).bind(id).bind(worker).execute(pool).await?;
+            Ok(n.rows_affected() == 1)
         })
     }
 

@@ -56,7 +56,7 @@ pub use exposures::ResidenceRecord;
 pub use follow_ups::{CallRecord, FollowUp, Worklist, INTERVIEW_LOOKBACK_DAYS};
 pub use import::{ImportError, ImportKind, ImportOptions, ImportReport, RowError, ROW_ERRORS_KEPT};
 pub use imports::{ImportOutcome, ImportRecord, ImportStatus, NewImport};
-pub use jobs::{Backoff, ClaimedJob, Failure, NewJob, QueueStats};
+pub use jobs::{Backoff, ClaimedJob, Failure, NewJob, QueueStats, LEASE_EXPIRED};
 pub use keys::{Resealed, SealedPart, SealedRow, LEGACY_KEY_ID};
 pub use list_seed::{seed_district, ListSeed};
 pub use order_csv::{parse_basis, OrderRowResult, OrdersCsvReport, ORDER_CSV_COLUMNS};

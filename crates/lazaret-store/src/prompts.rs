@@ -373,6 +373,43 @@ impl Store {
         })
     }
 
+    /// Gives back the tries of `prompt_id` reserved before `stale_before`
+    /// and still without an outcome: their verification ended with the
+    /// process that ran it (killed or crashed between [`Store::begin_checkin`]
+    /// and [`Store::finish_checkin`]), so the person did not use them. A late
+    /// `finish_checkin` of a given-back try finds no row and is refused
+    /// (`Stale`), so a try never gets two outcomes. How many were given back.
+    pub async fn release_stale_checkins(
+        &self,
+        prompt_id: &PromptId,
+        stale_before: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        const DELETE: &str =
+            "DELETE FROM checkins WHERE prompt_id = $1 AND outcome IS NULL AND received_at < $2";
+        const GIVE_BACK: &str = "UPDATE prompts SET attempts = CASE WHEN attempts >= $1 THEN attempts - $1 ELSE 0 END, \
+                                 updated_at = $2 WHERE id = $3";
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let n = sqlx::query(DELETE)
+                .bind(prompt_id.as_str())
+                .bind(to_ms(stale_before))
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if n > 0 {
+                sqlx::query(GIVE_BACK)
+                    .bind(n as i32)
+                    .bind(to_ms(now))
+                    .bind(prompt_id.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok(n)
+        })
+    }
+
     /// Gives a reserved try back when it could not be verified for a reason
     /// that is not the person's (an internal error).
     pub async fn abandon_checkin(

@@ -85,6 +85,9 @@ pub struct Notifier {
     sms: Option<Arc<dyn SmsSender>>,
     backoff: Backoff,
     max_attempts: i32,
+    /// The most one send may take; cut off there, so that a send always
+    /// ends inside its job's lease.
+    send_timeout: std::time::Duration,
 }
 
 impl Notifier {
@@ -125,6 +128,7 @@ impl Notifier {
                 max: Duration::seconds(c.retry_max_secs.max(c.retry_base_secs).max(1) as i64),
             },
             max_attempts: c.max_attempts.clamp(1, 100) as i32,
+            send_timeout: c.send_timeout(),
         })
     }
 
@@ -306,8 +310,14 @@ impl Notifier {
         }
     }
 
-    /// Claims and sends every due message, a few at a time so each batch
-    /// finishes well inside its lease.
+    /// Claims and sends every due message, a few at a time. A batch never
+    /// outlives its lease: each message's job is renewed to a whole lease
+    /// just before its send (which is cut off at the longest `[notify.*]
+    /// timeout_secs`, at most half a lease: see `[worker] lease_secs`), a job no longer this
+    /// worker's is left alone, and once the batch's claim could run out
+    /// before the next send ends, the unstarted rest is handed back to the
+    /// queue. So no other instance can take a message over while it is
+    /// being sent, and none is sent after its job was lost.
     pub async fn deliver_due(
         &self,
         worker: &str,
@@ -316,14 +326,40 @@ impl Notifier {
         const BATCH: i64 = 20;
         let store = &self.store;
         let mut r = DeliveryReport::default();
+        // The longest one send may take, on this clock.
+        let send = self
+            .clock
+            .scale(Duration::from_std(self.send_timeout).unwrap_or(lease));
         loop {
+            let claimed_at = self.clock.now();
             let jobs = store
-                .claim_jobs(NOTIFY_QUEUE, worker, self.clock.now(), lease, BATCH)
+                .claim_jobs(NOTIFY_QUEUE, worker, claimed_at, lease, BATCH)
                 .await?;
             if jobs.is_empty() {
                 return Ok(r);
             }
-            for job in jobs {
+            let mut jobs = jobs.into_iter();
+            while let Some(job) = jobs.next() {
+                let now = self.clock.now();
+                if now + send >= claimed_at + lease {
+                    // Too late to start this one under the batch's claim:
+                    // back to the queue with the rest, attempts unspent.
+                    for j in std::iter::once(job).chain(jobs.by_ref()) {
+                        store.release_job(j.id, worker, now).await?;
+                    }
+                    tracing::info!(
+                        worker,
+                        "delivery batch handed back before its lease ran out"
+                    );
+                    break;
+                }
+                if !store
+                    .renew_job_lease(job.id, worker, now, now + lease)
+                    .await?
+                {
+                    tracing::warn!(job = job.id, "delivery job no longer ours: not sent");
+                    continue;
+                }
                 let result = self.deliver(&job).await;
                 let now = self.clock.now();
                 match result {
@@ -390,18 +426,22 @@ impl Notifier {
                 let sms = self.sms.as_ref().ok_or_else(|| {
                     NotifyError::Send("no SMS sender is configured ([notify.sms])".into())
                 })?;
-                sms.send(&Sms {
+                let sms_message = Sms {
                     to: to.to_owned(),
                     body: body.to_owned(),
                     message_id: m.id.clone(),
-                })
-                .await?;
+                };
+                tokio::time::timeout(self.send_timeout, sms.send(&sms_message))
+                    .await
+                    .map_err(|_| self.timed_out())??;
             }
             Some(Channel::Email) => {
                 let email = self.email.as_ref().ok_or_else(|| {
                     NotifyError::Send("no e-mail sender is configured ([notify.email])".into())
                 })?;
-                email.send(to, &m.subject, body).await?;
+                tokio::time::timeout(self.send_timeout, email.send(to, &m.subject, body))
+                    .await
+                    .map_err(|_| self.timed_out())??;
             }
             None => {
                 return Err(NotifyError::Data(format!(
@@ -412,6 +452,13 @@ impl Notifier {
         }
         store.mark_message_sent(&m.id, self.clock.now()).await?;
         Ok(Delivered::Sent)
+    }
+
+    fn timed_out(&self) -> NotifyError {
+        NotifyError::Send(format!(
+            "the sender did not answer within {} s",
+            self.send_timeout.as_secs()
+        ))
     }
 }
 

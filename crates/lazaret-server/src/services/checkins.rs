@@ -93,9 +93,17 @@ pub async fn submit(state: &AppState, req: SubmitCheckin) -> Result<CheckinRecei
         .checkin_context(token.hash(), &request_key, welfare.after_misses)
         .await?
         .ok_or_else(|| token.unknown())?;
-    // A retry is answered from what is stored before anything else is looked at.
+    // Tries reserved before this and still without an outcome were being
+    // verified by a process that is gone (the face work is cut off at
+    // `face_timeout`, so a live one ends well before).
+    let stale_before = now - state.clock.scale(stale_reservation(&state.config));
+    // A retry is answered from what is stored before anything else is
+    // looked at, unless its own verification died with its process: then
+    // it is verified afresh (the stale try is given back below).
     if let Some(existing) = &ctx.existing {
-        return receipt_of(existing);
+        if existing.outcome.is_some() || existing.received_at >= stale_before {
+            return receipt_of(existing);
+        }
     }
     let prompt = &ctx.prompt;
     let timing = open_prompt(prompt, now, state.config.prompts.late_grace())?;
@@ -138,18 +146,42 @@ pub async fn submit(state: &AppState, req: SubmitCheckin) -> Result<CheckinRecei
     let permit = state.guards.face.enter().await?;
     let max_pixels = state.guards.max_frame_pixels;
 
-    let (checkin_id, attempt) = match state
-        .store
-        .begin_checkin(&prompt.id, &request_key, now)
-        .await?
-    {
-        CheckinStart::Started {
-            checkin_id,
-            attempt,
-        } => (checkin_id, attempt),
-        CheckinStart::Existing(c) => return receipt_of(&c),
-        CheckinStart::Closed(status) => return Err(prompt_closed(status)),
-        CheckinStart::NoTriesLeft => return Err(ServiceError::NoTriesLeft),
+    let stale_own = ctx.existing.is_some();
+    let mut released = false;
+    let (checkin_id, attempt) = loop {
+        // Our own stale try must go before its request key can be reused.
+        if stale_own && !released {
+            state
+                .store
+                .release_stale_checkins(&prompt.id, stale_before, now)
+                .await?;
+            released = true;
+        }
+        match state
+            .store
+            .begin_checkin(&prompt.id, &request_key, now)
+            .await?
+        {
+            CheckinStart::Started {
+                checkin_id,
+                attempt,
+            } => break (checkin_id, attempt),
+            CheckinStart::Existing(c) => return receipt_of(&c),
+            CheckinStart::Closed(status) => return Err(prompt_closed(status)),
+            // Tries left by a dead process are the person's again.
+            CheckinStart::NoTriesLeft if !released => {
+                released = true;
+                let n = state
+                    .store
+                    .release_stale_checkins(&prompt.id, stale_before, now)
+                    .await?;
+                if n == 0 {
+                    return Err(ServiceError::NoTriesLeft);
+                }
+                tracing::warn!(prompt = %prompt.id, tries = n, "gave back tries whose verification never finished");
+            }
+            CheckinStart::NoTriesLeft => return Err(ServiceError::NoTriesLeft),
+        }
     };
 
     // The face work, once, on a blocking thread; the frames are dropped there.
@@ -157,8 +189,11 @@ pub async fn submit(state: &AppState, req: SubmitCheckin) -> Result<CheckinRecei
     let challenge = prompt.challenge.clone();
     let (deadline, at, accuracy_m, frames) =
         (prompt.deadline, req.location, req.accuracy_m, req.frames);
+    let face_timeout = state.config.limits.face_timeout();
+    let retry_after_secs = state.config.limits.face_retry_after_secs.into();
     let work = tokio::task::spawn_blocking(move || {
         let _permit = permit;
+        crate::crash_hooks::stall("face", 0);
         // The pixel bound from each header before anything is decoded.
         let images = frames
             .iter()
@@ -201,9 +236,14 @@ pub async fn submit(state: &AppState, req: SubmitCheckin) -> Result<CheckinRecei
             )
             .map_err(FaceWork::Failed),
         }
-    })
-    .await
-    .unwrap_or_else(|e| Err(FaceWork::Panicked(e.to_string())));
+    });
+    // Bounded, so that a reservation older than `stale_reservation` can only
+    // be a dead process's; a verification still running past it has its
+    // result dropped (and its try given back below).
+    let work = match tokio::time::timeout(face_timeout, work).await {
+        Ok(joined) => joined.unwrap_or_else(|e| Err(FaceWork::Panicked(e.to_string()))),
+        Err(_) => Err(FaceWork::TimedOut),
+    };
     let Assessment {
         outcome,
         mut evidence,
@@ -227,6 +267,10 @@ pub async fn submit(state: &AppState, req: SubmitCheckin) -> Result<CheckinRecei
                 FaceWork::Panicked(e) => {
                     tracing::error!(error = %e, prompt = %prompt.id, "verification failed");
                     ServiceError::Internal
+                }
+                FaceWork::TimedOut => {
+                    tracing::error!(prompt = %prompt.id, ?face_timeout, "verification timed out");
+                    ServiceError::FaceBusy { retry_after_secs }
                 }
             });
         }
@@ -322,9 +366,20 @@ pub async fn prompt_guide(state: &AppState, token: &str) -> Result<PromptGuide, 
     let prompt = SubjectToken::admitted(state, Credential::Prompt, token)?
         .prompt(&state.store)
         .await?;
-    open_prompt(&prompt, state.now(), state.config.prompts.late_grace())?;
+    let now = state.now();
+    open_prompt(&prompt, now, state.config.prompts.late_grace())?;
+    let mut prompt = prompt;
     if prompt.attempts >= MAX_ATTEMPTS {
-        return Err(ServiceError::NoTriesLeft);
+        // Tries whose verification died with its process are the person's.
+        let stale_before = now - state.clock.scale(stale_reservation(&state.config));
+        let n = state
+            .store
+            .release_stale_checkins(&prompt.id, stale_before, now)
+            .await?;
+        prompt.attempts = prompt.attempts.saturating_sub(n as u32);
+        if prompt.attempts >= MAX_ATTEMPTS {
+            return Err(ServiceError::NoTriesLeft);
+        }
     }
     let order = state.load_order(prompt.order_id.as_str()).await?;
     let language = state
@@ -346,6 +401,15 @@ enum FaceWork {
     Undecodable(usize, FaceError),
     Failed(FaceError),
     Panicked(String),
+    /// Cut off at `[limits] face_timeout_secs`.
+    TimedOut,
+}
+
+/// How old a try without an outcome must be to be a dead process's: twice
+/// the face work's bound, in real time.
+fn stale_reservation(config: &crate::config::Config) -> chrono::Duration {
+    chrono::Duration::from_std(config.limits.face_timeout() * 2)
+        .unwrap_or(chrono::Duration::minutes(2))
 }
 
 /// The stored result of a try made before (a retried request).

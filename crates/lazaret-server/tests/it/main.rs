@@ -14,6 +14,7 @@ mod console_follow_up;
 mod console_imports;
 mod console_orders;
 mod console_overview;
+mod delivery_lease;
 mod districts;
 mod follow_up;
 mod hardening;

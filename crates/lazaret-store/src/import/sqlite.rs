@@ -145,8 +145,10 @@ fn run(
     // 2 MB page cache would thrash on a million-row file, 256 MB keeps
     // them hot and bounds memory. Two threads sort the rebuilt indexes (see
     // the commit).
+    // FULL like the pool's connections: the file is one transaction with
+    // its audit event, so this costs one sync of the WAL at its commit.
     conn.execute_batch(
-        "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF; \
+        "PRAGMA synchronous = FULL; PRAGMA foreign_keys = OFF; \
          PRAGMA cache_size = -262144; PRAGMA threads = 2; BEGIN IMMEDIATE",
     )?;
     let rebuild = drop_indexes_of_empty_tables(&conn, kind)?;

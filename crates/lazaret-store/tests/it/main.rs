@@ -5,6 +5,7 @@ mod accounts;
 mod audit;
 mod districts;
 mod enrollment_photo;
+mod job_leases;
 mod jobs;
 mod self_enrollment;
 mod stories;

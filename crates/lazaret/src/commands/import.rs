@@ -73,10 +73,12 @@ pub async fn run(args: ImportArgs, store: &Store) -> Result<()> {
         );
         b
     });
-    let progress = |bytes: u64, _rows: u64| {
+    let progress = |bytes: u64, rows: u64| {
         if let Some(b) = &bar {
             b.set_position(bytes);
         }
+        // Test builds only: the kill -9 tests stop an import mid-file here.
+        lazaret_server::crash_hooks::stall("import", rows);
     };
     let opts = ImportOptions {
         dry_run: args.dry_run,

@@ -5,6 +5,7 @@ mod support;
 
 mod audit;
 mod cli;
+mod crash;
 mod serve_worker;
 mod simulated_day;
 mod start_checks;

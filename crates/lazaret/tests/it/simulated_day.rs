@@ -36,7 +36,7 @@ use sqlx::Row;
 
 /// The fixture photos kept in the repository (tests/fixtures/faces).
 #[path = "../../../../tests/fixtures/mod.rs"]
-mod fixtures;
+pub(crate) mod fixtures;
 
 const ORDERS: usize = 1000;
 const PER_DAY: usize = 3;
