@@ -20,7 +20,9 @@ fn main() {
     )
     .expect("the face models (run `lazaret models fetch`)");
     let template = engine
-        .enroll(include_bytes!("../../tests/fixtures/faces/person-a-enrol.jpg"))
+        .enroll(include_bytes!(
+            "../../tests/fixtures/faces/person-a-enrol.jpg"
+        ))
         .expect("a template from the fixture");
     afl::fuzz!(|data: &[u8]| {
         let Ok(img) = check_pixels(data, MAX_FRAME_PIXELS).and_then(|()| engine.decode(data))

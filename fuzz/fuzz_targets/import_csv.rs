@@ -29,15 +29,13 @@ fn main() {
         let options = ImportOptions {
             dry_run: true,
             batch_rows: usize::from(opts >> 4) + 1,
-            scope: (opts & 4 != 0)
-                .then(|| DistrictScope::Only(BTreeSet::from([north.clone()]))),
+            scope: (opts & 4 != 0).then(|| DistrictScope::Only(BTreeSet::from([north.clone()]))),
             district: (opts & 8 != 0).then_some(north),
             ..Default::default()
         };
         let h = harness();
-        let report = h
-            .rt
-            .block_on(h.store.import_csv(kind, csv, &options, now()));
+        let report =
+            h.rt.block_on(h.store.import_csv(kind, csv, &options, now()));
         if let Ok(r) = report {
             assert!(!r.committed, "a dry run committed");
             assert!(r.errors.len() <= lazaret_store::ROW_ERRORS_KEPT);

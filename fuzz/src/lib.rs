@@ -44,7 +44,9 @@ pub fn harness() -> &'static Harness {
     H.get_or_init(|| {
         let rt = runtime();
         let store = rt.block_on(async {
-            let store = Store::open("sqlite::memory:").await.expect("an in-memory store");
+            let store = Store::open("sqlite::memory:")
+                .await
+                .expect("an in-memory store");
             for (id, district) in [("P1", "north"), ("P2", "south")] {
                 let p = Person {
                     id: PersonId::parse(id).unwrap(),
@@ -62,7 +64,10 @@ pub fn harness() -> &'static Harness {
                     subject_id: id.into(),
                     details: String::new(),
                 };
-                store.insert_person(&p, now(), &audit).await.expect("a seeded person");
+                store
+                    .insert_person(&p, now(), &audit)
+                    .await
+                    .expect("a seeded person");
             }
             store
         });
