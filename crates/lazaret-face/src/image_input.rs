@@ -72,7 +72,7 @@ pub fn decode_rgb(bytes: &[u8], limits: &ImageLimits) -> Result<RgbImage, FaceEr
             limit: limits.max_bytes,
         });
     }
-    let (r, _) = reader(bytes)?;
+    let (r, format) = reader(bytes)?;
     let (width, height) = r
         .into_dimensions()
         .map_err(|e| FaceError::CorruptImage(e.to_string()))?;
@@ -83,22 +83,54 @@ pub fn decode_rgb(bytes: &[u8], limits: &ImageLimits) -> Result<RgbImage, FaceEr
             limit: limits.max_pixels,
         });
     }
+    if format == ImageFormat::Png {
+        check_png_palette(bytes)?;
+    }
     let (mut r, _) = reader(bytes)?;
     let mut l = image::Limits::default();
     l.max_image_width = Some(width);
     l.max_image_height = Some(height);
     l.max_alloc = Some(limits.max_pixels * 4 + (64 << 20));
     r.limits(l);
-    let mut decoder = r
-        .into_decoder()
-        .map_err(|e| FaceError::CorruptImage(e.to_string()))?;
-    let orientation = decoder
-        .orientation()
-        .unwrap_or(image::metadata::Orientation::NoTransforms);
-    let mut img =
-        DynamicImage::from_decoder(decoder).map_err(|e| FaceError::CorruptImage(e.to_string()))?;
-    img.apply_orientation(orientation);
-    Ok(img.to_rgb8())
+    // A decoder that panics on hostile bytes (png 0.18.1 did, see
+    // `check_png_palette`) must cost the sender a corrupt image, not the
+    // face worker; the decoders share no state that a panic could leave
+    // half-written.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut decoder = r
+            .into_decoder()
+            .map_err(|e| FaceError::CorruptImage(e.to_string()))?;
+        let orientation = decoder
+            .orientation()
+            .unwrap_or(image::metadata::Orientation::NoTransforms);
+        let mut img = DynamicImage::from_decoder(decoder)
+            .map_err(|e| FaceError::CorruptImage(e.to_string()))?;
+        img.apply_orientation(orientation);
+        Ok(img.to_rgb8())
+    }))
+    .map_err(|_| FaceError::CorruptImage("the image decoder failed on this file".into()))?
+}
+
+/// Refuses a PNG whose palette (`PLTE`) is not whole RGB entries, which the
+/// PNG specification makes an error: png 0.18.1 (the latest) panics on one
+/// when it expands the palette (found by `fuzz/`, target `image_decode`).
+fn check_png_palette(bytes: &[u8]) -> Result<(), FaceError> {
+    // Chunks after the 8-byte signature: length (4, big-endian), type (4),
+    // data, CRC (4). The palette comes before the first image data.
+    let mut rest = bytes.get(8..).unwrap_or_default();
+    while let (Some(len), Some(kind)) = (rest.get(..4), rest.get(4..8)) {
+        let len = u32::from_be_bytes([len[0], len[1], len[2], len[3]]) as usize;
+        if kind == b"PLTE" && !len.is_multiple_of(3) {
+            return Err(FaceError::CorruptImage(format!(
+                "the PNG palette is {len} bytes, not whole RGB entries"
+            )));
+        }
+        if kind == b"IDAT" {
+            break;
+        }
+        rest = rest.get(len.saturating_add(12)..).unwrap_or_default();
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -118,6 +150,50 @@ mod tests {
             decode_rgb(b"12345", &small),
             Err(FaceError::TooManyBytes { size: 5, limit: 4 })
         ));
+    }
+
+    /// A 1×1 palette PNG whose `PLTE` is 4 bytes: png 0.18.1 panicked
+    /// decoding it (fuzz target `image_decode`, minimised by hand).
+    const PALETTE_OF_4_BYTES: [u8; 83] = [
+        0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44,
+        0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x03, 0x00, 0x00, 0x00, 0x28,
+        0xcb, 0x34, 0xbb, 0x00, 0x00, 0x00, 0x04, 0x50, 0x4c, 0x54, 0x45, 0x00, 0x00, 0x00, 0x00,
+        0xb4, 0xa3, 0xae, 0x7a, 0x00, 0x00, 0x00, 0x0a, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63,
+        0x60, 0x00, 0x00, 0x00, 0x02, 0x00, 0x01, 0x48, 0xaf, 0xa4, 0x71, 0x00, 0x00, 0x00, 0x00,
+        0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+    ];
+
+    #[test]
+    fn a_png_palette_of_partial_entries_is_corrupt_not_a_panic() {
+        let l = ImageLimits::default();
+        assert!(check_pixels(&PALETTE_OF_4_BYTES, l.max_pixels).is_ok());
+        match decode_rgb(&PALETTE_OF_4_BYTES, &l) {
+            Err(FaceError::CorruptImage(why)) => assert!(why.contains("palette"), "{why}"),
+            other => panic!("expected a corrupt image, got {other:?}"),
+        }
+        // A whole palette (3 bytes: one entry) still decodes.
+        let mut whole = PALETTE_OF_4_BYTES.to_vec();
+        whole[36] = 3;
+        whole.remove(44);
+        let crc = crc32(&whole[37..44]);
+        whole[44..48].copy_from_slice(&crc.to_be_bytes());
+        assert_eq!(decode_rgb(&whole, &l).unwrap().dimensions(), (1, 1));
+    }
+
+    /// The PNG chunk CRC (ISO 3309), for the test's edited palette.
+    fn crc32(bytes: &[u8]) -> u32 {
+        let mut c = !0u32;
+        for &b in bytes {
+            c ^= u32::from(b);
+            for _ in 0..8 {
+                c = if c & 1 != 0 {
+                    0xedb8_8320 ^ (c >> 1)
+                } else {
+                    c >> 1
+                };
+            }
+        }
+        !c
     }
 
     #[test]

@@ -106,7 +106,7 @@ pub async fn submit_checkin(
 }
 
 /// The multipart form (and the `Idempotency-Key` header) as the service's input.
-fn parse_submission(
+pub(crate) fn parse_submission(
     headers: &HeaderMap,
     token: String,
     parts: Vec<Part>,
