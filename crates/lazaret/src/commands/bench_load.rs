@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use clap::Args;
 use lazaret_core::district::DistrictScope;
 use lazaret_core::user::Role;
@@ -574,17 +574,30 @@ where
     bail!("{what}: still refused after 100 tries")
 }
 
+/// Where and as whom a check-in client's orders are made.
+#[derive(Clone, Copy)]
+struct OrderSeed<'a> {
+    base: &'a str,
+    token: &'a str,
+    photo: &'a [u8],
+    now: DateTime<Utc>,
+}
+
 /// Creates the check-in client's persons and orders and enrols each with
 /// the enrolment photo; the order ids.
 async fn seed_orders(
-    base: &str,
+    seed: &OrderSeed<'_>,
     client: &Client,
-    token: &str,
     n: usize,
     who: usize,
-    photo: &[u8],
     face: &Semaphore,
 ) -> Result<Vec<String>> {
+    let OrderSeed {
+        base,
+        token,
+        photo,
+        now,
+    } = *seed;
     let mut orders = Vec::with_capacity(n);
     for k in 0..n {
         let person = setup_call(
@@ -598,7 +611,6 @@ async fn seed_orders(
             "creating a person",
         )
         .await?;
-        let now = Utc::now();
         let order = setup_call(
             || {
                 client
@@ -928,10 +940,13 @@ async fn run_in(
 
     // 2. The server, and through it the enrolled orders and the sessions.
     let server = Server::start(bin, &config, config_file, args.listen, work).await?;
-    let result = drive(
-        args, &config, &server, api_tokens, usernames, &password, photos,
-    )
-    .await;
+    let setup = Setup {
+        api_tokens,
+        usernames,
+        password,
+        now,
+    };
+    let result = drive(args, &config, &server, setup, photos).await;
     // The figures first: a server slow to stop does not lose them.
     if let Ok(report) = &result {
         report.print(args.json);
@@ -960,15 +975,29 @@ struct Report {
     limits: String,
 }
 
+/// What the seeding in this process made for the clients.
+struct Setup {
+    api_tokens: Vec<String>,
+    usernames: Vec<String>,
+    password: String,
+    /// The app's clock at the seeding: the orders start an hour before.
+    now: DateTime<Utc>,
+}
+
 async fn drive(
     args: &BenchLoadArgs,
     config: &Config,
     server: &Server,
-    mut api_tokens: Vec<String>,
-    usernames: Vec<String>,
-    password: &str,
+    setup: Setup,
     photos: Photos,
 ) -> Result<Report> {
+    let Setup {
+        mut api_tokens,
+        usernames,
+        password,
+        now,
+    } = setup;
+    let password = password.as_str();
     let base = server.base.clone();
     let seeding = Instant::now();
     let officer_client = || {
@@ -995,7 +1024,13 @@ async fn drive(
             args.orders_per_client,
         );
         seeding_tasks.spawn(async move {
-            let orders = seed_orders(&base, &officer, &token, n, i, &photo, &slots).await?;
+            let seed = OrderSeed {
+                base: &base,
+                token: &token,
+                photo: photo.as_slice(),
+                now,
+            };
+            let orders = seed_orders(&seed, &officer, n, i, &slots).await?;
             Ok::<_, anyhow::Error>(CheckinClient {
                 person,
                 officer,
