@@ -1385,7 +1385,7 @@ mod tests {
             })
         );
         assert_eq!(
-            args(&["--clients", "300", "--checkin-clients", "251"]).validate(),
+            args(&["--clients", "400", "--checkin-clients", "251"]).validate(),
             Err(LoadArgsError::TooManyPersons)
         );
         assert_eq!(
