@@ -11,6 +11,7 @@ use lazaret_core::user::Role;
 use sqlx::Row;
 
 use crate::audit::append_audit;
+use crate::db::BeginWrite as _;
 use crate::db::{from_ms, on_pool, to_ms, Store};
 use crate::error::StoreError;
 
@@ -126,7 +127,7 @@ impl Store {
             "INSERT INTO users ({USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
         );
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query(&sql)
                 .bind(u.id.as_str())
                 .bind(u.username.as_str())
@@ -188,7 +189,7 @@ impl Store {
         audit: &AuditRecord,
     ) -> Result<(), StoreError> {
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let q = match change {
                 UserChange::Password(h) => sqlx::query(
                     "UPDATE users SET password_hash = $1, failed_logins = 0, locked_until = NULL, \
@@ -274,7 +275,7 @@ impl Store {
         audit: &AuditRecord,
     ) -> Result<bool, StoreError> {
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query("DELETE FROM login_failures WHERE at <= $1")
                 .bind(to_ms(forget_before))
                 .execute(&mut *tx)
@@ -316,7 +317,7 @@ impl Store {
         audit: &AuditRecord,
     ) -> Result<(), StoreError> {
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query(
                 "INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at, expires_at, ended_at) \
                  VALUES ($1, $2, $3, $4, $5, $6)",
@@ -412,7 +413,7 @@ impl Store {
         audit: &AuditRecord,
     ) -> Result<bool, StoreError> {
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let n = sqlx::query("UPDATE sessions SET ended_at = $1 WHERE id_hash = $2 AND ended_at IS NULL")
                 .bind(to_ms(at))
                 .bind(id_hash)

@@ -9,6 +9,7 @@ use lazaret_core::ids::{AlertId, OrderId, PersonId, UserId};
 use sqlx::Row;
 
 use crate::audit::append_audit;
+use crate::db::BeginWrite as _;
 use crate::db::{from_ms, on_pool, to_ms, Store};
 use crate::error::StoreError;
 use crate::page::{Page, PageRequest};
@@ -171,7 +172,7 @@ impl Store {
     /// cause already has one.
     pub async fn open_alert(&self, a: &NewAlert) -> Result<bool, StoreError> {
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let opened = insert_alert!(self, tx, a);
             tx.commit().await?;
             Ok(opened)
@@ -274,7 +275,7 @@ impl Store {
             "UPDATE alerts SET status = $1, assignee = $2, resolution = $3, updated_at = $4, \
                            outcome = $7 WHERE id = $5 AND updated_at = $6";
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let n = sqlx::query(SQL)
                 .bind(a.status.as_str())
                 .bind(a.assignee.as_ref().map(UserId::as_str))

@@ -22,6 +22,7 @@ use chrono::{DateTime, Utc};
 use lazaret_core::audit::{AuditEvent, AuditKey, AuditRecord, ChainFault, ChainVerifier};
 use sqlx::Row;
 
+use crate::db::BeginWrite as _;
 use crate::db::{from_ms, on_pool, Backend, Store};
 use crate::error::StoreError;
 
@@ -314,14 +315,14 @@ impl Store {
     pub async fn record_audit(&self, rec: &AuditRecord) -> Result<Option<AuditEvent>, StoreError> {
         match &self.backend {
             Backend::Postgres(pool) => {
-                let mut tx = pool.begin().await?;
+                let mut tx = pool.begin_write().await?;
                 let event = append_audit!(self, tx, rec);
                 tx.commit().await?;
                 Ok(Some(event))
             }
             Backend::Sqlite(pool) => {
                 if self.audit.spool.is_none() {
-                    let mut tx = pool.begin().await?;
+                    let mut tx = pool.begin_write().await?;
                     let event = append_audit!(self, tx, rec);
                     tx.commit().await?;
                     return Ok(Some(event));
@@ -351,7 +352,7 @@ impl Store {
             .execute(&mut *conn)
             .await?;
         let appended = async {
-            let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+            let mut tx = sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE").await?;
             let event = append_audit!(self, tx, rec);
             tx.commit().await?;
             Ok::<_, StoreError>(event)
@@ -415,7 +416,7 @@ impl Store {
             let Some((spool_id, rows)) = spool.batch(500).await? else {
                 return Ok(total);
             };
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             // Takes the head's lock before reading the mark.
             let mark: Option<String> = sqlx::query_scalar(
                 "UPDATE audit_head SET spool_mark = spool_mark WHERE id = 1 RETURNING spool_mark",

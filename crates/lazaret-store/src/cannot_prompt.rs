@@ -13,6 +13,7 @@ use sqlx::Row;
 
 use crate::alerts::{insert_alert, NewAlert};
 use crate::audit::append_audit;
+use crate::db::BeginWrite as _;
 use crate::db::{on_pool, to_ms, Store};
 use crate::error::StoreError;
 
@@ -139,7 +140,7 @@ impl Store {
                 }
             }
             if !alerts.is_empty() {
-                let mut tx = pool.begin().await?;
+                let mut tx = pool.begin_write().await?;
                 for a in &alerts {
                     // Another instance may have opened it meanwhile: the
                     // unique cause keeps it to one.
@@ -152,7 +153,7 @@ impl Store {
 
             let fixed = sqlx::query(FIXED_SQL).fetch_all(pool).await?;
             if !fixed.is_empty() {
-                let mut tx = pool.begin().await?;
+                let mut tx = pool.begin_write().await?;
                 for r in &fixed {
                     let id: String = r.try_get("id")?;
                     let cause: String = r.try_get("cause")?;

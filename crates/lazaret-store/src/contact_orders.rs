@@ -17,6 +17,7 @@ use sqlx::Row;
 
 use crate::audit::append_audit;
 use crate::contacts::TraceOutcome;
+use crate::db::BeginWrite as _;
 use crate::db::{on_pool, to_ms, Store};
 use crate::error::StoreError;
 use crate::orders::insert_order_row;
@@ -255,7 +256,7 @@ impl Store {
         let audit = order_audit(o, "order.create", p, actor);
         let test_id = p.basis.test_id().map(|t| t.to_string());
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             insert_order_row!(tx, o);
             if let Some(t) = &test_id {
                 sqlx::query(UPSERT_BASIS).bind(o.id.as_str()).bind(t).bind(to_ms(p.basis_ends_at))
@@ -280,7 +281,7 @@ impl Store {
         let test_id = p.basis.test_id().map(|t| t.to_string());
         let basis_end = p.basis_ends_at;
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let done = sqlx::query(SQL)
                 .bind(serde_json::to_string(&o.bases).expect("bases serialise"))
                 .bind(to_ms(o.ends_at))

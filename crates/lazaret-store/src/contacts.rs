@@ -17,6 +17,7 @@ use serde::Serialize;
 use sqlx::Row;
 
 use crate::audit::append_audit;
+use crate::db::BeginWrite as _;
 use crate::db::{from_ms, on_pool, to_ms, Store};
 use crate::error::StoreError;
 use crate::scope;
@@ -176,7 +177,7 @@ impl Store {
         audit: &AuditRecord,
     ) -> Result<(), StoreError> {
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query("DELETE FROM contacts WHERE test_id = $1")
                 .bind(test.as_str())
                 .execute(&mut *tx)

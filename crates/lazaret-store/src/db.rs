@@ -76,6 +76,34 @@ pub struct Store {
 /// How long a connection waits for another writer's lock (SQLite).
 pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// A transaction that writes. On SQLite it starts with `BEGIN IMMEDIATE`:
+/// a deferred `BEGIN` takes the write lock only at its first write, and
+/// when another connection commits in between, SQLite answers `database is
+/// locked` at once instead of waiting out `busy_timeout` (it cannot upgrade
+/// a stale snapshot). Under concurrent writers that was a 500 per lost race
+/// (the load run of issue #15). Taken up front, the lock is waited for.
+pub(crate) trait BeginWrite {
+    type Db: sqlx::Database;
+
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, Self::Db>, sqlx::Error>;
+}
+
+impl BeginWrite for SqlitePool {
+    type Db = sqlx::Sqlite;
+
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+        self.begin_with("BEGIN IMMEDIATE").await
+    }
+}
+
+impl BeginWrite for PgPool {
+    type Db = sqlx::Postgres;
+
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+        self.begin().await
+    }
+}
+
 macro_rules! embed_migrations {
     ($dir:literal: $($version:literal $name:literal),* $(,)?) => {
         vec![$(

@@ -14,6 +14,7 @@ use lazaret_core::ids::{EnrollmentLinkId, OrderId};
 use sqlx::Row;
 
 use crate::audit::append_audit;
+use crate::db::BeginWrite as _;
 use crate::db::{from_ms, on_pool, to_ms, Store};
 use crate::error::StoreError;
 use crate::outbox::{insert_message, NewOutboxMessage};
@@ -176,7 +177,7 @@ impl Store {
                               created_at, expires_at, status, updated_at) \
                               VALUES ($1, $2, $3, $4, $5, $6, 'open', $5)";
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query(REVOKE)
                 .bind(to_ms(link.created_at))
                 .bind(link.order_id.as_str())
@@ -298,7 +299,7 @@ impl Store {
                            photo_ciphertext = $6, photo_nonce = $7, key_id = $8, photo_key_id = $9 \
                            WHERE id = $5 AND status = 'open' AND expires_at > $4";
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let n = sqlx::query(SQL)
                 .bind(&t.ciphertext)
                 .bind(&t.nonce)
@@ -340,7 +341,7 @@ impl Store {
                              key_id = excluded.key_id";
         let sql = format!("SELECT {COLUMNS} FROM enrollment_links WHERE id = $1");
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let Some(r) = sqlx::query(PENDING).bind(order_id.as_str()).fetch_optional(&mut *tx).await? else {
                 return Ok(None);
             };
@@ -390,7 +391,7 @@ impl Store {
                            WHERE order_id = $4 AND status = 'pending' RETURNING id";
         let sql = format!("SELECT {COLUMNS} FROM enrollment_links WHERE id = $1");
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let Some(r) = sqlx::query(SQL)
                 .bind(reason)
                 .bind(to_ms(now))
@@ -426,7 +427,7 @@ impl Store {
                            (SELECT id FROM orders WHERE COALESCE(ended_at, ends_at) <= $2) \
                            RETURNING order_id";
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let rows = sqlx::query(SQL).bind(to_ms(now)).bind(to_ms(now - grace))
                 .fetch_all(&mut *tx).await?;
             for r in &rows {

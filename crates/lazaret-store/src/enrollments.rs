@@ -7,6 +7,7 @@ use lazaret_core::ids::OrderId;
 use sqlx::Row;
 
 use crate::audit::append_audit;
+use crate::db::BeginWrite as _;
 use crate::db::{from_ms, on_pool, to_ms, Store};
 use crate::error::StoreError;
 
@@ -37,7 +38,7 @@ impl Store {
                            nonce = excluded.nonce, model = excluded.model, created_at = excluded.created_at, \
                            key_id = excluded.key_id";
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query(SQL)
                 .bind(e.order_id.as_str())
                 .bind(&e.ciphertext)
@@ -87,7 +88,7 @@ impl Store {
                            (SELECT id FROM orders WHERE COALESCE(ended_at, ends_at) <= $1) \
                            RETURNING order_id";
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let rows = sqlx::query(SQL).bind(to_ms(now - grace)).fetch_all(&mut *tx).await?;
             for r in &rows {
                 let id: String = r.try_get("order_id")?;

@@ -11,6 +11,7 @@ use lazaret_core::district::{District, DistrictScope};
 use sqlx::Row;
 
 use crate::audit::append_audit;
+use crate::db::BeginWrite as _;
 use crate::db::{from_ms, on_pool, to_ms, Store};
 use crate::error::StoreError;
 use crate::import::RowError;
@@ -187,7 +188,7 @@ impl Store {
              error_count, errors, content, size_bytes, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)";
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query(SQL)
                 .bind(new.id)
                 .bind(new.district.as_str())
@@ -286,7 +287,7 @@ impl Store {
              WHERE id = $1 AND status = 'checked' AND content IS NOT NULL{limit} RETURNING content"
         );
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let mut q = sqlx::query(&sql).bind(id).bind(to_ms(now));
             for v in &values {
                 q = q.bind(v.as_str());

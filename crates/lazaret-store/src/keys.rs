@@ -7,6 +7,7 @@ use lazaret_core::audit::AuditRecord;
 use sqlx::Row;
 
 use crate::audit::append_audit;
+use crate::db::BeginWrite as _;
 use crate::db::{on_pool, to_ms, Store};
 use crate::error::StoreError;
 
@@ -161,7 +162,7 @@ impl Store {
             }
         };
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let n = sqlx::query(sql)
                 .bind(new.key_id)
                 .bind(new.ciphertext)
@@ -201,7 +202,7 @@ impl Store {
     ) -> Result<bool, StoreError> {
         const SQL: &str = "UPDATE users SET totp_secret = $1 WHERE id = $2 AND totp_secret = $3";
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let n = sqlx::query(SQL).bind(new).bind(user_id).bind(old).execute(&mut *tx).await?;
             if n.rows_affected() != 1 {
                 return Ok(false);

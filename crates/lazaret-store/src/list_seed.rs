@@ -9,6 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 use lazaret_core::ids::{AlertId, OrderId};
 use sqlx::Row;
 
+use crate::db::BeginWrite as _;
 use crate::db::{on_pool, to_ms, BackendKind, Store};
 use crate::error::StoreError;
 
@@ -78,7 +79,7 @@ impl Store {
                 .map(|i| Synthetic::new(i, districts, seed))
                 .collect();
             on_pool!(self, pool => {
-                let mut tx = pool.begin().await?;
+                let mut tx = pool.begin_write().await?;
                 for rows in batch.chunks(CHUNK) {
                 let sql = values_sql(
                     "INSERT INTO persons (id, full_name, language, created_at, updated_at, district) VALUES ",

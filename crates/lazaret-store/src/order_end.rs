@@ -20,6 +20,7 @@ use serde::Serialize;
 
 use crate::audit::append_audit;
 use crate::db::on_pool;
+use crate::db::BeginWrite as _;
 use crate::error::StoreError;
 use crate::Store;
 
@@ -186,7 +187,7 @@ impl Store {
             ));
         }
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let end = end_order_in_tx!(self, tx, o, read_at, audit.actor.as_str());
             append_audit!(self, tx, audit);
             tx.commit().await?;

@@ -11,6 +11,7 @@ use serde::Serialize;
 use sqlx::Row;
 
 use crate::audit::append_audit;
+use crate::db::BeginWrite as _;
 use crate::db::{from_ms, on_pool, to_ms, Store};
 use crate::error::StoreError;
 use crate::page::{Page, PageRequest};
@@ -212,7 +213,7 @@ impl Store {
         audit: &AuditRecord,
     ) -> Result<(), StoreError> {
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             insert_order_row!(tx, o);
             append_audit!(self, tx, audit);
             tx.commit().await?;
@@ -232,7 +233,7 @@ impl Store {
         loop {
             let result = on_pool!(self, pool => {
                 async {
-                    let mut tx = pool.begin().await?;
+                    let mut tx = pool.begin_write().await?;
                     let w = create_or_extend_in_tx!(self, tx, o, actor);
                     tx.commit().await?;
                     Ok::<_, StoreError>(w)
@@ -272,7 +273,7 @@ impl Store {
         progress: Option<&(dyn Fn(u64) + Send + Sync)>,
     ) -> Result<Vec<WrittenOrder>, StoreError> {
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let mut out = Vec::with_capacity(orders.len());
             for o in orders {
                 out.push(create_or_extend_in_tx!(self, tx, o, actor));
@@ -378,7 +379,7 @@ impl Store {
             "UPDATE orders SET ends_at = $1, bases = $2, status = $3, status_reason = $4, \
                            updated_at = $5 WHERE id = $6 AND updated_at = $7";
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let done = sqlx::query(SQL)
                 .bind(to_ms(o.ends_at))
                 .bind(bases_json(o))

@@ -11,6 +11,7 @@ use lazaret_core::ids::{OrderId, PersonId};
 use sqlx::Row;
 
 use crate::audit::append_audit;
+use crate::db::BeginWrite as _;
 use crate::db::{from_ms, on_pool, to_ms, Store};
 use crate::error::StoreError;
 
@@ -248,7 +249,7 @@ impl Store {
     /// the same dedupe key exists.
     pub async fn enqueue_message(&self, m: &NewOutboxMessage) -> Result<bool, StoreError> {
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             if !insert_message!(self, tx, m) {
                 return Ok(false);
             }
@@ -359,7 +360,7 @@ impl Store {
         audit: &AuditRecord,
     ) -> Result<bool, StoreError> {
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let n = sqlx::query(sql).bind(error).bind(to_ms(now)).bind(id).execute(&mut *tx).await?;
             if n.rows_affected() != 1 {
                 return Ok(false);

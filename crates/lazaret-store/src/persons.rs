@@ -11,6 +11,7 @@ use lazaret_core::person::{FullName, Person};
 use sqlx::Row;
 
 use crate::audit::append_audit;
+use crate::db::BeginWrite as _;
 use crate::db::{on_pool, to_ms, BackendKind, Store};
 use crate::error::StoreError;
 use crate::page::{like_contains, Page, PageRequest};
@@ -63,7 +64,7 @@ impl Store {
             "INSERT INTO persons (id, full_name, phone, email, language, created_at, updated_at, \
              district) VALUES ($1, $2, $3, $4, $5, $6, $6, $7)";
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query(SQL)
                 .bind(p.id.as_str())
                 .bind(p.full_name.as_str())
@@ -93,7 +94,7 @@ impl Store {
         const SQL: &str = "UPDATE persons SET full_name = $1, phone = $2, email = $3, \
                            language = $4, updated_at = $5, district = $7 WHERE id = $6";
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let done = sqlx::query(SQL)
                 .bind(p.full_name.as_str())
                 .bind(p.phone.as_ref().map(Phone::as_str))

@@ -15,6 +15,7 @@ use sqlx::Row;
 
 use crate::alerts::{insert_alert, NewAlert};
 use crate::audit::append_audit;
+use crate::db::BeginWrite as _;
 use crate::db::{from_ms, on_pool, to_ms, Store};
 use crate::enrollments::EnrollmentRecord;
 use crate::error::StoreError;
@@ -192,7 +193,7 @@ impl Store {
             .as_ref()
             .map(|c| serde_json::to_string(c).expect("a challenge serialises"));
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let n = sqlx::query(&sql)
                 .bind(p.id.as_str())
                 .bind(p.order_id.as_str())
@@ -288,7 +289,7 @@ impl Store {
             // The transaction's first statement is a write: on SQLite a
             // transaction that read first cannot upgrade to a writer while
             // another one commits.
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let taken = sqlx::query(TAKE)
                 .bind(to_ms(now))
                 .bind(prompt_id.as_str())
@@ -346,7 +347,7 @@ impl Store {
             "UPDATE prompts SET status = $1, updated_at = $2 WHERE id = $3 AND status = 'open'";
         let evidence = result.evidence.to_string();
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let n = sqlx::query(SET)
                 .bind(result.outcome.as_str())
                 .bind(&evidence)
@@ -421,7 +422,7 @@ impl Store {
         const DELETE: &str = "DELETE FROM checkins WHERE id = $1 AND outcome IS NULL";
         const GIVE_BACK: &str = "UPDATE prompts SET attempts = attempts - 1, updated_at = $1 WHERE id = $2 AND attempts > 0";
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let n = sqlx::query(DELETE).bind(checkin_id.as_str()).execute(&mut *tx).await?;
             if n.rows_affected() == 1 {
                 sqlx::query(GIVE_BACK).bind(to_ms(now)).bind(prompt_id.as_str()).execute(&mut *tx).await?;
@@ -553,7 +554,7 @@ impl Store {
             ));
         }
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let n = sqlx::query(CLOSE)
                 .bind(prompt_status_str(status))
                 .bind(to_ms(audit.at))

@@ -14,6 +14,7 @@ use serde::Serialize;
 use sqlx::Row;
 
 use crate::audit::append_audit;
+use crate::db::BeginWrite as _;
 use crate::db::{from_ms, on_pool, to_ms, Store};
 use crate::error::StoreError;
 use crate::order_end::{end_order_in_tx, OrderEnd};
@@ -213,7 +214,7 @@ impl Store {
         const ORDER_SQL: &str = "UPDATE orders SET bases = $1, ends_at = $2, status = $3, \
              status_reason = $4, updated_at = $5 WHERE id = $6 AND updated_at = $7";
         let report = on_pool!(self, pool => {
-            let mut tx = pool.begin().await.map_err(StoreError::from)?;
+            let mut tx = pool.begin_write().await.map_err(StoreError::from)?;
             let done = sqlx::query(TEST_SQL)
                 .bind(test.result.as_str())
                 .bind(revisions_json(&test))

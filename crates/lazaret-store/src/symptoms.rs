@@ -10,6 +10,7 @@ use sqlx::Row;
 
 use crate::alerts::{insert_alert, NewAlert};
 use crate::audit::append_audit;
+use crate::db::BeginWrite as _;
 use crate::db::{from_ms, on_pool, to_ms, Store};
 use crate::error::StoreError;
 use crate::outbox::{insert_message, NewOutboxMessage};
@@ -101,7 +102,7 @@ impl Store {
              ON CONFLICT (order_id, slot) DO NOTHING"
         );
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let n = sqlx::query(&sql)
                 .bind(f.id.as_str())
                 .bind(f.order_id.as_str())
@@ -182,7 +183,7 @@ impl Store {
         );
         let symptoms = serde_json::to_string(&report.symptoms).expect("symptoms serialise");
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let n = sqlx::query(SPEND)
                 .bind(to_ms(report.received_at))
                 .bind(form_id.as_str())

@@ -7,6 +7,7 @@ use lazaret_core::test_result::{TestOutcome, TestResult, TestRevision};
 use sqlx::Row;
 
 use crate::audit::append_audit;
+use crate::db::BeginWrite as _;
 use crate::db::{from_ms, on_pool, to_ms, Store};
 use crate::error::StoreError;
 
@@ -64,7 +65,7 @@ impl Store {
              symptom_onset = excluded.symptom_onset, updated_at = excluded.updated_at \
              WHERE test_results.revisions = '[]'";
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query(SQL)
                 .bind(t.id.as_str())
                 .bind(t.person_id.as_str())

@@ -8,6 +8,7 @@ use lazaret_core::user::Role;
 use sqlx::Row;
 
 use crate::audit::append_audit;
+use crate::db::BeginWrite as _;
 use crate::db::{from_ms, on_pool, to_ms, Store};
 use crate::error::StoreError;
 
@@ -76,7 +77,7 @@ impl Store {
             "INSERT INTO api_tokens (id, secret_hash, role, label, created_at, revoked_at, districts, user_id, expires_at) \
                            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query(SQL)
                 .bind(t.id.as_str())
                 .bind(&t.secret_hash)
@@ -140,7 +141,7 @@ impl Store {
         const SQL: &str =
             "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL";
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let n = sqlx::query(SQL).bind(to_ms(at)).bind(id.as_str()).execute(&mut *tx).await?;
             if n.rows_affected() == 1 {
                 append_audit!(self, tx, audit);

@@ -12,8 +12,8 @@ use lazaret_server::config::{Config, Overrides};
 use tracing_subscriber::EnvFilter;
 
 use commands::{
-    audit, bench_lists, chains, demo, face, import, keys, orders, serve, sim, tests_cmd, token,
-    trace, users,
+    audit, bench_lists, bench_load, chains, demo, face, import, keys, orders, serve, sim,
+    tests_cmd, token, trace, users,
 };
 
 /// Lazaret: quarantine orders, face-verified check-ins and contact tracing
@@ -86,6 +86,10 @@ enum BenchCommand {
     /// Officers' list pages at scale: seeds a new database with synthetic persons, orders and
     /// alerts, then times cursor pages and filters per viewer (p50/p95)
     Lists(bench_lists::BenchListsArgs),
+    /// A bounded load run on loopback: seeds a new database, starts `lazaret serve`, and runs
+    /// concurrent clients (check-ins with real photos, API lists, console pages) for a fixed
+    /// time; throughput, p50/p99 per kind, answers by status, the server's peak memory
+    Load(bench_load::BenchLoadArgs),
 }
 
 /// A failed command prints one line with its causes (`error: opening
@@ -202,6 +206,9 @@ fn run() -> Result<()> {
             Command::Bench(BenchCommand::Lists(a)) => {
                 let c = config.clone();
                 with_store(&config, |s| async move { bench_lists::run(a, c, s).await }).await
+            }
+            Command::Bench(BenchCommand::Load(a)) => {
+                bench_load::run(a, config, cli.config.as_deref()).await
             }
             Command::Face(_) | Command::Models(_) | Command::Bench(BenchCommand::Face(_)) => {
                 unreachable!("handled above")

@@ -25,6 +25,7 @@ use serde::Serialize;
 use thiserror::Error;
 
 use crate::audit::append_audit;
+use crate::db::BeginWrite as _;
 use crate::db::{Backend, Store};
 use crate::error::StoreError;
 pub(crate) use parse::column_index;
@@ -293,7 +294,7 @@ impl Store {
                 }
             }
             Backend::Postgres(pool) => {
-                let mut tx = pool.begin().await.map_err(StoreError::from)?;
+                let mut tx = pool.begin_write().await.map_err(StoreError::from)?;
                 let mut statements = postgres::Statements::default();
                 // The server writes one batch while this thread parses the
                 // next.

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod bench_lists;
+pub mod bench_load;
 pub mod chains;
 mod csv_report;
 pub mod demo;
