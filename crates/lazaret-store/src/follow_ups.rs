@@ -20,6 +20,7 @@ use serde::Serialize;
 use sqlx::Row;
 
 use crate::audit::append_audit;
+use crate::db::BeginWrite as _;
 use crate::db::{from_ms, on_pool, to_ms, Store};
 use crate::error::StoreError;
 use crate::page::{Page, PageRequest};
@@ -262,7 +263,7 @@ impl Store {
                              THEN excluded.last_exposure ELSE named_contacts.last_exposure END, \
              named_by = excluded.named_by, named_at = excluded.named_at";
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query(SQL)
                 .bind(case.as_str())
                 .bind(named.person_id.as_str())
@@ -305,7 +306,7 @@ impl Store {
     pub async fn open_case_follow_ups(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
         let since = to_ms(now - Duration::days(INTERVIEW_LOOKBACK_DAYS));
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query(
                 "UPDATE test_results SET reported_at = $2 WHERE result = 'positive' \
                  AND sampled_at >= $1 AND reported_at IS NULL",
@@ -464,7 +465,7 @@ impl Store {
             .to_string(),
         };
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             // Guarded by what was read: a concurrent call changes status or count.
             let done = sqlx::query(
                 "UPDATE follow_ups SET status = $1, unanswered = $2, due_at = $3, \
@@ -527,7 +528,7 @@ impl Store {
         };
         self.get_follow_up(id, scope).await?.ok_or_else(not_found)?;
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query("UPDATE follow_ups SET assignee = $1, updated_at = $2 WHERE id = $3")
                 .bind(assignee)
                 .bind(to_ms(now))

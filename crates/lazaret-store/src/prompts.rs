@@ -391,7 +391,7 @@ impl Store {
         const GIVE_BACK: &str = "UPDATE prompts SET attempts = CASE WHEN attempts >= $1 THEN attempts - $1 ELSE 0 END, \
                                  updated_at = $2 WHERE id = $3";
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let n = sqlx::query(DELETE)
                 .bind(prompt_id.as_str())
                 .bind(to_ms(stale_before))

@@ -99,7 +99,7 @@ impl Store {
               resulted_at, reported_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $8) ON CONFLICT (id) DO NOTHING";
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let created = sqlx::query(SQL)
                 .bind(t.id.as_str())
                 .bind(t.person_id.as_str())
