@@ -542,28 +542,6 @@ impl Store {
         self.get_follow_up(id, scope).await?.ok_or_else(not_found)
     }
 
-    /// Marks the notice of a notify-tier contact sent: informed now, under
-    /// symptom monitoring from here (`monitored`).
-    pub async fn mark_informed(
-        &self,
-        id: &FollowUpId,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        on_pool!(self, pool => {
-            sqlx::query(
-                "UPDATE follow_ups SET informed_at = COALESCE(informed_at, $1), \
-                 status = CASE WHEN status = 'to_inform' THEN 'monitored' ELSE status END, \
-                 due_at = CASE WHEN status = 'to_inform' THEN NULL ELSE due_at END, \
-                 updated_at = $1 WHERE id = $2",
-            )
-            .bind(to_ms(now))
-            .bind(id.as_str())
-            .execute(pool)
-            .await?;
-            Ok(())
-        })
-    }
-
     /// A worklist of `scope`, most urgent first (due time, then id), a page
     /// at a time.
     pub async fn worklist(
