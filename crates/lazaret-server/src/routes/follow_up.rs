@@ -277,7 +277,7 @@ pub struct ListFollowUps {
     /// `interview` (cases to interview or trace), `to_call` (close contacts
     /// due by the end of today), `no_address` (close contacts with no
     /// residence and no order), `to_inform` (notify-tier contacts).
-    pub list: String,
+    pub list: Option<String>,
     pub cursor: Option<String>,
     /// 1 to 500; default 50.
     pub limit: Option<u32>,
@@ -300,13 +300,12 @@ pub async fn list_follow_ups(
     ApiQuery(q): ApiQuery<ListFollowUps>,
 ) -> Result<Json<FollowUpPage>, ApiError> {
     officer.require(Permission::Trace, "work the follow-up lists")?;
-    let list = Worklist::parse(&q.list).ok_or_else(|| {
+    // Optional in the query's type so that a role without access hears 403 first.
+    let raw = q.list.unwrap_or_default();
+    let list = Worklist::parse(&raw).ok_or_else(|| {
         ValidationError::new(
             "list",
-            format!(
-                "{:?} is not one of interview, to_call, no_address, to_inform",
-                q.list
-            ),
+            format!("{raw:?} is not one of interview, to_call, no_address, to_inform"),
         )
     })?;
     let page = PageRequest {
