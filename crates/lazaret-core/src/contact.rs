@@ -14,6 +14,16 @@ pub enum RiskTier {
     Close,
 }
 
+impl RiskTier {
+    /// The tier's name as stored and shown (`close`, `notify`).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Close => "close",
+            Self::Notify => "notify",
+        }
+    }
+}
+
 /// The exposure rule that selected a contact. Every rule is about shared
 /// space and time; none refers to who a person is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

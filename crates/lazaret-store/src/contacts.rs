@@ -39,10 +39,7 @@ pub struct TraceOutcome {
 const CONTACT_BATCH: usize = 500;
 
 pub(crate) fn tier_str(t: RiskTier) -> &'static str {
-    match t {
-        RiskTier::Close => "close",
-        RiskTier::Notify => "notify",
-    }
+    t.as_str()
 }
 
 fn parse_tier(s: &str) -> Result<RiskTier, StoreError> {

@@ -378,10 +378,7 @@ fn render_tier(
     contacts: &[Contact],
 ) -> Markup {
     let of: Vec<&Contact> = contacts.iter().filter(|c| c.tier == tier).collect();
-    let code = match tier {
-        RiskTier::Close => "close",
-        RiskTier::Notify => "notify",
-    };
+    let code = tier.as_str();
     html! {
         section.card.tier id={ "tier-" (code) } {
             h3 { span class={ "status " (if tier == RiskTier::Close { "s-bad" } else { "s-warn" }) } { (label(tr, "c.tier.", code)) }

@@ -192,7 +192,7 @@ pub async fn list(
                                 td.mono { @if let Some(p) = &f.phone { a href={ "tel:" (p) } { (p) } } @else { span.muted { "—" } } }
                                 td { @if f.kind == FollowUpKind::Contact {
                                     a.mono href=(case_url(f.case_id.as_str())) { (f.case_id.as_str()) }
-                                    @if let Some(t) = f.tier { " " span.small { (label(tr, "c.tier.", tier_code(t))) } }
+                                    @if let Some(t) = f.tier { " " span.small { (label(tr, "c.tier.", t.as_str())) } }
                                 } @else { span.mono { (f.test_id.as_str()) } } }
                                 td { (status_badge(tr, f.status))
                                     @if f.unanswered > 0 { " " span.small { (tr.f("c.fu.unanswered", &[("n", &f.unanswered.to_string())])) } } }
@@ -216,13 +216,6 @@ pub async fn list(
         }
     };
     ok_page(&officer, tr.t("c.fu.title"), body)
-}
-
-fn tier_code(t: RiskTier) -> &'static str {
-    match t {
-        RiskTier::Close => "close",
-        RiskTier::Notify => "notify",
-    }
 }
 
 // ---------------------------------------------------------------- one follow-up
@@ -283,7 +276,7 @@ fn render_detail(
                 div { dt { (tr.t("c.person_id")) } dd.mono { a href={ "/persons/" (urlencode(f.person_id.as_str())) } { (f.person_id.as_str()) } } }
                 div { dt { (tr.t("c.fu.col.case")) } dd.mono { a href=(case_url(f.case_id.as_str())) { (f.case_id.as_str()) } " · " (f.test_id.as_str()) } }
                 div { dt { (tr.t("c.col.district")) } dd { (f.district) } }
-                @if let Some(t) = f.tier { div { dt { (tr.t("c.fu.tier")) } dd { (label(tr, "c.tier.", tier_code(t))) } } }
+                @if let Some(t) = f.tier { div { dt { (tr.t("c.fu.tier")) } dd { (label(tr, "c.tier.", t.as_str())) } } }
                 div { dt { (tr.t("c.fu.col.due")) } dd { @match f.due_at { Some(d) => (time(d)), None => span.muted { "—" } } } }
                 div { dt { (tr.t("c.fu.col.assignee")) } dd #fu-assignee { @match &f.assignee { Some(a) => (a), None => span.muted { (tr.t("c.unassigned")) } } } }
                 div { dt { (tr.t("c.fu.opened")) } dd { (time(f.opened_at)) } }

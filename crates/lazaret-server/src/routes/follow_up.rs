@@ -107,10 +107,7 @@ impl From<FollowUp> for FollowUpView {
             email: f.email,
             case_id: f.case_id.into(),
             test_id: f.test_id.into(),
-            tier: f.tier.map(|t| match t {
-                lazaret_core::contact::RiskTier::Close => "close".to_owned(),
-                lazaret_core::contact::RiskTier::Notify => "notify".to_owned(),
-            }),
+            tier: f.tier.map(|t| t.as_str().to_owned()),
             district: f.district,
             assignee: f.assignee,
             due_at: f.due_at,
@@ -168,10 +165,7 @@ pub async fn case_contacts(
             .into_iter()
             .map(|s| CaseContactView {
                 person_id: s.contact.person_id.into(),
-                tier: match s.contact.tier {
-                    lazaret_core::contact::RiskTier::Close => "close".into(),
-                    lazaret_core::contact::RiskTier::Notify => "notify".into(),
-                },
+                tier: s.contact.tier.as_str().to_owned(),
                 rules: s
                     .contact
                     .rules
