@@ -18,6 +18,7 @@ pub mod exposure_rules;
 pub mod follow_up;
 pub mod geo;
 pub mod ids;
+pub mod indicators;
 pub mod order;
 pub mod person;
 pub mod prompt_schedule;

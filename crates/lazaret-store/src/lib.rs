@@ -17,6 +17,7 @@ mod exposures;
 mod follow_ups;
 mod import;
 mod imports;
+mod indicators;
 mod jobs;
 mod keys;
 mod list_seed;

@@ -3,12 +3,14 @@
 //! and how long they have waited and, for roles that see them, new cases
 //! and the positive tests not yet traced. Every number the officer
 //! can work links to the list behind it. Read through
-//! `services::overview`, audited.
+//! `services::overview`, audited. Below each district, the tracing
+//! indicators of the last seven days (`services::stats`).
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use lazaret_core::alert::AlertKind;
+use lazaret_core::indicators::Indicator;
 use lazaret_core::user::Permission;
 use lazaret_store::DistrictOverview;
 use maud::{html, Markup};
@@ -17,6 +19,7 @@ use super::alerts::{kind_label, KINDS};
 use super::layout::{error_page, page, respond, time, Nav, Tr};
 use super::ConsoleOfficer;
 use crate::services::overview::{self, Overview};
+use crate::services::stats;
 use crate::state::AppState;
 
 /// `GET /overview`.
@@ -36,6 +39,16 @@ pub async fn page_get(State(state): State<AppState>, officer: ConsoleOfficer) ->
         Ok(o) => o,
         Err(e) => return super::failure_page(&officer, e, "c.err.internal"),
     };
+    // The tracing indicators, for the roles that read aggregates or trace.
+    let indicators = if role.allows(Permission::ReadAggregates) || role.allows(Permission::Trace) {
+        let names: Vec<String> = o.districts.iter().map(|d| d.district.clone()).collect();
+        match stats::recent_by_district(&state, &actor, &names, INDICATOR_DAYS).await {
+            Ok(i) => i,
+            Err(e) => return super::failure_page(&officer, e, "c.err.internal"),
+        }
+    } else {
+        Vec::new()
+    };
     let tr = officer.tr;
     let links = Links {
         orders: role.allows(Permission::ReadOrders),
@@ -49,7 +62,7 @@ pub async fn page_get(State(state): State<AppState>, officer: ConsoleOfficer) ->
             Some(&officer.session),
             Some(Nav::Overview),
             tr.t("c.overview"),
-            render(tr, &o, links),
+            render(tr, &o, &indicators, links),
         ),
         &[],
     )
@@ -63,7 +76,10 @@ struct Links {
     cases: bool,
 }
 
-fn render(tr: Tr, o: &Overview, links: Links) -> Markup {
+/// The days the overview's indicators cover.
+const INDICATOR_DAYS: i64 = 7;
+
+fn render(tr: Tr, o: &Overview, indicators: &[(String, Vec<Indicator>)], links: Links) -> Markup {
     html! {
         div.page-head {
             h1 { (tr.t("c.overview")) }
@@ -73,7 +89,8 @@ fn render(tr: Tr, o: &Overview, links: Links) -> Markup {
             p.empty { (tr.t("c.overview_empty")) }
         }
         @for d in &o.districts {
-            (district(tr, d, o.with_cases, links))
+            @let ind = indicators.iter().find(|(n, _)| *n == d.district).map(|(_, i)| i.as_slice());
+            (district(tr, d, o.with_cases, ind, links))
         }
     }
 }
@@ -102,7 +119,72 @@ fn alerts_href(links: Links, district: &str, kind: Option<&str>) -> Option<Strin
     })
 }
 
-fn district(tr: Tr, d: &DistrictOverview, with_cases: bool, links: Links) -> Markup {
+/// The console text of an indicator's label.
+fn indicator_key(name: &str) -> &'static str {
+    match name {
+        "new_cases" => "c.ind.new_cases",
+        "new_cases_already_contacts" => "c.ind.new_cases_already_contacts",
+        "contacts_per_case_mean" => "c.ind.contacts_per_case_mean",
+        "contacts_per_case_median" => "c.ind.contacts_per_case_median",
+        "contacts_reached_within_24h" => "c.ind.contacts_reached_within_24h",
+        "median_hours_result_to_interview" => "c.ind.median_hours_result_to_interview",
+        "median_hours_result_to_contact_notified" => {
+            "c.ind.median_hours_result_to_contact_notified"
+        }
+        "median_hours_result_to_order_issued" => "c.ind.median_hours_result_to_order_issued",
+        "contact_days_followed_up" => "c.ind.contact_days_followed_up",
+        "checkin_compliance" => "c.ind.checkin_compliance",
+        "alert_backlog_under_24h" => "c.ind.alert_backlog_under_24h",
+        "alert_backlog_1_to_3_days" => "c.ind.alert_backlog_1_to_3_days",
+        "alert_backlog_over_3_days" => "c.ind.alert_backlog_over_3_days",
+        "message_delivery_failures" => "c.ind.message_delivery_failures",
+        _ => "c.ind.messages",
+    }
+}
+
+/// An indicator's value as the console shows it: a share as a percentage
+/// with what it counts, hours with one decimal, a dash when absent.
+fn indicator_value(i: &Indicator) -> String {
+    let Some(v) = i.value else {
+        return "–".to_owned();
+    };
+    match i.unit {
+        "share" => format!(
+            "{:.0}% ({}/{})",
+            v * 100.0,
+            i.numerator.unwrap_or(0),
+            i.denominator.unwrap_or(0)
+        ),
+        "hours" => format!("{v:.1} h"),
+        _ if v.fract() == 0.0 => format!("{v:.0}"),
+        _ => format!("{v:.1}"),
+    }
+}
+
+fn indicator_table(tr: Tr, all: &[Indicator]) -> Markup {
+    html! {
+        h3 { (tr.t("c.ind.title")) }
+        table.counts.indicators {
+            tbody {
+                @for i in all {
+                    tr title=(i.definition) {
+                        th scope="row" { (tr.t(indicator_key(i.name))) }
+                        td.num { (indicator_value(i)) }
+                    }
+                }
+            }
+        }
+        p.keys { (tr.t("c.ind.lead")) }
+    }
+}
+
+fn district(
+    tr: Tr,
+    d: &DistrictOverview,
+    with_cases: bool,
+    indicators: Option<&[Indicator]>,
+    links: Links,
+) -> Markup {
     let dq: String = form_urlencoded::byte_serialize(d.district.as_bytes()).collect();
     let orders = links
         .orders
@@ -177,6 +259,35 @@ fn district(tr: Tr, d: &DistrictOverview, with_cases: bool, links: Links) -> Mar
                         }
                     }
                 }
+            }
+            @if let Some(i) = indicators {
+                (indicator_table(tr, i))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use lazaret_core::indicators::DEFINITIONS;
+
+    use super::*;
+    use crate::pages::Lang;
+
+    #[test]
+    fn every_indicator_has_its_own_label_in_each_console_language() {
+        let mut keys: Vec<&str> = DEFINITIONS.iter().map(|d| indicator_key(d.0)).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        assert_eq!(
+            keys.len(),
+            DEFINITIONS.len(),
+            "two indicators share a label"
+        );
+        for lang in Lang::CONSOLE {
+            let tr = Tr(lang);
+            for k in &keys {
+                assert_ne!(tr.t(k), *k, "{k} has no {lang:?} text");
             }
         }
     }

@@ -1,4 +1,5 @@
-//! `GET /api/v1/stats`: aggregates for analysts, per district and UTC day.
+//! `GET /api/v1/stats`: aggregates for analysts, per district and UTC day,
+//! and the tracing indicators over the period.
 //! Counts and rates only: no names, no person or order ids. The use case is
 //! `services::stats`.
 
@@ -6,6 +7,7 @@ use axum::extract::State;
 use axum::Json;
 use chrono::{DateTime, NaiveDate, Utc};
 use lazaret_core::district::District;
+use lazaret_core::indicators::Indicator;
 use lazaret_core::user::Permission;
 use lazaret_store::DayStats;
 use serde::{Deserialize, Serialize};
@@ -76,6 +78,43 @@ pub struct StatsView {
     pub to: DateTime<Utc>,
     /// The days that saw anything, oldest first, then by district.
     pub days: Vec<DayStatsView>,
+    /// The tracing indicators over the whole period, each with the name of
+    /// its definition (`docs/indicators.md`).
+    pub indicators: Vec<IndicatorView>,
+}
+
+/// One indicator over the period.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct IndicatorView {
+    /// The name of its definition, e.g. `contacts_reached_within_24h`.
+    pub name: String,
+    /// Absent when there is nothing to compute it from.
+    pub value: Option<f64>,
+    /// `cases`, `contacts`, `share` (0 to 1), `hours`, `alerts`, `messages`.
+    pub unit: String,
+    /// For shares: what was counted, and out of what.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub numerator: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub denominator: Option<i64>,
+    /// For means and medians: over how many.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub observations: Option<i64>,
+    pub definition: String,
+}
+
+impl From<Indicator> for IndicatorView {
+    fn from(i: Indicator) -> Self {
+        Self {
+            name: i.name.to_owned(),
+            value: i.value,
+            unit: i.unit.to_owned(),
+            numerator: i.numerator,
+            denominator: i.denominator,
+            observations: i.observations,
+            definition: i.definition.to_owned(),
+        }
+    }
 }
 
 #[utoipa::path(get, path = "/api/v1/stats", tag = "stats", params(StatsQuery),
@@ -90,12 +129,11 @@ pub async fn get_stats(
 ) -> Result<Json<StatsView>, ApiError> {
     officer.require(Permission::ReadAggregates, "read statistics")?;
     let district = q.district.as_deref().map(District::parse).transpose()?;
-    let to = q.to.unwrap_or_else(|| state.now());
-    let from = q.from.unwrap_or(to - chrono::Duration::days(30));
-    let days = stats::daily(&state, &officer.as_actor(), Some(from), Some(to), district).await?;
+    let r = stats::report(&state, &officer.as_actor(), q.from, q.to, district).await?;
     Ok(Json(StatsView {
-        from,
-        to,
-        days: days.into_iter().map(Into::into).collect(),
+        from: r.from,
+        to: r.to,
+        days: r.days.into_iter().map(Into::into).collect(),
+        indicators: r.indicators.into_iter().map(Into::into).collect(),
     }))
 }
