@@ -55,10 +55,13 @@ pub enum FollowUpStatus {
     Quarantined,
     Monitored,
     Released,
+    /// A monitored contact whose symptoms make them a suspected case: to
+    /// be tested (and, an officer decides, isolated).
+    Suspected,
 }
 
 impl FollowUpStatus {
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 12] = [
         Self::ToInterview,
         Self::Interviewed,
         Self::ToCall,
@@ -70,6 +73,7 @@ impl FollowUpStatus {
         Self::Quarantined,
         Self::Monitored,
         Self::Released,
+        Self::Suspected,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -85,6 +89,7 @@ impl FollowUpStatus {
             Self::Quarantined => "quarantined",
             Self::Monitored => "monitored",
             Self::Released => "released",
+            Self::Suspected => "suspected",
         }
     }
 

@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::ValidationError;
-use crate::ids::{OrderId, PersonId, SymptomReportId};
+use crate::ids::{FollowUpId, OrderId, PersonId, SymptomReportId};
 
 /// Longest free text for `other`.
 pub const MAX_OTHER_CHARS: usize = 500;
@@ -136,7 +136,10 @@ impl SymptomAnswer {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SymptomReport {
     pub id: SymptomReportId,
-    pub order_id: OrderId,
+    /// The order of a person in quarantine, or
+    pub order_id: Option<OrderId>,
+    /// the follow-up of a contact monitored without quarantine.
+    pub follow_up_id: Option<FollowUpId>,
     pub person_id: PersonId,
     /// The local day (order's time zone) the form was issued for.
     pub day: NaiveDate,
@@ -152,11 +155,86 @@ impl SymptomReport {
     pub fn is_symptomatic(&self) -> bool {
         !self.symptoms.is_empty() || self.temperature_c.is_some_and(|t| t >= 38.0)
     }
+
+    /// How soon the report's triage must be looked at; `None` when it is
+    /// not symptomatic.
+    pub fn severity(&self) -> Option<Severity> {
+        let has = |s| self.symptoms.contains(&s);
+        let fever = has(Symptom::Fever) || self.temperature_c.is_some_and(|t| t >= 38.0);
+        Some(if has(Symptom::ShortnessOfBreath) {
+            Severity::Urgent
+        } else if fever || has(Symptom::LossOfTasteOrSmell) {
+            Severity::High
+        } else if has(Symptom::Cough) || has(Symptom::SoreThroat) || has(Symptom::Other) {
+            Severity::Moderate
+        } else if has(Symptom::Fatigue) {
+            Severity::Low
+        } else {
+            return None;
+        })
+    }
+}
+
+/// The triage order of symptomatic reports: shortness of breath (a sign
+/// of severe disease) first, then fever or loss of taste or smell (the
+/// signs most specific to infection), then other respiratory symptoms,
+/// then fatigue alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Low,
+    Moderate,
+    High,
+    Urgent,
+}
+
+impl Severity {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Low => "low",
+            Self::Moderate => "moderate",
+            Self::High => "high",
+            Self::Urgent => "urgent",
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn report(symptoms: &[Symptom], temperature_c: Option<f32>) -> SymptomReport {
+        SymptomReport {
+            id: SymptomReportId::generate(),
+            order_id: None,
+            follow_up_id: None,
+            person_id: PersonId::parse("P").unwrap(),
+            day: NaiveDate::from_ymd_opt(2026, 3, 10).unwrap(),
+            symptoms: symptoms.to_vec(),
+            other: None,
+            temperature_c,
+            received_at: DateTime::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn shortness_of_breath_is_triaged_before_fatigue() {
+        use Symptom::*;
+        let sev = |s: &[Symptom], t| report(s, t).severity();
+        assert_eq!(
+            sev(&[Fatigue, ShortnessOfBreath], None),
+            Some(Severity::Urgent)
+        );
+        assert_eq!(
+            sev(&[Fatigue, LossOfTasteOrSmell], None),
+            Some(Severity::High)
+        );
+        assert_eq!(sev(&[Fatigue], Some(38.4)), Some(Severity::High));
+        assert_eq!(sev(&[Cough, Fatigue], None), Some(Severity::Moderate));
+        assert_eq!(sev(&[Fatigue], None), Some(Severity::Low));
+        assert_eq!(sev(&[], Some(37.2)), None);
+        assert!(Severity::Urgent > Severity::High && Severity::Moderate > Severity::Low);
+    }
 
     #[test]
     fn none_or_symptoms_never_both() {

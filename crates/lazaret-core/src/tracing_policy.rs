@@ -63,6 +63,10 @@ pub struct QuarantinePolicy {
     pub days_after_last_exposure: u32,
     /// Radius in metres of the geofence around a contact order's place.
     pub geofence_radius_m: f64,
+    /// A notify-tier contact, once sent their exposure notice, gets a
+    /// daily symptom form (no quarantine) until this many days after the
+    /// last exposure; 0: the notice only.
+    pub monitoring_days_after_last_exposure: u32,
 }
 
 impl Default for WindowPolicy {
@@ -107,6 +111,7 @@ impl Default for QuarantinePolicy {
         Self {
             days_after_last_exposure: 14,
             geofence_radius_m: crate::geo::DEFAULT_RADIUS_M,
+            monitoring_days_after_last_exposure: 14,
         }
     }
 }
@@ -147,6 +152,14 @@ impl TracingPolicy {
         if q == 0 || i64::from(q) > crate::order::MAX_ORDER_DAYS {
             return Err(PolicyError::Invalid(format!(
                 "quarantine.days_after_last_exposure must be 1 to {}",
+                crate::order::MAX_ORDER_DAYS
+            )));
+        }
+        if i64::from(self.quarantine.monitoring_days_after_last_exposure)
+            > crate::order::MAX_ORDER_DAYS
+        {
+            return Err(PolicyError::Invalid(format!(
+                "quarantine.monitoring_days_after_last_exposure must be 0 to {}",
                 crate::order::MAX_ORDER_DAYS
             )));
         }
@@ -226,6 +239,10 @@ mod tests {
     fn out_of_range_numbers_are_rejected() {
         assert!(TracingPolicy::from_toml("[window]\ndays_after = 400\n").is_err());
         assert!(TracingPolicy::from_toml("[quarantine]\ndays_after_last_exposure = 0\n").is_err());
+        assert!(TracingPolicy::from_toml(
+            "[quarantine]\nmonitoring_days_after_last_exposure = 9999\n"
+        )
+        .is_err());
         assert!(TracingPolicy::from_toml("[flight]\nseat_rows = 99\n").is_err());
         assert!(TracingPolicy::from_toml("[quarantine]\ngeofence_radius_m = 5\n").is_err());
         assert_eq!(TracingPolicy::default().quarantine.geofence_radius_m, 100.0);

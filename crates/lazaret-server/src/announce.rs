@@ -11,7 +11,7 @@
 //! of them.
 
 use chrono::{DateTime, Utc};
-use lazaret_core::ids::{EnrollmentLinkId, OrderId, PromptId, SymptomFormId};
+use lazaret_core::ids::{EnrollmentLinkId, FollowUpId, OrderId, PromptId, SymptomFormId};
 use lazaret_core::order::TimeZone;
 use lazaret_core::person::Person;
 use lazaret_face::Challenge;
@@ -32,6 +32,52 @@ pub fn symptom_form_message_key(id: &SymptomFormId) -> String {
 /// The dedupe key of the one outbox message that sends self-enrolment link `id`.
 pub fn enrollment_link_message_key(id: &EnrollmentLinkId) -> String {
     format!("enrollment_link:{id}")
+}
+
+/// The dedupe key of the one exposure notice of follow-up `id`.
+pub fn exposure_notice_message_key(id: &FollowUpId) -> String {
+    format!("exposure_notice:{id}")
+}
+
+/// A notify-tier contact's exposure notice: exposed on `exposed_on`, no
+/// quarantine, watch for symptoms (and answer the daily form) until
+/// `until`.
+#[derive(Debug, Clone)]
+pub struct ExposureNotice {
+    pub follow_up_id: FollowUpId,
+    pub person: Person,
+    pub exposed_on: DateTime<Utc>,
+    pub until: DateTime<Utc>,
+    /// The zone the dates are written in (the person's residence).
+    pub time_zone: TimeZone,
+    pub at: DateTime<Utc>,
+}
+
+/// What happened to a close contact's order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderChange {
+    Issued,
+    /// Its end moved (later, or earlier after a revision).
+    Extended,
+    Released,
+}
+
+/// A notice about a contact's order: issued, its end moved, or ended.
+#[derive(Debug, Clone)]
+pub struct OrderNotice {
+    pub change: OrderChange,
+    pub order_id: OrderId,
+    pub person: Person,
+    pub address: String,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    /// When it ended (for `Released`).
+    pub ended_at: Option<DateTime<Utc>>,
+    pub time_zone: TimeZone,
+    /// One message per change: `order_issued:<id>`,
+    /// `order_extended:<id>:<end ms>`, `order_released:<id>`.
+    pub dedupe_key: String,
+    pub at: DateTime<Utc>,
 }
 
 /// A self-enrolment link about to be stored, valid until `expires_at`.
@@ -70,7 +116,8 @@ pub struct Announcement {
 /// the order's local day).
 #[derive(Debug, Clone)]
 pub struct SymptomFormNotice {
-    pub order_id: OrderId,
+    /// `None` for a contact monitored without an order.
+    pub order_id: Option<OrderId>,
     pub form_id: SymptomFormId,
     pub person: Person,
     pub time_zone: TimeZone,
@@ -115,5 +162,22 @@ pub trait Announcer: Send + Sync + 'static {
         _notice: &EnrollmentLinkNotice,
     ) -> Result<NewOutboxMessage, AnnounceError> {
         Err(AnnounceError::Unsupported("enrolment links"))
+    }
+
+    /// A notify-tier contact's exposure notice (dedupe key
+    /// [`exposure_notice_message_key`]).
+    fn exposure_notice_message(
+        &self,
+        _notice: &ExposureNotice,
+    ) -> Result<NewOutboxMessage, AnnounceError> {
+        Err(AnnounceError::Unsupported("exposure notices"))
+    }
+
+    /// A notice that a contact's order was issued, moved or ended.
+    fn order_notice_message(
+        &self,
+        _notice: &OrderNotice,
+    ) -> Result<NewOutboxMessage, AnnounceError> {
+        Err(AnnounceError::Unsupported("order notices"))
     }
 }

@@ -567,6 +567,11 @@ pub struct NotifyConfig {
     pub email: Option<EmailConfig>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sms: Option<SmsConfig>,
+    /// The health authority's number that exposure and order notices tell
+    /// people to call. Without it those notices are not sent (an officer
+    /// informs by phone).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contact_phone: Option<String>,
 }
 
 impl NotifyConfig {
@@ -587,6 +592,7 @@ impl Default for NotifyConfig {
             retry_max_secs: 600,
             email: None,
             sms: None,
+            contact_phone: None,
         }
     }
 }
@@ -605,6 +611,19 @@ impl NotifyConfig {
         }
         if self.retry_base_secs == 0 {
             return Err(setting("notify", "retry_base_secs", "must be positive"));
+        }
+        if let Some(p) = &self.contact_phone {
+            let digits = p.chars().filter(char::is_ascii_digit).count();
+            let allowed = p
+                .chars()
+                .all(|c| c.is_ascii_digit() || " +-()./".contains(c));
+            if !allowed || !(3..=20).contains(&digits) || p.len() > 40 {
+                return Err(setting(
+                    "notify",
+                    "contact_phone",
+                    "must be a telephone number (3 to 20 digits, with + - ( ) . / or spaces)",
+                ));
+            }
         }
         if self.retry_max_secs < self.retry_base_secs {
             return Err(setting(

@@ -15,11 +15,14 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use lazaret_core::alert::AlertKind;
 use lazaret_core::audit::AuditRecord;
 use lazaret_core::checkin::PromptStatus;
-use lazaret_core::ids::{AlertId, OrderId, PromptId};
-use lazaret_core::order::{OrderStatus, QuarantineOrder};
+use lazaret_core::district::DistrictScope;
+use lazaret_core::follow_up::FollowUpStatus;
+use lazaret_core::ids::{AlertId, FollowUpId, OrderId, PromptId};
+use lazaret_core::order::{OrderStatus, QuarantineOrder, TimeZone};
+use lazaret_core::zone_lookup::order_time_zone;
 use lazaret_store::{
-    Backoff, Channel, ClaimedJob, NewAlert, NewJob, OrderFilter, OutboxMessage, OutboxStatus,
-    PageRequest, PromptRecord, StoreError,
+    Backoff, Channel, ClaimedJob, FollowUp, NewAlert, NewJob, OrderFilter, OutboxMessage,
+    OutboxStatus, PageRequest, PromptRecord, StoreError,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -28,10 +31,14 @@ use thiserror::Error;
 use crate::announce::{prompt_message_key, Announcer};
 use crate::notify::{Notifier, NotifyError};
 use crate::prompting::{issue_prompt, welfare_alert, welfare_rule, IssueError, DEADLINE_QUEUE};
+use crate::services::notices;
 use crate::state::AppState;
-use crate::symptom_forms::{issue_symptom_form, local_day};
+use crate::symptom_forms::{issue_symptom_form, local_day, FormFor};
 
 pub const ISSUE_QUEUE: &str = "prompt.issue";
+/// Order notices sent per pass at most (the rest wait for the next).
+const ORDER_NOTICES_PER_PASS: i64 = 500;
+
 /// Queue of the jobs that issue an order's daily symptom form.
 pub const SYMPTOM_ISSUE_QUEUE: &str = "symptoms.issue";
 const SYSTEM: &str = "system:scheduler";
@@ -48,6 +55,8 @@ pub enum WorkerError {
     Notify(#[from] NotifyError),
     #[error("{0}")]
     Config(String),
+    #[error("order notices: {0}")]
+    Notices(String),
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -63,7 +72,12 @@ struct PromptPayload {
 
 #[derive(Debug, Serialize, Deserialize)]
 struct SymptomIssuePayload {
-    order_id: OrderId,
+    /// An order's form, or
+    #[serde(default)]
+    order_id: Option<OrderId>,
+    /// a monitored contact's.
+    #[serde(default)]
+    follow_up_id: Option<FollowUpId>,
     day: NaiveDate,
 }
 
@@ -110,6 +124,10 @@ pub struct PassReport {
     pub symptom_forms_issued: usize,
     pub symptom_forms_announced: usize,
     pub messages_sent: usize,
+    /// Monitoring periods of notify-tier contacts that ended.
+    pub monitoring_ended: usize,
+    /// Notices of contacts' orders (issued, moved, ended) sent.
+    pub order_notices: usize,
 }
 
 impl PassReport {
@@ -125,6 +143,8 @@ impl PassReport {
         self.symptom_forms_issued += o.symptom_forms_issued;
         self.symptom_forms_announced += o.symptom_forms_announced;
         self.messages_sent += o.messages_sent;
+        self.monitoring_ended += o.monitoring_ended;
+        self.order_notices += o.order_notices;
     }
 }
 
@@ -227,6 +247,7 @@ impl Worker {
         r.symptom_forms_issued = jobs.symptom_forms_issued;
         r.symptom_forms_announced = jobs.symptom_forms_announced;
         r.messages_sent = jobs.messages_sent;
+        r.order_notices = jobs.order_notices;
         Ok(r)
     }
 
@@ -236,6 +257,7 @@ impl Worker {
     pub async fn plan_pass(&self) -> Result<PassReport, WorkerError> {
         let mut r = PassReport::default();
         self.plan(&mut r).await?;
+        self.plan_monitoring(&mut r).await?;
         let now = self.state.now();
         let allowance = Duration::hours(self.state.config.enrolment_allowance_hours.into());
         let c = self
@@ -265,6 +287,15 @@ impl Worker {
         self.drain(ISSUE_QUEUE, &mut r).await?;
         self.drain(DEADLINE_QUEUE, &mut r).await?;
         self.drain(SYMPTOM_ISSUE_QUEUE, &mut r).await?;
+        // Before delivery, so a notice goes out in the same pass.
+        r.order_notices = notices::send_order_notices(
+            &self.state,
+            self.announcer.as_ref(),
+            ORDER_NOTICES_PER_PASS,
+        )
+        .await
+        .map_err(|e| WorkerError::Notices(e.to_string()))?
+        .sent;
         if let Some(n) = &self.notifier {
             let d = n.deliver_due(&self.id, self.lease).await?;
             r.messages_sent += d.sent;
@@ -562,6 +593,93 @@ impl Worker {
         Ok(())
     }
 
+    /// Ends the monitoring periods that are over, then enqueues today's
+    /// form of each contact still monitored (once per contact and local
+    /// day, in the zone of their residence).
+    async fn plan_monitoring(&self, r: &mut PassReport) -> Result<(), WorkerError> {
+        let now = self.state.now();
+        r.monitoring_ended += self.state.store.end_monitoring(now).await? as usize;
+        for f in self.state.store.monitored_contacts(now).await? {
+            let day = now
+                .with_timezone(&self.zone_of(&f).await?.tz())
+                .date_naive();
+            let job = NewJob {
+                queue: SYMPTOM_ISSUE_QUEUE.into(),
+                payload: serde_json::to_value(SymptomIssuePayload {
+                    order_id: None,
+                    follow_up_id: Some(f.id.clone()),
+                    day,
+                })
+                .expect("payload serialises"),
+                run_at: now,
+                max_attempts: 5,
+                dedupe_key: Some(format!("symptoms:fu:{}:{day}", f.id)),
+            };
+            if self.enqueue_planned(&job, now).await? {
+                r.symptom_forms_planned += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// The zone a monitored contact's days are counted in: their
+    /// residence's, else the configured default.
+    async fn zone_of(&self, f: &FollowUp) -> Result<TimeZone, WorkerError> {
+        let place = self.state.store.residence_of(&f.person_id).await?;
+        Ok(order_time_zone(
+            place.map(|p| p.coordinates).as_ref(),
+            self.state.config.default_time_zone,
+        ))
+    }
+
+    /// Issues a monitored contact's form of `day`, unless the monitoring
+    /// ended or the day passed before the job ran.
+    async fn issue_monitoring_form(
+        &self,
+        id: &FollowUpId,
+        day: NaiveDate,
+        slot: &str,
+        now: DateTime<Utc>,
+        r: &mut PassReport,
+    ) -> Result<(), WorkerError> {
+        let Some(f) = self
+            .state
+            .store
+            .get_follow_up(id, &DistrictScope::All)
+            .await?
+        else {
+            return Ok(());
+        };
+        let time_zone = self.zone_of(&f).await?;
+        if f.status != FollowUpStatus::Monitored
+            || f.closed_at.is_some()
+            || f.monitor_until.is_none_or(|u| u <= now)
+            || now.with_timezone(&time_zone.tz()).date_naive() != day
+        {
+            return Ok(());
+        }
+        let to = FormFor::Monitoring {
+            follow_up: &f,
+            time_zone,
+        };
+        let issued = issue_symptom_form(
+            &self.state.store,
+            Some(self.announcer.as_ref()),
+            to,
+            slot,
+            now,
+            SYSTEM,
+        )
+        .await?;
+        if let Some(issued) = issued {
+            r.symptom_forms_issued += 1;
+            if issued.announced {
+                r.symptom_forms_announced += 1;
+            }
+        }
+        Ok(())
+    }
+
     /// Enqueues today's form of an order in force (once per order and day).
     async fn plan_symptom_form(
         &self,
@@ -576,7 +694,8 @@ impl Worker {
         let job = NewJob {
             queue: SYMPTOM_ISSUE_QUEUE.into(),
             payload: serde_json::to_value(SymptomIssuePayload {
-                order_id: order.id.clone(),
+                order_id: Some(order.id.clone()),
+                follow_up_id: None,
                 day,
             })
             .expect("payload serialises"),
@@ -599,10 +718,16 @@ impl Worker {
     ) -> Result<(), WorkerError> {
         let p: SymptomIssuePayload = serde_json::from_value(job.payload.clone())
             .map_err(|e| WorkerError::Payload(e.to_string()))?;
-        let Some(order) = self.state.store.get_order(&p.order_id).await? else {
+        let now = self.state.now();
+        let slot = format!("day:{}", p.day);
+        let order = match (&p.order_id, &p.follow_up_id) {
+            (Some(id), _) => self.state.store.get_order(id).await?,
+            (None, Some(id)) => return self.issue_monitoring_form(id, p.day, &slot, now, r).await,
+            (None, None) => return Err(WorkerError::Payload("no order or follow-up".into())),
+        };
+        let Some(order) = order else {
             return Ok(());
         };
-        let now = self.state.now();
         // A job that ran late (the day is over, or the order ended) issues nothing.
         if order.status != OrderStatus::Active
             || !order.is_in_force(now)
@@ -610,11 +735,10 @@ impl Worker {
         {
             return Ok(());
         }
-        let slot = format!("day:{}", p.day);
         let Some(issued) = issue_symptom_form(
             &self.state.store,
             Some(self.announcer.as_ref()),
-            &order,
+            FormFor::Order(&order),
             &slot,
             now,
             SYSTEM,

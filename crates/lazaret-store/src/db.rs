@@ -126,7 +126,7 @@ fn migrator(kind: BackendKind) -> Migrator {
                 7 "0007_order_end", 8 "0008_not_delivered", 9 "0009_audit_keyed",
                 10 "0010_token_districts", 11 "0011_accounts", 12 "0012_districts", 13 "0013_audit_append_only",
                 14 "0014_alert_outcome", 15 "0015_user_language", 16 "0016_enrollment_photo", 17 "0017_imports", 18 "0018_case_traced_at", 19 "0019_person_name_search",
-                21 "0021_key_ids_clock_mark", 23 "0023_follow_up")
+                21 "0021_key_ids_clock_mark", 23 "0023_follow_up", 24 "0024_monitoring")
         }
         BackendKind::Postgres => {
             embed_migrations!("postgres": 1 "0001_foundation", 2 "0002_tracing", 3 "0003_checkins",
@@ -134,7 +134,7 @@ fn migrator(kind: BackendKind) -> Migrator {
                 9 "0009_audit_keyed", 10 "0010_token_districts", 11 "0011_accounts", 12 "0012_districts",
                 13 "0013_audit_append_only", 14 "0014_alert_outcome",
                 15 "0015_user_language", 16 "0016_enrollment_photo", 17 "0017_imports", 18 "0018_case_traced_at", 19 "0019_person_name_search",
-                21 "0021_key_ids_clock_mark", 23 "0023_follow_up")
+                21 "0021_key_ids_clock_mark", 23 "0023_follow_up", 24 "0024_monitoring")
         }
     };
     Migrator {

@@ -57,9 +57,9 @@ const SECTIONS: &[(&str, &str, &str)] = &[
     ),
     (
         "symptom_reports",
-        "SELECT id, order_id, day, symptoms, other, temperature_c, received_at FROM symptom_reports \
+        "SELECT id, order_id, follow_up_id, day, symptoms, other, temperature_c, received_at FROM symptom_reports \
          WHERE person_id = $1 AND (order_id IS NULL OR order_id {orders}) ORDER BY received_at, id",
-        "id:t order_id:t day:t symptoms:j other:t temperature_c:f received_at:m",
+        "id:t order_id:t follow_up_id:t day:t symptoms:j other:t temperature_c:f received_at:m",
     ),
     (
         "alerts",

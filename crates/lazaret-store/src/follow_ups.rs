@@ -23,6 +23,7 @@ use crate::audit::append_audit;
 use crate::db::BeginWrite as _;
 use crate::db::{from_ms, on_pool, to_ms, Store};
 use crate::error::StoreError;
+use crate::outbox::{insert_message, NewOutboxMessage};
 use crate::page::{Page, PageRequest};
 use crate::scope::Where;
 
@@ -45,7 +46,7 @@ const EFFECTIVE_STATUS: &str = "CASE \
 
 const COLUMNS: &str = "f.id, f.kind, f.person_id, f.case_id, f.test_id, f.tier, f.district, \
      f.status, f.assignee, f.due_at, f.unanswered, f.reached_at, f.informed_at, f.opened_at, \
-     f.closed_at, p.full_name, p.phone, p.email";
+     f.closed_at, f.monitor_until, p.full_name, p.phone, p.email, p.language";
 
 /// One follow-up record as officers see it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -70,6 +71,10 @@ pub struct FollowUp {
     pub informed_at: Option<DateTime<Utc>>,
     pub opened_at: DateTime<Utc>,
     pub closed_at: Option<DateTime<Utc>>,
+    /// The end of a notify-tier contact's monitoring, once informed.
+    pub monitor_until: Option<DateTime<Utc>>,
+    /// The person's language, for their messages.
+    pub language: String,
 }
 
 /// One call attempt.
@@ -95,14 +100,18 @@ pub enum Worklist {
     NoAddress,
     /// Notify-tier contacts who have not been sent their notice.
     ToInform,
+    /// Monitored contacts whose symptoms made them suspected cases: to be
+    /// tested.
+    Suspected,
 }
 
 impl Worklist {
-    pub const ALL: [Self; 4] = [
+    pub const ALL: [Self; 5] = [
         Self::Interview,
         Self::ToCall,
         Self::NoAddress,
         Self::ToInform,
+        Self::Suspected,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -111,6 +120,7 @@ impl Worklist {
             Self::ToCall => "to_call",
             Self::NoAddress => "no_address",
             Self::ToInform => "to_inform",
+            Self::Suspected => "suspected",
         }
     }
 
@@ -151,6 +161,8 @@ macro_rules! follow_up_from_row {
             informed_at: opt_ms(r.try_get("informed_at")?)?,
             opened_at: from_ms("follow_ups", r.try_get("opened_at")?)?,
             closed_at: opt_ms(r.try_get("closed_at")?)?,
+            monitor_until: opt_ms(r.try_get("monitor_until")?)?,
+            language: r.try_get("language")?,
         }
     }};
 }
@@ -584,6 +596,9 @@ impl Store {
             Worklist::ToInform => {
                 w.raw("f.kind = 'contact' AND f.status = 'to_inform'");
             }
+            Worklist::Suspected => {
+                w.raw("f.kind = 'contact' AND f.status = 'suspected'");
+            }
         }
         // Cursor: due time (NULL last) then id, as one sortable text key.
         const KEY: &str = "(COALESCE(f.due_at, 99999999999999) || ':' || f.id)";
@@ -614,6 +629,192 @@ impl Store {
                     f.id
                 )
             }))
+        })
+    }
+
+    /// Marks a notify-tier contact informed (their exposure notice, if
+    /// they have a channel, stored with it) and monitored until
+    /// `monitor_until`, in one transaction. False (nothing written) when
+    /// the follow-up is no longer waiting for its notice.
+    pub async fn inform_contact(
+        &self,
+        id: &FollowUpId,
+        monitor_until: DateTime<Utc>,
+        message: Option<&NewOutboxMessage>,
+        audit: &AuditRecord,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let n = sqlx::query(
+                "UPDATE follow_ups SET status = 'monitored', informed_at = $1, monitor_until = $2, \
+                 due_at = NULL, updated_at = $1 \
+                 WHERE id = $3 AND status = 'to_inform' AND closed_at IS NULL",
+            )
+            .bind(to_ms(now))
+            .bind(to_ms(monitor_until))
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if n == 0 {
+                return Ok(false);
+            }
+            if let Some(m) = message {
+                // A notice sent before for this follow-up stays the only one.
+                let _new = insert_message!(self, tx, m);
+            }
+            append_audit!(self, tx, audit);
+            tx.commit().await?;
+            Ok(true)
+        })
+    }
+
+    /// The contacts being monitored at `now` (informed, monitoring not
+    /// over), whatever their district: the worker sends their daily form.
+    pub async fn monitored_contacts(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<FollowUp>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS}, {EFFECTIVE_STATUS} AS effective FROM follow_ups f \
+             JOIN persons p ON p.id = f.person_id \
+             WHERE f.status = 'monitored' AND f.closed_at IS NULL AND f.monitor_until > $1 \
+             ORDER BY f.monitor_until, f.id"
+        );
+        on_pool!(self, pool => {
+            let rows = sqlx::query(&sql).bind(to_ms(now)).fetch_all(pool).await?;
+            rows.iter().map(|r| Ok(follow_up_from_row!(r))).collect()
+        })
+    }
+
+    /// Ends the monitoring periods over at `now`: each follow-up
+    /// `released` and closed, its unused forms withdrawn, an audit event
+    /// each. The count ended.
+    pub async fn end_monitoring(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        on_pool!(self, pool => {
+            let ids: Vec<(String, String)> = sqlx::query(
+                "SELECT id, person_id FROM follow_ups WHERE status = 'monitored' \
+                 AND closed_at IS NULL AND monitor_until <= $1",
+            )
+            .bind(to_ms(now))
+            .fetch_all(pool)
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get("id")?, r.try_get("person_id")?)))
+            .collect::<Result<_, StoreError>>()?;
+            let mut ended = 0;
+            for (id, person) in ids {
+                let mut tx = pool.begin_write().await?;
+                let n = sqlx::query(
+                    "UPDATE follow_ups SET status = 'released', closed_at = $1, updated_at = $1 \
+                     WHERE id = $2 AND status = 'monitored' AND closed_at IS NULL",
+                )
+                .bind(to_ms(now))
+                .bind(&id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if n == 0 {
+                    continue;
+                }
+                sqlx::query(
+                    "UPDATE symptom_forms SET cancelled_at = $1 \
+                     WHERE follow_up_id = $2 AND used_at IS NULL AND cancelled_at IS NULL",
+                )
+                .bind(to_ms(now))
+                .bind(&id)
+                .execute(&mut *tx)
+                .await?;
+                let audit = AuditRecord {
+                    at: now,
+                    actor: "system".into(),
+                    action: "follow_up.monitoring_end".into(),
+                    subject_type: "person".into(),
+                    subject_id: person,
+                    details: format!("follow_up={id}"),
+                };
+                append_audit!(self, tx, &audit);
+                tx.commit().await?;
+                ended += 1;
+            }
+            Ok(ended)
+        })
+    }
+
+    /// Makes a monitored (or reached, or released) contact a suspected
+    /// case. `Ok(Err(_))` when their follow-up is in no such state.
+    pub async fn mark_suspected(
+        &self,
+        id: &FollowUpId,
+        scope: &DistrictScope,
+        audit: &AuditRecord,
+        now: DateTime<Utc>,
+    ) -> Result<Result<FollowUp, lazaret_core::ValidationError>, StoreError> {
+        let not_found = || StoreError::NotFound {
+            entity: "follow-up",
+            id: id.to_string(),
+        };
+        let f = self.get_follow_up(id, scope).await?.ok_or_else(not_found)?;
+        if f.kind != FollowUpKind::Contact
+            || !matches!(
+                f.status,
+                FollowUpStatus::Monitored | FollowUpStatus::Reached | FollowUpStatus::Released
+            )
+        {
+            return Ok(Err(lazaret_core::ValidationError::new(
+                "status",
+                format!(
+                    "the follow-up is {}: only a monitored or reached contact becomes a suspected case",
+                    f.status.as_str()
+                ),
+            )));
+        }
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            // Reopened if the monitoring had ended: the person is work again.
+            sqlx::query(
+                "UPDATE follow_ups SET status = 'suspected', closed_at = NULL, due_at = $1, \
+                 updated_at = $1 WHERE id = $2",
+            )
+            .bind(to_ms(now))
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| StoreError::on_insert(e, "open follow-up of", f.person_id.as_str()))?;
+            append_audit!(self, tx, audit);
+            tx.commit().await?;
+            Ok::<(), StoreError>(())
+        })?;
+        Ok(Ok(self
+            .get_follow_up(id, scope)
+            .await?
+            .ok_or_else(not_found)?))
+    }
+
+    /// The notify-tier contacts of case `case` in `scope` still waiting
+    /// for their exposure notice.
+    pub async fn to_inform_of_case(
+        &self,
+        case: &PersonId,
+        scope: &DistrictScope,
+    ) -> Result<Vec<FollowUp>, StoreError> {
+        let mut w = Where::default();
+        w.scope("f.district", scope)
+            .raw("f.closed_at IS NULL AND f.kind = 'contact' AND f.status = 'to_inform'")
+            .bind("f.case_id = ?", case.as_str().to_owned());
+        let sql = format!(
+            "SELECT {COLUMNS}, {EFFECTIVE_STATUS} AS effective FROM follow_ups f \
+             JOIN persons p ON p.id = f.person_id{} ORDER BY f.id",
+            w.sql()
+        );
+        on_pool!(self, pool => {
+            let mut q = sqlx::query(&sql);
+            for v in &w.values {
+                q = q.bind(v);
+            }
+            let rows = q.fetch_all(pool).await?;
+            rows.iter().map(|r| Ok(follow_up_from_row!(r))).collect()
         })
     }
 }

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use lazaret_core::audit::AuditRecord;
-use lazaret_core::ids::{OrderId, PersonId, SymptomFormId, SymptomReportId};
+use lazaret_core::ids::{FollowUpId, OrderId, PersonId, SymptomFormId, SymptomReportId};
 use lazaret_core::symptom::{Symptom, SymptomReport};
 use sqlx::Row;
 
@@ -18,7 +18,10 @@ use crate::outbox::{insert_message, NewOutboxMessage};
 #[derive(Debug, Clone, PartialEq)]
 pub struct SymptomForm {
     pub id: SymptomFormId,
-    pub order_id: OrderId,
+    /// The order of a person in quarantine, or
+    pub order_id: Option<OrderId>,
+    /// the follow-up of a contact monitored without quarantine.
+    pub follow_up_id: Option<FollowUpId>,
     /// `day:YYYY-MM-DD` (scheduler) or `now:<id>` (officer).
     pub slot: String,
     pub day: NaiveDate,
@@ -31,9 +34,9 @@ pub struct SymptomForm {
 }
 
 const FORM_COLUMNS: &str =
-    "id, order_id, slot, day, token_hash, issued_at, expires_at, used_at, cancelled_at";
+    "id, order_id, follow_up_id, slot, day, token_hash, issued_at, expires_at, used_at, cancelled_at";
 const REPORT_COLUMNS: &str =
-    "id, order_id, person_id, day, symptoms, other, temperature_c, received_at";
+    "id, order_id, follow_up_id, person_id, day, symptoms, other, temperature_c, received_at";
 
 fn parse_day(table: &'static str, s: &str) -> Result<NaiveDate, StoreError> {
     s.parse()
@@ -46,7 +49,16 @@ macro_rules! form_from_row {
         let bad = |e: lazaret_core::ValidationError| StoreError::corrupt("symptom_forms", e);
         SymptomForm {
             id: SymptomFormId::parse(r.try_get::<&str, _>("id")?).map_err(bad)?,
-            order_id: OrderId::parse(r.try_get::<&str, _>("order_id")?).map_err(bad)?,
+            order_id: r
+                .try_get::<Option<&str>, _>("order_id")?
+                .map(OrderId::parse)
+                .transpose()
+                .map_err(bad)?,
+            follow_up_id: r
+                .try_get::<Option<&str>, _>("follow_up_id")?
+                .map(FollowUpId::parse)
+                .transpose()
+                .map_err(bad)?,
             slot: r.try_get("slot")?,
             day: parse_day("symptom_forms", r.try_get::<&str, _>("day")?)?,
             token_hash: r.try_get("token_hash")?,
@@ -72,7 +84,16 @@ macro_rules! report_from_row {
             .map_err(|e| StoreError::corrupt("symptom_reports", e))?;
         SymptomReport {
             id: SymptomReportId::parse(r.try_get::<&str, _>("id")?).map_err(bad)?,
-            order_id: OrderId::parse(r.try_get::<&str, _>("order_id")?).map_err(bad)?,
+            order_id: r
+                .try_get::<Option<&str>, _>("order_id")?
+                .map(OrderId::parse)
+                .transpose()
+                .map_err(bad)?,
+            follow_up_id: r
+                .try_get::<Option<&str>, _>("follow_up_id")?
+                .map(FollowUpId::parse)
+                .transpose()
+                .map_err(bad)?,
             person_id: PersonId::parse(r.try_get::<&str, _>("person_id")?).map_err(bad)?,
             day: parse_day("symptom_reports", r.try_get::<&str, _>("day")?)?,
             symptoms,
@@ -88,7 +109,8 @@ macro_rules! report_from_row {
 impl Store {
     /// Issues a form in one transaction with the outbox message that
     /// announces it (and its delivery job) and the audit events. Nothing is
-    /// written if the order already has a form in the same slot (false) or
+    /// written if the order or follow-up already has a form in the same
+    /// slot (false) or
     /// if any part fails. `message` is `None` only where nobody announces
     /// (an officer's form relayed by hand).
     pub async fn issue_symptom_form(
@@ -98,14 +120,15 @@ impl Store {
         audit: &AuditRecord,
     ) -> Result<bool, StoreError> {
         let sql = format!(
-            "INSERT INTO symptom_forms ({FORM_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, NULL) \
-             ON CONFLICT (order_id, slot) DO NOTHING"
+            "INSERT INTO symptom_forms ({FORM_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, NULL) \
+             ON CONFLICT DO NOTHING"
         );
         on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
             let n = sqlx::query(&sql)
                 .bind(f.id.as_str())
-                .bind(f.order_id.as_str())
+                .bind(f.order_id.as_ref().map(OrderId::as_str))
+                .bind(f.follow_up_id.as_ref().map(FollowUpId::as_str))
                 .bind(&f.slot)
                 .bind(f.day.to_string())
                 .bind(&f.token_hash)
@@ -179,7 +202,7 @@ impl Store {
                              WHERE id = $2 AND used_at IS NULL AND cancelled_at IS NULL AND expires_at > $1";
         let insert = format!(
             "INSERT INTO symptom_reports (form_id, {REPORT_COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
         );
         let symptoms = serde_json::to_string(&report.symptoms).expect("symptoms serialise");
         on_pool!(self, pool => {
@@ -195,7 +218,8 @@ impl Store {
             sqlx::query(&insert)
                 .bind(form_id.as_str())
                 .bind(report.id.as_str())
-                .bind(report.order_id.as_str())
+                .bind(report.order_id.as_ref().map(OrderId::as_str))
+                .bind(report.follow_up_id.as_ref().map(FollowUpId::as_str))
                 .bind(report.person_id.as_str())
                 .bind(report.day.to_string())
                 .bind(&symptoms)
@@ -220,12 +244,33 @@ impl Store {
         order_id: &OrderId,
         limit: i64,
     ) -> Result<Vec<SymptomReport>, StoreError> {
+        self.symptom_reports_where("order_id", order_id.as_str(), limit)
+            .await
+    }
+
+    /// Reports of a monitored contact's follow-up, newest first (at most
+    /// `limit`).
+    pub async fn symptom_reports_of_follow_up(
+        &self,
+        follow_up_id: &FollowUpId,
+        limit: i64,
+    ) -> Result<Vec<SymptomReport>, StoreError> {
+        self.symptom_reports_where("follow_up_id", follow_up_id.as_str(), limit)
+            .await
+    }
+
+    async fn symptom_reports_where(
+        &self,
+        column: &'static str,
+        id: &str,
+        limit: i64,
+    ) -> Result<Vec<SymptomReport>, StoreError> {
         let sql = format!(
-            "SELECT {REPORT_COLUMNS} FROM symptom_reports WHERE order_id = $1 \
+            "SELECT {REPORT_COLUMNS} FROM symptom_reports WHERE {column} = $1 \
              ORDER BY received_at DESC, id DESC LIMIT $2"
         );
         on_pool!(self, pool => {
-            let rows = sqlx::query(&sql).bind(order_id.as_str()).bind(limit).fetch_all(pool).await?;
+            let rows = sqlx::query(&sql).bind(id).bind(limit).fetch_all(pool).await?;
             rows.iter().map(|r| Ok(report_from_row!(r))).collect()
         })
     }

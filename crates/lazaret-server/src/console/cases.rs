@@ -297,6 +297,11 @@ fn render_case(
                     @for t in &f.tests { (render_test(tr, t)) }
                 }
                 @if f.current.is_some() {
+                    @let to_inform = standings
+                        .values()
+                        .filter(|s| s.status == lazaret_core::follow_up::FollowUpStatus::ToInform && !s.full_name.is_empty())
+                        .count();
+                    (super::follow_up::notices_form(tr, csrf, id, to_inform))
                     (super::follow_up::name_contact_form(tr, csrf, id, now))
                 }
                 @if !f.tests.is_empty() {

@@ -32,6 +32,7 @@ use super::cases::{case_url, evidence, label, urlencode};
 use super::layout::{page, respond, time, Nav, Tr};
 use super::{see_other, ConsoleOfficer};
 use crate::services::follow_up::{self as service, FollowUpFile, NamedPerson, NewPlace};
+use crate::services::notices;
 use crate::services::ServiceError;
 use crate::state::AppState;
 
@@ -113,7 +114,7 @@ fn status_class(s: FollowUpStatus) -> &'static str {
     use FollowUpStatus as S;
     match s {
         S::ToInterview | S::ToCall | S::ToInform => "s-warn",
-        S::Unreachable | S::Refused => "s-bad",
+        S::Unreachable | S::Refused | S::Suspected => "s-bad",
         S::Interviewed | S::Reached | S::Quarantined | S::Monitored => "s-good",
         S::NotAContact | S::Released => "s-muted",
     }
@@ -158,10 +159,19 @@ pub async fn list(
     };
     let tr = officer.tr;
     let now = state.now();
+    // After "send the exposure notices" on a case's page.
+    let sent = get("informed").and_then(|n| n.parse::<usize>().ok());
+    let unsent = get("not_informed").and_then(|n| n.parse::<usize>().ok());
     let body = html! {
         div.page-head {
             h1 { (tr.t("c.fu.title")) }
             p.keys { (label(tr, "c.fu.lead.", list.as_str())) }
+        }
+        @if let Some(n) = sent {
+            p.alert.good role="status" #flash { (tr.f("c.fu.notices_sent", &[("n", &n.to_string())])) }
+        }
+        @if let Some(n) = unsent.filter(|n| *n > 0) {
+            p.alert.bad role="alert" #not-informed { (tr.f("c.fu.notices_unsent", &[("n", &n.to_string())])) }
         }
         nav.tabs aria-label=(tr.t("c.fu.lists")) {
             ul {
@@ -259,6 +269,11 @@ fn render_detail(
         && f.status != FollowUpStatus::Quarantined
         && f.status != FollowUpStatus::Refused;
     let mine = f.assignee.as_deref() == Some(officer.session.username.as_str());
+    let can_suspect = f.kind == FollowUpKind::Contact
+        && matches!(
+            f.status,
+            FollowUpStatus::Monitored | FollowUpStatus::Reached | FollowUpStatus::Released
+        );
     html! {
         p.crumbs { a href="/follow-ups" { "← " (tr.t("c.fu.back")) } }
         @if let Some(k) = flash {
@@ -281,6 +296,8 @@ fn render_detail(
                 div { dt { (tr.t("c.fu.col.assignee")) } dd #fu-assignee { @match &f.assignee { Some(a) => (a), None => span.muted { (tr.t("c.unassigned")) } } } }
                 div { dt { (tr.t("c.fu.opened")) } dd { (time(f.opened_at)) } }
                 @if let Some(r) = f.reached_at { div { dt { (tr.t("c.fu.reached_at")) } dd { (time(r)) } } }
+                @if let Some(i) = f.informed_at { div { dt { (tr.t("c.fu.informed_at")) } dd { (time(i)) } } }
+                @if let Some(u) = f.monitor_until { div { dt { (tr.t("c.fu.monitor_until")) } dd #fu-monitor-until { (time(u)) } } }
             }
             form.inline method="post" action={ (url) "/assign" } {
                 input type="hidden" name="csrf" value=(csrf);
@@ -319,6 +336,26 @@ fn render_detail(
                 }
             }
             div.person-side {
+                @if f.status == FollowUpStatus::ToInform {
+                    section.card #notice aria-labelledby="notice-title" {
+                        h2 #notice-title { (tr.t("c.fu.notice")) }
+                        p.small { (tr.t("c.fu.notice_lead")) }
+                        form method="post" action={ (url) "/notice" } {
+                            input type="hidden" name="csrf" value=(csrf);
+                            button #send-notice type="submit" { (tr.t("c.fu.send_notice")) }
+                        }
+                    }
+                }
+                @if can_suspect {
+                    section.card #suspect aria-labelledby="suspect-title" {
+                        h2 #suspect-title { (tr.t("c.fu.suspect")) }
+                        p.small { (tr.t("c.fu.suspect_lead")) }
+                        form method="post" action={ (url) "/suspected" } {
+                            input type="hidden" name="csrf" value=(csrf);
+                            button.secondary #mark-suspected type="submit" { (tr.t("c.fu.mark_suspected")) }
+                        }
+                    }
+                }
                 @if takes_calls {
                     section.card #log-call aria-labelledby="log-title" {
                         h2 #log-title { (tr.t("c.fu.log_call")) }
@@ -474,6 +511,90 @@ pub async fn address(
     match service::add_address(&state, &officer.as_actor(), &id, place).await {
         Ok(w) => see_other(&format!("/orders/{}", urlencode(w.order.id.as_str()))),
         Err(e) => with_error(&state, &officer, &id, e).await,
+    }
+}
+
+/// `POST /follow-ups/{id}/notice`: sends one contact's exposure notice.
+pub async fn notice(
+    State(state): State<AppState>,
+    officer: ConsoleOfficer,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let form = Form::parse(&body);
+    if let Some(r) = refuse(&officer, &form) {
+        return r;
+    }
+    match notices::inform_contact(&state, &officer.as_actor(), &id).await {
+        Ok(done) => match done.not_informed.into_iter().next() {
+            None => see_other(&format!("{}?done=informed", follow_up_url(&id))),
+            Some((_, why)) => {
+                let e = ValidationError::new(
+                    "notice",
+                    officer.tr.f("c.fu.not_informed", &[("why", &why)]),
+                );
+                with_error(&state, &officer, &id, e.into()).await
+            }
+        },
+        Err(e) => with_error(&state, &officer, &id, e).await,
+    }
+}
+
+/// `POST /follow-ups/{id}/suspected`: a monitored contact becomes a suspected case.
+pub async fn suspected(
+    State(state): State<AppState>,
+    officer: ConsoleOfficer,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let form = Form::parse(&body);
+    if let Some(r) = refuse(&officer, &form) {
+        return r;
+    }
+    match notices::mark_suspected(&state, &officer.as_actor(), &id).await {
+        Ok(_) => see_other(&format!("{}?done=suspected", follow_up_url(&id))),
+        Err(e) => with_error(&state, &officer, &id, e).await,
+    }
+}
+
+/// The card on a case's page that sends the exposure notices of its
+/// notify-tier contacts in the officer's districts.
+pub fn notices_form(tr: Tr, csrf: &str, case: &str, to_inform: usize) -> Markup {
+    html! {
+        section.card #notices aria-labelledby="notices-title" {
+            h2 #notices-title { (tr.t("c.fu.notices")) }
+            @if to_inform == 0 {
+                p.muted #no-notices { (tr.t("c.fu.no_notices")) }
+            } @else {
+                p.small { (tr.f("c.fu.notices_lead", &[("n", &to_inform.to_string())])) }
+                form method="post" action={ (case_url(case)) "/notices" } {
+                    input type="hidden" name="csrf" value=(csrf);
+                    button #send-notices type="submit" { (tr.t("c.fu.send_notices")) }
+                }
+            }
+        }
+    }
+}
+
+/// `POST /cases/{id}/notices`: sends the case's exposure notices, then
+/// shows the "to inform" list with what was done.
+pub async fn case_notices(
+    State(state): State<AppState>,
+    officer: ConsoleOfficer,
+    Path(case): Path<String>,
+    body: Bytes,
+) -> Response {
+    let form = Form::parse(&body);
+    if let Some(r) = refuse(&officer, &form) {
+        return r;
+    }
+    match notices::inform_case_contacts(&state, &officer.as_actor(), &case).await {
+        Ok(done) => see_other(&format!(
+            "/follow-ups?list=to_inform&informed={}&not_informed={}",
+            done.informed.len(),
+            done.not_informed.len()
+        )),
+        Err(e) => failure(&officer, e),
     }
 }
 

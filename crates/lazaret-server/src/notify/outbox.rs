@@ -24,8 +24,9 @@ use super::sms::{Sms, SmsSender, WebhookSms};
 use super::templates::{challenge_words, render, template, MessageKind, Var};
 use super::NotifyError;
 use crate::announce::{
-    enrollment_link_message_key, prompt_message_key, symptom_form_message_key, AnnounceError,
-    Announcement, Announcer, EnrollmentLinkNotice, SymptomFormNotice,
+    enrollment_link_message_key, exposure_notice_message_key, prompt_message_key,
+    symptom_form_message_key, AnnounceError, Announcement, Announcer, EnrollmentLinkNotice,
+    ExposureNotice, OrderChange, OrderNotice, SymptomFormNotice,
 };
 use crate::config::NotifyConfig;
 use crate::state::Clock;
@@ -88,6 +89,8 @@ pub struct Notifier {
     /// The most one send may take; cut off there, so that a send always
     /// ends inside its job's lease.
     send_timeout: std::time::Duration,
+    /// The number notices tell people to call (`[notify] contact_phone`).
+    contact_phone: Option<String>,
 }
 
 impl Notifier {
@@ -129,6 +132,7 @@ impl Notifier {
             },
             max_attempts: c.max_attempts.clamp(1, 100) as i32,
             send_timeout: c.send_timeout(),
+            contact_phone: c.contact_phone.clone(),
         })
     }
 
@@ -243,7 +247,7 @@ impl Notifier {
             SYMPTOMS_PATH,
             LinkMessage {
                 person: &n.person,
-                order_id: &n.order_id,
+                order_id: n.order_id.as_ref(),
                 token: &n.token,
                 time_zone: &n.time_zone,
                 expires_at: n.expires_at,
@@ -259,7 +263,7 @@ impl Notifier {
             ENROLL_PATH,
             LinkMessage {
                 person: &n.person,
-                order_id: &n.order_id,
+                order_id: Some(&n.order_id),
                 token: &n.token,
                 time_zone: &n.time_zone,
                 expires_at: n.expires_at,
@@ -282,7 +286,7 @@ impl Notifier {
         Outgoing {
             kind,
             person: m.person.clone(),
-            order_id: Some(m.order_id.clone()),
+            order_id: m.order_id.cloned(),
             dedupe_key: m.dedupe_key,
             expires_at: m.expires_at,
             vars: Box::new(move |_| {
@@ -480,12 +484,104 @@ impl Announcer for Notifier {
     ) -> Result<NewOutboxMessage, AnnounceError> {
         Ok(self.render(self.enrollment_link_outgoing(n), n.at))
     }
+
+    fn exposure_notice_message(
+        &self,
+        n: &ExposureNotice,
+    ) -> Result<NewOutboxMessage, AnnounceError> {
+        let day = |t: DateTime<Utc>| {
+            t.with_timezone(&n.time_zone.tz())
+                .format("%Y-%m-%d")
+                .to_string()
+        };
+        let (date, until) = (day(n.exposed_on), day(n.until));
+        let (phone, blocked) = self.contact_phone();
+        Ok(self.render(
+            Outgoing {
+                kind: MessageKind::ExposureNotice,
+                person: n.person.clone(),
+                order_id: None,
+                dedupe_key: exposure_notice_message_key(&n.follow_up_id),
+                expires_at: n.until,
+                vars: Box::new(move |_| {
+                    vec![
+                        Var::plain("date", date.clone()),
+                        Var::plain("until", until.clone()),
+                        Var::plain("contact_phone", phone.clone()),
+                    ]
+                }),
+                blocked,
+            },
+            n.at,
+        ))
+    }
+
+    fn order_notice_message(&self, n: &OrderNotice) -> Result<NewOutboxMessage, AnnounceError> {
+        let tz = n.time_zone;
+        let when = move |t: DateTime<Utc>| {
+            format!(
+                "{} {}",
+                t.with_timezone(&tz.tz()).format("%Y-%m-%d %H:%M"),
+                tz.name()
+            )
+        };
+        let (starts, ends) = (when(n.starts_at), when(n.ends_at));
+        let ended = n
+            .ended_at
+            .map(|t| t.with_timezone(&tz.tz()).format("%Y-%m-%d").to_string())
+            .unwrap_or_default();
+        let address = n.address.clone();
+        let (phone, blocked) = self.contact_phone();
+        let kind = match n.change {
+            OrderChange::Issued => MessageKind::OrderIssued,
+            OrderChange::Extended => MessageKind::OrderExtended,
+            OrderChange::Released => MessageKind::OrderReleased,
+        };
+        // A released person is told for a week; an order's news until it ends.
+        let expires_at = match n.change {
+            OrderChange::Released => n.at + Duration::days(7),
+            _ => n.ends_at.max(n.at + Duration::hours(1)),
+        };
+        Ok(self.render(
+            Outgoing {
+                kind,
+                person: n.person.clone(),
+                order_id: Some(n.order_id.clone()),
+                dedupe_key: n.dedupe_key.clone(),
+                expires_at,
+                vars: Box::new(move |_| {
+                    vec![
+                        Var::plain("address", address.clone()),
+                        Var::plain("starts", starts.clone()),
+                        Var::plain("ends", ends.clone()),
+                        Var::plain("date", ended.clone()),
+                        Var::plain("contact_phone", phone.clone()),
+                    ]
+                }),
+                blocked,
+            },
+            n.at,
+        ))
+    }
+}
+
+impl Notifier {
+    /// The number notices tell people to call, or why they cannot be sent.
+    fn contact_phone(&self) -> (String, Option<String>) {
+        match &self.contact_phone {
+            Some(p) => (p.clone(), None),
+            None => (
+                String::new(),
+                Some("no number for people to call is configured ([notify] contact_phone)".into()),
+            ),
+        }
+    }
 }
 
 /// What a link message needs beyond its kind and path.
 struct LinkMessage<'a> {
     person: &'a Person,
-    order_id: &'a OrderId,
+    order_id: Option<&'a OrderId>,
     token: &'a str,
     time_zone: &'a lazaret_core::order::TimeZone,
     expires_at: DateTime<Utc>,

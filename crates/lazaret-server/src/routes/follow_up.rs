@@ -29,6 +29,7 @@ use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::routes::orders::{written_status, OrderView, WrittenOrderView};
 use crate::routes::tracing::TraceView;
 use crate::services::follow_up as service;
+use crate::services::notices;
 use crate::state::AppState;
 
 /// The follow-up routes, to merge into the API router.
@@ -40,6 +41,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(record_call))
         .routes(routes!(assign_follow_up))
         .routes(routes!(add_address))
+        .routes(routes!(send_case_notices))
+        .routes(routes!(send_notice))
+        .routes(routes!(mark_suspected))
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -49,7 +53,7 @@ pub struct FollowUpView {
     pub kind: String,
     /// `to_interview`, `interviewed`, `to_call`, `to_inform`, `reached`,
     /// `unreachable`, `refused`, `not_a_contact`, `quarantined`,
-    /// `monitored` or `released`.
+    /// `monitored`, `released` or `suspected`.
     pub status: String,
     pub person_id: String,
     /// Left out for a contact outside your districts.
@@ -70,6 +74,8 @@ pub struct FollowUpView {
     pub informed_at: Option<DateTime<Utc>>,
     pub opened_at: DateTime<Utc>,
     pub closed_at: Option<DateTime<Utc>>,
+    /// The end of a notify-tier contact's monitoring, once informed.
+    pub monitor_until: Option<DateTime<Utc>>,
     /// The call log, oldest first (on the single follow-up only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub calls: Option<Vec<CallView>>,
@@ -116,6 +122,7 @@ impl From<FollowUp> for FollowUpView {
             informed_at: f.informed_at,
             opened_at: f.opened_at,
             closed_at: f.closed_at,
+            monitor_until: f.monitor_until,
             calls: None,
         }
     }
@@ -428,4 +435,90 @@ pub async fn add_address(
             written: w.write.into(),
         }),
     ))
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct NotInformedView {
+    pub follow_up: FollowUpView,
+    /// Why no notice went out (no phone or e-mail, no sender, the period
+    /// over, …): the contact stays to be informed, by a call.
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct InformedView {
+    /// Sent their exposure notice and monitored from now on (`monitored`,
+    /// with `monitor_until`).
+    pub informed: Vec<FollowUpView>,
+    pub not_informed: Vec<NotInformedView>,
+}
+
+impl From<notices::Informed> for InformedView {
+    fn from(i: notices::Informed) -> Self {
+        Self {
+            informed: i.informed.into_iter().map(Into::into).collect(),
+            not_informed: i
+                .not_informed
+                .into_iter()
+                .map(|(f, reason)| NotInformedView {
+                    follow_up: f.into(),
+                    reason,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Sends the exposure notice (what happened, what to watch for, whom to
+/// call) to every notify-tier contact of the case in your districts still
+/// to be informed; each is then monitored (a daily symptom form, no
+/// quarantine) until the last exposure plus the policy's days.
+#[utoipa::path(post, path = "/api/v1/cases/{person_id}/notices", tag = "follow-up",
+    params(("person_id" = String, Path, description = "The case")),
+    security(("bearer" = [])),
+    responses((status = 200, body = InformedView), (status = 401, body = Problem),
+        (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn send_case_notices(
+    State(state): State<AppState>,
+    officer: Officer,
+    ApiPath(person_id): ApiPath<String>,
+) -> Result<Json<InformedView>, ApiError> {
+    officer.require(Permission::Trace, "send exposure notices")?;
+    let done = notices::inform_case_contacts(&state, &officer.as_actor(), &person_id).await?;
+    Ok(Json(done.into()))
+}
+
+/// Sends one notify-tier contact's exposure notice.
+#[utoipa::path(post, path = "/api/v1/follow-ups/{id}/notice", tag = "follow-up",
+    params(("id" = String, Path, description = "The follow-up")),
+    security(("bearer" = [])),
+    responses((status = 200, body = InformedView), (status = 401, body = Problem),
+        (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 422, body = Problem)))]
+pub async fn send_notice(
+    State(state): State<AppState>,
+    officer: Officer,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<InformedView>, ApiError> {
+    officer.require(Permission::Trace, "send exposure notices")?;
+    let done = notices::inform_contact(&state, &officer.as_actor(), &id).await?;
+    Ok(Json(done.into()))
+}
+
+/// Makes a monitored (or reached) contact a suspected case, after a
+/// symptomatic report: on the `suspected` worklist, to be tested.
+#[utoipa::path(post, path = "/api/v1/follow-ups/{id}/suspected", tag = "follow-up",
+    params(("id" = String, Path, description = "The follow-up")),
+    security(("bearer" = [])),
+    responses((status = 200, body = FollowUpView), (status = 401, body = Problem),
+        (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 422, body = Problem)))]
+pub async fn mark_suspected(
+    State(state): State<AppState>,
+    officer: Officer,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<FollowUpView>, ApiError> {
+    officer.require(Permission::Trace, "mark suspected cases")?;
+    let f = notices::mark_suspected(&state, &officer.as_actor(), &id).await?;
+    Ok(Json(f.into()))
 }

@@ -55,7 +55,7 @@ pub async fn issue_form(
         Json(SymptomFormCreated {
             announced,
             id: issued.form.id.into(),
-            order_id: issued.form.order_id.into(),
+            order_id: issued.form.order_id.map(Into::into).unwrap_or_default(),
             token: issued.token,
             day: issued.form.day,
             expires_at: issued.form.expires_at,
@@ -80,7 +80,10 @@ pub struct SymptomSubmission {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct SymptomReportView {
     pub id: String,
-    pub order_id: String,
+    /// The order of a person in quarantine; absent for a contact monitored
+    /// without quarantine (then `follow_up_id`).
+    pub order_id: Option<String>,
+    pub follow_up_id: Option<String>,
     pub person_id: String,
     #[schema(value_type = String, format = Date)]
     pub day: NaiveDate,
@@ -97,7 +100,8 @@ impl From<SymptomReport> for SymptomReportView {
         Self {
             symptomatic: r.is_symptomatic(),
             id: r.id.into(),
-            order_id: r.order_id.into(),
+            order_id: r.order_id.map(Into::into),
+            follow_up_id: r.follow_up_id.map(Into::into),
             person_id: r.person_id.into(),
             day: r.day,
             symptoms: r.symptoms.iter().map(|s| s.as_str().to_owned()).collect(),

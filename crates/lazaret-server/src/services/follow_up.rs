@@ -45,7 +45,7 @@ pub struct CaseContacts {
     pub contacts: Vec<ContactStanding>,
 }
 
-fn follow_up_id(raw: &str) -> Result<FollowUpId, ServiceError> {
+pub(crate) fn follow_up_id(raw: &str) -> Result<FollowUpId, ServiceError> {
     FollowUpId::parse(raw).map_err(|_| ServiceError::not_found("follow-up", raw))
 }
 

@@ -23,6 +23,7 @@ pub mod keys;
 pub mod lab_results;
 pub mod login_gate;
 pub mod my_data;
+pub mod notices;
 pub mod orders;
 pub mod overview;
 pub mod persons;

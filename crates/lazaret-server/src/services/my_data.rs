@@ -20,7 +20,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use lazaret_core::audit::AuditRecord;
 use lazaret_core::district::DistrictScope;
-use lazaret_core::ids::{OrderId, TokenId};
+use lazaret_core::ids::{FollowUpId, OrderId, TokenId};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -155,36 +155,53 @@ pub async fn my_data(state: &AppState, token: &str) -> Result<MyData, ServiceErr
     let credential = credential_of(token);
     let token = SubjectToken::admitted(state, credential, token)?;
     let store = &state.store;
-    let (order_id, link): (OrderId, String) = match credential {
+    // What the link belongs to: an order, or a contact's monitoring.
+    let (held, link): (Held, String) = match credential {
         Credential::Prompt => {
             let p = token.prompt(store).await?;
-            (p.order_id, format!("prompt:{}", p.id))
+            (Held::Order(p.order_id), format!("prompt:{}", p.id))
         }
         Credential::SymptomForm => {
             let f = token.symptom_form(store).await?;
-            (f.order_id, format!("symptom-form:{}", f.id))
+            let held = match (f.order_id, f.follow_up_id) {
+                (Some(o), _) => Held::Order(o),
+                (None, Some(m)) => Held::Monitoring(m),
+                (None, None) => return Err(token.unknown()),
+            };
+            (held, format!("symptom-form:{}", f.id))
         }
         Credential::EnrollmentLink => {
             let l = token.enrollment_link(store).await?;
-            (l.order_id, format!("enrollment-link:{}", l.id))
+            (Held::Order(l.order_id), format!("enrollment-link:{}", l.id))
         }
         Credential::Link => return Err(token.unknown()),
     };
-    let order = store
-        .get_order(&order_id)
-        .await?
-        .ok_or_else(|| token.unknown())?;
-    let doc = store
-        .person_sections(&order.person_id, &DistrictScope::All, SECTIONS)
-        .await?
-        .ok_or_else(|| token.unknown())?;
     let now = state.now();
+    let (person_id, order_id, planned_end) = match &held {
+        Held::Order(id) => {
+            let order = store.get_order(id).await?.ok_or_else(|| token.unknown())?;
+            (order.person_id, Some(id.clone()), order.ends_at)
+        }
+        Held::Monitoring(id) => {
+            let f = store
+                .get_follow_up(id, &DistrictScope::All)
+                .await?
+                .ok_or_else(|| token.unknown())?;
+            let end = f.closed_at.or(f.monitor_until).unwrap_or(now);
+            (f.person_id, None, end)
+        }
+    };
+    let doc = store
+        .person_sections(&person_id, &DistrictScope::All, SECTIONS)
+        .await?
+        .ok_or_else(|| token.unknown())?;
     let orders: Vec<MyOrder> = items(&doc, "orders").iter().filter_map(order_of).collect();
-    // The link's order ends when it ended, else when it is to end.
+    // The link's order ends when it ended, else when it is to end; a
+    // monitoring when it ended or is to end.
     let end = orders
         .iter()
-        .find(|o| o.id == order_id.as_str())
-        .map_or(order.ends_at, |o| o.ended_at.unwrap_or(o.ends_at));
+        .find(|o| order_id.as_ref().is_some_and(|id| o.id == id.as_str()))
+        .map_or(planned_end, |o| o.ended_at.unwrap_or(o.ends_at));
     let access_until = end + Duration::days(GRACE_DAYS);
     if now > access_until {
         return Err(ServiceError::DataAccessOver);
@@ -212,11 +229,20 @@ pub async fn my_data(state: &AppState, token: &str) -> Result<MyData, ServiceErr
         actor: format!("subject:{link}"),
         action: "person.self_access".into(),
         subject_type: "person".into(),
-        subject_id: order.person_id.to_string(),
-        details: format!("order={order_id}"),
+        subject_id: person_id.to_string(),
+        details: match &held {
+            Held::Order(id) => format!("order={id}"),
+            Held::Monitoring(id) => format!("follow_up={id}"),
+        },
     };
     store.record_audit(&audit).await?;
     Ok(data)
+}
+
+/// What a person's link belongs to.
+enum Held {
+    Order(OrderId),
+    Monitoring(FollowUpId),
 }
 
 /// Which kind of link a token is, by its prefix (`lzp_`, `lzs_`, `lze_`).

@@ -9,6 +9,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use lazaret_core::checkin::{self, PromptStatus, Timing};
+use lazaret_core::district::DistrictScope;
 use lazaret_store::{EnrollmentLink, LinkStatus, PromptRecord, Store, SymptomForm};
 
 use crate::prompting::hash_token;
@@ -144,7 +145,23 @@ pub async fn page_language(
     let store = &state.store;
     let token = SubjectToken::admitted(state, credential, token)?;
     let order_id = match credential {
-        Credential::SymptomForm => token.symptom_form(store).await?.order_id,
+        Credential::SymptomForm => {
+            let form = token.symptom_form(store).await?;
+            match (form.order_id, form.follow_up_id) {
+                (Some(o), _) => o,
+                // A monitored contact's form: the follow-up names the person.
+                (None, Some(f)) => {
+                    let person = match store.get_follow_up(&f, &DistrictScope::All).await? {
+                        Some(f) => store.get_person(&f.person_id).await?,
+                        None => None,
+                    };
+                    return Ok(
+                        person.map_or_else(|| "en".to_owned(), |p| p.language.as_str().to_owned())
+                    );
+                }
+                (None, None) => return Err(token.unknown()),
+            }
+        }
         Credential::EnrollmentLink => token.enrollment_link(store).await?.order_id,
         Credential::Prompt => token.prompt(store).await?.order_id,
         Credential::Link => return Err(token.unknown()),

@@ -5,6 +5,7 @@
 
 use lazaret_core::alert::AlertKind;
 use lazaret_core::audit::AuditRecord;
+use lazaret_core::district::DistrictScope;
 use lazaret_core::ids::{AlertId, SymptomReportId};
 use lazaret_core::order::OrderStatus;
 use lazaret_core::symptom::{SymptomAnswer, SymptomReport};
@@ -15,7 +16,7 @@ use crate::prompting::IssueError;
 use crate::services::subject::{open_symptom_form, Credential, SubjectToken};
 use crate::services::{Actor, ServiceError};
 use crate::state::AppState;
-use crate::symptom_forms::{issue_symptom_form, IssuedForm};
+use crate::symptom_forms::{issue_symptom_form, FormFor, IssuedForm};
 
 /// The person's answer to a form, as the front end read it.
 #[derive(Debug, Clone)]
@@ -49,11 +50,20 @@ pub async fn issue_form(
     let slot = || format!("now:{}", uuid::Uuid::new_v4());
     let (store, announcer) = (&state.store, state.announcer.as_deref());
     let actor = actor.name();
-    let issued = match issue_symptom_form(store, announcer, &order, &slot(), now, actor).await {
+    let issued = match issue_symptom_form(
+        store,
+        announcer,
+        FormFor::Order(&order),
+        &slot(),
+        now,
+        actor,
+    )
+    .await
+    {
         Err(IssueError::Announce(e)) => {
             // The officer holds the token and can relay it.
             tracing::warn!(error = %e, "could not announce the symptom form to the person");
-            issue_symptom_form(store, None, &order, &slot(), now, actor).await
+            issue_symptom_form(store, None, FormFor::Order(&order), &slot(), now, actor).await
         }
         other => other,
     }?;
@@ -83,22 +93,40 @@ pub async fn submit_report(
             .into());
         }
     }
-    let order = state.load_order(form.order_id.as_str()).await?;
+    // Whose form: a person in quarantine (their order) or a contact
+    // monitored without one (their follow-up).
+    let (person_id, order_id, follow_up_id) = match (&form.order_id, &form.follow_up_id) {
+        (Some(o), _) => {
+            let order = state.load_order(o.as_str()).await?;
+            (order.person_id, Some(order.id), None)
+        }
+        (None, Some(f)) => {
+            let fu = state
+                .store
+                .get_follow_up(f, &DistrictScope::All)
+                .await?
+                .ok_or(ServiceError::Internal)?;
+            (fu.person_id, None, Some(fu.id))
+        }
+        (None, None) => return Err(ServiceError::Internal),
+    };
     let report = SymptomReport {
         id: SymptomReportId::generate(),
-        order_id: order.id.clone(),
-        person_id: order.person_id.clone(),
+        order_id: order_id.clone(),
+        follow_up_id: follow_up_id.clone(),
+        person_id: person_id.clone(),
         day: form.day,
         symptoms: answer.symptoms,
         other: answer.other,
         temperature_c: req.temperature_c,
         received_at: now,
     };
-    let alert = report.is_symptomatic().then(|| NewAlert {
+    // The triage item: its severity orders the investigators' queue.
+    let alert = report.severity().map(|severity| NewAlert {
         id: AlertId::generate(),
         kind: AlertKind::Symptomatic,
-        person_id: order.person_id.clone(),
-        order_id: Some(order.id.clone()),
+        person_id: person_id.clone(),
+        order_id: order_id.clone(),
         cause: format!("symptoms:{}", report.id),
         evidence: serde_json::json!({
             "report_id": report.id,
@@ -107,15 +135,21 @@ pub async fn submit_report(
             "other": report.other,
             "temperature_c": report.temperature_c,
             "received_at": report.received_at,
+            "severity": severity.as_str(),
+            "monitoring": follow_up_id,
         }),
         at: now,
     });
+    let (subject_type, subject_id) = match &order_id {
+        Some(o) => ("order", o.to_string()),
+        None => ("person", person_id.to_string()),
+    };
     let audit = AuditRecord {
         at: now,
         actor: format!("subject:symptom-form:{}", form.id),
         action: "symptom_report.submit".into(),
-        subject_type: "order".into(),
-        subject_id: order.id.to_string(),
+        subject_type: subject_type.into(),
+        subject_id,
         details: format!(
             "report={} day={} symptomatic={}",
             report.id,

@@ -165,7 +165,7 @@ async fn the_worker_issues_one_symptom_form_per_order_and_day(db: TestDb) {
     assert_eq!(forms[0].slot, "day:2026-03-10");
     let notices = recorder.1.lock().unwrap().clone();
     assert_eq!(notices.len(), 1);
-    assert_eq!(notices[0].order_id, oid);
+    assert_eq!(notices[0].order_id.as_ref(), Some(&oid));
     assert_eq!(
         notices[0].expires_at,
         Utc.with_ymd_and_hms(2026, 3, 10, 23, 0, 0).unwrap()

@@ -1001,7 +1001,8 @@ async fn a_revision_that_releases_an_order_ends_its_prompts_forms_and_alerts(db:
         .unwrap());
     let form = SymptomForm {
         id: SymptomFormId::generate(),
-        order_id: order.id.clone(),
+        order_id: Some(order.id.clone()),
+        follow_up_id: None,
         slot: "now:1".into(),
         day: now().date_naive(),
         token_hash: "f-hash".into(),

@@ -10,7 +10,7 @@ use lazaret_core::district::DistrictScope;
 use lazaret_core::user::Role;
 use lazaret_server::prompting::{hash_token, random_token};
 use lazaret_server::services::{accounts, Actor};
-use lazaret_server::symptom_forms::issue_symptom_form;
+use lazaret_server::symptom_forms::{issue_symptom_form, FormFor};
 use lazaret_server::Config;
 use lazaret_store::{EnrollmentLink, PageRequest, PersonFilter, Store};
 
@@ -63,9 +63,16 @@ async fn page_links(
     let base = config.public_url.as_deref().unwrap_or(base);
     let base = base.trim_end_matches('/');
     // The demo prints the links instead of sending them: no message.
-    let form = issue_symptom_form(store, None, &seeded.boris, "demo-link", now, "demo")
-        .await?
-        .context("demo symptom form")?;
+    let form = issue_symptom_form(
+        store,
+        None,
+        FormFor::Order(&seeded.boris),
+        "demo-link",
+        now,
+        "demo",
+    )
+    .await?
+    .context("demo symptom form")?;
     let dara = &seeded.dara;
     let token = random_token("lze");
     let link = EnrollmentLink::open(

@@ -30,7 +30,7 @@ use lazaret_core::test_result::{TestOutcome, TestResult};
 use lazaret_core::user::Role;
 use lazaret_server::prompting::{issue_prompt, welfare_rule};
 use lazaret_server::services::{enrollment, orders, symptoms, tracing as trace_service, Actor};
-use lazaret_server::symptom_forms::issue_symptom_form;
+use lazaret_server::symptom_forms::{issue_symptom_form, FormFor};
 use lazaret_server::AppState;
 use lazaret_store::{
     CheckinFinish, CheckinStart, ImportKind, ImportOptions, NewAlert, OrderFilter, PageRequest,
@@ -587,9 +587,16 @@ pub async fn seed(state: &AppState, now: DateTime<Utc>) -> Result<Seeded> {
     }
 
     // Boris reports fever and a cough through his symptom form.
-    let form = issue_symptom_form(&state.store, None, &boris, "demo-report", now, "demo")
-        .await?
-        .context("the demo's symptom form")?;
+    let form = issue_symptom_form(
+        &state.store,
+        None,
+        FormFor::Order(&boris),
+        "demo-report",
+        now,
+        "demo",
+    )
+    .await?
+    .context("the demo's symptom form")?;
     symptoms::submit_report(
         state,
         symptoms::SubmitSymptomReport {

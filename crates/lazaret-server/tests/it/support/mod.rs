@@ -69,7 +69,7 @@ pub struct Recorder(
 pub fn held_by_test(
     key: String,
     person: &lazaret_core::person::Person,
-    order: &lazaret_core::ids::OrderId,
+    order: Option<&lazaret_core::ids::OrderId>,
     expires_at: DateTime<Utc>,
     at: DateTime<Utc>,
 ) -> NewOutboxMessage {
@@ -77,7 +77,7 @@ pub fn held_by_test(
         id: format!("test-{key}"),
         dedupe_key: key,
         person_id: person.id.clone(),
-        order_id: Some(order.clone()),
+        order_id: order.cloned(),
         kind: "test".into(),
         channel: None,
         language: "en".into(),
@@ -98,7 +98,7 @@ impl Announcer for Recorder {
         Ok(held_by_test(
             prompt_message_key(&a.prompt_id),
             &a.person,
-            &a.order_id,
+            Some(&a.order_id),
             a.deadline,
             a.at,
         ))
@@ -112,7 +112,7 @@ impl Announcer for Recorder {
         Ok(held_by_test(
             symptom_form_message_key(&n.form_id),
             &n.person,
-            &n.order_id,
+            n.order_id.as_ref(),
             n.expires_at,
             n.at,
         ))
@@ -127,7 +127,7 @@ impl Announcer for PromptsOnly {
         Ok(held_by_test(
             prompt_message_key(&a.prompt_id),
             &a.person,
-            &a.order_id,
+            Some(&a.order_id),
             a.deadline,
             a.at,
         ))
