@@ -31,6 +31,7 @@ mod prompts;
 mod revisions;
 mod scope;
 mod stats;
+mod surveillance;
 mod symptoms;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -71,6 +72,7 @@ pub use persons::PersonFilter;
 pub use prompts::{CheckinContext, CheckinFinish, CheckinRecord, CheckinStart, PromptRecord};
 pub use revisions::{KeptOrder, ReleasedOrder, RevisionMode, RevisionReport};
 pub use stats::DayStats;
+pub use surveillance::{CaseCursor, CaseLine, ContactCursor, ContactLine, SurveillanceFilter};
 pub use symptoms::SymptomForm;
 pub use tokens::{TokenListing, TokenRecord};
 pub use trace_error::TraceError;
