@@ -16,6 +16,7 @@ mod console_orders;
 mod console_overview;
 mod delivery_lease;
 mod districts;
+mod exports;
 mod follow_up;
 mod hardening;
 mod login;

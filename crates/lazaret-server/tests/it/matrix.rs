@@ -438,6 +438,21 @@ pub fn table() -> Vec<Entry> {
             Collection,
             none(),
         ),
+        // Surveillance exports (tests/it/exports.rs).
+        entry(
+            Method::GET,
+            "/api/v1/exports/cases",
+            Roles(&[Analyst]),
+            Collection,
+            none(),
+        ),
+        entry(
+            Method::GET,
+            "/api/v1/exports/contacts",
+            Roles(&[Analyst]),
+            Collection,
+            none(),
+        ),
         // Outside the OpenAPI document.
         entry(
             Method::GET,
