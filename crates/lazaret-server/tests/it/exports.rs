@@ -24,7 +24,7 @@ use serde_json::{json, Value};
 
 use crate::support::{self, t0, TestClock};
 
-const CASES_HEADER: &str =
+pub(crate) const CASES_HEADER: &str =
     "person_id,district,test_id,result,sampled_at,resulted_at,reported_at,symptom_onset";
 const CONTACTS_HEADER: &str = "case_person_id,case_test_id,case_district,contact_person_id,\
      contact_district,tier,rules,settings,last_exposure,follow_up_status";
@@ -221,8 +221,7 @@ impl World {
 
 /// The small scenario: two north cases with three contacts (one of them
 /// living in south), south's case with one contact.
-async fn scenario(w: &World) {
-    let s = &w.store;
+pub(crate) async fn scenario(s: &Store) {
     import(s, ImportKind::Residences, RESIDENCES).await;
     import(s, ImportKind::Tests, TESTS).await;
     let tn1 = TestResult {
@@ -298,7 +297,7 @@ async fn scenario(w: &World) {
     .await;
 }
 
-const NORTH_CASES: [&str; 2] = [
+pub(crate) const NORTH_CASES: [&str; 2] = [
     "NC1,north,TN1,positive,2026-03-01T08:00:00Z,2026-03-02T10:00:00Z,2026-03-10T09:00:00Z,",
     "NC2,north,TN2,positive,2026-03-03T09:00:00Z,,2026-03-10T09:00:00Z,2026-03-01",
 ];
@@ -320,7 +319,7 @@ fn lines(header: &str, rows: &[&str]) -> Vec<String> {
 backends!(csv_exports_list_exactly_the_officers_districts);
 async fn csv_exports_list_exactly_the_officers_districts(db: TestDb) {
     let w = World::start(&db).await;
-    scenario(&w).await;
+    scenario(&w.store).await;
     let cases = format!("/api/v1/exports/cases?{PERIOD}");
     let contacts = format!("/api/v1/exports/contacts?{PERIOD}");
 
@@ -440,7 +439,7 @@ fn resources(bundle: &Value) -> Vec<&str> {
 backends!(fhir_bundles_hold_patients_observations_and_exposures_without_names);
 async fn fhir_bundles_hold_patients_observations_and_exposures_without_names(db: TestDb) {
     let w = World::start(&db).await;
-    scenario(&w).await;
+    scenario(&w.store).await;
     let (b, text) = w
         .fhir(
             &format!("/api/v1/exports/cases?{PERIOD}&format=fhir"),

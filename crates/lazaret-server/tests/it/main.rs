@@ -10,6 +10,7 @@ mod audit;
 mod checkins;
 mod console;
 mod console_cases;
+mod console_exports;
 mod console_follow_up;
 mod console_imports;
 mod console_orders;

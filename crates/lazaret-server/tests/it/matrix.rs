@@ -860,6 +860,22 @@ pub fn table() -> Vec<Entry> {
             Record,
             Body::Form(&[("csrf", "x")]),
         ),
+        // The surveillance exports' page and download (roles, districts and
+        // the file: tests/it/console_exports.rs).
+        entry(
+            Method::GET,
+            "/exports",
+            Console(StatusCode::SEE_OTHER),
+            Collection,
+            none(),
+        ),
+        entry(
+            Method::GET,
+            "/exports/file",
+            Console(StatusCode::SEE_OTHER),
+            Collection,
+            none(),
+        ),
         // The overview (roles and districts: tests/it/console_overview.rs).
         entry(
             Method::GET,
@@ -894,6 +910,8 @@ const NON_API: &[&str] = &[
     "GET /persons",
     "GET /persons/{id}",
     "GET /overview",
+    "GET /exports",
+    "GET /exports/file",
     "GET /imports",
     "POST /imports",
     "GET /imports/{id}",
