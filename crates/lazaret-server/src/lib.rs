@@ -24,6 +24,7 @@ pub mod routes;
 pub mod server;
 pub mod services;
 pub mod state;
+pub mod surveillance;
 pub mod symptom_forms;
 pub mod template_crypto;
 mod verification;

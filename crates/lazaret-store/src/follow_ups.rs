@@ -34,7 +34,7 @@ pub const INTERVIEW_LOOKBACK_DAYS: i64 = 14;
 /// The status officers see: the stored one, or the order's stage for a
 /// contact whose order is open (`quarantined`) or has ended since the
 /// record opened (`released`). `f` is the follow-up's alias.
-const EFFECTIVE_STATUS: &str = "CASE \
+pub(crate) const EFFECTIVE_STATUS: &str = "CASE \
      WHEN f.kind = 'contact' AND f.status NOT IN ('not_a_contact', 'released') \
           AND EXISTS (SELECT 1 FROM orders o WHERE o.person_id = f.person_id \
                       AND o.status IN ('proposed', 'active')) THEN 'quarantined' \

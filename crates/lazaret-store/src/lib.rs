@@ -33,6 +33,7 @@ mod prompts;
 mod revisions;
 mod scope;
 mod stats;
+mod surveillance;
 mod symptoms;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -74,6 +75,7 @@ pub use persons::PersonFilter;
 pub use prompts::{CheckinContext, CheckinFinish, CheckinRecord, CheckinStart, PromptRecord};
 pub use revisions::{KeptOrder, ReleasedOrder, RevisionMode, RevisionReport};
 pub use stats::DayStats;
+pub use surveillance::{CaseCursor, CaseLine, ContactCursor, ContactLine, SurveillanceFilter};
 pub use symptoms::SymptomForm;
 pub use tokens::{TokenListing, TokenRecord};
 pub use trace_error::TraceError;

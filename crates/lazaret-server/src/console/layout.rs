@@ -99,6 +99,7 @@ pub enum Nav {
     FollowUp,
     Chains,
     Imports,
+    Exports,
     Accounts,
     Account,
 }
@@ -156,6 +157,9 @@ pub fn page(
                                 }
                                 @if !crate::services::imports::kinds_for(s.role).is_empty() {
                                     (nav_item(Nav::Imports, "/imports", "c.nav.imports"))
+                                }
+                                @if s.role.allows(Permission::ExportSurveillance) {
+                                    (nav_item(Nav::Exports, "/exports", "c.nav.exports"))
                                 }
                                 @if s.role.allows(Permission::ManageUsers) {
                                     (nav_item(Nav::Accounts, "/users", "c.nav.accounts"))

@@ -6,7 +6,8 @@
 //! actions; a contact named in the interview), the follow-up worklists
 //! and pages (`/follow-ups`, `/follow-ups/{id}`: calls, assignment, the
 //! place of a contact without an address: `follow_up.rs`), the transmission chains (`/chains`, `/chains.svg`), the
-//! overview (`/overview`), the imports (`/imports`, `/imports/{id}` and
+//! overview (`/overview`), the surveillance exports (`/exports`,
+//! `/exports/file`), the imports (`/imports`, `/imports/{id}` and
 //! its commit), the accounts for administrators (`/users`, …), the
 //! account page
 //! (`GET /account`) and sign out (`POST /logout`). Server-rendered HTML from
@@ -34,6 +35,7 @@ mod account;
 mod alerts;
 mod cases;
 mod chains;
+mod exports;
 mod fence;
 mod follow_up;
 mod imports;
@@ -109,6 +111,8 @@ pub fn routes() -> Router<AppState> {
         .route("/orders/{id}/enrollment/approve", post(orders::approve))
         .route("/orders/{id}/enrollment/reject", post(orders::reject))
         .route("/orders/{id}/enrollment/photo", get(orders::photo))
+        .route("/exports", get(exports::page_get))
+        .route("/exports/file", get(exports::file))
         .route("/imports", get(imports::list).post(imports::upload))
         .route("/imports/{id}", get(imports::detail))
         .route("/imports/{id}/commit", post(imports::commit))
@@ -387,6 +391,7 @@ mod tests {
             include_str!("fence.rs"),
             include_str!("follow_up.rs"),
             include_str!("imports.rs"),
+            include_str!("exports.rs"),
             include_str!("users.rs"),
         ];
         let mut n = 0;

@@ -5,6 +5,7 @@ pub mod alerts;
 pub mod audit;
 pub mod checkins;
 pub mod enrollment;
+pub mod exports;
 pub mod follow_up;
 pub mod health;
 pub mod lab_results;
@@ -83,7 +84,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(stats::get_stats))
         .merge(tracing::routes())
         .merge(follow_up::routes())
-        .merge(lab_results::routes());
+        .merge(lab_results::routes())
+        .merge(exports::routes());
     // After the routes, so that no route's schema replaces the listed codes.
     crate::error::ErrorCodesDoc.modify(router.get_openapi_mut());
     router

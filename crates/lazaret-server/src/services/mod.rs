@@ -17,6 +17,7 @@ pub mod checkins;
 mod context;
 pub mod enrollment;
 mod error;
+pub mod exports;
 pub mod follow_up;
 pub mod imports;
 pub mod keys;

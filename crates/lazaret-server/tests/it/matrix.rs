@@ -460,6 +460,21 @@ pub fn table() -> Vec<Entry> {
             Collection,
             none(),
         ),
+        // Surveillance exports (tests/it/exports.rs).
+        entry(
+            Method::GET,
+            "/api/v1/exports/cases",
+            Roles(&[Analyst]),
+            Collection,
+            none(),
+        ),
+        entry(
+            Method::GET,
+            "/api/v1/exports/contacts",
+            Roles(&[Analyst]),
+            Collection,
+            none(),
+        ),
         // Outside the OpenAPI document.
         entry(
             Method::GET,
@@ -888,6 +903,22 @@ pub fn table() -> Vec<Entry> {
             Record,
             Body::Form(&[("csrf", "x")]),
         ),
+        // The surveillance exports' page and download (roles, districts and
+        // the file: tests/it/console_exports.rs).
+        entry(
+            Method::GET,
+            "/exports",
+            Console(StatusCode::SEE_OTHER),
+            Collection,
+            none(),
+        ),
+        entry(
+            Method::GET,
+            "/exports/file",
+            Console(StatusCode::SEE_OTHER),
+            Collection,
+            none(),
+        ),
         // The overview (roles and districts: tests/it/console_overview.rs).
         entry(
             Method::GET,
@@ -922,6 +953,8 @@ const NON_API: &[&str] = &[
     "GET /persons",
     "GET /persons/{id}",
     "GET /overview",
+    "GET /exports",
+    "GET /exports/file",
     "GET /imports",
     "POST /imports",
     "GET /imports/{id}",
