@@ -86,9 +86,34 @@ macro_rules! insert_order_row {
         .execute(&mut *$tx)
         .await
         .map_err(|e| $crate::error::StoreError::on_insert(e, "order", o.id.as_str()))?;
+        $crate::orders::record_basis_tests!($tx, &o.id, o);
     }};
 }
 pub(crate) use insert_order_row;
+
+/// Records, inside `$tx`, the tests the bases of `$o` rest on, with the
+/// end `$o` calls for, as bases of order `$id` (a revision, the overview and
+/// the notices find an order's tests here).
+macro_rules! record_basis_tests {
+    ($tx:expr, $id:expr, $o:expr) => {{
+        let (id, o): (
+            &lazaret_core::ids::OrderId,
+            &lazaret_core::order::QuarantineOrder,
+        ) = ($id, $o);
+        for t in o.bases.iter().filter_map(|b| b.test_id()) {
+            sqlx::query(
+                "INSERT INTO order_basis_tests (order_id, test_id, ends_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (order_id, test_id) DO NOTHING",
+            )
+            .bind(id.as_str())
+            .bind(t.as_str())
+            .bind($crate::db::to_ms(o.ends_at))
+            .execute(&mut *$tx)
+            .await?;
+        }
+    }};
+}
+pub(crate) use record_basis_tests;
 
 /// What writing an order did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -181,6 +206,7 @@ macro_rules! create_or_extend_in_tx {
                     if done.rows_affected() != 1 {
                         return Err(StoreError::Stale { entity: "order", id: cur.id.to_string() });
                     }
+                    $crate::orders::record_basis_tests!($tx, &cur.id, o);
                     let rec = AuditRecord {
                         at,
                         actor: actor.to_owned(),

@@ -5,6 +5,7 @@
 mod browser;
 mod support;
 
+mod airport_story;
 mod api;
 mod audit;
 mod checkins;

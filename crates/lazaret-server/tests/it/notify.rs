@@ -188,7 +188,7 @@ impl SmtpSink {
 // when it is `usize::MAX`), records the accepted ones.
 
 #[derive(Clone, Default)]
-struct Gateway {
+pub(crate) struct Gateway {
     calls: Arc<Mutex<usize>>,
     fail_first: usize,
     accepted: Arc<Mutex<Vec<Value>>>,
@@ -218,7 +218,7 @@ async fn gateway_hook(
 }
 
 impl Gateway {
-    async fn start(fail_first: usize) -> (Self, String) {
+    pub(crate) async fn start(fail_first: usize) -> (Self, String) {
         let g = Gateway {
             fail_first,
             ..Default::default()
@@ -236,7 +236,7 @@ impl Gateway {
         *self.calls.lock().unwrap()
     }
 
-    fn accepted(&self) -> Vec<Value> {
+    pub(crate) fn accepted(&self) -> Vec<Value> {
         self.accepted.lock().unwrap().clone()
     }
 }
