@@ -187,11 +187,11 @@ fn hours(d: Duration) -> f64 {
 
 /// The new cases of `[from, to)`: the first positive test of each person
 /// in the period with none resulted in the reinfection window before it.
-fn new_cases<'a>(
-    positives: &'a [PositiveFact],
+fn new_cases(
+    positives: &[PositiveFact],
     from: DateTime<Utc>,
     to: DateTime<Utc>,
-) -> Vec<&'a PositiveFact> {
+) -> Vec<&PositiveFact> {
     let mut by_person: BTreeMap<&str, Vec<&PositiveFact>> = BTreeMap::new();
     for p in positives {
         by_person.entry(&p.person).or_default().push(p);

@@ -236,12 +236,24 @@ macro_rules! open_contact_follow_ups {
 pub(crate) use open_contact_follow_ups;
 
 /// Closes, inside a revision's transaction, the open follow-ups that rest
-/// on test `test` (the case's interview and its contacts' calls): with the
-/// positive result withdrawn nobody is to be called about it.
+/// on test `test` (the case's interview, its contacts' calls and
+/// monitoring, whose unused forms are withdrawn): with the positive result
+/// withdrawn nobody is to be called or monitored about it.
 macro_rules! close_follow_ups_of_test {
     ($tx:expr, $test:expr, $now:expr) => {{
         let (test, now): (&lazaret_core::ids::TestId, chrono::DateTime<chrono::Utc>) =
             ($test, $now);
+        // A monitored contact's unused forms go with the monitoring.
+        sqlx::query(
+            "UPDATE symptom_forms SET cancelled_at = $2 \
+             WHERE used_at IS NULL AND cancelled_at IS NULL AND follow_up_id IN \
+             (SELECT id FROM follow_ups WHERE test_id = $1 AND closed_at IS NULL)",
+        )
+        .bind(test.as_str())
+        .bind($crate::db::to_ms(now))
+        .execute(&mut *$tx)
+        .await
+        .map_err($crate::error::StoreError::from)?;
         sqlx::query(
             "UPDATE follow_ups SET status = 'not_a_contact', closed_at = $2, updated_at = $2, \
              due_at = NULL WHERE test_id = $1 AND closed_at IS NULL",

@@ -40,18 +40,20 @@ impl OrderToNotify {
 }
 
 impl Store {
-    /// Up to `limit` orders resting on someone else's test (contacts'
-    /// orders) whose person was not told their latest change, oldest first.
+    /// Up to `limit` contacts' orders whose person was not told their latest
+    /// change, oldest first: a new order resting on someone else's test, or
+    /// an order announced before whose end moved or that ended (a revision
+    /// may have taken the test it rested on).
     pub async fn orders_to_notify(&self, limit: i64) -> Result<Vec<OrderToNotify>, StoreError> {
         // `CAST(… AS TEXT)`: one spelling both backends read the same.
         const SQL: &str = "SELECT o.id, o.person_id, o.address, o.status, o.starts_at, o.ends_at, \
              o.ended_at, o.time_zone, o.notice_state FROM orders o \
              WHERE o.status IN ('active', 'completed', 'released') \
-             AND (o.notice_state IS NULL \
-                  OR (o.status = 'active' AND o.notice_state <> 'issued:' || CAST(o.ends_at AS TEXT)) \
-                  OR (o.status <> 'active' AND o.notice_state <> 'ended')) \
-             AND EXISTS (SELECT 1 FROM order_basis_tests b JOIN test_results t ON t.id = b.test_id \
-                         WHERE b.order_id = o.id AND t.person_id <> o.person_id) \
+             AND ((o.notice_state IS NULL \
+                   AND EXISTS (SELECT 1 FROM order_basis_tests b JOIN test_results t ON t.id = b.test_id \
+                               WHERE b.order_id = o.id AND t.person_id <> o.person_id)) \
+                  OR (o.notice_state LIKE 'issued:%' AND (o.status <> 'active' \
+                      OR o.notice_state <> 'issued:' || CAST(o.ends_at AS TEXT)))) \
              ORDER BY o.updated_at, o.id LIMIT $1";
         on_pool!(self, pool => {
             let rows = sqlx::query(SQL).bind(limit).fetch_all(pool).await?;

@@ -20,7 +20,7 @@ use lazaret_store::{FollowUp, OrderToNotify};
 use crate::announce::{AnnounceError, Announcer, ExposureNotice, OrderChange, OrderNotice};
 use crate::prompting::IssueError;
 use crate::services::follow_up::follow_up_id;
-use crate::services::tracing::{self as tracing_service};
+use crate::services::tracing as tracing_service;
 use crate::services::{Actor, ServiceError};
 use crate::state::AppState;
 

@@ -416,6 +416,96 @@ async fn the_airport_story(db: TestDb) {
         assert!(!i["definition"].as_str().unwrap().is_empty(), "{i}");
     }
 
+    // NEIGH1's own data, from the link of their form: the report, the messages.
+    let r = api
+        .client
+        .post(format!("{base}/api/v1/my-data"))
+        .header("X-Lazaret-Token", form_token)
+        .send()
+        .await
+        .unwrap();
+    let (st, mine) = answer(r).await;
+    assert_eq!(st, StatusCode::OK, "{mine}");
+    assert_eq!(
+        mine["symptom_reports"].as_array().unwrap().len(),
+        1,
+        "{mine}"
+    );
+    let kinds: Vec<&str> = mine["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"exposure_notice") && kinds.contains(&"symptom_form"),
+        "{kinds:?}"
+    );
+
+    // 13:00 — SEAT's order gets a later end (an arrival basis): the notice says so, once.
+    set(at(13, 0));
+    let (st, ext) = api
+        .post(
+            "/api/v1/orders",
+            &json!({"person_id": "SEAT", "address": "Bergstrasse 3", "lat": 47.38, "lon": 8.55,
+                    "starts_at": at(13, 0), "ends_at": "2026-03-25T11:00:00Z",
+                    "basis": {"kind": "arrival", "area": "X"}, "time_zone": "Europe/Zurich"}),
+        )
+        .await;
+    assert_eq!(
+        (st, ext["written"].as_str()),
+        (StatusCode::OK, Some("extended")),
+        "{ext}"
+    );
+    let r = worker.pass().await.unwrap();
+    assert_eq!(r.order_notices, 1, "{r:?}");
+    let extended: Vec<String> = texts_to(&gateway, "+41791110001")
+        .into_iter()
+        .filter(|t| t.contains("extended"))
+        .collect();
+    assert_eq!(extended.len(), 1, "{extended:?}");
+    assert!(
+        extended[0].contains("2026-03-25 12:00 Europe/Zurich"),
+        "{extended:?}"
+    );
+
+    // 14:00 — the lab withdraws the positive (the seed's lab error): the cascade ends the
+    // contacts' orders and follow-ups; NOADDR (only this basis) is told her order ended;
+    // SEAT's order stands on its arrival basis; the neighbours' monitoring closes with
+    // its unused forms.
+    set(at(14, 0));
+    let (st, rev) = api
+        .post(
+            "/api/v1/tests",
+            &json!({"test_id": "T-CASE", "person_id": "CASE", "sampled_at": "2026-03-09T12:00:00Z",
+                    "result": "negative", "lab": "Lab North", "correction_reason": "sample mix-up"}),
+        )
+        .await;
+    assert_eq!(
+        (st, rev["written"].as_str()),
+        (StatusCode::OK, Some("revised")),
+        "{rev}"
+    );
+    let r = worker.pass().await.unwrap();
+    assert_eq!(r.order_notices, 1, "NOADDR's order ended: {r:?}");
+    let ended: Vec<String> = texts_to(&gateway, "+41791110002")
+        .into_iter()
+        .filter(|t| t.contains("ended"))
+        .collect();
+    assert_eq!(ended.len(), 1, "{ended:?}");
+    let (_, f) = api
+        .get(&format!("/api/v1/follow-ups/{}", fu("NEIGH2")))
+        .await;
+    assert_eq!(f["status"], "not_a_contact", "{f}");
+    let monitored_forms: i64 = {
+        let r = worker.pass().await.unwrap();
+        r.symptom_forms_planned as i64
+    };
+    assert_eq!(
+        monitored_forms, 0,
+        "nobody is monitored about a withdrawn positive"
+    );
+
     let _ = tx.send(());
     server.await.unwrap();
 }

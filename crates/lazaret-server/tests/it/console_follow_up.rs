@@ -286,6 +286,37 @@ async fn follow_up_in_headless_chromium() {
             &mut failures,
         )
         .await;
+        if tag == "laptop" {
+            // This server sends no messages: nobody is informed, and the list says why.
+            b.click("#send-notices").await;
+            b.wait_for(
+                "the to-inform list with the unsent notices",
+                "return location.search.indexOf('list=to_inform') >= 0 && document.getElementById('not-informed') !== null;",
+                WAIT,
+            )
+            .await;
+            look(
+                &b,
+                axe.as_deref(),
+                "follow-up-notices-laptop",
+                &mut failures,
+            )
+            .await;
+        } else {
+            b.goto(&format!("{}/follow-ups?list=to_inform", c.base))
+                .await;
+            landed(&b, "the to-inform list", "/follow-ups?list=to_inform").await;
+            b.click("#worklist tbody tr td.person a").await;
+            b.text_of("#notice-title", WAIT).await;
+            b.click("#send-notice").await;
+            b.wait_for(
+                "the reason no notice went out",
+                "return document.getElementById('form-error') !== null;",
+                WAIT,
+            )
+            .await;
+            look(&b, axe.as_deref(), "follow-up-notice-phone", &mut failures).await;
+        }
         b.quit().await;
     }
     assert!(

@@ -85,8 +85,7 @@ CREATE INDEX symptom_reports_order ON symptom_reports (order_id, received_at);
 CREATE INDEX symptom_reports_follow_up ON symptom_reports (follow_up_id, received_at);
 
 -- The last change of a contact's order its person was told of: NULL (nothing yet),
--- `issued:<ends_at ms>` or `ended`. The worker sends a notice when the order moves past it.
--- Orders from before this are taken as told, so an upgrade sends no old news.
+-- `issued:<ends_at ms>` or `ended`; `legacy` for the orders from before this, which get no
+-- notices (an upgrade sends no old news).
 ALTER TABLE orders ADD COLUMN notice_state TEXT;
-UPDATE orders SET notice_state = 'issued:' || ends_at WHERE status = 'active';
-UPDATE orders SET notice_state = 'ended' WHERE status IN ('completed', 'released');
+UPDATE orders SET notice_state = 'legacy';

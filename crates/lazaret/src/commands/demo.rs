@@ -138,6 +138,10 @@ pub async fn run(mut config: Config, db_given: bool) -> Result<()> {
         let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
         config.prompt_schedule_key = lazaret_server::config::Secret::new(hex);
     }
+    // Exposure and order notices name a number to call: an obvious placeholder.
+    if config.notify.contact_phone.is_none() {
+        config.notify.contact_phone = Some("+41 00 000 00 00".into());
+    }
     // Likewise the audit chain's key (a fresh database each run); shown, so
     // that `audit verify` can be tried on the demo's chain.
     let demo_audit_key = config.audit_key.is_empty().then(|| {
