@@ -798,7 +798,7 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("c.fu.notice", "Exposure notice", "Уведомление о контакте"),
     ("c.fu.notice_lead", "Tells the person what happened, what to watch for and whom to call, in their language; then a daily symptom form until the monitoring ends. No quarantine.", "Сообщает человеку, что произошло, на что обратить внимание и куда звонить, на его языке; затем ежедневная анкета о симптомах до конца наблюдения. Без карантина."),
     ("c.fu.send_notice", "Send the exposure notice", "Отправить уведомление"),
-    ("c.fu.not_informed", "No notice was sent: {why}. Inform the person by phone.", "Уведомление не отправлено: {why}. Сообщите по телефону."),
+    ("c.fu.not_informed", "not sent — {why}. Inform the person by phone.", "не отправлено — {why}. Сообщите по телефону."),
     ("c.fu.suspect", "Suspected case", "Подозрение на случай"),
     ("c.fu.suspect_lead", "After a symptomatic report: the person goes on the suspected list, to be tested. Isolation is a separate order.", "После сообщения о симптомах: человек попадает в список подозрений, нужен тест. Изоляция — отдельное предписание."),
     ("c.fu.mark_suspected", "Mark as suspected case", "Отметить подозрение на случай"),
