@@ -65,8 +65,8 @@ macro_rules! insert_order_row {
         let o: &lazaret_core::order::QuarantineOrder = $o;
         sqlx::query(
             "INSERT INTO orders (id, person_id, address, lat, lon, radius_m, starts_at, ends_at, \
-             time_zone, bases, status, status_reason, created_at, updated_at, district) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+             time_zone, bases, status, status_reason, created_at, updated_at, district, notice_state) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
         )
         .bind(o.id.as_str())
         .bind(o.person_id.as_str())
@@ -83,6 +83,12 @@ macro_rules! insert_order_row {
         .bind($crate::db::to_ms(o.created_at))
         .bind($crate::db::to_ms(o.updated_at))
         .bind(o.district.as_str())
+        // Only a contact's order is announced (`notices`): the others are
+        // never looked at again.
+        .bind(
+            (!o.bases.iter().any(|b| matches!(b, lazaret_core::order::OrderBasis::Contact { .. })))
+                .then_some("none"),
+        )
         .execute(&mut *$tx)
         .await
         .map_err(|e| $crate::error::StoreError::on_insert(e, "order", o.id.as_str()))?;
