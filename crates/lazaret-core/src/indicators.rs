@@ -33,10 +33,12 @@ pub struct ContactFact {
     pub order_issued_at: Option<DateTime<Utc>>,
 }
 
-/// The period of an order resting on someone else's test (a contact's).
+/// A contact's period of follow-up: an order resting on someone else's
+/// test, or the monitoring of a notify-tier contact.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ContactOrderFact {
-    pub order: String,
+pub struct ContactPeriodFact {
+    /// The order's or the follow-up's id, as in [`Facts::followed_up`].
+    pub key: String,
     pub starts_at: DateTime<Utc>,
     /// When it ended or will end.
     pub ends_at: DateTime<Utc>,
@@ -52,8 +54,8 @@ pub struct Facts {
     /// The interview of each case (by test): its follow-up reached.
     pub interviews: HashMap<String, DateTime<Utc>>,
     pub contacts: Vec<ContactFact>,
-    pub contact_orders: Vec<ContactOrderFact>,
-    /// (order, UTC day) with a verified check-in or a symptom report.
+    pub contact_periods: Vec<ContactPeriodFact>,
+    /// (period key, UTC day) with a verified check-in or a symptom report.
     pub followed_up: HashSet<(String, NaiveDate)>,
     pub prompts_answered: i64,
     pub prompts_missed: i64,
@@ -105,7 +107,7 @@ pub const DEFINITIONS: [(&str, &str, &str); 15] = [
     ("median_hours_result_to_order_issued", "hours",
      "Median, over contacts of new cases with an order resting on the case's test, of the hours from the case's result to the order's creation."),
     ("contact_days_followed_up", "share",
-     "Whole UTC days of the period that a contact's order covered entirely, and of those the days with a verified check-in or a symptom report."),
+     "Whole UTC days of the period that a contact's order or monitoring covered entirely, and of those the days with a verified check-in or a symptom report."),
     ("checkin_compliance", "share",
      "Prompts issued in the period that were answered, of those answered or missed."),
     ("alert_backlog_under_24h", "alerts",
@@ -294,10 +296,10 @@ pub fn compute(facts: &Facts, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<Ind
         .collect();
 
     let (mut days, mut followed) = (0i64, 0i64);
-    for o in &facts.contact_orders {
+    for o in &facts.contact_periods {
         for d in whole_days(o.starts_at, o.ends_at, from, to) {
             days += 1;
-            if facts.followed_up.contains(&(o.order.clone(), d)) {
+            if facts.followed_up.contains(&(o.key.clone(), d)) {
                 followed += 1;
             }
         }
@@ -480,8 +482,8 @@ mod tests {
     fn follow_up_days_count_whole_days_only() {
         // Issued day 1 at 18:00, ends day 4 at 12:00: days 2 and 3 are whole.
         let facts = Facts {
-            contact_orders: vec![ContactOrderFact {
-                order: "O".into(),
+            contact_periods: vec![ContactPeriodFact {
+                key: "O".into(),
                 starts_at: at(1, 18),
                 ends_at: at(4, 12),
             }],

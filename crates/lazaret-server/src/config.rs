@@ -138,7 +138,8 @@ pub struct LimitsConfig {
     /// On shutdown, how long in-flight requests may still run before their
     /// connections are dropped.
     pub shutdown_grace_secs: u32,
-    /// Face-work requests (check-ins, enrolments) run at once; 0: one per CPU core.
+    /// Face-work requests (check-ins, enrolments) run at once; 0: one per CPU
+    /// core but one (at least one), so the other routes keep a core.
     pub face_workers: u32,
     /// Face-work requests that may wait for a worker; past them the answer is
     /// 503 `face_busy` with `Retry-After`.
@@ -263,10 +264,15 @@ impl LimitsConfig {
         Ok(())
     }
 
-    /// The face workers: the setting, or one per CPU core for 0.
+    /// The face workers: the setting, or for 0 one per CPU core but one
+    /// (at least one). Face work is single-threaded and CPU-bound: with every
+    /// core on it, officers' pages and prompts queued behind the check-ins
+    /// (p99 over 500 ms in the load run of 2026-12-03; docs/benchmarks.md).
     pub fn face_workers(&self) -> usize {
         match self.face_workers {
-            0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+            0 => {
+                std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1))
+            }
             n => n as usize,
         }
     }

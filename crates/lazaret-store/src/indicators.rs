@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Duration, Utc};
 use lazaret_core::district::DistrictScope;
 use lazaret_core::indicators::{
-    ContactFact, ContactOrderFact, Facts, PositiveFact, REINFECTION_DAYS,
+    ContactFact, ContactPeriodFact, Facts, PositiveFact, REINFECTION_DAYS,
 };
 use sqlx::Row;
 
@@ -91,6 +91,20 @@ impl Store {
              JOIN orders o ON o.id = r.order_id \
              WHERE r.received_at >= $1 AND r.received_at < $2{o_limit}"
         );
+        // Notify-tier contacts monitored in the period, and their reports.
+        let (f_limit, _) = scope::clause("f.district", districts, 3);
+        let monitoring = format!(
+            "SELECT f.id, f.informed_at AS starts_at, \
+             CASE WHEN f.closed_at IS NOT NULL AND f.closed_at < f.monitor_until \
+                  THEN f.closed_at ELSE f.monitor_until END AS end_at \
+             FROM follow_ups f WHERE f.monitor_until IS NOT NULL AND f.informed_at IS NOT NULL \
+             AND f.informed_at < $2 AND f.monitor_until > $1{f_limit}"
+        );
+        let monitoring_reports = format!(
+            "SELECT r.follow_up_id AS order_id, r.received_at AS at FROM symptom_reports r \
+             JOIN follow_ups f ON f.id = r.follow_up_id \
+             WHERE r.received_at >= $1 AND r.received_at < $2{f_limit}"
+        );
         let prompts = format!(
             "SELECT p.status AS what, COUNT(*) AS n FROM prompts p JOIN orders o ON o.id = p.order_id \
              WHERE p.issued_at >= $1 AND p.issued_at < $2{o_limit} GROUP BY p.status"
@@ -140,15 +154,17 @@ impl Store {
                     order_issued_at: r.try_get::<Option<i64>, _>("ordered")?.map(at).transpose()?,
                 });
             }
-            for r in rows!(&contact_orders, lo, hi) {
-                facts.contact_orders.push(ContactOrderFact {
-                    order: r.try_get("id")?,
-                    starts_at: at(r.try_get("starts_at")?)?,
-                    ends_at: at(r.try_get("end_at")?)?,
-                });
+            for sql in [&contact_orders, &monitoring] {
+                for r in rows!(sql, lo, hi) {
+                    facts.contact_periods.push(ContactPeriodFact {
+                        key: r.try_get("id")?,
+                        starts_at: at(r.try_get("starts_at")?)?,
+                        ends_at: at(r.try_get("end_at")?)?,
+                    });
+                }
             }
             let mut followed = HashSet::new();
-            for sql in [&checkins, &reports] {
+            for sql in [&checkins, &reports, &monitoring_reports] {
                 for r in rows!(sql, lo, hi) {
                     followed.insert((r.try_get::<String, _>("order_id")?, at(r.try_get("at")?)?.date_naive()));
                 }

@@ -1172,7 +1172,7 @@ async fn drive(
         server_cpu_secs: server_cpu,
         loader_cpu_secs: loader_cpu,
         limits: format!(
-            "face_workers={} (0: one per core), face_queue={}, person_token_per_minute={}, \
+            "face_workers={} (0: one per core but one), face_queue={}, person_token_per_minute={}, \
              person_address_per_minute={}, officer_per_minute={}, prompt_now_per_hour={}, \
              max_connections={}",
             l.face_workers,
