@@ -167,7 +167,7 @@ pub async fn list(
             h1 { (tr.t("c.fu.title")) }
             p.keys { (label(tr, "c.fu.lead.", list.as_str())) }
         }
-        @if let Some(n) = sent {
+        @if let Some(n) = sent.filter(|n| *n > 0) {
             p.alert.good role="status" #flash { (tr.f("c.fu.notices_sent", &[("n", &n.to_string())])) }
         }
         @if let Some(n) = unsent.filter(|n| *n > 0) {
