@@ -61,16 +61,34 @@ pub fn period(
     from: Option<DateTime<Utc>>,
     to: Option<DateTime<Utc>>,
 ) -> Result<(DateTime<Utc>, DateTime<Utc>), ValidationError> {
+    checked_period(
+        now,
+        from,
+        to,
+        DEFAULT_DAYS,
+        MAX_DAYS,
+        &format!("an export covers at most {MAX_DAYS} days; split it into shorter periods"),
+    )
+}
+
+/// `[from, to)` with the defaults filled in (`to`: now; `from`: `default_days`
+/// before `to`), checked: `from` before `to`, at most `max_days` apart
+/// (else `too_long`, on `from`). The analysts' statistics and exports share it.
+pub fn checked_period(
+    now: DateTime<Utc>,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+    default_days: i64,
+    max_days: i64,
+    too_long: &str,
+) -> Result<(DateTime<Utc>, DateTime<Utc>), ValidationError> {
     let to = to.unwrap_or(now);
-    let from = from.unwrap_or(to - Duration::days(DEFAULT_DAYS));
+    let from = from.unwrap_or(to - Duration::days(default_days));
     if from >= to {
         return Err(ValidationError::new("to", "must be after from"));
     }
-    if to - from > Duration::days(MAX_DAYS) {
-        return Err(ValidationError::new(
-            "from",
-            format!("an export covers at most {MAX_DAYS} days; split it into shorter periods"),
-        ));
+    if to - from > Duration::days(max_days) {
+        return Err(ValidationError::new("from", too_long));
     }
     Ok((from, to))
 }

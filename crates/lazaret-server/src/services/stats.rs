@@ -6,9 +6,9 @@
 use chrono::{DateTime, Duration, Utc};
 use lazaret_core::district::{District, DistrictScope};
 use lazaret_core::indicators::{self, Indicator};
-use lazaret_core::ValidationError;
 use lazaret_store::DayStats;
 
+use crate::services::exports::checked_period;
 use crate::services::{Actor, ServiceError};
 use crate::state::AppState;
 
@@ -25,18 +25,14 @@ fn period(
     to: Option<DateTime<Utc>>,
     district: Option<District>,
 ) -> Result<(DateTime<Utc>, DateTime<Utc>, DistrictScope), ServiceError> {
-    let to = to.unwrap_or_else(|| state.now());
-    let from = from.unwrap_or(to - Duration::days(30));
-    if from >= to {
-        return Err(ValidationError::new("to", "must be after from").into());
-    }
-    if to - from > Duration::days(MAX_DAYS) {
-        return Err(ValidationError::new(
-            "from",
-            format!("a request covers at most {MAX_DAYS} days"),
-        )
-        .into());
-    }
+    let (from, to) = checked_period(
+        state.now(),
+        from,
+        to,
+        30,
+        MAX_DAYS,
+        &format!("a request covers at most {MAX_DAYS} days"),
+    )?;
     let scope = match district {
         Some(d) if actor.districts().covers(&d) => DistrictScope::Only([d].into()),
         Some(_) => DistrictScope::Only(Default::default()),
