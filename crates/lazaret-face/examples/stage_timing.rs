@@ -63,7 +63,11 @@ fn main() {
     let lm = m.landmarks.detect(&view, &det.bbox).unwrap().unwrap();
     let lm_weights = WeightMap::load(&dir.join(lazaret_face::models_fetch::LANDMARKS_MANIFEST))
         .expect("landmark weights");
-    let lm_reference = lazaret_face::reference::landmarks_net(&lm_weights).expect("tract graph");
+    let lm_reference = lazaret_face::reference::landmarks_net(
+        &lm_weights,
+        lazaret_face::landmarks::LandmarkModel::Tiny,
+    )
+    .expect("tract graph");
     let [x, y, w, h] = lm.crop;
     let lm_input = lazaret_face::preprocess::square_resize_normalized(
         &view.crop(x, y, w, h),

@@ -208,15 +208,32 @@ pub(crate) fn size_index(size: usize) -> Result<usize, InferenceError> {
 fn max_pool_2x2_same(x: &Map, stride: usize) -> Map {
     let (ho, wo) = (x.h.div_ceil(stride), x.w.div_ceil(stride));
     let mut out = Map::zeros(x.c, ho, wo);
+    // Row by row: the max of the two input rows first (one vector pass), then of each
+    // output pixel's two columns.
+    let mut rowmax = vec![0f32; x.w];
     for c in 0..x.c {
         for y in 0..ho {
             let (y0, y1) = (y * stride, (y * stride + 1).min(x.h - 1));
-            for xx in 0..wo {
-                let (x0, x1) = (xx * stride, (xx * stride + 1).min(x.w - 1));
-                let v = |yy: usize, xc: usize| x.data[x.at(c, yy, xc)];
-                let m = v(y0, x0).max(v(y0, x1)).max(v(y1, x0)).max(v(y1, x1));
-                let at = out.at(c, y, xx);
-                out.data[at] = m;
+            let (a0, a1) = (x.at(c, y0, 0), x.at(c, y1, 0));
+            let (r0, r1) = (&x.data[a0..a0 + x.w], &x.data[a1..a1 + x.w]);
+            for ((m, p), q) in rowmax.iter_mut().zip(r0).zip(r1) {
+                *m = p.max(*q);
+            }
+            let at = out.at(c, y, 0);
+            let dst = &mut out.data[at..at + wo];
+            if stride == 2 {
+                // Pairs of columns; an odd last column is pooled alone.
+                let pairs = x.w / 2;
+                for (d, pair) in dst.iter_mut().zip(rowmax.chunks_exact(2)) {
+                    *d = pair[0].max(pair[1]);
+                }
+                if x.w % 2 == 1 {
+                    dst[pairs] = rowmax[x.w - 1];
+                }
+            } else {
+                for (xx, d) in dst.iter_mut().enumerate() {
+                    *d = rowmax[xx].max(rowmax[(xx + 1).min(x.w - 1)]);
+                }
             }
         }
     }
@@ -315,6 +332,41 @@ fn nms(found: &[(BoxF, f64)], scale: f64) -> Vec<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The row-wise pool against the definition, odd and even sizes, both strides.
+    #[test]
+    fn max_pool_matches_its_definition() {
+        for (h, w) in [(6, 8), (5, 7), (1, 1), (4, 3)] {
+            let plain: Vec<f32> = (0..2 * h * w)
+                .map(|i| ((i * 7919 % 101) as f32 - 50.0) / 10.0)
+                .collect();
+            let x = Map::from_plain(2, h, w, &plain);
+            for stride in [1, 2] {
+                let got = max_pool_2x2_same(&x, stride);
+                let (ho, wo) = (h.div_ceil(stride), w.div_ceil(stride));
+                assert_eq!((got.h, got.w), (ho, wo));
+                for c in 0..2 {
+                    for y in 0..ho {
+                        for xx in 0..wo {
+                            let v = |yy: usize, xc: usize| {
+                                plain[(c * h + yy.min(h - 1)) * w + xc.min(w - 1)]
+                            };
+                            let (y0, x0) = (y * stride, xx * stride);
+                            let want = v(y0, x0)
+                                .max(v(y0, x0 + 1))
+                                .max(v(y0 + 1, x0))
+                                .max(v(y0 + 1, x0 + 1));
+                            assert_eq!(
+                                got.data[got.at(c, y, xx)],
+                                want,
+                                "{h}×{w} stride {stride} at {c},{y},{xx}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn nms_drops_overlaps_keeps_disjoint() {

@@ -11,7 +11,7 @@ use crate::align::Alignment;
 use crate::detector::Detection;
 use crate::error::FaceError;
 use crate::image_input::{decode_rgb, ImageLimits};
-use crate::landmarks::Landmarks68;
+use crate::landmarks::{LandmarkModel, Landmarks68};
 use crate::liveness::{self, Challenge, FrameEvidence, LivenessConfig, LivenessOutcome};
 use crate::models::FaceModels;
 use crate::pipeline::{self, DetectionPolicy};
@@ -103,6 +103,9 @@ pub struct EngineConfig {
     pub flip_average: bool,
     /// Average the landmarks with those of the mirrored face crop (steadier alignment).
     pub landmark_mirror_average: bool,
+    /// Which landmark net places the 68 points (the tiny one by default).
+    #[serde(default)]
+    pub landmark_model: LandmarkModel,
     /// The false match rate the thresholds are chosen for (default 1% per try).
     pub target_fmr: TargetFmr,
     /// A fixed threshold instead of the target's (for experiments with another alignment or
@@ -128,6 +131,7 @@ impl Default for EngineConfig {
             alignment: Alignment::Dlib,
             flip_average: false,
             landmark_mirror_average: true,
+            landmark_model: LandmarkModel::Tiny,
             target_fmr: TargetFmr::OnePercent,
             threshold: None,
             limits: ImageLimits::default(),
@@ -261,7 +265,8 @@ impl FaceEngine {
     /// so that a bad override stops the load instead of the first photo.
     pub fn load(dir: &Path, config: EngineConfig) -> Result<Self, FaceError> {
         crate::simd::choice()?;
-        Ok(Self::new(FaceModels::ensure_and_load(dir)?, config))
+        let models = FaceModels::ensure_and_load_with(dir, config.landmark_model)?;
+        Ok(Self::new(models, config))
     }
 
     /// Loads from the default models folder (see [`crate::models_fetch::default_models_dir`]).
@@ -296,7 +301,8 @@ impl FaceEngine {
         } else {
             ""
         };
-        format!("face-api-1.7.15/tfd+lm68tiny+frn/align={align}{flip}{lm}")
+        let net = self.models.landmarks.model().tag();
+        format!("face-api-1.7.15/tfd+{net}+frn/align={align}{flip}{lm}")
     }
 
     /// Decodes untrusted bytes within the configured limits.

@@ -1,4 +1,6 @@
-//! FaceLandmark68TinyNet: three dense blocks and a fully connected head giving 68 points.
+//! face-api.js's 68-point landmark nets: FaceLandmark68TinyNet (three dense blocks of three
+//! convolutions, the default) and FaceLandmark68Net (four blocks of four, about 4.6× the
+//! weights), each with a fully connected head giving 68 points. The weight map says which.
 
 use crate::conv_gemm::{
     conv1x1, conv_strided, depthwise3x3_s2_same, depthwise3x3_same, Activation, Epilogue, Map,
@@ -73,8 +75,9 @@ pub fn clip_box(b: &BoxF, width: usize, height: usize) -> Option<[usize; 4]> {
 /// The net, run by the hand-written convolutions of [`crate::conv_gemm`] (tract's graph of
 /// it, `reference::landmarks_net` behind the `reference` feature, is the test reference).
 pub struct LandmarkNet {
+    model: LandmarkModel,
     blocks: Vec<DenseBlock>,
-    /// `[128][136]` and its bias.
+    /// `[channels of the last block][136]` and its bias.
     fc: Vec<f32>,
     fc_bias: Vec<f32>,
 }
@@ -111,10 +114,47 @@ enum Downsample {
     Separable(Separable),
 }
 
+/// Which of face-api.js's two landmark nets (same input, same 68 outputs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LandmarkModel {
+    /// `face_landmark_68_tiny_model`: 3 dense blocks of 3 convolutions (32–128 channels).
+    #[default]
+    Tiny,
+    /// `face_landmark_68_model`: 4 dense blocks of 4 convolutions (32–256 channels).
+    Full,
+}
+
+impl LandmarkModel {
+    /// The weights manifest of the model in the models folder.
+    pub fn manifest(self) -> &'static str {
+        match self {
+            LandmarkModel::Tiny => crate::models_fetch::LANDMARKS_MANIFEST,
+            LandmarkModel::Full => crate::models_fetch::LANDMARKS_FULL_MANIFEST,
+        }
+    }
+
+    /// Short name in model tags and reports.
+    pub fn tag(self) -> &'static str {
+        match self {
+            LandmarkModel::Tiny => "lm68tiny",
+            LandmarkModel::Full => "lm68",
+        }
+    }
+
+    /// (blocks, convolutions per block) of face-api's `denseBlock3` / `denseBlock4` nets.
+    fn shape(self) -> (usize, usize) {
+        match self {
+            LandmarkModel::Tiny => (3, 3),
+            LandmarkModel::Full => (4, 4),
+        }
+    }
+}
+
 struct DenseBlock {
     conv0: Downsample,
-    conv1: Separable,
-    conv2: Separable,
+    /// conv1, conv2 (and conv3 in the full net), each fed the ReLU of the running sum.
+    rest: Vec<Separable>,
 }
 
 impl DenseBlock {
@@ -124,6 +164,7 @@ impl DenseBlock {
         cin: usize,
         cout: usize,
         first: bool,
+        convs: usize,
     ) -> Result<Self, WeightsError> {
         let conv0 = if first {
             let f = w.get(&format!("{prefix}/conv0/filters"), &[3, 3, cin, cout])?;
@@ -139,15 +180,14 @@ impl DenseBlock {
         } else {
             Downsample::Separable(Separable::load(w, &format!("{prefix}/conv0"), cin, cout)?)
         };
-        Ok(DenseBlock {
-            conv0,
-            conv1: Separable::load(w, &format!("{prefix}/conv1"), cout, cout)?,
-            conv2: Separable::load(w, &format!("{prefix}/conv2"), cout, cout)?,
-        })
+        let rest = (1..convs)
+            .map(|i| Separable::load(w, &format!("{prefix}/conv{i}"), cout, cout))
+            .collect::<Result<_, _>>()?;
+        Ok(DenseBlock { conv0, rest })
     }
 
-    /// `out1 = relu(conv0(x))`, `out2 = conv1(out1)`, `out3 = conv2(relu(out1 + out2))`,
-    /// result `relu(out1 + out2 + out3)`, as face-api's dense block.
+    /// `out1 = relu(conv0(x))`, `out2 = conv1(out1)`, `out3 = conv2(relu(out1 + out2))`, …,
+    /// result `relu(out1 + … + outN)`, as face-api's `denseBlock3` and `denseBlock4`.
     fn run(&self, x: &Map) -> Map {
         let out1 = match &self.conv0 {
             // TF "same" for stride 2 on even sizes: one zero row/column after the image.
@@ -158,18 +198,24 @@ impl DenseBlock {
                 Epilogue::RELU,
             ),
         };
-        let mut sum12 = self.conv1.run(&out1, Epilogue::IDENTITY);
-        for (s, a) in sum12.data.iter_mut().zip(&out1.data) {
-            *s += a;
+        let (last, middle) = self.rest.split_last().expect("a dense block has conv1");
+        // out1 is already non-negative: it is the first input as it stands.
+        let mut sum = out1.clone();
+        let mut input = out1;
+        for conv in middle {
+            let out = conv.run(&input, Epilogue::IDENTITY);
+            for (s, a) in sum.data.iter_mut().zip(&out.data) {
+                *s += a;
+            }
+            input = sum.clone();
+            for v in &mut input.data {
+                *v = v.max(0.0);
+            }
         }
-        let mut in3 = sum12.clone();
-        for v in &mut in3.data {
-            *v = v.max(0.0);
-        }
-        self.conv2.run(
-            &in3,
+        last.run(
+            &input,
             Epilogue {
-                residual: Some(&sum12),
+                residual: Some(&sum),
                 act: Activation::Relu,
             },
         )
@@ -194,16 +240,34 @@ pub enum NetLoadError {
 const OUTPUTS: usize = 136;
 
 impl LandmarkNet {
-    pub fn load(w: &WeightMap) -> Result<Self, NetLoadError> {
+    /// The net of `model` from its weights (a missing or misshapen tensor is an error).
+    pub fn load(w: &WeightMap, model: LandmarkModel) -> Result<Self, NetLoadError> {
+        let (blocks, convs) = model.shape();
+        let mut cin = 3;
+        let mut cout = 32;
+        let mut loaded = Vec::with_capacity(blocks);
+        for b in 0..blocks {
+            loaded.push(DenseBlock::load(
+                w,
+                &format!("dense{b}"),
+                cin,
+                cout,
+                b == 0,
+                convs,
+            )?);
+            cin = cout;
+            cout *= 2;
+        }
         Ok(LandmarkNet {
-            blocks: vec![
-                DenseBlock::load(w, "dense0", 3, 32, true)?,
-                DenseBlock::load(w, "dense1", 32, 64, false)?,
-                DenseBlock::load(w, "dense2", 64, 128, false)?,
-            ],
-            fc: w.get("fc/weights", &[128, OUTPUTS])?.data.clone(),
+            model,
+            blocks: loaded,
+            fc: w.get("fc/weights", &[cin, OUTPUTS])?.data.clone(),
             fc_bias: w.get("fc/bias", &[OUTPUTS])?.data.clone(),
         })
+    }
+
+    pub fn model(&self) -> LandmarkModel {
+        self.model
     }
 
     /// Raw output of an already-normalised NCHW 112×112 input.

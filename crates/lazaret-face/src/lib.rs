@@ -27,6 +27,7 @@ pub mod reference;
 pub mod simd;
 pub mod template;
 pub mod weights;
+pub mod winograd;
 
 pub use engine::{
     Decision, EngineConfig, FaceAnalysis, FaceEngine, Finding, Inspection, TargetFmr, Verdict,

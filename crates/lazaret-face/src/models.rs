@@ -4,7 +4,7 @@ use std::path::Path;
 
 use crate::detector::TinyFaceDetector;
 use crate::inference::InferenceError;
-use crate::landmarks::{LandmarkNet, NetLoadError};
+use crate::landmarks::{LandmarkModel, LandmarkNet, NetLoadError};
 use crate::models_fetch::{self, FetchError};
 use crate::recognition::RecognitionNet;
 use crate::weights::{WeightMap, WeightsError};
@@ -38,21 +38,32 @@ pub struct FaceModels {
 }
 
 impl FaceModels {
-    /// Loads the three models from `dir` (which must hold the extracted files).
+    /// Loads the three models from `dir` (which must hold the extracted files), with the
+    /// default (tiny) landmark net.
     pub fn load_dir(dir: &Path) -> Result<Self, ModelError> {
+        Self::load_dir_with(dir, LandmarkModel::default())
+    }
+
+    /// As [`Self::load_dir`], with the landmark net `landmarks`.
+    pub fn load_dir_with(dir: &Path, landmarks: LandmarkModel) -> Result<Self, ModelError> {
         let det = WeightMap::load(&dir.join(models_fetch::DETECTOR_MANIFEST))?;
-        let lm = WeightMap::load(&dir.join(models_fetch::LANDMARKS_MANIFEST))?;
+        let lm = WeightMap::load(&dir.join(landmarks.manifest()))?;
         let rec = WeightMap::load(&dir.join(models_fetch::RECOGNITION_MANIFEST))?;
         Ok(FaceModels {
             detector: TinyFaceDetector::load(&det)?,
-            landmarks: LandmarkNet::load(&lm)?,
+            landmarks: LandmarkNet::load(&lm, landmarks)?,
             recognition: RecognitionNet::load(&rec)?,
         })
     }
 
     /// Fetches the models into `dir` when missing (npm), then loads them.
     pub fn ensure_and_load(dir: &Path) -> Result<Self, ModelError> {
+        Self::ensure_and_load_with(dir, LandmarkModel::default())
+    }
+
+    /// As [`Self::ensure_and_load`], with the landmark net `landmarks`.
+    pub fn ensure_and_load_with(dir: &Path, landmarks: LandmarkModel) -> Result<Self, ModelError> {
         models_fetch::ensure_models(dir)?;
-        Self::load_dir(dir)
+        Self::load_dir_with(dir, landmarks)
     }
 }

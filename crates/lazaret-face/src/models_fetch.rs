@@ -2,8 +2,9 @@
 //! tarball against the pinned integrity, extract only the three models we use into the
 //! cache dir. Idempotent: files already there with the right SHA-256 are left alone.
 //!
-//! Only the detector, the tiny landmark net and the recognition net are extracted: the
-//! package's age/gender and expression models are never written to disk, so never loaded.
+//! Only the detector, the two landmark nets (tiny, the default, and the full one, which
+//! `--landmark-model full` evaluates) and the recognition net are extracted: the package's
+//! age/gender and expression models are never written to disk, so never loaded.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -18,7 +19,7 @@ pub const TARBALL_INTEGRITY: &str =
     "sha512-WDMmK3CfNLo8jylWqMoQgf4nIst3M0fzx1dnac96wv/dvMTN4DxC/Pq1DGtduDk1lktCamQ3MIDXFnvrdHTXDw==";
 
 /// The model files we use, with the SHA-256 of each (from the pinned tarball).
-pub const MODEL_FILES: [(&str, &str); 6] = [
+pub const MODEL_FILES: [(&str, &str); 8] = [
     (
         "tiny_face_detector_model-weights_manifest.json",
         SHA_DET_JSON,
@@ -31,6 +32,11 @@ pub const MODEL_FILES: [(&str, &str); 6] = [
     ("face_landmark_68_tiny_model.bin", SHA_LM_BIN),
     ("face_recognition_model-weights_manifest.json", SHA_REC_JSON),
     ("face_recognition_model.bin", SHA_REC_BIN),
+    (
+        "face_landmark_68_model-weights_manifest.json",
+        SHA_LM_FULL_JSON,
+    ),
+    ("face_landmark_68_model.bin", SHA_LM_FULL_BIN),
 ];
 const SHA_DET_JSON: &str = "5d1af4849ac48d5b985f4a9b16010c512353ddd6fcc63d50fd0bc9e9e64296e5";
 const SHA_DET_BIN: &str = "b7503ce7df31039b1c43316a9b865cab6a70dd748cc602d3fa28b551503c3871";
@@ -38,10 +44,13 @@ const SHA_LM_JSON: &str = "9a1a5dd19fd814fd5095c3cb58f8e0d3193b8c5b9a6715b30a69d
 const SHA_LM_BIN: &str = "b98e9f2f7da76f8a6dda9741a36ed485b224b889d552de2b2c1bb16217f67bfc";
 const SHA_REC_JSON: &str = "cbaffa501b0b9275a12b63357a6843e7e30c054e1c9151e1a5f879b26e32986b";
 const SHA_REC_BIN: &str = "b413e420d6840b2775fba32008db6f3cddb07d485967fb42cfcf379c16a8c589";
+const SHA_LM_FULL_JSON: &str = "ca4886639f86e99b39fed0c155f81b63317225773bd9616716e887b0153389c9";
+const SHA_LM_FULL_BIN: &str = "4611ef65c87d836d03d684b30eec4d195d8b219fa1dd58fc58945831c6b9299b";
 
 pub const DETECTOR_MANIFEST: &str = MODEL_FILES[0].0;
 pub const LANDMARKS_MANIFEST: &str = MODEL_FILES[2].0;
 pub const RECOGNITION_MANIFEST: &str = MODEL_FILES[4].0;
+pub const LANDMARKS_FULL_MANIFEST: &str = MODEL_FILES[6].0;
 
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
@@ -151,7 +160,7 @@ pub fn verify_tarball(bytes: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
-/// Writes the six model files from a verified tarball into `dir` (atomically, each checked).
+/// Writes the model files from a verified tarball into `dir` (atomically, each checked).
 pub fn extract_models(tgz: &[u8], dir: &Path) -> Result<(), FetchError> {
     let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(tgz));
     let mut found = [false; MODEL_FILES.len()];

@@ -7,6 +7,7 @@ use crate::inference::InferenceError;
 use crate::landmarks::NetLoadError;
 use crate::preprocess::{normalize_nchw, square_resize_normalized, RgbView, SquarePad};
 use crate::weights::{WeightMap, WeightsError};
+use crate::winograd::WinogradConv;
 
 pub const INPUT_SIZE: usize = 150;
 pub const DESCRIPTOR_LEN: usize = 128;
@@ -46,14 +47,21 @@ const BLOCKS: [(&str, usize, bool); 14] = [
     ("conv256_down_out", 256, true),
 ];
 
-/// One conv unit's weights with bias and the affine scale layer folded in.
-fn packed_unit(
+/// One conv unit: its filter (TF layout), the affine scale layer's per-channel scale, and
+/// the bias with that layer folded in.
+struct Unit {
+    filter: Vec<f32>,
+    scale: Vec<f32>,
+    bias: Vec<f32>,
+}
+
+fn unit(
     w: &WeightMap,
     prefix: &str,
     k: usize,
     cin: usize,
     cout: usize,
-) -> Result<PackedConv, WeightsError> {
+) -> Result<Unit, WeightsError> {
     let f = w.get(&format!("{prefix}/conv/filters"), &[k, k, cin, cout])?;
     let b = w.get(&format!("{prefix}/conv/bias"), &[cout])?;
     let s = w.get(&format!("{prefix}/scale/weights"), &[cout])?;
@@ -61,13 +69,70 @@ fn packed_unit(
     let bias: Vec<f32> = (0..cout)
         .map(|o| b.data[o] * s.data[o] + t.data[o])
         .collect();
-    Ok(PackedConv::from_tf(&f.data, k, cin, cout, &s.data, &bias))
+    Ok(Unit {
+        filter: f.data.clone(),
+        scale: s.data.clone(),
+        bias,
+    })
+}
+
+fn packed_unit(
+    w: &WeightMap,
+    prefix: &str,
+    k: usize,
+    cin: usize,
+    cout: usize,
+) -> Result<PackedConv, WeightsError> {
+    let u = unit(w, prefix, k, cin, cout)?;
+    Ok(PackedConv::from_tf(
+        &u.filter, k, cin, cout, &u.scale, &u.bias,
+    ))
+}
+
+/// A 3×3 stride-1 convolution of the net, by Winograd F(2×2, 3×3) where its maps are large
+/// enough for the 2×2 output tiles to pay (35×35 down to 8×8), directly on the 3×3 maps
+/// of the last stage (measured: docs/benchmarks-history.md).
+enum Conv3 {
+    Direct(PackedConv),
+    Winograd(WinogradConv),
+}
+
+/// Output channels up to which the stride-1 convolutions run by Winograd (their maps are
+/// 8×8 or larger; the 256-channel stage works on 3×3 maps).
+const WINOGRAD_MAX_CHANNELS: usize = 128;
+
+impl Conv3 {
+    fn load(w: &WeightMap, prefix: &str, cin: usize, cout: usize) -> Result<Self, WeightsError> {
+        let u = unit(w, prefix, 3, cin, cout)?;
+        Ok(if cout <= WINOGRAD_MAX_CHANNELS {
+            Conv3::Winograd(WinogradConv::from_tf(
+                &u.filter, cin, cout, &u.scale, &u.bias,
+            ))
+        } else {
+            Conv3::Direct(PackedConv::from_tf(
+                &u.filter, 3, cin, cout, &u.scale, &u.bias,
+            ))
+        })
+    }
+
+    fn run(&self, x: &Map, ep: Epilogue<'_>) -> Map {
+        match self {
+            Conv3::Direct(p) => conv3x3_same(x, p, ep),
+            Conv3::Winograd(w) => w.run(x, ep),
+        }
+    }
 }
 
 struct Block {
-    conv1: PackedConv,
-    conv2: PackedConv,
+    /// Stride 2 ("valid") in a down block, else stride 1 "same".
+    conv1: Conv1,
+    conv2: Conv3,
     down: bool,
+}
+
+enum Conv1 {
+    Strided(PackedConv),
+    Same(Conv3),
 }
 
 impl RecognitionNet {
@@ -76,9 +141,14 @@ impl RecognitionNet {
         let mut blocks = Vec::with_capacity(BLOCKS.len());
         let mut cin = 32;
         for (name, cout, down) in BLOCKS {
+            let conv1 = if down {
+                Conv1::Strided(packed_unit(w, &format!("{name}/conv1"), 3, cin, cout)?)
+            } else {
+                Conv1::Same(Conv3::load(w, &format!("{name}/conv1"), cin, cout)?)
+            };
             blocks.push(Block {
-                conv1: packed_unit(w, &format!("{name}/conv1"), 3, cin, cout)?,
-                conv2: packed_unit(w, &format!("{name}/conv2"), 3, cout, cout)?,
+                conv1,
+                conv2: Conv3::load(w, &format!("{name}/conv2"), cout, cout)?,
                 down,
             });
             cin = cout;
@@ -100,15 +170,16 @@ impl RecognitionNet {
         let stem = conv_valid_strided_plain(&input, (INPUT_SIZE, INPUT_SIZE), &self.stem, 2, relu);
         let mut x = max_pool_3x3_s2(&stem);
         for b in &self.blocks {
+            let t = match &b.conv1 {
+                Conv1::Strided(c) => conv_strided(&x, c, 2, 0, relu),
+                Conv1::Same(c) => c.run(&x, relu),
+            };
             x = if b.down {
-                let t = conv_strided(&x, &b.conv1, 2, 0, relu);
-                let o = conv3x3_same(&t, &b.conv2, Epilogue::IDENTITY);
+                let o = b.conv2.run(&t, Epilogue::IDENTITY);
                 add_avg_pooled_relu(&o, &x)
             } else {
-                let t = conv3x3_same(&x, &b.conv1, relu);
-                conv3x3_same(
+                b.conv2.run(
                     &t,
-                    &b.conv2,
                     Epilogue {
                         residual: Some(&x),
                         act: Activation::Relu,

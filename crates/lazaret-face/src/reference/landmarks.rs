@@ -1,9 +1,10 @@
-//! tract's graph of FaceLandmark68TinyNet.
+//! tract's graphs of FaceLandmark68TinyNet and FaceLandmark68Net.
 
 use super::{CompiledNet, GraphBuilder, Padding, Wire};
-use crate::landmarks::{NetLoadError, INPUT_SIZE};
+use crate::landmarks::{LandmarkModel, NetLoadError, INPUT_SIZE};
 use crate::weights::{WeightMap, WeightsError};
 
+#[allow(clippy::too_many_arguments)]
 fn dense_block(
     g: &mut GraphBuilder,
     w: &WeightMap,
@@ -12,6 +13,7 @@ fn dense_block(
     cin: usize,
     cout: usize,
     first: bool,
+    convs: usize,
 ) -> Result<Wire, WeightsError> {
     let sep = |g: &mut GraphBuilder,
                x: &Wire,
@@ -34,25 +36,44 @@ fn dense_block(
     } else {
         sep(g, x, "conv0", cin, 2)?
     };
+    // face-api's denseBlock3/4: each conv after the first is fed relu(out1 + … + out_i).
     let out1 = g.relu(&c0);
-    let out2 = sep(g, &out1, "conv1", cout, 1)?;
-    let s12 = g.add(&out1, &out2);
-    let in3 = g.relu(&s12);
-    let out3 = sep(g, &in3, "conv2", cout, 1)?;
-    let s23 = g.add(&out2, &out3);
-    let s = g.add(&out1, &s23);
-    Ok(g.relu(&s))
+    let mut sum = out1.clone();
+    let mut input = out1;
+    for i in 1..convs {
+        let out = sep(g, &input, &format!("conv{i}"), cout, 1)?;
+        sum = g.add(&sum, &out);
+        input = g.relu(&sum);
+    }
+    Ok(input)
 }
 
-/// tract's graph of the landmark net: the reference `LandmarkNet::forward_normalized` is
+/// tract's graph of a landmark net: the reference `LandmarkNet::forward_normalized` is
 /// tested against (`tests/it/parity.rs`).
-pub fn landmarks_net(w: &WeightMap) -> Result<CompiledNet, NetLoadError> {
+pub fn landmarks_net(w: &WeightMap, model: LandmarkModel) -> Result<CompiledNet, NetLoadError> {
+    let (blocks, convs) = match model {
+        LandmarkModel::Tiny => (3, 3),
+        LandmarkModel::Full => (4, 4),
+    };
     let (mut g, x) = GraphBuilder::new([1, 3, INPUT_SIZE, INPUT_SIZE]);
-    let mut out = dense_block(&mut g, w, &x, "dense0", 3, 32, true)?;
-    out = dense_block(&mut g, w, &out, "dense1", 32, 64, false)?;
-    out = dense_block(&mut g, w, &out, "dense2", 64, 128, false)?;
+    let mut out = x;
+    let (mut cin, mut cout) = (3, 32);
+    for b in 0..blocks {
+        out = dense_block(
+            &mut g,
+            w,
+            &out,
+            &format!("dense{b}"),
+            cin,
+            cout,
+            b == 0,
+            convs,
+        )?;
+        cin = cout;
+        cout *= 2;
+    }
     out = g.global_mean(&out);
-    let fc = w.get("fc/weights", &[128, 136])?;
+    let fc = w.get("fc/weights", &[cin, 136])?;
     let fb = w.get("fc/bias", &[136])?;
     out = g.dense(&out, fc, Some(&fb.data));
     Ok(g.finish(&out)?)

@@ -3,6 +3,7 @@
 //! hand-written networks with tract's graphs of the same networks on the fixture photos.
 
 use crate::common::*;
+use lazaret_face::landmarks::{LandmarkModel, LandmarkNet};
 use lazaret_face::preprocess::RgbView;
 use lazaret_face::recognition::euclidean;
 use lazaret_face::reference::ReferenceDetector;
@@ -355,12 +356,20 @@ fn recognition_matches_tract_graph() {
     });
 }
 
-/// The hand-written landmark net gives tract's output for the same net on real face crops.
+/// Each hand-written landmark net (tiny and full) gives tract's output for the same net on
+/// real face crops.
 #[test]
 fn landmarks_match_tract_graph() {
+    for model in [LandmarkModel::Tiny, LandmarkModel::Full] {
+        landmarks_match_tract_graph_for(model);
+    }
+}
+
+fn landmarks_match_tract_graph_for(model: LandmarkModel) {
     let m = models();
-    let weights = model_weights(lazaret_face::models_fetch::LANDMARKS_MANIFEST);
-    let reference = lazaret_face::reference::landmarks_net(&weights).unwrap();
+    let weights = model_weights(model.manifest());
+    let net = LandmarkNet::load(&weights, model).unwrap();
+    let reference = lazaret_face::reference::landmarks_net(&weights, model).unwrap();
     for path in &reference_photos() {
         let img = decode_rgb(path);
         let view = RgbView::new(img.as_raw(), img.width() as usize, img.height() as usize);
@@ -387,7 +396,7 @@ fn landmarks_match_tract_graph() {
         );
         let want = reference.run(input.clone()).unwrap();
         on_every_path(|kernels| {
-            let fast = m.landmarks.forward_normalized(&input).unwrap();
+            let fast = net.forward_normalized(&input).unwrap();
             assert_eq!(fast.len(), want.len());
             let worst = fast
                 .iter()
@@ -397,7 +406,7 @@ fn landmarks_match_tract_graph() {
             // Outputs are fractions of the 112-px input: 1e-4 is a hundredth of a pixel.
             assert!(
                 worst < 1e-4,
-                "{kernels}: {}: max difference {worst}",
+                "{model:?}, {kernels}: {}: max difference {worst}",
                 path.display()
             );
         });

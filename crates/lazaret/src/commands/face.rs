@@ -13,6 +13,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use lazaret_face::align::Alignment;
 use lazaret_face::engine::{EngineConfig, FaceEngine, TargetFmr};
 use lazaret_face::evaluation::{det_svg, OperatingPoint, Scores};
+use lazaret_face::landmarks::LandmarkModel;
 use lazaret_face::models_fetch;
 use lazaret_face::pipeline;
 use lazaret_face::preprocess::RgbView;
@@ -44,6 +45,13 @@ pub struct EngineArgs {
     /// One recognition pass (the default; kept so scripts can say so explicitly).
     #[arg(long)]
     pub no_flip: bool,
+    /// The landmark net: face-api.js's tiny one (default) or the full one (4.6× the weights;
+    /// measured against the tiny one in docs/benchmarks.md).
+    #[arg(long, value_enum, default_value_t = LandmarkArg::Tiny)]
+    pub landmark_model: LandmarkArg,
+    /// Landmarks from one pass only, not averaged with those of the mirrored crop.
+    #[arg(long)]
+    pub no_landmark_mirror: bool,
     /// Detector input sizes tried in order (comma-separated; face-api.js uses 320 only).
     #[arg(long, value_delimiter = ',', default_values_t = [320usize, 224, 416, 608])]
     pub detector_sizes: Vec<usize>,
@@ -64,6 +72,14 @@ pub enum AlignArg {
     Dlib,
     /// face-api.js's unrotated box.
     Faceapi,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LandmarkArg {
+    /// `face_landmark_68_tiny_model` (default).
+    Tiny,
+    /// `face_landmark_68_model`.
+    Full,
 }
 
 fn parse_target_fmr(s: &str) -> Result<TargetFmr, String> {
@@ -91,6 +107,11 @@ impl EngineArgs {
             AlignArg::Faceapi => Alignment::FaceApi,
         };
         c.detection.sizes = self.detector_sizes.clone();
+        c.landmark_model = match self.landmark_model {
+            LandmarkArg::Tiny => LandmarkModel::Tiny,
+            LandmarkArg::Full => LandmarkModel::Full,
+        };
+        c.landmark_mirror_average &= !self.no_landmark_mirror;
         c.flip_average = (c.flip_average || self.flip) && !self.no_flip;
         c
     }
