@@ -5,7 +5,9 @@
 
 use std::time::Instant;
 
-use lazaret_face::conv_gemm::{conv1x1, conv3x3_same, Epilogue, Map, PackedConv};
+use lazaret_face::conv_gemm::{
+    conv1x1, conv3x3_same, conv3x3_valid_plain, Epilogue, Map, PackedConv,
+};
 use lazaret_face::winograd::WinogradConv;
 
 fn pseudo(n: usize, seed: usize) -> Vec<f32> {
@@ -33,6 +35,17 @@ fn main() {
         lazaret_face::simd::choice().expect("kernel path")
     );
     let ones = |n: usize| vec![1f32; n];
+    {
+        // The detector's first layer at input 320 (3 → 16 channels, "valid").
+        let size = 320;
+        let x = pseudo(3 * size * size, 1);
+        let w = PackedConv::from_tf(&pseudo(9 * 3 * 16, 2), 3, 3, 16, &ones(16), &pseudo(16, 3));
+        let conv = size - 2;
+        let g = best((9 * 3 * 16 * conv * conv) as f64, || {
+            std::hint::black_box(conv3x3_valid_plain(x.clone(), size, &w, Epilogue::IDENTITY));
+        });
+        println!("3x3   3->16  {size}x{size} valid  {g:6.1} GMAC/s");
+    }
     for (cin, cout, h) in [
         (16, 32, 159),
         (32, 64, 80),

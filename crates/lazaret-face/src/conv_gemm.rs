@@ -324,6 +324,33 @@ pub fn conv_strided(
     out
 }
 
+/// 3×3 stride-1 "valid" convolution of a plain (borderless) NCHW `cin × size × size` input,
+/// without im2col: output pixel `(y, x)` reads input `(y + ky, x + kx)`, so with the output's
+/// row stride equal to the input's (`size`: the output is `size − 2` wide plus its border)
+/// every tap is the input at a fixed offset, as for [`conv3x3_same`].
+pub fn conv3x3_valid_plain(
+    mut input: Vec<f32>,
+    size: usize,
+    w: &PackedConv,
+    ep: Epilogue<'_>,
+) -> Map {
+    assert_eq!(
+        (w.k, input.len()),
+        (3, w.cin * size * size),
+        "conv3x3 valid input"
+    );
+    assert!(size >= 3, "input smaller than the kernel");
+    let plane = size * size;
+    let offsets: Vec<usize> = (0..w.cin)
+        .flat_map(|c| (0..3).flat_map(move |ky| (0..3).map(move |kx| c * plane + ky * size + kx)))
+        .collect();
+    // Room for the kernels' full-width loads past the last row.
+    input.resize(input.len() + SLACK, 0.0);
+    let mut out = Map::zeros(w.cout, size - 2, size - 2);
+    gemm(w, &input, &offsets, (size - 2) * size, &mut out, ep);
+    out
+}
+
 /// `k × k` "valid" strided convolution of a plain (borderless) NCHW `c × h × w` input.
 pub fn conv_valid_strided_plain(
     input: &[f32],
@@ -760,6 +787,38 @@ fn gemm_impl<const FUSED: bool>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The im2col-free "valid" conv equals the im2col one (stride 1), on every path.
+    #[test]
+    fn valid_conv_without_im2col_matches_im2col() {
+        for (cin, cout, size) in [(3, 16, 20), (2, 8, 5)] {
+            let input = pseudo(cin * size * size, 3);
+            let w = PackedConv::from_tf(
+                &pseudo(9 * cin * cout, 4),
+                3,
+                cin,
+                cout,
+                &vec![1.0; cout],
+                &pseudo(cout, 5),
+            );
+            for path in crate::simd::KernelPath::available() {
+                crate::simd::with_path(path, || {
+                    let want =
+                        conv_valid_strided_plain(&input, (size, size), &w, 1, Epilogue::RELU);
+                    let got = conv3x3_valid_plain(input.clone(), size, &w, Epilogue::RELU);
+                    assert_eq!((got.c, got.h, got.w), (want.c, want.h, want.w));
+                    let worst = got
+                        .data
+                        .iter()
+                        .zip(&want.data)
+                        .map(|(a, b)| (a - b).abs())
+                        .fold(0f32, f32::max);
+                    assert!(worst < 1e-5, "{path} {cin}->{cout} at {size}: {worst}");
+                })
+                .unwrap();
+            }
+        }
+    }
 
     fn pseudo(n: usize, seed: usize) -> Vec<f32> {
         (0..n)

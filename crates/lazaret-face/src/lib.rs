@@ -8,7 +8,6 @@
 pub mod align;
 pub mod conv_gemm;
 pub mod detector;
-pub mod detector_stem;
 pub mod engine;
 pub mod error;
 pub mod evaluation;

@@ -221,10 +221,10 @@ fn choose(forced: Option<&str>) -> Result<KernelChoice, KernelPathError> {
 mod calibrate {
     use super::*;
     use crate::conv_gemm::{
-        conv1x1, conv3x3_same, conv_strided, depthwise3x3_same, Activation, Epilogue, Map,
+        conv1x1, conv3x3_valid_plain, conv_strided, depthwise3x3_same, Activation, Epilogue, Map,
         PackedConv,
     };
-    use crate::detector_stem::{self, StemWeights};
+    use crate::winograd::WinogradConv;
 
     fn pseudo(n: usize, seed: usize) -> Vec<f32> {
         (0..n)
@@ -248,14 +248,15 @@ mod calibrate {
     }
 
     /// One pass over the layers, weighted roughly as one image's work is: the recognition
-    /// net's 3×3 convs (its bulk; a 32-channel residual conv at 35×35 and a stride-2 down
-    /// conv), the detector's depthwise + pointwise pair and its stem. About 25 MMAC: under
-    /// 2 ms with AVX2 on a quiet core, so the whole measurement stays in the tens of ms.
+    /// net's 3×3 convs (its bulk; a 32-channel residual conv at 35×35 by Winograd and a
+    /// stride-2 down conv), the detector's depthwise + pointwise pair and its stem. About
+    /// 20 MMAC: under 2 ms with AVX2 on a quiet core, so the whole measurement stays in the
+    /// tens of ms.
     struct Layers {
-        r32: (Map, PackedConv),
+        r32: (Map, WinogradConv),
         down: (Map, PackedConv),
         dw: (Map, Vec<[f32; 9]>, PackedConv),
-        stem: (Vec<f32>, StemWeights),
+        stem: (Vec<f32>, PackedConv),
     }
 
     const STEM_SIZE: usize = 66;
@@ -264,7 +265,16 @@ mod calibrate {
         fn new() -> Self {
             let dw_filters = pseudo(9 * 64, 9);
             Layers {
-                r32: (map(32, 35, 1), packed(3, 32, 32, 2)),
+                r32: (
+                    map(32, 35, 1),
+                    WinogradConv::from_tf(
+                        &pseudo(9 * 32 * 32, 2),
+                        32,
+                        32,
+                        &[1.0; 32],
+                        &pseudo(32, 3),
+                    ),
+                ),
                 down: (map(64, 17, 5), packed(3, 64, 128, 6)),
                 dw: (
                     map(64, 32, 7),
@@ -273,13 +283,7 @@ mod calibrate {
                         .collect(),
                     packed(1, 64, 64, 8),
                 ),
-                stem: (
-                    pseudo(3 * STEM_SIZE * STEM_SIZE, 12),
-                    StemWeights::from_tf(
-                        &pseudo(27 * detector_stem::OUT_CHANNELS, 13),
-                        &pseudo(detector_stem::OUT_CHANNELS, 14),
-                    ),
-                ),
+                stem: (pseudo(3 * STEM_SIZE * STEM_SIZE, 12), packed(3, 3, 16, 13)),
             }
         }
 
@@ -289,7 +293,7 @@ mod calibrate {
                 residual: None,
                 act: Activation::Leaky(0.1),
             };
-            let o = conv3x3_same(&self.r32.0, &self.r32.1, Epilogue::RELU);
+            let o = self.r32.1.run(&self.r32.0, Epilogue::RELU);
             let mut s = o.data[o.at(0, 3, 3)];
             let o = conv_strided(&self.down.0, &self.down.1, 2, 0, Epilogue::RELU);
             s += o.data[o.at(2, 1, 1)];
@@ -299,7 +303,8 @@ mod calibrate {
                 leaky,
             );
             s += o.data[o.at(3, 4, 4)];
-            s + detector_stem::run(&self.stem.0, STEM_SIZE, &self.stem.1)[7]
+            let o = conv3x3_valid_plain(self.stem.0.clone(), STEM_SIZE, &self.stem.1, leaky);
+            s + o.data[o.at(5, 7, 7)]
         }
     }
 

@@ -2,7 +2,7 @@
 //! tested against (`tests/it/parity.rs`) and timed against (`examples/stage_timing.rs`).
 //!
 //! Behind the `reference` feature, which only the crate's own tests and examples enable:
-//! the engine runs [`crate::conv_gemm`] and [`crate::detector_stem`], and tract is not in the
+//! the engine runs [`crate::conv_gemm`] and [`crate::winograd`], and tract is not in the
 //! shipped binary. Networks describe themselves here with [`GraphBuilder`] (convolutions,
 //! pooling, element-wise ops, in NCHW), which emits an NNEF graph plus its weight tensors
 //! for tract to optimise and run on the CPU.
