@@ -784,6 +784,16 @@ fn gemm_impl<const FUSED: bool>(
     }
 }
 
+/// The largest absolute difference between two equally long buffers (for the tests).
+#[cfg(test)]
+pub(crate) fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len(), "compared buffers differ in length");
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0f32, f32::max)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -807,12 +817,7 @@ mod tests {
                         conv_valid_strided_plain(&input, (size, size), &w, 1, Epilogue::RELU);
                     let got = conv3x3_valid_plain(input.clone(), size, &w, Epilogue::RELU);
                     assert_eq!((got.c, got.h, got.w), (want.c, want.h, want.w));
-                    let worst = got
-                        .data
-                        .iter()
-                        .zip(&want.data)
-                        .map(|(a, b)| (a - b).abs())
-                        .fold(0f32, f32::max);
+                    let worst = max_abs_diff(&got.data, &want.data);
                     assert!(worst < 1e-5, "{path} {cin}->{cout} at {size}: {worst}");
                 })
                 .unwrap();
@@ -1124,12 +1129,7 @@ mod tests {
             let got = with_path(path, run).unwrap();
             for (layer, (g, r)) in got.iter().zip(&reference).enumerate() {
                 assert_eq!((g.c, g.h, g.w), (r.c, r.h, r.w));
-                let worst = g
-                    .data
-                    .iter()
-                    .zip(&r.data)
-                    .map(|(a, b)| (a - b).abs())
-                    .fold(0f32, f32::max);
+                let worst = max_abs_diff(&g.data, &r.data);
                 assert!(
                     worst < 1e-4,
                     "{path}, layer {layer}: max difference {worst}"

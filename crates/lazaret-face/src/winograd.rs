@@ -443,12 +443,7 @@ mod tests {
                         let want = conv3x3_same(&x, &direct_w, *ep);
                         let got = wino.run(&x, *ep);
                         assert_eq!((got.c, got.h, got.w), (want.c, want.h, want.w));
-                        let worst = got
-                            .data
-                            .iter()
-                            .zip(&want.data)
-                            .map(|(a, b)| (a - b).abs())
-                            .fold(0f32, f32::max);
+                        let worst = crate::conv_gemm::max_abs_diff(&got.data, &want.data);
                         let scale = want.data.iter().fold(0f32, |m, v| m.max(v.abs()));
                         assert!(
                             worst <= 1e-5 * scale.max(1.0),
