@@ -1,6 +1,6 @@
 //! face-api.js's 68-point landmark nets: FaceLandmark68TinyNet (three dense blocks of three
 //! convolutions, the default) and FaceLandmark68Net (four blocks of four, about 4.6× the
-//! weights), each with a fully connected head giving 68 points. The weight map says which.
+//! weights), each with a fully connected head giving 68 points ([`LandmarkModel`] says which).
 
 use crate::conv_gemm::{
     conv1x1, conv_strided, depthwise3x3_s2_same, depthwise3x3_same, Activation, Epilogue, Map,
@@ -143,7 +143,7 @@ impl LandmarkModel {
     }
 
     /// (blocks, convolutions per block) of face-api's `denseBlock3` / `denseBlock4` nets.
-    fn shape(self) -> (usize, usize) {
+    pub(crate) fn shape(self) -> (usize, usize) {
         match self {
             LandmarkModel::Tiny => (3, 3),
             LandmarkModel::Full => (4, 4),

@@ -51,10 +51,7 @@ fn dense_block(
 /// tract's graph of a landmark net: the reference `LandmarkNet::forward_normalized` is
 /// tested against (`tests/it/parity.rs`).
 pub fn landmarks_net(w: &WeightMap, model: LandmarkModel) -> Result<CompiledNet, NetLoadError> {
-    let (blocks, convs) = match model {
-        LandmarkModel::Tiny => (3, 3),
-        LandmarkModel::Full => (4, 4),
-    };
+    let (blocks, convs) = model.shape();
     let (mut g, x) = GraphBuilder::new([1, 3, INPUT_SIZE, INPUT_SIZE]);
     let mut out = x;
     let (mut cin, mut cout) = (3, 32);
