@@ -124,12 +124,11 @@ impl Conv3 {
 }
 
 struct Block {
-    /// Stride 2 ("valid") in a down block, else stride 1 "same".
     conv1: Conv1,
     conv2: Conv3,
-    down: bool,
 }
 
+/// A block's first conv: stride 2 ("valid") in a down block, else stride 1 "same".
 enum Conv1 {
     Strided(PackedConv),
     Same(Conv3),
@@ -149,7 +148,6 @@ impl RecognitionNet {
             blocks.push(Block {
                 conv1,
                 conv2: Conv3::load(w, &format!("{name}/conv2"), cout, cout)?,
-                down,
             });
             cin = cout;
         }
@@ -170,21 +168,22 @@ impl RecognitionNet {
         let stem = conv_valid_strided_plain(&input, (INPUT_SIZE, INPUT_SIZE), &self.stem, 2, relu);
         let mut x = max_pool_3x3_s2(&stem);
         for b in &self.blocks {
-            let t = match &b.conv1 {
-                Conv1::Strided(c) => conv_strided(&x, c, 2, 0, relu),
-                Conv1::Same(c) => c.run(&x, relu),
-            };
-            x = if b.down {
-                let o = b.conv2.run(&t, Epilogue::IDENTITY);
-                add_avg_pooled_relu(&o, &x)
-            } else {
-                b.conv2.run(
-                    &t,
-                    Epilogue {
-                        residual: Some(&x),
-                        act: Activation::Relu,
-                    },
-                )
+            x = match &b.conv1 {
+                Conv1::Strided(c) => {
+                    let t = conv_strided(&x, c, 2, 0, relu);
+                    let o = b.conv2.run(&t, Epilogue::IDENTITY);
+                    add_avg_pooled_relu(&o, &x)
+                }
+                Conv1::Same(c) => {
+                    let t = c.run(&x, relu);
+                    b.conv2.run(
+                        &t,
+                        Epilogue {
+                            residual: Some(&x),
+                            act: Activation::Relu,
+                        },
+                    )
+                }
             };
         }
         // Global mean, then the fully connected layer (no bias).

@@ -87,10 +87,6 @@ impl WinogradConv {
         }
     }
 
-    pub fn cin(&self) -> usize {
-        self.cin
-    }
-
     /// The convolution of `x` (same size out), then the epilogue, as
     /// [`crate::conv_gemm::conv3x3_same`] computes it.
     pub fn run(&self, x: &Map, ep: Epilogue<'_>) -> Map {
