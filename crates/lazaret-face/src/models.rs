@@ -63,7 +63,10 @@ impl FaceModels {
 
     /// As [`Self::ensure_and_load`], with the landmark net `landmarks`.
     pub fn ensure_and_load_with(dir: &Path, landmarks: LandmarkModel) -> Result<Self, ModelError> {
-        models_fetch::ensure_models(dir)?;
+        match landmarks {
+            LandmarkModel::Tiny => models_fetch::ensure_models(dir)?,
+            LandmarkModel::Full => models_fetch::ensure_all_models(dir)?,
+        };
         Self::load_dir_with(dir, landmarks)
     }
 }

