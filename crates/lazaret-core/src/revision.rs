@@ -30,11 +30,25 @@ pub fn plan_order_revision(
     reason: &str,
     basis_end: impl Fn(&OrderBasis) -> Option<DateTime<Utc>>,
 ) -> Option<OrderRevision> {
-    if order.status.is_terminal() || !order.bases.iter().any(|b| b.test_id() == Some(test)) {
+    if order.status.is_terminal() {
         return None;
     }
-    let remaining: Vec<OrderBasis> = order
-        .bases
+    plan_basis_revision(&order.bases, order.ends_at, test, reason, basis_end)
+}
+
+/// The same rule on an order in force given as its bases and end: what the
+/// outbreak simulator calls, so its corrections follow production's rule.
+pub fn plan_basis_revision(
+    bases: &[OrderBasis],
+    ends_at: DateTime<Utc>,
+    test: &TestId,
+    reason: &str,
+    basis_end: impl Fn(&OrderBasis) -> Option<DateTime<Utc>>,
+) -> Option<OrderRevision> {
+    if !bases.iter().any(|b| b.test_id() == Some(test)) {
+        return None;
+    }
+    let remaining: Vec<OrderBasis> = bases
         .iter()
         .filter(|b| b.test_id() != Some(test))
         .cloned()
@@ -44,19 +58,19 @@ pub fn plan_order_revision(
             reason: format!("test {test} revised: {}", reason.trim()),
         });
     }
-    let mut ends_at: Option<DateTime<Utc>> = None;
+    let mut new_end: Option<DateTime<Utc>> = None;
     for b in &remaining {
         match basis_end(b) {
-            Some(e) => ends_at = Some(ends_at.map_or(e, |x| x.max(e))),
+            Some(e) => new_end = Some(new_end.map_or(e, |x| x.max(e))),
             None => {
-                ends_at = Some(order.ends_at);
+                new_end = Some(ends_at);
                 break;
             }
         }
     }
     Some(OrderRevision::Keep {
         bases: remaining,
-        ends_at: ends_at.unwrap_or(order.ends_at),
+        ends_at: new_end.unwrap_or(ends_at),
     })
 }
 

@@ -13,6 +13,7 @@ pub mod keys;
 pub mod orders;
 pub mod serve;
 pub mod sim;
+pub mod sim_outbreak;
 pub mod tests_cmd;
 pub mod token;
 pub mod trace;

@@ -28,12 +28,15 @@ pub enum SimCommand {
     Generate(GenerateArgs),
     /// Trace cases with a positive test in force and report latency percentiles (read-only: stores no contacts, audits nothing)
     TraceBench(TraceBenchArgs),
+    /// Simulate an outbreak and compare tracing policies: infections averted per 1,000
+    /// quarantine person-days, workload, effective R (in memory; reads no database)
+    Outbreak(super::sim_outbreak::OutbreakArgs),
 }
 
 impl SimCommand {
     /// Whether the command reads or writes the database.
     pub fn needs_store(&self) -> bool {
-        !matches!(self, Self::Generate(_))
+        !matches!(self, Self::Generate(_) | Self::Outbreak(_))
     }
 }
 
@@ -355,6 +358,7 @@ async fn trace_bench(a: &TraceBenchArgs, store: &Store) -> Result<serde_json::Va
 
 pub async fn run(cmd: SimCommand, store: Option<&Store>) -> Result<()> {
     match cmd {
+        SimCommand::Outbreak(a) => tokio::task::block_in_place(|| super::sim_outbreak::run(a))?,
         SimCommand::Generate(a) => {
             let doc = generate(&a)?;
             println!("{}", serde_json::to_string_pretty(&doc)?);
