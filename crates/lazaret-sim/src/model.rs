@@ -9,7 +9,7 @@
 //! epidemic does, not what the population is.
 
 use chrono::Duration;
-use lazaret_core::contact::RiskTier;
+use lazaret_core::contact::{ExposureRule, RiskTier};
 use lazaret_core::exposure::{ContactSetting, NamedContact};
 use lazaret_core::exposure_rules::{find_contacts, infectious_window};
 use lazaret_core::order::OrderBasis;
@@ -25,6 +25,69 @@ use crate::random::{Purpose, Stream};
 use crate::region::{GroupKind, Region, NONE};
 
 const NEVER: i32 = i32::MAX;
+
+/// Where an infection happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Setting {
+    Household,
+    Building,
+    Workplace,
+    School,
+    Community,
+    Ride,
+    Flight,
+    /// Infected before the run or abroad.
+    Introduced,
+}
+
+/// A count per setting.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct BySetting {
+    pub household: u64,
+    pub building: u64,
+    pub workplace: u64,
+    pub school: u64,
+    pub community: u64,
+    pub ride: u64,
+    pub flight: u64,
+}
+
+impl BySetting {
+    fn add(&mut self, s: Setting, k: u64) {
+        match s {
+            Setting::Household => self.household += k,
+            Setting::Building => self.building += k,
+            Setting::Workplace => self.workplace += k,
+            Setting::School => self.school += k,
+            Setting::Community => self.community += k,
+            Setting::Ride => self.ride += k,
+            Setting::Flight => self.flight += k,
+            Setting::Introduced => {}
+        }
+    }
+
+    pub fn entries(&self) -> [(&'static str, u64); 7] {
+        [
+            ("household", self.household),
+            ("building", self.building),
+            ("workplace", self.workplace),
+            ("school", self.school),
+            ("community", self.community),
+            ("ride", self.ride),
+            ("flight", self.flight),
+        ]
+    }
+
+    pub fn total(&self) -> u64 {
+        self.household
+            + self.building
+            + self.workplace
+            + self.school
+            + self.community
+            + self.ride
+            + self.flight
+    }
+}
 /// Days at the end of a run with no local infection for the outbreak to
 /// count as controlled (Hellewell et al. use weeks 12 to 16).
 pub const CONTROL_DAYS: u32 = 28;
@@ -37,6 +100,13 @@ pub struct RunOutcome {
     /// Travellers who arrived infected and people infected on day 0.
     pub introduced: u32,
     pub daily_infections: Vec<u32>,
+    pub infections_by_setting: BySetting,
+    /// Infections found by a trace of the person who infected them (ordered
+    /// into quarantine), by where they happened.
+    pub found_by_setting: BySetting,
+    /// Contact quarantine person-days by the rule that first ordered them
+    /// (`flight-seat`, `household`, `ride`, `interview`, …).
+    pub quarantine_days_by_rule: std::collections::BTreeMap<&'static str, u64>,
     /// By day of infection: people infected, and the people they infected
     /// in turn (the case reproduction number is their ratio).
     pub cohort_infected: Vec<u32>,
@@ -90,6 +160,10 @@ struct Order {
     isolation: bool,
     /// The tests it rests on, each with the end it calls for.
     bases: Vec<(u32, i32)>,
+    /// The rule that first ordered it (contact orders).
+    rule: Option<ExposureRule>,
+    /// A correction released or shortened it.
+    revised: bool,
 }
 
 impl Order {
@@ -116,6 +190,8 @@ struct Run<'a> {
     community_hazard: f64,
     course: Vec<Course>,
     secondary: Vec<u32>,
+    infector: Vec<u32>,
+    setting: Vec<Setting>,
     flags: Vec<u8>,
     quarantine: Vec<u32>,
     isolation: Vec<u32>,
@@ -168,6 +244,8 @@ pub fn run(
             n
         ],
         secondary: vec![0; n],
+        infector: vec![NONE; n],
+        setting: vec![Setting::Introduced; n],
         flags: vec![0; n],
         quarantine: vec![NONE; n],
         isolation: vec![NONE; n],
@@ -203,7 +281,7 @@ impl Run<'_> {
             let a = s.below(n) as u32;
             let day = -(s.below(3) as i32);
             if self.susceptible(a) {
-                self.infect(a, day, NONE);
+                self.infect(a, day, NONE, Setting::Introduced);
                 self.out.introduced += 1;
             }
         }
@@ -223,7 +301,7 @@ impl Run<'_> {
                         Stream::keyed(self.seed, Purpose::Import, u64::from(o.agent), t as u64);
                     if o.row > 0 && s.chance(share) && self.susceptible(o.agent) {
                         let day = t - s.between(1, 5) as i32;
-                        self.infect(o.agent, day, NONE);
+                        self.infect(o.agent, day, NONE, Setting::Introduced);
                         self.out.introduced += 1;
                     }
                 }
@@ -252,13 +330,16 @@ impl Run<'_> {
         }
     }
 
-    fn infect(&mut self, a: u32, day: i32, infector: u32) {
+    fn infect(&mut self, a: u32, day: i32, infector: u32, setting: Setting) {
         let mut s = Stream::keyed(self.seed, Purpose::History, u64::from(a), 0);
         let c = Course::draw(&self.region.config.disease, day, &mut s);
         self.course[a as usize] = c;
+        self.infector[a as usize] = infector;
+        self.setting[a as usize] = setting;
         if infector != NONE {
             self.secondary[infector as usize] += 1;
             self.out.infections += 1;
+            self.out.infections_by_setting.add(setting, 1);
             if let Some(d) = self.out.daily_infections.get_mut(day as usize) {
                 *d += 1;
             }
@@ -297,36 +378,30 @@ impl Run<'_> {
         }
         let region = self.region;
         let mut s = Stream::keyed(self.seed, Purpose::Transmit, u64::from(i), t as u64);
-        let mut infected: Vec<u32> = Vec::new();
+        let mut infected: Vec<(u32, Setting)> = Vec::new();
         // Household: nobody leaves it for isolation or quarantine.
         let household = region.household_members(region.household[i as usize]);
         let p = 1.0 - (-self.beta_household * w).exp();
         for j in household.clone() {
             if s.chance(p) && j != i {
-                infected.push(j);
+                infected.push((j, Setting::Household));
             }
         }
         let out = self.out_factor(i, t);
         // The day's group, then the rest of the building, walked by skips.
         if let Some(g) = crate::disease::group_of(region, i) {
-            let beta = match region.group_kind[g as usize] {
-                GroupKind::Workplace => self.beta_work,
-                GroupKind::School => self.beta_school,
+            let (beta, setting) = match region.group_kind[g as usize] {
+                GroupKind::Workplace => (self.beta_work, Setting::Workplace),
+                GroupKind::School => (self.beta_school, Setting::School),
             };
             let p = (1.0 - (-beta * w).exp()) * out;
-            self.walk(
-                region.groups.get(g).iter().copied(),
-                p,
-                i,
-                t,
-                &mut s,
-                &mut infected,
-            );
+            let members = region.groups.get(g).iter().copied();
+            self.walk(members, p, (i, t, setting), &mut s, &mut infected);
         }
         let building = region.building_members(region.building_of(i));
         let p = (1.0 - (-self.beta_building * w).exp()) * out;
         let others = building.filter(|a| !household.contains(a));
-        self.walk(others, p, i, t, &mut s, &mut infected);
+        self.walk(others, p, (i, t, Setting::Building), &mut s, &mut infected);
         // The community: people met at random, none of them in a register.
         let contacts = s.poisson(region.config.community.contacts_per_day * out);
         let p = 1.0 - (-self.community_hazard * w).exp();
@@ -341,7 +416,7 @@ impl Run<'_> {
                 self.met[i as usize].push((j, t));
             }
             if u < p * self.out_factor(j, t) {
-                infected.push(j);
+                infected.push((j, Setting::Community));
             }
         }
         // Today's rides and flights.
@@ -356,7 +431,7 @@ impl Run<'_> {
             for &j in ride.occupants() {
                 let u = s.unit();
                 if j != i && u < p * self.out_factor(j, t) {
-                    infected.push(j);
+                    infected.push((j, Setting::Ride));
                 }
             }
         }
@@ -376,27 +451,26 @@ impl Run<'_> {
                 let ar = if near { tr.flight_near } else { tr.flight_far };
                 let p = 1.0 - (-hazard(ar) * rel).exp();
                 if s.chance(p) && o.agent != i {
-                    infected.push(o.agent);
+                    infected.push((o.agent, Setting::Flight));
                 }
             }
         }
-        for j in infected {
+        for (j, setting) in infected {
             if self.susceptible(j) {
-                self.infect(j, t, i);
+                self.infect(j, t, i, setting);
             }
         }
     }
 
-    /// Each member in `members` (but `i`) is reached with chance `p`, then
-    /// kept by their own out-of-home factor.
+    /// Each member in `members` (but the infectious `i`) is reached with
+    /// chance `p`, then kept by their own out-of-home factor.
     fn walk(
         &self,
         members: impl Iterator<Item = u32>,
         p: f64,
-        i: u32,
-        t: i32,
+        (i, t, setting): (u32, i32, Setting),
         s: &mut Stream,
-        infected: &mut Vec<u32>,
+        infected: &mut Vec<(u32, Setting)>,
     ) {
         if p <= 0.0 {
             return;
@@ -408,7 +482,7 @@ impl Run<'_> {
                 return;
             };
             if j != i && s.unit() < self.out_factor(j, t) {
-                infected.push(j);
+                infected.push((j, setting));
             }
         }
     }
@@ -514,6 +588,8 @@ impl Run<'_> {
             compliant,
             isolation: true,
             bases: test.map(|t| (t, end)).into_iter().collect(),
+            rule: None,
+            revised: false,
         });
     }
 
@@ -593,7 +669,11 @@ impl Run<'_> {
                     let end = last + q.days_after_last_exposure as i32;
                     // A known case is isolating already; a period over is not ordered.
                     if end > t && self.flags[j as usize] & POSITIVE == 0 {
-                        self.quarantine_contact(j, t, end, test);
+                        self.quarantine_contact(j, t, end, test, contact.rules[0]);
+                        if self.infector[j as usize] == case {
+                            let setting = self.setting[j as usize];
+                            self.out.found_by_setting.add(setting, 1);
+                        }
                     }
                 }
                 RiskTier::Notify => {
@@ -649,7 +729,7 @@ impl Run<'_> {
         named
     }
 
-    fn quarantine_contact(&mut self, j: u32, t: i32, end: i32, test: u32) {
+    fn quarantine_contact(&mut self, j: u32, t: i32, end: i32, test: u32, rule: ExposureRule) {
         let current = self.quarantine[j as usize];
         let o = if self.order_active(current, t) {
             // A further basis folds into the order in force (production's add_basis).
@@ -668,6 +748,8 @@ impl Run<'_> {
                 compliant,
                 isolation: false,
                 bases: vec![(test, end)],
+                rule: Some(rule),
+                revised: false,
             });
             self.quarantine[j as usize] = o;
             self.out.contact_orders += 1;
@@ -722,9 +804,10 @@ impl Run<'_> {
                 }
                 None => continue,
             }
-            if !order.isolation {
+            if !order.isolation && !order.revised {
                 self.out.orders_revised += 1;
             }
+            order.revised = true;
         }
     }
 
@@ -744,6 +827,13 @@ impl Run<'_> {
                 self.out.isolation_person_days += length;
             } else {
                 self.out.quarantine_person_days += length;
+                if let Some(rule) = o.rule {
+                    *self
+                        .out
+                        .quarantine_days_by_rule
+                        .entry(rule.as_str())
+                        .or_default() += length;
+                }
                 let c = self.course[o.agent as usize];
                 if c.infected != NEVER && c.infected < o.end {
                     self.out.orders_infected += 1;

@@ -80,8 +80,8 @@ pub struct RideParams {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct FlightParams {
-    /// Arriving flights per day (a Poisson mean).
-    pub per_day: f64,
+    /// Arriving flights per day per 100,000 people (a Poisson mean).
+    pub per_100k_per_day: f64,
     pub rows: u32,
     pub seats_per_row: u32,
     pub crew: u32,
@@ -249,7 +249,7 @@ impl Default for RideParams {
 impl Default for FlightParams {
     fn default() -> Self {
         Self {
-            per_day: 2.0,
+            per_100k_per_day: 0.5,
             rows: 32,
             seats_per_row: 6,
             crew: 6,
@@ -393,7 +393,7 @@ impl RegionConfig {
             ));
         }
         let f = &self.flights;
-        check("flights.per_day", f.per_day, 0.0, 1000.0)?;
+        check("flights.per_100k_per_day", f.per_100k_per_day, 0.0, 1000.0)?;
         check("flights.rows", f64::from(f.rows), 1.0, 120.0)?;
         check(
             "flights.seats_per_row",

@@ -212,7 +212,7 @@ impl Region {
         let mut booking = 1u32;
         let households = household_building.len() as u64;
         for day in 0..config.days {
-            for _ in 0..s.poisson(f.per_day) {
+            for _ in 0..s.poisson(f.per_100k_per_day * f64::from(n) / 100_000.0) {
                 let seats = f.rows * f.seats_per_row;
                 let passengers = (f64::from(seats) * f.load_factor).round() as u32;
                 let mut occupants = Vec::with_capacity((passengers + f.crew) as usize);
@@ -329,11 +329,13 @@ mod tests {
     use super::*;
 
     fn small() -> RegionConfig {
-        RegionConfig {
+        let mut c = RegionConfig {
             population: 5_000,
             days: 20,
             ..RegionConfig::default()
-        }
+        };
+        c.flights.per_100k_per_day = 40.0;
+        c
     }
 
     #[test]

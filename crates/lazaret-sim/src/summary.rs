@@ -4,7 +4,9 @@
 
 use serde::Serialize;
 
-use crate::model::RunOutcome;
+use std::collections::BTreeMap;
+
+use crate::model::{BySetting, RunOutcome};
 use crate::runner::Results;
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -64,6 +66,16 @@ pub struct PolicySummary {
     pub peak_traced_cases_per_day: Interval,
     /// Share of runs with no local infection in the last weeks.
     pub controlled: f64,
+    /// Mean per run: infections by setting, and those a trace of their
+    /// infector found.
+    pub infections_by_setting: BTreeMap<String, f64>,
+    pub found_by_setting: BTreeMap<String, f64>,
+    /// Mean contact quarantine person-days per run, by the rule that ordered them.
+    pub quarantine_days_by_rule: BTreeMap<String, f64>,
+    /// The case reproduction number of everyone infected in the first
+    /// `EARLY_R_DAYS` days, pooled over the runs: the R a policy holds the
+    /// outbreak to before immunity matters.
+    pub early_r: Option<f64>,
     /// Median and 10th/90th percentile of new infections per day.
     pub daily_infections: Vec<Interval>,
     /// Case reproduction number by day of infection, over all runs pooled;
@@ -89,6 +101,8 @@ fn peak_u32(series: &[u32]) -> f64 {
 /// fall after the run ends.
 const R_TAIL_DAYS: usize = 21;
 const R_MIN_INFECTED: u32 = 20;
+/// The days whose infections `early_r` pools.
+pub const EARLY_R_DAYS: usize = 30;
 
 pub fn summarise(results: &Results) -> Vec<PolicySummary> {
     let base = &results.outcomes[results.baseline()];
@@ -147,6 +161,25 @@ fn summarise_one(
             (n >= R_MIN_INFECTED && d + R_TAIL_DAYS < days).then(|| f64::from(s) / f64::from(n))
         })
         .collect();
+    let early = EARLY_R_DAYS.min(days.saturating_sub(R_TAIL_DAYS));
+    let early_n: u32 = runs.iter().flat_map(|o| &o.cohort_infected[..early]).sum();
+    let early_s: u32 = runs.iter().flat_map(|o| &o.cohort_secondary[..early]).sum();
+    let k = runs.len() as u64;
+    let mean_by = |f: fn(&RunOutcome) -> &BySetting| {
+        let mut m: BTreeMap<String, f64> = BTreeMap::new();
+        for o in runs {
+            for (setting, count) in f(o).entries() {
+                *m.entry(setting.to_owned()).or_default() += count as f64 / k as f64;
+            }
+        }
+        m
+    };
+    let mut by_rule: BTreeMap<String, f64> = BTreeMap::new();
+    for o in runs {
+        for (rule, d) in &o.quarantine_days_by_rule {
+            *by_rule.entry((*rule).to_owned()).or_default() += *d as f64 / k as f64;
+        }
+    }
     let mean = |f: fn(&RunOutcome) -> u32| {
         runs.iter().map(|o| f64::from(f(o))).sum::<f64>() / runs.len() as f64
     };
@@ -171,6 +204,10 @@ fn summarise_one(
         peak_new_orders_per_day: per_run(runs, |o| peak_u32(&o.daily_new_orders)),
         peak_traced_cases_per_day: per_run(runs, |o| peak_u32(&o.daily_traced_cases)),
         controlled: runs.iter().filter(|o| o.controlled).count() as f64 / runs.len() as f64,
+        infections_by_setting: mean_by(|o| &o.infections_by_setting),
+        found_by_setting: mean_by(|o| &o.found_by_setting),
+        quarantine_days_by_rule: by_rule,
+        early_r: (early_n >= R_MIN_INFECTED).then(|| f64::from(early_s) / f64::from(early_n)),
         daily_infections,
         effective_r,
     }
