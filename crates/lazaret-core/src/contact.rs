@@ -40,6 +40,10 @@ pub enum ExposureRule {
     Household,
     #[serde(rename = "building")]
     Building,
+    /// Same building, other unit, under a policy that quarantines the whole
+    /// building (`residence.building_close`).
+    #[serde(rename = "building-close")]
+    BuildingClose,
     #[serde(rename = "ride")]
     Ride,
     /// Named by the case in an interview (household, workplace, …: the
@@ -65,6 +69,7 @@ impl ExposureRule {
             Self::FlightCabin => "flight-cabin",
             Self::Household => "household",
             Self::Building => "building",
+            Self::BuildingClose => "building-close",
             Self::Ride => "ride",
             Self::Interview => "interview",
         }

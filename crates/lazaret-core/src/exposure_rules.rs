@@ -257,6 +257,8 @@ fn match_residence(
     {
         let (rule, on) = if other.unit == case.unit {
             (ExposureRule::Household, policy.residence.household_close)
+        } else if policy.residence.building_close {
+            (ExposureRule::BuildingClose, true)
         } else {
             (ExposureRule::Building, policy.residence.building_notify)
         };
@@ -562,6 +564,19 @@ mod tests {
         assert_eq!(got[2].last_exposure, w.end);
         assert_eq!(got[0].last_exposure, w.end);
         assert!(got.iter().all(|c| c.generation == 2));
+
+        // A whole-building policy makes the neighbours close contacts.
+        let mut p = TracingPolicy::default();
+        p.residence.building_close = true;
+        let got = find_contacts(&pid("CASE"), &w, &ex, &p, 1);
+        assert_eq!(
+            rules_of(&got),
+            vec![
+                ("DRIVER".into(), Close, vec![BuildingClose, Ride]),
+                ("NEIGHBOUR".into(), Close, vec![BuildingClose]),
+                ("SPOUSE".into(), Close, vec![Household]),
+            ]
+        );
 
         // A policy can switch rules off.
         let mut p = TracingPolicy::default();

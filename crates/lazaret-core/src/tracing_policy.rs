@@ -47,6 +47,10 @@ pub struct ResidencePolicy {
     pub household_close: bool,
     /// Same building, other unit, is notified.
     pub building_notify: bool,
+    /// Same building, other unit, is close: the whole building goes into
+    /// quarantine. Off by default (the brief's 600 residents quarantined for
+    /// one case); `lazaret sim outbreak` shows what it buys.
+    pub building_close: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -94,6 +98,7 @@ impl Default for ResidencePolicy {
         Self {
             household_close: true,
             building_notify: true,
+            building_close: false,
         }
     }
 }

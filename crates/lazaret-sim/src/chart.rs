@@ -42,18 +42,55 @@ fn fmt_num(x: f64) -> String {
     }
 }
 
-/// Renders the chart; `title` names the region and runs.
+/// The curves panel's area in the whole chart's coordinates (`x y width
+/// height`): a page can show each panel on its own.
+const CURVES_BOX: &str = "0 36 610 424";
+/// Where the bars panel's first bar starts, and the height of each row.
+const BAR_TOP: f64 = 90.0;
+const ROW_H: f64 = 50.0;
+
+fn open(s: &mut String, view_box: &str, width: f64, height: f64) {
+    let _ = writeln!(
+        s,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="{view_box}" width="{width}" height="{height}" font-family="system-ui, sans-serif" font-size="12">"#
+    );
+}
+
+/// Renders the whole chart; `title` names the region and runs.
 pub fn render(title: &str, summaries: &[PolicySummary]) -> String {
     let mut s = String::new();
-    let _ = write!(
+    open(&mut s, &format!("0 0 {W} {H}"), W, H);
+    let _ = writeln!(
         s,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" width="{W}" height="{H}" font-family="system-ui, sans-serif" font-size="12">
-<rect width="100%" height="100%" fill="#fff"/>
-<text x="20" y="24" font-size="15" font-weight="600">{}</text>
-"##,
+        r##"<rect width="100%" height="100%" fill="#fff"/><text x="20" y="24" font-size="15" font-weight="600">{}</text>"##,
         esc(title)
     );
     curves(&mut s, summaries);
+    bars(&mut s, summaries);
+    s.push_str("</svg>\n");
+    s
+}
+
+/// The epidemic curves alone, as their own SVG.
+pub fn render_curves(summaries: &[PolicySummary]) -> String {
+    let mut s = String::new();
+    open(&mut s, CURVES_BOX, 610.0, 424.0);
+    curves(&mut s, summaries);
+    s.push_str("</svg>\n");
+    s
+}
+
+/// The averted per 1,000 quarantine days alone, as their own SVG, as tall
+/// as its bars.
+pub fn render_bars(summaries: &[PolicySummary]) -> String {
+    let rows = summaries
+        .iter()
+        .filter(|p| p.averted_per_1000_quarantine_days.is_some())
+        .count()
+        .max(1);
+    let height = BAR_TOP + ROW_H * rows as f64 + 30.0 - 36.0;
+    let mut s = String::new();
+    open(&mut s, &format!("610 36 390 {height}"), 390.0, height);
     bars(&mut s, summaries);
     s.push_str("</svg>\n");
     s
@@ -137,13 +174,16 @@ fn curves(s: &mut String, summaries: &[PolicySummary]) {
             r#"<polyline points="{}" fill="none" stroke="{colour}" stroke-width="2"/>"#,
             median.join(" ")
         );
-        let ly = y0 + 8.0 + 16.0 * k as f64;
+        // The legend below the axis, two names a row, clear of the curves.
+        let (lx, ly) = (
+            x0 + 260.0 * (k % 2) as f64,
+            y0 + ph + 50.0 + 16.0 * (k / 2) as f64,
+        );
         let _ = writeln!(
             s,
-            r#"<line x1="{}" x2="{}" y1="{ly}" y2="{ly}" stroke="{colour}" stroke-width="3"/><text x="{}" y="{}">{}</text>"#,
-            x0 + pw - 150.0,
-            x0 + pw - 130.0,
-            x0 + pw - 124.0,
+            r#"<line x1="{lx}" x2="{}" y1="{ly}" y2="{ly}" stroke="{colour}" stroke-width="3"/><text x="{}" y="{}">{}</text>"#,
+            lx + 20.0,
+            lx + 26.0,
             ly + 4.0,
             esc(&p.name)
         );
@@ -151,7 +191,7 @@ fn curves(s: &mut String, summaries: &[PolicySummary]) {
 }
 
 fn bars(s: &mut String, summaries: &[PolicySummary]) {
-    let (x0, y0, pw) = (640.0, 60.0, 330.0);
+    let (x0, y0, pw) = (640.0, 60.0, 310.0);
     let _ = writeln!(
         s,
         r##"<text x="{}" y="{}" font-weight="600">Infections averted per 1,000 quarantine days</text><text x="{}" y="{}" fill="#555">median and 95% interval of runs, against isolation alone</text>"##,
@@ -178,14 +218,13 @@ fn bars(s: &mut String, summaries: &[PolicySummary]) {
         (lo.min(i.low), hi.max(i.high))
     });
     let (top, _) = nice(hi.max(1e-9));
-    let (bottom, _) = if lo < 0.0 { nice(-lo) } else { (0.0, 0.0) };
-    let bottom = -bottom;
+    let bottom = if lo < 0.0 { -nice(-lo).0 } else { 0.0 };
     let x = |v: f64| x0 + pw * (v - bottom) / (top - bottom);
     let bar_h = 22.0;
     for (row, (k, p)) in rows.iter().enumerate() {
         let i = p.averted_per_1000_quarantine_days.expect("filtered");
         let colour = COLOURS[k % COLOURS.len()];
-        let yb = y0 + 30.0 + row as f64 * (bar_h + 28.0);
+        let yb = BAR_TOP + row as f64 * ROW_H;
         let (a, b) = (x(0.0).min(x(i.median)), x(0.0).max(x(i.median)));
         let ym = yb + bar_h / 2.0;
         let _ = writeln!(
@@ -210,7 +249,7 @@ fn bars(s: &mut String, summaries: &[PolicySummary]) {
             fmt_num(i.median),
         );
     }
-    let axis_y = y0 + 30.0 + rows.len() as f64 * (bar_h + 28.0);
+    let axis_y = BAR_TOP + rows.len() as f64 * ROW_H;
     let _ = writeln!(
         s,
         r##"<line x1="{x0}" x2="{}" y1="{axis_y}" y2="{axis_y}" stroke="#999"/><text x="{x0}" y="{}" fill="#555">{}</text><text x="{}" y="{}" text-anchor="end" fill="#555">{}</text><line x1="{z:.1}" x2="{z:.1}" y1="{}" y2="{axis_y}" stroke="#999"/>"##,

@@ -48,14 +48,36 @@ pub fn test_id(test: u32) -> TestId {
     id(TestId::parse, format!("T{test}"))
 }
 
+/// The residence register of building `b`: what `case_exposures` takes, kept
+/// by the caller between the traces of the building's cases.
+pub fn building_register(region: &Region, b: u32) -> Vec<Residence> {
+    let building_id = id(BuildingId::parse, format!("B{b}"));
+    region
+        .building_members(b)
+        .map(|a| Residence {
+            person_id: person(a),
+            building_id: building_id.clone(),
+            unit: unit_of(region, a),
+        })
+        .collect()
+}
+
+fn unit_of(region: &Region, agent: u32) -> String {
+    format!(
+        "U{}",
+        region.household_unit[region.household[agent as usize] as usize]
+    )
+}
+
 /// The exposure records around `case` from day `from` to day `to`
-/// (inclusive), plus the contacts the case named. The engine applies the
-/// exact window; this only leaves out what cannot be inside it.
+/// (inclusive): its flights and rides, its building's `register`
+/// (`building_register`), and the contacts the case named. The engine applies
+/// the exact window; this only leaves out what cannot be inside it.
 pub fn case_exposures(
     region: &Region,
     case: u32,
-    from: i32,
-    to: i32,
+    (from, to): (i32, i32),
+    register: Vec<Residence>,
     named: Vec<NamedContact>,
 ) -> CaseExposures {
     let in_days = |day: u32| (from - 1..=to + 1).contains(&(day as i32));
@@ -94,27 +116,13 @@ pub fn case_exposures(
         })
         .collect();
     let building = region.building_of(case);
-    let unit = |agent: u32| {
-        format!(
-            "U{}",
-            region.household_unit[region.household[agent as usize] as usize]
-        )
-    };
-    let building_id = id(BuildingId::parse, format!("B{building}"));
     let residence = Some(ResidenceExposure {
         case_residence: Residence {
             person_id: person(case),
-            building_id: building_id.clone(),
-            unit: unit(case),
+            building_id: id(BuildingId::parse, format!("B{building}")),
+            unit: unit_of(region, case),
         },
-        building_residents: region
-            .building_members(building)
-            .map(|a| Residence {
-                person_id: person(a),
-                building_id: building_id.clone(),
-                unit: unit(a),
-            })
-            .collect(),
+        building_residents: register,
     });
     let rides = region
         .rides_of

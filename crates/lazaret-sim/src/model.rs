@@ -10,7 +10,7 @@
 
 use chrono::Duration;
 use lazaret_core::contact::{ExposureRule, RiskTier};
-use lazaret_core::exposure::{ContactSetting, NamedContact};
+use lazaret_core::exposure::{ContactSetting, NamedContact, Residence};
 use lazaret_core::exposure_rules::{find_contacts, infectious_window};
 use lazaret_core::order::OrderBasis;
 use lazaret_core::revision::{plan_basis_revision, OrderRevision};
@@ -91,6 +91,10 @@ impl BySetting {
 /// Days at the end of a run with no local infection for the outbreak to
 /// count as controlled (Hellewell et al. use weeks 12 to 16).
 pub const CONTROL_DAYS: u32 = 28;
+/// An outbreak that reached this many infections is not controlled, even if
+/// it burnt out (Hellewell et al.: 5,000), nor one that reached a tenth of a
+/// smaller region.
+pub const CONTROL_MAX_INFECTIONS: u32 = 5_000;
 
 /// What one run produced. Daily series are indexed by simulation day.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -129,6 +133,8 @@ pub struct RunOutcome {
     /// Expected alerts per day: missed prompts of compliant people, every
     /// prompt of those who left.
     pub daily_alerts: Vec<f64>,
+    /// No local infection in the last `CONTROL_DAYS` days, and fewer than
+    /// `CONTROL_MAX_INFECTIONS` (or a tenth of the region) in all.
     pub controlled: bool,
 }
 
@@ -196,6 +202,8 @@ struct Run<'a> {
     quarantine: Vec<u32>,
     isolation: Vec<u32>,
     monitored_until: Vec<i32>,
+    /// Each building's residence register once built (a trace borrows it).
+    registers: Vec<Option<Vec<Residence>>>,
     /// Community contacts met while infectious, kept for the interview.
     met: Vec<Vec<(u32, i32)>>,
     record_met: bool,
@@ -250,6 +258,7 @@ pub fn run(
         quarantine: vec![NONE; n],
         isolation: vec![NONE; n],
         monitored_until: vec![i32::MIN; n],
+        registers: vec![None; region.building_start.len() - 1],
         met: if record_met {
             vec![Vec::new(); n]
         } else {
@@ -289,8 +298,16 @@ impl Run<'_> {
         let mut next_flight = 0;
         for t in 0..self.days {
             self.now = t;
-            for ev in std::mem::take(&mut self.events[t as usize]) {
-                self.handle(ev);
+            // An event may schedule another for the same day (a test taken at
+            // onset, a trace the day of the result): drain until none is left.
+            loop {
+                let today = std::mem::take(&mut self.events[t as usize]);
+                if today.is_empty() {
+                    break;
+                }
+                for ev in today {
+                    self.handle(ev);
+                }
             }
             // Travellers arriving infected today.
             let share = self.region.config.flights.infected_share;
@@ -654,8 +671,15 @@ impl Run<'_> {
         let window = infectious_window(&result, &policy.window);
         let (from, to) = (day_of(window.start), day_of(window.end).min(t));
         let named = self.interview(case, test, from, to);
-        let exposures = bridge::case_exposures(self.region, case, from, to, named);
+        let building = self.region.building_of(case);
+        let register = self.registers[building as usize]
+            .take()
+            .unwrap_or_else(|| bridge::building_register(self.region, building));
+        let mut exposures = bridge::case_exposures(self.region, case, (from, to), register, named);
         let contacts = find_contacts(&result.person_id, &window, &exposures, policy, 1);
+        // The building's register serves its next case too.
+        self.registers[building as usize] =
+            exposures.residence.take().map(|r| r.building_residents);
         self.out.traced_cases += 1;
         self.out.daily_traced_cases[t as usize] += 1;
         let q = &policy.quarantine;
@@ -863,9 +887,11 @@ impl Run<'_> {
             }
         }
         let tail = (CONTROL_DAYS as usize).min(days as usize / 4).max(1);
-        self.out.controlled = self.out.daily_infections[days as usize - tail..]
-            .iter()
-            .all(|&x| x == 0);
+        let cap = CONTROL_MAX_INFECTIONS.min(self.region.population() / 10);
+        self.out.controlled = self.out.infections < cap
+            && self.out.daily_infections[days as usize - tail..]
+                .iter()
+                .all(|&x| x == 0);
         self.out
     }
 }

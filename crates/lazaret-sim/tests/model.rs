@@ -182,3 +182,21 @@ fn false_positives_are_corrected_and_release_their_contacts() {
         assert_eq!(o.orders_infected, 0);
     }
 }
+
+/// A test taken the day symptoms start and a trace the day of the result run
+/// that same day (events scheduled for today are not lost).
+#[test]
+fn same_day_steps_are_not_lost() {
+    let mut c = town();
+    c.response.test_delay_days = 0;
+    c.response.trace_delay_days = 0;
+    let r = run(&c, &["default"], 1);
+    let o = &outcomes(&r, "default")[0];
+    assert!(
+        o.confirmed_cases > 0 && o.traced_cases > 0,
+        "{} {}",
+        o.confirmed_cases,
+        o.traced_cases
+    );
+    assert!(o.contact_orders > 0);
+}

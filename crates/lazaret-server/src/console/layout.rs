@@ -100,6 +100,7 @@ pub enum Nav {
     Chains,
     Imports,
     Exports,
+    WhatIf,
     Accounts,
     Account,
 }
@@ -160,6 +161,9 @@ pub fn page(
                                 }
                                 @if s.role.allows(Permission::ExportSurveillance) {
                                     (nav_item(Nav::Exports, "/exports", "c.nav.exports"))
+                                }
+                                @if super::what_if::allowed(s.role) {
+                                    (nav_item(Nav::WhatIf, "/what-if", "c.nav.what_if"))
                                 }
                                 @if s.role.allows(Permission::ManageUsers) {
                                     (nav_item(Nav::Accounts, "/users", "c.nav.accounts"))

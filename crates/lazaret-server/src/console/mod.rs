@@ -7,7 +7,8 @@
 //! and pages (`/follow-ups`, `/follow-ups/{id}`: calls, assignment, the
 //! place of a contact without an address: `follow_up.rs`), the transmission chains (`/chains`, `/chains.svg`), the
 //! overview (`/overview`), the surveillance exports (`/exports`,
-//! `/exports/file`), the imports (`/imports`, `/imports/{id}` and
+//! `/exports/file`), the what-if simulation of tracing rules (`/what-if`),
+//! the imports (`/imports`, `/imports/{id}` and
 //! its commit), the accounts for administrators (`/users`, …), the
 //! account page
 //! (`GET /account`) and sign out (`POST /logout`). Server-rendered HTML from
@@ -45,6 +46,7 @@ mod orders;
 mod overview;
 mod persons;
 mod users;
+mod what_if;
 
 use std::net::SocketAddr;
 
@@ -113,6 +115,7 @@ pub fn routes() -> Router<AppState> {
         .route("/orders/{id}/enrollment/photo", get(orders::photo))
         .route("/exports", get(exports::page_get))
         .route("/exports/file", get(exports::file))
+        .route("/what-if", get(what_if::page_get))
         .route("/imports", get(imports::list).post(imports::upload))
         .route("/imports/{id}", get(imports::detail))
         .route("/imports/{id}/commit", post(imports::commit))

@@ -33,6 +33,7 @@ pub mod stats;
 pub mod subject;
 pub mod symptoms;
 pub mod tracing;
+pub mod what_if;
 
 pub use actor::Actor;
 pub use error::ServiceError;

@@ -16,6 +16,7 @@ mod console_follow_up;
 mod console_imports;
 mod console_orders;
 mod console_overview;
+mod console_what_if;
 mod delivery_lease;
 mod districts;
 mod exports;

@@ -927,6 +927,14 @@ pub fn table() -> Vec<Entry> {
             Collection,
             none(),
         ),
+        // The what-if simulation (roles and results: tests/it/console_what_if.rs).
+        entry(
+            Method::GET,
+            "/what-if",
+            Console(StatusCode::SEE_OTHER),
+            Collection,
+            none(),
+        ),
     ]
 }
 
@@ -955,6 +963,7 @@ const NON_API: &[&str] = &[
     "GET /overview",
     "GET /exports",
     "GET /exports/file",
+    "GET /what-if",
     "GET /imports",
     "POST /imports",
     "GET /imports/{id}",
