@@ -356,3 +356,95 @@ fn sim_trace_bench_reads_and_never_writes() {
         "nothing was audited as if an officer had traced"
     );
 }
+
+/// `sim outbreak` compares policies in memory: a table on stdout, CSV, JSON
+/// and SVG files, no database touched (a `--db` that does not exist stays
+/// absent); a bad policy file is refused with its reason.
+#[test]
+fn sim_outbreak_writes_its_comparison_and_touches_no_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let db_file = dir.path().join("never.db");
+    let db = format!("sqlite://{}", db_file.display());
+    let policy = dir.path().join("household-only.toml");
+    std::fs::write(&policy, "[residence]\nbuilding_notify = false\n").unwrap();
+    let (csv, json, svg) = (
+        dir.path().join("out.csv"),
+        dir.path().join("out.json"),
+        dir.path().join("out.svg"),
+    );
+    let out = lazaret()
+        .args([
+            "--db",
+            &db,
+            "sim",
+            "outbreak",
+            "--population",
+            "3000",
+            "--days",
+            "40",
+        ])
+        .args(["--runs", "3", "--policy", "none", "--policy"])
+        .arg(&policy)
+        .arg("--csv")
+        .arg(&csv)
+        .arg("--json")
+        .arg(&json)
+        .arg("--svg")
+        .arg(&svg)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let table = String::from_utf8(out.stdout).unwrap();
+    for name in ["isolation", "none", "household-only"] {
+        assert!(
+            table.lines().any(|l| l.starts_with(name)),
+            "{name}: {table}"
+        );
+    }
+    let csv = std::fs::read_to_string(&csv).unwrap();
+    assert_eq!(csv.lines().count(), 4, "{csv}");
+    assert!(csv.starts_with("policy,runs,infections_median"));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(json["summaries"].as_array().unwrap().len(), 3);
+    assert_eq!(json["results"]["population"], 3000);
+    assert!(std::fs::read_to_string(&svg).unwrap().starts_with("<svg"));
+    assert!(!db_file.exists(), "the simulation opened no database");
+
+    std::fs::write(&policy, "[flight]\nseat_rows = 99\n").unwrap();
+    let bad = lazaret()
+        .args([
+            "sim",
+            "outbreak",
+            "--population",
+            "3000",
+            "--runs",
+            "1",
+            "--policy",
+        ])
+        .arg(&policy)
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(err.contains("seat_rows must be at most 10"), "{err}");
+    let missing = lazaret()
+        .args([
+            "sim",
+            "outbreak",
+            "--runs",
+            "1",
+            "--policy",
+            "no-such-policy",
+        ])
+        .output()
+        .unwrap();
+    assert!(!missing.status.success());
+    assert!(
+        String::from_utf8_lossy(&missing.stderr).contains("not one of none, isolation, default")
+    );
+}
