@@ -77,11 +77,14 @@ impl Form {
 
     /// The service's request, or the field that cannot be one.
     fn request(&self) -> Result<WhatIfRequest, &'static str> {
-        let variants = self
-            .variants
-            .iter()
-            .map(|v| Variant::parse(v).ok_or("variants"))
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut variants = Vec::new();
+        for v in &self.variants {
+            let v = Variant::parse(v).ok_or("variants")?;
+            // A box ticked twice (a hand-made URL) is one rule set.
+            if !variants.contains(&v) {
+                variants.push(v);
+            }
+        }
         Ok(WhatIfRequest {
             population: self
                 .population
@@ -376,7 +379,7 @@ mod tests {
 
     #[test]
     fn the_form_becomes_a_request_or_names_its_field() {
-        let f = Form::parse(Some("run=1&population=20%2C000&days=60&runs=5&r0=1,5&variant=in_force&variant=whole_building"));
+        let f = Form::parse(Some("run=1&population=20%2C000&days=60&runs=5&r0=1,5&variant=in_force&variant=whole_building&variant=in_force"));
         assert!(f.run);
         let r = f.request().unwrap();
         assert_eq!((r.population, r.days, r.runs, r.r0), (20_000, 60, 5, 1.5));

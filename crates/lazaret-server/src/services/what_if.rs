@@ -93,7 +93,7 @@ impl Default for WhatIfRequest {
         Self {
             population: 20_000,
             days: 90,
-            runs: 10,
+            runs: 8,
             r0: 2.5,
             variants: vec![
                 Variant::InForce,

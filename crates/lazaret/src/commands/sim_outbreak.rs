@@ -20,7 +20,7 @@ pub struct OutbreakArgs {
     #[arg(long, value_name = "FILE")]
     pub region: Option<PathBuf>,
     /// A policy to compare: a tracing policy TOML (production's format, plus an optional
-    /// [response] table), `NAME=FILE`, or a built-in: `none`, `isolation` (the baseline,
+    /// `[response]` table), `NAME=FILE`, or a built-in: `none`, `isolation` (the baseline,
     /// always run), `default` (the built-in tracing rules). Repeat to compare several
     #[arg(long = "policy", value_name = "FILE|NAME=FILE|BUILTIN")]
     pub policies: Vec<String>,
