@@ -10,7 +10,7 @@
 
 use crate::params::DiseaseParams;
 use crate::random::Stream;
-use crate::region::{GroupKind, Region, NONE};
+use crate::region::{GroupKind, Region};
 
 /// One infection, in simulation days; infectious on `start..end`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -228,12 +228,6 @@ pub fn calibrate(region: &Region) -> Calibration {
         community_hazard,
         r0: mean_rel * (settings.total() + community),
     }
-}
-
-/// The group an agent spends the day in, if any.
-pub fn group_of(region: &Region, agent: u32) -> Option<u32> {
-    let g = region.group[agent as usize];
-    (g != NONE).then_some(g)
 }
 
 #[cfg(test)]

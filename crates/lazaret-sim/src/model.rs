@@ -193,6 +193,9 @@ struct Run<'a> {
     beta_work: f64,
     beta_school: f64,
     beta_building: f64,
+    beta_ride_hour: f64,
+    beta_flight_near: f64,
+    beta_flight_far: f64,
     community_hazard: f64,
     course: Vec<Course>,
     secondary: Vec<u32>,
@@ -239,6 +242,9 @@ pub fn run(
         beta_work: hazard(t.workplace),
         beta_school: hazard(t.school),
         beta_building: hazard(t.building),
+        beta_ride_hour: hazard(t.ride_per_hour),
+        beta_flight_near: hazard(t.flight_near),
+        beta_flight_far: hazard(t.flight_far),
         community_hazard: calibration.community_hazard,
         course: vec![
             Course {
@@ -406,7 +412,7 @@ impl Run<'_> {
         }
         let out = self.out_factor(i, t);
         // The day's group, then the rest of the building, walked by skips.
-        if let Some(g) = crate::disease::group_of(region, i) {
+        if let Some(g) = region.group_of(i) {
             let (beta, setting) = match region.group_kind[g as usize] {
                 GroupKind::Workplace => (self.beta_work, Setting::Workplace),
                 GroupKind::School => (self.beta_school, Setting::School),
@@ -438,13 +444,13 @@ impl Run<'_> {
         }
         // Today's rides and flights.
         let rel = course.relative(t, self.decay);
-        let ride_hazard = hazard(region.config.transmission.ride_per_hour);
         for &k in region.rides_of.get(i) {
             let ride = &region.rides[k as usize];
             if ride.day as i32 != t {
                 continue;
             }
-            let p = (1.0 - (-ride_hazard * f64::from(ride.minutes) / 60.0 * rel).exp()) * out;
+            let p =
+                (1.0 - (-self.beta_ride_hour * f64::from(ride.minutes) / 60.0 * rel).exp()) * out;
             for &j in ride.occupants() {
                 let u = s.unit();
                 if j != i && u < p * self.out_factor(j, t) {
@@ -465,8 +471,12 @@ impl Run<'_> {
                 .map_or(0, |o| o.row);
             for o in &flight.occupants {
                 let near = me > 0 && o.row > 0 && me.abs_diff(o.row) <= tr.flight_near_rows as u16;
-                let ar = if near { tr.flight_near } else { tr.flight_far };
-                let p = 1.0 - (-hazard(ar) * rel).exp();
+                let beta = if near {
+                    self.beta_flight_near
+                } else {
+                    self.beta_flight_far
+                };
+                let p = 1.0 - (-beta * rel).exp();
                 if s.chance(p) && o.agent != i {
                     infected.push((o.agent, Setting::Flight));
                 }
@@ -736,7 +746,7 @@ impl Run<'_> {
                 });
             }
         };
-        if let Some(g) = crate::disease::group_of(self.region, case) {
+        if let Some(g) = self.region.group_of(case) {
             let setting = match self.region.group_kind[g as usize] {
                 GroupKind::Workplace => ContactSetting::Workplace,
                 GroupKind::School => ContactSetting::School,

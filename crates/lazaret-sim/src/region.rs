@@ -136,6 +136,12 @@ impl Region {
         self.building_start[b as usize]..self.building_start[b as usize + 1]
     }
 
+    /// The workplace or school class an agent spends the day in, if any.
+    pub fn group_of(&self, agent: u32) -> Option<u32> {
+        let g = self.group[agent as usize];
+        (g != NONE).then_some(g)
+    }
+
     /// Generates the region of `config` (deterministic by `config.seed`).
     pub fn generate(config: &RegionConfig) -> Self {
         let n = config.population;
