@@ -267,7 +267,7 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("c.what_if_days", "Days", "Дни"),
     ("c.what_if_runs", "Runs per rule set", "Прогонов на набор правил"),
     ("c.what_if_r0", "R0 without measures", "R0 без мер"),
-    ("c.what_if_bound", "At most {max} million person-days in all (people × days × runs × rule sets, isolation alone included): a few seconds.", "Не более {max} млн человеко-дней всего (жители × дни × прогоны × наборы правил, включая одну изоляцию): несколько секунд."),
+    ("c.what_if_bound", "At most {max} million person-days in all (people × days × runs × rule sets, isolation alone included): up to about 15 seconds.", "Не более {max} млн человеко-дней всего (жители × дни × прогоны × наборы правил, включая одну изоляцию): до 15 секунд."),
     ("c.what_if_variants", "Rule sets to compare", "Наборы правил для сравнения"),
     ("c.what_if_baseline", "Each is compared with isolating cases alone (no tracing), which always runs, on the same random seeds.", "Каждый сравнивается с одной лишь изоляцией случаев (без отслеживания), которая считается всегда, на тех же случайных числах."),
     ("c.what_if_run", "Run the simulation", "Запустить моделирование"),

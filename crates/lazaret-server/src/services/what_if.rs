@@ -109,8 +109,9 @@ pub const MIN_POPULATION: u32 = 1_000;
 pub const MAX_DAYS: u32 = 120;
 pub const MIN_DAYS: u32 = 30;
 pub const MAX_RUNS: u32 = 40;
-/// The bound on one request's work (agents × days × runs × policies): a few
-/// seconds on one core.
+/// The bound on one request's work (agents × days × runs × policies): about
+/// 12 CPU-seconds at the bound with an epidemic that is not controlled
+/// (measured: 20,000 × 90 × 8 × 4 in 11.6 s on one core).
 pub const MAX_AGENT_DAYS: u64 = 60_000_000;
 
 impl WhatIfRequest {
