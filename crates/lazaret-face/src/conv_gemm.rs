@@ -488,7 +488,7 @@ pub(crate) fn gemm_into(
 }
 
 /// Maps of at most this many pixels (the recognition net's 3×3 and 1×1 stages) run on
-/// [`pixels_avx2`]: about twice the wide kernel's speed there, measured.
+/// [`pixels_avx2`]: 1.4× the wide kernel on 3×3 256→256 (docs/benchmarks-history.md).
 const FEW_PIXELS: usize = 16;
 
 /// [`gemm_into`] for the wide positions `qs` only (each `< nq`), on the AVX2 kernel
