@@ -67,7 +67,7 @@ fn main() {
         });
         println!("1x1 {cin:>3}->{cout:<3} {h:>3}x{h:<3}  {g:6.1} GMAC/s");
     }
-    for (c, h) in [(32, 35), (64, 17), (128, 8), (256, 3)] {
+    for (c, h) in [(32, 35), (64, 17), (128, 8), (256, 3), (256, 4), (256, 1)] {
         let x = Map::from_plain(c, h, h, &pseudo(c * h * h, 1));
         let f = pseudo(9 * c * c, 2);
         let w = PackedConv::from_tf(&f, 3, c, c, &ones(c), &pseudo(c, 3));

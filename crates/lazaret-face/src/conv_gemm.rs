@@ -7,8 +7,12 @@
 //! `q = y·Wp + x`, so every tap is the same contiguous run of the input shifted by a fixed
 //! offset. The kernel computes "wide" rows (`x` up to `Wp`), writes them shifted into the
 //! output's interior, and the two garbage columns land exactly on the output's border, which
-//! is zeroed again afterwards. Strided layers (7×7 and 3×3 stride 2) go through an explicit
-//! im2col into the same wide layout and run the same kernel.
+//! is zeroed again afterwards. Strided 3×3 layers go through an explicit im2col into the
+//! same wide layout and run the same kernel; the 7×7 stride-2 stem reads the four phases of
+//! its input (even/odd rows × columns) at fixed offsets instead. Where a max-pool follows
+//! the detector's stem and pointwise convs, the conv runs a strip of rows at a time into a
+//! cached buffer and is pooled from there, never written out whole. Maps of at most 16 pixels (the recognition net's last stage) put the output
+//! channels across the lanes instead ([`pixels_into`]).
 //!
 //! The kernel keeps 8 output channels × 32 pixels in registers (16 AVX-512 accumulators,
 //! broadcast weight × two input loads per tap, auto-vectorised); with AVX2 only (16
@@ -188,14 +192,30 @@ impl Epilogue<'_> {
 
 /// 3×3 stride-1 "same" convolution of a bordered map (the output has the same size).
 pub fn conv3x3_same(x: &Map, w: &PackedConv, ep: Epilogue<'_>) -> Map {
+    let mut out = conv3x3_same_batch(std::slice::from_ref(x), w, &[ep]);
+    out.pop().expect("one output per input")
+}
+
+/// [`conv3x3_same`] of equally shaped maps, each with its epilogue: on few-pixel maps the
+/// images share the reads of the weights (see [`gemm_batch`]); the values are those of
+/// one call per image, to the bit.
+pub fn conv3x3_same_batch(xs: &[Map], w: &PackedConv, eps: &[Epilogue<'_>]) -> Vec<Map> {
+    let Some(x) = xs.first() else {
+        return Vec::new();
+    };
     assert_eq!((w.k, w.cin), (3, x.c), "conv3x3 weights");
+    assert!(
+        xs.iter().all(|m| (m.c, m.h, m.w) == (x.c, x.h, x.w)),
+        "inputs of one shape"
+    );
     let (wp, plane) = (x.wp(), x.plane());
     let offsets: Vec<usize> = (0..x.c)
         .flat_map(|c| (0..3).flat_map(move |ky| (0..3).map(move |kx| c * plane + ky * wp + kx)))
         .collect();
-    let mut out = Map::zeros(w.cout, x.h, x.w);
-    gemm(w, &x.data, &offsets, x.h * wp, &mut out, ep);
-    out
+    let mut outs: Vec<Map> = xs.iter().map(|_| Map::zeros(w.cout, x.h, x.w)).collect();
+    let inputs: Vec<&[f32]> = xs.iter().map(|m| &m.data[..]).collect();
+    gemm_batch(w, &inputs, &offsets, x.h * wp, &mut outs, eps);
+    outs
 }
 
 /// 1×1 convolution of a bordered map (the output has the same size).
@@ -206,6 +226,64 @@ pub fn conv1x1(x: &Map, w: &PackedConv, ep: Epilogue<'_>) -> Map {
     let offsets: Vec<usize> = (0..x.c).map(|c| c * plane + wp + 1).collect();
     let mut out = Map::zeros(w.cout, x.h, x.w);
     gemm(w, &x.data, &offsets, x.h * wp, &mut out, ep);
+    out
+}
+
+/// Floats of conv output per strip of the fused conv + pool functions (192 KB: inside L2).
+const STRIP_FLOATS: usize = 48 * 1024;
+
+/// [`conv1x1`] with activation `act`, then a 2×2 stride-2 max-pool with TF "same" padding
+/// (an odd last row or column is pooled alone), a strip of rows at a time: the full conv
+/// output (the detector's first pointwise conv: 32 × 159 × 159 floats) is never written out
+/// and read back. The values are those of the conv and then the pool, to the bit.
+pub fn conv1x1_max_pool_2x2(x: &Map, w: &PackedConv, act: Activation) -> Map {
+    assert_eq!((w.k, w.cin), (1, x.c), "conv1x1 weights");
+    let (wp, plane) = (x.wp(), x.plane());
+    let offsets: Vec<usize> = (0..x.c).map(|c| c * plane + wp + 1).collect();
+    let (ho, wo) = (x.h.div_ceil(2), x.w.div_ceil(2));
+    let mut out = Map::zeros(w.cout, ho, wo);
+    // Output rows per strip (two conv rows each).
+    let pooled_rows = (STRIP_FLOATS / (w.cout * 2 * wp)).max(1);
+    let strip_plane = 2 * pooled_rows * wp;
+    let mut strip = vec![0f32; w.cout * strip_plane];
+    let mut rowmax = vec![0f32; x.w];
+    for y0 in (0..ho).step_by(pooled_rows) {
+        // Conv rows 2·y0 .. 2·y0 + rows of the input, at wide positions r·wp + x.
+        let rows = (2 * pooled_rows).min(x.h - 2 * y0);
+        let mut o = Out {
+            data: &mut strip,
+            plane: strip_plane,
+            shift: 0,
+        };
+        gemm_into(
+            w,
+            &x.data[2 * y0 * wp..],
+            &offsets,
+            rows * wp,
+            &mut o,
+            None,
+            act,
+        );
+        for c in 0..w.cout {
+            for p in 0..rows.div_ceil(2) {
+                let r0 = &strip[c * strip_plane + 2 * p * wp..][..x.w];
+                // An odd last row is pooled alone.
+                let r1 = &strip[c * strip_plane + (2 * p + 1).min(rows - 1) * wp..][..x.w];
+                // The two rows' max first (one vector pass), then each pair of columns.
+                for ((m, a), b) in rowmax.iter_mut().zip(r0).zip(r1) {
+                    *m = a.max(*b);
+                }
+                let at = out.at(c, y0 + p, 0);
+                let dst = &mut out.data[at..at + wo];
+                for (d, pair) in dst.iter_mut().zip(rowmax.chunks_exact(2)) {
+                    *d = pair[0].max(pair[1]);
+                }
+                if x.w % 2 == 1 {
+                    dst[wo - 1] = rowmax[x.w - 1];
+                }
+            }
+        }
+    }
     out
 }
 
@@ -311,17 +389,41 @@ pub fn conv_strided(
     pad_after: usize,
     ep: Epilogue<'_>,
 ) -> Map {
+    let mut out = conv_strided_batch(std::slice::from_ref(x), w, stride, pad_after, &[ep]);
+    out.pop().expect("one output per input")
+}
+
+/// [`conv_strided`] of equally shaped maps, each with its epilogue (as
+/// [`conv3x3_same_batch`]: the same values as one call per image).
+pub fn conv_strided_batch(
+    xs: &[Map],
+    w: &PackedConv,
+    stride: usize,
+    pad_after: usize,
+    eps: &[Epilogue<'_>],
+) -> Vec<Map> {
+    let Some(x) = xs.first() else {
+        return Vec::new();
+    };
     assert_eq!(w.cin, x.c, "conv input channels");
+    assert!(
+        xs.iter().all(|m| (m.c, m.h, m.w) == (x.c, x.h, x.w)),
+        "inputs of one shape"
+    );
     assert!(pad_after <= 1, "the border is one pixel");
     let ho = (x.h + pad_after - w.k) / stride + 1;
     let wo = (x.w + pad_after - w.k) / stride + 1;
     let origin = x.wp() + 1;
-    let cols = im2col(&x.data, x.c, x.plane(), x.wp(), origin, w.k, stride, ho, wo);
+    let cols: Vec<Vec<f32>> = xs
+        .iter()
+        .map(|m| im2col(&m.data, m.c, m.plane(), m.wp(), origin, w.k, stride, ho, wo))
+        .collect();
     let nq = ho * (wo + 2);
     let offsets: Vec<usize> = (0..w.taps()).map(|t| t * nq).collect();
-    let mut out = Map::zeros(w.cout, ho, wo);
-    gemm(w, &cols, &offsets, nq, &mut out, ep);
-    out
+    let mut outs: Vec<Map> = xs.iter().map(|_| Map::zeros(w.cout, ho, wo)).collect();
+    let inputs: Vec<&[f32]> = cols.iter().map(|c| &c[..]).collect();
+    gemm_batch(w, &inputs, &offsets, nq, &mut outs, eps);
+    outs
 }
 
 /// 3×3 stride-1 "valid" convolution of a plain (borderless) NCHW `cin × size × size` input,
@@ -351,8 +453,165 @@ pub fn conv3x3_valid_plain(
     out
 }
 
-/// `k × k` "valid" strided convolution of a plain (borderless) NCHW `c × h × w` input.
-pub fn conv_valid_strided_plain(
+/// Conv rows per strip of [`conv3x3_valid_pool_leaky`]: 16 channels × 8 rows × 320 wide
+/// positions is 160 KB, inside L2 on the machines measured.
+const POOL_STRIP_ROWS: usize = 8;
+
+/// [`conv3x3_valid_plain`] (no activation), then a 2×2 stride-2 "valid" max-pool and leaky
+/// ReLU with `slope`, a strip of conv rows at a time: the full conv output (the detector's
+/// stem at 320: 16 × 318 × 320 floats, 6.5 MB) is never written out and read back, and each
+/// strip is pooled while it is still in cache. The pool comes before the activation:
+/// leaky ReLU is monotonic, so `max(leaky(a), leaky(b)) == leaky(max(a, b))` exactly, and
+/// the values are those of conv, then pool, then activation, to the bit.
+pub fn conv3x3_valid_pool_leaky(
+    mut input: Vec<f32>,
+    size: usize,
+    w: &PackedConv,
+    slope: f32,
+) -> Map {
+    assert_eq!(
+        (w.k, input.len()),
+        (3, w.cin * size * size),
+        "conv3x3 valid input"
+    );
+    assert!(size >= 4, "input too small for a pooled output");
+    let plane = size * size;
+    let offsets: Vec<usize> = (0..w.cin)
+        .flat_map(|c| (0..3).flat_map(move |ky| (0..3).map(move |kx| c * plane + ky * size + kx)))
+        .collect();
+    input.resize(input.len() + SLACK, 0.0);
+    let side = (size - 2) / 2;
+    let mut out = Map::zeros(w.cout, side, side);
+    // One strip: `POOL_STRIP_ROWS` wide conv rows per channel (row stride `size`, the
+    // input's, so that every tap is a fixed offset as in `conv3x3_valid_plain`).
+    let strip_plane = POOL_STRIP_ROWS * size;
+    let mut strip = vec![0f32; w.cout * strip_plane];
+    let pairs_per_strip = POOL_STRIP_ROWS / 2;
+    for y0 in (0..side).step_by(pairs_per_strip) {
+        let pairs = pairs_per_strip.min(side - y0);
+        let mut o = Out {
+            data: &mut strip,
+            plane: strip_plane,
+            shift: 0,
+        };
+        // Conv row r of the strip is conv row 2·y0 + r: input rows from 2·y0 on.
+        gemm_into(
+            w,
+            &input[2 * y0 * size..],
+            &offsets,
+            2 * pairs * size,
+            &mut o,
+            None,
+            Activation::Identity,
+        );
+        for c in 0..w.cout {
+            for p in 0..pairs {
+                let r0 = &strip[c * strip_plane + 2 * p * size..][..2 * side];
+                let r1 = &strip[c * strip_plane + (2 * p + 1) * size..][..2 * side];
+                let at = out.at(c, y0 + p, 0);
+                let dst = &mut out.data[at..at + side];
+                for (x, d) in dst.iter_mut().enumerate() {
+                    let m = r0[2 * x]
+                        .max(r1[2 * x])
+                        .max(r0[2 * x + 1].max(r1[2 * x + 1]));
+                    *d = if m > 0.0 { m } else { m * slope };
+                }
+            }
+        }
+    }
+    out
+}
+
+thread_local! {
+    /// The wide conv output of the last [`conv_s2_max_pool_plain`] on this thread (690 KB
+    /// for the recognition net's stem), reused rather than allocated and faulted in again.
+    static STEM_SCRATCH: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// A `k × k` (odd `k`) stride-2 "valid" convolution of a plain NCHW input of even height and
+/// width, then a 3×3 stride-2 "valid" max-pool: the recognition net's stem, without im2col.
+/// Split into its four phases (even or odd rows × even or odd columns, each `h/2 × w/2`),
+/// the input of tap `(ky, kx)` is phase `(ky % 2, kx % 2)` shifted by `(ky / 2, kx / 2)`: a
+/// fixed offset, as for [`conv3x3_same`], so the kernel reads the phases directly (the
+/// im2col columns were 3.2 MB for a 150×150 input; the phases are its 270 KB). The taps are
+/// summed in the same order as through im2col: the values are the same to the bit.
+pub fn conv_s2_max_pool_plain(
+    input: &[f32],
+    (h, w_in): (usize, usize),
+    w: &PackedConv,
+    act: Activation,
+) -> Map {
+    assert_eq!(input.len(), w.cin * h * w_in, "input size");
+    assert!(
+        h.is_multiple_of(2) && w_in.is_multiple_of(2) && w.k % 2 == 1,
+        "even input, odd kernel"
+    );
+    assert!(
+        h >= w.k + 4 && w_in >= w.k + 4,
+        "input too small for the pool"
+    );
+    let (hh, wh) = (h / 2, w_in / 2);
+    let phase = hh * wh;
+    let mut phases = vec![0f32; w.cin * 4 * phase + SLACK];
+    for c in 0..w.cin {
+        let src = &input[c * h * w_in..(c + 1) * h * w_in];
+        for a in 0..2 {
+            for b in 0..2 {
+                let dst = &mut phases[((c * 2 + a) * 2 + b) * phase..][..phase];
+                for (i, row) in dst.chunks_exact_mut(wh).enumerate() {
+                    let s = &src[(2 * i + a) * w_in + b..];
+                    for (j, d) in row.iter_mut().enumerate() {
+                        *d = s[2 * j];
+                    }
+                }
+            }
+        }
+    }
+    let k = w.k;
+    let offsets: Vec<usize> = (0..w.cin)
+        .flat_map(|c| {
+            (0..k).flat_map(move |ky| {
+                (0..k)
+                    .map(move |kx| ((c * 2 + ky % 2) * 2 + kx % 2) * phase + (ky / 2) * wh + kx / 2)
+            })
+        })
+        .collect();
+    // Conv output (y, x) at wide position y·wh + x: the last (k − 1)/2 columns of each
+    // wide row are garbage and never pooled.
+    let (ho, wo) = ((h - k) / 2 + 1, (w_in - k) / 2 + 1);
+    let nq = ho * wh;
+    let (po, pw) = ((ho - 3) / 2 + 1, (wo - 3) / 2 + 1);
+    let mut out = Map::zeros(w.cout, po, pw);
+    STEM_SCRATCH.with_borrow_mut(|conv| {
+        conv.resize(w.cout * nq, 0.0);
+        let mut o = Out {
+            data: conv,
+            plane: nq,
+            shift: 0,
+        };
+        gemm_into(w, &phases, &offsets, nq, &mut o, None, act);
+        let mut rowmax = vec![0f32; wo];
+        for c in 0..w.cout {
+            let plane = &conv[c * nq..(c + 1) * nq];
+            for y in 0..po {
+                let rows: [&[f32]; 3] = std::array::from_fn(|d| &plane[(2 * y + d) * wh..][..wo]);
+                for (x, m) in rowmax.iter_mut().enumerate() {
+                    *m = rows[0][x].max(rows[1][x]).max(rows[2][x]);
+                }
+                let at = out.at(c, y, 0);
+                for (x, d) in out.data[at..at + pw].iter_mut().enumerate() {
+                    *d = rowmax[2 * x].max(rowmax[2 * x + 1]).max(rowmax[2 * x + 2]);
+                }
+            }
+        }
+    });
+    out
+}
+
+/// `k × k` "valid" strided convolution of a plain (borderless) NCHW `c × h × w` input, by
+/// im2col: the reference the phase-split [`conv_s2_max_pool_plain`] is tested against.
+#[cfg(test)]
+pub(crate) fn conv_valid_strided_plain(
     input: &[f32],
     (h, w_in): (usize, usize),
     w: &PackedConv,
@@ -413,42 +672,80 @@ pub(crate) struct Out<'a> {
 /// `out[co][q + shift] = ep(bias[co] + Σ_t w[co][t] · b[offsets[t] + q])` for `q < nq`,
 /// where `shift` puts wide position `q` at interior pixel `(q / Wp, q % Wp)` of `out`.
 fn gemm(w: &PackedConv, b: &[f32], offsets: &[usize], nq: usize, out: &mut Map, ep: Epilogue<'_>) {
-    assert_eq!(out.c, w.cout, "output channels");
-    assert_eq!(nq, out.h * out.wp(), "wide positions of the output");
-    if let Some(r) = ep.residual {
-        assert_eq!((r.c, r.h, r.w), (out.c, out.h, out.w), "residual shape");
+    gemm_batch(w, &[b], offsets, nq, std::slice::from_mut(out), &[ep]);
+}
+
+/// [`gemm`] for a batch of equally shaped images (inputs, outputs and epilogues in step).
+/// On few-pixel maps the batch shares each load of the weights: the 256-channel convs of
+/// the recognition net read 2.4 MB of weights for 16 pixels or fewer, so a second image
+/// (the mirrored chip) costs much less than a second call.
+fn gemm_batch(
+    w: &PackedConv,
+    inputs: &[&[f32]],
+    offsets: &[usize],
+    nq: usize,
+    outs: &mut [Map],
+    eps: &[Epilogue<'_>],
+) {
+    assert!(
+        inputs.len() == outs.len() && eps.len() == outs.len(),
+        "one input and one epilogue per output"
+    );
+    let Some(first) = outs.first() else { return };
+    let (c, h, wd) = (first.c, first.h, first.w);
+    assert_eq!(c, w.cout, "output channels");
+    assert_eq!(nq, h * first.wp(), "wide positions of the output");
+    assert!(
+        outs.iter().all(|o| (o.c, o.h, o.w) == (c, h, wd)),
+        "outputs of one shape"
+    );
+    for ep in eps {
+        if let Some(r) = ep.residual {
+            assert_eq!((r.c, r.h, r.w), (c, h, wd), "residual shape");
+        }
     }
-    let (plane, shift) = (out.plane(), out.wp() + 1);
+    let (plane, shift) = (first.plane(), first.wp() + 1);
     #[cfg(target_arch = "x86_64")]
-    if out.h * out.w <= FEW_PIXELS && isa() != KernelPath::Portable {
+    if h * wd <= FEW_PIXELS && isa() != KernelPath::Portable {
         // Only the real pixels' wide positions (the wide layout would fill 16-lane blocks
         // with 9 of them, or 1).
-        let wp = out.wp();
-        let qs: Vec<usize> = (0..out.h)
-            .flat_map(|y| (0..out.w).map(move |x| y * wp + x))
+        let wp = first.wp();
+        let qs: Vec<usize> = (0..h)
+            .flat_map(|y| (0..wd).map(move |x| y * wp + x))
             .collect();
-        let ep = Ep {
-            residual: ep.residual.map(|r| &r.data[..]),
-            act: ep.act,
-        };
-        pixels_into(w, b, offsets, nq, &qs, &mut out.data, (plane, shift), ep);
+        let mut jobs: Vec<PixelJob<'_>> = inputs
+            .iter()
+            .zip(outs.iter_mut())
+            .zip(eps)
+            .map(|((b, out), ep)| PixelJob {
+                b,
+                out: &mut out.data,
+                ep: Ep {
+                    residual: ep.residual.map(|r| &r.data[..]),
+                    act: ep.act,
+                },
+            })
+            .collect();
+        pixels_into(w, offsets, nq, &qs, &mut jobs, (plane, shift));
         return;
     }
-    let mut o = Out {
-        data: &mut out.data,
-        plane,
-        shift,
-    };
-    gemm_into(
-        w,
-        b,
-        offsets,
-        nq,
-        &mut o,
-        ep.residual.map(|r| &r.data[..]),
-        ep.act,
-    );
-    out.clear_side_borders();
+    for ((b, out), ep) in inputs.iter().zip(outs.iter_mut()).zip(eps) {
+        let mut o = Out {
+            data: &mut out.data,
+            plane,
+            shift,
+        };
+        gemm_into(
+            w,
+            b,
+            offsets,
+            nq,
+            &mut o,
+            ep.residual.map(|r| &r.data[..]),
+            ep.act,
+        );
+        out.clear_side_borders();
+    }
 }
 
 /// The kernel dispatch behind [`gemm`], writing through `out` (checked: every store and
@@ -491,19 +788,25 @@ pub(crate) fn gemm_into(
 /// [`pixels_avx2`]: 1.4× the wide kernel on 3×3 256→256 (docs/benchmarks-history.md).
 const FEW_PIXELS: usize = 16;
 
-/// [`gemm_into`] for the wide positions `qs` only (each `< nq`), on the AVX2 kernel
-/// (checked like it: every load and store stays inside its buffer).
+/// One image of [`pixels_into`]: its input, its output planes and its epilogue.
 #[cfg(target_arch = "x86_64")]
-#[allow(clippy::too_many_arguments)]
+struct PixelJob<'a> {
+    b: &'a [f32],
+    out: &'a mut [f32],
+    ep: Ep<'a>,
+}
+
+/// [`gemm_into`] for the wide positions `qs` only (each `< nq`) of every image in `jobs`,
+/// on the AVX2 kernel (checked like it: every load and store stays inside its buffer).
+/// Each 8-channel block of weights is read from memory once for all pixels of all images.
+#[cfg(target_arch = "x86_64")]
 fn pixels_into(
     w: &PackedConv,
-    b: &[f32],
     offsets: &[usize],
     nq: usize,
     qs: &[usize],
-    out: &mut [f32],
+    jobs: &mut [PixelJob<'_>],
     (plane, shift): (usize, usize),
-    ep: Ep<'_>,
 ) {
     assert_eq!(offsets.len(), w.taps(), "one offset per tap");
     assert!(
@@ -511,22 +814,55 @@ fn pixels_into(
         "positions inside the wide range"
     );
     let max_off = offsets.iter().copied().max().unwrap_or(0);
-    assert!(max_off + nq <= b.len(), "input too short for the kernel");
     let end = (w.cout - 1) * plane + shift + nq;
-    assert!(end <= out.len(), "output too short");
-    if let Some(r) = ep.residual {
-        assert!(end <= r.len(), "residual too short");
+    for job in jobs.iter() {
+        assert!(
+            max_off + nq <= job.b.len(),
+            "input too short for the kernel"
+        );
+        assert!(end <= job.out.len(), "output too short");
+        if let Some(r) = job.ep.residual {
+            assert!(end <= r.len(), "residual too short");
+        }
     }
     // Every CPU with AVX-512F has AVX2 and FMA; checked rather than assumed.
     assert!(
         std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma"),
         "the few-pixels kernel needs AVX2 and FMA"
     );
-    for chunk in qs.chunks(PIXELS_BLOCK) {
-        for cb in 0..w.cout / MR {
-            // SAFETY: AVX2 and FMA are present (asserted above); the bounds are asserted
-            // above (q < nq for every position, the output and residual reach `end`).
-            unsafe { pixels_avx2(w, b, offsets, chunk, cb, out, (plane, shift), ep) };
+    // Every pixel of every image: (image, wide position).
+    let pixels: Vec<(usize, usize)> = (0..jobs.len())
+        .flat_map(|k| qs.iter().map(move |&q| (k, q)))
+        .collect();
+    // Chunks of at most PIXELS_BLOCK pixels, as even as possible: 16 pixels run as 8 + 8,
+    // each with enough accumulators to hide the FMA latency (12 + 4 ran at half speed).
+    let n = pixels.len();
+    let parts = n.div_ceil(PIXELS_BLOCK);
+    let bounds: Vec<(usize, usize)> = (0..parts)
+        .map(|i| (i * n / parts, (i + 1) * n / parts))
+        .collect();
+    // Each chunk's inputs gathered tap-major (`packed[start·taps + t·len + p]`): the kernel
+    // then reads one pointer at fixed offsets, not one address register per pixel.
+    let taps = offsets.len();
+    let mut packed = vec![0f32; taps * n];
+    for &(start, end) in &bounds {
+        let len = end - start;
+        let dst = &mut packed[start * taps..end * taps];
+        for (p, &(k, q)) in pixels[start..end].iter().enumerate() {
+            let src = &jobs[k].b[q..q + max_off + 1];
+            for (d, &off) in dst[p..].iter_mut().step_by(len).zip(offsets) {
+                *d = src[off];
+            }
+        }
+    }
+    // Channel blocks outside: a block's weights (taps × 8 floats) stay in cache while
+    // every chunk of pixels uses them.
+    for cb in 0..w.cout / MR {
+        for &(start, end) in &bounds {
+            let chunk = &packed[start * taps..end * taps];
+            // SAFETY: AVX2 and FMA are present (asserted above); `chunk` holds taps × its
+            // pixel count values; the outputs and residuals reach `end` (asserted above).
+            unsafe { pixels_avx2(w, chunk, &pixels[start..end], cb, jobs, (plane, shift)) };
         }
     }
 }
@@ -540,25 +876,29 @@ const PIXELS_BLOCK: usize = 12;
 /// [`gemm_avx2`]: the results are the same to the bit.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-#[allow(clippy::too_many_arguments)]
 unsafe fn pixels_avx2(
     w: &PackedConv,
-    b: &[f32],
-    offsets: &[usize],
-    qs: &[usize],
+    chunk: &[f32],
+    pixels: &[(usize, usize)],
     cb: usize,
-    out: &mut [f32],
+    jobs: &mut [PixelJob<'_>],
     (plane, shift): (usize, usize),
-    ep: Ep<'_>,
 ) {
+    assert_eq!(
+        chunk.len(),
+        w.taps() * pixels.len(),
+        "one value per tap and pixel"
+    );
     macro_rules! sized {
         ($($n:literal)*) => {
-            match qs.len() {
+            match pixels.len() {
                 $($n => {
-                    let q: [usize; $n] = std::array::from_fn(|i| qs[i]);
-                    // SAFETY: as the caller's.
-                    let acc = unsafe { pixels_block::<$n>(w, b, offsets, q, cb) };
-                    store_pixels(&acc, &q, cb * MR, out, (plane, shift), ep);
+                    // SAFETY: as the caller's; `chunk` holds taps × $n values (asserted).
+                    let acc = unsafe { pixels_block::<$n>(w, chunk.as_ptr(), cb) };
+                    for (vals, &(k, q)) in acc.iter().zip(pixels) {
+                        let job = &mut jobs[k];
+                        store_pixel(vals, q, cb * MR, job.out, (plane, shift), job.ep);
+                    }
                 })*
                 n => unreachable!("{n} pixels in a block"),
             }
@@ -570,27 +910,24 @@ unsafe fn pixels_avx2(
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 #[inline]
-unsafe fn pixels_block<const P: usize>(
-    w: &PackedConv,
-    b: &[f32],
-    offsets: &[usize],
-    q: [usize; P],
-    cb: usize,
-) -> [[f32; MR]; P] {
+unsafe fn pixels_block<const P: usize>(w: &PackedConv, x: *const f32, cb: usize) -> [[f32; MR]; P] {
     use std::arch::x86_64::*;
     let taps = w.taps();
-    // SAFETY: the packed block holds taps × MR weights and the bias cout values; every
-    // input index is offset + q with q < nq, inside `b` (asserted by the caller).
+    // SAFETY: the packed block holds taps × MR weights and the bias cout values; `x` holds
+    // taps × P values (asserted by the caller).
     unsafe {
         let wk = w.weights.as_ptr().add(cb * taps * MR);
-        let bp = b.as_ptr();
         let bias = _mm256_loadu_ps(w.bias.as_ptr().add(cb * MR));
         let mut acc = [bias; P];
-        for (t, &off) in offsets.iter().enumerate() {
+        // The next channel block's weights, a tap at a time: read from memory while this
+        // block's later chunks run on cached weights.
+        let next = wk.wrapping_add(taps * MR);
+        for t in 0..taps {
+            _mm_prefetch::<_MM_HINT_T1>(next.wrapping_add(t * MR) as *const i8);
             let wv = _mm256_loadu_ps(wk.add(t * MR));
-            let base = bp.add(off);
-            for (a, &qp) in acc.iter_mut().zip(&q) {
-                *a = _mm256_fmadd_ps(wv, _mm256_broadcast_ss(&*base.add(qp)), *a);
+            let xt = x.add(t * P);
+            for (p, a) in acc.iter_mut().enumerate() {
+                *a = _mm256_fmadd_ps(wv, _mm256_broadcast_ss(&*xt.add(p)), *a);
             }
         }
         let mut res = [[0f32; MR]; P];
@@ -601,32 +938,31 @@ unsafe fn pixels_block<const P: usize>(
     }
 }
 
-/// Stores the blocks of [`pixels_block`] (pixel-major) into the channel planes.
+/// Stores one pixel's 8 channels of [`pixels_block`] into the channel planes.
+#[cfg(target_arch = "x86_64")]
 #[inline(always)]
-fn store_pixels<const P: usize>(
-    acc: &[[f32; MR]; P],
-    q: &[usize; P],
+fn store_pixel(
+    vals: &[f32; MR],
+    q: usize,
     co0: usize,
     out: &mut [f32],
     (plane, shift): (usize, usize),
     ep: Ep<'_>,
 ) {
-    for (vals, &qp) in acc.iter().zip(q) {
-        for (m, &v) in vals.iter().enumerate() {
-            let at = (co0 + m) * plane + shift + qp;
-            let v = v + ep.residual.map_or(0.0, |r| r[at]);
-            out[at] = match ep.act {
-                Activation::Identity => v,
-                Activation::Relu => v.max(0.0),
-                Activation::Leaky(s) => {
-                    if v < 0.0 {
-                        v * s
-                    } else {
-                        v
-                    }
+    for (m, &v) in vals.iter().enumerate() {
+        let at = (co0 + m) * plane + shift + q;
+        let v = v + ep.residual.map_or(0.0, |r| r[at]);
+        out[at] = match ep.act {
+            Activation::Identity => v,
+            Activation::Relu => v.max(0.0),
+            Activation::Leaky(s) => {
+                if v < 0.0 {
+                    v * s
+                } else {
+                    v
                 }
-            };
-        }
+            }
+        };
     }
 }
 
@@ -983,6 +1319,219 @@ mod tests {
         }
     }
 
+    /// The strip-wise stem (conv, pool, leaky ReLU) equals the whole conv followed by the
+    /// pool and activation as defined (leaky ReLU on each value, then the window's max), to
+    /// the bit, on every path; even and odd sizes, strips cut short at the end.
+    #[test]
+    fn pooled_stem_equals_conv_then_pool() {
+        for (cin, cout, size) in [(3, 16, 23), (3, 16, 36), (2, 8, 4), (3, 8, 21)] {
+            let input = pseudo(cin * size * size, 6);
+            let w = PackedConv::from_tf(
+                &pseudo(9 * cin * cout, 7),
+                3,
+                cin,
+                cout,
+                &vec![1.0; cout],
+                &pseudo(cout, 8),
+            );
+            let slope = 0.1;
+            for path in crate::simd::KernelPath::available() {
+                crate::simd::with_path(path, || {
+                    let conv = conv3x3_valid_plain(input.clone(), size, &w, Epilogue::IDENTITY);
+                    let got = conv3x3_valid_pool_leaky(input.clone(), size, &w, slope);
+                    let side = (size - 2) / 2;
+                    assert_eq!((got.c, got.h, got.w), (cout, side, side));
+                    let leaky = |v: f32| if v > 0.0 { v } else { v * slope };
+                    for c in 0..cout {
+                        for y in 0..side {
+                            for x in 0..side {
+                                let v = |dy: usize, dx: usize| {
+                                    leaky(conv.data[conv.at(c, 2 * y + dy, 2 * x + dx)])
+                                };
+                                let want = v(0, 0).max(v(0, 1)).max(v(1, 0)).max(v(1, 1));
+                                assert_eq!(
+                                    got.data[got.at(c, y, x)].to_bits(),
+                                    want.to_bits(),
+                                    "{path} size {size} at {c},{y},{x}"
+                                );
+                            }
+                        }
+                    }
+                    // The border stays zero.
+                    for c in 0..cout {
+                        for i in 0..side + 2 {
+                            let plane = &got.data[c * got.plane()..(c + 1) * got.plane()];
+                            let wp = got.wp();
+                            assert_eq!(plane[i], 0.0);
+                            assert_eq!(plane[(side + 1) * wp + i], 0.0);
+                            assert_eq!(plane[i * wp], 0.0);
+                            assert_eq!(plane[i * wp + side + 1], 0.0);
+                        }
+                    }
+                })
+                .unwrap();
+            }
+        }
+    }
+
+    /// The strip-wise pointwise conv + pool equals the conv followed by the 2×2 "same"
+    /// pool as defined, to the bit, on every path (odd and even sizes, short last strips).
+    #[test]
+    fn pooled_pointwise_equals_conv_then_pool() {
+        for (cin, cout, h, w_in) in [
+            (16, 32, 37, 37),
+            (8, 16, 6, 9),
+            (32, 64, 1, 1),
+            (8, 256, 11, 10),
+        ] {
+            let (x, _) = map_from(cin, h, w_in, 50);
+            let w = PackedConv::from_tf(
+                &pseudo(cin * cout, 51),
+                1,
+                cin,
+                cout,
+                &vec![1.0; cout],
+                &pseudo(cout, 52),
+            );
+            let act = Activation::Leaky(0.1);
+            for path in crate::simd::KernelPath::available() {
+                crate::simd::with_path(path, || {
+                    let conv = conv1x1(
+                        &x,
+                        &w,
+                        Epilogue {
+                            residual: None,
+                            act,
+                        },
+                    );
+                    let got = conv1x1_max_pool_2x2(&x, &w, act);
+                    let (ho, wo) = (h.div_ceil(2), w_in.div_ceil(2));
+                    assert_eq!((got.c, got.h, got.w), (cout, ho, wo));
+                    for c in 0..cout {
+                        for y in 0..ho {
+                            for xo in 0..wo {
+                                let v = |yy: usize, xx: usize| {
+                                    conv.data[conv.at(c, yy.min(h - 1), xx.min(w_in - 1))]
+                                };
+                                let want = v(2 * y, 2 * xo)
+                                    .max(v(2 * y, 2 * xo + 1))
+                                    .max(v(2 * y + 1, 2 * xo))
+                                    .max(v(2 * y + 1, 2 * xo + 1));
+                                assert_eq!(
+                                    got.data[got.at(c, y, xo)].to_bits(),
+                                    want.to_bits(),
+                                    "{path} {h}×{w_in} at {c},{y},{xo}"
+                                );
+                            }
+                        }
+                    }
+                })
+                .unwrap();
+            }
+        }
+    }
+
+    /// The phase-split stride-2 conv and its pool equal the im2col conv followed by a
+    /// 3×3 stride-2 max-pool as defined, to the bit, on every path (7×7 as in the
+    /// recognition net's stem, and 3×3; odd pooled sizes and even ones).
+    #[test]
+    fn phase_split_stem_equals_im2col_then_pool() {
+        for (k, cin, cout, h, w_in) in [(7, 3, 32, 30, 26), (7, 3, 8, 16, 16), (3, 2, 8, 12, 18)] {
+            let input = pseudo(cin * h * w_in, 11);
+            let w = PackedConv::from_tf(
+                &pseudo(k * k * cin * cout, 12),
+                k,
+                cin,
+                cout,
+                &vec![0.5; cout],
+                &pseudo(cout, 13),
+            );
+            for path in crate::simd::KernelPath::available() {
+                crate::simd::with_path(path, || {
+                    let conv = conv_valid_strided_plain(&input, (h, w_in), &w, 2, Epilogue::RELU);
+                    let got = conv_s2_max_pool_plain(&input, (h, w_in), &w, Activation::Relu);
+                    let (po, pw) = ((conv.h - 3) / 2 + 1, (conv.w - 3) / 2 + 1);
+                    assert_eq!((got.c, got.h, got.w), (cout, po, pw));
+                    for c in 0..cout {
+                        for y in 0..po {
+                            for x in 0..pw {
+                                let mut want = f32::NEG_INFINITY;
+                                for dy in 0..3 {
+                                    for dx in 0..3 {
+                                        want =
+                                            want.max(conv.data[conv.at(c, 2 * y + dy, 2 * x + dx)]);
+                                    }
+                                }
+                                assert_eq!(
+                                    got.data[got.at(c, y, x)].to_bits(),
+                                    want.to_bits(),
+                                    "{path} {k}×{k} {h}×{w_in} at {c},{y},{x}"
+                                );
+                            }
+                        }
+                    }
+                })
+                .unwrap();
+            }
+        }
+    }
+
+    /// A batch gives each image what it gives alone, to the bit, on every path: few-pixel
+    /// maps (one weight read for the batch) and larger ones, with residuals per image.
+    #[test]
+    fn a_batch_equals_one_call_per_image() {
+        for (c, side) in [(16, 4), (16, 3), (16, 1), (16, 6)] {
+            let xs: Vec<Map> = (0..3).map(|i| map_from(c, side, side, 30 + i).0).collect();
+            let w = PackedConv::from_tf(
+                &pseudo(9 * c * c, 40),
+                3,
+                c,
+                c,
+                &vec![1.0; c],
+                &pseudo(c, 41),
+            );
+            let ws =
+                PackedConv::from_tf(&pseudo(9 * c * 8, 42), 3, c, 8, &[1.0; 8], &pseudo(8, 43));
+            for path in crate::simd::KernelPath::available() {
+                crate::simd::with_path(path, || {
+                    let eps: Vec<Epilogue<'_>> = xs
+                        .iter()
+                        .map(|x| Epilogue {
+                            residual: Some(x),
+                            act: Activation::Relu,
+                        })
+                        .collect();
+                    let batch = conv3x3_same_batch(&xs, &w, &eps);
+                    for ((x, ep), got) in xs.iter().zip(&eps).zip(&batch) {
+                        let alone = conv3x3_same(x, &w, *ep);
+                        assert!(
+                            got.data
+                                .iter()
+                                .zip(&alone.data)
+                                .all(|(a, b)| a.to_bits() == b.to_bits()),
+                            "{path} 3×3 on {side}×{side}"
+                        );
+                    }
+                    if side >= 3 {
+                        let relu = vec![Epilogue::RELU; xs.len()];
+                        let batch = conv_strided_batch(&xs, &ws, 2, 0, &relu);
+                        for (x, got) in xs.iter().zip(&batch) {
+                            let alone = conv_strided(x, &ws, 2, 0, Epilogue::RELU);
+                            assert!(
+                                got.data
+                                    .iter()
+                                    .zip(&alone.data)
+                                    .all(|(a, b)| a.to_bits() == b.to_bits()),
+                                "{path} stride 2 on {side}×{side}"
+                            );
+                        }
+                    }
+                })
+                .unwrap();
+            }
+        }
+    }
+
     fn pseudo(n: usize, seed: usize) -> Vec<f32> {
         (0..n)
             .map(|i| (((i * 7919 + seed * 104729) % 1013) as f32 - 506.0) / 700.0)
@@ -1227,8 +1776,9 @@ mod tests {
         use crate::simd::{with_path, KernelPath};
         let (x, _) = map_from(16, 9, 10, 7);
         let (big, _) = map_from(32, 35, 35, 8);
-        // 3×3 and 1×1 maps: the few-pixels kernel on the SIMD paths.
+        // 4×4, 3×3 and 1×1 maps: the few-pixels kernel on the SIMD paths.
         let (small, _) = map_from(16, 3, 3, 25);
+        let (four, _) = map_from(16, 4, 4, 26);
         let w3 = PackedConv::from_tf(
             &pseudo(9 * 16 * 16, 8),
             3,
@@ -1290,6 +1840,14 @@ mod tests {
                 ),
                 conv1x1(&small, &w1, leaky),
                 conv_strided(&small, &w3, 2, 0, Epilogue::RELU),
+                conv3x3_same(
+                    &four,
+                    &w3,
+                    Epilogue {
+                        residual: Some(&four),
+                        act: Activation::Relu,
+                    },
+                ),
             ]
         };
         let reference = with_path(KernelPath::Portable, run).unwrap();

@@ -1,7 +1,8 @@
 //! TinyFaceDetector: a depthwise-separable tiny-YOLO with 5 anchors and one class.
 
 use crate::conv_gemm::{
-    conv1x1, conv3x3_valid_plain, depthwise3x3_same, Activation, Epilogue, Map, PackedConv,
+    conv1x1, conv1x1_max_pool_2x2, conv3x3_valid_pool_leaky, depthwise3x3_same, Activation,
+    Epilogue, Map, PackedConv,
 };
 use crate::inference::InferenceError;
 use crate::preprocess::{square_resize_normalized, RgbView, SquarePad};
@@ -165,11 +166,15 @@ impl TinyFaceDetector {
             residual: None,
             act: Activation::Leaky(LEAKY_SLOPE),
         };
+        let last = self.separable.len() - 1;
         for (i, (dw, pw)) in self.separable.iter().enumerate() {
-            if i > 0 {
-                x = max_pool_2x2_same(&x, 2);
-            }
-            x = conv1x1(&depthwise3x3_same(&x, dw), pw, leaky);
+            let d = depthwise3x3_same(&x, dw);
+            // Every pointwise conv but the last is followed by a stride-2 pool: fused.
+            x = if i < last {
+                conv1x1_max_pool_2x2(&d, pw, leaky.act)
+            } else {
+                conv1x1(&d, pw, leaky)
+            };
         }
         x = max_pool_2x2_same(&x, 1);
         conv1x1(&x, &self.head, Epilogue::IDENTITY).to_plain(HEAD_CHANNELS)
@@ -179,8 +184,8 @@ impl TinyFaceDetector {
     pub fn forward(&self, image: &RgbView<'_>, size: usize) -> Result<Vec<f32>, InferenceError> {
         size_index(size)?;
         let input = square_resize_normalized(image, SquarePad::BottomRight, size, MEAN_RGB);
-        let conv = conv3x3_valid_plain(input, size, &self.stem, Epilogue::IDENTITY);
-        Ok(self.body(pool_2x2_valid_leaky(&conv)))
+        let pooled = conv3x3_valid_pool_leaky(input, size, &self.stem, LEAKY_SLOPE);
+        Ok(self.body(pooled))
     }
 
     /// All faces scoring above the threshold, after NMS, highest score first.
@@ -206,30 +211,6 @@ pub(crate) fn size_index(size: usize) -> Result<usize, InferenceError> {
         .iter()
         .position(|&s| s == size)
         .ok_or_else(|| InferenceError(format!("unsupported detector input size {size}")))
-}
-
-/// The stem's end: 2×2 stride-2 "valid" max-pool, then leaky ReLU. The pool comes first:
-/// leaky ReLU is monotonic, so `max(leaky(a), leaky(b)) == leaky(max(a, b))` exactly, and it
-/// runs on a quarter of the values.
-pub(crate) fn pool_2x2_valid_leaky(x: &Map) -> Map {
-    let (ho, wo) = (x.h / 2, x.w / 2);
-    let mut out = Map::zeros(x.c, ho, wo);
-    let mut rowmax = vec![0f32; 2 * wo];
-    for c in 0..x.c {
-        for y in 0..ho {
-            let (a0, a1) = (x.at(c, 2 * y, 0), x.at(c, 2 * y + 1, 0));
-            let (r0, r1) = (&x.data[a0..a0 + 2 * wo], &x.data[a1..a1 + 2 * wo]);
-            for ((m, p), q) in rowmax.iter_mut().zip(r0).zip(r1) {
-                *m = p.max(*q);
-            }
-            let at = out.at(c, y, 0);
-            for (d, pair) in out.data[at..at + wo].iter_mut().zip(rowmax.chunks_exact(2)) {
-                let m = pair[0].max(pair[1]);
-                *d = if m > 0.0 { m } else { m * LEAKY_SLOPE };
-            }
-        }
-    }
-    out
 }
 
 /// 2×2 max-pool with TF "same" padding (the odd row/column at the bottom/right is pooled
@@ -361,38 +342,6 @@ fn nms(found: &[(BoxF, f64)], scale: f64) -> Vec<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// The stem's pool + leaky ReLU against the definition (leaky after pooling each
-    /// window), odd and even sizes.
-    #[test]
-    fn stem_pool_matches_its_definition() {
-        for (h, w) in [(6, 8), (7, 5), (2, 2)] {
-            let plain: Vec<f32> = (0..3 * h * w)
-                .map(|i| ((i * 7919 % 101) as f32 - 50.0) / 10.0)
-                .collect();
-            let got = pool_2x2_valid_leaky(&Map::from_plain(3, h, w, &plain));
-            assert_eq!((got.c, got.h, got.w), (3, h / 2, w / 2));
-            for c in 0..3 {
-                for y in 0..h / 2 {
-                    for x in 0..w / 2 {
-                        let v = |yy: usize, xx: usize| {
-                            let a = plain[(c * h + yy) * w + xx];
-                            if a > 0.0 {
-                                a
-                            } else {
-                                a * LEAKY_SLOPE
-                            }
-                        };
-                        let want = v(2 * y, 2 * x)
-                            .max(v(2 * y, 2 * x + 1))
-                            .max(v(2 * y + 1, 2 * x))
-                            .max(v(2 * y + 1, 2 * x + 1));
-                        assert_eq!(got.data[got.at(c, y, x)], want, "{h}×{w} at {c},{y},{x}");
-                    }
-                }
-            }
-        }
-    }
 
     /// The row-wise pool against the definition, odd and even sizes, both strides.
     #[test]

@@ -210,13 +210,18 @@ pub fn descriptor(
         }
         Alignment::Dlib => {
             let chip = align::dlib_chip(image, lm);
-            let mut d = models.recognition.descriptor_of_chip(&chip)?;
-            if flip_average {
-                let f = models
-                    .recognition
-                    .descriptor_of_chip(&align::flip_chip(&chip, crate::recognition::INPUT_SIZE))?;
-                d.iter_mut().zip(f).for_each(|(a, b)| *a = (*a + b) / 2.0);
+            if !flip_average {
+                return Ok((models.recognition.descriptor_of_chip(&chip)?, None));
             }
+            // The chip and its mirror image in one batch (the net's last stage reads its
+            // weights once for both).
+            let flipped = align::flip_chip(&chip, crate::recognition::INPUT_SIZE);
+            let mut both = models
+                .recognition
+                .descriptors_of_chips(&[&chip, &flipped])?;
+            let f = both.pop().expect("two descriptors");
+            let mut d = both.pop().expect("two descriptors");
+            d.iter_mut().zip(f).for_each(|(a, b)| *a = (*a + b) / 2.0);
             Ok((d, None))
         }
     }

@@ -141,20 +141,26 @@ pub fn square_resize_normalized(
     let cols: Vec<_> = (0..size).map(|o| taps(o, left, w)).collect();
     let stride = view.stride * 3;
     let base = (view.y0 * view.stride + view.x0) * 3;
-    // Horizontal pass of source row `y` (None: padding, all zeros), HWC f64.
+    // Horizontal pass of source row `y` (None: padding, all zeros), planar f64 (channel
+    // `ch` at `ch · size`), so that the vertical pass runs over contiguous values.
     let hpass = |y: Option<usize>, line: &mut Vec<f64>| {
         line.clear();
-        match y {
-            None => line.resize(size * 3, 0.0),
-            Some(y) => {
-                let row = &view.data[base + y * stride..base + y * stride + w * 3];
-                for &(x0, x1, fx) in &cols {
-                    for ch in 0..3 {
-                        let l = x0.map_or(0.0, |x| row[x * 3 + ch] as f64);
-                        let r = x1.map_or(0.0, |x| row[x * 3 + ch] as f64);
-                        line.push(l + (r - l) * fx);
-                    }
-                }
+        line.resize(size * 3, 0.0);
+        if let Some(y) = y {
+            let row = &view.data[base + y * stride..base + y * stride + w * 3];
+            let (r, rest) = line.split_at_mut(size);
+            let (g, b) = rest.split_at_mut(size);
+            for (c, &(x0, x1, fx)) in cols.iter().enumerate() {
+                let px = |x: Option<usize>| {
+                    x.map_or([0.0; 3], |x| {
+                        let p = &row[x * 3..x * 3 + 3];
+                        [p[0] as f64, p[1] as f64, p[2] as f64]
+                    })
+                };
+                let (l, rt) = (px(x0), px(x1));
+                r[c] = l[0] + (rt[0] - l[0]) * fx;
+                g[c] = l[1] + (rt[1] - l[1]) * fx;
+                b[c] = l[2] + (rt[2] - l[2]) * fx;
             }
         }
     };
@@ -178,11 +184,13 @@ pub fn square_resize_normalized(
         let i1 = fetch(&mut cache, y1, 1 - i0);
         // The second fetch never evicts the first row: it fills the other slot.
         let (t, b) = (&cache[i0].1, &cache[i1].1);
-        for c in 0..size {
-            for ch in 0..3 {
-                let (tv, bv) = (t[c * 3 + ch], b[c * 3 + ch]);
+        for ch in 0..3 {
+            let (t, b) = (&t[ch * size..][..size], &b[ch * size..][..size]);
+            let dst = &mut out[ch * plane + r * size..][..size];
+            let m = mean[ch];
+            for ((d, &tv), &bv) in dst.iter_mut().zip(t).zip(b) {
                 let v = (tv + (bv - tv) * fy) as f32;
-                out[ch * plane + r * size + c] = (v - mean[ch]) / 255.0;
+                *d = (v - m) / 255.0;
             }
         }
     }

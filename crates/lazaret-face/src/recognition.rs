@@ -1,7 +1,8 @@
 //! FaceRecognitionNet: dlib's 29-layer ResNet giving a 128-D descriptor.
 
 use crate::conv_gemm::{
-    conv3x3_same, conv_strided, conv_valid_strided_plain, Activation, Epilogue, Map, PackedConv,
+    conv3x3_same_batch, conv_s2_max_pool_plain, conv_strided_batch, Activation, Epilogue, Map,
+    PackedConv,
 };
 use crate::inference::InferenceError;
 use crate::landmarks::NetLoadError;
@@ -115,10 +116,12 @@ impl Conv3 {
         })
     }
 
-    fn run(&self, x: &Map, ep: Epilogue<'_>) -> Map {
+    /// The conv of each map with its epilogue (a batch shares the direct convs' weight
+    /// reads; Winograd runs map by map).
+    fn run(&self, xs: &[Map], eps: &[Epilogue<'_>]) -> Vec<Map> {
         match self {
-            Conv3::Direct(p) => conv3x3_same(x, p, ep),
-            Conv3::Winograd(w) => w.run(x, ep),
+            Conv3::Direct(p) => conv3x3_same_batch(xs, p, eps),
+            Conv3::Winograd(w) => xs.iter().zip(eps).map(|(x, ep)| w.run(x, *ep)).collect(),
         }
     }
 }
@@ -126,6 +129,34 @@ impl Conv3 {
 struct Block {
     conv1: Conv1,
     conv2: Conv3,
+}
+
+impl Block {
+    /// The block on each map of a batch.
+    fn run(&self, xs: Vec<Map>) -> Vec<Map> {
+        let relu = vec![Epilogue::RELU; xs.len()];
+        match &self.conv1 {
+            Conv1::Strided(c) => {
+                let t = conv_strided_batch(&xs, c, 2, 0, &relu);
+                let o = self.conv2.run(&t, &vec![Epilogue::IDENTITY; xs.len()]);
+                o.iter()
+                    .zip(&xs)
+                    .map(|(o, x)| add_avg_pooled_relu(o, x))
+                    .collect()
+            }
+            Conv1::Same(c) => {
+                let t = c.run(&xs, &relu);
+                let eps: Vec<Epilogue<'_>> = xs
+                    .iter()
+                    .map(|x| Epilogue {
+                        residual: Some(x),
+                        act: Activation::Relu,
+                    })
+                    .collect();
+                self.conv2.run(&t, &eps)
+            }
+        }
+    }
 }
 
 /// A block's first conv: stride 2 ("valid") in a down block, else stride 1 "same".
@@ -157,36 +188,43 @@ impl RecognitionNet {
 
     /// Descriptor of an already-normalised NCHW 150×150 input.
     pub fn forward_normalized(&self, input: Vec<f32>) -> Result<Vec<f32>, InferenceError> {
-        if input.len() != 3 * INPUT_SIZE * INPUT_SIZE {
+        let mut out = self.forward_normalized_batch(vec![input])?;
+        Ok(out.pop().expect("one descriptor per input"))
+    }
+
+    /// Descriptors of several normalised inputs, run through the net together: the last
+    /// stage's convs (3×3 and smaller maps, 2.4 MB of weights each) read their weights once
+    /// for the whole batch. Each descriptor is the one its input gives alone, to the bit.
+    pub fn forward_normalized_batch(
+        &self,
+        inputs: Vec<Vec<f32>>,
+    ) -> Result<Vec<Vec<f32>>, InferenceError> {
+        let want = 3 * INPUT_SIZE * INPUT_SIZE;
+        if let Some(bad) = inputs.iter().find(|i| i.len() != want) {
             return Err(InferenceError(format!(
-                "recognition input has {} values, expected {}",
-                input.len(),
-                3 * INPUT_SIZE * INPUT_SIZE
+                "recognition input has {} values, expected {want}",
+                bad.len()
             )));
         }
-        let relu = Epilogue::RELU;
-        let stem = conv_valid_strided_plain(&input, (INPUT_SIZE, INPUT_SIZE), &self.stem, 2, relu);
-        let mut x = max_pool_3x3_s2(&stem);
+        let mut xs: Vec<Map> = inputs
+            .iter()
+            .map(|input| {
+                conv_s2_max_pool_plain(
+                    input,
+                    (INPUT_SIZE, INPUT_SIZE),
+                    &self.stem,
+                    Activation::Relu,
+                )
+            })
+            .collect();
         for b in &self.blocks {
-            x = match &b.conv1 {
-                Conv1::Strided(c) => {
-                    let t = conv_strided(&x, c, 2, 0, relu);
-                    let o = b.conv2.run(&t, Epilogue::IDENTITY);
-                    add_avg_pooled_relu(&o, &x)
-                }
-                Conv1::Same(c) => {
-                    let t = c.run(&x, relu);
-                    b.conv2.run(
-                        &t,
-                        Epilogue {
-                            residual: Some(&x),
-                            act: Activation::Relu,
-                        },
-                    )
-                }
-            };
+            xs = b.run(xs);
         }
-        // Global mean, then the fully connected layer (no bias).
+        Ok(xs.iter().map(|x| self.head(x)).collect())
+    }
+
+    /// Global mean, then the fully connected layer (no bias).
+    fn head(&self, x: &Map) -> Vec<f32> {
         let n = (x.h * x.w) as f32;
         let mean: Vec<f32> = (0..x.c)
             .map(|c| {
@@ -208,8 +246,9 @@ impl RecognitionNet {
                 *o += m * w;
             }
         }
-        Ok(out)
+        out
     }
+
     /// Descriptor of an image region: padded to a square (centred), resized to 150.
     pub fn descriptor(&self, region: &RgbView<'_>) -> Result<Vec<f32>, InferenceError> {
         self.forward_normalized(square_resize_normalized(
@@ -224,27 +263,17 @@ impl RecognitionNet {
     pub fn descriptor_of_chip(&self, chip: &[f32]) -> Result<Vec<f32>, InferenceError> {
         self.forward_normalized(normalize_nchw(chip, INPUT_SIZE, MEAN_RGB))
     }
-}
 
-/// 3×3 stride-2 "valid" max-pool.
-fn max_pool_3x3_s2(x: &Map) -> Map {
-    let (ho, wo) = ((x.h - 3) / 2 + 1, (x.w - 3) / 2 + 1);
-    let mut out = Map::zeros(x.c, ho, wo);
-    for c in 0..x.c {
-        for y in 0..ho {
-            for xx in 0..wo {
-                let mut m = f32::NEG_INFINITY;
-                for ky in 0..3 {
-                    for kx in 0..3 {
-                        m = m.max(x.data[x.at(c, 2 * y + ky, 2 * xx + kx)]);
-                    }
-                }
-                let at = out.at(c, y, xx);
-                out.data[at] = m;
-            }
-        }
+    /// [`Self::descriptor_of_chip`] of several chips, run as one batch (see
+    /// [`Self::forward_normalized_batch`]).
+    pub fn descriptors_of_chips(&self, chips: &[&[f32]]) -> Result<Vec<Vec<f32>>, InferenceError> {
+        self.forward_normalized_batch(
+            chips
+                .iter()
+                .map(|c| normalize_nchw(c, INPUT_SIZE, MEAN_RGB))
+                .collect(),
+        )
     }
-    out
 }
 
 /// The end of a down block: `relu(o + avg_pool_2x2(x))`, where `o` is zero-extended to the
