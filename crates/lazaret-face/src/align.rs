@@ -198,33 +198,58 @@ pub fn sample_chip(image: &RgbView<'_>, tf: &Similarity, size: usize) -> Vec<f32
     } else {
         1
     };
-    let offsets: Vec<f64> = (0..k).map(|i| (i as f64 + 0.5) / k as f64 - 0.5).collect();
-    let (w, h) = (image.width as i64, image.height as i64);
+    // The bilinear sample at image point (x, y), None outside (its 2×2 neighbourhood must
+    // lie inside). `x < 0` is tested before truncating, so the truncation is the floor
+    // (without a call to libm's `floor` per sample).
+    let sample = |x: f64, y: f64| -> Option<[f64; 3]> {
+        if !(x >= 0.0 && y >= 0.0) {
+            return None;
+        }
+        let (xu, yu) = (x as usize, y as usize);
+        if xu + 1 >= image.width.max(1) || yu + 1 >= image.height.max(1) {
+            return None;
+        }
+        let (fx, fy) = (x - xu as f64, y - yu as f64);
+        let top = &image.row(yu)[xu * 3..][..6];
+        let bottom = &image.row(yu + 1)[xu * 3..][..6];
+        Some(std::array::from_fn(|ch| {
+            let (tl, tr) = (top[ch] as f64, top[3 + ch] as f64);
+            let (bl, br) = (bottom[ch] as f64, bottom[3 + ch] as f64);
+            (1.0 - fy) * ((1.0 - fx) * tl + fx * tr) + fy * ((1.0 - fx) * bl + fx * br)
+        }))
+    };
     let mut out = vec![0f32; size * size * 3];
-    let mut acc = [0f64; 3];
-    for r in 0..size {
-        for c in 0..size {
-            acc.iter_mut().for_each(|v| *v = 0.0);
-            for &oy in &offsets {
-                for &ox in &offsets {
-                    let (x, y) = tf.apply(c as f64 + ox, r as f64 + oy);
-                    let (x0, y0) = (x.floor() as i64, y.floor() as i64);
-                    if x0 < 0 || y0 < 0 || x0 + 1 >= w || y0 + 1 >= h {
-                        continue;
-                    }
-                    let (fx, fy) = (x - x0 as f64, y - y0 as f64);
-                    let (xu, yu) = (x0 as usize, y0 as usize);
-                    for (ch, a) in acc.iter_mut().enumerate() {
-                        let tl = image.get(xu, yu, ch) as f64;
-                        let tr = image.get(xu + 1, yu, ch) as f64;
-                        let bl = image.get(xu, yu + 1, ch) as f64;
-                        let br = image.get(xu + 1, yu + 1, ch) as f64;
-                        *a += (1.0 - fy) * ((1.0 - fx) * tl + fx * tr)
-                            + fy * ((1.0 - fx) * bl + fx * br);
+    if k == 1 {
+        // One sample per chip pixel, at its centre: the grid average below with k = 1
+        // (0 + v and v / 1 are exact, so the values are the same to the bit).
+        for r in 0..size {
+            for c in 0..size {
+                let (x, y) = tf.apply(c as f64, r as f64);
+                if let Some(v) = sample(x, y) {
+                    let o = &mut out[(r * size + c) * 3..][..3];
+                    for (d, v) in o.iter_mut().zip(v) {
+                        *d = v as f32;
                     }
                 }
             }
-            let n = (k * k) as f64;
+        }
+        return out;
+    }
+    let offsets: Vec<f64> = (0..k).map(|i| (i as f64 + 0.5) / k as f64 - 0.5).collect();
+    let n = (k * k) as f64;
+    for r in 0..size {
+        for c in 0..size {
+            let mut acc = [0f64; 3];
+            for &oy in &offsets {
+                for &ox in &offsets {
+                    let (x, y) = tf.apply(c as f64 + ox, r as f64 + oy);
+                    if let Some(v) = sample(x, y) {
+                        for (a, v) in acc.iter_mut().zip(v) {
+                            *a += v;
+                        }
+                    }
+                }
+            }
             for ch in 0..3 {
                 out[(r * size + c) * 3 + ch] = (acc[ch] / n) as f32;
             }
@@ -269,6 +294,75 @@ mod tests {
         assert!((fit.a - truth.a).abs() < 1e-9 && (fit.b - truth.b).abs() < 1e-9);
         assert!((fit.tx - 5.0).abs() < 1e-9 && (fit.ty + 7.0).abs() < 1e-9);
         assert!((fit.angle() - 0.3).abs() < 1e-9 && (fit.scale() - 2.0).abs() < 1e-9);
+    }
+
+    /// The chip sampler against its definition (per sample: floor, bounds, bilinear in f64,
+    /// summed over the k × k grid and divided), to the bit: one sample per pixel and a grid,
+    /// rotated, partly outside the image, on a cropped view.
+    #[test]
+    fn chip_sampling_matches_its_definition() {
+        let (w, h) = (61, 47);
+        let data: Vec<u8> = (0..w * h * 3).map(|v| (v * 37 % 251) as u8).collect();
+        let full = RgbView::new(&data, w, h);
+        let view = full.crop(5, 3, 50, 40);
+        for tf in [
+            Similarity {
+                a: 0.9,
+                b: 0.2,
+                tx: -3.3,
+                ty: 4.1,
+            },
+            Similarity {
+                a: 2.7,
+                b: -0.6,
+                tx: 1.25,
+                ty: -8.0,
+            },
+        ] {
+            let size = 24;
+            let got = sample_chip(&view, &tf, size);
+            let scale = tf.scale();
+            let k = if scale > 1.5 {
+                (scale.ceil() as usize).min(8)
+            } else {
+                1
+            };
+            let offsets: Vec<f64> = (0..k).map(|i| (i as f64 + 0.5) / k as f64 - 0.5).collect();
+            for r in 0..size {
+                for c in 0..size {
+                    let mut acc = [0f64; 3];
+                    for &oy in &offsets {
+                        for &ox in &offsets {
+                            let (x, y) = tf.apply(c as f64 + ox, r as f64 + oy);
+                            let (x0, y0) = (x.floor() as i64, y.floor() as i64);
+                            if x0 < 0
+                                || y0 < 0
+                                || x0 + 1 >= view.width as i64
+                                || y0 + 1 >= view.height as i64
+                            {
+                                continue;
+                            }
+                            let (fx, fy) = (x - x0 as f64, y - y0 as f64);
+                            let (xu, yu) = (x0 as usize, y0 as usize);
+                            for (ch, a) in acc.iter_mut().enumerate() {
+                                let p =
+                                    |dx: usize, dy: usize| view.get(xu + dx, yu + dy, ch) as f64;
+                                *a += (1.0 - fy) * ((1.0 - fx) * p(0, 0) + fx * p(1, 0))
+                                    + fy * ((1.0 - fx) * p(0, 1) + fx * p(1, 1));
+                            }
+                        }
+                    }
+                    for ch in 0..3 {
+                        let want = (acc[ch] / (k * k) as f64) as f32;
+                        assert_eq!(
+                            got[(r * size + c) * 3 + ch].to_bits(),
+                            want.to_bits(),
+                            "k {k} at {r},{c},{ch}"
+                        );
+                    }
+                }
+            }
+        }
     }
 
     #[test]

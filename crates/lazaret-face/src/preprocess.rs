@@ -44,6 +44,13 @@ impl<'a> RgbView<'a> {
         }
     }
 
+    /// Row `y` of the view: `width × 3` values.
+    #[inline]
+    pub fn row(&self, y: usize) -> &'a [u8] {
+        let start = ((self.y0 + y) * self.stride + self.x0) * 3;
+        &self.data[start..start + self.width * 3]
+    }
+
     #[inline]
     pub fn get(&self, x: usize, y: usize, c: usize) -> u8 {
         self.data[((self.y0 + y) * self.stride + self.x0 + x) * 3 + c]
@@ -138,29 +145,28 @@ pub fn square_resize_normalized(
         let map = |p: usize| (p >= offset && p - offset < len).then(|| p - offset);
         (map(lo as usize), map(hi), frac)
     };
-    let cols: Vec<_> = (0..size).map(|o| taps(o, left, w)).collect();
-    let stride = view.stride * 3;
-    let base = (view.y0 * view.stride + view.x0) * 3;
+    // Each output column's two source pixels as offsets into a row extended by one black
+    // pixel (index `w`: the padding), and its weight.
+    let cols: Vec<(usize, usize, f64)> = (0..size)
+        .map(|o| {
+            let (x0, x1, fx) = taps(o, left, w);
+            (3 * x0.unwrap_or(w), 3 * x1.unwrap_or(w), fx)
+        })
+        .collect();
+    let mut padded = vec![0u8; (w + 1) * 3];
     // Horizontal pass of source row `y` (None: padding, all zeros), planar f64 (channel
     // `ch` at `ch · size`), so that the vertical pass runs over contiguous values.
-    let hpass = |y: Option<usize>, line: &mut Vec<f64>| {
+    let mut hpass = |y: Option<usize>, line: &mut Vec<f64>| {
         line.clear();
         line.resize(size * 3, 0.0);
         if let Some(y) = y {
-            let row = &view.data[base + y * stride..base + y * stride + w * 3];
-            let (r, rest) = line.split_at_mut(size);
-            let (g, b) = rest.split_at_mut(size);
-            for (c, &(x0, x1, fx)) in cols.iter().enumerate() {
-                let px = |x: Option<usize>| {
-                    x.map_or([0.0; 3], |x| {
-                        let p = &row[x * 3..x * 3 + 3];
-                        [p[0] as f64, p[1] as f64, p[2] as f64]
-                    })
-                };
-                let (l, rt) = (px(x0), px(x1));
-                r[c] = l[0] + (rt[0] - l[0]) * fx;
-                g[c] = l[1] + (rt[1] - l[1]) * fx;
-                b[c] = l[2] + (rt[2] - l[2]) * fx;
+            padded[..w * 3].copy_from_slice(view.row(y));
+            let row = &padded[..];
+            for (ch, dst) in line.chunks_exact_mut(size).enumerate() {
+                for (d, &(x0, x1, fx)) in dst.iter_mut().zip(&cols) {
+                    let (l, r) = (row[x0 + ch] as f64, row[x1 + ch] as f64);
+                    *d = l + (r - l) * fx;
+                }
             }
         }
     };
@@ -170,7 +176,7 @@ pub fn square_resize_normalized(
     type Cached = (Option<Option<usize>>, Vec<f64>);
     let mut cache: [Cached; 2] = [(None, Vec::new()), (None, Vec::new())];
     // Slot holding row `y`, filling slot `spare` when it is not cached.
-    let fetch = |cache: &mut [Cached; 2], y: Option<usize>, spare: usize| -> usize {
+    let mut fetch = |cache: &mut [Cached; 2], y: Option<usize>, spare: usize| -> usize {
         if let Some(i) = cache.iter().position(|(k, _)| *k == Some(y)) {
             return i;
         }
