@@ -206,7 +206,8 @@ pub fn sample_chip(image: &RgbView<'_>, tf: &Similarity, size: usize) -> Vec<f32
             return None;
         }
         let (xu, yu) = (x as usize, y as usize);
-        if xu + 1 >= image.width.max(1) || yu + 1 >= image.height.max(1) {
+        // (Saturating: a huge coordinate truncates to usize::MAX, which must not wrap.)
+        if xu >= image.width.saturating_sub(1) || yu >= image.height.saturating_sub(1) {
             return None;
         }
         let (fx, fy) = (x - xu as f64, y - yu as f64);
