@@ -11,8 +11,9 @@
 //! same wide layout and run the same kernel; the 7×7 stride-2 stem reads the four phases of
 //! its input (even/odd rows × columns) at fixed offsets instead. Where a max-pool follows
 //! the detector's stem and pointwise convs, the conv runs a strip of rows at a time into a
-//! cached buffer and is pooled from there, never written out whole. Maps of at most 16 pixels (the recognition net's last stage) put the output
-//! channels across the lanes instead ([`pixels_into`]).
+//! cached buffer and is pooled from there, never written out whole. Maps of at most 16
+//! pixels (the recognition net's last stage) put the output channels across the lanes
+//! instead (`pixels_into`).
 //!
 //! The kernel keeps 8 output channels × 32 pixels in registers (16 AVX-512 accumulators,
 //! broadcast weight × two input loads per tap, auto-vectorised); with AVX2 only (16
@@ -197,7 +198,7 @@ pub fn conv3x3_same(x: &Map, w: &PackedConv, ep: Epilogue<'_>) -> Map {
 }
 
 /// [`conv3x3_same`] of equally shaped maps, each with its epilogue: on few-pixel maps the
-/// images share the reads of the weights (see [`gemm_batch`]); the values are those of
+/// images share the reads of the weights (see `gemm_batch`); the values are those of
 /// one call per image, to the bit.
 pub fn conv3x3_same_batch(xs: &[Map], w: &PackedConv, eps: &[Epilogue<'_>]) -> Vec<Map> {
     let Some(x) = xs.first() else {
@@ -784,8 +785,10 @@ pub(crate) fn gemm_into(
     }
 }
 
-/// Maps of at most this many pixels (the recognition net's 3×3 and 1×1 stages) run on
-/// [`pixels_avx2`]: 1.4× the wide kernel on 3×3 256→256 (docs/benchmarks-history.md).
+/// Maps of at most this many pixels (the recognition net's last stage: 4×4 to 1×1) run on
+/// [`pixels_avx2`]: 3×3 256→256 on 4×4 at 2× the wide kernel. Not more: the detector's 10×10
+/// layers ran faster alone on it (1×1 256→512: 30 → 43 GMAC/s) but slowed the whole
+/// detector in the pipeline (docs/benchmarks-history.md).
 const FEW_PIXELS: usize = 16;
 
 /// One image of [`pixels_into`]: its input, its output planes and its epilogue.
@@ -1756,6 +1759,30 @@ mod tests {
             .map(|ch| std::array::from_fn(|t| dw[ch * 9 + t]))
             .collect();
         let got = depthwise3x3_s2_same(&x, &filters);
+        // To the bit against the sum in its definition's order (ky, kx from zero).
+        for ch in 0..c {
+            for y in 0..h / 2 {
+                for xo in 0..w / 2 {
+                    let mut s = 0f32;
+                    for ky in 0..3 {
+                        for kx in 0..3 {
+                            let (iy, ix) = (2 * y + ky, 2 * xo + kx);
+                            let v = if iy < h && ix < w {
+                                plain[(ch * h + iy) * w + ix]
+                            } else {
+                                0.0
+                            };
+                            s += filters[ch][ky * 3 + kx] * v;
+                        }
+                    }
+                    assert_eq!(
+                        got.data[got.at(ch, y, xo)].to_bits(),
+                        s.to_bits(),
+                        "{ch},{y},{xo}"
+                    );
+                }
+            }
+        }
         let mut want = Vec::new();
         for ch in 0..c {
             want.extend(reference_same_s2(
