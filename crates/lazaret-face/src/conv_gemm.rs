@@ -437,21 +437,27 @@ pub fn conv3x3_valid_plain(
     w: &PackedConv,
     ep: Epilogue<'_>,
 ) -> Map {
+    assert!(size >= 3, "input smaller than the kernel");
+    let offsets = valid3x3_offsets(&mut input, size, w);
+    let mut out = Map::zeros(w.cout, size - 2, size - 2);
+    gemm(w, &input, &offsets, (size - 2) * size, &mut out, ep);
+    out
+}
+
+/// The tap offsets of a 3×3 "valid" conv of a plain `cin × size × size` input (row stride
+/// `size`, so every tap is a fixed offset), after checking the input's size and appending
+/// room for the kernels' full-width loads past the last row.
+fn valid3x3_offsets(input: &mut Vec<f32>, size: usize, w: &PackedConv) -> Vec<usize> {
     assert_eq!(
         (w.k, input.len()),
         (3, w.cin * size * size),
         "conv3x3 valid input"
     );
-    assert!(size >= 3, "input smaller than the kernel");
-    let plane = size * size;
-    let offsets: Vec<usize> = (0..w.cin)
-        .flat_map(|c| (0..3).flat_map(move |ky| (0..3).map(move |kx| c * plane + ky * size + kx)))
-        .collect();
-    // Room for the kernels' full-width loads past the last row.
     input.resize(input.len() + SLACK, 0.0);
-    let mut out = Map::zeros(w.cout, size - 2, size - 2);
-    gemm(w, &input, &offsets, (size - 2) * size, &mut out, ep);
-    out
+    let plane = size * size;
+    (0..w.cin)
+        .flat_map(|c| (0..3).flat_map(move |ky| (0..3).map(move |kx| c * plane + ky * size + kx)))
+        .collect()
 }
 
 /// Conv rows per strip of [`conv3x3_valid_pool_leaky`]: 16 channels × 8 rows × 320 wide
@@ -470,17 +476,8 @@ pub fn conv3x3_valid_pool_leaky(
     w: &PackedConv,
     slope: f32,
 ) -> Map {
-    assert_eq!(
-        (w.k, input.len()),
-        (3, w.cin * size * size),
-        "conv3x3 valid input"
-    );
     assert!(size >= 4, "input too small for a pooled output");
-    let plane = size * size;
-    let offsets: Vec<usize> = (0..w.cin)
-        .flat_map(|c| (0..3).flat_map(move |ky| (0..3).map(move |kx| c * plane + ky * size + kx)))
-        .collect();
-    input.resize(input.len() + SLACK, 0.0);
+    let offsets = valid3x3_offsets(&mut input, size, w);
     let side = (size - 2) / 2;
     let mut out = Map::zeros(w.cout, side, side);
     // One strip: `POOL_STRIP_ROWS` wide conv rows per channel (row stride `size`, the
