@@ -91,15 +91,15 @@ fn packed_unit(
 }
 
 /// A 3×3 stride-1 convolution of the net, by Winograd F(2×2, 3×3) where its maps are large
-/// enough for the 2×2 output tiles to pay (35×35 down to 8×8), directly on the 3×3 maps
-/// of the last stage (measured: docs/benchmarks-history.md).
+/// enough for the 2×2 output tiles to pay (35×35 down to 8×8), directly on the 3×3 and 4×4
+/// maps of the last stage (measured: docs/benchmarks-history.md).
 enum Conv3 {
     Direct(PackedConv),
     Winograd(WinogradConv),
 }
 
 /// Output channels up to which the stride-1 convolutions run by Winograd (their maps are
-/// 8×8 or larger; the 256-channel stage works on 3×3 maps).
+/// 8×8 or larger; the 256-channel stage works on 3×3 and 4×4 maps).
 const WINOGRAD_MAX_CHANNELS: usize = 128;
 
 impl Conv3 {
